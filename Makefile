@@ -1,0 +1,103 @@
+# jingle-sip: build, test, install, run, bench.
+#
+#   make            build the relay library and the Lua 5.4 binding
+#   make deps       install missing Debian packages (deps/debian-packages.txt)
+#   make test       deps + build + every suite; ends with "N passed, N failed"
+#   make run        local demo: Prosody with the module on phone.localhost
+#   make install    PREFIX=/usr/local DESTDIR= MODDIR=$(PREFIX)/lib/prosody/modules
+#   make bench      benchmarks, results in build/bench/
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+# Prosody finds modules in its plugin_paths; luarocks passes LUADIR instead.
+MODDIR ?= $(PREFIX)/lib/prosody/modules
+LUADIR ?=
+INSTALL_MODDIR = $(if $(LUADIR),$(LUADIR),$(MODDIR))/mod_jingle_sip
+
+BUILD ?= build
+CC ?= cc
+PKG_CONFIG ?= pkg-config
+RELAY_PKGS = glib-2.0
+LUA54_CFLAGS ?= $(shell $(PKG_CONFIG) --cflags lua5.4)
+
+WARN = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+BASE_CFLAGS = -std=gnu11 $(WARN) -fPIC -D_GNU_SOURCE -Irelay/include \
+	$(shell $(PKG_CONFIG) --cflags $(RELAY_PKGS))
+RELAY_LIBS = $(shell $(PKG_CONFIG) --libs $(RELAY_PKGS)) -lpthread
+OPT_CFLAGS ?= -O2 -g
+SAN_FLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+
+RELAY_SRC = $(sort $(wildcard relay/src/*.c relay/src/*/*.c))
+RELAY_HDR = $(wildcard relay/include/*.h relay/src/*.h relay/src/*/*.h)
+RELAY_OBJ = $(RELAY_SRC:%.c=$(BUILD)/obj/%.o)
+RELAY_ASAN_OBJ = $(RELAY_SRC:%.c=$(BUILD)/asan/%.o)
+CTEST_SRC = $(sort $(wildcard relay/tests/*.c))
+CTEST_HDR = $(wildcard relay/tests/*.h relay/tests/*.def)
+
+LIB = $(BUILD)/lib/libcallrelay.so
+LUA54_MOD = $(BUILD)/lib/callrelay_core.so
+CTEST_BIN = $(BUILD)/asan/test_relay
+
+.PHONY: all deps test test-c lint check-cdef run install uninstall bench clean
+
+all: $(LIB) $(LUA54_MOD)
+
+deps:
+	@sh scripts/deps.sh
+
+$(BUILD)/obj/%.o: %.c $(RELAY_HDR)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(OPT_CFLAGS) -fvisibility=hidden -c $< -o $@
+
+$(LIB): $(RELAY_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) -shared -o $@ $^ $(RELAY_LIBS) -Wl,--no-undefined -Wl,-soname,libcallrelay.so
+
+# The Lua 5.4 binding finds libcallrelay.so next to itself ($ORIGIN), in the
+# build tree and once installed alike.
+$(LUA54_MOD): ffi/lua54/callrelay_core.c relay/include/callrelay.h $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(OPT_CFLAGS) $(LUA54_CFLAGS) -shared -o $@ $< \
+		-L$(BUILD)/lib -lcallrelay -Wl,-rpath,'$$ORIGIN'
+
+$(BUILD)/asan/%.o: %.c $(RELAY_HDR) $(CTEST_HDR)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) -O1 -g $(SAN_FLAGS) -Irelay/src -c $< -o $@
+
+$(CTEST_BIN): $(RELAY_ASAN_OBJ) $(CTEST_SRC:%.c=$(BUILD)/asan/%.o)
+	$(CC) $(SAN_FLAGS) -o $@ $^ $(RELAY_LIBS)
+
+test-c: $(CTEST_BIN)
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+	LSAN_OPTIONS=suppressions=relay/tests/lsan.supp:print_suppressions=0 \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	$(CTEST_BIN) $(T)
+
+check-cdef:
+	@lua5.4 scripts/check-cdef.lua relay/include/callrelay.h ffi/callrelay/cdef.lua
+
+lint: check-cdef
+	luacheck -q plugin ffi spec scripts
+
+test: deps
+	@sh scripts/run-tests.sh
+
+run: deps all
+	@sh scripts/run-demo.sh
+
+install: all
+	install -d $(DESTDIR)$(INSTALL_MODDIR)/lib $(DESTDIR)$(INSTALL_MODDIR)/callrelay
+	install -m 644 plugin/mod_jingle_sip.lua $(DESTDIR)$(INSTALL_MODDIR)/
+	cd plugin && find jingle_sip -name '*.lua' -exec install -D -m 644 {} $(DESTDIR)$(INSTALL_MODDIR)/{} \;
+	install -m 644 ffi/callrelay.lua $(DESTDIR)$(INSTALL_MODDIR)/
+	install -m 644 ffi/callrelay/*.lua $(DESTDIR)$(INSTALL_MODDIR)/callrelay/
+	install -m 755 $(LIB) $(LUA54_MOD) $(DESTDIR)$(INSTALL_MODDIR)/lib/
+
+uninstall:
+	rm -rf $(DESTDIR)$(INSTALL_MODDIR)
+
+bench: all
+	@sh scripts/bench.sh
+
+clean:
+	rm -rf $(BUILD)

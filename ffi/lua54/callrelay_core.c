@@ -1,0 +1,265 @@
+/**
+ * @file callrelay_core.c  Lua 5.4 binding of libcallrelay (the non-FFI backend)
+ *
+ * Debian's Prosody runs Lua 5.4, which has no FFI, so this small module
+ * exposes the same flat backend functions as ffi/callrelay/ffi_backend.lua.
+ * It stays thin: no decisions, only conversions between Lua values and the
+ * public header's types. ffi/callrelay.lua builds the user-facing objects.
+ *
+ * Misuse (wrong argument types) raises; runtime failures return
+ * nil, message, error-name.
+ */
+#include <lauxlib.h>
+#include <lua.h>
+
+#include "callrelay.h"
+
+#define RELAY_MT "callrelay.relay"
+#define CALL_MT "callrelay.call"
+#define POLL_BATCH 64
+
+typedef struct {
+	cr_relay_t *relay; /* NULL once destroyed */
+} relay_ud;
+
+typedef struct {
+	cr_call_t *call; /* NULL once closed */
+} call_ud;
+
+int luaopen_callrelay_core(lua_State *L);
+
+static const char *error_name(int err)
+{
+	switch (err) {
+	case CR_ERR_INVALID: return "invalid";
+	case CR_ERR_NOMEM: return "nomem";
+	case CR_ERR_PORTS: return "ports";
+	case CR_ERR_CLOSED: return "closed";
+	case CR_ERR_LIMIT: return "limit";
+	case CR_ERR_INTERNAL: return "internal";
+	case CR_ERR_NOTFOUND: return "notfound";
+	default: return "unknown";
+	}
+}
+
+static int push_failure(lua_State *L, int err, const char *msg)
+{
+	lua_pushnil(L);
+	lua_pushstring(L, msg && msg[0] ? msg : cr_error_to_string(err));
+	lua_pushstring(L, error_name(err));
+	return 3;
+}
+
+static relay_ud *check_relay(lua_State *L, int idx)
+{
+	return luaL_checkudata(L, idx, RELAY_MT);
+}
+
+static cr_relay_t *check_open_relay(lua_State *L, int idx)
+{
+	relay_ud *ud = check_relay(L, idx);
+
+	luaL_argcheck(L, ud->relay != NULL, idx, "relay is closed");
+	return ud->relay;
+}
+
+static call_ud *check_call(lua_State *L, int idx)
+{
+	return luaL_checkudata(L, idx, CALL_MT);
+}
+
+static int opt_int_field(lua_State *L, int idx, const char *key, int def)
+{
+	int isnum, v;
+
+	lua_getfield(L, idx, key);
+	if (lua_isnil(L, -1)) {
+		lua_pop(L, 1);
+		return def;
+	}
+	v = (int)lua_tointegerx(L, -1, &isnum);
+	if (!isnum)
+		luaL_error(L, "config.%s must be an integer", key);
+	lua_pop(L, 1);
+	return v;
+}
+
+static int l_version(lua_State *L)
+{
+	lua_pushstring(L, cr_version());
+	return 1;
+}
+
+static int l_relay_create(lua_State *L)
+{
+	cr_relay_config_t cfg;
+	char msg[CR_MAX_ERROR_LEN] = "";
+	relay_ud *ud;
+	int err;
+
+	cr_relay_config_init(&cfg);
+	if (!lua_isnoneornil(L, 1)) {
+		luaL_checktype(L, 1, LUA_TTABLE);
+		cfg.workers = opt_int_field(L, 1, "workers", cfg.workers);
+		cfg.max_calls = opt_int_field(L, 1, "max_calls", cfg.max_calls);
+		cfg.event_queue = opt_int_field(L, 1, "event_queue", cfg.event_queue);
+	}
+	ud = lua_newuserdatauv(L, sizeof(*ud), 0);
+	ud->relay = NULL;
+	luaL_setmetatable(L, RELAY_MT);
+	err = cr_relay_create(&cfg, &ud->relay, msg);
+	if (err)
+		return push_failure(L, err, msg);
+	return 1;
+}
+
+static int l_relay_destroy(lua_State *L)
+{
+	relay_ud *ud = check_relay(L, 1);
+
+	if (ud->relay) {
+		cr_relay_destroy(ud->relay);
+		ud->relay = NULL;
+	}
+	return 0;
+}
+
+static int l_relay_event_fd(lua_State *L)
+{
+	lua_pushinteger(L, cr_relay_event_fd(check_open_relay(L, 1)));
+	return 1;
+}
+
+static int l_relay_poll(lua_State *L)
+{
+	cr_relay_t *relay = check_open_relay(L, 1);
+	lua_Integer max = luaL_optinteger(L, 2, POLL_BATCH);
+	cr_event_t batch[16];
+	int total = 0;
+
+	luaL_argcheck(L, max > 0, 2, "must be positive");
+	lua_newtable(L);
+	while (total < max) {
+		int want = (int)(max - total < 16 ? max - total : 16);
+		int n = cr_relay_poll_events(relay, batch, want);
+
+		for (int i = 0; i < n; i++) {
+			lua_createtable(L, 0, 6);
+			lua_pushinteger(L, batch[i].type);
+			lua_setfield(L, -2, "type");
+			lua_pushinteger(L, batch[i].call_id);
+			lua_setfield(L, -2, "call_id");
+			lua_pushinteger(L, batch[i].time_us);
+			lua_setfield(L, -2, "time_us");
+			lua_pushinteger(L, batch[i].code);
+			lua_setfield(L, -2, "code");
+			lua_pushinteger(L, batch[i].value);
+			lua_setfield(L, -2, "value");
+			lua_pushstring(L, batch[i].text);
+			lua_setfield(L, -2, "text");
+			lua_rawseti(L, -2, ++total);
+		}
+		if (n < want)
+			break;
+	}
+	return 1;
+}
+
+static int l_relay_stats(lua_State *L)
+{
+	cr_relay_stats_t st;
+
+	cr_relay_get_stats(check_open_relay(L, 1), &st);
+	lua_createtable(L, 0, 5);
+	lua_pushinteger(L, st.workers);
+	lua_setfield(L, -2, "workers");
+	lua_pushinteger(L, st.active_calls);
+	lua_setfield(L, -2, "active_calls");
+	lua_pushinteger(L, (lua_Integer)st.calls_created);
+	lua_setfield(L, -2, "calls_created");
+	lua_pushinteger(L, (lua_Integer)st.calls_closed);
+	lua_setfield(L, -2, "calls_closed");
+	lua_pushinteger(L, (lua_Integer)st.events_dropped);
+	lua_setfield(L, -2, "events_dropped");
+	return 1;
+}
+
+static int l_call_create(lua_State *L)
+{
+	cr_relay_t *relay = check_open_relay(L, 1);
+	char msg[CR_MAX_ERROR_LEN] = "";
+	call_ud *ud;
+	int err;
+
+	ud = lua_newuserdatauv(L, sizeof(*ud), 1);
+	ud->call = NULL;
+	luaL_setmetatable(L, CALL_MT);
+	/* The call keeps its relay's userdata alive. */
+	lua_pushvalue(L, 1);
+	lua_setiuservalue(L, -2, 1);
+	err = cr_call_create(relay, &ud->call, msg);
+	if (err)
+		return push_failure(L, err, msg);
+	return 1;
+}
+
+static int l_call_id(lua_State *L)
+{
+	call_ud *ud = check_call(L, 1);
+
+	luaL_argcheck(L, ud->call != NULL, 1, "call is closed");
+	lua_pushinteger(L, cr_call_id(ud->call));
+	return 1;
+}
+
+static int l_call_close(lua_State *L)
+{
+	call_ud *ud = check_call(L, 1);
+	const char *reason = luaL_optstring(L, 2, NULL);
+
+	if (ud->call) {
+		cr_call_close(ud->call, reason);
+		ud->call = NULL;
+	}
+	return 0;
+}
+
+static int l_call_gc(lua_State *L)
+{
+	call_ud *ud = check_call(L, 1);
+
+	if (ud->call) {
+		cr_call_close(ud->call, "handle garbage-collected");
+		ud->call = NULL;
+	}
+	return 0;
+}
+
+static const luaL_Reg functions[] = {
+	{ "version", l_version },
+	{ "relay_create", l_relay_create },
+	{ "relay_destroy", l_relay_destroy },
+	{ "relay_event_fd", l_relay_event_fd },
+	{ "relay_poll", l_relay_poll },
+	{ "relay_stats", l_relay_stats },
+	{ "call_create", l_call_create },
+	{ "call_id", l_call_id },
+	{ "call_close", l_call_close },
+	{ NULL, NULL }
+};
+
+int luaopen_callrelay_core(lua_State *L)
+{
+	luaL_newmetatable(L, RELAY_MT);
+	lua_pushcfunction(L, l_relay_destroy);
+	lua_setfield(L, -2, "__gc");
+	lua_pop(L, 1);
+	luaL_newmetatable(L, CALL_MT);
+	lua_pushcfunction(L, l_call_gc);
+	lua_setfield(L, -2, "__gc");
+	lua_pop(L, 1);
+	luaL_newlib(L, functions);
+	lua_pushstring(L, "lua54");
+	lua_setfield(L, -2, "name");
+	return 1;
+}

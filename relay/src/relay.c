@@ -1,0 +1,166 @@
+/**
+ * @file relay.c  The relay object: configuration, workers, events
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "relay_internal.h"
+
+#define CR_DEFAULT_EVENT_QUEUE 65536
+#define CR_MAX_WORKERS 256
+
+int cr_set_error(char *err_buf, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err_buf) {
+		va_start(ap, fmt);
+		g_vsnprintf(err_buf, CR_MAX_ERROR_LEN, fmt, ap);
+		va_end(ap);
+	}
+	return err;
+}
+
+void cr_relay_config_init(cr_relay_config_t *config)
+{
+	if (!config)
+		return;
+	config->workers = 0;
+	config->max_calls = 0;
+	config->event_queue = 0;
+}
+
+static int online_cores(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n > 0 ? (int)n : 1;
+}
+
+int cr_relay_create(const cr_relay_config_t *config, cr_relay_t **out, char *err_buf)
+{
+	cr_relay_config_t defaults;
+	cr_relay_t *r;
+	int err;
+
+	if (!out)
+		return cr_set_error(err_buf, CR_ERR_INVALID, "no output pointer");
+	*out = NULL;
+	if (!config) {
+		cr_relay_config_init(&defaults);
+		config = &defaults;
+	}
+	if (config->workers < 0 || config->workers > CR_MAX_WORKERS)
+		return cr_set_error(err_buf, CR_ERR_INVALID,
+				    "workers must be between 0 and %d, got %d",
+				    CR_MAX_WORKERS, config->workers);
+	if (config->max_calls < 0)
+		return cr_set_error(err_buf, CR_ERR_INVALID,
+				    "max_calls must be 0 or more, got %d", config->max_calls);
+	if (config->event_queue < 0)
+		return cr_set_error(err_buf, CR_ERR_INVALID,
+				    "event_queue must be 0 or more, got %d", config->event_queue);
+
+	r = g_try_new0(cr_relay_t, 1);
+	if (!r)
+		return cr_set_error(err_buf, CR_ERR_NOMEM, "out of memory");
+	atomic_init(&r->refs, 1);
+	atomic_init(&r->destroyed, false);
+	r->config = *config;
+	if (r->config.workers == 0)
+		r->config.workers = online_cores();
+	if (r->config.event_queue == 0)
+		r->config.event_queue = CR_DEFAULT_EVENT_QUEUE;
+
+	err = cr_event_queue_create((size_t)r->config.event_queue, &r->events);
+	if (err) {
+		cr_set_error(err_buf, err, "cannot create the event queue: %s",
+			     cr_error_to_string(err));
+		goto out;
+	}
+	r->workers = g_try_new0(cr_worker_t, r->config.workers);
+	if (!r->workers) {
+		err = cr_set_error(err_buf, CR_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	for (int i = 0; i < r->config.workers; i++) {
+		err = cr_worker_start(&r->workers[i], r, i);
+		if (err) {
+			cr_set_error(err_buf, err, "cannot start worker thread %d", i);
+			goto out;
+		}
+		r->n_workers++;
+	}
+	atomic_init(&r->next_call_id, 1);
+out:
+	if (err) {
+		cr_relay_destroy(r);
+		return err;
+	}
+	*out = r;
+	return CR_OK;
+}
+
+void cr_relay_unref(cr_relay_t *r)
+{
+	if (r && atomic_fetch_sub(&r->refs, 1) == 1)
+		g_free(r);
+}
+
+void cr_relay_destroy(cr_relay_t *r)
+{
+	if (!r || atomic_exchange(&r->destroyed, true))
+		return;
+	for (int i = 0; i < r->n_workers; i++)
+		cr_worker_stop(&r->workers[i]);
+	g_free(r->workers);
+	r->workers = NULL;
+	r->n_workers = 0;
+	cr_event_queue_destroy(r->events);
+	r->events = NULL;
+	/* Call handles still held keep the struct (not the workers) alive so
+	 * that closing them afterwards is harmless. */
+	cr_relay_unref(r);
+}
+
+int cr_relay_event_fd(const cr_relay_t *r)
+{
+	return r && r->events ? cr_event_queue_fd(r->events) : -1;
+}
+
+int cr_relay_poll_events(cr_relay_t *r, cr_event_t *events, int max)
+{
+	return r && r->events ? cr_event_queue_pop(r->events, events, max) : 0;
+}
+
+void cr_relay_get_stats(cr_relay_t *r, cr_relay_stats_t *s)
+{
+	if (!r || !s || !r->events)
+		return;
+	s->workers = (uint32_t)r->n_workers;
+	s->active_calls = (uint32_t)atomic_load(&r->active_calls);
+	s->calls_created = atomic_load(&r->calls_created);
+	s->calls_closed = atomic_load(&r->calls_closed);
+	s->events_dropped = cr_event_queue_dropped(r->events);
+}
+
+void cr_relay_emit(cr_relay_t *r, int type, uint32_t call_id, int32_t code,
+		   int32_t value, const char *fmt, ...)
+{
+	cr_event_t e;
+	va_list ap;
+
+	e.type = type;
+	e.call_id = call_id;
+	e.time_us = g_get_monotonic_time();
+	e.code = code;
+	e.value = value;
+	e.text[0] = '\0';
+	if (fmt) {
+		va_start(ap, fmt);
+		g_vsnprintf(e.text, sizeof(e.text), fmt, ap);
+		va_end(ap);
+	}
+	cr_event_queue_push(r->events, &e);
+}

@@ -1,0 +1,83 @@
+/**
+ * @file relay_internal.h  Private declarations shared by the relay's files
+ */
+#ifndef CR_RELAY_INTERNAL_H
+#define CR_RELAY_INTERNAL_H
+
+#include <glib.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+
+#include "callrelay.h"
+
+/* event_queue.c: a bounded multi-producer queue whose eventfd is readable
+ * exactly while the queue holds events. */
+typedef struct cr_event_queue cr_event_queue_t;
+
+int cr_event_queue_create(size_t capacity, cr_event_queue_t **out);
+void cr_event_queue_destroy(cr_event_queue_t *queue);
+int cr_event_queue_fd(const cr_event_queue_t *queue);
+/* Copies the event; returns CR_ERR_LIMIT (and counts a drop) when full. */
+int cr_event_queue_push(cr_event_queue_t *queue, const cr_event_t *event);
+int cr_event_queue_pop(cr_event_queue_t *queue, cr_event_t *events, int max);
+uint64_t cr_event_queue_dropped(const cr_event_queue_t *queue);
+
+/* worker.c: one thread running one GMainContext. */
+typedef struct cr_worker {
+	int index;
+	GMainContext *context;
+	GMainLoop *loop;
+	GThread *thread;
+	GHashTable *calls; /* call id -> cr_call_t*, touched on the worker only */
+	atomic_int load;   /* live calls, read by the placing thread */
+	struct cr_relay *relay;
+} cr_worker_t;
+
+typedef void (*cr_worker_fn)(void *data);
+
+int cr_worker_start(cr_worker_t *worker, struct cr_relay *relay, int index);
+/* Runs fn(data) on the worker's thread; destroy(data) runs afterwards, or
+ * when the worker stops before fn ran. */
+void cr_worker_post(cr_worker_t *worker, cr_worker_fn fn, void *data,
+		    GDestroyNotify destroy);
+void cr_worker_stop(cr_worker_t *worker);
+
+struct cr_relay {
+	atomic_int refs;         /* the owner + one per call handle */
+	atomic_bool destroyed;   /* cr_relay_destroy() ran: workers are gone */
+	cr_relay_config_t config;
+	cr_event_queue_t *events;
+	cr_worker_t *workers;
+	int n_workers;
+	atomic_uint next_call_id;
+	atomic_int active_calls;
+	atomic_uint_least64_t calls_created;
+	atomic_uint_least64_t calls_closed;
+};
+
+/* call.c */
+struct cr_call {
+	atomic_int refs;     /* the caller's handle + work posted to the worker */
+	atomic_bool closing; /* cr_call_close() was called */
+	uint32_t id;
+	struct cr_relay *relay;
+	cr_worker_t *worker;
+	gboolean live;       /* worker-side: set up and not yet torn down */
+};
+
+cr_call_t *cr_call_ref(cr_call_t *call);
+void cr_call_unref(void *call);
+/* Worker-side teardown; idempotent. */
+void cr_call_teardown(cr_call_t *call, const char *reason);
+
+/* relay.c */
+void cr_relay_emit(struct cr_relay *relay, int type, uint32_t call_id,
+		   int32_t code, int32_t value, const char *fmt, ...)
+	G_GNUC_PRINTF(6, 7);
+
+void cr_relay_unref(struct cr_relay *relay);
+
+/* Copies a message into an optional CR_MAX_ERROR_LEN buffer; returns err. */
+int cr_set_error(char *err_buf, int err, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
+
+#endif

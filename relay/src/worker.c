@@ -1,0 +1,104 @@
+/**
+ * @file worker.c  Worker threads, one GMainContext each
+ *
+ * Every call lives on one worker; everything that touches a call's sockets,
+ * timers and library objects runs on that worker's thread, so per-packet work
+ * needs no lock shared between workers.
+ */
+#include "relay_internal.h"
+
+typedef struct posted {
+	cr_worker_fn fn;
+	void *data;
+	GDestroyNotify destroy;
+} posted_t;
+
+static gboolean run_posted(gpointer p)
+{
+	posted_t *job = p;
+
+	job->fn(job->data);
+	return G_SOURCE_REMOVE;
+}
+
+static void free_posted(gpointer p)
+{
+	posted_t *job = p;
+
+	if (job->destroy)
+		job->destroy(job->data);
+	g_free(job);
+}
+
+static gpointer worker_main(gpointer p)
+{
+	cr_worker_t *w = p;
+
+	g_main_context_push_thread_default(w->context);
+	g_main_loop_run(w->loop);
+	g_main_context_pop_thread_default(w->context);
+	return NULL;
+}
+
+int cr_worker_start(cr_worker_t *w, struct cr_relay *relay, int index)
+{
+	char name[16];
+	GError *error = NULL;
+
+	w->index = index;
+	w->relay = relay;
+	w->context = g_main_context_new();
+	w->loop = g_main_loop_new(w->context, FALSE);
+	w->calls = g_hash_table_new(g_direct_hash, g_direct_equal);
+	atomic_init(&w->load, 0);
+	g_snprintf(name, sizeof(name), "cr-worker-%d", index);
+	w->thread = g_thread_try_new(name, worker_main, w, &error);
+	if (!w->thread) {
+		g_clear_error(&error);
+		g_hash_table_destroy(w->calls);
+		g_main_loop_unref(w->loop);
+		g_main_context_unref(w->context);
+		w->context = NULL;
+		return CR_ERR_INTERNAL;
+	}
+	return CR_OK;
+}
+
+void cr_worker_post(cr_worker_t *w, cr_worker_fn fn, void *data, GDestroyNotify destroy)
+{
+	posted_t *job = g_new(posted_t, 1);
+	GSource *source = g_idle_source_new();
+
+	job->fn = fn;
+	job->data = data;
+	job->destroy = destroy;
+	g_source_set_priority(source, G_PRIORITY_DEFAULT);
+	g_source_set_callback(source, run_posted, job, free_posted);
+	g_source_attach(source, w->context);
+	g_source_unref(source);
+}
+
+static void teardown_all(void *data)
+{
+	cr_worker_t *w = data;
+	GList *calls = g_hash_table_get_values(w->calls);
+
+	for (GList *l = calls; l; l = l->next)
+		cr_call_teardown(l->data, "relay closed");
+	g_list_free(calls);
+	g_main_loop_quit(w->loop);
+}
+
+void cr_worker_stop(cr_worker_t *w)
+{
+	if (!w->context)
+		return;
+	cr_worker_post(w, teardown_all, w, NULL);
+	g_thread_join(w->thread);
+	/* Jobs still queued are dropped here; their destroy notifies release
+	 * what they held. */
+	g_main_loop_unref(w->loop);
+	g_main_context_unref(w->context);
+	g_hash_table_destroy(w->calls);
+	w->context = NULL;
+}

@@ -1,0 +1,75 @@
+/**
+ * @file helpers.c  Shared helpers for the relay's C tests
+ */
+#include <dirent.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "helpers.h"
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int wait_event(cr_relay_t *relay, int type, uint32_t call_id, int timeout_ms,
+	       cr_event_t *out)
+{
+	long long deadline = now_ms() + timeout_ms;
+	static cr_event_t batch[16];
+
+	for (;;) {
+		struct pollfd pfd = { .fd = cr_relay_event_fd(relay), .events = POLLIN };
+		long long left = deadline - now_ms();
+		int n;
+
+		if (left < 0)
+			return -1;
+		if (poll(&pfd, 1, (int)left) <= 0)
+			continue;
+		n = cr_relay_poll_events(relay, batch, 1);
+		for (int i = 0; i < n; i++) {
+			if (batch[i].type == type &&
+			    (call_id == 0 || batch[i].call_id == call_id)) {
+				if (out)
+					*out = batch[i];
+				return 0;
+			}
+		}
+	}
+}
+
+int count_open_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *ent;
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while ((ent = readdir(d)))
+		if (ent->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n - 1; /* the directory stream itself */
+}
+
+long resident_kib(void)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[256];
+	long kib = -1;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmRSS: %ld kB", &kib) == 1)
+			break;
+	fclose(f);
+	return kib;
+}

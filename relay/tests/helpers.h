@@ -1,0 +1,21 @@
+/**
+ * @file helpers.h  Shared helpers for the relay's C tests
+ */
+#ifndef CR_TEST_HELPERS_H
+#define CR_TEST_HELPERS_H
+
+#include "callrelay.h"
+
+/* Waits up to timeout_ms for an event of `type` (about call_id, or any call
+ * when call_id is 0), polling the relay's event fd. Other events are
+ * discarded. Returns 0 and fills *out (if given) when found, -1 on timeout. */
+int wait_event(cr_relay_t *relay, int type, uint32_t call_id, int timeout_ms,
+	       cr_event_t *out);
+
+/* Number of open file descriptors of this process. */
+int count_open_fds(void);
+
+/* Resident set size of this process in KiB. */
+long resident_kib(void);
+
+#endif

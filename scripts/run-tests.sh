@@ -1,0 +1,85 @@
+#!/bin/sh
+# Runs every suite that `make test` names, prints each runner's own summary,
+# and ends with one line "N passed, N failed" summing them all. Exits non-zero
+# if anything failed, including the build and lint steps.
+set -u
+cd "$(dirname "$0")/.."
+out=build/test-results
+rm -rf "$out"
+mkdir -p "$out"
+
+passed=0
+failed=0
+skipped=0
+
+add() { passed=$((passed + $1)); failed=$((failed + $2)); skipped=$((skipped + ${3:-0})); }
+
+# step NAME COMMAND...: a build or lint step counts as one check.
+step() {
+	name=$1
+	shift
+	echo "==> $name"
+	if "$@" >"$out/$name.log" 2>&1; then
+		echo "$name: ok"
+		add 1 0
+	else
+		cat "$out/$name.log"
+		echo "$name: FAILED"
+		add 0 1
+		return 1
+	fi
+}
+
+# busted_suite NAME LUA [ARGS...]: parses busted's summary line.
+busted_suite() {
+	name=$1 lua=$2
+	shift 2
+	echo "==> $name"
+	timeout 1200 busted --lua="$lua" "$@" 2>&1 | tee "$out/$name.log"
+	line=$(grep -E '^[0-9]+ success(es)? / [0-9]+ failures? / [0-9]+ errors? / [0-9]+ pending' "$out/$name.log" | tail -1)
+	if [ -z "$line" ]; then
+		echo "$name: no busted summary (crashed or timed out)"
+		add 0 1
+		return
+	fi
+	set -- $line
+	# "S successes / F failures / E errors / P pending : T seconds"
+	add "$1" "$(($4 + $7))" "${10}"
+}
+
+build_ok=1
+step build make -s all || build_ok=0
+step build-c-tests make -s build/asan/test_relay || build_ok=0
+step lint make -s lint || true
+
+if [ -f build/asan/test_relay ] && [ $build_ok -eq 1 ]; then
+	echo "==> relay C tests (ASan + UBSan)"
+	timeout 1200 make -s test-c 2>&1 | tee "$out/c-tests.log"
+	line=$(grep -E '^relay C tests: [0-9]+ passed, [0-9]+ failed' "$out/c-tests.log" | tail -1)
+	if [ -n "$line" ]; then
+		set -- $line
+		add "$4" "$6"
+		# A sanitizer report after the summary still fails the suite.
+		if grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$out/c-tests.log"; then
+			echo "relay C tests: sanitizer report"
+			add 0 1
+		fi
+	else
+		echo "relay C tests: no summary (crashed or timed out)"
+		add 0 1
+	fi
+fi
+
+if [ $build_ok -eq 1 ]; then
+	busted_suite lua54-specs lua5.4
+	# Under LuaJIT: the API that must behave the same on both runtimes.
+	# Everything else needs Prosody's Lua 5.4 C modules (util.stanza, ...).
+	busted_suite luajit-specs luajit --exclude-tags=lua54 spec/ffi
+fi
+
+if [ "$skipped" -gt 0 ]; then
+	echo "$passed passed, $failed failed, $skipped skipped"
+else
+	echo "$passed passed, $failed failed"
+fi
+[ "$failed" -eq 0 ] && [ "$skipped" -eq 0 ]

@@ -1,0 +1,147 @@
+-- Starts a real Prosody (Debian's package) for a spec, with a generated
+-- config and data directory under build/spec-prosody/, and stops it.
+-- As root, Prosody is run as the prosody user (it refuses to run as root).
+local socket = require "socket"
+
+local M = {}
+
+local repo = (function()
+	local p = io.popen("git rev-parse --show-toplevel 2>/dev/null || pwd")
+	local dir = p:read("l")
+	p:close()
+	return dir
+end)()
+M.repo = repo
+
+local function sh(cmd)
+	local ok, _, code = os.execute(cmd)
+	return ok == true or ok == 0, code
+end
+
+local function capture(cmd)
+	local p = io.popen(cmd)
+	local out = p:read("a")
+	p:close()
+	return out
+end
+
+local is_root = capture("id -u"):match("^0") ~= nil
+M.is_root = is_root
+
+local function as_prosody(cmd)
+	if is_root then return "runuser -u prosody -- " .. cmd end
+	return cmd
+end
+
+function M.free_port()
+	local s = assert(socket.bind("127.0.0.1", 0))
+	local _, port = s:getsockname()
+	s:close()
+	return tonumber(port)
+end
+
+local function wait_port(port, timeout)
+	local deadline = socket.gettime() + timeout
+	while socket.gettime() < deadline do
+		local c = socket.tcp()
+		c:settimeout(0.2)
+		if c:connect("127.0.0.1", port) then
+			c:close()
+			return true
+		end
+		c:close()
+		socket.sleep(0.05)
+	end
+	return false
+end
+
+local function read_file(path)
+	local f = io.open(path, "rb")
+	if not f then return "" end
+	local s = f:read("a")
+	f:close()
+	return s
+end
+
+local Instance = {}
+Instance.__index = Instance
+
+function Instance:log() return read_file(self.dir .. "/prosody.log") end
+
+-- Waits until the log contains the Lua pattern; returns the match or nil.
+function Instance:wait_log(pattern, timeout)
+	local deadline = socket.gettime() + (timeout or 5)
+	repeat
+		local m = self:log():match(pattern)
+		if m then return m end
+		socket.sleep(0.05)
+	until socket.gettime() > deadline
+	return nil
+end
+
+function Instance:register(user, password)
+	assert(sh(as_prosody(("prosodyctl --config %s register %s localhost %s >/dev/null 2>&1")
+		:format(self.config, user, password))), "prosodyctl register failed")
+end
+
+function Instance:stop()
+	if not self.pid then return end
+	sh("kill -TERM " .. self.pid .. " 2>/dev/null")
+	for _ = 1, 100 do
+		if not sh("kill -0 " .. self.pid .. " 2>/dev/null") then break end
+		socket.sleep(0.05)
+	end
+	sh("kill -KILL " .. self.pid .. " 2>/dev/null")
+	self.pid = nil
+end
+
+local function write_file(path, text)
+	local f = assert(io.open(path, "w"))
+	f:write(text, "\n")
+	f:close()
+end
+
+--- Starts Prosody. opts.extra: config text appended after the component line;
+-- opts.global: config text for the global section; opts.plugin_paths: list
+-- of module directories (default: this checkout's plugin/, with the relay
+-- libraries taken from build/lib).
+-- opts.users: { name = password }. Returns an instance with c2s_port,
+-- http_port, dir, log(), wait_log(), stop().
+function M.start(opts)
+	opts = opts or {}
+	local self = setmetatable({}, Instance)
+	self.c2s_port = M.free_port()
+	self.http_port = M.free_port()
+	self.dir = ("%s/build/spec-prosody/%d-%d"):format(repo, self.c2s_port, os.time())
+	self.config = self.dir .. "/prosody.cfg.lua"
+	assert(sh("mkdir -p " .. self.dir))
+	local extra, env_cfg = "", ""
+	if opts.extra then
+		extra = self.dir .. "/extra.cfg.lua"
+		write_file(extra, opts.extra)
+	end
+	if opts.global then
+		write_file(self.dir .. "/global.cfg.lua", opts.global)
+		env_cfg = env_cfg .. "GLOBAL_EXTRA_FILE=" .. self.dir .. "/global.cfg.lua "
+	end
+	if opts.plugin_paths then
+		local quoted = {}
+		for i, p in ipairs(opts.plugin_paths) do quoted[i] = ("%q"):format(p) end
+		env_cfg = env_cfg .. ("PLUGIN_PATHS='{ %s }' "):format(table.concat(quoted, ", "))
+	end
+	assert(sh(("%s sh %s/scripts/prosody-config.sh %s %d %d %s"):format(env_cfg, repo, self.dir,
+		self.c2s_port, self.http_port, extra)))
+	for user, password in pairs(opts.users or {}) do self:register(user, password) end
+	local env = opts.plugin_paths and "" or ("CALLRELAY_LIBDIR=" .. repo .. "/build/lib ")
+	self.pid = capture(("%s sh -c 'exec %s >%s/stdout.log 2>&1 & echo $!'"):format(env,
+		as_prosody("prosody --config " .. self.config), self.dir)):match("%d+")
+	assert(self.pid, "prosody did not start")
+	if not wait_port(self.c2s_port, 15) then
+		local log = self:log() .. read_file(self.dir .. "/stdout.log")
+		self:stop()
+		error("prosody did not open its c2s port; log:\n" .. log)
+	end
+	return self
+end
+
+return M
