@@ -96,7 +96,11 @@ install: all
 uninstall:
 	rm -rf $(DESTDIR)$(INSTALL_MODDIR)
 
-bench: all
+$(BUILD)/bench/bench_lifecycle: relay/bench/bench_lifecycle.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(OPT_CFLAGS) -o $@ $< -L$(BUILD)/lib -lcallrelay -Wl,-rpath,'$$ORIGIN/../lib'
+
+bench: all $(BUILD)/bench/bench_lifecycle
 	@sh scripts/bench.sh
 
 clean:

@@ -1,0 +1,18 @@
+#!/bin/sh
+# `make bench`: runs the benchmarks and writes their figures, with the
+# machine's, to build/bench/results.txt. Figures from shared machines are
+# noisy: compare ratios taken in one run, never absolute numbers across runs.
+set -eu
+cd "$(dirname "$0")/.."
+out=build/bench
+mkdir -p "$out"
+results="$out/results.txt"
+{
+	echo "# jingle-sip benchmarks, $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+	echo "# commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+	echo "# cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //') x $(nproc)"
+	echo "# memory: $(awk '/MemTotal/ {print int($2/1024) " MiB"}' /proc/meminfo)"
+	echo "# load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+	"$out/bench_lifecycle"
+} | tee "$results"
+echo "bench: results in $results"
