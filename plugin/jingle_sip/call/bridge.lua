@@ -1,0 +1,367 @@
+-- One bridged call: the Jingle session with the XMPP client on one side, the
+-- relay's client leg (ICE/DTLS-SRTP) and SIP dialog on the other.
+--
+-- Sans-IO: the module feeds it parsed Jingle sessions (jingle_sip.jingle.parse
+-- shapes) and relay events, and it acts only through two injected objects:
+--
+--   legs (the relay, through jingle_sip's adapter over callrelay):
+--     legs:client_start{ ice_role, rtcp_mux, choice, remote = {ufrag, pwd},
+--                        fingerprint = {hash, value, setup} | nil }
+--     legs:local_description() -> { ufrag, pwd, fingerprint = { hash, value } }
+--     legs:client_add_candidate(relay_candidate)   legs:client_end_of_candidates()
+--     legs:client_set_remote_credentials(ufrag, pwd)   (ICE restart)
+--     legs:client_set_remote_fingerprint{ hash, value, setup }
+--     legs:sip_dial{ number, caller_id, choice }  legs:sip_progress()  legs:sip_answer()
+--     legs:sip_reject(status, phrase)  legs:sip_hangup()  legs:close(reason)
+--   out (the module):
+--     out.jingle(to, session_table)   -- sends an iq set from the phone JID
+--     out.log(level, fmt, ...)        out.ended(call, outcome, condition, text)
+--
+-- Relay events arrive normalised as { type = ..., ... }:
+--   local_candidate { candidate }      gathering_done
+--   dtls_connected  dtls_failed { text }  ice_failed { text }  media_timeout
+--   sip_progress { status, early_media }  sip_answered { trunk_pts }
+--   sip_failed { status, phrase }  sip_hangup { text }  closed { text }
+--
+-- States: outbound new -> dialing -> ringing -> active -> ended;
+--         inbound  new -> offering -> active -> ended.
+
+local codecs = require "jingle_sip.jingle.codecs"
+local candidates = require "jingle_sip.jingle.candidates"
+local answer = require "jingle_sip.jingle.answer"
+local ns = require "jingle_sip.jingle.ns"
+local reasons = require "jingle_sip.call.reasons"
+
+local ipairs = ipairs
+
+local Call = {}
+Call.__index = Call
+
+local M = {}
+
+local function err(condition, jingle_condition, text)
+	return nil, { condition = condition, jingle_condition = jingle_condition, text = text }
+end
+
+local function new_call(o)
+	return setmetatable({
+		direction = o.direction, sid = o.sid, peer = o.peer, phone = o.phone,
+		number = o.number, caller_id = o.caller_id, legs = o.legs, out = o.out,
+		trunk_pts = o.trunk_pts, state = "new",
+		local_candidates = {}, -- relay form, gathered before we could send them
+		candidate_seq = 0,
+		retired_ufrags = {},
+		started_at = o.now,
+	}, Call)
+end
+
+function Call:log(level, fmt, ...)
+	self.out.log(level, "call %s (%s %s): " .. fmt, self.sid, self.direction, self.number, ...)
+end
+
+function Call:send(session_table)
+	session_table.sid = self.sid
+	self.out.jingle(self.peer, session_table)
+end
+
+-- Our transport element: credentials, fingerprint, and candidates.
+function Call:local_transport(with_candidates, setup)
+	local desc = self.legs:local_description()
+	local t = {
+		namespace = ns.ICE_UDP, ufrag = desc.ufrag, pwd = desc.pwd, candidates = {},
+		fingerprints = { { hash = desc.fingerprint.hash, value = desc.fingerprint.value, setup = setup } },
+	}
+	for _, rc in ipairs(with_candidates or {}) do
+		t.candidates[#t.candidates + 1] = self:jingle_candidate(rc)
+	end
+	return t
+end
+
+function Call:jingle_candidate(rc)
+	self.candidate_seq = self.candidate_seq + 1
+	return candidates.to_jingle(rc, ("%s-c%d"):format(self.sid, self.candidate_seq))
+end
+
+function Call:add_remote_candidates(transport)
+	local kept, dropped = candidates.filter(transport.candidates or {})
+	for _, rc in ipairs(kept) do
+		-- Component 2 with rtcp-mux agreed is Firefox being thorough
+		-- (INTEROP item 4): the relay ignores it, so do we.
+		if not (self.rtcp_mux and rc.component == 2) then
+			self.legs:client_add_candidate(rc)
+		end
+	end
+	for _, d in ipairs(dropped) do
+		self:log("debug", "dropped client candidate %s:%s (%s)", tostring(d.candidate.ip),
+			tostring(d.candidate.port), d.reason)
+	end
+	if transport.end_of_candidates then self.legs:client_end_of_candidates() end
+end
+
+-- Ends the call on both legs once. `condition`/`text`: the Jingle reason.
+-- tell_client=false when the client ended it (no terminate back).
+function Call:finish(outcome, condition, text, tell_client, sip_action)
+	if self.state == "ended" then return end
+	local was = self.state
+	self.state = "ended"
+	self:log("info", "ended (%s): %s %s", outcome, condition, text or "")
+	if tell_client ~= false and (self.direction == "outbound" or was ~= "new") then
+		self:send({ action = "session-terminate", reason = { condition = condition, text = text } })
+	end
+	if sip_action == "reject" then
+		self.legs:sip_reject(reasons.to_sip(condition))
+	elseif sip_action ~= "none" then
+		self.legs:sip_hangup()
+	end
+	self.legs:close(text or condition)
+	self.out.ended(self, outcome, condition, text)
+end
+
+---------------------------------------------------------------------------
+-- Outbound: an XMPP user calls a phone number.
+---------------------------------------------------------------------------
+
+--- A session-initiate from the caller. o = { sid, peer (caller's full JID),
+-- phone (callee's phone JID), number, caller_id, legs, out, trunk_pts, now }.
+-- Returns the call, or nil and an error for the iq reply.
+function M.outbound(o, session)
+	local audio, declined, why = answer.split(session)
+	if not audio then
+		-- declined is the XEP-0166 condition here.
+		return err("bad-request", declined, why)
+	end
+	local fp = (audio.transport.fingerprints or {})[1]
+	if not fp then
+		-- Every client we meet offers DTLS-SRTP; plain RTP toward a client
+		-- is never sent (INTEROP item 13).
+		return err("not-acceptable", "security-required", "DTLS-SRTP is required")
+	end
+	local choice, condition, text = codecs.choose(audio.description.payload_types, o.trunk_pts)
+	if not choice then
+		return err("not-acceptable", nil, text or condition)
+	end
+	local call = new_call({ direction = "outbound", sid = o.sid, peer = o.peer, phone = o.phone,
+		number = o.number, caller_id = o.caller_id, legs = o.legs, out = o.out,
+		trunk_pts = o.trunk_pts, now = o.now })
+	call.content = audio
+	call.offer = session
+	call.refused = declined
+	-- How to decline video in the accept depends on the client (see
+	-- jingle_sip.jingle.answer); the module knows it from the caller's caps.
+	call.decline_style = o.decline_style
+	call.choice = choice
+	call.rtcp_mux = audio.description.rtcp_mux and true or false
+	call.remote = { ufrag = audio.transport.ufrag, pwd = audio.transport.pwd }
+	call.remote_fingerprint = fp
+	-- RFC 5763 §5: the answerer to actpass should be active; a client that
+	-- offers passive/active gets the other role.
+	call.dtls_setup = fp.setup == "active" and "passive" or "active"
+	call.legs:client_start({
+		ice_role = "controlled", rtcp_mux = call.rtcp_mux, choice = choice,
+		remote = call.remote,
+		fingerprint = { hash = fp.hash, value = fp.value, setup = fp.setup },
+		dtls_role = call.dtls_setup,
+	})
+	call:add_remote_candidates(audio.transport)
+	call.legs:sip_dial({ number = o.number, caller_id = o.caller_id, choice = choice })
+	call.state = "dialing"
+	call:log("info", "dialing (%s, client %s, trunk %s)", choice.mode,
+		codecs.key(choice.client) or "?", codecs.key(choice.trunk) or "?")
+	return call
+end
+
+---------------------------------------------------------------------------
+-- Inbound: a phone calls a number an XMPP user owns.
+---------------------------------------------------------------------------
+
+--- An INVITE for a DID whose owner's device `peer` proceeded (JMI) or is
+-- called directly. o = { sid, peer, phone, number, legs, out, trunk_pts, now }.
+-- Sends our session-initiate and starts the client leg as controlling.
+function M.inbound(o)
+	local call = new_call({ direction = "inbound", sid = o.sid, peer = o.peer, phone = o.phone,
+		number = o.number, legs = o.legs, out = o.out, trunk_pts = o.trunk_pts, now = o.now })
+	local first = o.trunk_pts and o.trunk_pts[1]
+	call.offer_pts = codecs.offer_payload_types(first)
+	call.rtcp_mux = true
+	call.content = { creator = "initiator", name = "audio" }
+	call.legs:client_start({ ice_role = "controlling", rtcp_mux = true })
+	call:send({
+		action = "session-initiate", initiator = o.phone,
+		contents = { {
+			creator = "initiator", name = "audio", senders = "both",
+			description = { namespace = ns.RTP, media = "audio", payload_types = call.offer_pts,
+				rtcp_mux = true },
+			transport = call:local_transport(nil, "actpass"),
+		} },
+	})
+	call.state = "offering"
+	return call
+end
+
+---------------------------------------------------------------------------
+-- Jingle from the client.
+---------------------------------------------------------------------------
+
+--- Handles a parsed Jingle session for this call. Returns true, or nil and
+-- an error for the iq reply.
+function Call:on_jingle(session)
+	local action = session.action
+	if self.state == "ended" then
+		return err("item-not-found", "unknown-session", "this call has ended")
+	end
+	if action == "transport-info" then
+		for _, c in ipairs(session.contents or {}) do
+			if c.name == self.content.name and c.transport then
+				self:on_transport(c.transport)
+			end
+		end
+		return true
+	elseif action == "session-terminate" then
+		local condition = session.reason and session.reason.condition or "success"
+		local answered = self.state == "active"
+		local sip_action = (self.direction == "inbound" and not answered) and "reject" or "hangup"
+		self:finish(answered and "completed" or "cancelled", condition,
+			session.reason and session.reason.text, false, sip_action)
+		return true
+	elseif action == "session-accept" and self.direction == "inbound" and self.state == "offering" then
+		return self:on_accept(session)
+	elseif action == "session-info" then
+		-- ringing/active/hold/mute from the client: informational for a
+		-- phone leg; acknowledged (XEP-0167 §7) and traced.
+		self:log("debug", "client session-info %s", session.info and session.info.kind or "ping")
+		return true
+	elseif action == "content-add" then
+		-- A phone gateway carries no video: refuse the content, keep the call.
+		self:send(require("jingle_sip.jingle.build").content_refusal("content-reject", self.sid,
+			session.contents or {}, "unsupported-applications", "audio only"))
+		return true
+	elseif action == "content-remove" or action == "description-info" then
+		return true
+	end
+	return err("bad-request", "out-of-order", action .. " is not expected now")
+end
+
+function Call:on_transport(transport)
+	if candidates.is_stale(self.retired_ufrags, transport) then
+		self:log("debug", "ignored candidates of retired ICE credentials %s", transport.ufrag)
+		return
+	end
+	if transport.ufrag and transport.pwd then
+		if not (self.remote and self.remote.ufrag) then
+			self.remote = { ufrag = transport.ufrag, pwd = transport.pwd }
+			self.legs:client_set_remote_credentials(transport.ufrag, transport.pwd)
+		elseif candidates.is_ice_restart(self.remote, transport, self.retired_ufrags) then
+			self:log("info", "ICE restart from the client")
+			self.retired_ufrags[self.remote.ufrag] = true
+			self.remote = { ufrag = transport.ufrag, pwd = transport.pwd }
+			self.legs:client_set_remote_credentials(transport.ufrag, transport.pwd)
+		end
+	end
+	-- COMPAT: Dino may send its fingerprint in a transport-info (INTEROP 13).
+	local fp = (transport.fingerprints or {})[1]
+	if fp and not self.remote_fingerprint then
+		self.remote_fingerprint = fp
+		self.legs:client_set_remote_fingerprint({ hash = fp.hash, value = fp.value, setup = fp.setup })
+	end
+	self:add_remote_candidates(transport)
+end
+
+-- Inbound: the callee's device accepted our offer.
+function Call:on_accept(session)
+	local audio = answer.split(session)
+	if not audio then
+		self:finish("failed", "unsupported-applications", "no audio content in session-accept", true, "reject")
+		return true
+	end
+	local choice = codecs.choose(audio.description.payload_types, self.trunk_pts)
+	if not choice then
+		self:finish("failed", "incompatible-parameters", "no codec shared with the trunk", true, "reject")
+		return true
+	end
+	self.choice = choice
+	local fp = (audio.transport.fingerprints or {})[1]
+	if fp then
+		self.remote_fingerprint = fp
+		self.legs:client_set_remote_fingerprint({ hash = fp.hash, value = fp.value, setup = fp.setup })
+	end
+	self:on_transport(audio.transport)
+	self.legs:sip_answer({ choice = choice })
+	self.state = "active"
+	self:log("info", "answered by %s (%s)", self.peer, choice.mode)
+	return true
+end
+
+---------------------------------------------------------------------------
+-- Events from the relay.
+---------------------------------------------------------------------------
+
+function Call:accept_outbound()
+	local transport = self:local_transport(self.local_candidates, self.dtls_setup)
+	local accept, followups = answer.session_accept(self.offer, {
+		payload_types = codecs.answer_payload_types(self.choice), transport = transport,
+		responder = self.phone, style = self.decline_style,
+	})
+	self:send(accept)
+	for _, f in ipairs(followups or {}) do self:send(f) end
+	self.local_candidates = {}
+	self.state = "active"
+end
+
+function Call:on_relay(event)
+	local t = event.type
+	if self.state == "ended" and t ~= "closed" then return end
+	if t == "local_candidate" then
+		-- Outbound: candidates wait for the session-accept that carries them.
+		if self.direction == "outbound" and self.state ~= "active" then
+			self.local_candidates[#self.local_candidates + 1] = event.candidate
+		else
+			local c = self.content
+			self:send({ action = "transport-info", contents = { {
+				creator = c.creator, name = c.name,
+				transport = { namespace = ns.ICE_UDP, ufrag = self.legs:local_description().ufrag,
+					pwd = self.legs:local_description().pwd,
+					candidates = { self:jingle_candidate(event.candidate) } },
+			} } })
+		end
+	elseif t == "sip_progress" then
+		if self.state == "dialing" then
+			self.state = "ringing"
+			self:send({ action = "session-info", info = { kind = "ringing" } })
+		end
+	elseif t == "sip_answered" then
+		if self.direction == "outbound" and (self.state == "dialing" or self.state == "ringing") then
+			self:accept_outbound()
+			self:log("info", "answered")
+		end
+	elseif t == "sip_failed" then
+		local condition, text = reasons.from_sip(event.status, event.phrase)
+		self:finish("failed", condition, text, true, "none")
+	elseif t == "sip_hangup" then
+		if self.direction == "inbound" and self.state ~= "active" then
+			-- The caller gave up while we rang: the module retracts the JMI.
+			self:finish("cancelled", "cancel", event.text or "caller hung up", true, "none")
+		else
+			self:finish("completed", "success", event.text or "remote party hung up", true, "none")
+		end
+	elseif t == "dtls_failed" then
+		self:finish("failed", "security-error", event.text or "DTLS failed", true)
+	elseif t == "ice_failed" then
+		self:finish("failed", "connectivity-error", event.text or "ICE failed", true)
+	elseif t == "media_timeout" then
+		self:finish("failed", "connectivity-error", "no media from the client (media timeout)", true)
+	elseif t == "closed" then
+		if self.state ~= "ended" then
+			self:finish("failed", "general-error", event.text or "relay closed the call", true, "none")
+		end
+	end
+end
+
+--- Caller-side hang-up decided by the gateway (ring timeout, max duration,
+-- module unload). condition is a Jingle reason.
+function Call:hangup(condition, text)
+	local sip_action = (self.direction == "inbound" and self.state ~= "active") and "reject" or "hangup"
+	self:finish(condition == "success" and "completed" or "failed", condition, text, true, sip_action)
+end
+
+M.Call = Call
+return M

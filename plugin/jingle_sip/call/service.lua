@@ -1,0 +1,329 @@
+-- The calls of one component: routes JMI messages, Jingle iqs and relay
+-- events to the call they belong to, and starts and ends calls.
+--
+-- It holds no policy of its own: authorization, number ownership, the relay
+-- legs and the clock are injected, so mod_jingle_sip wires it to Prosody and
+-- the specs wire it to fakes or to the real relay.
+--
+--   deps = {
+--     host,                         -- the component, e.g. "phone.example.net"
+--     send(stanza),                 -- module:send
+--     log(level, fmt, ...),
+--     new_legs(params) -> legs | nil, err   -- params: { direction, number, sid }
+--     authorize(from_jid, number) -> true | nil, condition, text
+--     caller_id(from_jid) -> number | nil
+--     trunk_pts,                    -- codecs the trunk takes, preference order
+--     now() -> seconds,
+--     on_ended(call, outcome, condition, text)   -- metrics
+--     owner_of(number) -> bare JID | nil          -- DID ownership
+--     ring_timeout,                 -- seconds an inbound call rings
+--     add_timer(seconds, fn) -> { stop = fn }
+--     new_id() -> string            -- Jingle/JMI session ids
+--   }
+
+local jid = require "util.jid"
+local st = require "util.stanza"
+local parse = require "jingle_sip.jingle.parse"
+local build = require "jingle_sip.jingle.build"
+local errors = require "jingle_sip.jingle.errors"
+local jmi = require "jingle_sip.jingle.jmi"
+local bridge = require "jingle_sip.call.bridge"
+
+local M = {}
+local Service = {}
+Service.__index = Service
+
+function M.new(deps)
+	return setmetatable({
+		deps = deps,
+		calls = {},       -- key(sid, peer) -> call
+		by_relay_id = {}, -- relay call id -> call
+		proposals = {},   -- key(sid, peer) -> JMI call table of a propose we answered
+		per_user = {},    -- bare JID -> number of live calls
+		ringing = {},     -- sid -> inbound call ringing the owner's devices
+		ringing_by_relay = {}, -- relay call id -> the same
+	}, Service)
+end
+
+local function key(sid, peer) return sid .. "\0" .. peer end
+
+--- The number a phone JID stands for, or nil and why.
+function Service:number_of(to)
+	local node, host = jid.split(to)
+	if host ~= self.deps.host then return nil, "not this component" end
+	if not node or not node:match("^%+[1-9]%d%d?%d?%d?%d?%d?%d?%d?%d?%d?%d?%d?%d?%d?$") then
+		return nil, "not an E.164 phone number"
+	end
+	return node
+end
+
+function Service:live_calls(bare) return self.per_user[bare] or 0 end
+
+function Service:count(call, delta)
+	local bare = jid.bare(call.peer)
+	self.per_user[bare] = (self.per_user[bare] or 0) + delta
+	if self.per_user[bare] <= 0 then self.per_user[bare] = nil end
+end
+
+---------------------------------------------------------------------------
+-- XEP-0353 from the caller.
+---------------------------------------------------------------------------
+
+--- A message to a phone JID. Returns true when it was a JMI message.
+function Service:on_message(stanza)
+	local m = jmi.parse(stanza)
+	if not m or not m.action then return false end
+	local ring = self.ringing[m.id]
+	if ring then
+		self:on_ring_answer(ring, m)
+		return true
+	end
+	local number = self:number_of(m.to or stanza.attr.to)
+	if m.action == "propose" then
+		local common = { from = m.to, to = m.from, id = m.id, namespace = m.namespace }
+		if not number then
+			common.reason = { condition = "gone", text = "Not a phone number: use +<E.164>@" .. self.deps.host }
+			self.deps.send(jmi.build("reject", common))
+			return true
+		end
+		local ok, condition, text = self.deps.authorize(m.from, number)
+		if not ok then
+			self.deps.log("info", "refused call proposal from %s to %s: %s", m.from, number, text)
+			common.reason = { condition = condition, text = text }
+			self.deps.send(jmi.build("reject", common))
+			return true
+		end
+		local answer = jmi.answer_propose(m)
+		for _, s in ipairs(answer.send) do self.deps.send(s) end
+		if answer.accept then self.proposals[key(m.id, m.from)] = answer.call end
+		return true
+	elseif m.action == "retract" or m.action == "finish" then
+		-- The caller gave up before its session-initiate, or reports the end.
+		self.proposals[key(m.id, m.from)] = nil
+		return true
+	end
+	return true
+end
+
+---------------------------------------------------------------------------
+-- Jingle iqs.
+---------------------------------------------------------------------------
+
+--- An iq set carrying <jingle/> to a phone JID. Always answers the iq.
+function Service:on_jingle_iq(stanza)
+	local session, perr = parse.jingle(stanza)
+	if not session then
+		self.deps.send(errors.reply(stanza, perr))
+		return
+	end
+	local from = stanza.attr.from
+	local call = self.calls[key(session.sid, from)]
+	if session.action == "session-initiate" then
+		if call then
+			self.deps.send(errors.reply(stanza, { condition = "conflict", text = "session id in use" }))
+			return
+		end
+		return self:start_outbound(stanza, session)
+	end
+	if not call then
+		-- A terminate for a session we never had (or already ended) is
+		-- acknowledged: the client is only tidying up.
+		if session.action == "session-terminate" then
+			self.deps.send(st.reply(stanza))
+		else
+			self.deps.send(errors.unknown_session(stanza))
+		end
+		return
+	end
+	local ok, cerr = call:on_jingle(session)
+	if ok then
+		self.deps.send(st.reply(stanza))
+	else
+		self.deps.send(errors.reply(stanza, cerr))
+	end
+end
+
+function Service:start_outbound(stanza, session)
+	local from, to = stanza.attr.from, stanza.attr.to
+	local number, why = self:number_of(to)
+	if not number then
+		self.deps.send(errors.reply(stanza, { condition = "item-not-found", type = "cancel", text = why }))
+		return
+	end
+	local ok, condition, text = self.deps.authorize(from, number)
+	if not ok then
+		self.deps.log("info", "refused call from %s to %s: %s", from, number, text)
+		self.deps.send(errors.reply(stanza, { condition = "forbidden", type = "auth", text = text }))
+		-- Tell the Jingle session too, so the client's UI ends the call with a reason.
+		self.deps.send(build.iq(build.session_terminate(session.sid, condition, text),
+			{ from = to, to = from, id = session.sid .. "-refused" }))
+		return
+	end
+	local legs, lerr = self.deps.new_legs({ direction = "outbound", number = number, sid = session.sid })
+	if not legs then
+		self.deps.log("warn", "cannot start call from %s to %s: %s", from, number, lerr)
+		self.deps.send(errors.reply(stanza, { condition = "resource-constraint", type = "wait", text = lerr }))
+		return
+	end
+	local call, cerr = bridge.outbound({
+		sid = session.sid, peer = from, phone = to, number = number,
+		caller_id = self.deps.caller_id(from), legs = legs, out = self:out_for(to),
+		trunk_pts = self.deps.trunk_pts, now = self.deps.now(),
+	}, session)
+	if not call then
+		legs:close(cerr.text or "refused")
+		self.deps.send(errors.reply(stanza, cerr))
+		return
+	end
+	self.proposals[key(session.sid, from)] = nil
+	self:register(call, legs)
+	self.deps.send(st.reply(stanza))
+end
+
+function Service:register(call, legs)
+	self.calls[key(call.sid, call.peer)] = call
+	if legs.relay_id then self.by_relay_id[legs.relay_id] = call end
+	self:count(call, 1)
+end
+
+-- What a call uses to talk to the client and to report its end.
+function Service:out_for(phone_jid)
+	local service = self
+	local seq = 0
+	return {
+		jingle = function(to, session_table)
+			seq = seq + 1
+			service.deps.send(build.iq(session_table,
+				{ from = phone_jid, to = to, id = ("%s-%s-%d"):format(session_table.sid, session_table.action, seq) }))
+		end,
+		log = function(level, fmt, ...) service.deps.log(level, fmt, ...) end,
+		ended = function(call, outcome, condition, text)
+			service.calls[key(call.sid, call.peer)] = nil
+			for id, c in pairs(service.by_relay_id) do
+				if c == call then service.by_relay_id[id] = nil end
+			end
+			service:count(call, -1)
+			if service.deps.on_ended then service.deps.on_ended(call, outcome, condition, text) end
+		end,
+	}
+end
+
+---------------------------------------------------------------------------
+-- Inbound: a phone calls a DID.
+---------------------------------------------------------------------------
+
+-- The phone JID a caller appears as. Withheld or non-E.164 caller IDs
+-- (anonymous, national formats the trunk did not normalise) still ring,
+-- as "anonymous": a JID node must never carry the trunk's raw text.
+function Service:caller_jid(caller)
+	if type(caller) == "string" and caller:match("^%+[1-9]%d+$") and #caller <= 16 then
+		return caller .. "@" .. self.deps.host
+	end
+	return "anonymous@" .. self.deps.host
+end
+
+--- An INVITE from the trunk, already a relay call whose legs are `legs`.
+-- info = { caller, called, trunk_pts }.
+function Service:on_incoming(legs, info)
+	local owner = info.called and self.deps.owner_of(info.called)
+	if not owner then
+		self.deps.log("info", "inbound call from %s to unknown number %s: 404",
+			tostring(info.caller), tostring(info.called))
+		legs:sip_reject(404, "Not Found")
+		legs:close("unknown number")
+		return
+	end
+	local ring = {
+		sid = self.deps.new_id(), local_jid = self:caller_jid(info.caller), peer_jid = owner,
+		legs = legs, info = info,
+	}
+	self.ringing[ring.sid] = ring
+	if legs.relay_id then self.ringing_by_relay[legs.relay_id] = ring end
+	legs:sip_progress()
+	self.deps.send(jmi.ring(ring))
+	ring.timer = self.deps.add_timer(self.deps.ring_timeout, function()
+		if self.ringing[ring.sid] == ring then
+			self:stop_ringing(ring, "timeout", "nobody answered", 480, "Temporarily Unavailable")
+		end
+	end)
+	self.deps.log("info", "inbound call %s from %s to %s rings %s", ring.sid,
+		tostring(info.caller), info.called, owner)
+end
+
+function Service:forget_ring(ring)
+	self.ringing[ring.sid] = nil
+	if ring.legs.relay_id then self.ringing_by_relay[ring.legs.relay_id] = nil end
+	if ring.timer then ring.timer.stop() end
+end
+
+-- Ends a call that is still ringing: devices stop, the trunk is told
+-- (status nil when the trunk ended it).
+function Service:stop_ringing(ring, condition, text, status, phrase)
+	self:forget_ring(ring)
+	self.deps.send(jmi.retract(ring, condition, text))
+	if status then ring.legs:sip_reject(status, phrase) end
+	ring.legs:close(text)
+	if self.deps.on_ended then
+		self.deps.on_ended({ direction = "inbound", sid = ring.sid, peer = ring.peer_jid },
+			condition == "cancel" and "cancelled" or "failed", condition, text)
+	end
+end
+
+function Service:on_ring_answer(ring, m)
+	local decision = jmi.on_answer(ring, m)
+	for _, s in ipairs(decision.send) do self.deps.send(s) end
+	if decision.kind == "proceed" then
+		self:forget_ring(ring)
+		ring.answered_by = decision.initiate_to
+		local call = bridge.inbound({
+			sid = ring.sid, peer = decision.initiate_to, phone = ring.local_jid,
+			number = ring.info.called, legs = ring.legs, out = self:out_for(ring.local_jid),
+			trunk_pts = ring.info.trunk_pts, now = self.deps.now(),
+		})
+		self:register(call, ring.legs)
+	elseif decision.kind == "reject" or decision.kind == "finish" then
+		self:forget_ring(ring)
+		-- The user declined: the phone hears "declined" (603); carbons
+		-- already told the user's other devices.
+		ring.legs:sip_reject(603, "Decline")
+		ring.legs:close("declined by " .. tostring(m.from))
+		if self.deps.on_ended then
+			self.deps.on_ended({ direction = "inbound", sid = ring.sid, peer = ring.peer_jid },
+				"declined", "decline", nil)
+		end
+	end
+end
+
+---------------------------------------------------------------------------
+-- Relay events.
+---------------------------------------------------------------------------
+
+--- A normalised relay event for call `relay_id`.
+function Service:on_relay_event(relay_id, event)
+	local call = self.by_relay_id[relay_id]
+	if call then
+		call:on_relay(event)
+		return
+	end
+	local ring = self.ringing_by_relay[relay_id]
+	if ring and (event.type == "sip_hangup" or event.type == "closed") then
+		-- The caller hung up while the user's devices rang.
+		self:stop_ringing(ring, "cancel", event.text or "caller hung up", nil)
+	end
+end
+
+--- Ends every call (module unload without reload, shutdown).
+function Service:hangup_all(condition, text)
+	local list = {}
+	for _, call in pairs(self.calls) do list[#list + 1] = call end
+	for _, call in ipairs(list) do call:hangup(condition, text) end
+end
+
+function Service:list()
+	local list = {}
+	for _, call in pairs(self.calls) do list[#list + 1] = call end
+	table.sort(list, function(a, b) return (a.started_at or 0) < (b.started_at or 0) end)
+	return list
+end
+
+return M

@@ -1,0 +1,327 @@
+-- The call state machine against fake legs: what the client is sent and what
+-- the relay is told, for each way a call goes. The same flows run against
+-- the real relay and real clients in the end-to-end specs.
+local bridge = require "jingle_sip.call.bridge"
+local ns = require "jingle_sip.jingle.ns"
+
+local TRUNK = {
+	{ id = 0, name = "PCMU", clockrate = 8000 },
+	{ id = 8, name = "PCMA", clockrate = 8000 },
+	{ id = 101, name = "telephone-event", clockrate = 8000 },
+}
+
+-- Records every command; answers local_description like the relay would.
+local function fake_legs()
+	local legs = { calls = {} }
+	setmetatable(legs, { __index = function(_, name)
+		return function(self, ...)
+			self.calls[#self.calls + 1] = { name, ... }
+		end
+	end })
+	function legs.local_description()
+		return { ufrag = "RLY1", pwd = "relaypassword0123456789", fingerprint = { hash = "sha-256", value = "AA:BB" } }
+	end
+	function legs:called(name)
+		local list = {}
+		for _, c in ipairs(self.calls) do
+			if c[1] == name then list[#list + 1] = c end
+		end
+		return list
+	end
+	return legs
+end
+
+local function fake_out()
+	local out = { sent = {}, logs = {}, ended = nil }
+	out.jingle = function(to, s) out.sent[#out.sent + 1] = { to = to, s = s } end
+	out.log = function(level, fmt, ...) out.logs[#out.logs + 1] = level .. " " .. fmt:format(...) end
+	out.ended = function(_, outcome, condition, text) out.ended_with = { outcome, condition, text } end
+	function out.last() return out.sent[#out.sent] and out.sent[#out.sent].s end
+	return out
+end
+
+local function candidate(ip, port, component, extra)
+	local c = { component = component or 1, foundation = "1", generation = 0, id = "x" .. port,
+		ip = ip, port = port, priority = 2122260223, protocol = "udp", type = "host" }
+	for k, v in pairs(extra or {}) do c[k] = v end
+	return c
+end
+
+-- A session-initiate as Conversations sends it (parse shapes).
+local function initiate(opts)
+	opts = opts or {}
+	local contents = { {
+		creator = "initiator", name = opts.name or "0", senders = "both",
+		description = { namespace = ns.RTP, media = "audio", rtcp_mux = opts.rtcp_mux ~= false,
+			payload_types = opts.pts or {
+				{ id = 111, name = "opus", clockrate = 48000, channels = 2 },
+				{ id = 0, name = "PCMU", clockrate = 8000 },
+				{ id = 126, name = "telephone-event", clockrate = 8000 },
+			} },
+		transport = { namespace = ns.ICE_UDP, ufrag = "CLI1", pwd = "clientpassword0123456789",
+			fingerprints = opts.no_fp and {} or { { hash = "sha-256", setup = "actpass", value = "01:02" } },
+			candidates = opts.candidates or { candidate("127.0.0.1", 40000),
+				candidate("f00.local", 40001), candidate("127.0.0.1", 40002, 2) } },
+	} }
+	for _, extra in ipairs(opts.extra_contents or {}) do contents[#contents + 1] = extra end
+	return { action = "session-initiate", sid = "sid1", initiator = "alice@example.net/phone", contents = contents }
+end
+
+local function start_outbound(opts)
+	local legs, out = fake_legs(), fake_out()
+	local call, e = bridge.outbound({ sid = "sid1", peer = "alice@example.net/phone",
+		phone = "+15550100@phone.example.net", number = "+15550100", caller_id = "+15550001111",
+		legs = legs, out = out, trunk_pts = TRUNK, now = 0 }, initiate(opts))
+	return call, e, legs, out
+end
+
+describe("jingle_sip.call.bridge", function()
+	describe("outbound", function()
+		it("should start the client leg as controlled and active, then dial", function()
+			local call, e, legs = start_outbound()
+			assert.is_nil(e)
+			assert.equal("dialing", call.state)
+			local start = legs:called("client_start")[1][2]
+			assert.equal("controlled", start.ice_role)
+			assert.equal("active", start.dtls_role)
+			assert.same({ hash = "sha-256", value = "01:02", setup = "actpass" }, start.fingerprint)
+			assert.equal("passthrough", start.choice.mode)
+			assert.equal("PCMU", start.choice.client.name)
+			local dial = legs:called("sip_dial")[1][2]
+			assert.equal("+15550100", dial.number)
+			assert.equal("+15550001111", dial.caller_id)
+		end)
+
+		it("should drop mDNS candidates and component 2 under rtcp-mux", function()
+			local _, _, legs = start_outbound()
+			local added = legs:called("client_add_candidate")
+			assert.equal(1, #added)
+			assert.equal("127.0.0.1", added[1][2].ip)
+			assert.equal(40000, added[1][2].port)
+		end)
+
+		it("should keep component 2 candidates without rtcp-mux", function()
+			local _, _, legs = start_outbound({ rtcp_mux = false })
+			assert.equal(2, #legs:called("client_add_candidate"))
+		end)
+
+		it("should ring once, then accept with the offer's creator and name and buffered candidates", function()
+			local call, _, legs, out = start_outbound({ name = "audio-0" })
+			call:on_relay({ type = "local_candidate", candidate = { foundation = "7", component = 1,
+				transport = "udp", priority = 100, ip = "127.0.0.1", port = 50000, type = "host" } })
+			assert.equal(0, #out.sent, "nothing goes to the client before the answer")
+			call:on_relay({ type = "sip_progress", status = 180 })
+			call:on_relay({ type = "sip_progress", status = 183, early_media = true })
+			assert.equal(1, #out.sent)
+			assert.equal("session-info", out.sent[1].s.action)
+			assert.equal("ringing", out.sent[1].s.info.kind)
+			call:on_relay({ type = "sip_answered" })
+			local accept = out.last()
+			assert.equal("session-accept", accept.action)
+			assert.equal("sid1", accept.sid)
+			assert.equal("+15550100@phone.example.net", accept.responder)
+			local c = accept.contents[1]
+			assert.equal("initiator", c.creator)
+			assert.equal("audio-0", c.name)
+			assert.equal("PCMU", c.description.payload_types[1].name)
+			assert.equal("telephone-event", c.description.payload_types[2].name)
+			assert.equal(126, c.description.payload_types[2].id)
+			assert.equal("active", c.transport.fingerprints[1].setup)
+			assert.equal("AA:BB", c.transport.fingerprints[1].value)
+			assert.equal(1, #c.transport.candidates)
+			assert.equal(50000, c.transport.candidates[1].port)
+			assert.equal("active", call.state)
+			-- Later candidates trickle in their own transport-info.
+			call:on_relay({ type = "local_candidate", candidate = { foundation = "8", component = 1,
+				transport = "udp", priority = 90, ip = "::1", port = 50002, type = "host" } })
+			local ti = out.last()
+			assert.equal("transport-info", ti.action)
+			assert.equal("audio-0", ti.contents[1].name)
+			assert.equal("initiator", ti.contents[1].creator)
+			assert.equal("::1", ti.contents[1].transport.candidates[1].ip)
+			assert.equal(0, #legs:called("sip_hangup"))
+		end)
+
+		it("should end with success on both legs when the phone hangs up", function()
+			local call, _, legs, out = start_outbound()
+			call:on_relay({ type = "sip_answered" })
+			call:on_relay({ type = "sip_hangup", text = "BYE from trunk" })
+			assert.equal("session-terminate", out.last().action)
+			assert.equal("success", out.last().reason.condition)
+			assert.equal(0, #legs:called("sip_hangup"), "the trunk already ended its dialog")
+			assert.equal(1, #legs:called("close"))
+			assert.same({ "completed", "success", "BYE from trunk" }, out.ended_with)
+		end)
+
+		it("should tell the client busy with the SIP status when the number is busy", function()
+			local call, _, legs, out = start_outbound()
+			call:on_relay({ type = "sip_failed", status = 486, phrase = "Busy Here" })
+			assert.equal("busy", out.last().reason.condition)
+			assert.equal("SIP 486 Busy Here", out.last().reason.text)
+			assert.equal("ended", call.state)
+			assert.equal(1, #legs:called("close"))
+			-- Events after the end change nothing.
+			call:on_relay({ type = "sip_answered" })
+			assert.equal("session-terminate", out.last().action)
+		end)
+
+		it("should hang up the SIP leg when the caller gives up while it rings", function()
+			local call, _, legs, out = start_outbound()
+			call:on_relay({ type = "sip_progress", status = 180 })
+			assert.is_true(call:on_jingle({ action = "session-terminate", sid = "sid1",
+				reason = { condition = "cancel" } }))
+			assert.equal(1, #legs:called("sip_hangup"))
+			assert.equal("session-info", out.last().action, "no terminate echoed back to the client")
+			assert.same({ "cancelled", "cancel" }, { out.ended_with[1], out.ended_with[2] })
+		end)
+
+		it("should leave the video out for clients that cannot take senders none (Dino)", function()
+			local video = { creator = "initiator", name = "video", senders = "both",
+				description = { namespace = ns.RTP, media = "video",
+					payload_types = { { id = 96, name = "VP8", clockrate = 90000 } } },
+				transport = { namespace = ns.ICE_UDP, ufrag = "CLI1", pwd = "clientpassword0123456789", candidates = {} } }
+			local legs, out = fake_legs(), fake_out()
+			local call = assert(bridge.outbound({ sid = "sid1", peer = "alice@example.net/dino",
+				phone = "+15550100@phone.example.net", number = "+15550100", legs = legs, out = out,
+				trunk_pts = TRUNK, now = 0, decline_style = "omit" }, initiate({ extra_contents = { video } })))
+			call:on_relay({ type = "sip_answered" })
+			assert.equal(1, #out.last().contents)
+		end)
+
+		it("should refuse an offer without DTLS", function()
+			local call, e, legs = start_outbound({ no_fp = true })
+			assert.is_nil(call)
+			assert.equal("security-required", e.jingle_condition)
+			assert.equal(0, #legs.calls)
+		end)
+
+		it("should carry the audio of an audio+video offer and leave the video out", function()
+			local video = { creator = "initiator", name = "1", senders = "both",
+				description = { namespace = ns.RTP, media = "video",
+					payload_types = { { id = 96, name = "VP8", clockrate = 90000 } } },
+				transport = { namespace = ns.ICE_UDP, ufrag = "CLI1", pwd = "clientpassword0123456789", candidates = {} } }
+			local call, e = start_outbound({ extra_contents = { video } })
+			assert.is_nil(e)
+			assert.equal("0", call.content.name)
+			assert.equal("1", call.refused[1].name)
+			call:on_relay({ type = "sip_answered" })
+			-- Conversations' style by default: the video stays, with senders none.
+			local contents = call.out.last().contents
+			assert.equal(2, #contents)
+			assert.equal("none", contents[2].senders)
+			assert.equal("video", contents[2].description.media)
+		end)
+
+		it("should transcode when the client shares no codec with the trunk", function()
+			local call = start_outbound({ pts = { { id = 111, name = "opus", clockrate = 48000, channels = 2 } } })
+			assert.equal("transcode", call.choice.mode)
+		end)
+
+		it("should follow an ICE restart and ignore late candidates of the old credentials", function()
+			local call, _, legs = start_outbound()
+			call:on_jingle({ action = "transport-info", sid = "sid1", contents = { { creator = "initiator", name = "0",
+				transport = { namespace = ns.ICE_UDP, ufrag = "CLI2", pwd = "newclientpassword0123456",
+					candidates = {} } } } })
+			local creds = legs:called("client_set_remote_credentials")
+			assert.same({ "client_set_remote_credentials", "CLI2", "newclientpassword0123456" }, creds[#creds])
+			local before = #legs:called("client_add_candidate")
+			call:on_jingle({ action = "transport-info", sid = "sid1", contents = { { creator = "initiator", name = "0",
+				transport = { namespace = ns.ICE_UDP, ufrag = "CLI1", pwd = "clientpassword0123456789",
+					candidates = { candidate("127.0.0.1", 40010) } } } } })
+			assert.equal(before, #legs:called("client_add_candidate"))
+			call:on_jingle({ action = "transport-info", sid = "sid1", contents = { { creator = "initiator", name = "0",
+				transport = { namespace = ns.ICE_UDP, ufrag = "CLI2", pwd = "newclientpassword0123456",
+					candidates = { candidate("127.0.0.1", 40011) }, end_of_candidates = true } } } })
+			assert.equal(before + 1, #legs:called("client_add_candidate"))
+			assert.equal(1, #legs:called("client_end_of_candidates"))
+		end)
+
+		it("should end the call when the client's media stops", function()
+			local call, _, legs, out = start_outbound()
+			call:on_relay({ type = "sip_answered" })
+			call:on_relay({ type = "media_timeout" })
+			assert.equal("connectivity-error", out.last().reason.condition)
+			assert.equal(1, #legs:called("sip_hangup"))
+		end)
+
+		it("should answer stanzas for an ended call with unknown-session", function()
+			local call = start_outbound()
+			call:on_relay({ type = "sip_failed", status = 404, phrase = "Not Found" })
+			local ok, e = call:on_jingle({ action = "transport-info", sid = "sid1", contents = {} })
+			assert.is_nil(ok)
+			assert.equal("unknown-session", e.jingle_condition)
+		end)
+	end)
+
+	describe("inbound", function()
+		local function start_inbound()
+			local legs, out = fake_legs(), fake_out()
+			local call = bridge.inbound({ sid = "in1", peer = "bob@example.net/laptop",
+				phone = "+15557654321@phone.example.net", number = "+15557654321",
+				legs = legs, out = out, trunk_pts = TRUNK, now = 0 })
+			return call, legs, out
+		end
+
+		local function accept(call)
+			return call:on_jingle({ action = "session-accept", sid = "in1", contents = { {
+				creator = "initiator", name = "audio",
+				description = { namespace = ns.RTP, media = "audio", rtcp_mux = true,
+					payload_types = { { id = 0, name = "PCMU", clockrate = 8000 } } },
+				transport = { namespace = ns.ICE_UDP, ufrag = "BOB1", pwd = "bobpassword0123456789012",
+					fingerprints = { { hash = "sha-256", setup = "active", value = "09:08" } },
+					candidates = { candidate("127.0.0.1", 41000) } } } } })
+		end
+
+		it("should offer as controlling with actpass and the trunk's codec first", function()
+			local call, legs, out = start_inbound()
+			assert.equal("controlling", legs:called("client_start")[1][2].ice_role)
+			local offer = out.last()
+			assert.equal("session-initiate", offer.action)
+			assert.equal("+15557654321@phone.example.net", offer.initiator)
+			assert.equal("initiator", offer.contents[1].creator)
+			assert.equal("actpass", offer.contents[1].transport.fingerprints[1].setup)
+			assert.equal("PCMU", offer.contents[1].description.payload_types[1].name)
+			assert.equal("offering", call.state)
+		end)
+
+		it("should answer the SIP leg once the device accepts", function()
+			local call, legs = start_inbound()
+			assert.is_true(accept(call))
+			assert.same({ hash = "sha-256", value = "09:08", setup = "active" },
+				legs:called("client_set_remote_fingerprint")[1][2])
+			assert.same({ "client_set_remote_credentials", "BOB1", "bobpassword0123456789012" },
+				legs:called("client_set_remote_credentials")[1])
+			assert.equal(1, #legs:called("client_add_candidate"))
+			assert.equal(1, #legs:called("sip_answer"))
+			assert.equal("active", call.state)
+		end)
+
+		it("should reject the INVITE with 603 when the device declines", function()
+			local call, legs = start_inbound()
+			call:on_jingle({ action = "session-terminate", sid = "in1", reason = { condition = "decline" } })
+			assert.same({ "sip_reject", 603, "Decline" }, legs:called("sip_reject")[1])
+			assert.equal(0, #legs:called("sip_hangup"))
+		end)
+
+		it("should tell the device when the caller hangs up before the answer", function()
+			local call, _, out = start_inbound()
+			call:on_relay({ type = "sip_hangup", text = "CANCEL" })
+			assert.equal("cancel", out.last().reason.condition)
+			assert.same({ "cancelled", "cancel", "CANCEL" }, out.ended_with)
+		end)
+
+		it("should send 480 when nobody answers in time", function()
+			local call, legs = start_inbound()
+			call:hangup("timeout", "nobody answered")
+			assert.same({ "sip_reject", 480, "Temporarily Unavailable" }, legs:called("sip_reject")[1])
+		end)
+
+		it("should trickle our candidates to the device in transport-info", function()
+			local call, _, out = start_inbound()
+			call:on_relay({ type = "local_candidate", candidate = { foundation = "1", component = 1,
+				transport = "udp", priority = 100, ip = "127.0.0.1", port = 50010, type = "host" } })
+			assert.equal("transport-info", out.last().action)
+			assert.equal("audio", out.last().contents[1].name)
+		end)
+	end)
+end)

@@ -1,0 +1,243 @@
+-- The call service with real stanzas and fake relay legs: what a caller's
+-- client is sent for each kind of request.
+local service_mod = require "jingle_sip.call.service"
+local xml = require "util.xml"
+local st = require "util.stanza"
+
+local function fixture(name)
+	local f = assert(io.open("spec/fixtures/jingle/" .. name, "rb"))
+	local text = f:read("a"):gsub("<!%-%-.-%-%->", "")
+	f:close()
+	return assert(xml.parse(text))
+end
+
+local function fake_legs(relay_id)
+	local legs = { relay_id = relay_id, calls = {} }
+	setmetatable(legs, { __index = function(_, name)
+		return function(self, ...) self.calls[#self.calls + 1] = { name, ... } end
+	end })
+	function legs.local_description()
+		return { ufrag = "RLY1", pwd = "relaypassword0123456789", fingerprint = { hash = "sha-256", value = "AA:BB" } }
+	end
+	return legs
+end
+
+local function new_service(opts)
+	opts = opts or {}
+	local sent, made = {}, {}
+	local timers = {}
+	local svc = service_mod.new({
+		owner_of = function(number) return number == "+15557654321" and "bob@example.org" or nil end,
+		ring_timeout = 60,
+		add_timer = function(seconds, fn)
+			local t = { seconds = seconds, fn = fn, stopped = false }
+			t.stop = function() t.stopped = true end
+			timers[#timers + 1] = t
+			return t
+		end,
+		new_id = function() return "in-sid-1" end,
+		host = "phone.example.net",
+		send = function(s) sent[#sent + 1] = s end,
+		log = function() end,
+		new_legs = function(params)
+			if opts.no_legs then return nil, "no free port in the configured range" end
+			local legs = fake_legs(#made + 1)
+			legs.params = params
+			made[#made + 1] = legs
+			return legs
+		end,
+		authorize = opts.authorize or function() return true end,
+		caller_id = function() return "+15550001111" end,
+		trunk_pts = { { id = 0, name = "PCMU", clockrate = 8000 }, { id = 101, name = "telephone-event", clockrate = 8000 } },
+		now = function() return 0 end,
+	})
+	return svc, sent, made, timers
+end
+
+local function jmi_message(action, from, sid)
+	return st.message({ from = from, to = "+15550009999@phone.example.net", type = "chat", id = "m-" .. action })
+		:tag(action, { xmlns = "urn:xmpp:jingle-message:0", id = sid or "in-sid-1" })
+end
+
+local function child(s, name)
+	for tag in s:childtags() do
+		if tag.name == name then return tag end
+	end
+end
+
+describe("jingle_sip.call.service #lua54", function()
+	describe("JMI propose", function()
+		it("should answer an allowed proposal with ringing and proceed to the caller's full JID", function()
+			local svc, sent = new_service()
+			assert.is_true(svc:on_message(fixture("conversations_propose.xml")))
+			local actions = {}
+			for _, s in ipairs(sent) do
+				local tag = s.tags[1]
+				if tag and tag.attr.xmlns == "urn:xmpp:jingle-message:0" then
+					actions[#actions + 1] = tag.name
+					assert.equal(fixture("conversations_propose.xml").attr.from, s.attr.to)
+				end
+			end
+			assert.same({ "ringing", "proceed" }, actions)
+		end)
+
+		it("should reject a proposal the policy refuses, with the policy's reason", function()
+			local svc, sent = new_service({ authorize = function()
+				return nil, "forbidden", "example.org may not dial out"
+			end })
+			svc:on_message(fixture("conversations_propose.xml"))
+			local reject = sent[#sent]:get_child("reject", "urn:xmpp:jingle-message:0")
+			assert.is_not_nil(reject, tostring(sent[#sent]))
+			assert.equal("example.org may not dial out", reject:get_child("reason", "urn:xmpp:jingle:1"):get_child_text("text"))
+		end)
+	end)
+
+	describe("session-initiate", function()
+		it("should acknowledge, start the legs, and accept once the phone answers", function()
+			local svc, sent, made = new_service()
+			local initiate = fixture("conversations_session_initiate.xml")
+			svc:on_jingle_iq(initiate)
+			assert.equal("result", sent[#sent].attr.type, tostring(sent[#sent]))
+			assert.equal(1, #made)
+			assert.same({ direction = "outbound", number = "+15551234567", sid = "Wm9cUDcYRyPQ-S8yWMxMHg" }, made[1].params)
+			assert.equal(1, svc:live_calls("alice@example.org"))
+			svc:on_relay_event(1, { type = "sip_answered" })
+			local accept = sent[#sent]
+			assert.equal("set", accept.attr.type)
+			assert.equal("+15551234567@phone.example.net", accept.attr.from)
+			assert.equal(initiate.attr.from, accept.attr.to)
+			local jingle = accept:get_child("jingle", "urn:xmpp:jingle:1")
+			assert.equal("session-accept", jingle.attr.action)
+			assert.equal("initiator", child(jingle, "content").attr.creator)
+			assert.equal("0", child(jingle, "content").attr.name)
+			svc:on_relay_event(1, { type = "sip_hangup" })
+			assert.equal(0, svc:live_calls("alice@example.org"))
+			assert.equal(0, #svc:list())
+		end)
+
+		it("should refuse a caller the policy refuses with forbidden and a session-terminate", function()
+			local svc, sent, made = new_service({ authorize = function()
+				return nil, "forbidden", "+15551234567 is outside the dial plan"
+			end })
+			svc:on_jingle_iq(fixture("conversations_session_initiate.xml"))
+			assert.equal(0, #made, "nothing may reach the trunk")
+			assert.equal("error", sent[1].attr.type)
+			assert.equal("forbidden", select(2, sent[1]:get_error()))
+			local jingle = sent[2]:get_child("jingle", "urn:xmpp:jingle:1")
+			assert.equal("session-terminate", jingle.attr.action)
+		end)
+
+		it("should answer resource-constraint when the relay has no ports", function()
+			local svc, sent = new_service({ no_legs = true })
+			svc:on_jingle_iq(fixture("conversations_session_initiate.xml"))
+			local _, condition, text = sent[1]:get_error()
+			assert.equal("resource-constraint", condition)
+			assert.equal("no free port in the configured range", text)
+		end)
+
+		it("should answer item-not-found for a JID that is not a phone number", function()
+			local svc, sent = new_service()
+			local initiate = fixture("conversations_session_initiate.xml")
+			initiate.attr.to = "alice@phone.example.net"
+			svc:on_jingle_iq(initiate)
+			assert.equal("item-not-found", select(2, sent[1]:get_error()))
+		end)
+	end)
+
+	describe("other actions", function()
+		it("should answer unknown-session for a session it does not have", function()
+			local svc, sent = new_service()
+			local ti = fixture("conversations_transport_info.xml")
+			svc:on_jingle_iq(ti)
+			assert.equal("item-not-found", select(2, sent[1]:get_error()))
+			assert.is_not_nil(sent[1]:get_child("error"):get_child("unknown-session", "urn:xmpp:jingle:errors:1"))
+		end)
+
+		it("should answer bad-request for a jingle element without a sid", function()
+			local svc, sent = new_service()
+			local bad = st.iq({ type = "set", id = "b1", from = "alice@example.org/x", to = "+15551234567@phone.example.net" })
+				:tag("jingle", { xmlns = "urn:xmpp:jingle:1", action = "session-initiate" })
+			svc:on_jingle_iq(bad)
+			assert.equal("bad-request", select(2, sent[1]:get_error()))
+		end)
+	end)
+
+	describe("inbound", function()
+		local function ring()
+			local svc, sent, _, timers = new_service()
+			local legs = fake_legs(7)
+			svc:on_incoming(legs, { caller = "+15550009999", called = "+15557654321",
+				trunk_pts = { { id = 0, name = "PCMU", clockrate = 8000 } } })
+			return svc, sent, legs, timers
+		end
+
+		local function names(legs)
+			local list = {}
+			for _, c in ipairs(legs.calls) do list[#list + 1] = c[1] end
+			return list
+		end
+
+		it("should answer 404 for a number nobody owns", function()
+			local svc = new_service()
+			local legs = fake_legs(3)
+			svc:on_incoming(legs, { caller = "+15550009999", called = "+15550000000" })
+			assert.same({ "sip_reject", 404, "Not Found" }, legs.calls[1])
+			assert.equal("close", legs.calls[2][1])
+		end)
+
+		it("should ring every device of the owner with one propose to the bare JID", function()
+			local _, sent, legs, timers = ring()
+			assert.same({ "sip_progress" }, names(legs))
+			local propose = sent[1]
+			assert.equal("bob@example.org", propose.attr.to)
+			assert.equal("+15550009999@phone.example.net", propose.attr.from)
+			assert.is_not_nil(propose:get_child("propose", "urn:xmpp:jingle-message:0"))
+			assert.equal(60, timers[1].seconds)
+		end)
+
+		it("should initiate to the first device that proceeds and retract a late second one", function()
+			local svc, sent, legs, timers = ring()
+			svc:on_message(jmi_message("proceed", "bob@example.org/phone"))
+			local initiate = sent[#sent]
+			assert.equal("bob@example.org/phone", initiate.attr.to)
+			assert.equal("session-initiate", initiate:get_child("jingle", "urn:xmpp:jingle:1").attr.action)
+			assert.is_true(timers[1].stopped)
+			assert.equal("client_start", legs.calls[2][1])
+			-- The other device answers too late: it is told the call went elsewhere.
+			svc:on_message(jmi_message("proceed", "bob@example.org/laptop"))
+			assert.equal(1, #svc:list())
+		end)
+
+		it("should decline the phone call with 603 when the user rejects", function()
+			local svc, _, legs = ring()
+			svc:on_message(jmi_message("reject", "bob@example.org/phone"))
+			assert.same({ "sip_reject", 603, "Decline" }, legs.calls[2])
+		end)
+
+		it("should retract from every device when the caller hangs up while ringing", function()
+			local svc, sent, legs = ring()
+			svc:on_relay_event(7, { type = "sip_hangup", text = "CANCEL from trunk" })
+			local retract = sent[#sent]
+			assert.equal("bob@example.org", retract.attr.to)
+			assert.is_not_nil(retract:get_child("retract", "urn:xmpp:jingle-message:0"))
+			assert.equal("close", legs.calls[#legs.calls][1])
+			-- Nothing rings any more: a late proceed is ignored.
+			svc:on_message(jmi_message("proceed", "bob@example.org/phone"))
+			assert.equal(0, #svc:list())
+		end)
+
+		it("should give up with 480 and retract when nobody answers in time", function()
+			local _, sent, legs, timers = ring()
+			timers[1].fn()
+			assert.same({ "sip_reject", 480, "Temporarily Unavailable" }, legs.calls[2])
+			assert.is_not_nil(sent[#sent]:get_child("retract", "urn:xmpp:jingle-message:0"))
+		end)
+
+		it("should ignore a proceed from someone else", function()
+			local svc, _, legs = ring()
+			svc:on_message(jmi_message("proceed", "mallory@example.org/x"))
+			assert.same({ "sip_progress" }, names(legs))
+			assert.equal(0, #svc:list())
+		end)
+	end)
+end)
