@@ -252,6 +252,14 @@ static void setup_on_thread(peer_t *p, void *arg)
 	p->stream = nice_agent_add_stream(p->agent, (guint)p->opts.components);
 	cr_ice_random_string(p->ufrag, 8);
 	cr_ice_random_string(p->pwd, 24);
+	if (p->opts.ufrag)
+		g_strlcpy(p->ufrag, p->opts.ufrag, sizeof(p->ufrag));
+	if (p->opts.pwd)
+		g_strlcpy(p->pwd, p->opts.pwd, sizeof(p->pwd));
+	if (p->opts.port)
+		for (int c = 1; c <= p->opts.components; c++)
+			nice_agent_set_port_range(p->agent, p->stream, (guint)c, (guint)(p->opts.port + c - 1),
+						  (guint)(p->opts.port + c - 1));
 	nice_agent_set_local_credentials(p->agent, p->stream, p->ufrag, p->pwd);
 	for (int c = 1; c <= p->opts.components; c++)
 		nice_agent_attach_recv(p->agent, p->stream, (guint)c, p->ctx, on_recv, p);
@@ -486,7 +494,8 @@ static void send_rtcp(peer_t *p, void *arg)
 
 	(void)arg;
 	if (cr_srtp_protect(&p->srtp, pkt, &len, true) == 0)
-		nice_agent_send(p->agent, p->stream, (guint)(p->opts.components == 2 ? 2 : 1),
+		nice_agent_send(p->agent, p->stream,
+				(guint)(p->opts.components == 2 && !p->opts.rtcp_mux ? 2 : 1),
 				(guint)len, (const gchar *)pkt);
 }
 

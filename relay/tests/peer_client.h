@@ -21,6 +21,9 @@ typedef struct peer_opts {
 	bool dtls_active;         /* the peer is the DTLS client */
 	const char *addresses;    /* comma-separated local IPs, e.g. "127.0.0.1" */
 	int audio_pt;             /* payload type the peer sends and expects back */
+	bool rtcp_mux;            /* with 2 components: RTCP still goes on component 1 */
+	int port;                 /* fixed local port (all components), 0 = any */
+	const char *ufrag, *pwd;  /* fixed credentials, NULL = random */
 } peer_opts_t;
 
 int peer_new(const peer_opts_t *opts, peer_t **out);

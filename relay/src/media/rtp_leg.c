@@ -2,10 +2,12 @@
  * @file rtp_leg.c  SIP leg: plain RTP/RTCP over UDP toward the trunk, with guarded latching
  *
  * Packets are accepted only from the address the trunk's SDP gave. With
- * latching on, the first packet from the same IP (or the configured
- * signaling IP of the trunk) on another port moves the remote there once:
- * symmetric RTP for trunks behind NAT or sending from another port, without
- * letting an arbitrary third party take the stream.
+ * latching on, and only as long as nothing came from that address, the
+ * first RTP packet from the same IP (or the configured signaling IP of the
+ * trunk) on another port moves the remote there, once: symmetric RTP for
+ * trunks behind NAT or sending from another port. An arbitrary third party
+ * (another IP) never takes the stream, and nobody does once the trunk's
+ * own source is known.
  */
 #include <errno.h>
 #include <glib-unix.h>
@@ -46,8 +48,11 @@ static bool accept_source(cr_media_call_t *mc, bool rtcp, const struct sockaddr_
 
 	if (!mc->sip_remote_set)
 		return false;
-	if (same_addr(from, remote))
+	if (same_addr(from, remote)) {
+		/* The trunk sends from where its SDP said: nothing to latch. */
+		mc->sip_latched = true;
 		return true;
+	}
 	if (!mc->params.sip_latch || mc->sip_latched)
 		return false;
 	if (!same_ip(from, remote) && !(mc->latch_ip_set && same_ip(from, &mc->latch_ip)))
