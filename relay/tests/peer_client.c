@@ -621,3 +621,4 @@ void peer_go_silent(peer_t *p)
 {
 	peer_run(p, silence, NULL);
 }
+

@@ -151,6 +151,7 @@ int cr_ice_start(cr_media_call_t *mc)
 	mc->agent = nice_agent_new_full(mc->context, NICE_COMPATIBILITY_RFC5245, opts);
 	if (!mc->agent)
 		return CR_ERR_INTERNAL;
+	cr_nice_log_register(mc);
 	g_object_set(mc->agent, "controlling-mode", mc->params.ice_controlling ? TRUE : FALSE,
 		     "ice-tcp", FALSE, "ice-udp", TRUE, "upnp", FALSE, NULL);
 	if (mr->stun_server)
@@ -201,6 +202,7 @@ void cr_ice_stop(cr_media_call_t *mc)
 	for (guint c = 1; c <= mc->n_components; c++)
 		nice_agent_attach_recv(mc->agent, mc->stream_id, c, mc->context, NULL, NULL);
 	g_signal_handlers_disconnect_by_data(mc->agent, mc);
+	cr_nice_log_unregister(mc);
 	nice_agent_remove_stream(mc->agent, mc->stream_id);
 	g_object_unref(mc->agent);
 	mc->agent = NULL;

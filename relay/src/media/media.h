@@ -264,6 +264,10 @@ int cr_ice_send(cr_media_call_t *mc, guint component, const uint8_t *buf, size_t
 /* Random ICE credential text of len characters from the ice-char set. */
 void cr_ice_random_string(char *buf, size_t len);
 
+/* nice_log.c: libnice's debug facts about this call's agent into its trace */
+void cr_nice_log_register(cr_media_call_t *mc);
+void cr_nice_log_unregister(cr_media_call_t *mc);
+
 /* rtp_leg.c */
 int cr_rtp_leg_start(cr_media_call_t *mc);
 void cr_rtp_leg_stop(cr_media_call_t *mc);
