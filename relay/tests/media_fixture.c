@@ -11,6 +11,13 @@
 
 int fx_setup(fixture_t *f, const peer_opts_t *po)
 {
+	int err = fx_setup_relay(f);
+
+	return err ? err : fx_setup_peer(f, po);
+}
+
+int fx_setup_relay(fixture_t *f)
+{
 	cr_relay_config_t cfg;
 	cr_media_config_t mcfg;
 	char msg[CR_MAX_ERROR_LEN];
@@ -43,11 +50,21 @@ int fx_setup(fixture_t *f, const peer_opts_t *po)
 	err = cr_call_get_media_local(f->call, &f->local);
 	if (err)
 		return err;
+	cr_media_params_init(&f->params);
+	g_strlcpy(f->params.sip_remote_addr, "127.0.0.1", sizeof(f->params.sip_remote_addr));
+	f->params.sip_remote_port = echo_rtp_port(f->echo);
+	f->params.n_codecs = 2;
+	f->params.codecs[0] = (cr_codec_map_t){ 111, 96, "opus", 48000, 2 };
+	f->params.codecs[1] = (cr_codec_map_t){ 126, 101, "telephone-event", 8000, 1 };
+	return 0;
+}
+
+int fx_setup_peer(fixture_t *f, const peer_opts_t *po)
+{
 	if (peer_new(po, &f->peer))
 		return -1;
 	if (peer_wait_gathered(f->peer, 5000) < 1)
 		return -1;
-	cr_media_params_init(&f->params);
 	f->params.ice_controlling = po->controlling ? 0 : 1;
 	f->params.rtcp_mux = po->components == 2 ? 0 : 1;
 	f->params.dtls_role = po->dtls_active ? CR_DTLS_PASSIVE : CR_DTLS_ACTIVE;
@@ -55,11 +72,6 @@ int fx_setup(fixture_t *f, const peer_opts_t *po)
 	g_strlcpy(f->params.remote_pwd, peer_pwd(f->peer), sizeof(f->params.remote_pwd));
 	g_strlcpy(f->params.remote_fingerprint, peer_fingerprint(f->peer),
 		  sizeof(f->params.remote_fingerprint));
-	g_strlcpy(f->params.sip_remote_addr, "127.0.0.1", sizeof(f->params.sip_remote_addr));
-	f->params.sip_remote_port = echo_rtp_port(f->echo);
-	f->params.n_codecs = 2;
-	f->params.codecs[0] = (cr_codec_map_t){ 111, 96, "opus", 48000, 2 };
-	f->params.codecs[1] = (cr_codec_map_t){ 126, 101, "telephone-event", 8000, 1 };
 	peer_set_remote(f->peer, f->local.ice_ufrag, f->local.ice_pwd);
 	return 0;
 }
@@ -99,7 +111,7 @@ static void handle(fixture_t *f, const cr_event_t *e)
 	f->last[e->type] = *e;
 	if (e->type == CR_EVENT_LOCAL_CANDIDATE && f->n_relay_cands < FX_MAX_CANDS)
 		g_strlcpy(f->relay_cands[f->n_relay_cands++], e->text, 512);
-	if (!f->hold_relay_cands)
+	if (!f->hold_relay_cands && f->peer)
 		fx_give_relay_cands(f);
 }
 

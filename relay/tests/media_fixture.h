@@ -33,6 +33,9 @@ typedef struct fixture {
 /* Relay (ICE on 127.0.0.1 and ::1), call, echo and peer; params filled with
  * defaults matching the peer (codecs opus 111<->96, telephone-event 126<->101). */
 int fx_setup(fixture_t *f, const peer_opts_t *po);
+/* The two halves of fx_setup(), for a client that comes later. */
+int fx_setup_relay(fixture_t *f);
+int fx_setup_peer(fixture_t *f, const peer_opts_t *po);
 void fx_teardown(fixture_t *f);
 /* Processes relay events for up to timeout_ms, until one of type arrives
  * (one not returned before). type 0: just pump. Returns 0 if found. */
