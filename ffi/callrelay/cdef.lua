@@ -27,6 +27,7 @@ typedef struct cr_relay_config {
 	int workers;
 	int max_calls;
 	int event_queue;
+	const struct cr_media_config *media;
 } cr_relay_config_t;
 typedef struct cr_event {
 	int type;
@@ -55,4 +56,129 @@ void cr_relay_get_stats(cr_relay_t *relay, cr_relay_stats_t *stats);
 int cr_call_create(cr_relay_t *relay, cr_call_t **out, char *err_buf);
 uint32_t cr_call_id(const cr_call_t *call);
 void cr_call_close(cr_call_t *call, const char *reason);
+enum {
+	CR_MAX_UFRAG_LEN = 64,
+	CR_MAX_PWD_LEN = 64,
+	CR_MAX_FINGERPRINT_LEN = 128,
+	CR_MAX_ADDR_LEN = 64,
+	CR_MAX_CODECS = 16,
+	CR_MAX_CODEC_NAME_LEN = 32,
+	CR_MAX_PAIR_LEN = 160
+};
+enum {
+	CR_EVENT_LOCAL_CANDIDATE = 10,
+	CR_EVENT_GATHERING_DONE = 11,
+	CR_EVENT_ICE_STATE = 12,
+	CR_EVENT_SELECTED_PAIR = 13,
+	CR_EVENT_DTLS_CONNECTED = 14,
+	CR_EVENT_DTLS_FAILED = 15,
+	CR_EVENT_FIRST_MEDIA = 16,
+	CR_EVENT_MEDIA_TIMEOUT = 17,
+	CR_EVENT_DTMF = 18,
+	CR_EVENT_ICE_RESTARTED = 19,
+	CR_EVENT_MEDIA_ERROR = 20
+};
+enum {
+	CR_ICE_DISCONNECTED = 0,
+	CR_ICE_GATHERING = 1,
+	CR_ICE_CONNECTING = 2,
+	CR_ICE_CONNECTED = 3,
+	CR_ICE_READY = 4,
+	CR_ICE_FAILED = 5
+};
+enum {
+	CR_DTLS_ACTIVE = 1,
+	CR_DTLS_PASSIVE = 2
+};
+enum {
+	CR_DTLS_FAIL_HANDSHAKE = 1,
+	CR_DTLS_FAIL_FINGERPRINT = 2,
+	CR_DTLS_FAIL_SRTP = 3
+};
+enum {
+	CR_DIR_CLIENT_TO_SIP = 1,
+	CR_DIR_SIP_TO_CLIENT = 2
+};
+typedef struct cr_media_config {
+	const char *ice_addresses;
+	int ice_port_min;
+	int ice_port_max;
+	const char *stun_server;
+	int stun_port;
+	const char *turn_server;
+	int turn_port;
+	const char *turn_username;
+	const char *turn_password;
+	const char *sip_rtp_address;
+	int sip_port_min;
+	int sip_port_max;
+	const char *certificate_file;
+	const char *private_key_file;
+	int media_timeout_ms;
+} cr_media_config_t;
+typedef struct cr_codec_map {
+	int client_pt;
+	int sip_pt;
+	char name[CR_MAX_CODEC_NAME_LEN];
+	int clock_rate;
+	int channels;
+} cr_codec_map_t;
+typedef struct cr_media_params {
+	int ice_controlling;
+	int rtcp_mux;
+	int dtls_role;
+	char remote_ufrag[CR_MAX_UFRAG_LEN];
+	char remote_pwd[CR_MAX_PWD_LEN];
+	char remote_fingerprint[CR_MAX_FINGERPRINT_LEN];
+	char sip_remote_addr[CR_MAX_ADDR_LEN];
+	int sip_remote_port;
+	int sip_remote_rtcp_port;
+	int sip_latch;
+	char sip_latch_addr[CR_MAX_ADDR_LEN];
+	int n_codecs;
+	cr_codec_map_t codecs[CR_MAX_CODECS];
+} cr_media_params_t;
+typedef struct cr_media_local {
+	char ice_ufrag[CR_MAX_UFRAG_LEN];
+	char ice_pwd[CR_MAX_PWD_LEN];
+	char fingerprint[CR_MAX_FINGERPRINT_LEN];
+	char sip_rtp_addr[CR_MAX_ADDR_LEN];
+	int sip_rtp_port;
+	int sip_rtcp_port;
+} cr_media_local_t;
+typedef struct cr_call_stats {
+	int ice_state;
+	int dtls_state;
+	char selected_pair[CR_MAX_PAIR_LEN];
+	uint64_t client_rx_packets;
+	uint64_t client_rx_bytes;
+	uint64_t client_tx_packets;
+	uint64_t client_tx_bytes;
+	uint64_t sip_rx_packets;
+	uint64_t sip_rx_bytes;
+	uint64_t sip_tx_packets;
+	uint64_t sip_tx_bytes;
+	uint64_t srtp_auth_failed;
+	uint64_t dtls_bad;
+	uint64_t ice_bad;
+	uint64_t early_dropped;
+	uint64_t sip_foreign;
+	uint64_t unmapped_pt;
+	uint64_t dtmf_events;
+} cr_call_stats_t;
+void cr_media_config_init(cr_media_config_t *config);
+void cr_media_params_init(cr_media_params_t *params);
+int cr_call_get_media_local(cr_call_t *call, cr_media_local_t *local);
+int cr_call_media_start(cr_call_t *call, const cr_media_params_t *params,
+				  char *err_buf);
+int cr_call_add_remote_candidate(cr_call_t *call, const char *candidate);
+int cr_call_end_of_candidates(cr_call_t *call);
+int cr_call_set_remote_credentials(cr_call_t *call, const char *ufrag,
+					     const char *pwd);
+int cr_call_set_remote_fingerprint(cr_call_t *call, const char *fingerprint);
+int cr_call_set_sip_remote(cr_call_t *call, const char *addr, int rtp_port,
+				     int rtcp_port);
+int cr_call_ice_restart(cr_call_t *call, cr_media_local_t *local);
+int cr_call_get_stats(cr_call_t *call, cr_call_stats_t *stats);
+int cr_call_get_trace(cr_call_t *call, char *buf, size_t len);
 ]]

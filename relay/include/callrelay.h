@@ -68,6 +68,7 @@ typedef struct cr_relay_config {
 	int workers;     /* worker threads; 0 = one per online core */
 	int max_calls;   /* concurrent calls; 0 = unlimited */
 	int event_queue; /* events kept before new ones are dropped (counted); 0 = 65536 */
+	const struct cr_media_config *media; /* media plane; NULL = calls without media */
 } cr_relay_config_t;
 
 /* One event. Plain data: copy what you need before the next poll. */
@@ -172,6 +173,255 @@ CR_EXPORT uint32_t cr_call_id(const cr_call_t *call);
  * @param reason a short reason kept in the trace and the event, or NULL
  */
 CR_EXPORT void cr_call_close(cr_call_t *call, const char *reason);
+
+/* ---- Media plane: client leg (ICE, DTLS-SRTP), SIP leg (RTP), forwarding ----
+ *
+ * A relay created with a media configuration gives every call, at
+ * cr_call_create(), a SIP-leg RTP/RTCP port pair and local ICE credentials;
+ * cr_call_get_media_local() returns them (and the relay's DTLS fingerprint)
+ * at once. cr_call_media_start() then starts the client leg on the call's
+ * worker. Remote candidates, credentials and the fingerprint may come before
+ * or after it; they are applied in the order given.
+ */
+
+enum {
+	CR_MAX_UFRAG_LEN = 64,
+	CR_MAX_PWD_LEN = 64,
+	CR_MAX_FINGERPRINT_LEN = 128, /* "sha-256 AB:CD:..." */
+	CR_MAX_ADDR_LEN = 64,
+	CR_MAX_CODECS = 16,
+	CR_MAX_CODEC_NAME_LEN = 32,
+	CR_MAX_PAIR_LEN = 160
+};
+
+/* Media event types (cr_event_t.type). */
+enum {
+	CR_EVENT_LOCAL_CANDIDATE = 10, /* value = component; text = "candidate:..." (SDP a= value, with rel-addr/rel-port on srflx/relay) */
+	CR_EVENT_GATHERING_DONE = 11,  /* our candidates are all out (send end-of-candidates) */
+	CR_EVENT_ICE_STATE = 12,       /* code = CR_ICE_*; value = component; text = state name */
+	CR_EVENT_SELECTED_PAIR = 13,   /* value = component; text = "local=TYPE ADDR:PORT remote=TYPE ADDR:PORT" */
+	CR_EVENT_DTLS_CONNECTED = 14,  /* text = "role=client|server profile=NAME" (SRTP keys installed) */
+	CR_EVENT_DTLS_FAILED = 15,     /* code = CR_DTLS_FAIL_*; text = reason; the call carries no media */
+	CR_EVENT_FIRST_MEDIA = 16,     /* code = CR_DIR_*: the first packet forwarded that way */
+	CR_EVENT_MEDIA_TIMEOUT = 17,   /* value = seconds without authenticated media from the client */
+	CR_EVENT_DTMF = 18,            /* code = CR_DIR_*; value = duration in ms; text = "digit=D event=N duration_ms=MS" */
+	CR_EVENT_ICE_RESTARTED = 19,   /* text = "ufrag=U pwd=P" (new local credentials, also returned by cr_call_ice_restart) */
+	CR_EVENT_MEDIA_ERROR = 20      /* code = CR_ERR_*; text = what failed (gathering, bad candidate, ...) */
+};
+
+/* ICE component states (CR_EVENT_ICE_STATE code), libnice's order. */
+enum {
+	CR_ICE_DISCONNECTED = 0,
+	CR_ICE_GATHERING = 1,
+	CR_ICE_CONNECTING = 2,
+	CR_ICE_CONNECTED = 3,
+	CR_ICE_READY = 4,
+	CR_ICE_FAILED = 5
+};
+
+/* Our DTLS role as negotiated (setup=active: we are the DTLS client). */
+enum {
+	CR_DTLS_ACTIVE = 1,
+	CR_DTLS_PASSIVE = 2
+};
+
+/* Why DTLS failed (CR_EVENT_DTLS_FAILED code). */
+enum {
+	CR_DTLS_FAIL_HANDSHAKE = 1,   /* alert, bad record or timeout in the handshake */
+	CR_DTLS_FAIL_FINGERPRINT = 2, /* the peer's certificate does not match the signaled fingerprint */
+	CR_DTLS_FAIL_SRTP = 3         /* no common SRTP profile or key setup failed */
+};
+
+/* Media directions (CR_EVENT_FIRST_MEDIA and CR_EVENT_DTMF code). */
+enum {
+	CR_DIR_CLIENT_TO_SIP = 1,
+	CR_DIR_SIP_TO_CLIENT = 2
+};
+
+/* Relay-wide media configuration. Initialise with cr_media_config_init().
+ * Strings are copied at cr_relay_create(). */
+typedef struct cr_media_config {
+	const char *ice_addresses;   /* comma-separated local IPs for host candidates (IPv4/IPv6); NULL = every interface */
+	int ice_port_min;            /* host candidate port range; 0/0 = any */
+	int ice_port_max;
+	const char *stun_server;     /* IP of a STUN server for srflx candidates, or NULL */
+	int stun_port;               /* 0 = 3478 */
+	const char *turn_server;     /* IP of a TURN server (UDP) for relay candidates, or NULL */
+	int turn_port;               /* 0 = 3478 */
+	const char *turn_username;
+	const char *turn_password;
+	const char *sip_rtp_address; /* local IP of the SIP leg's RTP sockets; required */
+	int sip_port_min;            /* SIP-leg RTP range (even RTP port, RTCP = RTP + 1) */
+	int sip_port_max;
+	const char *certificate_file;/* PEM certificate, or NULL to generate ECDSA P-256 */
+	const char *private_key_file;/* PEM key of certificate_file */
+	int media_timeout_ms;        /* no media from the client this long -> CR_EVENT_MEDIA_TIMEOUT; 0 = 30000 */
+} cr_media_config_t;
+
+/* One codec both legs carry, matched by name/clock rate/channels. */
+typedef struct cr_codec_map {
+	int client_pt;  /* payload type on the client leg */
+	int sip_pt;     /* payload type on the SIP leg */
+	char name[CR_MAX_CODEC_NAME_LEN]; /* "opus", "PCMU", "telephone-event", ... */
+	int clock_rate;
+	int channels;
+} cr_codec_map_t;
+
+/* What the signaling negotiated for a call. Initialise with
+ * cr_media_params_init(). Empty strings mean "comes later". */
+typedef struct cr_media_params {
+	int ice_controlling;    /* 1 when we initiated (inbound calls), 0 when the client did */
+	int rtcp_mux;           /* 1 when rtcp-mux was negotiated: one component */
+	int dtls_role;          /* CR_DTLS_ACTIVE or CR_DTLS_PASSIVE */
+	char remote_ufrag[CR_MAX_UFRAG_LEN];
+	char remote_pwd[CR_MAX_PWD_LEN];
+	char remote_fingerprint[CR_MAX_FINGERPRINT_LEN]; /* "sha-256 AB:CD:..." */
+	char sip_remote_addr[CR_MAX_ADDR_LEN]; /* trunk RTP address from its SDP */
+	int sip_remote_port;
+	int sip_remote_rtcp_port; /* 0 = sip_remote_port + 1 */
+	int sip_latch;          /* 1: follow the trunk's real RTP source (same IP as the SDP or sip_latch_addr) */
+	char sip_latch_addr[CR_MAX_ADDR_LEN]; /* another IP the trunk may send from (its signaling address) */
+	int n_codecs;
+	cr_codec_map_t codecs[CR_MAX_CODECS];
+} cr_media_params_t;
+
+/* A call's local media parameters for the signaling. */
+typedef struct cr_media_local {
+	char ice_ufrag[CR_MAX_UFRAG_LEN];
+	char ice_pwd[CR_MAX_PWD_LEN];
+	char fingerprint[CR_MAX_FINGERPRINT_LEN]; /* "sha-256 AB:CD:..." */
+	char sip_rtp_addr[CR_MAX_ADDR_LEN];
+	int sip_rtp_port;
+	int sip_rtcp_port;
+} cr_media_local_t;
+
+/* Per-call counters, copied out by cr_call_get_stats(). */
+typedef struct cr_call_stats {
+	int ice_state;              /* CR_ICE_* of component 1 */
+	int dtls_state;             /* 0 new, 1 handshaking, 2 connected, 3 failed */
+	char selected_pair[CR_MAX_PAIR_LEN];
+	uint64_t client_rx_packets; /* authenticated SRTP/SRTCP from the client */
+	uint64_t client_rx_bytes;
+	uint64_t client_tx_packets; /* SRTP/SRTCP sent to the client */
+	uint64_t client_tx_bytes;
+	uint64_t sip_rx_packets;    /* RTP/RTCP accepted from the trunk */
+	uint64_t sip_rx_bytes;
+	uint64_t sip_tx_packets;    /* RTP/RTCP sent to the trunk */
+	uint64_t sip_tx_bytes;
+	uint64_t srtp_auth_failed;  /* dropped: authentication or replay check failed */
+	uint64_t dtls_bad;          /* dropped: DTLS records the handshake rejected */
+	uint64_t ice_bad;           /* dropped: non-STUN, non-DTLS, non-RTP data on the ICE transport */
+	uint64_t early_dropped;     /* dropped: media before SRTP keys existed */
+	uint64_t sip_foreign;       /* dropped: SIP-leg packets from an address not negotiated */
+	uint64_t unmapped_pt;       /* dropped: payload type not in the codec map */
+	uint64_t dtmf_events;
+} cr_call_stats_t;
+
+/**
+ * Fill a media configuration with defaults (no addresses set).
+ * @param config the configuration to initialise
+ */
+CR_EXPORT void cr_media_config_init(cr_media_config_t *config);
+
+/**
+ * Fill call media parameters with defaults (controlled, rtcp-mux, passive).
+ * @param params the parameters to initialise
+ */
+CR_EXPORT void cr_media_params_init(cr_media_params_t *params);
+
+/**
+ * Copy the call's local ICE credentials, DTLS fingerprint and SIP-leg
+ * ports, fixed at cr_call_create() (and at each cr_call_ice_restart()).
+ * @param call the call
+ * @param local receives the values
+ * @return 0 if success, CR_ERR_INVALID when the relay has no media plane
+ */
+CR_EXPORT int cr_call_get_media_local(cr_call_t *call, cr_media_local_t *local);
+
+/**
+ * Start the call's media: ICE agent (gathering starts; candidates come as
+ * CR_EVENT_LOCAL_CANDIDATE), DTLS in the given role, the SIP leg, forwarding.
+ * @param call the call
+ * @param params what the signaling negotiated (copied)
+ * @param err_buf optional buffer of CR_MAX_ERROR_LEN for a readable message
+ * @return 0 if success, otherwise a CR_ERR_* code
+ */
+CR_EXPORT int cr_call_media_start(cr_call_t *call, const cr_media_params_t *params,
+				  char *err_buf);
+
+/**
+ * Add one remote candidate, at any time (before cr_call_media_start() too).
+ * mDNS ".local" and priority-0 candidates are dropped with a trace line.
+ * @param call the call
+ * @param candidate SDP candidate attribute, with or without "a=" ("candidate:1 1 udp ...")
+ * @return 0 if queued, CR_ERR_INVALID when unparsable
+ */
+CR_EXPORT int cr_call_add_remote_candidate(cr_call_t *call, const char *candidate);
+
+/**
+ * The client signaled end-of-candidates.
+ * @param call the call
+ * @return 0 if queued
+ */
+CR_EXPORT int cr_call_end_of_candidates(cr_call_t *call);
+
+/**
+ * Set the client's ICE credentials; new ones mean an ICE restart by the client.
+ * @param call the call
+ * @param ufrag the client's ice-ufrag
+ * @param pwd the client's ice-pwd
+ * @return 0 if queued
+ */
+CR_EXPORT int cr_call_set_remote_credentials(cr_call_t *call, const char *ufrag,
+					     const char *pwd);
+
+/**
+ * Set (or correct) the client's DTLS fingerprint, "sha-256 AB:CD:...". A
+ * handshake that finished before is checked against it now.
+ * @param call the call
+ * @param fingerprint hash name, space, colon-separated hex
+ * @return 0 if queued
+ */
+CR_EXPORT int cr_call_set_remote_fingerprint(cr_call_t *call, const char *fingerprint);
+
+/**
+ * Set the trunk's RTP address (from its SDP, which may come after the
+ * client's).
+ * @param call the call
+ * @param addr IPv4 or IPv6 address
+ * @param rtp_port RTP port
+ * @param rtcp_port RTCP port, 0 = rtp_port + 1
+ * @return 0 if queued
+ */
+CR_EXPORT int cr_call_set_sip_remote(cr_call_t *call, const char *addr, int rtp_port,
+				     int rtcp_port);
+
+/**
+ * Restart ICE from our side: new local credentials, returned here at once
+ * and in CR_EVENT_ICE_RESTARTED; gathering and checks start again.
+ * @param call the call
+ * @param local receives the new local parameters (may be NULL)
+ * @return 0 if queued
+ */
+CR_EXPORT int cr_call_ice_restart(cr_call_t *call, cr_media_local_t *local);
+
+/**
+ * Copy the call's counters (updated by its worker as packets pass).
+ * @param call the call
+ * @param stats receives the counters
+ * @return 0 if success
+ */
+CR_EXPORT int cr_call_get_stats(cr_call_t *call, cr_call_stats_t *stats);
+
+/**
+ * Copy the call's trace: lines "T_MS AREA MESSAGE\n", oldest first (a
+ * bounded ring; the oldest lines go first), then per-pair counters.
+ * @param call the call
+ * @param buf caller-owned buffer
+ * @param len its size; the text is always NUL-terminated
+ * @return the length the full text needs (without NUL), or a CR_ERR_* code
+ */
+CR_EXPORT int cr_call_get_trace(cr_call_t *call, char *buf, size_t len);
 
 /* CR_CDEF_END */
 

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "relay_internal.h"
+#include "media/media.h"
 
 cr_call_t *cr_call_ref(cr_call_t *call)
 {
@@ -16,6 +17,8 @@ void cr_call_unref(void *p)
 	cr_call_t *call = p;
 
 	if (call && atomic_fetch_sub(&call->refs, 1) == 1) {
+		/* Only when teardown never ran (its worker was gone). */
+		cr_media_call_destroy(call->media, !atomic_load(&call->relay->destroyed));
 		cr_relay_unref(call->relay);
 		g_free(call);
 	}
@@ -53,6 +56,8 @@ void cr_call_teardown(cr_call_t *call, const char *reason)
 		g_hash_table_remove(call->worker->calls, GUINT_TO_POINTER(call->id));
 		cr_call_unref(call); /* the worker table's reference */
 	}
+	cr_media_call_destroy(call->media, true);
+	call->media = NULL;
 	if (call->worker) {
 		/* Counted once, whether or not setup ran. */
 		atomic_fetch_sub(&call->worker->load, 1);
@@ -93,6 +98,18 @@ int cr_call_create(cr_relay_t *r, cr_call_t **out, char *err_buf)
 	call->id = atomic_fetch_add(&r->next_call_id, 1);
 	if (call->id == 0) /* wrapped: 0 means "no call" in events */
 		call->id = atomic_fetch_add(&r->next_call_id, 1);
+	if (r->media) {
+		/* Ports and credentials now, so the caller has them at once and
+		 * port exhaustion is an error here, not later. */
+		int err = cr_media_call_create(call, r->media, &call->media, err_buf);
+
+		if (err) {
+			atomic_fetch_sub(&r->active_calls, 1);
+			cr_relay_unref(r);
+			g_free(call);
+			return err;
+		}
+	}
 	call->worker = least_loaded_worker(r);
 	atomic_fetch_add(&call->worker->load, 1);
 	atomic_fetch_add(&r->calls_created, 1);

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "relay_internal.h"
+#include "media/media.h"
 
 #define CR_DEFAULT_EVENT_QUEUE 65536
 #define CR_MAX_WORKERS 256
@@ -29,6 +30,7 @@ void cr_relay_config_init(cr_relay_config_t *config)
 	config->workers = 0;
 	config->max_calls = 0;
 	config->event_queue = 0;
+	config->media = NULL;
 }
 
 static int online_cores(void)
@@ -73,6 +75,11 @@ int cr_relay_create(const cr_relay_config_t *config, cr_relay_t **out, char *err
 	if (r->config.event_queue == 0)
 		r->config.event_queue = CR_DEFAULT_EVENT_QUEUE;
 
+	if (config->media) {
+		err = cr_media_relay_create(config->media, &r->media, err_buf);
+		if (err)
+			goto out;
+	}
 	err = cr_event_queue_create((size_t)r->config.event_queue, &r->events);
 	if (err) {
 		cr_set_error(err_buf, err, "cannot create the event queue: %s",
@@ -119,6 +126,8 @@ void cr_relay_destroy(cr_relay_t *r)
 	r->n_workers = 0;
 	cr_event_queue_destroy(r->events);
 	r->events = NULL;
+	cr_media_relay_destroy(r->media);
+	r->media = NULL;
 	/* Call handles still held keep the struct (not the workers) alive so
 	 * that closing them afterwards is harmless. */
 	cr_relay_unref(r);

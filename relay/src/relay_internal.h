@@ -53,6 +53,7 @@ struct cr_relay {
 	atomic_int active_calls;
 	atomic_uint_least64_t calls_created;
 	atomic_uint_least64_t calls_closed;
+	struct cr_media_relay *media; /* media plane, NULL without config->media */
 };
 
 /* call.c */
@@ -63,6 +64,7 @@ struct cr_call {
 	struct cr_relay *relay;
 	cr_worker_t *worker;
 	gboolean live;       /* worker-side: set up and not yet torn down */
+	struct cr_media_call *media; /* media/cr_media_call_t, freed at teardown */
 };
 
 cr_call_t *cr_call_ref(cr_call_t *call);

@@ -1,0 +1,306 @@
+/**
+ * @file ice.c  Client leg ICE: one libnice agent per call on the call's worker
+ *
+ * Full ICE (RFC 8445 behaviour of libnice 0.1.21 in RFC 5245 mode), trickle
+ * both ways into the same agent, role per call, renomination (0xC001)
+ * accepted but never advertised (libnice's support-renomination only changes
+ * how it reads incoming checks), rtcp-mux or a second component.
+ */
+#include <arpa/inet.h>
+
+#include "../relay_internal.h"
+#include "media.h"
+
+static const char ice_chars[] =
+	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+void cr_ice_random_string(char *buf, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		buf[i] = ice_chars[g_random_int_range(0, 64)];
+	buf[len] = '\0';
+}
+
+static const char *cand_type(NiceCandidateType t)
+{
+	switch (t) {
+	case NICE_CANDIDATE_TYPE_HOST:
+		return "host";
+	case NICE_CANDIDATE_TYPE_SERVER_REFLEXIVE:
+		return "srflx";
+	case NICE_CANDIDATE_TYPE_PEER_REFLEXIVE:
+		return "prflx";
+	case NICE_CANDIDATE_TYPE_RELAYED:
+		return "relay";
+	default:
+		return "?";
+	}
+}
+
+static void format_cand(const NiceCandidate *c, char *buf, size_t len)
+{
+	char ip[NICE_ADDRESS_STRING_LEN];
+
+	nice_address_to_string(&c->addr, ip);
+	g_snprintf(buf, len, strchr(ip, ':') ? "%s [%s]:%u" : "%s %s:%u", cand_type(c->type), ip,
+		   nice_address_get_port(&c->addr));
+}
+
+static void on_new_candidate(NiceAgent *agent, NiceCandidate *c, gpointer p)
+{
+	cr_media_call_t *mc = p;
+	gchar *sdp = nice_agent_generate_local_candidate_sdp(agent, c);
+	const char *text = sdp && g_str_has_prefix(sdp, "a=") ? sdp + 2 : sdp;
+
+	if (!text)
+		return;
+	cr_trace_add(&mc->trace, "ice", "local candidate comp %u %s", c->component_id, text);
+	cr_media_emit(mc, CR_EVENT_LOCAL_CANDIDATE, 0, (int32_t)c->component_id, "%s", text);
+	g_free(sdp);
+}
+
+static void on_gathering_done(NiceAgent *agent, guint stream_id, gpointer p)
+{
+	cr_media_call_t *mc = p;
+
+	(void)agent;
+	(void)stream_id;
+	cr_trace_add(&mc->trace, "ice", "gathering done");
+	cr_media_emit(mc, CR_EVENT_GATHERING_DONE, 0, 0, NULL);
+}
+
+static void on_state(NiceAgent *agent, guint stream_id, guint comp, guint state, gpointer p)
+{
+	cr_media_call_t *mc = p;
+	const char *name = nice_component_state_to_string(state);
+
+	(void)agent;
+	(void)stream_id;
+	cr_trace_add(&mc->trace, "ice", "comp %u state %s", comp, name);
+	cr_media_emit(mc, CR_EVENT_ICE_STATE, (int32_t)state, (int32_t)comp, "%s", name);
+	if (comp == 1)
+		atomic_store(&mc->counters.ice_state, (int)state);
+	if (comp == 1 && (state == NICE_COMPONENT_STATE_CONNECTED ||
+			  state == NICE_COMPONENT_STATE_READY) && !mc->ice_connected) {
+		mc->ice_connected = true;
+		/* Our ClientHello goes out once a pair works (RFC 5763 5). */
+		if (mc->params.dtls_role == CR_DTLS_ACTIVE) {
+			cr_trace_add(&mc->trace, "dtls", "handshake start as client");
+			cr_dtls_start(&mc->dtls);
+			cr_forward_dtls_rearm(mc);
+		}
+	}
+}
+
+static void on_selected_pair(NiceAgent *agent, guint stream_id, guint comp, NiceCandidate *l,
+			     NiceCandidate *r, gpointer p)
+{
+	cr_media_call_t *mc = p;
+	char lb[80], rb[80], name[CR_MAX_PAIR_LEN];
+	int idx = -1;
+
+	(void)agent;
+	(void)stream_id;
+	format_cand(l, lb, sizeof(lb));
+	format_cand(r, rb, sizeof(rb));
+	g_snprintf(name, sizeof(name), "local=%s remote=%s", lb, rb);
+	cr_trace_add(&mc->trace, "ice", "comp %u selected pair %s (priority %u/%u)", comp, name,
+		     l->priority, r->priority);
+	cr_media_emit(mc, CR_EVENT_SELECTED_PAIR, 0, (int32_t)comp, "%s", name);
+	if (comp != 1)
+		return;
+	g_mutex_lock(&mc->pair_lock);
+	g_strlcpy(mc->selected_pair, name, sizeof(mc->selected_pair));
+	for (int i = 0; i < mc->n_pairs; i++)
+		if (!strcmp(mc->pairs[i].name, name))
+			idx = i;
+	if (idx < 0) {
+		/* Keep the most recent pairs; the oldest slot is reused. */
+		idx = mc->n_pairs < CR_MAX_PAIRS_KEPT ? mc->n_pairs++ : 0;
+		memset(&mc->pairs[idx], 0, sizeof(mc->pairs[idx]));
+		g_strlcpy(mc->pairs[idx].name, name, sizeof(mc->pairs[idx].name));
+	}
+	mc->cur_pair = idx;
+	g_mutex_unlock(&mc->pair_lock);
+	cr_forward_flush_dtls(mc);
+}
+
+static void on_recv(NiceAgent *agent, guint stream_id, guint comp, guint len, gchar *buf,
+		    gpointer p)
+{
+	(void)agent;
+	(void)stream_id;
+	cr_forward_from_client(p, comp, (uint8_t *)buf, len);
+}
+
+static void add_local_address(cr_media_call_t *mc, const char *ip)
+{
+	NiceAddress addr;
+
+	if (!nice_address_set_from_string(&addr, ip) ||
+	    !nice_agent_add_local_address(mc->agent, &addr))
+		cr_trace_add(&mc->trace, "ice", "cannot use local address %s", ip);
+}
+
+int cr_ice_start(cr_media_call_t *mc)
+{
+	cr_media_relay_t *mr = mc->mr;
+	cr_media_local_t local;
+	NiceAgentOption opts = NICE_AGENT_OPTION_ICE_TRICKLE | NICE_AGENT_OPTION_SUPPORT_RENOMINATION;
+
+	mc->agent = nice_agent_new_full(mc->context, NICE_COMPATIBILITY_RFC5245, opts);
+	if (!mc->agent)
+		return CR_ERR_INTERNAL;
+	cr_nice_log_register(mc);
+	g_object_set(mc->agent, "controlling-mode", mc->params.ice_controlling ? TRUE : FALSE,
+		     "ice-tcp", FALSE, "ice-udp", TRUE, "upnp", FALSE, NULL);
+	if (mr->stun_server)
+		g_object_set(mc->agent, "stun-server", mr->stun_server, "stun-server-port",
+			     (guint)mr->stun_port, NULL);
+	if (mr->ice_addresses)
+		for (char **a = mr->ice_addresses; *a; a++)
+			add_local_address(mc, *a);
+	mc->n_components = mc->params.rtcp_mux ? 1 : 2;
+	mc->stream_id = nice_agent_add_stream(mc->agent, mc->n_components);
+	if (!mc->stream_id)
+		return CR_ERR_INTERNAL;
+	nice_agent_set_stream_name(mc->agent, mc->stream_id, "audio");
+	g_mutex_lock(&mc->local_lock);
+	local = mc->local;
+	g_mutex_unlock(&mc->local_lock);
+	nice_agent_set_local_credentials(mc->agent, mc->stream_id, local.ice_ufrag, local.ice_pwd);
+	for (guint c = 1; c <= mc->n_components; c++) {
+		if (mr->ice_port_min || mr->ice_port_max)
+			nice_agent_set_port_range(mc->agent, mc->stream_id, c, (guint)mr->ice_port_min,
+						  (guint)mr->ice_port_max);
+		if (mr->turn_server)
+			nice_agent_set_relay_info(mc->agent, mc->stream_id, c, mr->turn_server,
+						  (guint)mr->turn_port, mr->turn_username,
+						  mr->turn_password, NICE_RELAY_TYPE_TURN_UDP);
+		nice_agent_attach_recv(mc->agent, mc->stream_id, c, mc->context, on_recv, mc);
+	}
+	g_signal_connect(mc->agent, "new-candidate-full", G_CALLBACK(on_new_candidate), mc);
+	g_signal_connect(mc->agent, "candidate-gathering-done", G_CALLBACK(on_gathering_done), mc);
+	g_signal_connect(mc->agent, "component-state-changed", G_CALLBACK(on_state), mc);
+	g_signal_connect(mc->agent, "new-selected-pair-full", G_CALLBACK(on_selected_pair), mc);
+	cr_trace_add(&mc->trace, "ice", "start role=%s components=%u ufrag=%s",
+		     mc->params.ice_controlling ? "controlling" : "controlled", mc->n_components,
+		     local.ice_ufrag);
+	if (mc->params.remote_ufrag[0] && mc->params.remote_pwd[0])
+		cr_ice_set_remote_credentials(mc, mc->params.remote_ufrag, mc->params.remote_pwd);
+	if (!nice_agent_gather_candidates(mc->agent, mc->stream_id)) {
+		cr_trace_add(&mc->trace, "ice", "gathering failed (no usable address or port)");
+		return CR_ERR_PORTS;
+	}
+	return CR_OK;
+}
+
+void cr_ice_stop(cr_media_call_t *mc)
+{
+	if (!mc->agent)
+		return;
+	for (guint c = 1; c <= mc->n_components; c++)
+		nice_agent_attach_recv(mc->agent, mc->stream_id, c, mc->context, NULL, NULL);
+	g_signal_handlers_disconnect_by_data(mc->agent, mc);
+	cr_nice_log_unregister(mc);
+	nice_agent_remove_stream(mc->agent, mc->stream_id);
+	g_object_unref(mc->agent);
+	mc->agent = NULL;
+}
+
+/* INTEROP 8: candidates some agents choke on never reach libnice. */
+static const char *reject_reason(char **f, int n)
+{
+	/* foundation comp transport priority addr port typ type ... */
+	if (n < 8)
+		return "too few fields";
+	if (g_ascii_strtoull(f[3], NULL, 10) == 0)
+		return "priority 0";
+	if (g_str_has_suffix(f[4], ".local"))
+		return "mDNS address";
+	if (g_ascii_strcasecmp(f[2], "udp") != 0)
+		return "not UDP";
+	return NULL;
+}
+
+void cr_ice_add_candidate(cr_media_call_t *mc, const char *text)
+{
+	const char *body = strstr(text, "candidate:");
+	gchar *sdp, **f;
+	const char *why;
+	NiceCandidate *cand;
+	GSList *list;
+	int n, added;
+	guint comp;
+
+	body = body + strlen("candidate:");
+	f = g_strsplit_set(body, " \t\r\n", -1);
+	n = (int)g_strv_length(f);
+	why = reject_reason(f, n);
+	comp = n > 1 ? (guint)g_ascii_strtoull(f[1], NULL, 10) : 0;
+	g_strfreev(f);
+	if (why) {
+		cr_trace_add(&mc->trace, "ice", "remote candidate dropped (%s): %s", why, body);
+		return;
+	}
+	if (comp < 1 || comp > 2) {
+		cr_trace_add(&mc->trace, "ice", "remote candidate dropped (component %u): %s", comp,
+			     body);
+		return;
+	}
+	if (comp > mc->n_components) {
+		/* INTEROP 4: Firefox trickles RTCP candidates though it accepts
+		 * rtcp-mux; they must not touch the muxed session. */
+		cr_trace_add(&mc->trace, "ice", "remote candidate ignored (rtcp-mux, comp 2): %s",
+			     body);
+		return;
+	}
+	sdp = g_strdup_printf("a=candidate:%s", body);
+	g_strchomp(sdp);
+	cand = nice_agent_parse_remote_candidate_sdp(mc->agent, mc->stream_id, sdp);
+	g_free(sdp);
+	if (!cand) {
+		cr_trace_add(&mc->trace, "ice", "remote candidate unparsable: %s", body);
+		cr_media_emit(mc, CR_EVENT_MEDIA_ERROR, CR_ERR_INVALID, 0,
+			      "unparsable remote candidate");
+		return;
+	}
+	list = g_slist_append(NULL, cand);
+	added = nice_agent_set_remote_candidates(mc->agent, mc->stream_id, cand->component_id, list);
+	cr_trace_add(&mc->trace, "ice", "remote candidate comp %u %s%s", cand->component_id, body,
+		     added == 1 ? "" : " (not added)");
+	g_slist_free(list);
+	nice_candidate_free(cand);
+}
+
+void cr_ice_end_of_candidates(cr_media_call_t *mc)
+{
+	cr_trace_add(&mc->trace, "ice", "remote end-of-candidates");
+	nice_agent_peer_candidate_gathering_done(mc->agent, mc->stream_id);
+}
+
+void cr_ice_set_remote_credentials(cr_media_call_t *mc, const char *ufrag, const char *pwd)
+{
+	cr_trace_add(&mc->trace, "ice", "remote credentials ufrag=%s", ufrag);
+	g_strlcpy(mc->params.remote_ufrag, ufrag, sizeof(mc->params.remote_ufrag));
+	g_strlcpy(mc->params.remote_pwd, pwd, sizeof(mc->params.remote_pwd));
+	nice_agent_set_remote_credentials(mc->agent, mc->stream_id, ufrag, pwd);
+}
+
+void cr_ice_restart(cr_media_call_t *mc, const char *ufrag, const char *pwd)
+{
+	cr_trace_add(&mc->trace, "ice", "restart: new local ufrag=%s", ufrag);
+	/* Restarting drops the remote credentials and candidates; the
+	 * signaling sends the new ones after. */
+	nice_agent_restart_stream(mc->agent, mc->stream_id);
+	nice_agent_set_local_credentials(mc->agent, mc->stream_id, ufrag, pwd);
+	mc->ice_connected = false;
+	cr_media_emit(mc, CR_EVENT_ICE_RESTARTED, 0, 0, "ufrag=%s pwd=%s", ufrag, pwd);
+}
+
+int cr_ice_send(cr_media_call_t *mc, guint comp, const uint8_t *buf, size_t len)
+{
+	if (!mc->agent)
+		return -1;
+	return nice_agent_send(mc->agent, mc->stream_id, comp, (guint)len, (const gchar *)buf);
+}

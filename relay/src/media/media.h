@@ -1,0 +1,295 @@
+/**
+ * @file media.h  Private declarations of the media plane (client leg, SIP leg, forwarding)
+ *
+ * Threading: a cr_media_relay_t is shared by every worker (immutable after
+ * creation, except the port allocator, which has its own mutex and is only
+ * used at call creation and teardown). A cr_media_call_t belongs to its
+ * call's worker; the Lua thread reads only its atomics (stats), its trace
+ * (under the trace's own mutex) and the local parameters written at
+ * creation/restart by the Lua thread itself.
+ */
+#ifndef CR_MEDIA_H
+#define CR_MEDIA_H
+
+#include <glib.h>
+#include <nice/agent.h>
+#include <openssl/ssl.h>
+#include <srtp2/srtp.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <sys/socket.h>
+
+#include "callrelay.h"
+
+struct cr_call;
+struct cr_relay;
+
+/* ---- trace.c: bounded per-call ring of timestamped facts ---- */
+#define CR_TRACE_LINES 256
+#define CR_TRACE_LINE_LEN 200
+
+typedef struct cr_trace {
+	GMutex lock;
+	int64_t t0_us;
+	unsigned head;  /* next slot to write */
+	unsigned count; /* lines held (<= CR_TRACE_LINES) */
+	uint64_t lost;  /* lines overwritten */
+	char lines[CR_TRACE_LINES][CR_TRACE_LINE_LEN];
+} cr_trace_t;
+
+void cr_trace_init(cr_trace_t *trace);
+void cr_trace_clear(cr_trace_t *trace);
+void cr_trace_add(cr_trace_t *trace, const char *area, const char *fmt, ...)
+	G_GNUC_PRINTF(3, 4);
+/* Appends the ring to str. */
+void cr_trace_dump(cr_trace_t *trace, GString *str);
+
+/* ---- ports.c: SIP-leg RTP/RTCP port pairs ---- */
+typedef struct cr_ports {
+	GMutex lock;
+	int min, max;      /* even min, pairs (p, p+1) */
+	int next;          /* round-robin start, so a freed pair rests a while */
+	guint8 *used;      /* one byte per pair */
+	int n_pairs;
+} cr_ports_t;
+
+int cr_ports_init(cr_ports_t *ports, int min, int max);
+void cr_ports_clear(cr_ports_t *ports);
+/* Binds an RTP/RTCP socket pair on addr from the range. CR_ERR_PORTS when
+ * every pair is taken or unbindable. */
+int cr_ports_open(cr_ports_t *ports, const struct sockaddr_storage *addr,
+		  int *rtp_fd, int *rtcp_fd, int *rtp_port);
+void cr_ports_release(cr_ports_t *ports, int rtp_port);
+
+/* ---- dtls.c: DTLS 1.2 with use_srtp over a datagram callback ---- */
+typedef struct cr_dtls_ctx {
+	SSL_CTX *ssl_ctx;
+	BIO_METHOD *bio_method; /* writes each DTLS datagram through cr_dtls_t.send */
+	char fingerprint[CR_MAX_FINGERPRINT_LEN]; /* "sha-256 AB:..." */
+} cr_dtls_ctx_t;
+
+int cr_dtls_ctx_create(const char *cert_file, const char *key_file, cr_dtls_ctx_t **out,
+		       char *err_buf);
+void cr_dtls_ctx_destroy(cr_dtls_ctx_t *ctx);
+
+typedef enum {
+	CR_DTLS_NEW = 0,
+	CR_DTLS_HANDSHAKING = 1,
+	CR_DTLS_CONNECTED = 2,
+	CR_DTLS_FAILED = 3
+} cr_dtls_state_t;
+
+typedef void (*cr_dtls_send_fn)(void *arg, const uint8_t *data, size_t len);
+
+typedef struct cr_dtls {
+	SSL *ssl;
+	BIO *rbio; /* memory BIO fed with received datagrams */
+	cr_dtls_state_t state;
+	bool active;   /* we are the DTLS client */
+	bool started;
+	cr_dtls_send_fn send;
+	void *send_arg;
+	/* Set once the handshake finished: */
+	int srtp_profile;       /* SRTP_AEAD_AES_128_GCM or SRTP_AES128_CM_SHA1_80 */
+	uint8_t keys[2 * (16 + 14)]; /* client key, server key, client salt, server salt */
+	size_t key_len, salt_len;
+	char peer_fingerprint[CR_MAX_FINGERPRINT_LEN];
+	char error[160];
+} cr_dtls_t;
+
+int cr_dtls_init(cr_dtls_t *dtls, cr_dtls_ctx_t *ctx, bool active, cr_dtls_send_fn send,
+		 void *arg);
+void cr_dtls_clear(cr_dtls_t *dtls);
+/* Starts the handshake (the client sends its ClientHello). */
+void cr_dtls_start(cr_dtls_t *dtls);
+/* Feeds one received datagram. Returns 1 when the handshake just finished,
+ * 0 when nothing changed, -1 when the record was rejected (counted by the
+ * caller), -2 when the handshake failed (dtls->error says why). */
+int cr_dtls_receive(cr_dtls_t *dtls, const uint8_t *data, size_t len);
+/* Retransmission timer: ms until cr_dtls_timeout() is due, or -1. */
+int cr_dtls_next_timeout_ms(cr_dtls_t *dtls);
+/* Returns -2 when the handshake gave up. */
+int cr_dtls_timeout(cr_dtls_t *dtls);
+/* Compares the peer's certificate with "sha-256 AB:..." (case-insensitive). */
+bool cr_dtls_fingerprint_matches(const cr_dtls_t *dtls, const char *expected);
+const char *cr_dtls_profile_name(int profile);
+
+/* ---- srtp.c: libsrtp2 sessions keyed from DTLS ---- */
+typedef struct cr_srtp {
+	srtp_t tx, rx;
+} cr_srtp_t;
+
+/* Creates both directions from a finished handshake; we_are_client picks
+ * which half of the keying material is ours. */
+int cr_srtp_init(cr_srtp_t *srtp, const cr_dtls_t *dtls);
+void cr_srtp_clear(cr_srtp_t *srtp);
+/* In place; *len grows by the tag (buffer must have room). 0 = ok. */
+int cr_srtp_protect(cr_srtp_t *srtp, uint8_t *buf, int *len, bool rtcp);
+int cr_srtp_unprotect(cr_srtp_t *srtp, uint8_t *buf, int *len, bool rtcp);
+
+/* ---- rtp helpers (forward.c) ---- */
+static inline bool cr_is_rtcp(const uint8_t *p, size_t len)
+{
+	/* RFC 5761 4: PT 192-223 (marker bit included) is RTCP. */
+	return len >= 8 && p[1] >= 192 && p[1] <= 223;
+}
+
+/* ---- relay-wide media state (media_relay.c) ---- */
+typedef struct cr_media_relay {
+	char **ice_addresses; /* NULL-terminated */
+	int ice_port_min, ice_port_max;
+	char *stun_server;
+	int stun_port;
+	char *turn_server;
+	int turn_port;
+	char *turn_username, *turn_password;
+	char *sip_rtp_address;
+	struct sockaddr_storage sip_addr;
+	int media_timeout_ms;
+	cr_ports_t ports;
+	cr_dtls_ctx_t *dtls;
+} cr_media_relay_t;
+
+int cr_media_relay_create(const cr_media_config_t *config, cr_media_relay_t **out,
+			  char *err_buf);
+void cr_media_relay_destroy(cr_media_relay_t *m);
+
+/* ---- per-call media (session.c, ice.c, rtp_leg.c, forward.c) ---- */
+typedef struct cr_counters {
+	atomic_uint_least64_t client_rx_packets, client_rx_bytes;
+	atomic_uint_least64_t client_tx_packets, client_tx_bytes;
+	atomic_uint_least64_t sip_rx_packets, sip_rx_bytes;
+	atomic_uint_least64_t sip_tx_packets, sip_tx_bytes;
+	atomic_uint_least64_t srtp_auth_failed, dtls_bad, ice_bad, early_dropped;
+	atomic_uint_least64_t sip_foreign, unmapped_pt, dtmf_events;
+	atomic_int ice_state, dtls_state;
+} cr_counters_t;
+
+/* Packets and bytes on one selected pair, per direction. */
+typedef struct cr_pair_stats {
+	char name[CR_MAX_PAIR_LEN];
+	atomic_uint_least64_t rx_packets, rx_bytes, tx_packets, tx_bytes;
+} cr_pair_stats_t;
+
+#define CR_MAX_PAIRS_KEPT 8
+#define CR_MAX_PENDING 64
+
+typedef struct cr_dtmf_state {
+	uint32_t last_ts; /* RTP timestamp of the last event reported */
+	bool reported;
+} cr_dtmf_state_t;
+
+typedef struct cr_media_call {
+	struct cr_call *call;
+	cr_media_relay_t *mr;
+	uint32_t call_id;
+
+	/* Lua thread: local parameters (written at create / restart). */
+	GMutex local_lock;
+	cr_media_local_t local;
+
+	/* Read by the Lua thread. */
+	cr_counters_t counters;
+	cr_trace_t trace;
+	GMutex pair_lock; /* guards selected_pair + pairs for the Lua thread */
+	char selected_pair[CR_MAX_PAIR_LEN];
+	cr_pair_stats_t pairs[CR_MAX_PAIRS_KEPT];
+	int n_pairs;
+	int cur_pair; /* index in pairs of the selected pair of component 1, -1 */
+
+	/* Worker only from here on. */
+	bool started;
+	bool closed;
+	GMainContext *context;
+	GPtrArray *pending; /* commands that came before media start */
+	cr_media_params_t params;
+	NiceAgent *agent;
+	guint stream_id;
+	guint n_components;
+	bool gathering_done_sent;
+	bool ice_connected;
+
+	cr_dtls_t dtls;
+	GSource *dtls_timer;
+	bool keys_ready;
+	bool dtls_waiting_fingerprint; /* handshake done, fingerprint unknown */
+	cr_srtp_t srtp;
+	GPtrArray *dtls_out; /* GBytes our DTLS sent before ICE had a pair (INTEROP 9) */
+
+	/* SIP leg */
+	int rtp_fd, rtcp_fd;
+	int rtp_port;
+	GSource *rtp_source, *rtcp_source;
+	struct sockaddr_storage sip_rtp_remote, sip_rtcp_remote;
+	socklen_t sip_remote_len;
+	bool sip_remote_set;
+	bool sip_latched;
+	struct sockaddr_storage latch_ip; /* other allowed IP (port ignored) */
+	bool latch_ip_set;
+
+	/* forwarding */
+	int16_t pt_to_sip[128];
+	int16_t pt_to_client[128];
+	bool dtmf_pt_client[128];
+	bool dtmf_pt_sip[128];
+	int dtmf_clock_client[128];
+	int dtmf_clock_sip[128];
+	cr_dtmf_state_t dtmf_state[3]; /* by CR_DIR_* */
+	bool first_media[3];
+
+	/* liveness */
+	GSource *tick;
+	int64_t last_client_media_us;
+	bool timeout_reported;
+} cr_media_call_t;
+
+/* session.c */
+int cr_media_call_create(struct cr_call *call, cr_media_relay_t *mr, cr_media_call_t **out,
+			 char *err_buf);
+/* Worker-side. Frees everything; release_ports is false when the relay's
+ * media state is already gone. */
+void cr_media_call_destroy(cr_media_call_t *mc, bool release_ports);
+void cr_media_emit(cr_media_call_t *mc, int type, int32_t code, int32_t value,
+		   const char *fmt, ...) G_GNUC_PRINTF(5, 6);
+
+/* ice.c */
+int cr_ice_start(cr_media_call_t *mc);
+void cr_ice_stop(cr_media_call_t *mc);
+void cr_ice_add_candidate(cr_media_call_t *mc, const char *sdp);
+void cr_ice_end_of_candidates(cr_media_call_t *mc);
+void cr_ice_set_remote_credentials(cr_media_call_t *mc, const char *ufrag, const char *pwd);
+void cr_ice_restart(cr_media_call_t *mc, const char *ufrag, const char *pwd);
+/* Sends one datagram to the client on the selected pair of component. */
+int cr_ice_send(cr_media_call_t *mc, guint component, const uint8_t *buf, size_t len);
+/* Random ICE credential text of len characters from the ice-char set. */
+void cr_ice_random_string(char *buf, size_t len);
+
+/* nice_log.c: libnice's debug facts about this call's agent into its trace */
+void cr_nice_log_register(cr_media_call_t *mc);
+void cr_nice_log_unregister(cr_media_call_t *mc);
+
+/* rtp_leg.c */
+int cr_rtp_leg_start(cr_media_call_t *mc);
+void cr_rtp_leg_stop(cr_media_call_t *mc);
+void cr_rtp_leg_set_remote(cr_media_call_t *mc, const char *addr, int rtp_port, int rtcp_port);
+void cr_rtp_leg_send(cr_media_call_t *mc, bool rtcp, const uint8_t *buf, size_t len);
+
+/* forward.c */
+void cr_forward_setup(cr_media_call_t *mc);
+/* A datagram from the client (after ICE), any component. */
+void cr_forward_from_client(cr_media_call_t *mc, guint component, uint8_t *buf, size_t len);
+/* An RTP/RTCP datagram accepted on the SIP leg; buf has room for the SRTP tag. */
+void cr_forward_from_sip(cr_media_call_t *mc, bool rtcp, uint8_t *buf, size_t len);
+/* DTLS finished on the client leg: check fingerprint, install keys. */
+void cr_forward_dtls_done(cr_media_call_t *mc);
+void cr_forward_dtls_failed(cr_media_call_t *mc, int code, const char *why);
+/* Sends DTLS datagrams held while ICE had no pair. */
+void cr_forward_flush_dtls(cr_media_call_t *mc);
+/* Re-arms the DTLS retransmission timer after the handshake moved. */
+void cr_forward_dtls_rearm(cr_media_call_t *mc);
+
+/* helpers */
+int cr_parse_addr(const char *ip, int port, struct sockaddr_storage *ss, socklen_t *len);
+void cr_format_addr(const struct sockaddr *sa, char *buf, size_t len);
+
+#endif

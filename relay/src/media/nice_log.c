@@ -1,0 +1,71 @@
+/**
+ * @file nice_log.c  libnice's own account of pair states, nominations and role conflicts, into call traces
+ *
+ * libnice 0.1.21 has no signal for pair state changes, nominations
+ * (USE-CANDIDATE or NOMINATION values) or role conflicts; it only says so in
+ * its debug log ("Agent %p : ..."). We enable that log (without the STUN
+ * and verbose parts), take it through a GLib log handler, keep the lines
+ * about those facts, and file each in the trace of the call whose agent it
+ * names. libnice logs on the thread that runs the agent, i.e. the call's
+ * worker, so the agent -> call map is per thread and needs no lock.
+ */
+#include <stdio.h>
+
+#include "media.h"
+
+static __thread GHashTable *agents; /* NiceAgent* -> cr_media_call_t*, this worker's */
+static gsize log_ready;
+
+static const char *const keep[] = {
+	"Role conflict",        "nominat",           "NOMINATION",
+	"state SUCCEEDED",      "state FAILED",      "state IN_PROGRESS",
+	"added a new pair",     "peer-discovered pair", "triggered check",
+	"use_candidate",        "restart",
+};
+
+static void on_log(const gchar *domain, GLogLevelFlags level, const gchar *msg, gpointer data)
+{
+	void *agent = NULL;
+	cr_media_call_t *mc;
+	const char *text;
+
+	(void)domain;
+	(void)level;
+	(void)data;
+	if (!agents || sscanf(msg, "Agent %p", &agent) != 1)
+		return;
+	mc = g_hash_table_lookup(agents, agent);
+	if (!mc)
+		return;
+	for (size_t i = 0; i < G_N_ELEMENTS(keep); i++) {
+		if (strstr(msg, keep[i])) {
+			text = strstr(msg, " : ");
+			cr_trace_add(&mc->trace, "nice", "%s", text ? text + 3 : msg);
+			return;
+		}
+	}
+}
+
+void cr_nice_log_register(cr_media_call_t *mc)
+{
+	if (g_once_init_enter(&log_ready)) {
+		g_log_set_handler("libnice", G_LOG_LEVEL_DEBUG, on_log, NULL);
+		nice_debug_enable(FALSE);
+		g_once_init_leave(&log_ready, 1);
+	}
+	if (!agents)
+		agents = g_hash_table_new(g_direct_hash, g_direct_equal);
+	g_hash_table_insert(agents, mc->agent, mc);
+}
+
+void cr_nice_log_unregister(cr_media_call_t *mc)
+{
+	if (!agents)
+		return;
+	g_hash_table_remove(agents, mc->agent);
+	if (g_hash_table_size(agents) == 0) {
+		/* The worker may be about to exit: leave nothing behind. */
+		g_hash_table_destroy(agents);
+		agents = NULL;
+	}
+}

@@ -1,0 +1,180 @@
+/**
+ * @file rtp_leg.c  SIP leg: plain RTP/RTCP over UDP toward the trunk, with guarded latching
+ *
+ * Packets are accepted only from the address the trunk's SDP gave. With
+ * latching on, and only as long as nothing came from that address, the
+ * first RTP packet from the same IP (or the configured signaling IP of the
+ * trunk) on another port moves the remote there, once: symmetric RTP for
+ * trunks behind NAT or sending from another port. An arbitrary third party
+ * (another IP) never takes the stream, and nobody does once the trunk's
+ * own source is known.
+ */
+#include <errno.h>
+#include <glib-unix.h>
+#include <netinet/in.h>
+
+#include "../relay_internal.h"
+#include "media.h"
+
+#define CR_RTP_BUF 2048
+#define CR_SRTP_ROOM 64 /* tag + MKI room for protecting in place */
+
+static bool same_ip(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family)
+		return false;
+	if (a->ss_family == AF_INET)
+		return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
+		       ((const struct sockaddr_in *)b)->sin_addr.s_addr;
+	return !memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+		       &((const struct sockaddr_in6 *)b)->sin6_addr, sizeof(struct in6_addr));
+}
+
+static bool same_addr(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	if (!same_ip(a, b))
+		return false;
+	if (a->ss_family == AF_INET)
+		return ((const struct sockaddr_in *)a)->sin_port ==
+		       ((const struct sockaddr_in *)b)->sin_port;
+	return ((const struct sockaddr_in6 *)a)->sin6_port ==
+	       ((const struct sockaddr_in6 *)b)->sin6_port;
+}
+
+static bool accept_source(cr_media_call_t *mc, bool rtcp, const struct sockaddr_storage *from)
+{
+	struct sockaddr_storage *remote = rtcp ? &mc->sip_rtcp_remote : &mc->sip_rtp_remote;
+	char buf[80];
+
+	if (!mc->sip_remote_set)
+		return false;
+	if (same_addr(from, remote)) {
+		/* The trunk sends from where its SDP said: nothing to latch. */
+		mc->sip_latched = true;
+		return true;
+	}
+	if (!mc->params.sip_latch || mc->sip_latched)
+		return false;
+	if (!same_ip(from, remote) && !(mc->latch_ip_set && same_ip(from, &mc->latch_ip)))
+		return false;
+	cr_format_addr((const struct sockaddr *)from, buf, sizeof(buf));
+	cr_trace_add(&mc->trace, "sip", "latched %s to %s", rtcp ? "rtcp" : "rtp", buf);
+	if (!rtcp) {
+		/* RTCP follows RTP's IP at RTP port + 1 unless it latches itself. */
+		mc->sip_latched = true;
+		*remote = *from;
+		mc->sip_rtcp_remote = *from;
+		if (from->ss_family == AF_INET)
+			((struct sockaddr_in *)&mc->sip_rtcp_remote)->sin_port =
+				htons(ntohs(((const struct sockaddr_in *)from)->sin_port) + 1);
+		else
+			((struct sockaddr_in6 *)&mc->sip_rtcp_remote)->sin6_port =
+				htons(ntohs(((const struct sockaddr_in6 *)from)->sin6_port) + 1);
+	} else {
+		*remote = *from;
+	}
+	return true;
+}
+
+static gboolean on_readable(gint fd, GIOCondition cond, gpointer p, bool rtcp_socket)
+{
+	cr_media_call_t *mc = p;
+	uint8_t buf[CR_RTP_BUF + CR_SRTP_ROOM];
+	struct sockaddr_storage from;
+
+	(void)cond;
+	for (int i = 0; i < 64; i++) { /* bounded: let other calls run */
+		socklen_t flen = sizeof(from);
+		ssize_t n = recvfrom(fd, buf, CR_RTP_BUF, 0, (struct sockaddr *)&from, &flen);
+		bool rtcp;
+
+		if (n < 0)
+			break;
+		if (!accept_source(mc, rtcp_socket, &from)) {
+			atomic_fetch_add_explicit(&mc->counters.sip_foreign, 1, memory_order_relaxed);
+			continue;
+		}
+		if (n < 12 || (buf[0] >> 6) != 2) {
+			atomic_fetch_add_explicit(&mc->counters.unmapped_pt, 1, memory_order_relaxed);
+			continue;
+		}
+		rtcp = rtcp_socket || cr_is_rtcp(buf, (size_t)n);
+		atomic_fetch_add_explicit(&mc->counters.sip_rx_packets, 1, memory_order_relaxed);
+		atomic_fetch_add_explicit(&mc->counters.sip_rx_bytes, (uint64_t)n,
+					  memory_order_relaxed);
+		cr_forward_from_sip(mc, rtcp, buf, (size_t)n);
+	}
+	return G_SOURCE_CONTINUE;
+}
+
+static gboolean on_rtp(gint fd, GIOCondition cond, gpointer p)
+{
+	return on_readable(fd, cond, p, false);
+}
+
+static gboolean on_rtcp(gint fd, GIOCondition cond, gpointer p)
+{
+	return on_readable(fd, cond, p, true);
+}
+
+int cr_rtp_leg_start(cr_media_call_t *mc)
+{
+	mc->rtp_source = g_unix_fd_source_new(mc->rtp_fd, G_IO_IN);
+	g_source_set_callback(mc->rtp_source, (GSourceFunc)(void (*)(void))on_rtp, mc, NULL);
+	g_source_attach(mc->rtp_source, mc->context);
+	mc->rtcp_source = g_unix_fd_source_new(mc->rtcp_fd, G_IO_IN);
+	g_source_set_callback(mc->rtcp_source, (GSourceFunc)(void (*)(void))on_rtcp, mc, NULL);
+	g_source_attach(mc->rtcp_source, mc->context);
+	if (mc->params.sip_latch_addr[0] &&
+	    cr_parse_addr(mc->params.sip_latch_addr, 0, &mc->latch_ip, NULL) == CR_OK)
+		mc->latch_ip_set = true;
+	if (mc->params.sip_remote_addr[0])
+		cr_rtp_leg_set_remote(mc, mc->params.sip_remote_addr, mc->params.sip_remote_port,
+				      mc->params.sip_remote_rtcp_port);
+	return CR_OK;
+}
+
+void cr_rtp_leg_stop(cr_media_call_t *mc)
+{
+	GSource **s[2] = { &mc->rtp_source, &mc->rtcp_source };
+
+	for (int i = 0; i < 2; i++) {
+		if (*s[i]) {
+			g_source_destroy(*s[i]);
+			g_source_unref(*s[i]);
+			*s[i] = NULL;
+		}
+	}
+}
+
+void cr_rtp_leg_set_remote(cr_media_call_t *mc, const char *addr, int rtp_port, int rtcp_port)
+{
+	socklen_t len;
+
+	if (cr_parse_addr(addr, rtp_port, &mc->sip_rtp_remote, &len) ||
+	    cr_parse_addr(addr, rtcp_port ? rtcp_port : rtp_port + 1, &mc->sip_rtcp_remote, NULL)) {
+		cr_trace_add(&mc->trace, "sip", "bad remote address %s", addr);
+		return;
+	}
+	mc->sip_remote_len = len;
+	mc->sip_remote_set = true;
+	mc->sip_latched = false;
+	cr_trace_add(&mc->trace, "sip", "remote rtp %s:%d rtcp %d", addr, rtp_port,
+		     rtcp_port ? rtcp_port : rtp_port + 1);
+}
+
+void cr_rtp_leg_send(cr_media_call_t *mc, bool rtcp, const uint8_t *buf, size_t len)
+{
+	const struct sockaddr_storage *to = rtcp ? &mc->sip_rtcp_remote : &mc->sip_rtp_remote;
+	ssize_t n;
+
+	if (!mc->sip_remote_set)
+		return;
+	n = sendto(rtcp ? mc->rtcp_fd : mc->rtp_fd, buf, len, 0, (const struct sockaddr *)to,
+		   to->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+					     : sizeof(struct sockaddr_in));
+	if (n == (ssize_t)len) {
+		atomic_fetch_add_explicit(&mc->counters.sip_tx_packets, 1, memory_order_relaxed);
+		atomic_fetch_add_explicit(&mc->counters.sip_tx_bytes, len, memory_order_relaxed);
+	}
+}

@@ -1,0 +1,59 @@
+/**
+ * @file trace.c  Bounded per-call trace of timestamped ICE, DTLS and media facts
+ *
+ * Written on the call's worker, read from the Lua thread: a small mutex per
+ * call guards the ring. Facts are rare (state changes, not packets), so the
+ * lock never sits on the per-packet path.
+ */
+#include <stdarg.h>
+
+#include "media.h"
+
+void cr_trace_init(cr_trace_t *t)
+{
+	g_mutex_init(&t->lock);
+	t->t0_us = g_get_monotonic_time();
+	t->head = 0;
+	t->count = 0;
+	t->lost = 0;
+}
+
+void cr_trace_clear(cr_trace_t *t)
+{
+	g_mutex_clear(&t->lock);
+}
+
+void cr_trace_add(cr_trace_t *t, const char *area, const char *fmt, ...)
+{
+	char msg[CR_TRACE_LINE_LEN];
+	int64_t ms = (g_get_monotonic_time() - t->t0_us) / 1000;
+	va_list ap;
+
+	va_start(ap, fmt);
+	g_vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	g_mutex_lock(&t->lock);
+	g_snprintf(t->lines[t->head], CR_TRACE_LINE_LEN, "%" G_GINT64_FORMAT " %s %s", ms,
+		   area, msg);
+	t->head = (t->head + 1) % CR_TRACE_LINES;
+	if (t->count < CR_TRACE_LINES)
+		t->count++;
+	else
+		t->lost++;
+	g_mutex_unlock(&t->lock);
+}
+
+void cr_trace_dump(cr_trace_t *t, GString *str)
+{
+	g_mutex_lock(&t->lock);
+	if (t->lost)
+		g_string_append_printf(str, "0 trace %" G_GUINT64_FORMAT " older lines dropped\n",
+				       t->lost);
+	for (unsigned i = 0; i < t->count; i++) {
+		unsigned idx = (t->head + CR_TRACE_LINES - t->count + i) % CR_TRACE_LINES;
+
+		g_string_append(str, t->lines[idx]);
+		g_string_append_c(str, '\n');
+	}
+	g_mutex_unlock(&t->lock);
+}

@@ -1,0 +1,203 @@
+/**
+ * @file media_fixture.c  A relay with a media plane, one call, a client peer and a SIP echo
+ */
+#include <glib.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "media_fixture.h"
+
+int fx_setup(fixture_t *f, const peer_opts_t *po)
+{
+	int err = fx_setup_relay(f);
+
+	return err ? err : fx_setup_peer(f, po);
+}
+
+int fx_setup_relay(fixture_t *f)
+{
+	cr_relay_config_t cfg;
+	cr_media_config_t mcfg;
+	char msg[CR_MAX_ERROR_LEN];
+	int err;
+
+	memset(f, 0, sizeof(*f));
+	cr_relay_config_init(&cfg);
+	cr_media_config_init(&mcfg);
+	cfg.workers = 2;
+	mcfg.ice_addresses = "127.0.0.1,::1";
+	mcfg.ice_port_min = 31000;
+	mcfg.ice_port_max = 31999;
+	mcfg.sip_rtp_address = "127.0.0.1";
+	mcfg.sip_port_min = 30000;
+	mcfg.sip_port_max = 30999;
+	cfg.media = &mcfg;
+	err = cr_relay_create(&cfg, &f->relay, msg);
+	if (err) {
+		fprintf(stderr, "  relay: %s\n", msg);
+		return err;
+	}
+	if (echo_new("127.0.0.1", &f->echo))
+		return -1;
+	err = cr_call_create(f->relay, &f->call, msg);
+	if (err) {
+		fprintf(stderr, "  call: %s\n", msg);
+		return err;
+	}
+	f->id = cr_call_id(f->call);
+	err = cr_call_get_media_local(f->call, &f->local);
+	if (err)
+		return err;
+	cr_media_params_init(&f->params);
+	g_strlcpy(f->params.sip_remote_addr, "127.0.0.1", sizeof(f->params.sip_remote_addr));
+	f->params.sip_remote_port = echo_rtp_port(f->echo);
+	f->params.n_codecs = 2;
+	f->params.codecs[0] = (cr_codec_map_t){ 111, 96, "opus", 48000, 2 };
+	f->params.codecs[1] = (cr_codec_map_t){ 126, 101, "telephone-event", 8000, 1 };
+	return 0;
+}
+
+int fx_setup_peer(fixture_t *f, const peer_opts_t *po)
+{
+	if (peer_new(po, &f->peer))
+		return -1;
+	if (peer_wait_gathered(f->peer, 5000) < 1)
+		return -1;
+	f->params.ice_controlling = po->controlling ? 0 : 1;
+	f->params.rtcp_mux = po->components == 2 ? 0 : 1;
+	f->params.dtls_role = po->dtls_active ? CR_DTLS_PASSIVE : CR_DTLS_ACTIVE;
+	g_strlcpy(f->params.remote_ufrag, peer_ufrag(f->peer), sizeof(f->params.remote_ufrag));
+	g_strlcpy(f->params.remote_pwd, peer_pwd(f->peer), sizeof(f->params.remote_pwd));
+	g_strlcpy(f->params.remote_fingerprint, peer_fingerprint(f->peer),
+		  sizeof(f->params.remote_fingerprint));
+	peer_set_remote(f->peer, f->local.ice_ufrag, f->local.ice_pwd);
+	return 0;
+}
+
+void fx_teardown(fixture_t *f)
+{
+	if (f->call && getenv("CR_TEST_TRACE")) {
+		static char buf[65536];
+
+		cr_call_get_trace(f->call, buf, sizeof(buf));
+		fprintf(stderr, "---- trace of call %u\n%s----\n", f->id, buf);
+	}
+	if (f->call) {
+		cr_call_close(f->call, "test done");
+		fx_wait(f, CR_EVENT_CALL_CLOSED, 5000, NULL);
+		f->call = NULL;
+	}
+	peer_free(f->peer);
+	f->peer = NULL;
+	cr_relay_destroy(f->relay);
+	f->relay = NULL;
+	echo_free(f->echo);
+	f->echo = NULL;
+}
+
+void fx_give_relay_cands(fixture_t *f)
+{
+	while (f->n_given < f->n_relay_cands)
+		peer_add_remote_candidate(f->peer, f->relay_cands[f->n_given++]);
+}
+
+static void handle(fixture_t *f, const cr_event_t *e)
+{
+	if (e->call_id != f->id || e->type < 0 || e->type >= FX_TYPES)
+		return;
+	f->seen[e->type]++;
+	f->last[e->type] = *e;
+	if (e->type == CR_EVENT_LOCAL_CANDIDATE && f->n_relay_cands < FX_MAX_CANDS)
+		g_strlcpy(f->relay_cands[f->n_relay_cands++], e->text, 512);
+	if (!f->hold_relay_cands && f->peer)
+		fx_give_relay_cands(f);
+}
+
+int fx_wait(fixture_t *f, int type, int timeout_ms, cr_event_t *out)
+{
+	gint64 end = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
+	cr_event_t batch[16];
+
+	for (;;) {
+		struct pollfd pfd = { .fd = cr_relay_event_fd(f->relay), .events = POLLIN };
+		gint64 left;
+		int n;
+
+		if (type > 0 && f->seen[type] > f->consumed[type]) {
+			f->consumed[type]++;
+			if (out)
+				*out = f->last[type];
+			return 0;
+		}
+		left = (end - g_get_monotonic_time()) / 1000;
+		if (left < 0)
+			return -1;
+		poll(&pfd, 1, (int)(left > 50 ? 50 : left));
+		n = cr_relay_poll_events(f->relay, batch, 16);
+		for (int i = 0; i < n; i++)
+			handle(f, &batch[i]);
+	}
+}
+
+int fx_start(fixture_t *f)
+{
+	char msg[CR_MAX_ERROR_LEN];
+	int err = cr_call_media_start(f->call, &f->params, msg);
+
+	if (err)
+		fprintf(stderr, "  media start: %s\n", msg);
+	return err;
+}
+
+int fx_trickle_peer(fixture_t *f, int from, int delay_ms)
+{
+	for (int i = from; peer_candidate(f->peer, i); i++) {
+		int err = cr_call_add_remote_candidate(f->call, peer_candidate(f->peer, i));
+
+		if (err)
+			return err;
+		fx_wait(f, 0, delay_ms, NULL);
+	}
+	return 0;
+}
+
+int fx_wait_connected(fixture_t *f, int timeout_ms)
+{
+	cr_event_t ev;
+
+	if (fx_wait(f, CR_EVENT_DTLS_CONNECTED, timeout_ms, &ev)) {
+		fprintf(stderr, "  no DTLS_CONNECTED from the relay\n");
+		return -1;
+	}
+	if (peer_wait_dtls(f->peer, f->local.fingerprint, timeout_ms)) {
+		fprintf(stderr, "  the peer's DTLS did not finish\n");
+		return -1;
+	}
+	return 0;
+}
+
+int fx_audio_roundtrip(fixture_t *f, int n, int timeout_ms)
+{
+	int before = peer_audio_received(f->peer);
+
+	peer_send_audio(f->peer, n, 20);
+	for (gint64 end = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
+	     g_get_monotonic_time() < end;) {
+		fx_wait(f, 0, 50, NULL);
+		/* Loopback loses nothing, but allow a few for load. */
+		if (peer_audio_received(f->peer) - before >= n - n / 10)
+			return 0;
+	}
+	fprintf(stderr, "  audio back: %d of %d\n", peer_audio_received(f->peer) - before, n);
+	return -1;
+}
+
+bool fx_trace_has(fixture_t *f, const char *needle)
+{
+	static char buf[65536];
+
+	cr_call_get_trace(f->call, buf, sizeof(buf));
+	return strstr(buf, needle) != NULL;
+}

@@ -1,0 +1,55 @@
+/**
+ * @file media_fixture.h  A relay with a media plane, one call, a client peer and a SIP echo
+ *
+ * Plays the signaling between them: relay candidates go to the peer as the
+ * relay emits them (unless held back), peer candidates go to the relay when
+ * the test says so.
+ */
+#ifndef CR_MEDIA_FIXTURE_H
+#define CR_MEDIA_FIXTURE_H
+
+#include "callrelay.h"
+#include "peer_client.h"
+#include "peer_echo.h"
+
+#define FX_MAX_CANDS 32
+#define FX_TYPES 64
+
+typedef struct fixture {
+	cr_relay_t *relay;
+	cr_call_t *call;
+	uint32_t id;
+	echo_t *echo;
+	peer_t *peer;
+	cr_media_local_t local;
+	cr_media_params_t params;
+	bool hold_relay_cands;   /* keep relay candidates from the peer (ringing) */
+	char relay_cands[FX_MAX_CANDS][512];
+	int n_relay_cands, n_given;
+	int seen[FX_TYPES], consumed[FX_TYPES];
+	cr_event_t last[FX_TYPES];
+} fixture_t;
+
+/* Relay (ICE on 127.0.0.1 and ::1), call, echo and peer; params filled with
+ * defaults matching the peer (codecs opus 111<->96, telephone-event 126<->101). */
+int fx_setup(fixture_t *f, const peer_opts_t *po);
+/* The two halves of fx_setup(), for a client that comes later. */
+int fx_setup_relay(fixture_t *f);
+int fx_setup_peer(fixture_t *f, const peer_opts_t *po);
+void fx_teardown(fixture_t *f);
+/* Processes relay events for up to timeout_ms, until one of type arrives
+ * (one not returned before). type 0: just pump. Returns 0 if found. */
+int fx_wait(fixture_t *f, int type, int timeout_ms, cr_event_t *out);
+/* Gives the peer every relay candidate not yet given. */
+void fx_give_relay_cands(fixture_t *f);
+/* Starts media with f->params (peer credentials and fingerprint included). */
+int fx_start(fixture_t *f);
+/* Trickles every peer candidate to the relay, pumping events between. */
+int fx_trickle_peer(fixture_t *f, int from, int delay_ms);
+/* Waits for DTLS on both sides. */
+int fx_wait_connected(fixture_t *f, int timeout_ms);
+/* Sends audio from the peer and waits for it back through the echo. */
+int fx_audio_roundtrip(fixture_t *f, int n, int timeout_ms);
+bool fx_trace_has(fixture_t *f, const char *needle);
+
+#endif

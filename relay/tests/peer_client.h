@@ -1,0 +1,65 @@
+/**
+ * @file peer_client.h  Test peer playing the XMPP client: libnice agent + OpenSSL DTLS + libsrtp2
+ *
+ * The peer runs its agent on its own thread and GMainContext, like a real
+ * client process. The test feeds it the relay's candidates and credentials
+ * and reads its own back, the way the signaling would.
+ */
+#ifndef CR_PEER_CLIENT_H
+#define CR_PEER_CLIENT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct peer peer_t;
+
+typedef struct peer_opts {
+	bool controlling;
+	bool renomination;        /* libnice support-renomination (Chromium/Conversations-like) */
+	bool regular_nomination;  /* nominate one pair after checks (default: aggressive) */
+	int components;           /* 1 (rtcp-mux) or 2 */
+	bool dtls_active;         /* the peer is the DTLS client */
+	const char *addresses;    /* comma-separated local IPs, e.g. "127.0.0.1" */
+	int audio_pt;             /* payload type the peer sends and expects back */
+	bool rtcp_mux;            /* with 2 components: RTCP still goes on component 1 */
+	int port;                 /* fixed local port (all components), 0 = any */
+	const char *ufrag, *pwd;  /* fixed credentials, NULL = random */
+} peer_opts_t;
+
+int peer_new(const peer_opts_t *opts, peer_t **out);
+void peer_free(peer_t *peer);
+const char *peer_ufrag(peer_t *peer);
+const char *peer_pwd(peer_t *peer);
+const char *peer_fingerprint(peer_t *peer);
+/* Waits for the peer's gathering; returns the number of candidates. */
+int peer_wait_gathered(peer_t *peer, int timeout_ms);
+/* The i-th local candidate as "candidate:..." (no "a="), or NULL. */
+const char *peer_candidate(peer_t *peer, int i);
+void peer_set_remote(peer_t *peer, const char *ufrag, const char *pwd);
+void peer_add_remote_candidate(peer_t *peer, const char *candidate);
+/* Waits until SRTP keys are set up (the relay's fingerprint given first). */
+int peer_wait_dtls(peer_t *peer, const char *relay_fingerprint, int timeout_ms);
+/* Sends n RTP packets, every interval_ms, from the peer's thread. */
+void peer_send_audio(peer_t *peer, int n, int interval_ms);
+/* Sends one SRTCP receiver report (component 2 without rtcp-mux). */
+void peer_send_rtcp(peer_t *peer);
+/* Sends raw bytes as-is on the selected pair of component comp. */
+void peer_send_raw(peer_t *peer, int comp, const uint8_t *buf, int len);
+/* Sends one SRTP packet, then corrupts its tag before sending. */
+void peer_send_bad_srtp(peer_t *peer);
+/* Sends RFC 4733 telephone-event for digit (event number) on pt. */
+void peer_send_dtmf(peer_t *peer, int pt, int event, int duration_ms);
+/* Waits until the peer got at least n audio packets back. */
+int peer_wait_audio(peer_t *peer, int n, int timeout_ms);
+int peer_wait_rtcp(peer_t *peer, int n, int timeout_ms);
+int peer_audio_received(peer_t *peer);
+int peer_rtcp_received(peer_t *peer);
+int peer_rtcp_comp2(peer_t *peer);
+int peer_bad_pt_received(peer_t *peer);
+int peer_plain_received(peer_t *peer); /* RTP before keys: must stay 0 */
+/* The peer's selected pair for component 1: local and remote "IP:PORT". */
+int peer_selected(peer_t *peer, char *local, char *remote, int len);
+/* Stops answering and sending: a client that went away. */
+void peer_go_silent(peer_t *peer);
+
+#endif

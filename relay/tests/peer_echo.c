@@ -1,0 +1,134 @@
+/**
+ * @file peer_echo.c  Test peer playing the SIP trunk's media: a UDP echo for RTP and RTCP
+ */
+#include <arpa/inet.h>
+#include <glib.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "peer_echo.h"
+
+struct echo {
+	int rtp_fd, rtcp_fd, foreign_fd, stop_pipe[2];
+	int rtp_port;
+	GThread *thread;
+	atomic_int rtp_rx, rtcp_rx, foreign_rx, last_pt;
+	atomic_bool muted;
+};
+
+static int bind_at(const char *addr, int port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+
+	inet_pton(AF_INET, addr, &sa.sin_addr);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static gpointer echo_main(gpointer p)
+{
+	echo_t *e = p;
+	unsigned char buf[2048];
+
+	for (;;) {
+		struct pollfd pfd[4] = { { e->rtp_fd, POLLIN, 0 }, { e->rtcp_fd, POLLIN, 0 },
+					 { e->foreign_fd, POLLIN, 0 }, { e->stop_pipe[0], POLLIN, 0 } };
+
+		if (poll(pfd, 4, -1) < 0)
+			continue;
+		if (pfd[3].revents)
+			break;
+		for (int i = 0; i < 3; i++) {
+			struct sockaddr_storage from;
+			socklen_t flen = sizeof(from);
+			ssize_t n;
+
+			if (!pfd[i].revents)
+				continue;
+			n = recvfrom(pfd[i].fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &flen);
+			if (n <= 0)
+				continue;
+			if (i == 2) {
+				atomic_fetch_add(&e->foreign_rx, 1);
+				continue;
+			}
+			if (i == 0) {
+				atomic_fetch_add(&e->rtp_rx, 1);
+				if (n >= 2)
+					atomic_store(&e->last_pt, buf[1] & 0x7f);
+			} else {
+				atomic_fetch_add(&e->rtcp_rx, 1);
+			}
+			if (!atomic_load(&e->muted))
+				sendto(pfd[i].fd, buf, (size_t)n, 0, (struct sockaddr *)&from, flen);
+		}
+	}
+	return NULL;
+}
+
+int echo_new(const char *addr, echo_t **out)
+{
+	echo_t *e = g_new0(echo_t, 1);
+
+	/* An even/odd pair: try ports until both bind. */
+	for (int port = 41000 + g_random_int_range(0, 500) * 2; port < 49000; port += 2) {
+		e->rtp_fd = bind_at(addr, port);
+		if (e->rtp_fd < 0)
+			continue;
+		e->rtcp_fd = bind_at(addr, port + 1);
+		if (e->rtcp_fd >= 0) {
+			e->rtp_port = port;
+			break;
+		}
+		close(e->rtp_fd);
+	}
+	e->foreign_fd = bind_at(addr, 0);
+	if (!e->rtp_port || e->foreign_fd < 0 || pipe(e->stop_pipe) < 0) {
+		g_free(e);
+		return -1;
+	}
+	e->thread = g_thread_new("echo", echo_main, e);
+	*out = e;
+	return 0;
+}
+
+void echo_free(echo_t *e)
+{
+	if (!e)
+		return;
+	if (write(e->stop_pipe[1], "x", 1) != 1)
+		return;
+	g_thread_join(e->thread);
+	close(e->rtp_fd);
+	close(e->rtcp_fd);
+	close(e->foreign_fd);
+	close(e->stop_pipe[0]);
+	close(e->stop_pipe[1]);
+	g_free(e);
+}
+
+int echo_rtp_port(echo_t *e) { return e->rtp_port; }
+int echo_rtcp_port(echo_t *e) { return e->rtp_port + 1; }
+int echo_rtp_received(echo_t *e) { return atomic_load(&e->rtp_rx); }
+int echo_rtcp_received(echo_t *e) { return atomic_load(&e->rtcp_rx); }
+int echo_last_pt(echo_t *e) { return atomic_load(&e->last_pt); }
+int echo_foreign_received(echo_t *e) { return atomic_load(&e->foreign_rx); }
+void echo_set_muted(echo_t *e, bool muted) { atomic_store(&e->muted, muted); }
+
+int echo_send_to(echo_t *e, bool foreign, const char *addr, int port, const unsigned char *buf,
+		 int len)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+
+	inet_pton(AF_INET, addr, &sa.sin_addr);
+	return (int)sendto(foreign ? e->foreign_fd : e->rtp_fd, buf, (size_t)len, 0,
+			   (struct sockaddr *)&sa, sizeof(sa));
+}

@@ -1,0 +1,29 @@
+/**
+ * @file peer_echo.h  Test peer playing the SIP trunk's media: a UDP echo for RTP and RTCP
+ */
+#ifndef CR_PEER_ECHO_H
+#define CR_PEER_ECHO_H
+
+#include <stdbool.h>
+
+typedef struct echo echo_t;
+
+/* Binds RTP on addr:any even port and RTCP on the next; echoes what it
+ * gets back to the sender (payload type kept). */
+int echo_new(const char *addr, echo_t **out);
+void echo_free(echo_t *echo);
+int echo_rtp_port(echo_t *echo);
+int echo_rtcp_port(echo_t *echo);
+int echo_rtp_received(echo_t *echo);
+int echo_rtcp_received(echo_t *echo);
+/* Payload type of the last RTP packet received. */
+int echo_last_pt(echo_t *echo);
+/* Sends a raw RTP packet from the echo's RTP socket (or another socket
+ * when foreign) to addr:port. */
+int echo_send_to(echo_t *echo, bool foreign, const char *addr, int port, const unsigned char *buf,
+		 int len);
+/* Packets the foreign socket received back: must stay 0. */
+int echo_foreign_received(echo_t *echo);
+void echo_set_muted(echo_t *echo, bool muted);
+
+#endif

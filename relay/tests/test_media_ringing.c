@@ -1,0 +1,55 @@
+/**
+ * @file test_media_ringing.c  Test 3: the client starts its checks 45 s after the relay got its candidates
+ *
+ * INTEROP 2. The relay learns the client's candidate and credentials at
+ * session-initiate; the client only starts ICE at session-accept, when the
+ * phone is answered. Meanwhile nothing listens at the client's address, so
+ * every check the relay makes fails. 45 s later the client appears on that
+ * address with those credentials and starts checking: the relay must answer
+ * with triggered checks on its failed pairs and the call must complete,
+ * with libnice's default timers.
+ */
+#include <glib.h>
+
+#include "helpers.h"
+#include "media_fixture.h"
+#include "test.h"
+
+int test_media_ringing_45s(void);
+
+int test_media_ringing_45s(void)
+{
+	peer_opts_t po = { .controlling = true, .dtls_active = true, .components = 1,
+			   .addresses = "127.0.0.1", .ufrag = "RingUfrg",
+			   .pwd = "RingingPasswordOf24Chars" };
+	fixture_t f;
+	char cand[128];
+	int err = 0;
+
+	po.port = 33400 + 2 * g_random_int_range(0, 200);
+	TEST_ERR(fx_setup_relay(&f));
+	f.hold_relay_cands = true; /* the client gets them with session-accept */
+	f.params.ice_controlling = 0;
+	f.params.dtls_role = CR_DTLS_PASSIVE;
+	g_strlcpy(f.params.remote_ufrag, po.ufrag, sizeof(f.params.remote_ufrag));
+	g_strlcpy(f.params.remote_pwd, po.pwd, sizeof(f.params.remote_pwd));
+	TEST_ERR(fx_start(&f));
+	g_snprintf(cand, sizeof(cand), "candidate:1 1 UDP 2015363327 127.0.0.1 %d typ host", po.port);
+	TEST_ERR(cr_call_add_remote_candidate(f.call, cand));
+	TEST_ERR(cr_call_end_of_candidates(f.call));
+	/* The phone rings. */
+	fx_wait(&f, 0, 45000, NULL);
+	/* Every check failed meanwhile: the relay gave up on its side. */
+	TEST_ASSERT(fx_trace_has(&f, "comp 1 state failed"));
+	TEST_ASSERT(fx_wait(&f, CR_EVENT_SELECTED_PAIR, 0, NULL) != 0);
+	/* Answered: the client starts, on the address it announced. */
+	TEST_ERR(fx_setup_peer(&f, &po));
+	TEST_ERR(cr_call_set_remote_fingerprint(f.call, peer_fingerprint(f.peer)));
+	fx_give_relay_cands(&f);
+	TEST_ERR(fx_wait(&f, CR_EVENT_SELECTED_PAIR, 15000, NULL));
+	TEST_ERR(fx_wait_connected(&f, 10000));
+	TEST_ERR(fx_audio_roundtrip(&f, 30, 10000));
+out:
+	fx_teardown(&f);
+	return err;
+}
