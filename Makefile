@@ -18,6 +18,7 @@ BUILD ?= build
 CC ?= cc
 PKG_CONFIG ?= pkg-config
 RELAY_PKGS = glib-2.0
+RELAY_PKGS += sofia-sip-ua-glib sofia-sip-ua
 LUA54_CFLAGS ?= $(shell $(PKG_CONFIG) --cflags lua5.4)
 
 WARN = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
