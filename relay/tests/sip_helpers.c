@@ -404,3 +404,121 @@ int wait_sip_event(cr_relay_t *relay, int type, uint32_t call_id, int timeout_ms
 		}
 	}
 }
+
+/* ---- one call against one sipp ---- */
+
+int sip_test_setup(sip_test_t *t, const char *transport,
+		   void (*tweak)(cr_sip_config_t *, cr_relay_config_t *))
+{
+	memset(t, 0, sizeof(*t));
+	t->sipp.pid = -1;
+	t->rtp.fd = -1;
+	t->sip_port = free_port(true, false);
+	t->trunk_port = free_port(true, false);
+	t->media_port = free_port(false, true);
+	t->rtp_port = free_port(false, true);
+	if (t->sip_port < 0 || t->trunk_port < 0 || t->media_port < 0 || t->rtp_port < 0)
+		return -1;
+	snprintf(t->trunk_port_s, sizeof(t->trunk_port_s), "%d", t->trunk_port);
+	snprintf(t->media_port_s, sizeof(t->media_port_s), "%d", t->media_port);
+	snprintf(t->sip_target, sizeof(t->sip_target), "127.0.0.1:%d", t->sip_port);
+	if (sip_relay_create(t->sip_port, t->trunk_port, transport ? transport : "udp", tweak,
+			     &t->relay))
+		return -1;
+	return rtp_peer_open(&t->rtp, t->rtp_port);
+}
+
+static const char *sipp_transport(const char *transport)
+{
+	return transport && strcmp(transport, "tcp") == 0 ? "t1" : "u1";
+}
+
+int sip_test_uas(sip_test_t *t, const char *scenario, const char *transport)
+{
+	const char *args[] = { "-i", "127.0.0.1", "-p", t->trunk_port_s, "-mp", t->media_port_s,
+			       "-rtp_echo", "-m", "1", "-timeout", "40s", "-timeout_error",
+			       "-t", sipp_transport(transport),
+			       scenario ? NULL : "-sn", "uas", NULL };
+
+	return sipp_start(&t->sipp, scenario, args);
+}
+
+int sip_test_uac(sip_test_t *t, const char *scenario, const char *number,
+		 const char *transport)
+{
+	const char *args[] = { t->sip_target, "-i", "127.0.0.1", "-p", t->trunk_port_s,
+			       "-mp", t->media_port_s, "-rtp_echo", "-m", "1", "-timeout", "40s",
+			       "-timeout_error", "-s", number, "-t", sipp_transport(transport),
+			       NULL };
+
+	return sipp_start(&t->sipp, scenario, args);
+}
+
+int sip_test_dial(sip_test_t *t, const char *number)
+{
+	cr_sip_dial_params_t dial;
+	char msg[CR_MAX_ERROR_LEN] = "";
+	int err;
+
+	if (cr_call_create(t->relay, &t->call, NULL))
+		return -1;
+	t->id = cr_call_id(t->call);
+	cr_sip_dial_params_init(&dial);
+	dial.number = number;
+	dial.caller_id = "alice";
+	dial.codecs = "PCMU,PCMA";
+	dial.local_rtp_address = "127.0.0.1";
+	dial.local_rtp_port = t->rtp_port;
+	err = cr_sip_dial(t->call, &dial, msg);
+	if (err)
+		fprintf(stderr, "  cr_sip_dial: %s\n", msg);
+	return err;
+}
+
+int sip_test_rtp_echo(sip_test_t *t, const cr_event_t *ev)
+{
+	char address[64];
+	long before = t->rtp.received;
+
+	if (text_value(ev->text, "address", address, sizeof(address)) ||
+	    text_int(ev->text, "port") <= 0) {
+		fprintf(stderr, "  no address/port in: %s\n", ev->text);
+		return -1;
+	}
+	rtp_peer_exchange(&t->rtp, address, text_int(ev->text, "port"),
+			  text_int(ev->text, "pt"), 50, 1000);
+	if (t->rtp.received - before < 45) {
+		fprintf(stderr, "  only %ld of 50 RTP packets came back from %s:%d\n",
+			t->rtp.received - before, address, text_int(ev->text, "port"));
+		return -1;
+	}
+	return 0;
+}
+
+int sip_test_sipp_done(sip_test_t *t, int calls, int timeout_ms)
+{
+	if (sipp_wait(&t->sipp, timeout_ms))
+		return -1;
+	if (t->sipp.exit_status != 0 || t->sipp.successful_calls != calls) {
+		sipp_dump(&t->sipp);
+		fprintf(stderr, "  sipp exit %d, successful calls %ld (wanted %d)\n",
+			t->sipp.exit_status, t->sipp.successful_calls, calls);
+		return -1;
+	}
+	return 0;
+}
+
+void sip_test_teardown(sip_test_t *t)
+{
+	char trace[16384];
+
+	if (t->call) {
+		cr_call_get_sip_trace(t->call, trace, sizeof(trace));
+		cr_call_close(t->call, NULL);
+		t->call = NULL;
+	}
+	cr_relay_destroy(t->relay);
+	t->relay = NULL;
+	rtp_peer_close(&t->rtp);
+	sipp_kill(&t->sipp);
+}

@@ -66,3 +66,33 @@ int wait_sip_event(cr_relay_t *relay, int type, uint32_t call_id, int timeout_ms
 		   cr_event_t *out);
 
 #endif
+
+/* ---- one call against one sipp ---- */
+typedef struct sip_test {
+	int sip_port, trunk_port, media_port, rtp_port;
+	char trunk_port_s[16], media_port_s[16], sip_target[64];
+	sipp_run_t sipp;
+	rtp_peer_t rtp;
+	cr_relay_t *relay;
+	cr_call_t *call;
+	uint32_t id;
+} sip_test_t;
+
+/* Picks ports, creates the relay (SIP on UDP unless transport says) and
+ * opens the RTP peer on rtp_port. */
+int sip_test_setup(sip_test_t *t, const char *transport,
+		   void (*tweak)(cr_sip_config_t *, cr_relay_config_t *));
+/* Starts sipp as the trunk's UAS: scenario NULL = sipp's built-in "uas";
+ * it echoes RTP on media_port and ends after one call. */
+int sip_test_uas(sip_test_t *t, const char *scenario, const char *transport);
+/* Starts sipp as a UAC calling `number` at the relay with `scenario`. */
+int sip_test_uac(sip_test_t *t, const char *scenario, const char *number,
+		 const char *transport);
+/* Creates t->call and dials `number` with PCMU,PCMA on rtp_port. */
+int sip_test_dial(sip_test_t *t, const char *number);
+/* Sends 50 RTP packets to the address/port of a media event and checks
+ * that at least 45 came back (sipp's -rtp_echo). */
+int sip_test_rtp_echo(sip_test_t *t, const cr_event_t *media_event);
+/* Waits for sipp to finish; 0 when it exited 0 with `calls` successful. */
+int sip_test_sipp_done(sip_test_t *t, int calls, int timeout_ms);
+void sip_test_teardown(sip_test_t *t);

@@ -496,6 +496,15 @@ static gpointer sip_main(gpointer p)
 	if (ua->opt_nh)
 		nua_handle_destroy(ua->opt_nh);
 	ua->reg_nh = ua->opt_nh = NULL;
+	if (!ua->shutdown_done) {
+		/* nua_destroy() refuses an unfinished shutdown (a peer that never
+		 * answers our CANCEL or BYE); tearing the root down under live
+		 * NUA timers would crash, so this one UA is left allocated. */
+		g_warning("sip: NUA shutdown did not finish within %d ms", SHUTDOWN_GRACE_MS);
+		ua->root = NULL;
+		ua->su_source = NULL;
+		goto out;
+	}
 	nua_destroy(ua->nua);
 	ua->nua = NULL;
 out:
