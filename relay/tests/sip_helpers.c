@@ -522,3 +522,61 @@ void sip_test_teardown(sip_test_t *t)
 	rtp_peer_close(&t->rtp);
 	sipp_kill(&t->sipp);
 }
+
+/* ---- packet loss on loopback (nftables) ---- */
+
+int nft_drop_first(int sport, const char *prefix)
+{
+	char cmd[1024], hex[128] = "";
+	size_t n = strlen(prefix);
+
+	if (n == 0 || n > 40)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		snprintf(hex + 2 * i, 3, "%02x", (unsigned char)prefix[i]);
+	/* The first match puts the sender in `seen` and is dropped; later
+	 * ones find it there and pass. */
+	snprintf(cmd, sizeof(cmd),
+		 "nft -f - <<'EOF'\n"
+		 "table inet cr_test_%d {\n"
+		 "  set seen { type ipv4_addr; flags dynamic; }\n"
+		 "  chain in {\n"
+		 "    type filter hook input priority 0;\n"
+		 "    ip saddr 127.0.0.1 udp sport %d @th,64,%zu 0x%s ip saddr @seen accept\n"
+		 "    ip saddr 127.0.0.1 udp sport %d @th,64,%zu 0x%s add @seen { ip saddr } "
+		 "counter drop\n"
+		 "  }\n"
+		 "}\n"
+		 "EOF\n", sport, sport, n * 8, hex, sport, n * 8, hex);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+long nft_dropped(int sport)
+{
+	char cmd[256], line[512];
+	long packets = -1;
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd), "nft list table inet cr_test_%d 2>/dev/null", sport);
+	p = popen(cmd, "r");
+	if (!p)
+		return -1;
+	while (fgets(line, sizeof(line), p)) {
+		char *c = strstr(line, "counter packets ");
+
+		if (c)
+			packets = atol(c + strlen("counter packets "));
+	}
+	pclose(p);
+	return packets;
+}
+
+void nft_remove(int sport)
+{
+	char cmd[256];
+
+	snprintf(cmd, sizeof(cmd), "nft delete table inet cr_test_%d 2>/dev/null", sport);
+	if (system(cmd) != 0) {
+		/* Not there: nothing to clean. */
+	}
+}

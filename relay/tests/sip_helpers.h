@@ -96,3 +96,11 @@ int sip_test_rtp_echo(sip_test_t *t, const cr_event_t *media_event);
 /* Waits for sipp to finish; 0 when it exited 0 with `calls` successful. */
 int sip_test_sipp_done(sip_test_t *t, int calls, int timeout_ms);
 void sip_test_teardown(sip_test_t *t);
+
+/* ---- packet loss on loopback (nftables) ---- */
+/* Drops the first UDP datagram from 127.0.0.1:sport whose payload starts
+ * with `prefix` (e.g. "SIP/2.0 200"), in a table of its own. */
+int nft_drop_first(int sport, const char *prefix);
+/* Datagrams that rule dropped so far, or -1. */
+long nft_dropped(int sport);
+void nft_remove(int sport);
