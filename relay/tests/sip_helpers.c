@@ -333,6 +333,8 @@ int sip_relay_create(int sip_port, int trunk_port, const char *transport,
 	char listen[128], trunk[128], msg[CR_MAX_ERROR_LEN] = "";
 	int err;
 
+	/* Sofia's own stderr chatter, unless the developer asks for it. */
+	setenv("SU_DEBUG", "0", 0);
 	cr_relay_config_init(&cfg);
 	cr_sip_config_init(&sip);
 	cfg.workers = 1;

@@ -8,6 +8,9 @@
  * nua_shutdown, wait for nua_r_shutdown, nua_destroy, su_root_destroy.
  */
 #include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -56,7 +59,7 @@ static int check_uri(const char *what, const char *s, bool sips_only, char **hos
 				   "sip: %s \"%s\" must be a sips: URI", what, s);
 		goto out;
 	}
-	if (url->url_port && (atoi(url->url_port) <= 0 || atoi(url->url_port) > 65535)) {
+	if (url->url_port && (atoi(url->url_port) < 0 || atoi(url->url_port) > 65535)) {
 		err = cr_set_error(err_buf, CR_ERR_INVALID, "sip: %s \"%s\" has a bad port",
 				   what, s);
 		goto out;
@@ -67,6 +70,71 @@ static int check_uri(const char *what, const char *s, bool sips_only, char **hos
 					    url->url_port ? url->url_port : "",
 					    url->url_params ? ";" : "",
 					    url->url_params ? url->url_params : "");
+out:
+	su_home_deinit(home);
+	return err;
+}
+
+/* Binds (and releases) the listen address ourselves first: a failing
+ * nua_create() leaks inside Sofia, and errno makes a clearer message. Only
+ * numeric hosts with a fixed port can be checked; NUA reports the rest. */
+static int check_bind(const char *what, const char *s, char *err_buf)
+{
+	su_home_t home[1] = { SU_HOME_INIT(home) };
+	url_t *url = url_make(home, s);
+	char transport[16] = "";
+	int err = CR_OK, port;
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int types[2], n = 0;
+
+	memset(&ss, 0, sizeof(ss));
+	port = url && url->url_port ? atoi(url->url_port) : 5060;
+	if (!url || !url->url_host || port == 0)
+		goto out;
+	if (url->url_type == url_sips && !url->url_port)
+		port = 5061;
+	if (inet_pton(AF_INET, url->url_host, &((struct sockaddr_in *)&ss)->sin_addr) == 1) {
+		ss.ss_family = AF_INET;
+		((struct sockaddr_in *)&ss)->sin_port = htons((uint16_t)port);
+		len = sizeof(struct sockaddr_in);
+	} else {
+		char host[64];
+
+		/* [::1] in a URI */
+		g_strlcpy(host, url->url_host + (url->url_host[0] == '['), sizeof(host));
+		if (strchr(host, ']'))
+			*strchr(host, ']') = '\0';
+		if (inet_pton(AF_INET6, host, &((struct sockaddr_in6 *)&ss)->sin6_addr) != 1)
+			goto out;
+		ss.ss_family = AF_INET6;
+		((struct sockaddr_in6 *)&ss)->sin6_port = htons((uint16_t)port);
+		len = sizeof(struct sockaddr_in6);
+	}
+	url_param(url->url_params, "transport", transport, sizeof(transport));
+	if (url->url_type == url_sips || g_ascii_strcasecmp(transport, "tls") == 0 ||
+	    g_ascii_strcasecmp(transport, "tcp") == 0) {
+		types[n++] = SOCK_STREAM;
+	} else if (g_ascii_strcasecmp(transport, "udp") == 0) {
+		types[n++] = SOCK_DGRAM;
+	} else {
+		types[n++] = SOCK_DGRAM;
+		types[n++] = SOCK_STREAM;
+	}
+	for (int i = 0; i < n && !err; i++) {
+		int fd = socket(ss.ss_family, types[i] | SOCK_CLOEXEC, 0), one = 1;
+
+		if (fd < 0)
+			continue;
+		if (types[i] == SOCK_STREAM)
+			setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (bind(fd, (struct sockaddr *)&ss, len) < 0)
+			err = cr_set_error(err_buf, CR_ERR_INVALID, "sip: cannot listen on %s "
+					   "(%s %s): %s", s, what,
+					   types[i] == SOCK_STREAM ? "TCP" : "UDP",
+					   g_strerror(errno));
+		close(fd);
+	}
 out:
 	su_home_deinit(home);
 	return err;
@@ -88,10 +156,14 @@ static int check_config(const cr_sip_config_t *c, char **trunk_hostport, char *e
 	int err;
 
 	err = check_uri("listen_uri", c->listen_uri, false, NULL, err_buf);
+	if (!err)
+		err = check_bind("listen_uri", c->listen_uri, err_buf);
 	if (err)
 		return err;
 	if (c->tls_listen_uri) {
 		err = check_uri("tls_listen_uri", c->tls_listen_uri, true, NULL, err_buf);
+		if (!err)
+			err = check_bind("tls_listen_uri", c->tls_listen_uri, err_buf);
 		if (err)
 			return err;
 		if (!c->tls_cert_dir)
