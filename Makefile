@@ -19,6 +19,7 @@ CC ?= cc
 PKG_CONFIG ?= pkg-config
 RELAY_PKGS = glib-2.0
 RELAY_PKGS += nice openssl libsrtp2 gio-2.0
+RELAY_PKGS += sofia-sip-ua-glib sofia-sip-ua
 LUA54_CFLAGS ?= $(shell $(PKG_CONFIG) --cflags lua5.4)
 
 WARN = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
@@ -56,9 +57,9 @@ $(LIB): $(RELAY_OBJ)
 
 # The Lua 5.4 binding finds libcallrelay.so next to itself ($ORIGIN), in the
 # build tree and once installed alike.
-$(LUA54_MOD): ffi/lua54/callrelay_core.c relay/include/callrelay.h $(LIB)
+$(LUA54_MOD): $(wildcard ffi/lua54/*.c ffi/lua54/*.h) relay/include/callrelay.h $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) $(OPT_CFLAGS) $(LUA54_CFLAGS) -shared -o $@ $< \
+	$(CC) $(BASE_CFLAGS) $(OPT_CFLAGS) $(LUA54_CFLAGS) -shared -o $@ $(wildcard ffi/lua54/*.c) \
 		-L$(BUILD)/lib -lcallrelay -Wl,-rpath,'$$ORIGIN'
 
 $(BUILD)/asan/%.o: %.c $(RELAY_HDR) $(CTEST_HDR)

@@ -13,8 +13,40 @@ local M = {}
 
 local EVENT_NAMES = {
 	[0] = "none", [1] = "call_ready", [2] = "call_closed", [3] = "error",
+	-- media plane
+	[10] = "local_candidate", [11] = "gathering_done", [12] = "ice_state", [13] = "selected_pair",
+	[14] = "dtls_connected", [15] = "dtls_failed", [16] = "first_media", [17] = "media_timeout",
+	[18] = "dtmf", [19] = "ice_restarted", [20] = "media_error",
+	-- SIP user agent
+	[50] = "sip_incoming", [51] = "sip_trying", [52] = "sip_ringing", [53] = "sip_early_media",
+	[54] = "sip_answered", [55] = "sip_failed", [56] = "sip_hangup", [57] = "sip_media_changed",
+	[58] = "sip_ended", [59] = "sip_registered", [60] = "sip_trunk_state",
 }
 M.EVENT_NAMES = EVENT_NAMES
+
+-- Events whose text is `key=value` lines (SIP) or words (media): parsed into
+-- event.fields so no caller re-implements it.
+local FIELD_EVENTS = {
+	sip_incoming = "\n", sip_early_media = "\n", sip_answered = "\n", sip_media_changed = "\n",
+	dtls_connected = " ", dtmf = " ", ice_restarted = " ",
+}
+
+-- Fields that are numbers; everything else (digits, numbers dialled, ufrags)
+-- stays text even when it looks numeric.
+local NUMERIC_FIELDS = { port = true, clock = true, channels = true, pt = true, dtmf_pt = true,
+	ptime = true, symmetric_rtp = true, duration_ms = true, event = true }
+
+local function parse_fields(text, sep)
+	local fields = {}
+	for item in text:gmatch(sep == "\n" and "[^\n]+" or "%S+") do
+		local k, v = item:match("^([%w_%-]+)=(.*)$")
+		if k then fields[k] = NUMERIC_FIELDS[k] and tonumber(v) or v end
+	end
+	return fields
+end
+M.parse_fields = parse_fields
+
+local DTLS_ROLES = { active = 1, passive = 2 }
 
 -- Where the shared libraries are: $CALLRELAY_LIBDIR, next to this file in
 -- lib/ (installed layout), or build/lib/ of the source tree.
@@ -107,6 +139,8 @@ function Relay:poll_events(max)
 	for i = 1, #events do
 		local e = events[i]
 		e.type = EVENT_NAMES[e.type] or ("unknown_" .. tostring(e.type))
+		local sep = FIELD_EVENTS[e.type]
+		if sep then e.fields = parse_fields(e.text, sep) end
 	end
 	return events
 end
@@ -124,6 +158,57 @@ function Relay:new_call()
 	local call = setmetatable({ _h = handle, relay = self, closed = false }, Call)
 	call.id = backend.call_id(handle)
 	return call
+end
+
+--- Takes the handle of a call the relay made for an inbound INVITE
+-- ("sip_incoming" event's call_id). Returns the call, or nil, message, name.
+function Relay:adopt_call(id)
+	check_self(self, Relay, "adopt_call")
+	local handle, msg, name = backend.call_adopt(self._h, id)
+	if not handle then return nil, msg, name end
+	local call = setmetatable({ _h = handle, relay = self, closed = false }, Call)
+	call.id = backend.call_id(handle)
+	return call
+end
+
+--- SIP counters: invites, OPTIONS health, registration.
+function Relay:sip_stats()
+	check_self(self, Relay, "sip_stats")
+	return backend.relay_sip_stats(self._h)
+end
+
+-- Call methods that map one to one onto the backend. Each returns true (or
+-- a table), or nil, message, name.
+local PASSTHROUGH = {
+	media_local = "call_media_local", add_remote_candidate = "call_add_remote_candidate",
+	end_of_candidates = "call_end_of_candidates", set_remote_credentials = "call_set_remote_credentials",
+	set_remote_fingerprint = "call_set_remote_fingerprint", set_sip_remote = "call_set_sip_remote",
+	ice_restart = "call_ice_restart", stats = "call_stats", trace = "call_trace",
+	sip_trace = "call_sip_trace", sip_dial = "call_sip_dial", sip_ringing = "call_sip_ringing",
+	sip_answer = "call_sip_answer", sip_reject = "call_sip_reject", sip_hangup = "call_sip_hangup",
+}
+for method, fn in pairs(PASSTHROUGH) do
+	Call[method] = function(self, ...)
+		check_self(self, Call, method)
+		if self.closed then error("bad argument #1 (call is closed)", 2) end
+		return backend[fn](self._h, ...)
+	end
+end
+
+--- Starts the call's media. params: { ice_controlling, rtcp_mux, dtls_role =
+-- "active"|"passive", remote_ufrag, remote_pwd, remote_fingerprint =
+-- "sha-256 AB:..", sip_remote_addr, sip_remote_port, sip_latch, codecs =
+-- {{ client_pt, sip_pt, name, clock_rate, channels }} }.
+function Call:media_start(params)
+	check_self(self, Call, "media_start")
+	if self.closed then error("bad argument #1 (call is closed)", 2) end
+	if type(params) ~= "table" then error("bad argument #2 (table expected)", 2) end
+	local p = {}
+	for k, v in pairs(params) do p[k] = v end
+	if type(p.dtls_role) == "string" then
+		p.dtls_role = DTLS_ROLES[p.dtls_role] or error("params.dtls_role must be active or passive", 2)
+	end
+	return backend.call_media_start(self._h, p)
 end
 
 --- Closes the call; "call_closed" follows with the reason. Twice is harmless.

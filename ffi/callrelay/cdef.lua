@@ -28,6 +28,7 @@ typedef struct cr_relay_config {
 	int max_calls;
 	int event_queue;
 	const struct cr_media_config *media;
+	const struct cr_sip_config *sip;
 } cr_relay_config_t;
 typedef struct cr_event {
 	int type;
@@ -53,6 +54,82 @@ void cr_relay_destroy(cr_relay_t *relay);
 int cr_relay_event_fd(const cr_relay_t *relay);
 int cr_relay_poll_events(cr_relay_t *relay, cr_event_t *events, int max);
 void cr_relay_get_stats(cr_relay_t *relay, cr_relay_stats_t *stats);
+enum {
+	CR_EVENT_SIP_INCOMING = 50,
+	CR_EVENT_SIP_TRYING = 51,
+	CR_EVENT_SIP_RINGING = 52,
+	CR_EVENT_SIP_EARLY_MEDIA = 53,
+	CR_EVENT_SIP_ANSWERED = 54,
+	CR_EVENT_SIP_FAILED = 55,
+	CR_EVENT_SIP_HANGUP = 56,
+	CR_EVENT_SIP_MEDIA_CHANGED = 57,
+	CR_EVENT_SIP_ENDED = 58,
+	CR_EVENT_SIP_REGISTERED = 59,
+	CR_EVENT_SIP_TRUNK_STATE = 60
+};
+enum {
+	CR_SIP_MAX_URI_LEN = 512,
+	CR_SIP_MAX_TRACE_LINE = 512
+};
+typedef struct cr_sip_config {
+	const char *listen_uri;
+	const char *tls_listen_uri;
+	const char *tls_cert_dir;
+	const char *trunk_uri;
+	const char *outbound_proxy;
+	const char *username;
+	const char *password;
+	const char *from_domain;
+	int register_expires;
+	const char *rtp_address;
+	int rtp_port_min;
+	int rtp_port_max;
+	const char *user_agent;
+	int options_interval;
+	int session_expires;
+	int symmetric_rtp;
+} cr_sip_config_t;
+typedef struct cr_sip_dial_params {
+	const char *number;
+	const char *caller_id;
+	const char *display_name;
+	const char *codecs;
+	const char *local_rtp_address;
+	int local_rtp_port;
+	int ptime;
+	int telephone_event;
+} cr_sip_dial_params_t;
+typedef struct cr_sip_answer_params {
+	const char *codecs;
+	const char *local_rtp_address;
+	int local_rtp_port;
+	int ptime;
+	int telephone_event;
+} cr_sip_answer_params_t;
+typedef struct cr_sip_stats {
+	uint64_t invites_sent;
+	uint64_t invites_received;
+	uint64_t invites_rejected_limit;
+	uint64_t options_sent;
+	uint64_t options_ok;
+	int32_t trunk_up;
+	int32_t last_options_status;
+	int32_t last_options_rtt_ms;
+	int32_t registered;
+} cr_sip_stats_t;
+void cr_sip_config_init(cr_sip_config_t *config);
+void cr_sip_dial_params_init(cr_sip_dial_params_t *params);
+void cr_sip_answer_params_init(cr_sip_answer_params_t *params);
+void cr_relay_get_sip_stats(cr_relay_t *relay, cr_sip_stats_t *stats);
+int cr_call_adopt(cr_relay_t *relay, uint32_t call_id, cr_call_t **out);
+int cr_sip_dial(cr_call_t *call, const cr_sip_dial_params_t *params,
+			  char *err_buf);
+int cr_sip_ringing(cr_call_t *call);
+int cr_sip_answer(cr_call_t *call, const cr_sip_answer_params_t *params,
+			    char *err_buf);
+int cr_sip_reject(cr_call_t *call, int status);
+int cr_sip_hangup(cr_call_t *call);
+int cr_call_get_sip_trace(cr_call_t *call, char *buf, int len);
 int cr_call_create(cr_relay_t *relay, cr_call_t **out, char *err_buf);
 uint32_t cr_call_id(const cr_call_t *call);
 void cr_call_close(cr_call_t *call, const char *reason);

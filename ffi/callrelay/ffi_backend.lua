@@ -48,11 +48,69 @@ local function check_open(handle, what, level)
 	return handle.ptr
 end
 
+
+-- Copies the fields of a Lua table into an FFI struct. spec: list of
+-- { key, kind } with kind "int", "str" (const char*, borrowed from the
+-- table, which the caller keeps alive) or "buf" (fixed char array).
+local function fill(struct, what, t, spec, level)
+	for _, f in ipairs(spec) do
+		local key, kind = f[1], f[2]
+		local v = t[key]
+		if v ~= nil then
+			if kind == "int" then
+				if type(v) == "boolean" then v = v and 1 or 0 end
+				if type(v) ~= "number" or v % 1 ~= 0 then
+					error(what .. "." .. key .. " must be an integer", level + 1)
+				end
+				struct[key] = v
+			elseif type(v) ~= "string" then
+				error(what .. "." .. key .. " must be a string", level + 1)
+			elseif kind == "str" then
+				struct[key] = v
+			else -- buf
+				local size = ffi.sizeof(struct[key])
+				if #v >= size then
+					error(("%s.%s is longer than %d bytes"):format(what, key, size - 1), level + 1)
+				end
+				ffi.copy(struct[key], v)
+			end
+		end
+	end
+end
+
+local MEDIA_CONFIG = {
+	{ "ice_addresses", "str" }, { "ice_port_min", "int" }, { "ice_port_max", "int" },
+	{ "stun_server", "str" }, { "stun_port", "int" }, { "turn_server", "str" }, { "turn_port", "int" },
+	{ "turn_username", "str" }, { "turn_password", "str" }, { "sip_rtp_address", "str" },
+	{ "sip_port_min", "int" }, { "sip_port_max", "int" }, { "certificate_file", "str" },
+	{ "private_key_file", "str" }, { "media_timeout_ms", "int" },
+}
+local SIP_CONFIG = {
+	{ "listen_uri", "str" }, { "tls_listen_uri", "str" }, { "tls_cert_dir", "str" },
+	{ "trunk_uri", "str" }, { "outbound_proxy", "str" }, { "username", "str" }, { "password", "str" },
+	{ "from_domain", "str" }, { "register_expires", "int" }, { "rtp_address", "str" },
+	{ "rtp_port_min", "int" }, { "rtp_port_max", "int" }, { "user_agent", "str" },
+	{ "options_interval", "int" }, { "session_expires", "int" }, { "symmetric_rtp", "int" },
+}
+local MEDIA_PARAMS = {
+	{ "ice_controlling", "int" }, { "rtcp_mux", "int" }, { "dtls_role", "int" },
+	{ "remote_ufrag", "buf" }, { "remote_pwd", "buf" }, { "remote_fingerprint", "buf" },
+	{ "sip_remote_addr", "buf" }, { "sip_remote_port", "int" }, { "sip_remote_rtcp_port", "int" },
+	{ "sip_latch", "int" }, { "sip_latch_addr", "buf" },
+}
+local CODEC = { { "client_pt", "int" }, { "sip_pt", "int" }, { "name", "buf" },
+	{ "clock_rate", "int" }, { "channels", "int" } }
+local DIAL = { { "number", "str" }, { "caller_id", "str" }, { "display_name", "str" }, { "codecs", "str" },
+	{ "local_rtp_address", "str" }, { "local_rtp_port", "int" }, { "ptime", "int" }, { "telephone_event", "int" } }
+local ANSWER = { { "codecs", "str" }, { "local_rtp_address", "str" }, { "local_rtp_port", "int" },
+	{ "ptime", "int" }, { "telephone_event", "int" } }
+
 function M.version()
 	return ffi.string(lib.cr_version())
 end
 
 function M.relay_create(config)
+	local media, sip -- keep the structs alive until cr_relay_create copied them
 	local cfg = ffi.new("cr_relay_config_t")
 	lib.cr_relay_config_init(cfg)
 	if config ~= nil then
@@ -60,6 +118,20 @@ function M.relay_create(config)
 		cfg.workers = int_field(config, "workers", cfg.workers)
 		cfg.max_calls = int_field(config, "max_calls", cfg.max_calls)
 		cfg.event_queue = int_field(config, "event_queue", cfg.event_queue)
+		if config.media ~= nil then
+			if type(config.media) ~= "table" then error("config.media must be a table", 2) end
+			media = ffi.new("cr_media_config_t")
+			lib.cr_media_config_init(media)
+			fill(media, "media", config.media, MEDIA_CONFIG, 2)
+			cfg.media = media
+		end
+		if config.sip ~= nil then
+			if type(config.sip) ~= "table" then error("config.sip must be a table", 2) end
+			sip = ffi.new("cr_sip_config_t")
+			lib.cr_sip_config_init(sip)
+			fill(sip, "sip", config.sip, SIP_CONFIG, 2)
+			cfg.sip = sip
+		end
 	end
 	local out = ffi.new("cr_relay_t *[1]")
 	local buf = ffi.new("char[?]", lib.CR_MAX_ERROR_LEN)
@@ -132,6 +204,168 @@ function M.call_create(relay)
 	if err ~= 0 then return failure(err, buf) end
 	-- relay: keeps the relay's handle (and its finalizer) alive with the call.
 	return { kind = "call", ptr = ffi.gc(out[0], close_call_ptr), relay = relay }
+end
+
+function M.call_adopt(relay, id)
+	local rptr = check_open(relay, "relay", 2)
+	local out = ffi.new("cr_call_t *[1]")
+	local err = lib.cr_call_adopt(rptr, id, out)
+	if err ~= 0 then return failure(err) end
+	return { kind = "call", ptr = ffi.gc(out[0], close_call_ptr), relay = relay }
+end
+
+local function result(err, buf)
+	if err ~= 0 then return failure(err, buf) end
+	return true
+end
+
+local function media_local_table(loc)
+	return {
+		ice_ufrag = ffi.string(loc.ice_ufrag), ice_pwd = ffi.string(loc.ice_pwd),
+		fingerprint = ffi.string(loc.fingerprint), sip_rtp_addr = ffi.string(loc.sip_rtp_addr),
+		sip_rtp_port = tonumber(loc.sip_rtp_port), sip_rtcp_port = tonumber(loc.sip_rtcp_port),
+	}
+end
+
+function M.call_media_local(handle)
+	local loc = ffi.new("cr_media_local_t")
+	local err = lib.cr_call_get_media_local(check_open(handle, "call", 2), loc)
+	if err ~= 0 then return failure(err) end
+	return media_local_table(loc)
+end
+
+function M.call_media_start(handle, params)
+	local ptr = check_open(handle, "call", 2)
+	if type(params) ~= "table" then error("bad argument #2 (table expected)", 2) end
+	local p = ffi.new("cr_media_params_t")
+	lib.cr_media_params_init(p)
+	fill(p, "params", params, MEDIA_PARAMS, 2)
+	local codecs = params.codecs or {}
+	if #codecs > lib.CR_MAX_CODECS then
+		error(("params.codecs has %d entries, at most %d"):format(#codecs, lib.CR_MAX_CODECS), 2)
+	end
+	for i, c in ipairs(codecs) do
+		if type(c) ~= "table" then error(("params.codecs[%d] must be a table"):format(i), 2) end
+		local entry = p.codecs[i - 1]
+		entry.client_pt, entry.sip_pt, entry.channels = -1, -1, 1
+		fill(entry, "codec", c, CODEC, 2)
+	end
+	p.n_codecs = #codecs
+	local buf = ffi.new("char[?]", lib.CR_MAX_ERROR_LEN)
+	return result(lib.cr_call_media_start(ptr, p, buf), buf)
+end
+
+local function check_string(v, n)
+	if type(v) ~= "string" then error(("bad argument #%d (string expected)"):format(n), 3) end
+	return v
+end
+
+function M.call_add_remote_candidate(handle, text)
+	return result(lib.cr_call_add_remote_candidate(check_open(handle, "call", 2), check_string(text, 2)))
+end
+
+function M.call_end_of_candidates(handle)
+	return result(lib.cr_call_end_of_candidates(check_open(handle, "call", 2)))
+end
+
+function M.call_set_remote_credentials(handle, ufrag, pwd)
+	return result(lib.cr_call_set_remote_credentials(check_open(handle, "call", 2),
+		check_string(ufrag, 2), check_string(pwd, 3)))
+end
+
+function M.call_set_remote_fingerprint(handle, fp)
+	return result(lib.cr_call_set_remote_fingerprint(check_open(handle, "call", 2), check_string(fp, 2)))
+end
+
+function M.call_set_sip_remote(handle, addr, rtp, rtcp)
+	if type(rtp) ~= "number" then error("bad argument #3 (number expected)", 2) end
+	return result(lib.cr_call_set_sip_remote(check_open(handle, "call", 2), check_string(addr, 2),
+		rtp, rtcp or 0))
+end
+
+function M.call_ice_restart(handle)
+	local loc = ffi.new("cr_media_local_t")
+	local err = lib.cr_call_ice_restart(check_open(handle, "call", 2), loc)
+	if err ~= 0 then return failure(err) end
+	return media_local_table(loc)
+end
+
+local CALL_STATS = { "client_rx_packets", "client_rx_bytes", "client_tx_packets", "client_tx_bytes",
+	"sip_rx_packets", "sip_rx_bytes", "sip_tx_packets", "sip_tx_bytes", "srtp_auth_failed", "dtls_bad",
+	"ice_bad", "early_dropped", "sip_foreign", "unmapped_pt", "dtmf_events" }
+
+function M.call_stats(handle)
+	local s = ffi.new("cr_call_stats_t")
+	local err = lib.cr_call_get_stats(check_open(handle, "call", 2), s)
+	if err ~= 0 then return failure(err) end
+	local t = { ice_state = tonumber(s.ice_state), dtls_state = tonumber(s.dtls_state),
+		selected_pair = ffi.string(s.selected_pair) }
+	for _, k in ipairs(CALL_STATS) do t[k] = tonumber(s[k]) end
+	return t
+end
+
+local function text_of(get, ptr)
+	local size = 4096
+	for _ = 1, 2 do
+		local buf = ffi.new("char[?]", size)
+		local n = tonumber(get(ptr, buf, size))
+		if n < 0 then return failure(n) end
+		if n < size then return ffi.string(buf, n) end
+		size = n + 1
+	end
+	return failure(lib.CR_ERR_INTERNAL)
+end
+
+function M.call_trace(handle)
+	return text_of(lib.cr_call_get_trace, check_open(handle, "call", 2))
+end
+
+function M.call_sip_trace(handle)
+	return text_of(lib.cr_call_get_sip_trace, check_open(handle, "call", 2))
+end
+
+local SIP_STATS = { "invites_sent", "invites_received", "invites_rejected_limit", "options_sent",
+	"options_ok", "trunk_up", "last_options_status", "last_options_rtt_ms", "registered" }
+
+function M.relay_sip_stats(handle)
+	local s = ffi.new("cr_sip_stats_t")
+	lib.cr_relay_get_sip_stats(check_open(handle, "relay", 2), s)
+	local t = {}
+	for _, k in ipairs(SIP_STATS) do t[k] = tonumber(s[k]) end
+	return t
+end
+
+function M.call_sip_dial(handle, params)
+	local ptr = check_open(handle, "call", 2)
+	if type(params) ~= "table" then error("bad argument #2 (table expected)", 2) end
+	local p = ffi.new("cr_sip_dial_params_t")
+	lib.cr_sip_dial_params_init(p)
+	fill(p, "params", params, DIAL, 2)
+	local buf = ffi.new("char[?]", lib.CR_MAX_ERROR_LEN)
+	return result(lib.cr_sip_dial(ptr, p, buf), buf)
+end
+
+function M.call_sip_ringing(handle)
+	return result(lib.cr_sip_ringing(check_open(handle, "call", 2)))
+end
+
+function M.call_sip_answer(handle, params)
+	local ptr = check_open(handle, "call", 2)
+	if type(params) ~= "table" then error("bad argument #2 (table expected)", 2) end
+	local p = ffi.new("cr_sip_answer_params_t")
+	lib.cr_sip_answer_params_init(p)
+	fill(p, "params", params, ANSWER, 2)
+	local buf = ffi.new("char[?]", lib.CR_MAX_ERROR_LEN)
+	return result(lib.cr_sip_answer(ptr, p, buf), buf)
+end
+
+function M.call_sip_reject(handle, status)
+	if type(status) ~= "number" then error("bad argument #2 (number expected)", 2) end
+	return result(lib.cr_sip_reject(check_open(handle, "call", 2), status))
+end
+
+function M.call_sip_hangup(handle)
+	return result(lib.cr_sip_hangup(check_open(handle, "call", 2)))
 end
 
 function M.call_id(handle)

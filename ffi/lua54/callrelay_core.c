@@ -9,22 +9,11 @@
  * Misuse (wrong argument types) raises; runtime failures return
  * nil, message, error-name.
  */
-#include <lauxlib.h>
-#include <lua.h>
+#include <string.h>
 
-#include "callrelay.h"
+#include "lua54_util.h"
 
-#define RELAY_MT "callrelay.relay"
-#define CALL_MT "callrelay.call"
 #define POLL_BATCH 64
-
-typedef struct {
-	cr_relay_t *relay; /* NULL once destroyed */
-} relay_ud;
-
-typedef struct {
-	cr_call_t *call; /* NULL once closed */
-} call_ud;
 
 int luaopen_callrelay_core(lua_State *L);
 
@@ -42,7 +31,7 @@ static const char *error_name(int err)
 	}
 }
 
-static int push_failure(lua_State *L, int err, const char *msg)
+int cr_lua_push_failure(lua_State *L, int err, const char *msg)
 {
 	lua_pushnil(L);
 	lua_pushstring(L, msg && msg[0] ? msg : cr_error_to_string(err));
@@ -63,12 +52,25 @@ static cr_relay_t *check_open_relay(lua_State *L, int idx)
 	return ud->relay;
 }
 
+cr_relay_t *cr_lua_check_relay(lua_State *L, int idx)
+{
+	return check_open_relay(L, idx);
+}
+
 static call_ud *check_call(lua_State *L, int idx)
 {
 	return luaL_checkudata(L, idx, CALL_MT);
 }
 
-static int opt_int_field(lua_State *L, int idx, const char *key, int def)
+cr_call_t *cr_lua_check_call(lua_State *L, int idx)
+{
+	call_ud *ud = check_call(L, idx);
+
+	luaL_argcheck(L, ud->call != NULL, idx, "call is closed");
+	return ud->call;
+}
+
+int cr_lua_opt_int(lua_State *L, int idx, const char *what, const char *key, int def)
 {
 	int isnum, v;
 
@@ -77,11 +79,55 @@ static int opt_int_field(lua_State *L, int idx, const char *key, int def)
 		lua_pop(L, 1);
 		return def;
 	}
+	if (lua_isboolean(L, -1)) {
+		v = lua_toboolean(L, -1);
+		lua_pop(L, 1);
+		return v;
+	}
 	v = (int)lua_tointegerx(L, -1, &isnum);
 	if (!isnum)
-		luaL_error(L, "config.%s must be an integer", key);
+		luaL_error(L, "%s.%s must be an integer", what, key);
 	lua_pop(L, 1);
 	return v;
+}
+
+const char *cr_lua_opt_str(lua_State *L, int idx, const char *what, const char *key,
+			   const char *def)
+{
+	const char *s;
+
+	lua_getfield(L, idx, key);
+	if (lua_isnil(L, -1)) {
+		lua_pop(L, 1);
+		return def;
+	}
+	if (lua_type(L, -1) != LUA_TSTRING)
+		luaL_error(L, "%s.%s must be a string", what, key);
+	s = lua_tostring(L, -1);
+	lua_pop(L, 1); /* still referenced by the table at idx */
+	return s;
+}
+
+void cr_lua_copy_str(lua_State *L, int idx, const char *what, const char *key, char *dst,
+		     size_t size)
+{
+	const char *s = cr_lua_opt_str(L, idx, what, key, "");
+
+	if (strlen(s) >= size)
+		luaL_error(L, "%s.%s is longer than %d bytes", what, key, (int)size - 1);
+	strcpy(dst, s);
+}
+
+void cr_lua_set_int(lua_State *L, const char *key, lua_Integer v)
+{
+	lua_pushinteger(L, v);
+	lua_setfield(L, -2, key);
+}
+
+void cr_lua_set_str(lua_State *L, const char *key, const char *v)
+{
+	lua_pushstring(L, v);
+	lua_setfield(L, -2, key);
 }
 
 static int l_version(lua_State *L)
@@ -90,9 +136,52 @@ static int l_version(lua_State *L)
 	return 1;
 }
 
+static void read_media_config(lua_State *L, int t, cr_media_config_t *m)
+{
+	cr_media_config_init(m);
+	m->ice_addresses = cr_lua_opt_str(L, t, "media", "ice_addresses", NULL);
+	m->ice_port_min = cr_lua_opt_int(L, t, "media", "ice_port_min", 0);
+	m->ice_port_max = cr_lua_opt_int(L, t, "media", "ice_port_max", 0);
+	m->stun_server = cr_lua_opt_str(L, t, "media", "stun_server", NULL);
+	m->stun_port = cr_lua_opt_int(L, t, "media", "stun_port", 0);
+	m->turn_server = cr_lua_opt_str(L, t, "media", "turn_server", NULL);
+	m->turn_port = cr_lua_opt_int(L, t, "media", "turn_port", 0);
+	m->turn_username = cr_lua_opt_str(L, t, "media", "turn_username", NULL);
+	m->turn_password = cr_lua_opt_str(L, t, "media", "turn_password", NULL);
+	m->sip_rtp_address = cr_lua_opt_str(L, t, "media", "sip_rtp_address", NULL);
+	m->sip_port_min = cr_lua_opt_int(L, t, "media", "sip_port_min", 0);
+	m->sip_port_max = cr_lua_opt_int(L, t, "media", "sip_port_max", 0);
+	m->certificate_file = cr_lua_opt_str(L, t, "media", "certificate_file", NULL);
+	m->private_key_file = cr_lua_opt_str(L, t, "media", "private_key_file", NULL);
+	m->media_timeout_ms = cr_lua_opt_int(L, t, "media", "media_timeout_ms", 0);
+}
+
+static void read_sip_config(lua_State *L, int t, cr_sip_config_t *s)
+{
+	cr_sip_config_init(s);
+	s->listen_uri = cr_lua_opt_str(L, t, "sip", "listen_uri", NULL);
+	s->tls_listen_uri = cr_lua_opt_str(L, t, "sip", "tls_listen_uri", NULL);
+	s->tls_cert_dir = cr_lua_opt_str(L, t, "sip", "tls_cert_dir", NULL);
+	s->trunk_uri = cr_lua_opt_str(L, t, "sip", "trunk_uri", NULL);
+	s->outbound_proxy = cr_lua_opt_str(L, t, "sip", "outbound_proxy", NULL);
+	s->username = cr_lua_opt_str(L, t, "sip", "username", NULL);
+	s->password = cr_lua_opt_str(L, t, "sip", "password", NULL);
+	s->from_domain = cr_lua_opt_str(L, t, "sip", "from_domain", NULL);
+	s->register_expires = cr_lua_opt_int(L, t, "sip", "register_expires", 0);
+	s->rtp_address = cr_lua_opt_str(L, t, "sip", "rtp_address", NULL);
+	s->rtp_port_min = cr_lua_opt_int(L, t, "sip", "rtp_port_min", 0);
+	s->rtp_port_max = cr_lua_opt_int(L, t, "sip", "rtp_port_max", 0);
+	s->user_agent = cr_lua_opt_str(L, t, "sip", "user_agent", NULL);
+	s->options_interval = cr_lua_opt_int(L, t, "sip", "options_interval", 0);
+	s->session_expires = cr_lua_opt_int(L, t, "sip", "session_expires", 0);
+	s->symmetric_rtp = cr_lua_opt_int(L, t, "sip", "symmetric_rtp", 0);
+}
+
 static int l_relay_create(lua_State *L)
 {
 	cr_relay_config_t cfg;
+	cr_media_config_t media;
+	cr_sip_config_t sip;
 	char msg[CR_MAX_ERROR_LEN] = "";
 	relay_ud *ud;
 	int err;
@@ -100,16 +189,28 @@ static int l_relay_create(lua_State *L)
 	cr_relay_config_init(&cfg);
 	if (!lua_isnoneornil(L, 1)) {
 		luaL_checktype(L, 1, LUA_TTABLE);
-		cfg.workers = opt_int_field(L, 1, "workers", cfg.workers);
-		cfg.max_calls = opt_int_field(L, 1, "max_calls", cfg.max_calls);
-		cfg.event_queue = opt_int_field(L, 1, "event_queue", cfg.event_queue);
+		cfg.workers = cr_lua_opt_int(L, 1, "config", "workers", cfg.workers);
+		cfg.max_calls = cr_lua_opt_int(L, 1, "config", "max_calls", cfg.max_calls);
+		cfg.event_queue = cr_lua_opt_int(L, 1, "config", "event_queue", cfg.event_queue);
+		lua_getfield(L, 1, "media");
+		if (!lua_isnil(L, -1)) {
+			luaL_argcheck(L, lua_istable(L, -1), 1, "config.media must be a table");
+			read_media_config(L, lua_gettop(L), &media);
+			cfg.media = &media;
+		}
+		lua_getfield(L, 1, "sip");
+		if (!lua_isnil(L, -1)) {
+			luaL_argcheck(L, lua_istable(L, -1), 1, "config.sip must be a table");
+			read_sip_config(L, lua_gettop(L), &sip);
+			cfg.sip = &sip;
+		}
 	}
 	ud = lua_newuserdatauv(L, sizeof(*ud), 0);
 	ud->relay = NULL;
 	luaL_setmetatable(L, RELAY_MT);
 	err = cr_relay_create(&cfg, &ud->relay, msg);
 	if (err)
-		return push_failure(L, err, msg);
+		return cr_lua_push_failure(L, err, msg);
 	return 1;
 }
 
@@ -199,7 +300,25 @@ static int l_call_create(lua_State *L)
 	lua_setiuservalue(L, -2, 1);
 	err = cr_call_create(relay, &ud->call, msg);
 	if (err)
-		return push_failure(L, err, msg);
+		return cr_lua_push_failure(L, err, msg);
+	return 1;
+}
+
+static int l_call_adopt(lua_State *L)
+{
+	cr_relay_t *relay = check_open_relay(L, 1);
+	lua_Integer id = luaL_checkinteger(L, 2);
+	call_ud *ud;
+	int err;
+
+	ud = lua_newuserdatauv(L, sizeof(*ud), 1);
+	ud->call = NULL;
+	luaL_setmetatable(L, CALL_MT);
+	lua_pushvalue(L, 1);
+	lua_setiuservalue(L, -2, 1);
+	err = cr_call_adopt(relay, (uint32_t)id, &ud->call);
+	if (err)
+		return cr_lua_push_failure(L, err, NULL);
 	return 1;
 }
 
@@ -243,6 +362,7 @@ static const luaL_Reg functions[] = {
 	{ "relay_poll", l_relay_poll },
 	{ "relay_stats", l_relay_stats },
 	{ "call_create", l_call_create },
+	{ "call_adopt", l_call_adopt },
 	{ "call_id", l_call_id },
 	{ "call_close", l_call_close },
 	{ NULL, NULL }
@@ -259,6 +379,8 @@ int luaopen_callrelay_core(lua_State *L)
 	lua_setfield(L, -2, "__gc");
 	lua_pop(L, 1);
 	luaL_newlib(L, functions);
+	cr_lua_open_media(L);
+	cr_lua_open_sip(L);
 	lua_pushstring(L, "lua54");
 	lua_setfield(L, -2, "name");
 	return 1;

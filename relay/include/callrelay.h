@@ -69,6 +69,7 @@ typedef struct cr_relay_config {
 	int max_calls;   /* concurrent calls; 0 = unlimited */
 	int event_queue; /* events kept before new ones are dropped (counted); 0 = 65536 */
 	const struct cr_media_config *media; /* media plane; NULL = calls without media */
+	const struct cr_sip_config *sip; /* SIP user agent toward the trunk; NULL = none */
 } cr_relay_config_t;
 
 /* One event. Plain data: copy what you need before the next poll. */
@@ -149,6 +150,216 @@ CR_EXPORT int cr_relay_poll_events(cr_relay_t *relay, cr_event_t *events, int ma
  * @param stats receives the counters
  */
 CR_EXPORT void cr_relay_get_stats(cr_relay_t *relay, cr_relay_stats_t *stats);
+
+/* ---- SIP leg: a SIP user agent toward the trunk (Sofia-SIP NUA) ----------
+ *
+ * The relay runs one SIP user agent per relay on its own thread when
+ * cr_relay_config_t.sip is set. Calls toward the trunk are dialled on a call
+ * made with cr_call_create(); calls from the trunk arrive as
+ * CR_EVENT_SIP_INCOMING about a call the relay made, which the plugin takes
+ * with cr_call_adopt(). Closing a call hangs its SIP leg up (CANCEL before
+ * the answer, BYE after, or a 480 to an unanswered inbound INVITE).
+ *
+ * Media descriptions in event text are `key=value` lines:
+ *   address=IP        the trunk's RTP address (from its SDP c= line)
+ *   port=N            the trunk's RTP port (0 = stream refused)
+ *   codec=NAME        chosen codec (PCMU, PCMA, G722, opus, ...)
+ *   clock=N           its RTP clock rate
+ *   channels=N        its channels
+ *   pt=N              its payload type on the SIP leg
+ *   dtmf_pt=N         telephone-event payload type, or -1 when not offered
+ *   ptime=N           packet time in ms (20 when the SDP has none)
+ *   direction=D       the trunk's direction attribute: sendrecv, sendonly,
+ *                     recvonly or inactive (sendonly/inactive = hold)
+ *   symmetric_rtp=0|1 the configured latching policy for this call
+ *   codecs=LIST       (offers only) every offered codec as NAME/clock/pt,...
+ */
+
+/* SIP event types, values 50..99. */
+enum {
+	CR_EVENT_SIP_INCOMING = 50,      /* INVITE from the trunk made call call_id (take it with
+					  * cr_call_adopt()); text = caller=, called=, from=, to=,
+					  * then the offer's media lines (codecs= lists the offer) */
+	CR_EVENT_SIP_TRYING = 51,        /* outbound: 100 Trying; code = 100 */
+	CR_EVENT_SIP_RINGING = 52,       /* outbound: 180/181/182 without SDP; code = status,
+					  * text = reason phrase */
+	CR_EVENT_SIP_EARLY_MEDIA = 53,   /* outbound: 18x with SDP; code = status, text = media */
+	CR_EVENT_SIP_ANSWERED = 54,      /* the call is up: outbound 200 received, or inbound ACK
+					  * received after cr_sip_answer(); code = 200,
+					  * text = media (the trunk's address, the chosen codec) */
+	CR_EVENT_SIP_FAILED = 55,        /* outbound call failed; code = final status (or 0 when
+					  * no response came), text = reason phrase */
+	CR_EVENT_SIP_HANGUP = 56,        /* the trunk ended the call: code = 200 for BYE, 487 for
+					  * CANCEL, 408 for a session timer expiry or dead
+					  * dialog; text = BYE, CANCEL or the reason */
+	CR_EVENT_SIP_MEDIA_CHANGED = 57, /* re-INVITE or UPDATE from the trunk changed the media
+					  * (hold, resume, codec, address); text = media */
+	CR_EVENT_SIP_ENDED = 58,         /* a local hang-up (cr_sip_hangup or a reject) finished;
+					  * code = final status of the BYE/CANCEL/response */
+	CR_EVENT_SIP_REGISTERED = 59,    /* REGISTER result; code = status (200 = registered),
+					  * value = granted expiry in seconds, text = reason */
+	CR_EVENT_SIP_TRUNK_STATE = 60    /* OPTIONS health check result changed; code = status
+					  * (0 = no answer), value = 1 up / 0 down */
+};
+
+/* Limits of SIP text fields, terminating NUL included. */
+enum {
+	CR_SIP_MAX_URI_LEN = 512,
+	CR_SIP_MAX_TRACE_LINE = 512
+};
+
+/* SIP user agent configuration. Initialise with cr_sip_config_init(). Every
+ * string is copied at cr_relay_create(), which checks them all. */
+typedef struct cr_sip_config {
+	const char *listen_uri;   /* UDP+TCP listen address, e.g. "sip:127.0.0.1:5060";
+				   * ";transport=udp" or ";transport=tcp" for one only */
+	const char *tls_listen_uri; /* TLS listen address "sips:IP:PORT", or NULL */
+	const char *tls_cert_dir; /* directory holding agent.pem (cert + key) and
+				   * cafile.pem; required with tls_listen_uri */
+	const char *trunk_uri;    /* the trunk, e.g. "sip:trunk.example.net" or
+				   * "sip:10.0.0.1:5060;transport=tcp"; dialled numbers
+				   * become sip:NUMBER@ its host part */
+	const char *outbound_proxy; /* next hop for every request, or NULL for the trunk
+				     * itself (names resolved per RFC 3263) */
+	const char *username;     /* digest user name and From user, or NULL */
+	const char *password;     /* digest password, or NULL */
+	const char *from_domain;  /* host of our From URI; NULL = the trunk's host */
+	int register_expires;     /* > 0: REGISTER to the trunk with this expiry and
+				   * keep refreshing it; 0 = no REGISTER */
+	const char *rtp_address;  /* default SIP-leg RTP address put in SDP c= lines */
+	int rtp_port_min;         /* SIP-leg RTP port range for the media plane's */
+	int rtp_port_max;         /* allocator; 0/0 = 20000..29999 */
+	const char *user_agent;   /* User-Agent header; NULL = "jingle-sip" */
+	int options_interval;     /* seconds between OPTIONS health checks to the
+				   * trunk; 0 = none */
+	int session_expires;      /* RFC 4028 session interval we ask for; 0 = 1800,
+				   * -1 = no session timer */
+	int symmetric_rtp;        /* 1 = latch onto the address the trunk sends RTP
+				   * from (reported in media text); 0 = SDP only */
+} cr_sip_config_t;
+
+/* Parameters of an outbound call. */
+typedef struct cr_sip_dial_params {
+	const char *number;       /* user part dialled at the trunk (required) */
+	const char *caller_id;    /* From user part; NULL = the configured username */
+	const char *display_name; /* From display name, or NULL */
+	const char *codecs;       /* preference list "PCMU,PCMA,G722,opus"; NULL = "PCMU,PCMA" */
+	const char *local_rtp_address; /* our SIP-leg RTP address; NULL = config rtp_address */
+	int local_rtp_port;       /* our SIP-leg RTP port (required, even) */
+	int ptime;                /* ms; 0 = 20 */
+	int telephone_event;      /* 1 = offer telephone-event (RFC 4733) */
+} cr_sip_dial_params_t;
+
+/* Parameters of an answer to an inbound call. */
+typedef struct cr_sip_answer_params {
+	const char *codecs;       /* our preference list; the first one offered wins */
+	const char *local_rtp_address; /* NULL = config rtp_address */
+	int local_rtp_port;       /* required, even */
+	int ptime;                /* 0 = 20 */
+	int telephone_event;      /* 1 = accept telephone-event if offered */
+} cr_sip_answer_params_t;
+
+/* SIP counters, copied out by cr_relay_get_sip_stats(). */
+typedef struct cr_sip_stats {
+	uint64_t invites_sent;
+	uint64_t invites_received;
+	uint64_t invites_rejected_limit; /* answered 503: max_calls reached */
+	uint64_t options_sent;
+	uint64_t options_ok;             /* answered 2xx */
+	int32_t trunk_up;                /* 1 = last OPTIONS answered, 0 = not, -1 = unknown */
+	int32_t last_options_status;     /* 0 = timeout / not sent */
+	int32_t last_options_rtt_ms;
+	int32_t registered;              /* 1 = REGISTER succeeded and is refreshed */
+} cr_sip_stats_t;
+
+/**
+ * Fill a SIP configuration with defaults (every string NULL).
+ * @param config the configuration to initialise
+ */
+CR_EXPORT void cr_sip_config_init(cr_sip_config_t *config);
+
+/** Zero a dial parameter block (telephone_event defaults to 1). */
+CR_EXPORT void cr_sip_dial_params_init(cr_sip_dial_params_t *params);
+
+/** Zero an answer parameter block (telephone_event defaults to 1). */
+CR_EXPORT void cr_sip_answer_params_init(cr_sip_answer_params_t *params);
+
+/**
+ * Copy the SIP counters of a relay (all zero without SIP).
+ * @param relay the relay
+ * @param stats receives the counters
+ */
+CR_EXPORT void cr_relay_get_sip_stats(cr_relay_t *relay, cr_sip_stats_t *stats);
+
+/**
+ * Take the handle of a call the relay made for an inbound INVITE
+ * (CR_EVENT_SIP_INCOMING). The handle is then the caller's, as if made by
+ * cr_call_create(); an inbound call not adopted is closed by the relay when
+ * the trunk gives up.
+ * @param relay the relay
+ * @param call_id the event's call_id
+ * @param out receives the call handle
+ * @return 0 if success, CR_ERR_NOTFOUND when no such call waits
+ */
+CR_EXPORT int cr_call_adopt(cr_relay_t *relay, uint32_t call_id, cr_call_t **out);
+
+/**
+ * Send an INVITE with an SDP offer toward the trunk. Progress comes back as
+ * CR_EVENT_SIP_* events about the call.
+ * @param call a call made by cr_call_create(), not yet dialled
+ * @param params the number, caller ID, codecs and our SIP-leg RTP address
+ * @param err_buf optional buffer of CR_MAX_ERROR_LEN for a readable message
+ * @return 0 if success, CR_ERR_INVALID for bad parameters or no SIP configured
+ */
+CR_EXPORT int cr_sip_dial(cr_call_t *call, const cr_sip_dial_params_t *params,
+			  char *err_buf);
+
+/**
+ * Answer an inbound call with 180 Ringing.
+ * @param call an adopted inbound call
+ * @return 0 if success (posted), otherwise a CR_ERR_* code
+ */
+CR_EXPORT int cr_sip_ringing(cr_call_t *call);
+
+/**
+ * Accept an inbound call: 200 OK with our SDP answer. CR_EVENT_SIP_ANSWERED
+ * follows when the trunk's ACK arrives; CR_EVENT_SIP_FAILED (code 488) when
+ * no offered codec is in params->codecs.
+ * @param call an adopted inbound call
+ * @param params our codecs and SIP-leg RTP address
+ * @param err_buf optional buffer of CR_MAX_ERROR_LEN for a readable message
+ * @return 0 if success (posted), otherwise a CR_ERR_* code
+ */
+CR_EXPORT int cr_sip_answer(cr_call_t *call, const cr_sip_answer_params_t *params,
+			    char *err_buf);
+
+/**
+ * Reject an inbound call with a final status (e.g. 404, 486, 480, 403, 603).
+ * CR_EVENT_SIP_ENDED follows.
+ * @param call an adopted inbound call
+ * @param status a final SIP status code, 300..699
+ * @return 0 if success (posted), otherwise a CR_ERR_* code
+ */
+CR_EXPORT int cr_sip_reject(cr_call_t *call, int status);
+
+/**
+ * Hang the SIP leg up and keep the call: CANCEL before an outbound answer,
+ * BYE after, 480 to an unanswered inbound call. CR_EVENT_SIP_ENDED follows.
+ * @param call the call
+ * @return 0 if success (posted), otherwise a CR_ERR_* code
+ */
+CR_EXPORT int cr_sip_hangup(cr_call_t *call);
+
+/**
+ * Copy the call's SIP message trace: one line per message, both ways,
+ * "T_MS DIR FIRST-LINE | Key: value | ..." with T_MS the milliseconds since
+ * the call's first message and DIR ">" for sent, "<" for received.
+ * @param call the call
+ * @param buf caller-owned buffer, always NUL-terminated when len > 0
+ * @param len its size
+ * @return the length of the whole trace (may exceed len - 1: truncated)
+ */
+CR_EXPORT int cr_call_get_sip_trace(cr_call_t *call, char *buf, int len);
 
 /**
  * Create a call on the least loaded worker. CR_EVENT_CALL_READY follows.

@@ -19,6 +19,7 @@ void cr_call_unref(void *p)
 	if (call && atomic_fetch_sub(&call->refs, 1) == 1) {
 		/* Only when teardown never ran (its worker was gone). */
 		cr_media_call_destroy(call->media, !atomic_load(&call->relay->destroyed));
+		cr_sip_call_fini(call);
 		cr_relay_unref(call->relay);
 		g_free(call);
 	}
@@ -93,6 +94,7 @@ int cr_call_create(cr_relay_t *r, cr_call_t **out, char *err_buf)
 	}
 	atomic_init(&call->refs, 1); /* the caller's handle */
 	atomic_init(&call->closing, false);
+	cr_sip_call_init(call);
 	call->relay = r;
 	atomic_fetch_add(&r->refs, 1);
 	call->id = atomic_fetch_add(&r->next_call_id, 1);
@@ -155,6 +157,7 @@ void cr_call_close(cr_call_t *call, const char *reason)
 		cr_call_unref(call);
 		return;
 	}
+	cr_sip_call_closing(call);
 	worker = call->worker;
 	job = g_new0(close_job_t, 1);
 	job->call = call; /* takes over the caller's reference */

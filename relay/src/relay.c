@@ -31,6 +31,7 @@ void cr_relay_config_init(cr_relay_config_t *config)
 	config->max_calls = 0;
 	config->event_queue = 0;
 	config->media = NULL;
+	config->sip = NULL;
 }
 
 static int online_cores(void)
@@ -100,6 +101,13 @@ int cr_relay_create(const cr_relay_config_t *config, cr_relay_t **out, char *err
 		r->n_workers++;
 	}
 	atomic_init(&r->next_call_id, 1);
+	if (config->sip) {
+		err = cr_sip_ua_start(r, config->sip, &r->sip, err_buf);
+		if (err)
+			goto out;
+	}
+	/* The SIP UA copied what it needs; the caller's struct is not kept. */
+	r->config.sip = NULL;
 out:
 	if (err) {
 		cr_relay_destroy(r);
@@ -119,6 +127,10 @@ void cr_relay_destroy(cr_relay_t *r)
 {
 	if (!r || atomic_exchange(&r->destroyed, true))
 		return;
+	/* SIP first: its shutdown hangs up dialogs and closes the calls it
+	 * made, which needs the workers still running. */
+	cr_sip_ua_stop(r->sip);
+	r->sip = NULL;
 	for (int i = 0; i < r->n_workers; i++)
 		cr_worker_stop(&r->workers[i]);
 	g_free(r->workers);

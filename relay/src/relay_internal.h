@@ -54,6 +54,7 @@ struct cr_relay {
 	atomic_uint_least64_t calls_created;
 	atomic_uint_least64_t calls_closed;
 	struct cr_media_relay *media; /* media plane, NULL without config->media */
+	struct cr_sip_ua *sip;   /* the SIP user agent, or NULL (relay/src/sip/) */
 };
 
 /* call.c */
@@ -65,12 +66,28 @@ struct cr_call {
 	cr_worker_t *worker;
 	gboolean live;       /* worker-side: set up and not yet torn down */
 	struct cr_media_call *media; /* media/cr_media_call_t, freed at teardown */
+	/* SIP leg (relay/src/sip/): the trace is written on the SIP thread and
+	 * read on the controlling thread under sip_lock; `sip` is the dialog,
+	 * touched on the SIP thread only. */
+	GMutex sip_lock;
+	GString *sip_trace;
+	gint64 sip_t0;
+	struct cr_sip_session *sip;
 };
 
 cr_call_t *cr_call_ref(cr_call_t *call);
 void cr_call_unref(void *call);
 /* Worker-side teardown; idempotent. */
 void cr_call_teardown(cr_call_t *call, const char *reason);
+
+/* sip/: the SIP leg's hooks into the relay and call lifecycles. */
+int cr_sip_ua_start(struct cr_relay *relay, const cr_sip_config_t *config,
+		    struct cr_sip_ua **out, char *err_buf);
+void cr_sip_ua_stop(struct cr_sip_ua *ua);
+void cr_sip_call_init(cr_call_t *call);
+void cr_sip_call_fini(cr_call_t *call);
+/* From cr_call_close(): hangs the call's SIP leg up, if any. */
+void cr_sip_call_closing(cr_call_t *call);
 
 /* relay.c */
 void cr_relay_emit(struct cr_relay *relay, int type, uint32_t call_id,

@@ -148,4 +148,97 @@ describe("callrelay (" .. callrelay.backend .. " backend)", function()
 			assert.is_true(relay.closed)
 		end)
 	end
+
+	describe("media and SIP API", function()
+		local relay
+		local MEDIA_LOCAL_SHAPE = { ice_ufrag = "string", ice_pwd = "string", fingerprint = "string",
+			sip_rtp_addr = "string", sip_rtp_port = "number", sip_rtcp_port = "number" }
+
+		before_each(function()
+			relay = assert(callrelay.new_relay({ workers = 1,
+				media = { ice_addresses = "127.0.0.1", sip_rtp_address = "127.0.0.1",
+					sip_port_min = 31000, sip_port_max = 31003 },
+				sip = { listen_uri = "sip:127.0.0.1:0", trunk_uri = "sip:127.0.0.1:5999" } }))
+		end)
+		after_each(function() relay:close() end)
+
+		it("should give each call its local ICE credentials, fingerprint and SIP-leg ports at once", function()
+			local call = assert(relay:new_call())
+			local loc = assert(call:media_local())
+			assert.same(MEDIA_LOCAL_SHAPE, shape_of(loc))
+			assert.truthy(loc.fingerprint:match("^sha%-256 %x%x:"), loc.fingerprint)
+			assert.equal("127.0.0.1", loc.sip_rtp_addr)
+			assert.equal(0, loc.sip_rtp_port % 2)
+			assert.equal(loc.sip_rtp_port + 1, loc.sip_rtcp_port)
+			assert.is_true(#loc.ice_ufrag >= 4)
+			call:close()
+		end)
+
+		it("should return nil, message, ports when the SIP-leg port range is exhausted", function()
+			local a = assert(relay:new_call())
+			local b = assert(relay:new_call())
+			local c, msg, name = relay:new_call()
+			assert.is_nil(c)
+			assert.equal("ports", name)
+			assert.is_string(msg)
+			a:close()
+			b:close()
+		end)
+
+		it("should start media, take candidates and report stats and a trace", function()
+			local call = assert(relay:new_call())
+			assert.is_true(call:media_start({ dtls_role = "active", rtcp_mux = 1, remote_ufrag = "abcd",
+				remote_pwd = "0123456789abcdef012345", remote_fingerprint = "sha-256 " .. ("AB:"):rep(31) .. "AB",
+				codecs = { { client_pt = 0, sip_pt = 0, name = "PCMU", clock_rate = 8000, channels = 1 } } }))
+			assert.is_true(call:add_remote_candidate("candidate:1 1 udp 2122260223 127.0.0.1 40000 typ host"))
+			assert.is_true(call:end_of_candidates())
+			local cand = wait_event(relay, "local_candidate", call.id)
+			assert.is_not_nil(cand, "no local candidate gathered")
+			assert.truthy(cand.text:match("^candidate:"), cand.text)
+			local stats = assert(call:stats())
+			assert.is_number(stats.client_rx_packets)
+			assert.is_string(stats.selected_pair)
+			assert.is_string(call:trace())
+			assert.is_string(call:sip_trace())
+			call:close()
+		end)
+
+		it("should raise on malformed parameters", function()
+			local call = assert(relay:new_call())
+			assert.has_error_match(function() call:media_start({ dtls_role = "sideways" }) end, "dtls_role")
+			assert.has_error_match(function() call:media_start({ remote_ufrag = ("x"):rep(100) }) end,
+				"longer than")
+			assert.has_error_match(function() call:sip_dial({ number = 42 }) end, "params.number must be a string")
+			call:close()
+			assert.has_error_match(function() call:stats() end, "call is closed")
+		end)
+
+		it("should return notfound when adopting a call that does not wait", function()
+			local call, msg, name = relay:adopt_call(4242)
+			assert.is_nil(call)
+			assert.equal("notfound", name)
+			assert.is_string(msg)
+		end)
+
+		it("should report SIP counters with the same shape on every backend", function()
+			local st = relay:sip_stats()
+			assert.same({ invites_sent = "number", invites_received = "number", invites_rejected_limit = "number",
+				options_sent = "number", options_ok = "number", trunk_up = "number", last_options_status = "number",
+				last_options_rtt_ms = "number", registered = "number" }, shape_of(st))
+		end)
+	end)
+
+	it("should refuse a bad SIP configuration at relay creation", function()
+		local r, msg, name = callrelay.new_relay({ workers = 1,
+			sip = { listen_uri = "sip:127.0.0.1:0", trunk_uri = "http://trunk.example.net/" } })
+		assert.is_nil(r)
+		assert.equal("invalid", name)
+		assert.truthy(msg:find("trunk_uri", 1, true), msg)
+	end)
+
+	it("should parse key=value event text into fields", function()
+		assert.same({ address = "127.0.0.1", port = 4000, codec = "PCMU" },
+			callrelay.parse_fields("address=127.0.0.1\nport=4000\ncodec=PCMU\n", "\n"))
+		assert.same({ digit = "5", duration_ms = 160 }, callrelay.parse_fields("digit=5 duration_ms=160", " "))
+	end)
 end)

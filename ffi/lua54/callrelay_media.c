@@ -1,0 +1,223 @@
+/**
+ * @file callrelay_media.c  Lua 5.4 binding: a call's media plane
+ *
+ * Conversions only: tables in, structs to libcallrelay, tables out. The
+ * names mirror ffi/callrelay/ffi_backend.lua; ffi/callrelay.lua shapes both.
+ */
+#include <string.h>
+
+#include "lua54_util.h"
+
+static void push_media_local(lua_State *L, const cr_media_local_t *loc)
+{
+	lua_createtable(L, 0, 6);
+	cr_lua_set_str(L, "ice_ufrag", loc->ice_ufrag);
+	cr_lua_set_str(L, "ice_pwd", loc->ice_pwd);
+	cr_lua_set_str(L, "fingerprint", loc->fingerprint);
+	cr_lua_set_str(L, "sip_rtp_addr", loc->sip_rtp_addr);
+	cr_lua_set_int(L, "sip_rtp_port", loc->sip_rtp_port);
+	cr_lua_set_int(L, "sip_rtcp_port", loc->sip_rtcp_port);
+}
+
+static int l_call_media_local(lua_State *L)
+{
+	cr_media_local_t loc;
+	int err = cr_call_get_media_local(cr_lua_check_call(L, 1), &loc);
+
+	if (err)
+		return cr_lua_push_failure(L, err, NULL);
+	push_media_local(L, &loc);
+	return 1;
+}
+
+static void read_codecs(lua_State *L, int idx, cr_media_params_t *p)
+{
+	lua_getfield(L, idx, "codecs");
+	if (lua_isnil(L, -1)) {
+		lua_pop(L, 1);
+		return;
+	}
+	if (!lua_istable(L, -1))
+		luaL_error(L, "params.codecs must be a list of tables");
+	int n = (int)luaL_len(L, -1);
+	if (n > CR_MAX_CODECS)
+		luaL_error(L, "params.codecs has %d entries, at most %d", n, CR_MAX_CODECS);
+	for (int i = 1; i <= n; i++) {
+		cr_codec_map_t *c = &p->codecs[i - 1];
+
+		lua_rawgeti(L, -1, i);
+		if (!lua_istable(L, -1))
+			luaL_error(L, "params.codecs[%d] must be a table", i);
+		int t = lua_gettop(L);
+		c->client_pt = cr_lua_opt_int(L, t, "codec", "client_pt", -1);
+		c->sip_pt = cr_lua_opt_int(L, t, "codec", "sip_pt", -1);
+		cr_lua_copy_str(L, t, "codec", "name", c->name, sizeof(c->name));
+		c->clock_rate = cr_lua_opt_int(L, t, "codec", "clock_rate", 0);
+		c->channels = cr_lua_opt_int(L, t, "codec", "channels", 1);
+		lua_pop(L, 1);
+	}
+	p->n_codecs = n;
+	lua_pop(L, 1);
+}
+
+static int l_call_media_start(lua_State *L)
+{
+	cr_call_t *call = cr_lua_check_call(L, 1);
+	cr_media_params_t p;
+	char msg[CR_MAX_ERROR_LEN] = "";
+	int err;
+
+	luaL_checktype(L, 2, LUA_TTABLE);
+	cr_media_params_init(&p);
+	p.ice_controlling = cr_lua_opt_int(L, 2, "params", "ice_controlling", p.ice_controlling);
+	p.rtcp_mux = cr_lua_opt_int(L, 2, "params", "rtcp_mux", p.rtcp_mux);
+	p.dtls_role = cr_lua_opt_int(L, 2, "params", "dtls_role", p.dtls_role);
+	cr_lua_copy_str(L, 2, "params", "remote_ufrag", p.remote_ufrag, sizeof(p.remote_ufrag));
+	cr_lua_copy_str(L, 2, "params", "remote_pwd", p.remote_pwd, sizeof(p.remote_pwd));
+	cr_lua_copy_str(L, 2, "params", "remote_fingerprint", p.remote_fingerprint,
+			sizeof(p.remote_fingerprint));
+	cr_lua_copy_str(L, 2, "params", "sip_remote_addr", p.sip_remote_addr,
+			sizeof(p.sip_remote_addr));
+	p.sip_remote_port = cr_lua_opt_int(L, 2, "params", "sip_remote_port", 0);
+	p.sip_remote_rtcp_port = cr_lua_opt_int(L, 2, "params", "sip_remote_rtcp_port", 0);
+	p.sip_latch = cr_lua_opt_int(L, 2, "params", "sip_latch", 0);
+	cr_lua_copy_str(L, 2, "params", "sip_latch_addr", p.sip_latch_addr, sizeof(p.sip_latch_addr));
+	read_codecs(L, 2, &p);
+	err = cr_call_media_start(call, &p, msg);
+	if (err)
+		return cr_lua_push_failure(L, err, msg);
+	lua_pushboolean(L, 1);
+	return 1;
+}
+
+static int result(lua_State *L, int err)
+{
+	if (err)
+		return cr_lua_push_failure(L, err, NULL);
+	lua_pushboolean(L, 1);
+	return 1;
+}
+
+static int l_call_add_remote_candidate(lua_State *L)
+{
+	cr_call_t *call = cr_lua_check_call(L, 1);
+
+	return result(L, cr_call_add_remote_candidate(call, luaL_checkstring(L, 2)));
+}
+
+static int l_call_end_of_candidates(lua_State *L)
+{
+	return result(L, cr_call_end_of_candidates(cr_lua_check_call(L, 1)));
+}
+
+static int l_call_set_remote_credentials(lua_State *L)
+{
+	cr_call_t *call = cr_lua_check_call(L, 1);
+
+	return result(L, cr_call_set_remote_credentials(call, luaL_checkstring(L, 2),
+							 luaL_checkstring(L, 3)));
+}
+
+static int l_call_set_remote_fingerprint(lua_State *L)
+{
+	cr_call_t *call = cr_lua_check_call(L, 1);
+
+	return result(L, cr_call_set_remote_fingerprint(call, luaL_checkstring(L, 2)));
+}
+
+static int l_call_set_sip_remote(lua_State *L)
+{
+	cr_call_t *call = cr_lua_check_call(L, 1);
+	const char *addr = luaL_checkstring(L, 2);
+	int rtp = (int)luaL_checkinteger(L, 3);
+	int rtcp = (int)luaL_optinteger(L, 4, 0);
+
+	return result(L, cr_call_set_sip_remote(call, addr, rtp, rtcp));
+}
+
+static int l_call_ice_restart(lua_State *L)
+{
+	cr_media_local_t loc;
+	int err = cr_call_ice_restart(cr_lua_check_call(L, 1), &loc);
+
+	if (err)
+		return cr_lua_push_failure(L, err, NULL);
+	push_media_local(L, &loc);
+	return 1;
+}
+
+static int l_call_stats(lua_State *L)
+{
+	cr_call_stats_t s;
+	int err = cr_call_get_stats(cr_lua_check_call(L, 1), &s);
+
+	if (err)
+		return cr_lua_push_failure(L, err, NULL);
+	lua_createtable(L, 0, 18);
+	cr_lua_set_int(L, "ice_state", s.ice_state);
+	cr_lua_set_int(L, "dtls_state", s.dtls_state);
+	cr_lua_set_str(L, "selected_pair", s.selected_pair);
+	cr_lua_set_int(L, "client_rx_packets", (lua_Integer)s.client_rx_packets);
+	cr_lua_set_int(L, "client_rx_bytes", (lua_Integer)s.client_rx_bytes);
+	cr_lua_set_int(L, "client_tx_packets", (lua_Integer)s.client_tx_packets);
+	cr_lua_set_int(L, "client_tx_bytes", (lua_Integer)s.client_tx_bytes);
+	cr_lua_set_int(L, "sip_rx_packets", (lua_Integer)s.sip_rx_packets);
+	cr_lua_set_int(L, "sip_rx_bytes", (lua_Integer)s.sip_rx_bytes);
+	cr_lua_set_int(L, "sip_tx_packets", (lua_Integer)s.sip_tx_packets);
+	cr_lua_set_int(L, "sip_tx_bytes", (lua_Integer)s.sip_tx_bytes);
+	cr_lua_set_int(L, "srtp_auth_failed", (lua_Integer)s.srtp_auth_failed);
+	cr_lua_set_int(L, "dtls_bad", (lua_Integer)s.dtls_bad);
+	cr_lua_set_int(L, "ice_bad", (lua_Integer)s.ice_bad);
+	cr_lua_set_int(L, "early_dropped", (lua_Integer)s.early_dropped);
+	cr_lua_set_int(L, "sip_foreign", (lua_Integer)s.sip_foreign);
+	cr_lua_set_int(L, "unmapped_pt", (lua_Integer)s.unmapped_pt);
+	cr_lua_set_int(L, "dtmf_events", (lua_Integer)s.dtmf_events);
+	return 1;
+}
+
+/* Text getters that report the full length: grow the buffer once. */
+typedef int (*text_getter)(cr_call_t *call, char *buf, size_t len);
+
+static int push_text(lua_State *L, cr_call_t *call, text_getter get)
+{
+	char small[4096];
+	int n = get(call, small, sizeof(small));
+
+	if (n < 0)
+		return cr_lua_push_failure(L, n, NULL);
+	if ((size_t)n < sizeof(small)) {
+		lua_pushlstring(L, small, (size_t)n);
+		return 1;
+	}
+	luaL_Buffer b;
+	char *big = luaL_buffinitsize(L, &b, (size_t)n + 1);
+	int m = get(call, big, (size_t)n + 1);
+	if (m < 0)
+		return cr_lua_push_failure(L, m, NULL);
+	luaL_pushresultsize(&b, (size_t)(m < n ? m : n));
+	return 1;
+}
+
+static int l_call_trace(lua_State *L)
+{
+	return push_text(L, cr_lua_check_call(L, 1), cr_call_get_trace);
+}
+
+static const luaL_Reg media_functions[] = {
+	{ "call_media_local", l_call_media_local },
+	{ "call_media_start", l_call_media_start },
+	{ "call_add_remote_candidate", l_call_add_remote_candidate },
+	{ "call_end_of_candidates", l_call_end_of_candidates },
+	{ "call_set_remote_credentials", l_call_set_remote_credentials },
+	{ "call_set_remote_fingerprint", l_call_set_remote_fingerprint },
+	{ "call_set_sip_remote", l_call_set_sip_remote },
+	{ "call_ice_restart", l_call_ice_restart },
+	{ "call_stats", l_call_stats },
+	{ "call_trace", l_call_trace },
+	{ NULL, NULL }
+};
+
+void cr_lua_open_media(lua_State *L)
+{
+	luaL_setfuncs(L, media_functions, 0);
+}

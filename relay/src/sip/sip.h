@@ -1,0 +1,126 @@
+/**
+ * @file sip.h  Private declarations of the SIP leg (Sofia-SIP NUA glue)
+ *
+ * One user agent (cr_sip_ua_t) per relay runs Sofia's NUA on its own thread
+ * with its own GMainContext. Each SIP dialog is a cr_sip_session_t bound to a
+ * cr_call_t; sessions and every nua_* call live on the SIP thread only.
+ */
+#ifndef CR_SIP_H
+#define CR_SIP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <sofia-sip/nua.h>
+#include <sofia-sip/su_glib.h>
+
+#include "../relay_internal.h"
+
+/* ---- sdp: building ours, reading theirs (sip_sdp.c) ---- */
+
+enum { CR_SIP_MAX_CODECS = 16, CR_SIP_DTMF_PT = 101 };
+
+typedef struct cr_sip_codec {
+	char name[32];
+	int clock;
+	int channels;
+	int pt;
+} cr_sip_codec_t;
+
+/* One audio stream as an SDP describes it. */
+typedef struct cr_sip_media {
+	char address[64];
+	int port;
+	int ptime;
+	int dtmf_pt;         /* -1 = none */
+	char direction[10];  /* sendrecv, sendonly, recvonly, inactive */
+	cr_sip_codec_t codecs[CR_SIP_MAX_CODECS];
+	int n_codecs;        /* telephone-event not included */
+} cr_sip_media_t;
+
+/* Fills out->codecs from a "PCMU,PCMA,G722,opus" list with our payload
+ * types; CR_ERR_INVALID names the unknown codec in err_buf. */
+int cr_sip_codecs_from_list(const char *list, cr_sip_media_t *out, char *err_buf);
+/* Parses an SDP with Sofia's parser; CR_ERR_INVALID when it has no audio. */
+int cr_sip_sdp_parse(const char *sdp, size_t len, cr_sip_media_t *out);
+/* Writes our SDP for `local` (first codec first) into buf. */
+int cr_sip_sdp_build(const cr_sip_media_t *local, unsigned version, char *buf, size_t len);
+/* Our answer to `offer` from our preference list `prefs`: the first
+ * preferred codec offered, with the offer's payload type; telephone-event
+ * only when offered and wanted. CR_ERR_NOTFOUND when nothing matches. */
+int cr_sip_sdp_answer(const cr_sip_media_t *offer, const cr_sip_media_t *prefs,
+		      bool want_dtmf, cr_sip_media_t *answer);
+/* The direction we answer with when the peer says `theirs`. */
+const char *cr_sip_direction_answer(const char *theirs);
+/* Event text for remote media `m` whose codec is `chosen`. */
+void cr_sip_media_text(const cr_sip_media_t *m, const cr_sip_codec_t *chosen,
+		       int symmetric_rtp, bool list_codecs, GString *out);
+
+/* ---- trace: per-call SIP message trace (sip_trace.c) ---- */
+
+struct sip_s;
+/* One line for a message received (dir '<') or sent (dir '>'). */
+void cr_sip_trace_msg(cr_call_t *call, char dir, const struct sip_s *sip);
+void cr_sip_trace_line(cr_call_t *call, char dir, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
+
+/* ---- ua: thread and NUA lifecycle (sip_ua.c) ---- */
+
+typedef struct cr_sip_ua cr_sip_ua_t;
+typedef struct cr_sip_session cr_sip_session_t;
+
+struct cr_sip_ua {
+	struct cr_relay *relay;
+	/* Configuration, copied and checked at start. */
+	char *listen_uri, *tls_listen_uri, *tls_cert_dir, *trunk_uri;
+	char *outbound_proxy, *username, *password, *from_domain;
+	char *rtp_address, *user_agent;
+	char *trunk_hostport; /* host[:port][;params] of trunk_uri */
+	int register_expires, options_interval, session_expires, symmetric_rtp;
+	/* The thread. */
+	GThread *thread;
+	GMainContext *context;
+	GMainLoop *loop;
+	GMutex lock;          /* guards what follows up to the SIP-thread part */
+	GCond cond;
+	int start_state;      /* 0 starting, 1 running, -1 failed */
+	char start_err[CR_MAX_ERROR_LEN];
+	bool stopping;
+	GHashTable *unadopted; /* call id -> cr_call_t* (the handle's reference) */
+	/* SIP thread only. */
+	su_root_t *root;
+	nua_t *nua;
+	GSource *su_source;
+	bool shutdown_done;
+	GList *sessions;       /* cr_sip_session_t* */
+	nua_handle_t *reg_nh;
+	bool reg_auth_tried;
+	nua_handle_t *opt_nh;
+	gint64 opt_sent_at;
+	bool opt_auth_tried;
+	GSource *opt_timer;
+	/* Counters, any thread. */
+	atomic_uint_least64_t invites_sent, invites_received, invites_rejected_limit;
+	atomic_uint_least64_t options_sent, options_ok;
+	atomic_int trunk_up, last_options_status, last_options_rtt_ms, registered;
+};
+
+/* Answers a digest challenge in `sip` on `nh` with the configured
+ * credentials; false when there are none or no challenge. */
+bool cr_sip_ua_authenticate(cr_sip_ua_t *ua, nua_handle_t *nh, const sip_t *sip);
+
+/* Runs fn(data) on the SIP thread; destroy(data) afterwards or when the UA
+ * is stopping. Returns false (after destroy) when the UA is gone. */
+bool cr_sip_ua_post(cr_sip_ua_t *ua, void (*fn)(void *data), void *data,
+		    void (*destroy)(void *data));
+
+/* ---- dialog: sessions <-> calls (sip_dialog.c) ---- */
+
+/* Handles a NUA event about a call (hmagic = its session, or NULL for a new
+ * inbound INVITE). Runs on the SIP thread. */
+void cr_sip_dialog_event(cr_sip_ua_t *ua, nua_event_t event, int status,
+			 const char *phrase, nua_handle_t *nh,
+			 cr_sip_session_t *session, const sip_t *sip, tagi_t tags[]);
+/* After nua_r_shutdown: frees every session left. */
+void cr_sip_dialog_free_all(cr_sip_ua_t *ua);
+
+#endif

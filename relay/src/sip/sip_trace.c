@@ -1,0 +1,126 @@
+/**
+ * @file sip_trace.c  Per-call SIP message trace, read by the admin shell
+ *
+ * One line per message, both ways: milliseconds since the call's first SIP
+ * message, direction, first line, then the headers an operator needs to
+ * follow a dialog (Call-ID, CSeq, From, To, Reason, identity, SDP summary).
+ * Written on the SIP thread, read from the controlling thread: one mutex.
+ */
+#include <stdarg.h>
+#include <string.h>
+
+#include <sofia-sip/sip_extra.h>
+#include <sofia-sip/sip_header.h>
+#include <sofia-sip/su_alloc.h>
+
+#include "sip.h"
+
+/* A call's trace stays bounded whatever the trunk does. */
+enum { TRACE_MAX_BYTES = 64 * 1024 };
+
+void cr_sip_call_init(cr_call_t *call)
+{
+	g_mutex_init(&call->sip_lock);
+	call->sip_trace = g_string_new(NULL);
+	call->sip_t0 = 0;
+}
+
+void cr_sip_call_fini(cr_call_t *call)
+{
+	g_string_free(call->sip_trace, TRUE);
+	call->sip_trace = NULL;
+	g_mutex_clear(&call->sip_lock);
+}
+
+static void append_line(cr_call_t *call, char dir, const char *line)
+{
+	gint64 now = g_get_monotonic_time();
+
+	g_mutex_lock(&call->sip_lock);
+	if (!call->sip_t0)
+		call->sip_t0 = now;
+	if (call->sip_trace->len < TRACE_MAX_BYTES)
+		g_string_append_printf(call->sip_trace, "%" G_GINT64_FORMAT " %c %.*s\n",
+				       (now - call->sip_t0) / 1000, dir,
+				       CR_SIP_MAX_TRACE_LINE, line);
+	g_mutex_unlock(&call->sip_lock);
+}
+
+void cr_sip_trace_line(cr_call_t *call, char dir, const char *fmt, ...)
+{
+	va_list ap;
+	char *line;
+
+	va_start(ap, fmt);
+	line = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	append_line(call, dir, line);
+	g_free(line);
+}
+
+static void add_header(su_home_t *home, GString *s, const char *name, const void *h)
+{
+	char *v;
+
+	if (!h)
+		return;
+	v = sip_header_as_string(home, (const sip_header_t *)h);
+	if (v)
+		g_string_append_printf(s, " | %s: %s", name, v);
+}
+
+void cr_sip_trace_msg(cr_call_t *call, char dir, const sip_t *sip)
+{
+	su_home_t home[1] = { SU_HOME_INIT(home) };
+	GString *s;
+
+	if (!call || !sip)
+		return;
+	s = g_string_new(NULL);
+	if (sip->sip_request) {
+		char *uri = url_as_string(home, sip->sip_request->rq_url);
+
+		g_string_append_printf(s, "%s %s SIP/2.0", sip->sip_request->rq_method_name,
+				       uri ? uri : "?");
+	} else if (sip->sip_status) {
+		g_string_append_printf(s, "SIP/2.0 %d %s", sip->sip_status->st_status,
+				       sip->sip_status->st_phrase ? sip->sip_status->st_phrase : "");
+	}
+	add_header(home, s, "Call-ID", sip->sip_call_id);
+	add_header(home, s, "CSeq", sip->sip_cseq);
+	add_header(home, s, "From", sip->sip_from);
+	add_header(home, s, "To", sip->sip_to);
+	add_header(home, s, "P-Asserted-Identity", sip_p_asserted_identity(sip));
+	add_header(home, s, "Reason", sip->sip_reason);
+	add_header(home, s, "Require", sip->sip_require);
+	add_header(home, s, "Session-Expires", sip->sip_session_expires);
+	if (sip->sip_payload && sip->sip_content_type &&
+	    g_ascii_strcasecmp(sip->sip_content_type->c_type, "application/sdp") == 0) {
+		cr_sip_media_t m;
+
+		if (cr_sip_sdp_parse(sip->sip_payload->pl_data, sip->sip_payload->pl_len,
+				     &m) == CR_OK)
+			g_string_append_printf(s, " | SDP: %s:%d %s %s%s", m.address, m.port,
+					       m.n_codecs ? m.codecs[0].name : "-",
+					       m.direction, m.n_codecs > 1 ? " (+more)" : "");
+		else
+			g_string_append(s, " | SDP: unreadable");
+	}
+	append_line(call, dir, s->str);
+	g_string_free(s, TRUE);
+	su_home_deinit(home);
+}
+
+int cr_call_get_sip_trace(cr_call_t *call, char *buf, int len)
+{
+	int n;
+
+	if (!call)
+		return 0;
+	g_mutex_lock(&call->sip_lock);
+	n = (int)call->sip_trace->len;
+	if (buf && len > 0)
+		g_strlcpy(buf, call->sip_trace->str, (size_t)len);
+	g_mutex_unlock(&call->sip_lock);
+	return n;
+}

@@ -1,0 +1,742 @@
+/**
+ * @file sip_ua.c  The SIP user agent: configuration, thread, NUA lifecycle
+ *
+ * Sofia's NUA runs on one dedicated thread with its own GMainContext (the
+ * su_glib root's GSource attached there). Every nua_* call happens on that
+ * thread: commands from the controlling thread are posted as idle sources,
+ * results leave as relay events. Teardown order follows FACTS.md:
+ * nua_shutdown, wait for nua_r_shutdown, nua_destroy, su_root_destroy.
+ */
+#include <stdlib.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sofia-sip/su_log.h>
+#include <sofia-sip/nua_tag.h>
+#include <sofia-sip/sip_header.h>
+#include <sofia-sip/sip_status.h>
+#include <sofia-sip/su_tag_io.h>
+#include <sofia-sip/url.h>
+
+#include "sip.h"
+
+enum {
+	DEFAULT_SESSION_EXPIRES = 1800,
+	RFC4028_MIN_SE = 90,
+	/* Bounds NUA's own shutdown (BYE/CANCEL of live dialogs). */
+	SHUTDOWN_GRACE_MS = 5000,
+};
+
+/* ---- configuration ---- */
+
+static bool valid_ip(const char *s)
+{
+	unsigned char buf[16];
+
+	return s && (inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1);
+}
+
+/* Checks that `s` is a sip: or sips: URI with a host; fills hostport. */
+static int check_uri(const char *what, const char *s, bool sips_only, char **hostport,
+		     char *err_buf)
+{
+	su_home_t home[1] = { SU_HOME_INIT(home) };
+	url_t *url = s ? url_make(home, s) : NULL;
+	int err = CR_OK;
+
+	if (!url || (url->url_type != url_sip && url->url_type != url_sips) ||
+	    !url->url_host || !*url->url_host) {
+		err = cr_set_error(err_buf, CR_ERR_INVALID,
+				   "sip: %s \"%s\" is not a sip: or sips: URI with a host",
+				   what, s ? s : "(null)");
+		goto out;
+	}
+	if (sips_only && url->url_type != url_sips) {
+		err = cr_set_error(err_buf, CR_ERR_INVALID,
+				   "sip: %s \"%s\" must be a sips: URI", what, s);
+		goto out;
+	}
+	if (url->url_port && (atoi(url->url_port) < 0 || atoi(url->url_port) > 65535)) {
+		err = cr_set_error(err_buf, CR_ERR_INVALID, "sip: %s \"%s\" has a bad port",
+				   what, s);
+		goto out;
+	}
+	if (hostport)
+		*hostport = g_strdup_printf("%s%s%s%s%s", url->url_host,
+					    url->url_port ? ":" : "",
+					    url->url_port ? url->url_port : "",
+					    url->url_params ? ";" : "",
+					    url->url_params ? url->url_params : "");
+out:
+	su_home_deinit(home);
+	return err;
+}
+
+/* Binds (and releases) the listen address ourselves first: a failing
+ * nua_create() leaks inside Sofia, and errno makes a clearer message. Only
+ * numeric hosts with a fixed port can be checked; NUA reports the rest. */
+static int check_bind(const char *what, const char *s, char *err_buf)
+{
+	su_home_t home[1] = { SU_HOME_INIT(home) };
+	url_t *url = url_make(home, s);
+	char transport[16] = "";
+	int err = CR_OK, port;
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int types[2], n = 0;
+
+	memset(&ss, 0, sizeof(ss));
+	port = url && url->url_port ? atoi(url->url_port) : 5060;
+	if (!url || !url->url_host || port == 0)
+		goto out;
+	if (url->url_type == url_sips && !url->url_port)
+		port = 5061;
+	if (inet_pton(AF_INET, url->url_host, &((struct sockaddr_in *)&ss)->sin_addr) == 1) {
+		ss.ss_family = AF_INET;
+		((struct sockaddr_in *)&ss)->sin_port = htons((uint16_t)port);
+		len = sizeof(struct sockaddr_in);
+	} else {
+		char host[64];
+
+		/* [::1] in a URI */
+		g_strlcpy(host, url->url_host + (url->url_host[0] == '['), sizeof(host));
+		if (strchr(host, ']'))
+			*strchr(host, ']') = '\0';
+		if (inet_pton(AF_INET6, host, &((struct sockaddr_in6 *)&ss)->sin6_addr) != 1)
+			goto out;
+		ss.ss_family = AF_INET6;
+		((struct sockaddr_in6 *)&ss)->sin6_port = htons((uint16_t)port);
+		len = sizeof(struct sockaddr_in6);
+	}
+	url_param(url->url_params, "transport", transport, sizeof(transport));
+	if (url->url_type == url_sips || g_ascii_strcasecmp(transport, "tls") == 0 ||
+	    g_ascii_strcasecmp(transport, "tcp") == 0) {
+		types[n++] = SOCK_STREAM;
+	} else if (g_ascii_strcasecmp(transport, "udp") == 0) {
+		types[n++] = SOCK_DGRAM;
+	} else {
+		types[n++] = SOCK_DGRAM;
+		types[n++] = SOCK_STREAM;
+	}
+	for (int i = 0; i < n && !err; i++) {
+		int fd = socket(ss.ss_family, types[i] | SOCK_CLOEXEC, 0), one = 1;
+
+		if (fd < 0)
+			continue;
+		if (types[i] == SOCK_STREAM)
+			setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (bind(fd, (struct sockaddr *)&ss, len) < 0)
+			err = cr_set_error(err_buf, CR_ERR_INVALID, "sip: cannot listen on %s "
+					   "(%s %s): %s", s, what,
+					   types[i] == SOCK_STREAM ? "TCP" : "UDP",
+					   g_strerror(errno));
+		close(fd);
+	}
+out:
+	su_home_deinit(home);
+	return err;
+}
+
+static bool valid_token(const char *s)
+{
+	if (!s || !*s)
+		return false;
+	for (; *s; s++)
+		if (!g_ascii_isalnum(*s) && !strchr("+-_.!~*'()&=$,;?/%#", *s))
+			return false;
+	return true;
+}
+
+static int check_config(const cr_sip_config_t *c, char **trunk_hostport, char *err_buf)
+{
+	char *path;
+	int err;
+
+	err = check_uri("listen_uri", c->listen_uri, false, NULL, err_buf);
+	if (!err)
+		err = check_bind("listen_uri", c->listen_uri, err_buf);
+	if (err)
+		return err;
+	if (c->tls_listen_uri) {
+		err = check_uri("tls_listen_uri", c->tls_listen_uri, true, NULL, err_buf);
+		if (!err)
+			err = check_bind("tls_listen_uri", c->tls_listen_uri, err_buf);
+		if (err)
+			return err;
+		if (!c->tls_cert_dir)
+			return cr_set_error(err_buf, CR_ERR_INVALID,
+					    "sip: tls_listen_uri needs tls_cert_dir");
+		path = g_build_filename(c->tls_cert_dir, "agent.pem", NULL);
+		err = access(path, R_OK) == 0 ? CR_OK : CR_ERR_INVALID;
+		if (err)
+			cr_set_error(err_buf, err,
+				     "sip: tls_cert_dir: cannot read %s (certificate and key)",
+				     path);
+		g_free(path);
+		if (err)
+			return err;
+	}
+	if (c->outbound_proxy) {
+		err = check_uri("outbound_proxy", c->outbound_proxy, false, NULL, err_buf);
+		if (err)
+			return err;
+	}
+	if (c->username && !valid_token(c->username))
+		return cr_set_error(err_buf, CR_ERR_INVALID, "sip: bad username \"%s\"",
+				    c->username);
+	if (c->password && !c->username)
+		return cr_set_error(err_buf, CR_ERR_INVALID, "sip: password without username");
+	if (c->from_domain && !valid_token(c->from_domain))
+		return cr_set_error(err_buf, CR_ERR_INVALID, "sip: bad from_domain \"%s\"",
+				    c->from_domain);
+	if (c->register_expires < 0)
+		return cr_set_error(err_buf, CR_ERR_INVALID,
+				    "sip: register_expires must be 0 or more, got %d",
+				    c->register_expires);
+	if (c->register_expires > 0 && !c->username)
+		return cr_set_error(err_buf, CR_ERR_INVALID, "sip: REGISTER needs a username");
+	if (c->rtp_address && !valid_ip(c->rtp_address))
+		return cr_set_error(err_buf, CR_ERR_INVALID,
+				    "sip: rtp_address \"%s\" is not an IP address", c->rtp_address);
+	if ((c->rtp_port_min || c->rtp_port_max) &&
+	    (c->rtp_port_min < 1024 || c->rtp_port_max > 65535 ||
+	     c->rtp_port_min > c->rtp_port_max || c->rtp_port_min % 2))
+		return cr_set_error(err_buf, CR_ERR_INVALID,
+				    "sip: RTP port range %d..%d: need an even minimum, "
+				    "1024 <= min <= max <= 65535",
+				    c->rtp_port_min, c->rtp_port_max);
+	if (c->user_agent && (!*c->user_agent || strpbrk(c->user_agent, "\r\n")))
+		return cr_set_error(err_buf, CR_ERR_INVALID, "sip: bad user_agent");
+	if (c->options_interval < 0)
+		return cr_set_error(err_buf, CR_ERR_INVALID,
+				    "sip: options_interval must be 0 or more, got %d",
+				    c->options_interval);
+	if (c->session_expires != 0 && c->session_expires != -1 &&
+	    c->session_expires < RFC4028_MIN_SE)
+		return cr_set_error(err_buf, CR_ERR_INVALID,
+				    "sip: session_expires must be -1, 0 or at least %d, got %d",
+				    RFC4028_MIN_SE, c->session_expires);
+	if (c->symmetric_rtp != 0 && c->symmetric_rtp != 1)
+		return cr_set_error(err_buf, CR_ERR_INVALID, "sip: symmetric_rtp must be 0 or 1");
+	/* Last: it allocates. */
+	return check_uri("trunk_uri", c->trunk_uri, false, trunk_hostport, err_buf);
+}
+
+void cr_sip_config_init(cr_sip_config_t *c)
+{
+	if (c)
+		memset(c, 0, sizeof(*c));
+}
+
+void cr_sip_dial_params_init(cr_sip_dial_params_t *p)
+{
+	if (p) {
+		memset(p, 0, sizeof(*p));
+		p->telephone_event = 1;
+	}
+}
+
+void cr_sip_answer_params_init(cr_sip_answer_params_t *p)
+{
+	if (p) {
+		memset(p, 0, sizeof(*p));
+		p->telephone_event = 1;
+	}
+}
+
+/* ---- posting work to the SIP thread ---- */
+
+typedef struct posted {
+	void (*fn)(void *data);
+	void *data;
+	void (*destroy)(void *data);
+} posted_t;
+
+static gboolean run_posted(gpointer p)
+{
+	posted_t *job = p;
+
+	job->fn(job->data);
+	return G_SOURCE_REMOVE;
+}
+
+static void free_posted(gpointer p)
+{
+	posted_t *job = p;
+
+	if (job->destroy)
+		job->destroy(job->data);
+	g_free(job);
+}
+
+static void attach_job(cr_sip_ua_t *ua, void (*fn)(void *), void *data,
+		       void (*destroy)(void *))
+{
+	posted_t *job = g_new(posted_t, 1);
+	GSource *source = g_idle_source_new();
+
+	job->fn = fn;
+	job->data = data;
+	job->destroy = destroy;
+	g_source_set_priority(source, G_PRIORITY_DEFAULT);
+	g_source_set_callback(source, run_posted, job, free_posted);
+	g_source_attach(source, ua->context);
+	g_source_unref(source);
+}
+
+bool cr_sip_ua_post(cr_sip_ua_t *ua, void (*fn)(void *data), void *data,
+		    void (*destroy)(void *data))
+{
+	bool ok;
+
+	g_mutex_lock(&ua->lock);
+	ok = !ua->stopping && ua->start_state == 1;
+	if (ok)
+		attach_job(ua, fn, data, destroy);
+	g_mutex_unlock(&ua->lock);
+	if (!ok && destroy)
+		destroy(data);
+	return ok;
+}
+
+/* ---- digest ---- */
+
+bool cr_sip_ua_authenticate(cr_sip_ua_t *ua, nua_handle_t *nh, const sip_t *sip)
+{
+	const msg_auth_t *au = NULL;
+	const char *realm;
+	char *auth;
+
+	if (!ua->username || !ua->password || !sip)
+		return false;
+	if (sip->sip_www_authenticate)
+		au = sip->sip_www_authenticate;
+	else if (sip->sip_proxy_authenticate)
+		au = sip->sip_proxy_authenticate;
+	if (!au || !au->au_scheme)
+		return false;
+	realm = msg_params_find(au->au_params, "realm=");
+	if (!realm)
+		return false;
+	/* NUTAG_AUTH wants scheme:"realm":user:password, realm as quoted. */
+	auth = g_strdup_printf("%s:%s:%s:%s", au->au_scheme, realm, ua->username,
+			       ua->password);
+	nua_authenticate(nh, NUTAG_AUTH(auth), TAG_END());
+	g_free(auth);
+	return true;
+}
+
+/* ---- REGISTER and OPTIONS toward the trunk ---- */
+
+static void start_register(cr_sip_ua_t *ua)
+{
+	char *aor = g_strdup_printf("sip:%s@%s", ua->username,
+				    ua->from_domain ? ua->from_domain : ua->trunk_hostport);
+	char *expires = g_strdup_printf("%d", ua->register_expires);
+
+	ua->reg_nh = nua_handle(ua->nua, NULL, SIPTAG_TO_STR(aor), SIPTAG_FROM_STR(aor),
+				TAG_END());
+	nua_register(ua->reg_nh, NUTAG_REGISTRAR(ua->trunk_uri),
+		     NUTAG_M_USERNAME(ua->username), SIPTAG_EXPIRES_STR(expires),
+		     TAG_END());
+	g_free(aor);
+	g_free(expires);
+}
+
+static void on_register(cr_sip_ua_t *ua, int status, const char *phrase, const sip_t *sip)
+{
+	int expires = 0;
+
+	if (status < 200)
+		return;
+	if ((status == 401 || status == 407) && !ua->reg_auth_tried &&
+	    cr_sip_ua_authenticate(ua, ua->reg_nh, sip)) {
+		ua->reg_auth_tried = true;
+		return;
+	}
+	if (status < 300) {
+		/* A refresh may be challenged again: allow one answer each. */
+		ua->reg_auth_tried = false;
+		if (sip && sip->sip_contact && sip->sip_contact->m_expires)
+			expires = atoi(sip->sip_contact->m_expires);
+		else if (sip && sip->sip_expires)
+			expires = (int)sip->sip_expires->ex_delta;
+	}
+	atomic_store(&ua->registered, status < 300);
+	cr_relay_emit(ua->relay, CR_EVENT_SIP_REGISTERED, 0, status, expires, "%s",
+		      phrase ? phrase : "");
+}
+
+static gboolean send_options(gpointer p)
+{
+	cr_sip_ua_t *ua = p;
+
+	if (ua->opt_nh) /* the last one is still pending */
+		return G_SOURCE_CONTINUE;
+	ua->opt_nh = nua_handle(ua->nua, NULL, NUTAG_URL(ua->trunk_uri),
+				SIPTAG_TO_STR(ua->trunk_uri), TAG_END());
+	ua->opt_sent_at = g_get_monotonic_time();
+	ua->opt_auth_tried = false;
+	atomic_fetch_add(&ua->options_sent, 1);
+	nua_options(ua->opt_nh, TAG_END());
+	return G_SOURCE_CONTINUE;
+}
+
+static void on_options(cr_sip_ua_t *ua, int status, const sip_t *sip)
+{
+	int up, was;
+
+	if (status < 200)
+		return;
+	if ((status == 401 || status == 407) && !ua->opt_auth_tried &&
+	    cr_sip_ua_authenticate(ua, ua->opt_nh, sip)) {
+		ua->opt_auth_tried = true;
+		return;
+	}
+	/* Any answer but a timeout or an overload says the trunk is there. */
+	up = status < 500 && status != 408;
+	atomic_store(&ua->last_options_status, status == 408 ? 0 : status);
+	atomic_store(&ua->last_options_rtt_ms,
+		     (int)((g_get_monotonic_time() - ua->opt_sent_at) / 1000));
+	if (status < 300)
+		atomic_fetch_add(&ua->options_ok, 1);
+	was = atomic_exchange(&ua->trunk_up, up);
+	if (was != up)
+		cr_relay_emit(ua->relay, CR_EVENT_SIP_TRUNK_STATE, 0, status == 408 ? 0 : status,
+			      up, "%s", up ? "up" : "down");
+	nua_handle_destroy(ua->opt_nh);
+	ua->opt_nh = NULL;
+}
+
+/* ---- the NUA callback ---- */
+
+static void nua_callback(nua_event_t event, int status, char const *phrase, nua_t *nua,
+			 nua_magic_t *magic, nua_handle_t *nh, nua_hmagic_t *hmagic,
+			 sip_t const *sip, tagi_t tags[])
+{
+	cr_sip_ua_t *ua = (cr_sip_ua_t *)magic;
+
+	(void)nua;
+	switch (event) {
+	case nua_r_shutdown:
+		if (status >= 200) {
+			ua->shutdown_done = true;
+			g_main_loop_quit(ua->loop);
+		}
+		return;
+	case nua_r_register:
+	case nua_r_unregister:
+		if (nh == ua->reg_nh)
+			on_register(ua, status, phrase, sip);
+		return;
+	case nua_r_options:
+		if (nh == ua->opt_nh)
+			on_options(ua, status, sip);
+		return;
+	case nua_i_options:
+	case nua_i_outbound:
+	case nua_r_set_params:
+	case nua_r_get_params:
+		return;
+	default:
+		break;
+	}
+	if (nh && (nh == ua->reg_nh || nh == ua->opt_nh))
+		return;
+	cr_sip_dialog_event(ua, event, status, phrase, nh, (cr_sip_session_t *)hmagic, sip,
+			    tags);
+}
+
+/* ---- the thread ---- */
+
+static gsize extended_mclass;
+
+static void finish_start(cr_sip_ua_t *ua, int state, const char *msg)
+{
+	g_mutex_lock(&ua->lock);
+	ua->start_state = state;
+	if (msg)
+		g_strlcpy(ua->start_err, msg, sizeof(ua->start_err));
+	g_cond_broadcast(&ua->cond);
+	g_mutex_unlock(&ua->lock);
+}
+
+static gboolean shutdown_grace_over(gpointer p)
+{
+	cr_sip_ua_t *ua = p;
+
+	g_main_loop_quit(ua->loop);
+	return G_SOURCE_REMOVE;
+}
+
+static void begin_shutdown(void *p)
+{
+	cr_sip_ua_t *ua = p;
+	GSource *grace;
+
+	if (ua->opt_timer) {
+		g_source_destroy(ua->opt_timer);
+		g_source_unref(ua->opt_timer);
+		ua->opt_timer = NULL;
+	}
+	nua_shutdown(ua->nua);
+	grace = g_timeout_source_new(SHUTDOWN_GRACE_MS);
+	g_source_set_callback(grace, shutdown_grace_over, ua, NULL);
+	g_source_attach(grace, ua->context);
+	g_source_unref(grace);
+}
+
+/* Sofia's modules each log to stderr at their own level (default 3), which
+ * in Prosody means noise on the console for every call. Quiet them unless
+ * the operator asks through Sofia's own environment variables. */
+extern su_log_t tport_log[], nta_log[], nua_log[], soa_log[];
+
+static void quiet_sofia_logs(void)
+{
+	if (getenv("SU_DEBUG"))
+		return;
+	su_log_set_level(su_log_default, 0);
+	su_log_set_level(su_log_global, 0);
+	if (!getenv("TPORT_DEBUG"))
+		su_log_set_level(tport_log, 0);
+	if (!getenv("NTA_DEBUG"))
+		su_log_set_level(nta_log, 0);
+	if (!getenv("NUA_DEBUG"))
+		su_log_set_level(nua_log, 0);
+	if (!getenv("SOA_DEBUG"))
+		su_log_set_level(soa_log, 0);
+}
+
+static gpointer sip_main(gpointer p)
+{
+	cr_sip_ua_t *ua = p;
+	char msg[CR_MAX_ERROR_LEN];
+	char *listen;
+
+	g_main_context_push_thread_default(ua->context);
+	su_init();
+	quiet_sofia_logs();
+	ua->root = su_glib_root_create(ua);
+	if (!ua->root) {
+		finish_start(ua, -1, "sip: cannot create the Sofia root");
+		goto out;
+	}
+	/* Parse P-Asserted-Identity and the other extension headers too:
+	 * a process-wide parser table, extended once. */
+	if (g_once_init_enter(&extended_mclass)) {
+		sip_update_default_mclass(sip_extend_mclass(NULL));
+		g_once_init_leave(&extended_mclass, 1);
+	}
+	ua->su_source = su_glib_root_gsource(ua->root);
+	g_source_attach(ua->su_source, ua->context);
+	ua->nua = nua_create(ua->root, nua_callback, ua,
+			     NUTAG_URL(ua->listen_uri),
+			     TAG_IF(ua->tls_listen_uri, NUTAG_SIPS_URL(ua->tls_listen_uri)),
+			     TAG_IF(ua->tls_cert_dir, NUTAG_CERTIFICATE_DIR(ua->tls_cert_dir)),
+			     TAG_END());
+	if (!ua->nua) {
+		listen = ua->tls_listen_uri
+			? g_strdup_printf("%s or %s", ua->listen_uri, ua->tls_listen_uri)
+			: g_strdup(ua->listen_uri);
+		g_snprintf(msg, sizeof(msg), "sip: cannot listen on %s (address in use or "
+			   "not local?)", listen);
+		g_free(listen);
+		finish_start(ua, -1, msg);
+		goto out;
+	}
+	nua_set_params(ua->nua,
+		       SIPTAG_USER_AGENT_STR(ua->user_agent),
+		       /* We build and read SDP ourselves (FACTS.md). */
+		       NUTAG_MEDIA_ENABLE(0),
+		       NUTAG_AUTOANSWER(0),
+		       NUTAG_AUTOACK(1),
+		       NUTAG_AUTOALERT(0),
+		       NUTAG_ENABLEINVITE(1),
+		       NUTAG_ALLOW("INVITE, ACK, BYE, CANCEL, OPTIONS, UPDATE, PRACK"),
+		       /* UPDATE carries SDP: we answer it, NUA's SDP engine is off. */
+		       NUTAG_APPL_METHOD("UPDATE"),
+		       SIPTAG_SUPPORTED_STR(ua->session_expires > 0 ? "timer, 100rel"
+					    : "100rel"),
+		       NUTAG_SESSION_TIMER(ua->session_expires > 0 ? ua->session_expires : 0),
+		       NUTAG_MIN_SE(RFC4028_MIN_SE),
+		       NUTAG_SESSION_REFRESHER(nua_any_refresher),
+		       NUTAG_UPDATE_REFRESH(1),
+		       /* No keepalive OPTIONS to ourselves; health checks are ours. */
+		       NUTAG_OUTBOUND("no-options-keepalive, no-validate"),
+		       TAG_IF(ua->outbound_proxy, NUTAG_PROXY(ua->outbound_proxy)),
+		       TAG_END());
+	finish_start(ua, 1, NULL);
+	if (ua->register_expires > 0)
+		start_register(ua);
+	if (ua->options_interval > 0) {
+		send_options(ua);
+		/* g_timeout_add_seconds() would use the global default context. */
+		ua->opt_timer = g_timeout_source_new_seconds((guint)ua->options_interval);
+		g_source_set_callback(ua->opt_timer, send_options, ua, NULL);
+		g_source_attach(ua->opt_timer, ua->context);
+	}
+	g_main_loop_run(ua->loop);
+	if (ua->opt_timer) {
+		g_source_destroy(ua->opt_timer);
+		g_source_unref(ua->opt_timer);
+		ua->opt_timer = NULL;
+	}
+	cr_sip_dialog_free_all(ua);
+	if (ua->reg_nh)
+		nua_handle_destroy(ua->reg_nh);
+	if (ua->opt_nh)
+		nua_handle_destroy(ua->opt_nh);
+	ua->reg_nh = ua->opt_nh = NULL;
+	if (!ua->shutdown_done) {
+		/* nua_destroy() refuses an unfinished shutdown (a peer that never
+		 * answers our CANCEL or BYE); tearing the root down under live
+		 * NUA timers would crash, so this one UA is left allocated. */
+		g_warning("sip: NUA shutdown did not finish within %d ms", SHUTDOWN_GRACE_MS);
+		ua->root = NULL;
+		ua->su_source = NULL;
+		goto out;
+	}
+	nua_destroy(ua->nua);
+	ua->nua = NULL;
+out:
+	if (ua->root)
+		su_root_destroy(ua->root);
+	if (ua->su_source)
+		g_source_destroy(ua->su_source);
+	ua->root = NULL;
+	ua->su_source = NULL;
+	su_deinit();
+	g_main_context_pop_thread_default(ua->context);
+	return NULL;
+}
+
+static void ua_free(cr_sip_ua_t *ua)
+{
+	g_free(ua->listen_uri);
+	g_free(ua->tls_listen_uri);
+	g_free(ua->tls_cert_dir);
+	g_free(ua->trunk_uri);
+	g_free(ua->outbound_proxy);
+	g_free(ua->username);
+	g_free(ua->password);
+	g_free(ua->from_domain);
+	g_free(ua->rtp_address);
+	g_free(ua->user_agent);
+	g_free(ua->trunk_hostport);
+	if (ua->unadopted)
+		g_hash_table_destroy(ua->unadopted);
+	if (ua->loop)
+		g_main_loop_unref(ua->loop);
+	if (ua->context)
+		g_main_context_unref(ua->context);
+	g_mutex_clear(&ua->lock);
+	g_cond_clear(&ua->cond);
+	g_free(ua);
+}
+
+int cr_sip_ua_start(struct cr_relay *relay, const cr_sip_config_t *c, cr_sip_ua_t **out,
+		    char *err_buf)
+{
+	cr_sip_ua_t *ua;
+	char *hostport = NULL;
+	GError *error = NULL;
+	int err;
+
+	*out = NULL;
+	err = check_config(c, &hostport, err_buf);
+	if (err)
+		return err;
+	ua = g_new0(cr_sip_ua_t, 1);
+	ua->relay = relay;
+	ua->trunk_hostport = hostport;
+	ua->listen_uri = g_strdup(c->listen_uri);
+	ua->tls_listen_uri = g_strdup(c->tls_listen_uri);
+	ua->tls_cert_dir = g_strdup(c->tls_cert_dir);
+	ua->trunk_uri = g_strdup(c->trunk_uri);
+	ua->outbound_proxy = g_strdup(c->outbound_proxy);
+	ua->username = g_strdup(c->username);
+	ua->password = g_strdup(c->password);
+	ua->from_domain = g_strdup(c->from_domain);
+	ua->rtp_address = g_strdup(c->rtp_address);
+	ua->user_agent = g_strdup(c->user_agent ? c->user_agent : "jingle-sip");
+	ua->register_expires = c->register_expires;
+	ua->options_interval = c->options_interval;
+	ua->session_expires = c->session_expires == 0 ? DEFAULT_SESSION_EXPIRES
+		: c->session_expires;
+	ua->symmetric_rtp = c->symmetric_rtp;
+	atomic_init(&ua->trunk_up, -1);
+	g_mutex_init(&ua->lock);
+	g_cond_init(&ua->cond);
+	ua->unadopted = g_hash_table_new(g_direct_hash, g_direct_equal);
+	ua->context = g_main_context_new();
+	ua->loop = g_main_loop_new(ua->context, FALSE);
+	ua->thread = g_thread_try_new("cr-sip", sip_main, ua, &error);
+	if (!ua->thread) {
+		g_clear_error(&error);
+		err = cr_set_error(err_buf, CR_ERR_INTERNAL, "sip: cannot start the SIP thread");
+		goto out;
+	}
+	g_mutex_lock(&ua->lock);
+	while (ua->start_state == 0)
+		g_cond_wait(&ua->cond, &ua->lock);
+	g_mutex_unlock(&ua->lock);
+	if (ua->start_state < 0) {
+		g_thread_join(ua->thread);
+		err = cr_set_error(err_buf, CR_ERR_INVALID, "%s", ua->start_err);
+	}
+out:
+	if (err) {
+		ua_free(ua);
+		return err;
+	}
+	*out = ua;
+	return CR_OK;
+}
+
+static void close_unadopted(gpointer key, gpointer value, gpointer data)
+{
+	(void)key;
+	(void)data;
+	cr_call_close(value, "sip: relay closed");
+}
+
+void cr_sip_ua_stop(cr_sip_ua_t *ua)
+{
+	if (!ua)
+		return;
+	g_mutex_lock(&ua->lock);
+	ua->stopping = true;
+	attach_job(ua, begin_shutdown, ua, NULL);
+	g_mutex_unlock(&ua->lock);
+	g_thread_join(ua->thread);
+	g_hash_table_foreach(ua->unadopted, close_unadopted, NULL);
+	g_hash_table_remove_all(ua->unadopted);
+	ua_free(ua);
+}
+
+void cr_relay_get_sip_stats(cr_relay_t *relay, cr_sip_stats_t *s)
+{
+	cr_sip_ua_t *ua;
+
+	if (!s)
+		return;
+	memset(s, 0, sizeof(*s));
+	s->trunk_up = -1;
+	if (!relay || !relay->sip)
+		return;
+	ua = relay->sip;
+	s->invites_sent = atomic_load(&ua->invites_sent);
+	s->invites_received = atomic_load(&ua->invites_received);
+	s->invites_rejected_limit = atomic_load(&ua->invites_rejected_limit);
+	s->options_sent = atomic_load(&ua->options_sent);
+	s->options_ok = atomic_load(&ua->options_ok);
+	s->trunk_up = atomic_load(&ua->trunk_up);
+	s->last_options_status = atomic_load(&ua->last_options_status);
+	s->last_options_rtt_ms = atomic_load(&ua->last_options_rtt_ms);
+	s->registered = atomic_load(&ua->registered);
+}
