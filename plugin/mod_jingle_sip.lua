@@ -20,10 +20,34 @@ local callrelay = require "callrelay"
 local relay_watch = require "callrelay.watch"
 local server = require "net.server"
 local version = require "jingle_sip.version"
+local config = require "jingle_sip.config"
+local policy = require "jingle_sip.policy"
+local numbers = require "jingle_sip.numbers"
+local st = require "util.stanza"
+local jid_bare = require "util.jid".bare
 
--- Options (README.md lists each with its default).
-local relay_workers = module:get_option_number("jingle_sip_relay_workers", 0)
-local max_calls = module:get_option_number("jingle_sip_max_calls", 0)
+-- Options (README.md lists each with its default), read typed and checked
+-- once. A bad value is never replaced by a guess: it is logged and calls
+-- are refused until the configuration is fixed.
+local cfg, config_errors, config_warnings = config.parse(function(name)
+	return module:get_option(name)
+end, module.host)
+
+-- Checks: why calls are refused, or nil when they are taken.
+local calls_disabled
+for _, text in ipairs(config_warnings) do
+	module:log("warn", "%s", text)
+end
+for _, text in ipairs(config_errors) do
+	module:log("error", "Bad configuration, calls are refused: %s", text)
+end
+if #config_errors > 0 then
+	calls_disabled = "the phone gateway is misconfigured and takes no calls (see the server log)"
+	module:log_status("error", "Calls refused: %d bad jingle_sip_* option(s), see the log", #config_errors)
+elseif not cfg.trunk then
+	calls_disabled = "the phone gateway has no SIP trunk configured and takes no calls"
+	module:log_status("error", "Calls refused: jingle_sip_trunk is not set (the SIP trunk to call through)")
+end
 
 -- XEP-0030 v2.5: what a phone gateway component is and speaks.
 module:depends("disco")
@@ -32,7 +56,50 @@ for _, feature in ipairs(version.disco_features) do
 	module:add_feature(feature)
 end
 
-local relay, err = callrelay.new_relay({ workers = relay_workers, max_calls = max_calls })
+-- The gate every outbound call passes before the call code sees it: a JMI
+-- propose (XEP-0353 v0.4) or a Jingle session-initiate (XEP-0166 v1.1) to a
+-- phone JID. Refusals are answered here with the error and text of
+-- policy.reasons; an admitted call falls through to the call handlers
+-- (lower priority).
+local calls_by_user = {} -- bare JID -> calls in progress (kept by the call code)
+
+local function admit(stanza)
+	local number, _, text = numbers.from_jid(stanza.attr.to, module.host)
+	if not number then
+		if calls_disabled then return nil, "calls-disabled", calls_disabled end
+		return nil, "number-malformed", text
+	end
+	local from = stanza.attr.from
+	return policy.check_outbound(cfg, from, number, from and calls_by_user[jid_bare(from)] or 0, calls_disabled)
+end
+
+local function refuse(origin, stanza, reason, text)
+	local e = policy.reasons[reason]
+	module:log("info", "Refused call from %s to %s: %s", stanza.attr.from, stanza.attr.to, text)
+	origin.send(st.error_reply(stanza, e.type, e.condition, text))
+	return true
+end
+
+local function on_session_initiate(event)
+	local jingle = event.stanza.tags[1]
+	if jingle.attr.action ~= "session-initiate" then return end
+	local ok, reason, text = admit(event.stanza)
+	if not ok then return refuse(event.origin, event.stanza, reason, text) end
+end
+
+local function on_propose(event)
+	local stanza = event.stanza
+	if stanza.attr.type == "error" or not stanza:get_child("propose", "urn:xmpp:jingle-message:0") then return end
+	local ok, reason, text = admit(stanza)
+	if not ok then return refuse(event.origin, stanza, reason, text) end
+end
+
+module:hook("iq-set/bare/urn:xmpp:jingle:1:jingle", on_session_initiate, 10)
+module:hook("iq-set/full/urn:xmpp:jingle:1:jingle", on_session_initiate, 10)
+module:hook("message/bare", on_propose, 10)
+module:hook("message/full", on_propose, 10)
+
+local relay, err = callrelay.new_relay({ workers = cfg.relay_workers, max_calls = cfg.max_calls })
 if not relay then
 	module:log_status("error", "Cannot start the media relay: %s", err)
 	return

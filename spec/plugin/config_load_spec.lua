@@ -1,0 +1,41 @@
+-- The configuration as Prosody loads it: without a trunk or with a bad value
+-- the module still loads and answers disco, logs the problem as an error
+-- naming the option, and shows an error status.
+local prosody = require "spec.helpers.prosody"
+local xmpp = require "spec.helpers.xmpp_client"
+local st = require "util.stanza"
+
+local function disco_ok(server)
+	local client = xmpp.connect({ host = "localhost", port = server.c2s_port,
+		user = "alice", password = "alice-secret" })
+	local reply = client:iq(st.iq({ type = "get", to = "phone.localhost", id = "d1" })
+		:tag("query", { xmlns = "http://jabber.org/protocol/disco#info" }))
+	client:close()
+	return reply and reply.attr.type == "result"
+end
+
+describe("mod_jingle_sip configuration at load #lua54", function()
+	it("should load without a trunk, say so as an error and still answer disco", function()
+		local server = prosody.start({ users = { alice = "alice-secret" } })
+		finally(function() server:stop() end)
+		local line = server:wait_log("\terror\t[^\n]*jingle_sip_trunk is not set[^\n]*", 10)
+		assert.is_not_nil(line, server:log())
+		assert.is_not_nil(server:wait_log("mod_jingle_sip [^\n]* loaded", 10), server:log())
+		assert.is_true(disco_ok(server))
+	end)
+
+	it("should log each bad option by name and the safe-default warnings", function()
+		local server = prosody.start({ users = { alice = "alice-secret" }, extra = table.concat({
+			'jingle_sip_trunk = "sip:127.0.0.1:5999"',
+			'jingle_sip_ring_timeout = "soon"',
+			'jingle_sip_allow = { "*.localhost" }',
+		}, "\n") })
+		finally(function() server:stop() end)
+		assert.is_not_nil(server:wait_log("mod_jingle_sip [^\n]* loaded", 10), server:log())
+		local log = server:log()
+		assert.truthy(log:find('jingle_sip_ring_timeout: "soon" is not a whole number', 1, true), log)
+		assert.truthy(log:find("jingle_sip_allow: \"*.localhost\": wildcards are not supported", 1, true), log)
+		assert.truthy(log:find("jingle_sip_dialplan allows no number", 1, true), log)
+		assert.is_true(disco_ok(server))
+	end)
+end)
