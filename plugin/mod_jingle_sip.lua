@@ -23,6 +23,7 @@ local version = require "jingle_sip.version"
 local config = require "jingle_sip.config"
 local policy = require "jingle_sip.policy"
 local numbers = require "jingle_sip.numbers"
+local contacts = require "jingle_sip.contacts"
 local st = require "util.stanza"
 local jid_bare = require "util.jid".bare
 
@@ -94,10 +95,69 @@ local function on_propose(event)
 	if not ok then return refuse(event.origin, stanza, reason, text) end
 end
 
+-- Phone JIDs look like contacts (INTEROP.md item 12): they answer disco
+-- and presence for every well-formed number; a malformed one gets an error
+-- that shows the right form.
+local function on_phone_disco_info(event)
+	local origin, stanza = event.origin, event.stanza
+	local number, _, text = numbers.from_jid(stanza.attr.to, module.host)
+	if not number then
+		origin.send(st.error_reply(stanza, "modify", "jid-malformed", text))
+		return true
+	end
+	local node = stanza.tags[1].attr.node
+	if not contacts.is_own_node(node) then
+		origin.send(st.error_reply(stanza, "cancel", "item-not-found", "No such disco node on a phone JID"))
+		return true
+	end
+	origin.send(st.reply(stanza):add_child(contacts.disco_info(node)))
+	return true
+end
+
+local function on_phone_disco_items(event)
+	local origin, stanza = event.origin, event.stanza
+	local number, _, text = numbers.from_jid(stanza.attr.to, module.host)
+	if not number then
+		origin.send(st.error_reply(stanza, "modify", "jid-malformed", text))
+		return true
+	end
+	origin.send(st.reply(stanza):query("http://jabber.org/protocol/disco#items"))
+	return true
+end
+
+-- RFC 6121: subscription answers go to the bare JID, presence to the sender.
+local function on_phone_presence(event)
+	local stanza = event.stanza
+	local from, type = stanza.attr.from, stanza.attr.type
+	if not from then return true end
+	local number = numbers.from_jid(stanza.attr.to, module.host)
+	if not number then
+		if type == "subscribe" or type == "probe" then
+			module:send(st.presence({ from = jid_bare(stanza.attr.to), to = jid_bare(from), type = "unsubscribed" }))
+		end
+		return true
+	end
+	local phone = numbers.to_jid(number, module.host)
+	for _, kind in ipairs(contacts.answer_presence(type, policy.caller_allowed(cfg.allow, from))) do
+		local to = (kind == "available" or kind == "unavailable") and from or jid_bare(from)
+		module:send(contacts.presence(phone, to, kind))
+	end
+	return true
+end
+
+
+-- Hooks. Priorities: above mod_disco's account handlers (0) for phone
+-- JIDs; the call gate (10) runs before the call handlers.
 module:hook("iq-set/bare/urn:xmpp:jingle:1:jingle", on_session_initiate, 10)
 module:hook("iq-set/full/urn:xmpp:jingle:1:jingle", on_session_initiate, 10)
 module:hook("message/bare", on_propose, 10)
 module:hook("message/full", on_propose, 10)
+module:hook("iq-get/bare/http://jabber.org/protocol/disco#info:query", on_phone_disco_info, 1)
+module:hook("iq-get/full/http://jabber.org/protocol/disco#info:query", on_phone_disco_info, 1)
+module:hook("iq-get/bare/http://jabber.org/protocol/disco#items:query", on_phone_disco_items, 1)
+module:hook("iq-get/full/http://jabber.org/protocol/disco#items:query", on_phone_disco_items, 1)
+module:hook("presence/bare", on_phone_presence)
+module:hook("presence/full", on_phone_presence)
 
 local relay, err = callrelay.new_relay({ workers = cfg.relay_workers, max_calls = cfg.max_calls })
 if not relay then

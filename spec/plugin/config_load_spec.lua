@@ -22,6 +22,17 @@ describe("mod_jingle_sip configuration at load #lua54", function()
 		assert.is_not_nil(line, server:log())
 		assert.is_not_nil(server:wait_log("mod_jingle_sip [^\n]* loaded", 10), server:log())
 		assert.is_true(disco_ok(server))
+		-- A call is refused with a text that says why.
+		local client = xmpp.connect({ host = "localhost", port = server.c2s_port,
+			user = "alice", password = "alice-secret" })
+		finally(function() client:close() end)
+		local reply = assert(client:iq(st.iq({ type = "set", to = "+15551234567@phone.localhost", id = "c1" })
+			:tag("jingle", { xmlns = "urn:xmpp:jingle:1", action = "session-initiate", sid = "s1" }), 10))
+		assert.equal("error", reply.attr.type)
+		local e = reply:get_child("error")
+		assert.is_not_nil(e:get_child("service-unavailable", "urn:ietf:params:xml:ns:xmpp-stanzas"), tostring(reply))
+		local text = e:get_child_text("text", "urn:ietf:params:xml:ns:xmpp-stanzas")
+		assert.truthy(text and text:find("no SIP trunk configured", 1, true), tostring(reply))
 	end)
 
 	it("should log each bad option by name and the safe-default warnings", function()
