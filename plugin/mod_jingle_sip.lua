@@ -24,6 +24,8 @@ local config = require "jingle_sip.config"
 local policy = require "jingle_sip.policy"
 local numbers = require "jingle_sip.numbers"
 local contacts = require "jingle_sip.contacts"
+local ownership = require "jingle_sip.ownership"
+local shell = require "jingle_sip.shell"
 local st = require "util.stanza"
 local jid_bare = require "util.jid".bare
 
@@ -49,6 +51,31 @@ elseif not cfg.trunk then
 	calls_disabled = "the phone gateway has no SIP trunk configured and takes no calls"
 	module:log_status("error", "Calls refused: jingle_sip_trunk is not set (the SIP trunk to call through)")
 end
+
+-- Number ownership and caller ID live in Prosody's storage (internal or
+-- SQL), seeded from jingle_sip_numbers; admin changes win (README.md).
+local directory = ownership.new(module:open_store("jingle_sip_numbers"), module:open_store("jingle_sip_caller_ids"))
+local notes, store_err = directory:load(cfg.numbers)
+if not notes then
+	module:log_status("error", "Cannot read number ownership from storage: %s", store_err)
+else
+	for _, note in ipairs(notes) do
+		module:log(note:find("keeping the admin's", 1, true) and "warn" or "info", "Numbers: %s", note)
+	end
+end
+
+-- Admin shell: `jingle_sip:numbers()` etc. (plugin/jingle_sip/shell.lua).
+local shell_components = module:shared("/*/jingle_sip/components")
+shell_components[module.host] = {
+	host = module.host,
+	directory = directory,
+	status = function()
+		if calls_disabled then return "calls refused: " .. calls_disabled end
+		return ("calls enabled through %s"):format(cfg.trunk.uri)
+	end,
+}
+local shell_env = module:shared("/*/admin_shell/env")
+shell.install(shell_env, shell_components)
 
 -- XEP-0030 v2.5: what a phone gateway component is and speaks.
 module:depends("disco")
@@ -176,6 +203,8 @@ module:log("info", "mod_jingle_sip %s loaded (relay %s, %s backend, %d workers) 
 	version.module, callrelay.version(), callrelay.backend, relay:stats().workers, module_dir)
 
 function module.unload()
+	shell_components[module.host] = nil
+	shell.uninstall(shell_env, shell_components)
 	watcher.close()
 	relay:close()
 end

@@ -84,6 +84,17 @@ function Instance:register(user, password)
 		:format(self.config, user, password))), "prosodyctl register failed")
 end
 
+--- Runs one admin shell line (`prosodyctl shell LINE`) against this server.
+-- Returns ok (exit status 0: no error result), the output (stdout+stderr).
+function Instance:shell(line)
+	local p = io.popen(as_prosody(("prosodyctl --config %s shell %s 2>&1; echo \"exit=$?\"")
+		:format(self.config, "'" .. line:gsub("'", "'\\''") .. "'")))
+	local out = p:read("a")
+	p:close()
+	local code = tonumber(out:match("exit=(%d+)%s*$"))
+	return code == 0, (out:gsub("exit=%d+%s*$", ""))
+end
+
 function Instance:stop()
 	if not self.pid then return end
 	sh("kill -TERM " .. self.pid .. " 2>/dev/null")
@@ -105,14 +116,16 @@ end
 -- opts.global: config text for the global section; opts.plugin_paths: list
 -- of module directories (default: this checkout's plugin/, with the relay
 -- libraries taken from build/lib).
--- opts.users: { name = password }. Returns an instance with c2s_port,
+-- opts.users: { name = password }; opts.dir: a stopped instance's dir to
+-- start again on its data. Returns an instance with c2s_port,
 -- http_port, dir, log(), wait_log(), stop().
 function M.start(opts)
 	opts = opts or {}
 	local self = setmetatable({}, Instance)
 	self.c2s_port = M.free_port()
 	self.http_port = M.free_port()
-	self.dir = ("%s/build/spec-prosody/%d-%d"):format(repo, self.c2s_port, os.time())
+	-- opts.dir: reuse the directory (and data) of an earlier, stopped instance.
+	self.dir = opts.dir or ("%s/build/spec-prosody/%d-%d"):format(repo, self.c2s_port, os.time())
 	self.config = self.dir .. "/prosody.cfg.lua"
 	assert(sh("mkdir -p " .. self.dir))
 	local extra, env_cfg = "", ""
