@@ -26,6 +26,7 @@ local numbers = require "jingle_sip.numbers"
 local contacts = require "jingle_sip.contacts"
 local ownership = require "jingle_sip.ownership"
 local shell = require "jingle_sip.shell"
+local metrics = require "jingle_sip.metrics"
 local st = require "util.stanza"
 local jid_bare = require "util.jid".bare
 
@@ -77,6 +78,9 @@ shell_components[module.host] = {
 local shell_env = module:shared("/*/admin_shell/env")
 shell.install(shell_env, shell_components)
 
+-- Metrics (OpenMetrics through Prosody's statistics), fed by the call code.
+local stats = metrics.new(function(...) return module:metric(...) end)
+
 -- XEP-0030 v2.5: what a phone gateway component is and speaks.
 module:depends("disco")
 module:add_identity("gateway", "pstn", "Phone calls (jingle-sip)")
@@ -104,6 +108,7 @@ end
 local function refuse(origin, stanza, reason, text)
 	local e = policy.reasons[reason]
 	module:log("info", "Refused call from %s to %s: %s", stanza.attr.from, stanza.attr.to, text)
+	stats:call_refused("outbound")
 	origin.send(st.error_reply(stanza, e.type, e.condition, text))
 	return true
 end

@@ -116,6 +116,7 @@ end
 -- opts.global: config text for the global section; opts.plugin_paths: list
 -- of module directories (default: this checkout's plugin/, with the relay
 -- libraries taken from build/lib).
+-- opts.modules: more global modules to enable (e.g. { "http_openmetrics" }).
 -- opts.users: { name = password }; opts.dir: a stopped instance's dir to
 -- start again on its data. Returns an instance with c2s_port,
 -- http_port, dir, log(), wait_log(), stop().
@@ -136,6 +137,11 @@ function M.start(opts)
 	if opts.global then
 		write_file(self.dir .. "/global.cfg.lua", opts.global)
 		env_cfg = env_cfg .. "GLOBAL_EXTRA_FILE=" .. self.dir .. "/global.cfg.lua "
+	end
+	if opts.modules then
+		local quoted = {}
+		for i, m in ipairs(opts.modules) do quoted[i] = ("%q"):format(m) end
+		env_cfg = env_cfg .. ("EXTRA_MODULES='%s' "):format(table.concat(quoted, ", "))
 	end
 	if opts.plugin_paths then
 		local quoted = {}
