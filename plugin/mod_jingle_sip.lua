@@ -177,7 +177,6 @@ local function on_phone_presence(event)
 	return true
 end
 
-
 -- Hooks. Priorities: above mod_disco's account handlers (0) for phone
 -- JIDs; the call gate (10) runs before the call handlers.
 module:hook("iq-set/bare/urn:xmpp:jingle:1:jingle", on_session_initiate, 10)
@@ -191,13 +190,26 @@ module:hook("iq-get/full/http://jabber.org/protocol/disco#items:query", on_phone
 module:hook("presence/bare", on_phone_presence)
 module:hook("presence/full", on_phone_presence)
 
-local relay, err = callrelay.new_relay({ workers = cfg.relay_workers, max_calls = cfg.max_calls })
+-- The media relay. Without it the module still answers disco and presence
+-- but refuses calls.
+local relay, watcher
+
+function module.unload()
+	shell_components[module.host] = nil
+	shell.uninstall(shell_env, shell_components)
+	if watcher then watcher.close() end
+	if relay then relay:close() end
+end
+
+local relay_err
+relay, relay_err = callrelay.new_relay({ workers = cfg.relay_workers, max_calls = cfg.max_calls })
 if not relay then
-	module:log_status("error", "Cannot start the media relay: %s", err)
+	calls_disabled = "the phone gateway's media relay is not running and it takes no calls"
+	module:log_status("error", "Cannot start the media relay, calls are refused: %s", relay_err)
 	return
 end
 
-local watcher = relay_watch.watch(server, relay, function(event)
+watcher = relay_watch.watch(server, relay, function(event)
 	module:log("debug", "relay event %s call=%d code=%d value=%d %s", event.type,
 		event.call_id, event.code, event.value, event.text)
 end, function(e, event)
@@ -206,10 +218,3 @@ end)
 
 module:log("info", "mod_jingle_sip %s loaded (relay %s, %s backend, %d workers) from %s",
 	version.module, callrelay.version(), callrelay.backend, relay:stats().workers, module_dir)
-
-function module.unload()
-	shell_components[module.host] = nil
-	shell.uninstall(shell_env, shell_components)
-	watcher.close()
-	relay:close()
-end

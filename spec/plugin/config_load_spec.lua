@@ -22,6 +22,19 @@ describe("mod_jingle_sip configuration at load #lua54", function()
 		assert.is_not_nil(line, server:log())
 		assert.is_not_nil(server:wait_log("mod_jingle_sip [^\n]* loaded", 10), server:log())
 		assert.is_true(disco_ok(server))
+		-- The admin shell shows the status.
+		local ok, out = server:shell("module:list('phone.localhost')")
+		assert.is_true(ok, out)
+		assert.truthy(out:find("jingle_sip (error: Calls refused: jingle_sip_trunk is not set", 1, true), out)
+		ok, out = server:shell("jingle_sip:status()")
+		assert.is_true(ok, out)
+		assert.truthy(out:find("calls refused: the phone gateway has no SIP trunk configured", 1, true), out)
+		-- Its shell commands survive a reload of the module.
+		ok, out = server:shell("module:reload('jingle_sip', 'phone.localhost')")
+		assert.is_true(ok, out)
+		ok, out = server:shell("jingle_sip:status()")
+		assert.is_true(ok, out)
+		assert.truthy(out:find("calls refused", 1, true), out)
 		-- A call is refused with a text that says why.
 		local client = xmpp.connect({ host = "localhost", port = server.c2s_port,
 			user = "alice", password = "alice-secret" })
