@@ -27,15 +27,23 @@ local contacts = require "jingle_sip.contacts"
 local ownership = require "jingle_sip.ownership"
 local shell = require "jingle_sip.shell"
 local metrics = require "jingle_sip.metrics"
+local configmanager = require "core.configmanager"
 local st = require "util.stanza"
 local jid_bare = require "util.jid".bare
 
 -- Options (README.md lists each with its default), read typed and checked
 -- once. A bad value is never replaced by a guess: it is logged and calls
 -- are refused until the configuration is fixed.
+local function option_names()
+	local names = {}
+	for _, scope in ipairs({ module.host, "*" }) do
+		for name in pairs(configmanager.getconfig()[scope] or {}) do names[#names + 1] = name end
+	end
+	return names
+end
 local cfg, config_errors, config_warnings = config.parse(function(name)
 	return module:get_option(name)
-end, module.host)
+end, module.host, option_names())
 
 -- Checks: why calls are refused, or nil when they are taken.
 local calls_disabled

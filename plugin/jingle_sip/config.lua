@@ -206,13 +206,32 @@ function M.parse_numbers(v)
 	return out
 end
 
+--- Option names starting with jingle_sip_ that this module does not know,
+-- sorted. A misspelt option is an error, not a silent default: a typo in
+-- jingle_sip_allow would otherwise open calls to the whole parent domain.
+function M.unknown_options(names)
+	local known, unknown = {}, {}
+	for _, name in ipairs(M.options) do known[name] = true end
+	for _, name in ipairs(names) do
+		if type(name) == "string" and name:match("^jingle_sip_") and not known[name] then
+			unknown[#unknown + 1] = name
+		end
+	end
+	table.sort(unknown)
+	return unknown
+end
+
 --- Reads and checks every option. get(name) returns the raw option value
--- (nil when unset); host is the component's domain.
+-- (nil when unset); host is the component's domain; names (optional) lists
+-- the option names set for the component, to catch misspelt ones.
 -- Returns cfg, errors (list of strings; empty when all is well),
 -- warnings (list of strings: valid but probably not what the operator wants).
-function M.parse(get, host)
+function M.parse(get, host, names)
 	local d = M.defaults
 	local cfg, errors, warnings = {}, {}, {}
+	for _, name in ipairs(M.unknown_options(names or {})) do
+		errors[#errors + 1] = ("%s: unknown option (misspelt?); the options are listed in README.md"):format(name)
+	end
 
 	-- Reads option `name` through parser `fn`; on error keeps `fallback`.
 	local function opt(name, default, fallback, fn, ...)

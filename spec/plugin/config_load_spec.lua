@@ -53,6 +53,7 @@ describe("mod_jingle_sip configuration at load #lua54", function()
 			'jingle_sip_trunk = "sip:127.0.0.1:5999"',
 			'jingle_sip_ring_timeout = "soon"',
 			'jingle_sip_allow = { "*.localhost" }',
+			'jingle_sip_dial_plan = { "^%+" }',
 		}, "\n") })
 		finally(function() server:stop() end)
 		assert.is_not_nil(server:wait_log("mod_jingle_sip [^\n]* loaded", 10), server:log())
@@ -60,6 +61,7 @@ describe("mod_jingle_sip configuration at load #lua54", function()
 		assert.truthy(log:find('jingle_sip_ring_timeout: "soon" is not a whole number', 1, true), log)
 		assert.truthy(log:find("jingle_sip_allow: \"*.localhost\": wildcards are not supported", 1, true), log)
 		assert.truthy(log:find("jingle_sip_dialplan allows no number", 1, true), log)
+		assert.truthy(log:find("jingle_sip_dial_plan: unknown option (misspelt?)", 1, true), log)
 		assert.is_true(disco_ok(server))
 	end)
 end)

@@ -122,6 +122,13 @@ describe("jingle_sip.config #lua54", function()
 		end)
 	end)
 
+	it("should refuse misspelt jingle_sip_ options and leave others alone", function()
+		local _, errors = config.parse(function() end, host,
+			{ "jingle_sip_alow", "jingle_sip_dialplan", "modules_enabled", "jingle_sip_dial_plan" })
+		assert.same({ "jingle_sip_alow: unknown option (misspelt?); the options are listed in README.md",
+			"jingle_sip_dial_plan: unknown option (misspelt?); the options are listed in README.md" }, errors)
+	end)
+
 	it("should warn that nobody may dial with an empty allow list", function()
 		local cfg, errors, warnings = parse({ jingle_sip_allow = {} })
 		assert.same({}, errors)
