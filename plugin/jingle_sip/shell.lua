@@ -88,9 +88,9 @@ function M.install(env, components)
 		if not c then return nil, err end
 		local bare, jerr = bare_user(owner)
 		if not bare then return nil, jerr end
-		local n, text
+		local n, _, text
 		if number ~= nil then
-			n, text = select(1, numbers.normalize(number)), select(3, numbers.normalize(number))
+			n, _, text = numbers.normalize(number)
 			if not n then return nil, text end
 		end
 		local ok, serr = c.directory:set_caller_id(bare, n)
