@@ -86,11 +86,19 @@ end
 
 --- Runs one admin shell line (`prosodyctl shell LINE`) against this server.
 -- Returns ok (exit status 0: no error result), the output (stdout+stderr).
+-- The admin socket may open a moment after the client port: a refused
+-- connection is retried for up to 10 s.
 function Instance:shell(line)
-	local p = io.popen(as_prosody(("prosodyctl --config %s shell %s 2>&1; echo \"exit=$?\"")
-		:format(self.config, "'" .. line:gsub("'", "'\\''") .. "'")))
-	local out = p:read("a")
-	p:close()
+	local cmd = as_prosody(("prosodyctl --config %s shell %s 2>&1; echo \"exit=$?\"")
+		:format(self.config, "'" .. line:gsub("'", "'\\''") .. "'"))
+	local out
+	for _ = 1, 50 do
+		local p = io.popen(cmd)
+		out = p:read("a")
+		p:close()
+		if not out:find("Unable to connect to server", 1, true) then break end
+		socket.sleep(0.2)
+	end
 	local code = tonumber(out:match("exit=(%d+)%s*$"))
 	return code == 0, (out:gsub("exit=%d+%s*$", ""))
 end

@@ -4,6 +4,7 @@ local prosody = require "spec.helpers.prosody"
 local xmpp = require "spec.helpers.xmpp_client"
 local st = require "util.stanza"
 local http = require "socket.http"
+local socket = require "socket"
 
 describe("mod_jingle_sip metrics in a real Prosody #lua54", function()
 	local server
@@ -18,8 +19,15 @@ describe("mod_jingle_sip metrics in a real Prosody #lua54", function()
 		if server then server:stop() end
 	end)
 
+	-- Prosody opens its HTTP port a moment after the client port the helper
+	-- waits for: retry a refused connection for up to 10 s.
 	local function scrape()
-		local body, code = http.request(("http://127.0.0.1:%d/metrics"):format(server.http_port))
+		local body, code
+		for _ = 1, 100 do
+			body, code = http.request(("http://127.0.0.1:%d/metrics"):format(server.http_port))
+			if code ~= "connection refused" then break end
+			socket.sleep(0.1)
+		end
 		assert.equal(200, code, tostring(body))
 		return body
 	end
