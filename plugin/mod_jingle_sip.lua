@@ -20,10 +20,74 @@ local callrelay = require "callrelay"
 local relay_watch = require "callrelay.watch"
 local server = require "net.server"
 local version = require "jingle_sip.version"
+local config = require "jingle_sip.config"
+local policy = require "jingle_sip.policy"
+local numbers = require "jingle_sip.numbers"
+local contacts = require "jingle_sip.contacts"
+local ownership = require "jingle_sip.ownership"
+local shell = require "jingle_sip.shell"
+local metrics = require "jingle_sip.metrics"
+local configmanager = require "core.configmanager"
+local st = require "util.stanza"
+local jid_bare = require "util.jid".bare
 
--- Options (README.md lists each with its default).
-local relay_workers = module:get_option_number("jingle_sip_relay_workers", 0)
-local max_calls = module:get_option_number("jingle_sip_max_calls", 0)
+-- Options (README.md lists each with its default), read typed and checked
+-- once. A bad value is never replaced by a guess: it is logged and calls
+-- are refused until the configuration is fixed.
+local function option_names()
+	local names = {}
+	for _, scope in ipairs({ module.host, "*" }) do
+		for name in pairs(configmanager.getconfig()[scope] or {}) do names[#names + 1] = name end
+	end
+	return names
+end
+local cfg, config_errors, config_warnings = config.parse(function(name)
+	return module:get_option(name)
+end, module.host, option_names())
+
+-- Checks: why calls are refused, or nil when they are taken.
+local calls_disabled
+for _, text in ipairs(config_warnings) do
+	module:log("warn", "%s", text)
+end
+for _, text in ipairs(config_errors) do
+	module:log("error", "Bad configuration, calls are refused: %s", text)
+end
+if #config_errors > 0 then
+	calls_disabled = "the phone gateway is misconfigured and takes no calls (see the server log)"
+	module:log_status("error", "Calls refused: %d bad jingle_sip_* option(s), see the log", #config_errors)
+elseif not cfg.trunk then
+	calls_disabled = "the phone gateway has no SIP trunk configured and takes no calls"
+	module:log_status("error", "Calls refused: jingle_sip_trunk is not set (the SIP trunk to call through)")
+end
+
+-- Number ownership and caller ID live in Prosody's storage (internal or
+-- SQL), seeded from jingle_sip_numbers; admin changes win (README.md).
+local directory = ownership.new(module:open_store("jingle_sip_numbers"), module:open_store("jingle_sip_caller_ids"))
+local notes, store_err = directory:load(cfg.numbers)
+if not notes then
+	module:log_status("error", "Cannot read number ownership from storage: %s", store_err)
+else
+	for _, note in ipairs(notes) do
+		module:log(note:find("keeping the admin's", 1, true) and "warn" or "info", "Numbers: %s", note)
+	end
+end
+
+-- Admin shell: `jingle_sip:numbers()` etc. (plugin/jingle_sip/shell.lua).
+local shell_components = module:shared("/*/jingle_sip/components")
+shell_components[module.host] = {
+	host = module.host,
+	directory = directory,
+	status = function()
+		if calls_disabled then return "calls refused: " .. calls_disabled end
+		return ("calls enabled through %s"):format(cfg.trunk.uri)
+	end,
+}
+local shell_env = module:shared("/*/admin_shell/env")
+shell.install(shell_env, shell_components)
+
+-- Metrics (OpenMetrics through Prosody's statistics), fed by the call code.
+local stats = metrics.new(function(...) return module:metric(...) end)
 
 -- XEP-0030 v2.5: what a phone gateway component is and speaks.
 module:depends("disco")
@@ -32,13 +96,128 @@ for _, feature in ipairs(version.disco_features) do
 	module:add_feature(feature)
 end
 
-local relay, err = callrelay.new_relay({ workers = relay_workers, max_calls = max_calls })
+-- The gate every outbound call passes before the call code sees it: a JMI
+-- propose (XEP-0353 v0.4) or a Jingle session-initiate (XEP-0166 v1.1) to a
+-- phone JID. Refusals are answered here with the error and text of
+-- policy.reasons; an admitted call falls through to the call handlers
+-- (lower priority).
+local calls_by_user = {} -- bare JID -> calls in progress (kept by the call code)
+
+local function admit(stanza)
+	local number, _, text = numbers.from_jid(stanza.attr.to, module.host)
+	if not number then
+		if calls_disabled then return nil, "calls-disabled", calls_disabled end
+		return nil, "number-malformed", text
+	end
+	local from = stanza.attr.from
+	return policy.check_outbound(cfg, from, number, from and calls_by_user[jid_bare(from)] or 0, calls_disabled)
+end
+
+local function refuse(origin, stanza, reason, text)
+	local e = policy.reasons[reason]
+	module:log("info", "Refused call from %s to %s: %s", stanza.attr.from, stanza.attr.to, text)
+	stats:call_refused("outbound")
+	origin.send(st.error_reply(stanza, e.type, e.condition, text))
+	return true
+end
+
+local function on_session_initiate(event)
+	local jingle = event.stanza.tags[1]
+	if jingle.attr.action ~= "session-initiate" then return end
+	local ok, reason, text = admit(event.stanza)
+	if not ok then return refuse(event.origin, event.stanza, reason, text) end
+end
+
+local function on_propose(event)
+	local stanza = event.stanza
+	if stanza.attr.type == "error" or not stanza:get_child("propose", "urn:xmpp:jingle-message:0") then return end
+	local ok, reason, text = admit(stanza)
+	if not ok then return refuse(event.origin, stanza, reason, text) end
+end
+
+-- Phone JIDs look like contacts (INTEROP.md item 12): they answer disco
+-- and presence for every well-formed number; a malformed one gets an error
+-- that shows the right form.
+local function on_phone_disco_info(event)
+	local origin, stanza = event.origin, event.stanza
+	local number, _, text = numbers.from_jid(stanza.attr.to, module.host)
+	if not number then
+		origin.send(st.error_reply(stanza, "modify", "jid-malformed", text))
+		return true
+	end
+	local node = stanza.tags[1].attr.node
+	if not contacts.is_own_node(node) then
+		origin.send(st.error_reply(stanza, "cancel", "item-not-found", "No such disco node on a phone JID"))
+		return true
+	end
+	origin.send(st.reply(stanza):add_child(contacts.disco_info(node)))
+	return true
+end
+
+local function on_phone_disco_items(event)
+	local origin, stanza = event.origin, event.stanza
+	local number, _, text = numbers.from_jid(stanza.attr.to, module.host)
+	if not number then
+		origin.send(st.error_reply(stanza, "modify", "jid-malformed", text))
+		return true
+	end
+	origin.send(st.reply(stanza):query("http://jabber.org/protocol/disco#items"))
+	return true
+end
+
+-- RFC 6121: subscription answers go to the bare JID, presence to the sender.
+local function on_phone_presence(event)
+	local stanza = event.stanza
+	local from, type = stanza.attr.from, stanza.attr.type
+	if not from then return true end
+	local number = numbers.from_jid(stanza.attr.to, module.host)
+	if not number then
+		if type == "subscribe" or type == "probe" then
+			module:send(st.presence({ from = jid_bare(stanza.attr.to), to = jid_bare(from), type = "unsubscribed" }))
+		end
+		return true
+	end
+	local phone = numbers.to_jid(number, module.host)
+	for _, kind in ipairs(contacts.answer_presence(type, policy.caller_allowed(cfg.allow, from))) do
+		local to = (kind == "available" or kind == "unavailable") and from or jid_bare(from)
+		module:send(contacts.presence(phone, to, kind))
+	end
+	return true
+end
+
+-- Hooks. Priorities: above mod_disco's account handlers (0) for phone
+-- JIDs; the call gate (10) runs before the call handlers.
+module:hook("iq-set/bare/urn:xmpp:jingle:1:jingle", on_session_initiate, 10)
+module:hook("iq-set/full/urn:xmpp:jingle:1:jingle", on_session_initiate, 10)
+module:hook("message/bare", on_propose, 10)
+module:hook("message/full", on_propose, 10)
+module:hook("iq-get/bare/http://jabber.org/protocol/disco#info:query", on_phone_disco_info, 1)
+module:hook("iq-get/full/http://jabber.org/protocol/disco#info:query", on_phone_disco_info, 1)
+module:hook("iq-get/bare/http://jabber.org/protocol/disco#items:query", on_phone_disco_items, 1)
+module:hook("iq-get/full/http://jabber.org/protocol/disco#items:query", on_phone_disco_items, 1)
+module:hook("presence/bare", on_phone_presence)
+module:hook("presence/full", on_phone_presence)
+
+-- The media relay. Without it the module still answers disco and presence
+-- but refuses calls.
+local relay, watcher
+
+function module.unload()
+	shell_components[module.host] = nil
+	shell.uninstall(shell_env, shell_components)
+	if watcher then watcher.close() end
+	if relay then relay:close() end
+end
+
+local relay_err
+relay, relay_err = callrelay.new_relay({ workers = cfg.relay_workers, max_calls = cfg.max_calls })
 if not relay then
-	module:log_status("error", "Cannot start the media relay: %s", err)
+	calls_disabled = "the phone gateway's media relay is not running and it takes no calls"
+	module:log_status("error", "Cannot start the media relay, calls are refused: %s", relay_err)
 	return
 end
 
-local watcher = relay_watch.watch(server, relay, function(event)
+watcher = relay_watch.watch(server, relay, function(event)
 	module:log("debug", "relay event %s call=%d code=%d value=%d %s", event.type,
 		event.call_id, event.code, event.value, event.text)
 end, function(e, event)
@@ -47,8 +226,3 @@ end)
 
 module:log("info", "mod_jingle_sip %s loaded (relay %s, %s backend, %d workers) from %s",
 	version.module, callrelay.version(), callrelay.backend, relay:stats().workers, module_dir)
-
-function module.unload()
-	watcher.close()
-	relay:close()
-end

@@ -4,12 +4,15 @@
 #   scripts/prosody-config.sh DIR C2S_PORT HTTP_PORT [COMPONENT_EXTRA_FILE]
 # Creates DIR/prosody.cfg.lua, DIR/data, and logs to DIR/prosody.log.
 # Environment: PLUGIN_PATHS (a Lua list, default: this checkout's plugin/),
-# GLOBAL_EXTRA_FILE (config lines for the global section).
+# GLOBAL_EXTRA_FILE (config lines for the global section), EXTRA_MODULES.
 set -eu
 dir=$1 c2s_port=$2 http_port=$3 extra=${4:-}
 repo=$(cd "$(dirname "$0")/.." && pwd)
 plugin_paths=${PLUGIN_PATHS:-"{ \"$repo/plugin\" }"}
 global_extra=""
+extra_modules=""
+# EXTRA_MODULES: more global modules, e.g. '"http_openmetrics"'.
+if [ -n "${EXTRA_MODULES:-}" ]; then extra_modules=", $EXTRA_MODULES"; fi
 if [ -n "${GLOBAL_EXTRA_FILE:-}" ]; then global_extra=$(cat "$GLOBAL_EXTRA_FILE"); fi
 mkdir -p "$dir/data" "$dir/certs"
 cat > "$dir/prosody.cfg.lua" <<CFG
@@ -28,7 +31,7 @@ admin_socket = "$dir/prosody.sock"
 c2s_require_encryption = false
 allow_unencrypted_plain_auth = true
 authentication = "internal_hashed"
-modules_enabled = { "roster", "saslauth", "disco", "ping", "carbons", "admin_shell", "websocket" }
+modules_enabled = { "roster", "saslauth", "disco", "ping", "carbons", "admin_shell", "websocket"$extra_modules }
 modules_disabled = { "s2s" }
 consider_websocket_secure = true
 cross_domain_websocket = true

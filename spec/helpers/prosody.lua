@@ -84,6 +84,25 @@ function Instance:register(user, password)
 		:format(self.config, user, password))), "prosodyctl register failed")
 end
 
+--- Runs one admin shell line (`prosodyctl shell LINE`) against this server.
+-- Returns ok (exit status 0: no error result), the output (stdout+stderr).
+-- The admin socket may open a moment after the client port: a refused
+-- connection is retried for up to 10 s.
+function Instance:shell(line)
+	local cmd = as_prosody(("prosodyctl --config %s shell %s 2>&1; echo \"exit=$?\"")
+		:format(self.config, "'" .. line:gsub("'", "'\\''") .. "'"))
+	local out
+	for _ = 1, 50 do
+		local p = io.popen(cmd)
+		out = p:read("a")
+		p:close()
+		if not out:find("Unable to connect to server", 1, true) then break end
+		socket.sleep(0.2)
+	end
+	local code = tonumber(out:match("exit=(%d+)%s*$"))
+	return code == 0, (out:gsub("exit=%d+%s*$", ""))
+end
+
 function Instance:stop()
 	if not self.pid then return end
 	sh("kill -TERM " .. self.pid .. " 2>/dev/null")
@@ -105,14 +124,17 @@ end
 -- opts.global: config text for the global section; opts.plugin_paths: list
 -- of module directories (default: this checkout's plugin/, with the relay
 -- libraries taken from build/lib).
--- opts.users: { name = password }. Returns an instance with c2s_port,
+-- opts.modules: more global modules to enable (e.g. { "http_openmetrics" }).
+-- opts.users: { name = password }; opts.dir: a stopped instance's dir to
+-- start again on its data. Returns an instance with c2s_port,
 -- http_port, dir, log(), wait_log(), stop().
 function M.start(opts)
 	opts = opts or {}
 	local self = setmetatable({}, Instance)
 	self.c2s_port = M.free_port()
 	self.http_port = M.free_port()
-	self.dir = ("%s/build/spec-prosody/%d-%d"):format(repo, self.c2s_port, os.time())
+	-- opts.dir: reuse the directory (and data) of an earlier, stopped instance.
+	self.dir = opts.dir or ("%s/build/spec-prosody/%d-%d"):format(repo, self.c2s_port, os.time())
 	self.config = self.dir .. "/prosody.cfg.lua"
 	assert(sh("mkdir -p " .. self.dir))
 	local extra, env_cfg = "", ""
@@ -123,6 +145,11 @@ function M.start(opts)
 	if opts.global then
 		write_file(self.dir .. "/global.cfg.lua", opts.global)
 		env_cfg = env_cfg .. "GLOBAL_EXTRA_FILE=" .. self.dir .. "/global.cfg.lua "
+	end
+	if opts.modules then
+		local quoted = {}
+		for i, m in ipairs(opts.modules) do quoted[i] = ("%q"):format(m) end
+		env_cfg = env_cfg .. ("EXTRA_MODULES='%s' "):format(table.concat(quoted, ", "))
 	end
 	if opts.plugin_paths then
 		local quoted = {}

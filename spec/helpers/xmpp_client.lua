@@ -24,6 +24,11 @@ end
 -- the timeout (seconds) passes. Stanzas not matching are queued for later.
 function Client:receive(pred, timeout)
 	pred = pred or function() return true end
+	-- Stanzas parsed along with an earlier match wait in `incoming`: look at
+	-- them too, or they would only be seen once more data arrives.
+	while #self.incoming > 0 do
+		self.queue[#self.queue + 1] = table.remove(self.incoming, 1)
+	end
 	for i, s in ipairs(self.queue) do
 		if pred(s) then
 			table.remove(self.queue, i)

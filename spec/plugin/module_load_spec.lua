@@ -10,7 +10,9 @@ describe("mod_jingle_sip in a real Prosody #lua54", function()
 	local server, client
 
 	setup(function()
-		server = prosody.start({ users = { alice = "alice-secret" } })
+		-- A complete configuration: with no trunk the module (rightly) logs an error.
+		server = prosody.start({ users = { alice = "alice-secret" },
+			extra = 'jingle_sip_trunk = "sip:127.0.0.1:5999"\njingle_sip_dialplan = { "^%+1" }' })
 		client = xmpp.connect({ host = "localhost", port = server.c2s_port,
 			user = "alice", password = "alice-secret" })
 	end)

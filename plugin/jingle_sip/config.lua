@@ -1,0 +1,294 @@
+-- Configuration: every jingle_sip_* option, read typed and validated once at
+-- module load. Pure: the caller passes a getter (module:get_option) and the
+-- component's host; nothing here logs or touches Prosody state.
+--
+-- parse() never raises on operator mistakes: it returns the configuration
+-- with a safe value in place of each bad one, plus a list of errors (each
+-- names the option, the value and what is expected). The module refuses
+-- calls while that list is not empty, so a typo can never widen who may call
+-- what. README.md's configuration table lists the same options and defaults.
+local jid = require "util.jid"
+local ip = require "util.ip"
+local numbers = require "jingle_sip.numbers"
+
+local M = {}
+
+-- Defaults. Safe ones: nothing may be dialled until a dial plan says so, and
+-- only users of the component's parent domain may dial (see README.md).
+M.defaults = {
+	relay_workers = 0,
+	max_calls = 0,
+	listen = "0.0.0.0:5060",
+	register = false,
+	rtp_ports = { 16384, 32767 },
+	dialplan = {},
+	numbers = {},
+	max_calls_per_user = 2,
+	ring_timeout = 60,
+	max_call_duration = 14400,
+}
+
+-- Every option this module reads, in README order.
+M.options = {
+	"jingle_sip_trunk", "jingle_sip_listen", "jingle_sip_username", "jingle_sip_password",
+	"jingle_sip_register", "jingle_sip_media_address", "jingle_sip_rtp_address", "jingle_sip_rtp_ports",
+	"jingle_sip_allow", "jingle_sip_dialplan", "jingle_sip_numbers", "jingle_sip_max_calls_per_user",
+	"jingle_sip_ring_timeout", "jingle_sip_max_call_duration", "jingle_sip_relay_workers",
+	"jingle_sip_max_calls",
+}
+
+--- The domain whose users may dial by default: the component's parent
+-- (phone.example.net -> example.net); nil for a single-label host.
+function M.parent_domain(host)
+	return host:match("^[^.]+%.(.+)$")
+end
+
+local function show(v)
+	if type(v) == "string" then return ("%q"):format(v) end
+	return tostring(v)
+end
+
+--- Parses a SIP URI of the trunk: sip:host[:port][;params] or sips:...
+-- Returns { uri, scheme, host, port, transport } or nil, text.
+function M.parse_trunk(v)
+	if type(v) ~= "string" then return nil, "expected a SIP URI string such as \"sip:sip.example.com\"" end
+	local scheme, rest = v:match("^(sips?):(.+)$")
+	if not scheme then
+		return nil, ("%s is not a SIP URI: it must start with sip: or sips:"):format(show(v))
+	end
+	local hostport, params = rest:match("^([^;]*)(.*)$")
+	hostport = hostport:gsub("^[^@]*@", "") -- user part, if any, is not ours to check
+	local host, port
+	if hostport:sub(1, 1) == "[" then
+		host, port = hostport:match("^%[([%x:.]+)%]:?(%d*)$")
+	else
+		host, port = hostport:match("^([%w%-%.]+):?(%d*)$")
+	end
+	if not host or host == "" then
+		return nil, ("%s has no valid host"):format(show(v))
+	end
+	port = tonumber(port)
+	if port and (port < 1 or port > 65535) then
+		return nil, ("%s: port %d is out of range 1-65535"):format(show(v), port)
+	end
+	local transport = params:match(";transport=(%a+)")
+	transport = transport and transport:lower()
+	if transport and transport ~= "udp" and transport ~= "tcp" and transport ~= "tls" then
+		return nil, ("%s: transport must be udp, tcp or tls"):format(show(v))
+	end
+	return { uri = v, scheme = scheme, host = host, port = port, transport = transport }
+end
+
+--- Parses "address:port" ("[v6]:port" for IPv6). Returns { address, port } or nil, text.
+function M.parse_listen(v)
+	if type(v) ~= "string" then return nil, "expected \"address:port\", e.g. \"0.0.0.0:5060\"" end
+	local addr, port = v:match("^%[([%x:.]+)%]:(%d+)$")
+	if not addr then addr, port = v:match("^([%d.]+):(%d+)$") end
+	if not addr or not ip.new_ip(addr) then
+		return nil, ("%s is not \"address:port\" with an IP address (IPv6 as \"[::1]:5060\")"):format(show(v))
+	end
+	port = tonumber(port)
+	if port < 1 or port > 65535 then
+		return nil, ("%s: port %d is out of range 1-65535"):format(show(v), port)
+	end
+	return { address = addr, port = port }
+end
+
+local function parse_ip(v)
+	if type(v) ~= "string" or not ip.new_ip(v) then
+		return nil, ("%s is not an IP address"):format(show(v))
+	end
+	return v
+end
+
+local function parse_integer(v, min, max)
+	local n = tonumber(v)
+	if type(v) == "boolean" or not n or n ~= math.floor(n) or n < min or (max and n > max) then
+		return nil, ("%s is not a whole number %s"):format(show(v),
+			max and ("from %d to %d"):format(min, max) or ("of at least %d"):format(min))
+	end
+	return math.tointeger(n) or n
+end
+
+local function parse_boolean(v)
+	if v == true or v == "true" then return true end
+	if v == false or v == "false" then return false end
+	return nil, ("%s is not true or false"):format(show(v))
+end
+
+local function as_list(v)
+	if type(v) == "table" then return v end
+	return { v } -- one item given without braces, as Prosody's get_option_array allows
+end
+
+--- Parses the port range {min, max}. Returns { min, max } or nil, text.
+function M.parse_port_range(v)
+	if type(v) ~= "table" or #v ~= 2 then
+		return nil, ("%s is not a range { first, last }, e.g. { 16384, 32767 }"):format(show(v))
+	end
+	local lo, e1 = parse_integer(v[1], 1024, 65535)
+	local hi, e2 = parse_integer(v[2], 1024, 65535)
+	if not lo or not hi then return nil, e1 or e2 end
+	if hi - lo < 1 then
+		return nil, ("{ %d, %d } holds no RTP/RTCP port pair: the last port must be above the first"):format(lo, hi)
+	end
+	return { lo, hi }
+end
+
+--- Parses the allow list: domains or bare JIDs. Returns a set
+-- { [domain or bare JID] = true } or nil, text.
+function M.parse_allow(v)
+	local set = {}
+	for _, item in ipairs(as_list(v)) do
+		if type(item) ~= "string" then
+			return nil, ("%s is not a domain or bare JID string"):format(show(item))
+		end
+		if item:find("*", 1, true) then
+			return nil, ("%s: wildcards are not supported; list each domain (subdomains are not "
+				.. "included automatically)"):format(show(item))
+		end
+		local prepped = jid.prep(item)
+		if not prepped then return nil, ("%s is not a valid domain or JID"):format(show(item)) end
+		local _, _, resource = jid.split(prepped)
+		if resource then
+			return nil, ("%s has a resource; give a domain or a bare JID"):format(show(item))
+		end
+		set[prepped] = true
+	end
+	return set
+end
+
+--- Parses the dial plan: Lua patterns matched against canonical E.164
+-- numbers ("+15551234567"). A pattern must start with "^" so it cannot match
+-- in the middle of a longer number; "!^..." denies, and a deny always wins.
+-- Returns { allow = {...}, deny = {...} } or nil, text.
+function M.parse_dialplan(v)
+	local plan = { allow = {}, deny = {} }
+	for _, item in ipairs(as_list(v)) do
+		if type(item) ~= "string" then
+			return nil, ("%s is not a Lua pattern string"):format(show(item))
+		end
+		local deny, pattern = item:match("^(!?)(.*)$")
+		if pattern:sub(1, 1) ~= "^" then
+			return nil, ("%s must start with ^ (or !^ to deny), so it matches from the number's "
+				.. "start, e.g. \"^%%+1%%d+$\""):format(show(item))
+		end
+		local ok, err = pcall(string.find, "+15551234567", pattern)
+		if not ok then
+			return nil, ("%s is not a valid Lua pattern: %s"):format(show(item), tostring(err):gsub("^.-:%d+: ", ""))
+		end
+		local list = deny == "!" and plan.deny or plan.allow
+		list[#list + 1] = pattern
+	end
+	return plan
+end
+
+--- Parses number seeds { ["+E.164"] = "user@domain" }. Returns
+-- { [number] = bare JID } or nil, text.
+function M.parse_numbers(v)
+	if type(v) ~= "table" then
+		return nil, ("%s is not a table { [\"+15551234567\"] = \"user@example.net\" }"):format(show(v))
+	end
+	local out = {}
+	for k, owner in pairs(v) do
+		local number, _, text = numbers.normalize(k)
+		if not number then return nil, text end
+		local prepped = type(owner) == "string" and jid.prep(owner)
+		local node, _, resource = jid.split(prepped or "")
+		if not prepped or not node or resource then
+			return nil, ("owner of %s: %s is not a bare user JID (user@domain)"):format(number, show(owner))
+		end
+		if out[number] and out[number] ~= prepped then
+			return nil, ("%s is listed twice with different owners"):format(number)
+		end
+		out[number] = prepped
+	end
+	return out
+end
+
+--- Option names starting with jingle_sip_ that this module does not know,
+-- sorted. A misspelt option is an error, not a silent default: a typo in
+-- jingle_sip_allow would otherwise open calls to the whole parent domain.
+function M.unknown_options(names)
+	local known, unknown = {}, {}
+	for _, name in ipairs(M.options) do known[name] = true end
+	for _, name in ipairs(names) do
+		if type(name) == "string" and name:match("^jingle_sip_") and not known[name] then
+			unknown[#unknown + 1] = name
+		end
+	end
+	table.sort(unknown)
+	return unknown
+end
+
+--- Reads and checks every option. get(name) returns the raw option value
+-- (nil when unset); host is the component's domain; names (optional) lists
+-- the option names set for the component, to catch misspelt ones.
+-- Returns cfg, errors (list of strings; empty when all is well),
+-- warnings (list of strings: valid but probably not what the operator wants).
+function M.parse(get, host, names)
+	local d = M.defaults
+	local cfg, errors, warnings = {}, {}, {}
+	for _, name in ipairs(M.unknown_options(names or {})) do
+		errors[#errors + 1] = ("%s: unknown option (misspelt?); the options are listed in README.md"):format(name)
+	end
+
+	-- Reads option `name` through parser `fn`; on error keeps `fallback`.
+	local function opt(name, default, fallback, fn, ...)
+		local raw = get("jingle_sip_" .. name)
+		if raw == nil then return default end
+		local v, err = fn(raw, ...)
+		if v == nil then
+			errors[#errors + 1] = ("jingle_sip_%s: %s"):format(name, err)
+			return fallback
+		end
+		return v
+	end
+	local function string_opt(v)
+		if type(v) ~= "string" or v == "" then return nil, ("%s is not a non-empty string"):format(show(v)) end
+		return v
+	end
+
+	cfg.relay_workers = opt("relay_workers", d.relay_workers, d.relay_workers, parse_integer, 0, 1024)
+	cfg.max_calls = opt("max_calls", d.max_calls, d.max_calls, parse_integer, 0)
+
+	cfg.trunk = opt("trunk", nil, nil, M.parse_trunk)
+	cfg.listen = opt("listen", M.parse_listen(d.listen), nil, M.parse_listen)
+	cfg.username = opt("username", nil, nil, string_opt)
+	cfg.password = opt("password", nil, nil, string_opt)
+	cfg.register = opt("register", d.register, d.register, parse_boolean)
+	if cfg.password and not cfg.username then
+		errors[#errors + 1] = "jingle_sip_password is set without jingle_sip_username"
+	end
+	if cfg.register and not (cfg.username and cfg.password) then
+		errors[#errors + 1] = "jingle_sip_register = true needs jingle_sip_username and jingle_sip_password"
+	end
+	cfg.media_address = opt("media_address", nil, nil, parse_ip)
+	cfg.rtp_address = opt("rtp_address", nil, nil, parse_ip)
+	cfg.rtp_ports = opt("rtp_ports", { d.rtp_ports[1], d.rtp_ports[2] }, nil, M.parse_port_range)
+
+	-- Who may dial: on error nobody (never a wider set than configured).
+	local parent = M.parent_domain(host)
+	cfg.allow = opt("allow", parent and { [parent] = true } or {}, {}, M.parse_allow)
+	if next(cfg.allow) == nil then
+		warnings[#warnings + 1] = get("jingle_sip_allow") == nil
+			and ("%s has no parent domain, so nobody may dial out; set jingle_sip_allow"):format(host)
+			or "jingle_sip_allow is empty: nobody may dial out"
+	end
+	-- What may be dialled: on error nothing.
+	cfg.dialplan = opt("dialplan", { allow = {}, deny = {} }, { allow = {}, deny = {} }, M.parse_dialplan)
+	if #cfg.dialplan.allow == 0 then
+		warnings[#warnings + 1] = "jingle_sip_dialplan allows no number: outbound calls are refused until "
+			.. "it lists the numbers you are willing to pay for, e.g. { \"^%+1[2-9]%d%d[2-9]%d%d%d%d%d%d$\" }"
+	end
+	cfg.numbers = opt("numbers", {}, {}, M.parse_numbers)
+
+	cfg.max_calls_per_user = opt("max_calls_per_user", d.max_calls_per_user, d.max_calls_per_user,
+		parse_integer, 1)
+	cfg.ring_timeout = opt("ring_timeout", d.ring_timeout, d.ring_timeout, parse_integer, 1, 3600)
+	cfg.max_call_duration = opt("max_call_duration", d.max_call_duration, d.max_call_duration,
+		parse_integer, 0)
+	return cfg, errors, warnings
+end
+
+return M

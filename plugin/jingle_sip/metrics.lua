@@ -1,0 +1,103 @@
+-- Call metrics through Prosody 0.12's statistics API (module:metric, OpenMetrics
+-- families; exported by mod_http_openmetrics as prosody_mod_jingle_sip__*).
+-- Declared at load; the call code feeds them through the methods below.
+--
+-- Label values come from fixed vocabularies: anything else is counted as
+-- "other", so a peer sending odd reasons cannot grow the number of series.
+local M = {}
+
+M.directions = { inbound = true, outbound = true }
+
+-- How a call ended. refused: stopped by policy or configuration before it
+-- started; cancelled: the caller hung up before an answer; rejected: the
+-- callee declined (SIP 603, Jingle decline); failed: an error on either leg.
+M.outcomes = { answered = true, busy = true, ["no-answer"] = true, rejected = true,
+	cancelled = true, failed = true, refused = true, other = true }
+
+-- Why ICE or DTLS failed (stage = ice | dtls).
+M.media_failures = {
+	ice = { timeout = true, ["consent-lost"] = true, ["no-candidates"] = true, other = true },
+	dtls = { timeout = true, ["fingerprint-mismatch"] = true, alert = true, other = true },
+}
+
+-- Why the relay dropped a media packet.
+M.drop_reasons = { ["not-negotiated"] = true, ["before-keys"] = true, ["srtp-auth"] = true,
+	["srtp-replay"] = true, ["unknown-source"] = true, malformed = true, ["queue-full"] = true, other = true }
+
+-- Histogram buckets in seconds. Post-dial delay is usually 1-10 s; media
+-- setup (ICE + DTLS after the answer) should be well under a second.
+local SETUP_BUCKETS = { 0.5, 1, 2, 3, 5, 8, 13, 20, 30, 60 }
+local MEDIA_BUCKETS = { 0.1, 0.25, 0.5, 1, 2, 5, 10, 30 }
+
+local function direction_of(direction)
+	if not M.directions[direction] then
+		error(("metrics: direction must be inbound or outbound, not %s"):format(tostring(direction)), 3)
+	end
+	return direction
+end
+
+local function known(vocabulary, value)
+	return vocabulary[value] and value or "other"
+end
+
+local Metrics = {}
+Metrics.__index = Metrics
+
+--- Declares the families. metric(type, name, unit, description, labels, extra)
+-- is module:metric (or any function with its shape).
+function M.new(metric)
+	return setmetatable({
+		calls = metric("counter", "calls", "", "Calls by direction and outcome", { "direction", "outcome" }),
+		active = metric("gauge", "active_calls", "", "Calls in progress", { "direction" }),
+		setup = metric("histogram", "call_setup", "seconds",
+			"Post-dial delay: from the call request to the far end ringing or answering", { "direction" },
+			{ buckets = SETUP_BUCKETS }),
+		media_setup = metric("histogram", "media_setup", "seconds",
+			"From the answer to media flowing both ways (ICE connected, DTLS-SRTP keyed)", { "direction" },
+			{ buckets = MEDIA_BUCKETS }),
+		media_failures = metric("counter", "media_failures", "", "ICE and DTLS failures by reason",
+			{ "stage", "reason" }),
+		dropped = metric("counter", "packets_dropped", "", "Media packets dropped by reason", { "reason" }),
+	}, Metrics)
+end
+
+--- A call passed the gate and is being set up.
+function Metrics:call_started(direction)
+	self.active:with_labels(direction_of(direction)):add(1)
+end
+
+--- A started call ended with `outcome` (a key of M.outcomes).
+function Metrics:call_ended(direction, outcome)
+	direction = direction_of(direction)
+	self.active:with_labels(direction):add(-1)
+	self.calls:with_labels(direction, known(M.outcomes, outcome)):add(1)
+end
+
+--- A call was refused before it started (policy, configuration).
+function Metrics:call_refused(direction)
+	self.calls:with_labels(direction_of(direction), "refused"):add(1)
+end
+
+--- The far end rang or answered `seconds` after the call request.
+function Metrics:call_reached(direction, seconds)
+	self.setup:with_labels(direction_of(direction)):sample(seconds)
+end
+
+--- Media flowed `seconds` after the answer.
+function Metrics:media_up(direction, seconds)
+	self.media_setup:with_labels(direction_of(direction)):sample(seconds)
+end
+
+--- ICE or DTLS failed (stage "ice" or "dtls").
+function Metrics:media_failed(stage, reason)
+	local vocabulary = M.media_failures[stage]
+	if not vocabulary then error(("metrics: stage must be ice or dtls, not %s"):format(tostring(stage)), 2) end
+	self.media_failures:with_labels(stage, known(vocabulary, reason)):add(1)
+end
+
+--- The relay dropped `count` packets (default 1) for `reason`.
+function Metrics:packets_dropped(reason, count)
+	self.dropped:with_labels(known(M.drop_reasons, reason)):add(count or 1)
+end
+
+return M

@@ -1,0 +1,82 @@
+-- Call metrics (plugin/jingle_sip/metrics.lua) rendered by Prosody's own
+-- OpenMetrics registry (util.statistics), as mod_http_openmetrics serves them.
+local statistics = require "util.statistics"
+local metrics = require "jingle_sip.metrics"
+
+describe("jingle_sip.metrics #lua54", function()
+	local registry, m
+
+	before_each(function()
+		registry = statistics.new().metric_registry
+		-- module:metric's shape, without the host label it adds.
+		m = metrics.new(function(type_, name, unit, description, labels, extra)
+			return registry[type_](registry, "prosody_mod_jingle_sip/" .. name, unit, description, labels, extra)
+		end)
+	end)
+
+	local function sample(line)
+		local text = registry:render()
+		local value = text:match("\n" .. line:gsub("%p", "%%%0") .. " ([%d.e+-]+)\n")
+		return tonumber(value), text
+	end
+
+	it("should declare every family with help text before anything happens", function()
+		local text = registry:render()
+		for _, family in ipairs({ "calls counter", "active_calls gauge", "call_setup_seconds histogram",
+			"media_setup_seconds histogram", "media_failures counter", "packets_dropped counter" }) do
+			local name, type_ = family:match("(%S+) (%S+)")
+			assert.truthy(text:find("# TYPE prosody_mod_jingle_sip__" .. name .. " " .. type_, 1, true), text)
+			assert.truthy(text:find("# HELP prosody_mod_jingle_sip__" .. name .. " %S"), text)
+		end
+	end)
+
+	it("should count calls by direction and outcome and keep the active gauge", function()
+		m:call_started("outbound")
+		m:call_started("outbound")
+		m:call_started("inbound")
+		assert.equal(2, (sample('prosody_mod_jingle_sip__active_calls{direction="outbound"}')))
+		m:call_ended("outbound", "answered")
+		m:call_ended("inbound", "busy")
+		m:call_refused("outbound")
+		assert.equal(1, (sample('prosody_mod_jingle_sip__active_calls{direction="outbound"}')))
+		assert.equal(0, (sample('prosody_mod_jingle_sip__active_calls{direction="inbound"}')))
+		assert.equal(1, (sample('prosody_mod_jingle_sip__calls_total{direction="outbound",outcome="answered"}')))
+		assert.equal(1, (sample('prosody_mod_jingle_sip__calls_total{direction="inbound",outcome="busy"}')))
+		assert.equal(1, (sample('prosody_mod_jingle_sip__calls_total{direction="outbound",outcome="refused"}')))
+	end)
+
+	it("should record setup and media setup times in their buckets", function()
+		m:call_reached("outbound", 2.5)
+		m:media_up("outbound", 0.3)
+		assert.equal(0, (sample('prosody_mod_jingle_sip__call_setup_seconds_bucket{direction="outbound",le="2"}')))
+		assert.equal(1, (sample('prosody_mod_jingle_sip__call_setup_seconds_bucket{direction="outbound",le="3"}')))
+		assert.equal(2.5, (sample('prosody_mod_jingle_sip__call_setup_seconds_sum{direction="outbound"}')))
+		assert.equal(1, (sample('prosody_mod_jingle_sip__media_setup_seconds_bucket{direction="outbound",le="0.5"}')))
+	end)
+
+	it("should count ICE/DTLS failures and dropped packets, unknown reasons as other", function()
+		m:media_failed("ice", "consent-lost")
+		m:media_failed("dtls", "fingerprint-mismatch")
+		m:media_failed("ice", "a peer's made-up reason")
+		m:packets_dropped("before-keys", 3)
+		m:packets_dropped("srtp-auth")
+		m:packets_dropped("x" .. ("y"):rep(100))
+		assert.equal(1, (sample('prosody_mod_jingle_sip__media_failures_total{stage="ice",reason="consent-lost"}')))
+		assert.equal(1, (sample('prosody_mod_jingle_sip__media_failures_total{stage="dtls",reason="fingerprint-mismatch"}')))
+		assert.equal(1, (sample('prosody_mod_jingle_sip__media_failures_total{stage="ice",reason="other"}')))
+		assert.equal(3, (sample('prosody_mod_jingle_sip__packets_dropped_total{reason="before-keys"}')))
+		assert.equal(1, (sample('prosody_mod_jingle_sip__packets_dropped_total{reason="srtp-auth"}')))
+		assert.equal(1, (sample('prosody_mod_jingle_sip__packets_dropped_total{reason="other"}')))
+	end)
+
+	it("should count an unknown outcome as other", function()
+		m:call_started("inbound")
+		m:call_ended("inbound", "exploded")
+		assert.equal(1, (sample('prosody_mod_jingle_sip__calls_total{direction="inbound",outcome="other"}')))
+	end)
+
+	it("should raise on a direction or stage the call code got wrong", function()
+		assert.has_error_match(function() m:call_started("sideways") end, "direction must be inbound or outbound")
+		assert.has_error_match(function() m:media_failed("srtp", "x") end, "stage must be ice or dtls")
+	end)
+end)
