@@ -183,7 +183,7 @@ local PASSTHROUGH = {
 	media_local = "call_media_local", add_remote_candidate = "call_add_remote_candidate",
 	end_of_candidates = "call_end_of_candidates", set_remote_credentials = "call_set_remote_credentials",
 	set_remote_fingerprint = "call_set_remote_fingerprint", set_sip_remote = "call_set_sip_remote",
-	ice_restart = "call_ice_restart", stats = "call_stats", trace = "call_trace",
+	ice_restart = "call_ice_restart", set_codecs = "call_set_codecs", stats = "call_stats", trace = "call_trace",
 	sip_trace = "call_sip_trace", sip_dial = "call_sip_dial", sip_ringing = "call_sip_ringing",
 	sip_answer = "call_sip_answer", sip_reject = "call_sip_reject", sip_hangup = "call_sip_hangup",
 }

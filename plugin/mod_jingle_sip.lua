@@ -30,6 +30,10 @@ local metrics = require "jingle_sip.metrics"
 local configmanager = require "core.configmanager"
 local st = require "util.stanza"
 local jid_bare = require "util.jid".bare
+local new_id = require "util.id".medium
+local time_now = require "util.time".now
+local call_service = require "jingle_sip.call.service"
+local relay_legs = require "jingle_sip.call.relay_legs"
 
 -- Options (README.md lists each with its default), read typed and checked
 -- once. A bad value is never replaced by a guess: it is logged and calls
@@ -202,26 +206,167 @@ module:hook("presence/full", on_phone_presence)
 -- but refuses calls.
 local relay, watcher
 
+-- Codecs offered to the trunk, in our order of preference (the relay passes
+-- them through untouched when the client shares one).
+local TRUNK_CODECS = {
+	{ id = 0, name = "PCMU", clockrate = 8000 },
+	{ id = 8, name = "PCMA", clockrate = 8000 },
+	{ id = 9, name = "G722", clockrate = 8000 },
+	{ id = 111, name = "opus", clockrate = 48000, channels = 2 },
+	{ id = 101, name = "telephone-event", clockrate = 8000 },
+}
+
+-- How each way a call can end is counted (jingle_sip.metrics outcomes).
+local function metric_outcome(outcome, condition)
+	if outcome == "completed" then return "answered" end
+	if outcome == "declined" or condition == "decline" then return "rejected" end
+	if condition == "busy" then return "busy" end
+	if condition == "timeout" then return "no-answer" end
+	if outcome == "cancelled" then return "cancelled" end
+	return "failed"
+end
+
+local legs_by_relay_id = {}
+
+local service = call_service.new({
+	host = module.host,
+	send = function(stanza) module:send(stanza) end,
+	log = function(level, fmt, ...) module:log(level, fmt, ...) end,
+	new_legs = function()
+		if not relay then return nil, "the media relay is not running" end
+		local call, err = relay:new_call()
+		if not call then return nil, err end
+		local legs = relay_legs.new(call, { log = function(...) module:log(...) end })
+		legs_by_relay_id[call.id] = legs
+		return legs
+	end,
+	-- The gate above (policy.check_outbound) already admitted the call.
+	authorize = function() return true end,
+	caller_id = function(from) return directory:caller_id(jid_bare(from)) end,
+	owner_of = function(number) return directory:owner(number) end,
+	trunk_pts = TRUNK_CODECS,
+	now = time_now,
+	ring_timeout = cfg.ring_timeout,
+	add_timer = function(seconds, fn)
+		local t = module:add_timer(seconds, function() fn() end)
+		return { stop = function() t:stop() end }
+	end,
+	new_id = new_id,
+	on_ended = function(call, outcome, condition, text)
+		stats:call_ended(call.direction or "outbound", metric_outcome(outcome, condition))
+		module:log("info", "Call %s (%s, %s) ended: %s %s %s", call.sid, call.direction or "?",
+			tostring(call.peer), outcome, tostring(condition), text or "")
+	end,
+})
+calls_by_user = service.per_user
+
+-- XEP-0166 v1.1 / XEP-0353 v0.6: the calls themselves, after the gate.
+local function on_jingle(event)
+	service:on_jingle_iq(event.stanza)
+	return true
+end
+local function on_message(event)
+	if service:on_message(event.stanza) then return true end
+end
+module:hook("iq-set/bare/urn:xmpp:jingle:1:jingle", on_jingle)
+module:hook("iq-set/full/urn:xmpp:jingle:1:jingle", on_jingle)
+module:hook("message/bare", on_message)
+module:hook("message/full", on_message)
+
+-- The number the trunk called, in our canonical E.164 form, if it is one.
+local function called_number(text)
+	if not text then return nil end
+	return numbers.normalize(text) or numbers.normalize("+" .. text)
+end
+
+local function on_relay_event(event)
+	if event.type == "sip_incoming" then
+		local fields = event.fields or {}
+		local call, err = relay:adopt_call(event.call_id)
+		if not call then
+			module:log("warn", "Cannot take inbound call %d: %s", event.call_id, tostring(err))
+			return
+		end
+		local legs = relay_legs.new(call, { log = function(...) module:log(...) end })
+		legs_by_relay_id[call.id] = legs
+		legs:apply_sip_media(fields)
+		if calls_disabled then
+			legs:sip_reject(503)
+			legs:close(calls_disabled)
+			return
+		end
+		stats:call_started("inbound")
+		service:on_incoming(legs, { caller = fields.caller, called = called_number(fields.called),
+			trunk_pts = relay_legs.offered_codecs(fields) })
+		return
+	end
+	local legs = legs_by_relay_id[event.call_id]
+	if not legs then return end
+	if event.type == "call_closed" then legs_by_relay_id[event.call_id] = nil end
+	if event.type == "dtls_failed" then
+		stats:media_failed("dtls", event.code == 2 and "fingerprint-mismatch" or "other")
+	elseif event.type == "media_timeout" then
+		stats:media_failed("ice", "consent-lost")
+	elseif event.type == "selected_pair" or event.type == "dtls_connected" or event.type == "sip_answered" then
+		module:log("info", "Relay call %d: %s %s", event.call_id, event.type, event.text)
+	end
+	local translated = legs:translate(event)
+	if translated then service:on_relay_event(event.call_id, translated) end
+end
+
 function module.unload()
 	shell_components[module.host] = nil
 	shell.uninstall(shell_env, shell_components)
+	service:hangup_all("success", "the phone gateway is shutting down")
 	if watcher then watcher.close() end
 	if relay then relay:close() end
 end
 
+-- What the relay needs from the configuration.
+local function relay_config()
+	local listen = cfg.listen
+	local rtp_address = cfg.rtp_address
+	if not rtp_address then
+		if listen.address == "0.0.0.0" or listen.address == "::" then
+			return nil, "set jingle_sip_rtp_address: the SIP leg needs a concrete address for its SDP "
+				.. "when jingle_sip_listen is a wildcard"
+		end
+		rtp_address = listen.address
+	end
+	local host = listen.address:find(":", 1, true) and ("[" .. listen.address .. "]") or listen.address
+	return {
+		workers = cfg.relay_workers, max_calls = cfg.max_calls,
+		media = {
+			ice_addresses = cfg.media_address, sip_rtp_address = rtp_address,
+			sip_port_min = cfg.rtp_ports[1], sip_port_max = cfg.rtp_ports[2],
+		},
+		sip = {
+			listen_uri = ("sip:%s:%d"):format(host, listen.port), trunk_uri = cfg.trunk.uri,
+			username = cfg.username, password = cfg.password,
+			register_expires = cfg.register and 3600 or 0, rtp_address = rtp_address,
+			user_agent = "jingle-sip/" .. version.module, options_interval = 30,
+		},
+	}
+end
+
 local relay_err
-relay, relay_err = callrelay.new_relay({ workers = cfg.relay_workers, max_calls = cfg.max_calls })
+if cfg.trunk and #config_errors == 0 then
+	local relay_cfg
+	relay_cfg, relay_err = relay_config()
+	if relay_cfg then relay, relay_err = callrelay.new_relay(relay_cfg) end
+else
+	-- No trunk: no SIP, but the relay still starts so the module's
+	-- plumbing is checked at load.
+	relay, relay_err = callrelay.new_relay({ workers = cfg.relay_workers, max_calls = cfg.max_calls })
+end
 if not relay then
 	calls_disabled = "the phone gateway's media relay is not running and it takes no calls"
 	module:log_status("error", "Cannot start the media relay, calls are refused: %s", relay_err)
 	return
 end
 
-watcher = relay_watch.watch(server, relay, function(event)
-	module:log("debug", "relay event %s call=%d code=%d value=%d %s", event.type,
-		event.call_id, event.code, event.value, event.text)
-end, function(e, event)
-	module:log("error", "Error handling relay event %s: %s", event.type, e)
+watcher = relay_watch.watch(server, relay, on_relay_event, function(e, event)
+	module:log("error", "Error handling relay event %s for call %d: %s", event.type, event.call_id, e)
 end)
 
 module:log("info", "mod_jingle_sip %s loaded (relay %s, %s backend, %d workers) from %s",

@@ -255,6 +255,7 @@ int cr_call_set_remote_credentials(cr_call_t *call, const char *ufrag,
 int cr_call_set_remote_fingerprint(cr_call_t *call, const char *fingerprint);
 int cr_call_set_sip_remote(cr_call_t *call, const char *addr, int rtp_port,
 				     int rtcp_port);
+int cr_call_set_codecs(cr_call_t *call, const cr_codec_map_t *codecs, int n_codecs);
 int cr_call_ice_restart(cr_call_t *call, cr_media_local_t *local);
 int cr_call_get_stats(cr_call_t *call, cr_call_stats_t *stats);
 int cr_call_get_trace(cr_call_t *call, char *buf, size_t len);

@@ -255,6 +255,27 @@ function M.call_media_start(handle, params)
 	return result(lib.cr_call_media_start(ptr, p, buf), buf)
 end
 
+local function codec_array(list, level)
+	if type(list) ~= "table" then error("codecs must be a list of tables", level + 1) end
+	if #list > lib.CR_MAX_CODECS then
+		error(("params.codecs has %d entries, at most %d"):format(#list, lib.CR_MAX_CODECS), level + 1)
+	end
+	local arr = ffi.new("cr_codec_map_t[?]", math.max(1, #list))
+	for i, c in ipairs(list) do
+		if type(c) ~= "table" then error(("params.codecs[%d] must be a table"):format(i), level + 1) end
+		local entry = arr[i - 1]
+		entry.client_pt, entry.sip_pt, entry.channels = -1, -1, 1
+		fill(entry, "codec", c, CODEC, level + 1)
+	end
+	return arr, #list
+end
+
+function M.call_set_codecs(handle, list)
+	local ptr = check_open(handle, "call", 2)
+	local arr, n = codec_array(list, 2)
+	return result(lib.cr_call_set_codecs(ptr, arr, n))
+end
+
 local function check_string(v, n)
 	if type(v) ~= "string" then error(("bad argument #%d (string expected)"):format(n), 3) end
 	return v

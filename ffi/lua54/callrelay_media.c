@@ -8,6 +8,8 @@
 
 #include "lua54_util.h"
 
+static int result(lua_State *L, int err);
+
 static void push_media_local(lua_State *L, const cr_media_local_t *loc)
 {
 	lua_createtable(L, 0, 6);
@@ -30,9 +32,9 @@ static int l_call_media_local(lua_State *L)
 	return 1;
 }
 
-static void read_codecs(lua_State *L, int idx, cr_media_params_t *p)
+/* Reads the codec list on top of the stack (popping it) into p. */
+static void read_codec_list(lua_State *L, cr_media_params_t *p)
 {
-	lua_getfield(L, idx, "codecs");
 	if (lua_isnil(L, -1)) {
 		lua_pop(L, 1);
 		return;
@@ -58,6 +60,24 @@ static void read_codecs(lua_State *L, int idx, cr_media_params_t *p)
 	}
 	p->n_codecs = n;
 	lua_pop(L, 1);
+}
+
+static void read_codecs(lua_State *L, int idx, cr_media_params_t *p)
+{
+	lua_getfield(L, idx, "codecs");
+	read_codec_list(L, p);
+}
+
+static int l_call_set_codecs(lua_State *L)
+{
+	cr_call_t *call = cr_lua_check_call(L, 1);
+	cr_media_params_t p;
+
+	luaL_checktype(L, 2, LUA_TTABLE);
+	cr_media_params_init(&p);
+	lua_pushvalue(L, 2);
+	read_codec_list(L, &p);
+	return result(L, cr_call_set_codecs(call, p.codecs, p.n_codecs));
 }
 
 static int l_call_media_start(lua_State *L)
@@ -211,6 +231,7 @@ static const luaL_Reg media_functions[] = {
 	{ "call_set_remote_credentials", l_call_set_remote_credentials },
 	{ "call_set_remote_fingerprint", l_call_set_remote_fingerprint },
 	{ "call_set_sip_remote", l_call_set_sip_remote },
+	{ "call_set_codecs", l_call_set_codecs },
 	{ "call_ice_restart", l_call_ice_restart },
 	{ "call_stats", l_call_stats },
 	{ "call_trace", l_call_trace },

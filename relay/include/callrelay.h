@@ -608,6 +608,18 @@ CR_EXPORT int cr_call_set_sip_remote(cr_call_t *call, const char *addr, int rtp_
 				     int rtcp_port);
 
 /**
+ * Replace the codec map (payload types of both legs). The SIP leg's
+ * numbers are known only once the trunk answers, after the client leg had
+ * to start; packets with a payload type not in the map are dropped and
+ * counted (unmapped_pt).
+ * @param call the call
+ * @param codecs the new map
+ * @param n_codecs its length, 0..CR_MAX_CODECS
+ * @return 0 if queued, CR_ERR_INVALID for a bad map
+ */
+CR_EXPORT int cr_call_set_codecs(cr_call_t *call, const cr_codec_map_t *codecs, int n_codecs);
+
+/**
  * Restart ICE from our side: new local credentials, returned here at once
  * and in CR_EVENT_ICE_RESTARTED; gathering and checks start again.
  * @param call the call

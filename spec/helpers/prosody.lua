@@ -137,11 +137,20 @@ function M.start(opts)
 	self.dir = opts.dir or ("%s/build/spec-prosody/%d-%d"):format(repo, self.c2s_port, os.time())
 	self.config = self.dir .. "/prosody.cfg.lua"
 	assert(sh("mkdir -p " .. self.dir))
-	local extra, env_cfg = "", ""
-	if opts.extra then
-		extra = self.dir .. "/extra.cfg.lua"
-		write_file(extra, opts.extra)
+	local env_cfg = ""
+	-- Tests bind loopback only: the module's SIP listener and media
+	-- addresses default to 127.0.0.1 (and a free SIP port) unless a spec
+	-- sets them itself.
+	local component = opts.extra or ""
+	self.sip_port = M.free_port()
+	if not component:find("jingle_sip_listen", 1, true) then
+		component = component .. ("\njingle_sip_listen = \"127.0.0.1:%d\""):format(self.sip_port)
 	end
+	if not component:find("jingle_sip_media_address", 1, true) then
+		component = component .. "\njingle_sip_media_address = \"127.0.0.1\""
+	end
+	local extra = self.dir .. "/extra.cfg.lua"
+	write_file(extra, component)
 	if opts.global then
 		write_file(self.dir .. "/global.cfg.lua", opts.global)
 		env_cfg = env_cfg .. "GLOBAL_EXTRA_FILE=" .. self.dir .. "/global.cfg.lua "

@@ -140,6 +140,9 @@ function M.outbound(o, session)
 	if not choice then
 		return err("not-acceptable", nil, text or condition)
 	end
+	if choice.mode == "transcode" and not o.legs.can_transcode then
+		return err("not-acceptable", nil, "no codec in common with the phone network (transcoding is not available)")
+	end
 	local call = new_call({ direction = "outbound", sid = o.sid, peer = o.peer, phone = o.phone,
 		number = o.number, caller_id = o.caller_id, legs = o.legs, out = o.out,
 		trunk_pts = o.trunk_pts, now = o.now })
@@ -274,7 +277,7 @@ function Call:on_accept(session)
 		return true
 	end
 	local choice = codecs.choose(audio.description.payload_types, self.trunk_pts)
-	if not choice then
+	if not choice or (choice.mode == "transcode" and not self.legs.can_transcode) then
 		self:finish("failed", "incompatible-parameters", "no codec shared with the trunk", true, "reject")
 		return true
 	end

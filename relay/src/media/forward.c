@@ -22,6 +22,8 @@ void cr_forward_setup(cr_media_call_t *mc)
 	for (int i = 0; i < 128; i++) {
 		mc->pt_to_sip[i] = -1;
 		mc->pt_to_client[i] = -1;
+		mc->dtmf_pt_client[i] = false;
+		mc->dtmf_pt_sip[i] = false;
 	}
 	for (int i = 0; i < mc->params.n_codecs; i++) {
 		const cr_codec_map_t *c = &mc->params.codecs[i];

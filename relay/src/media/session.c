@@ -20,7 +20,8 @@ typedef enum {
 	CMD_REMOTE_CREDENTIALS,
 	CMD_FINGERPRINT,
 	CMD_SIP_REMOTE,
-	CMD_ICE_RESTART
+	CMD_ICE_RESTART,
+	CMD_CODECS
 } cmd_type_t;
 
 typedef struct cmd {
@@ -234,6 +235,12 @@ static void run_cmd(cr_media_call_t *mc, cmd_t *c)
 	case CMD_ICE_RESTART:
 		cr_ice_restart(mc, c->a, c->b);
 		break;
+	case CMD_CODECS:
+		mc->params.n_codecs = c->params->n_codecs;
+		memcpy(mc->params.codecs, c->params->codecs, sizeof(mc->params.codecs));
+		cr_forward_setup(mc);
+		cr_trace_add(&mc->trace, "media", "codec map replaced: %d entries", c->params->n_codecs);
+		break;
 	}
 }
 
@@ -368,6 +375,23 @@ int cr_call_set_sip_remote(cr_call_t *call, const char *addr, int rtp_port, int 
 	    rtcp_port > 65535)
 		return CR_ERR_INVALID;
 	return post(call, CMD_SIP_REMOTE, addr, NULL, rtp_port, rtcp_port, NULL);
+}
+
+int cr_call_set_codecs(cr_call_t *call, const cr_codec_map_t *codecs, int n_codecs)
+{
+	cr_media_params_t p;
+
+	if (n_codecs < 0 || n_codecs > CR_MAX_CODECS || (n_codecs > 0 && !codecs))
+		return CR_ERR_INVALID;
+	for (int i = 0; i < n_codecs; i++)
+		if (codecs[i].client_pt < 0 || codecs[i].client_pt > 127 || codecs[i].sip_pt < 0 ||
+		    codecs[i].sip_pt > 127)
+			return CR_ERR_INVALID;
+	cr_media_params_init(&p);
+	p.n_codecs = n_codecs;
+	if (n_codecs > 0)
+		memcpy(p.codecs, codecs, sizeof(*codecs) * (size_t)n_codecs);
+	return post(call, CMD_CODECS, NULL, NULL, 0, 0, &p);
 }
 
 int cr_call_ice_restart(cr_call_t *call, cr_media_local_t *local)

@@ -1,0 +1,194 @@
+-- The legs of one call, over the relay (ffi/callrelay.lua): what the call
+-- state machine (jingle_sip.call.bridge) asks for, in the relay's terms, and
+-- the relay's events, in the state machine's terms.
+--
+-- The one place that knows both vocabularies: payload types and SIP fields
+-- become the relay's codec map, Jingle candidates become SDP candidate text,
+-- relay events become { type = ..., ... } tables the bridge understands.
+
+local candidates = require "jingle_sip.jingle.candidates"
+local codecs = require "jingle_sip.jingle.codecs"
+
+local M = {}
+local Legs = {}
+Legs.__index = Legs
+
+-- SIP's spelling of each codec the relay passes through.
+local SIP_NAMES = { pcmu = "PCMU", pcma = "PCMA", g722 = "G722", opus = "opus" }
+
+--- call: a callrelay call. opts = { log(level, fmt, ...) }.
+function M.new(call, opts)
+	return setmetatable({ call = call, relay_id = call.id, log = opts and opts.log or function() end },
+		Legs)
+end
+
+-- Whether the relay can bridge legs that share no codec (GStreamer
+-- transcoding, not built yet): the bridge refuses such calls cleanly.
+Legs.can_transcode = false
+
+function Legs:check(ok, err, what)
+	if not ok then self.log("warn", "relay call %d: %s failed: %s", self.relay_id, what, tostring(err)) end
+	return ok
+end
+
+function Legs:local_description()
+	if not self.local_desc then
+		local m = assert(self.call:media_local())
+		local hash, value = m.fingerprint:match("^(%S+) (.+)$")
+		self.local_desc = {
+			ufrag = m.ice_ufrag, pwd = m.ice_pwd, fingerprint = { hash = hash, value = value },
+			sip_rtp_addr = m.sip_rtp_addr, sip_rtp_port = m.sip_rtp_port,
+		}
+	end
+	return self.local_desc
+end
+
+-- The relay's codec map for a codec choice, with the SIP leg's payload types
+-- (sip_pt, sip_dtmf_pt) once the trunk's SDP gave them.
+local function codec_map(choice, sip_pt, sip_dtmf_pt)
+	local map = {}
+	if not choice then return map end
+	local name, clock, channels = codecs.resolve(choice.client)
+	map[1] = { client_pt = choice.client.id, sip_pt = sip_pt or choice.trunk.id, name = name,
+		clock_rate = clock, channels = channels }
+	if choice.client_dtmf and (sip_dtmf_pt or (choice.trunk_dtmf and choice.trunk_dtmf.id)) then
+		local _, dclock = codecs.resolve(choice.client_dtmf)
+		map[2] = { client_pt = choice.client_dtmf.id,
+			sip_pt = sip_dtmf_pt or choice.trunk_dtmf.id, name = "telephone-event",
+			clock_rate = dclock, channels = 1 }
+	end
+	return map
+end
+
+function Legs:client_start(p)
+	self.choice = p.choice
+	local params = {
+		ice_controlling = p.ice_role == "controlling" and 1 or 0,
+		rtcp_mux = p.rtcp_mux and 1 or 0,
+		-- Inbound calls learn the client's DTLS setup only from its accept;
+		-- clients answer our actpass with active, which makes us passive.
+		dtls_role = p.dtls_role or "passive",
+		remote_ufrag = p.remote and p.remote.ufrag or nil,
+		remote_pwd = p.remote and p.remote.pwd or nil,
+		remote_fingerprint = p.fingerprint and (p.fingerprint.hash .. " " .. p.fingerprint.value) or nil,
+		codecs = codec_map(p.choice),
+	}
+	if self.sip_remote then
+		params.sip_remote_addr, params.sip_remote_port = self.sip_remote.address, self.sip_remote.port
+	end
+	return self:check(self.call:media_start(params), nil, "media start")
+end
+
+function Legs:client_add_candidate(rc)
+	local ok, err = self.call:add_remote_candidate(candidates.to_sdp(rc, { bare = true }))
+	return self:check(ok, err, "remote candidate")
+end
+
+function Legs:client_end_of_candidates() return self:check(self.call:end_of_candidates()) end
+
+function Legs:client_set_remote_credentials(ufrag, pwd)
+	local ok, err = self.call:set_remote_credentials(ufrag, pwd)
+	return self:check(ok, err, "remote ICE credentials")
+end
+
+function Legs:client_set_remote_fingerprint(fp)
+	if fp.setup == "passive" and self.choice == nil then
+		self.log("warn", "relay call %d: the client wants to be DTLS passive too; the call will not connect",
+			self.relay_id)
+	end
+	local ok, err = self.call:set_remote_fingerprint(fp.hash .. " " .. fp.value)
+	return self:check(ok, err, "remote fingerprint")
+end
+
+local function sip_codec_name(pt)
+	local name = codecs.resolve(pt)
+	return name and SIP_NAMES[name] or nil
+end
+
+function Legs:sip_dial(p)
+	local loc = self:local_description()
+	local ok, err = self.call:sip_dial({
+		number = p.number, caller_id = p.caller_id, codecs = sip_codec_name(p.choice.trunk) or "PCMU",
+		local_rtp_address = loc.sip_rtp_addr, local_rtp_port = loc.sip_rtp_port,
+		telephone_event = p.choice.client_dtmf and 1 or 0,
+	})
+	return self:check(ok, err, "SIP dial")
+end
+
+function Legs:sip_progress() return self:check(self.call:sip_ringing()) end
+
+function Legs:sip_answer(p)
+	self.choice = p.choice
+	local loc = self:local_description()
+	local ok, err = self.call:sip_answer({
+		codecs = sip_codec_name(p.choice.trunk) or "PCMU",
+		local_rtp_address = loc.sip_rtp_addr, local_rtp_port = loc.sip_rtp_port,
+		telephone_event = p.choice.client_dtmf and 1 or 0,
+	})
+	self:check(self.call:set_codecs(codec_map(p.choice)), nil, "codec map")
+	return self:check(ok, err, "SIP answer")
+end
+
+function Legs:sip_reject(status) return self:check(self.call:sip_reject(status)) end
+function Legs:sip_hangup() return self:check(self.call:sip_hangup()) end
+function Legs:close(reason) self.call:close(reason) end
+
+-- The trunk's media from a SIP event's fields: where to send, which numbers.
+function Legs:apply_sip_media(fields)
+	if fields.address and fields.port and fields.port > 0 then
+		self.sip_remote = { address = fields.address, port = fields.port }
+		self:check(self.call:set_sip_remote(fields.address, fields.port), nil, "SIP remote")
+	end
+	if self.choice and fields.pt then
+		local dtmf = fields.dtmf_pt and fields.dtmf_pt >= 0 and fields.dtmf_pt or nil
+		self:check(self.call:set_codecs(codec_map(self.choice, fields.pt, dtmf)), nil, "codec map")
+	end
+end
+
+--- The bridge's view of a relay event, or nil when the bridge need not know.
+function Legs:translate(e)
+	local t = e.type
+	if t == "local_candidate" then
+		local rc = candidates.from_sdp(e.text)
+		if rc then return { type = "local_candidate", candidate = rc } end
+		self.log("warn", "relay call %d: unparsable local candidate %s", self.relay_id, e.text)
+	elseif t == "sip_ringing" then
+		return { type = "sip_progress", status = e.code }
+	elseif t == "sip_early_media" then
+		self:apply_sip_media(e.fields or {})
+		return { type = "sip_progress", status = e.code, early_media = true }
+	elseif t == "sip_answered" then
+		self:apply_sip_media(e.fields or {})
+		return { type = "sip_answered" }
+	elseif t == "sip_media_changed" then
+		self:apply_sip_media(e.fields or {})
+	elseif t == "sip_failed" then
+		return { type = "sip_failed", status = e.code, phrase = e.text }
+	elseif t == "sip_hangup" then
+		return { type = "sip_hangup", text = e.text ~= "" and e.text or nil }
+	elseif t == "dtls_failed" then
+		return { type = "dtls_failed", text = e.text }
+	elseif t == "media_timeout" then
+		return { type = "media_timeout" }
+	elseif t == "call_closed" then
+		return { type = "closed", text = e.text }
+	elseif t == "ice_restarted" then
+		self.local_desc = nil
+	end
+	return nil
+end
+
+--- The trunk's offered codecs of an incoming call ("NAME/clock/pt,..."), as
+-- payload-type tables in the trunk's order; and its telephone-event.
+function M.offered_codecs(fields)
+	local list = {}
+	for name, clock, pt in tostring(fields.codecs or ""):gmatch("([^/,]+)/(%d+)/(%d+)") do
+		list[#list + 1] = { id = tonumber(pt), name = name, clockrate = tonumber(clock) }
+	end
+	if fields.dtmf_pt and fields.dtmf_pt >= 0 then
+		list[#list + 1] = { id = fields.dtmf_pt, name = "telephone-event", clockrate = 8000 }
+	end
+	return list
+end
+
+return M
