@@ -1,0 +1,158 @@
+-- The real-WebRTC test client (spec/helpers/webrtc_client.py: aiortc +
+-- slixmpp) proves itself here by calling itself through a real Prosody, with
+-- no gateway involved: Jingle signalling relayed by Prosody between two
+-- users' full JIDs, ICE/DTLS-SRTP between two aiortc stacks on 127.0.0.1.
+-- The gateway's end-to-end specs use the same client against the gateway.
+local prosody = require "spec.helpers.prosody"
+local webrtc = require "spec.helpers.webrtc_client"
+
+local ALICE_TONE, BOB_TONE = 440, 660
+
+local function count(list, pred)
+	local n = 0
+	for _, x in ipairs(list or {}) do
+		if pred(x) then n = n + 1 end
+	end
+	return n
+end
+
+local function has_state(report, name)
+	return count(report.states, function(s) return s.state == name end) > 0
+end
+
+-- The tone `hz` arrived: dominant frequency within 2 %, and loud enough to be
+-- the tone rather than noise (the source sends at -13.5 dBFS).
+local function assert_tone(report, hz, who)
+	local audio = report.audio or {}
+	assert.is_number(audio.frequency_hz, who .. " detected no frequency:\n" .. report.log)
+	assert.is_true(math.abs(audio.frequency_hz - hz) <= 0.02 * hz,
+		("%s heard %s Hz, expected %d Hz"):format(who, tostring(audio.frequency_hz), hz))
+	assert.is_true(audio.rms_dbfs > -25, who .. " heard the tone too quietly: " .. audio.rms_dbfs .. " dBFS")
+	assert.is_true(audio.analyzed_ms >= 1500, who .. " analysed only " .. audio.analyzed_ms .. " ms")
+end
+
+local function assert_media_both_ways(caller, callee)
+	for who, r in pairs({ caller = caller, callee = callee }) do
+		assert.is_true(r.connected, who .. " never connected:\n" .. r.log)
+		-- 4 s of 20 ms packets is 200; well over half must have made it.
+		assert.is_true(r.rtp.packets_sent >= 100, who .. " sent " .. r.rtp.packets_sent .. " packets")
+		assert.is_true(r.rtp.packets_received >= 100, who .. " received " .. r.rtp.packets_received .. " packets")
+		assert.equal("127.0.0.1", r.selected_pair.local_address)
+		assert.equal("127.0.0.1", r.selected_pair.remote_address)
+		assert.same({}, r.errors, who .. " reported errors")
+	end
+	assert_tone(callee, ALICE_TONE, "bob")
+	assert_tone(caller, BOB_TONE, "alice")
+end
+
+local function assert_clean_hangup(caller, callee)
+	assert.equal("success", caller.termination_reason)
+	assert.equal("local", caller.terminated_by)
+	assert.equal("success", callee.termination_reason)
+	assert.equal("remote", callee.terminated_by)
+	assert.equal(0, caller.exit_code, caller.log)
+	assert.equal(0, callee.exit_code, callee.log)
+end
+
+describe("the WebRTC test client calling itself through Prosody #lua54", function()
+	local server
+
+	setup(function()
+		server = prosody.start({ users = { alice = "alice-pw", bob = "bob-pw" } })
+	end)
+
+	teardown(function()
+		if server then server:stop() end
+	end)
+
+	local function call(caller_args, callee_args)
+		local caller, callee = webrtc.call_pair({
+			port = server.c2s_port,
+			callee = { jid = "bob@localhost", password = "bob-pw",
+				args = { "--resource", "phone", "--answer", "--tone", BOB_TONE, "--timeout", "25",
+					table.unpack(callee_args or {}) } },
+			caller = { jid = "alice@localhost", password = "alice-pw",
+				args = { "--tone", ALICE_TONE, "--timeout", "25", table.unpack(caller_args) } },
+		})
+		return caller, callee
+	end
+
+	it("should connect a JMI-first call (Conversations, Dino) with each tone heard at the other end", function()
+		local caller, callee = call({ "--call", "bob@localhost", "--jmi", "--duration", "4" })
+		assert.equal("jmi", caller.mode)
+		assert.is_true(has_state(caller, "jmi-ringing-received"), "no <ringing/> came back")
+		assert.is_true(has_state(caller, "jmi-proceed-received"), "no <proceed/> came back")
+		assert.equal("bob@localhost/phone", caller.peer, "session-initiate must go to the proceeding resource")
+		assert.equal("opus/48000", caller.codec)
+		assert_media_both_ways(caller, callee)
+		assert_clean_hangup(caller, callee)
+	end)
+
+	it("should connect a direct session-initiate (Gajim: content 'voice', trickled candidates)", function()
+		local caller, callee = call({ "--call", "bob@localhost/phone", "--duration", "4",
+			"--content-name", "voice", "--candidates", "trickle" })
+		assert.equal("direct", caller.mode)
+		assert.is_nil(caller.jmi)
+		-- The candidates went only by transport-info, one stanza each.
+		assert.is_true(caller.candidates_sent >= 1, "caller trickled no candidate")
+		assert.equal(caller.candidates_sent, callee.candidates_received)
+		assert.equal(caller.candidates_sent, callee.transport_info_received)
+		assert_media_both_ways(caller, callee)
+		assert_clean_hangup(caller, callee)
+	end)
+
+	it("should carry RFC 4733 digits both ways on a PCMU call at 8 kHz", function()
+		local caller, callee = call(
+			{ "--call", "bob@localhost", "--jmi", "--duration", "4", "--sample-rate", "8000",
+				"--dtmf", "123#", "--dtmf-delay", "0.5" },
+			{ "--codecs", "PCMU", "--sample-rate", "8000", "--dtmf", "*90", "--dtmf-delay", "0.5" })
+		assert.equal("PCMU/8000", caller.codec)
+		assert.same({ payload_type = 126, clockrate = 8000 }, caller.telephone_event)
+		assert.equal("123#", caller.dtmf_sent)
+		assert.equal("123#", callee.dtmf_received)
+		assert.equal("*90", callee.dtmf_sent)
+		assert.equal("*90", caller.dtmf_received)
+		for _, ev in ipairs(callee.dtmf_events) do
+			assert.is_true(ev["end"], "digit " .. ev.digit .. " never ended")
+			assert.equal(200, ev.duration_ms)
+		end
+		-- Digits replace audio packets for a while; the tone still dominates.
+		assert_media_both_ways(caller, callee)
+		assert_clean_hangup(caller, callee)
+	end)
+
+	it("should work without telephone-event (Dino) and send no digits then", function()
+		local caller, callee = call({ "--call", "bob@localhost", "--jmi", "--duration", "3",
+			"--no-telephone-event", "--dtmf", "1" }, { "--dtmf", "2" })
+		assert.is_nil(caller.telephone_event)
+		assert.is_nil(callee.telephone_event)
+		assert.equal("", caller.dtmf_received)
+		assert.equal("", callee.dtmf_received)
+		assert.equal(1, count(caller.errors, function(e) return e:find("no telephone-event", 1, true) end))
+		assert.is_true(caller.connected and callee.connected)
+		assert_tone(callee, ALICE_TONE, "bob")
+		assert_tone(caller, BOB_TONE, "alice")
+	end)
+
+	it("should report busy at the caller when the callee rejects the JMI proposal", function()
+		local caller, callee = call({ "--call", "bob@localhost", "--jmi", "--expect-reason", "busy" },
+			{ "--reject", "busy" })
+		assert.equal("reject", caller.jmi)
+		assert.equal("busy", caller.termination_reason)
+		assert.equal("remote", caller.terminated_by)
+		assert.is_false(caller.connected)
+		assert.is_false(has_state(caller, "session-initiate-sent"), "no session after a reject")
+		assert.equal(0, caller.exit_code, caller.log)
+		assert.equal("busy", callee.termination_reason)
+	end)
+
+	it("should report decline at the caller when the callee declines a session-initiate", function()
+		local caller = call({ "--call", "bob@localhost/phone", "--expect-reason", "decline" },
+			{ "--reject", "decline" })
+		assert.is_true(has_state(caller, "session-terminate-received"))
+		assert.equal("decline", caller.termination_reason)
+		assert.equal("remote", caller.terminated_by)
+		assert.is_false(caller.connected)
+		assert.equal(0, caller.exit_code, caller.log)
+	end)
+end)
