@@ -5,6 +5,12 @@
 -- The gateway's end-to-end specs use the same client against the gateway.
 local prosody = require "spec.helpers.prosody"
 local webrtc = require "spec.helpers.webrtc_client"
+local xml = require "util.xml"
+
+local NS_JINGLE = "urn:xmpp:jingle:1"
+local NS_RTP = "urn:xmpp:jingle:apps:rtp:1"
+local NS_ICE = "urn:xmpp:jingle:transports:ice-udp:1"
+local NS_DTLS = "urn:xmpp:jingle:apps:dtls:0"
 
 local ALICE_TONE, BOB_TONE = 440, 660
 
@@ -14,6 +20,31 @@ local function count(list, pred)
 		if pred(x) then n = n + 1 end
 	end
 	return n
+end
+
+-- The first Jingle payload the client sent ("out") or got ("in") with this
+-- action, parsed.
+local function jingle(report, dir, action)
+	for _, j in ipairs(report.jingle) do
+		if j.dir == dir and j.action == action then return assert(xml.parse(j.xml)) end
+	end
+	error(("no %s %s in the report"):format(dir, action))
+end
+
+-- { content = <content/>, payloads = { "name/clockrate" = id }, fingerprint =, candidates = n }
+local function describe_content(j)
+	local content = assert(j:get_child("content", NS_JINGLE), "no content")
+	local description = content:get_child("description", NS_RTP)
+	local transport = content:get_child("transport", NS_ICE)
+	local payloads = {}
+	for pt in description:childtags("payload-type", NS_RTP) do
+		payloads[pt.attr.name .. "/" .. pt.attr.clockrate] = tonumber(pt.attr.id)
+	end
+	local candidates = 0
+	for _ in transport:childtags("candidate", NS_ICE) do candidates = candidates + 1 end
+	return { content = content, payloads = payloads, candidates = candidates,
+		rtcp_mux = description:get_child("rtcp-mux", NS_RTP) ~= nil,
+		fingerprint = transport:get_child("fingerprint", NS_DTLS) }
 end
 
 local function has_state(report, name)
@@ -93,6 +124,24 @@ describe("the WebRTC test client calling itself through Prosody #lua54", functio
 			"--content-name", "voice", "--candidates", "trickle" })
 		assert.equal("direct", caller.mode)
 		assert.is_nil(caller.jmi)
+		-- What went over the wire: the offer as Gajim shapes it, the answer
+		-- echoing name and creator (INTEROP 10) and picking a DTLS role (13).
+		local offer = describe_content(jingle(caller, "out", "session-initiate"))
+		assert.equal("voice", offer.content.attr.name)
+		assert.equal("initiator", offer.content.attr.creator)
+		assert.equal("actpass", offer.fingerprint.attr.setup)
+		assert.equal(0, offer.candidates, "trickle mode sends no candidate in session-initiate")
+		assert.is_true(offer.rtcp_mux)
+		assert.equal(101, offer.payloads["telephone-event/48000"])
+		assert.equal(126, offer.payloads["telephone-event/8000"])
+		local answer = describe_content(jingle(callee, "out", "session-accept"))
+		assert.equal("voice", answer.content.attr.name)
+		assert.equal("initiator", answer.content.attr.creator)
+		assert.equal("active", answer.fingerprint.attr.setup)
+		assert.is_true(answer.candidates >= 1, "session-accept carries the callee's candidates")
+		assert.equal(96, answer.payloads["opus/48000"])
+		assert.equal(101, answer.payloads["telephone-event/48000"])
+		assert.is_nil(answer.payloads["telephone-event/8000"], "only the event matching the codec's rate")
 		-- The candidates went only by transport-info, one stanza each.
 		assert.is_true(caller.candidates_sent >= 1, "caller trickled no candidate")
 		assert.equal(caller.candidates_sent, callee.candidates_received)
@@ -121,9 +170,15 @@ describe("the WebRTC test client calling itself through Prosody #lua54", functio
 		assert_clean_hangup(caller, callee)
 	end)
 
-	it("should work without telephone-event (Dino) and send no digits then", function()
-		local caller, callee = call({ "--call", "bob@localhost", "--jmi", "--duration", "3",
-			"--no-telephone-event", "--dtmf", "1" }, { "--dtmf", "2" })
+	it("should work without telephone-event (Dino), send no digits then, and let the callee hang up", function()
+		local caller, callee = call({ "--call", "bob@localhost", "--jmi", "--no-telephone-event", "--dtmf", "1" },
+			{ "--dtmf", "2", "--duration", "3" })
+		assert.is_nil(describe_content(jingle(caller, "out", "session-initiate")).payloads["telephone-event/48000"])
+		assert.same({ ["opus/48000"] = 96, ["PCMU/8000"] = 0, ["PCMA/8000"] = 8 },
+			describe_content(jingle(callee, "out", "session-accept")).payloads)
+		assert.equal("success", caller.termination_reason)
+		assert.equal("remote", caller.terminated_by)
+		assert.equal("local", callee.terminated_by)
 		assert.is_nil(caller.telephone_event)
 		assert.is_nil(callee.telephone_event)
 		assert.equal("", caller.dtmf_received)

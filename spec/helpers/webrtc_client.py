@@ -48,14 +48,15 @@ from slixmpp.exceptions import IqError, IqTimeout
 from slixmpp.xmlstream.handler import Callback, CoroutineCallback
 from slixmpp.xmlstream.matcher import MatchXPath
 
-# Next to this file; Python puts a script's directory on sys.path.
+# Next to this file; Python puts a script's directory on sys.path. Keep the
+# source tree free of __pycache__.
+sys.dont_write_bytecode = True
 import jingle_sdp as js
 from webrtc_audio import DtmfReceiver, DtmfSender, Recorder, ToneTrack
 
 NS_JMI = "urn:xmpp:jingle-message:0"
 JMI_ELEMENTS = ("propose", "ringing", "proceed", "reject", "retract", "finish")
 NS_HINTS = "urn:xmpp:hints"
-NS_STANZAS = "urn:ietf:params:xml:ns:xmpp-stanzas"
 
 EXIT_OK, EXIT_FAILED, EXIT_TIMEOUT = 0, 1, 3
 
@@ -108,7 +109,7 @@ class Call:
             "tone_sent_hz": args.tone, "audio": {}, "rtp": {}, "selected_pair": None,
             "dtmf_sent": "", "dtmf_received": "", "dtmf_events": [],
             "candidates_sent": 0, "candidates_received": 0, "transport_info_received": 0,
-            "errors": [],
+            "jingle": [], "errors": [],
         }
         self.xmpp = slixmpp.ClientXMPP(f"{args.jid}/{args.resource}", args.password)
         self.xmpp["feature_mechanisms"].unencrypted_plain = True
@@ -178,6 +179,12 @@ class Call:
         self.error("authentication failed")
         self.end("failed-auth", "local")
 
+    def log_jingle(self, direction: str, jingle: ET.Element) -> None:
+        """Keeps each Jingle payload for the report, so specs can check
+        what went over the wire (content names, setup, payload types)."""
+        self.result["jingle"].append({"dir": direction, "action": jingle.get("action"),
+                                      "xml": ET.tostring(jingle, encoding="unicode")})
+
     def jingle_element(self, action: str, *children: ET.Element) -> ET.Element:
         el = ET.Element(js.q(js.NS_JINGLE, "jingle"), {"action": action, "sid": self.sid})
         if action == "session-initiate":
@@ -190,7 +197,9 @@ class Call:
 
     async def send_jingle(self, action: str, *children: ET.Element, timeout: float = 10) -> bool:
         iq = self.xmpp.make_iq_set(ito=self.peer)
-        iq.xml.append(self.jingle_element(action, *children))
+        jingle = self.jingle_element(action, *children)
+        self.log_jingle("out", jingle)
+        iq.xml.append(jingle)
         try:
             await iq.send(timeout=timeout)
             return True
@@ -242,10 +251,15 @@ class Call:
         action, sid = jingle.get("action"), jingle.get("sid")
         sender = str(iq["from"])
         if action != "session-initiate" and sid != self.sid:
-            iq.reply().error().set_payload(self._unknown_session())
-            iq.send()
+            reply = iq.reply()
+            reply["type"] = "error"
+            reply["error"]["type"] = "cancel"
+            reply["error"]["condition"] = "item-not-found"
+            reply["error"].xml.append(ET.Element("{urn:xmpp:jingle:errors:1}unknown-session"))
+            reply.send()  # XEP-0166 7.2
             return
         iq.reply().send()  # acknowledge first (XEP-0166 7.2), then act
+        self.log_jingle("in", jingle)
         self.state(f"{action}-received", sender=sender)
         try:
             if action == "session-initiate":
@@ -266,12 +280,6 @@ class Call:
         except Exception as exc:  # pylint: disable=broad-except
             self.error(f"handling {action}: {exc!r}")
             await self.hangup("failed-application", str(exc))
-
-    def _unknown_session(self) -> ET.Element:
-        err = ET.Element("error", {"type": "cancel"})
-        ET.SubElement(err, js.q(NS_STANZAS, "item-not-found"))
-        ET.SubElement(err, "{urn:xmpp:jingle:errors:1}unknown-session")
-        return err
 
     # -- media -----------------------------------------------------------------------
 
@@ -475,9 +483,18 @@ class Call:
         self.result["jmi"] = "proceed"
 
     async def _on_session_initiate(self, jingle: ET.Element, sender: str) -> None:
+        if self.pc is not None and jingle.get("sid") == self.sid:
+            return  # a repeated session-initiate: already being answered
         if not self.args.answer or (self.sid is not None and jingle.get("sid") != self.sid) \
                 or self.pc is not None:
-            return  # not ours to answer (a second call): the spec counts on one call
+            # Not calling-in mode, or a second call: one call per client, say busy.
+            self.state("busy-sent", to=sender)
+            iq = self.xmpp.make_iq_set(ito=sender)
+            el = ET.SubElement(iq.xml, js.q(js.NS_JINGLE, "jingle"),
+                               {"action": "session-terminate", "sid": jingle.get("sid")})
+            el.append(reason_element("busy"))
+            iq.send()  # its answer does not matter to this call
+            return
         self.sid = jingle.get("sid")
         self.peer = sender
         self.result.update(sid=self.sid, peer=sender)
