@@ -47,8 +47,15 @@ local function describe_content(j)
 		fingerprint = transport:get_child("fingerprint", NS_DTLS) }
 end
 
+local function state_time(report, name)
+	for _, s in ipairs(report.states or {}) do
+		if s.state == name then return s.t end
+	end
+	return nil
+end
+
 local function has_state(report, name)
-	return count(report.states, function(s) return s.state == name end) > 0
+	return state_time(report, name) ~= nil
 end
 
 -- The tone `hz` arrived: dominant frequency within 2 %, and loud enough to be
@@ -109,10 +116,17 @@ describe("the WebRTC test client calling itself through Prosody #lua54", functio
 	end
 
 	it("should connect a JMI-first call (Conversations, Dino) with each tone heard at the other end", function()
-		local caller, callee = call({ "--call", "bob@localhost", "--jmi", "--duration", "4" })
+		local caller, callee = call({ "--call", "bob@localhost", "--jmi", "--duration", "4" },
+			{ "--answer-delay", "1" })
 		assert.equal("jmi", caller.mode)
-		assert.is_true(has_state(caller, "jmi-ringing-received"), "no <ringing/> came back")
-		assert.is_true(has_state(caller, "jmi-proceed-received"), "no <proceed/> came back")
+		-- <ringing/> at once, <proceed/> when "picked up" a second later.
+		local proposed = state_time(caller, "jmi-propose-sent")
+		local ringing = state_time(caller, "jmi-ringing-received")
+		local proceed = state_time(caller, "jmi-proceed-received")
+		assert.is_number(ringing, "no <ringing/> came back")
+		assert.is_number(proceed, "no <proceed/> came back")
+		assert.is_true(ringing - proposed < 0.9, "ringing took " .. (ringing - proposed) .. " s")
+		assert.is_true(proceed - ringing >= 0.9, "proceed came before the answer delay")
 		assert.equal("bob@localhost/phone", caller.peer, "session-initiate must go to the proceeding resource")
 		assert.equal("opus/48000", caller.codec)
 		assert_media_both_ways(caller, callee)

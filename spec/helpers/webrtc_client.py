@@ -224,16 +224,22 @@ class Call:
         self.state(f"jmi-{name}-sent", to=to)
 
     def _on_message(self, msg) -> None:
+        """XEP-0353 messages. Only this call's are acted on: Prosody hands a
+        new session what was stored while we were offline (earlier runs'
+        proposals, finishes), marked with a XEP-0203 delay; those are stale."""
+        delayed = msg.xml.find("{urn:xmpp:delay}delay") is not None
         for child in msg.xml:
             if not child.tag.startswith(f"{{{NS_JMI}}}"):
                 continue
-            name = child.tag.split("}", 1)[1]
+            name, sid = child.tag.split("}", 1)[1], child.get("id")
             sender = str(msg["from"])
+            if delayed or (name != "propose" and sid != self.sid):
+                log.info("ignoring %s JMI %s from %s (id %s)",
+                         "delayed" if delayed else "foreign", name, sender, sid)
+                continue
             self.state(f"jmi-{name}-received", sender=sender)
             if name == "propose":
-                asyncio.ensure_future(self._on_propose(child, sender))
-            elif child.get("id") != self.sid:
-                continue
+                self._on_propose(child, sender)
             elif name == "proceed" and not self.jmi_answer.done():
                 self.jmi_answer.set_result(("proceed", sender, None))
             elif name == "reject" and not self.jmi_answer.done():
@@ -464,21 +470,26 @@ class Call:
 
     # -- inbound -------------------------------------------------------------------------
 
-    async def _on_propose(self, propose: ET.Element, sender: str) -> None:
+    def _on_propose(self, propose: ET.Element, sender: str) -> None:
         if not self.args.answer or self.sid is not None:
-            return
+            return  # one call per client (a busy answer to JMI is not needed by the specs)
         self.sid = propose.get("id")
-        self.result["sid"] = self.sid
         self.peer = sender
-        self.result["peer"] = sender
+        self.result.update(sid=self.sid, peer=sender)
+        # Ring at once: Conversations gives up on a proposal that gets
+        # neither a receipt nor <ringing/> within seconds (INTEROP 11).
         self.send_jmi(sender, "ringing")
+        asyncio.ensure_future(self._answer_proposal(sender))
+
+    async def _answer_proposal(self, sender: str) -> None:
+        await asyncio.sleep(self.args.answer_delay)
+        if self.ended.is_set():
+            return  # retracted while ringing
         if self.args.reject:
-            await asyncio.sleep(self.args.answer_delay)
             self.send_jmi(sender, "reject", self.args.reject)
             self.result["jmi"] = "reject"
             self.end(self.args.reject, "local")
             return
-        await asyncio.sleep(self.args.answer_delay)
         self.send_jmi(sender, "proceed")
         self.result["jmi"] = "proceed"
 
