@@ -77,6 +77,13 @@ function Client:log()
 	return (read_file(self.log_file) or ""):sub(-4000)
 end
 
+--- Removes the client's files (report, log, ready marker).
+function Client:cleanup()
+	os.remove(self.json_out)
+	os.remove(self.ready_file)
+	os.remove(self.log_file)
+end
+
 function Client:kill()
 	os.execute("kill -TERM " .. self.pid .. " 2>/dev/null")
 end
@@ -124,7 +131,11 @@ function M.call_pair(opts)
 		error(("webrtc clients failed:\ncaller: %s\ncallee: %s"):format(tostring(aerr or "ok"),
 			tostring(berr or "ok")))
 	end
+	-- The logs travel in the reports (for assertion messages); on failure
+	-- above, the files stay under build/spec-webrtc/ for a look.
 	a.log, b.log = caller:log(), callee:log()
+	caller:cleanup()
+	callee:cleanup()
 	return a, b
 end
 

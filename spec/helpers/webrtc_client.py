@@ -20,6 +20,29 @@ exit status is 0 when the call went as expected (connected and hung up with
 otherwise, 3 on --timeout. spec/helpers/webrtc_client.lua drives it from
 busted.
 
+The JSON report (times in seconds since start):
+  jid, role (caller|callee), mode (jmi|direct), sid, peer (full JID)
+  states            [{state, t, ...}]: online, jmi-*-sent/received,
+                    session-*-sent/received, pc-connecting, connected,
+                    hangup, ended, pc-closed
+  connected         ICE+DTLS came up (aiortc connectionState "connected")
+  termination_reason, termination_text, terminated_by (local|remote)
+  jmi               proceed | reject | retract | null; jmi_finish
+  codec             "opus/48000", "PCMU/8000", ...
+  telephone_event   {payload_type, clockrate} usable for sending, or null
+  audio             {frequency_hz, rms, rms_dbfs, frames, sample_rate,
+                    analyzed_ms}: received audio, --window-ms after --skip-ms
+  rtp               packets_sent/received, bytes_sent, packets_lost (aiortc's
+                    RTP stats), remote_packets_lost, round_trip_time,
+                    telephone_event_packets_received, transport {...}
+  selected_pair     {local_address, local_port, local_type, remote_...}
+  dtmf_sent, dtmf_received ("123#"), dtmf_events [{digit, end,
+                    duration_ms, volume, payload_type, time}]
+  candidates_sent (by transport-info), candidates_received,
+  transport_info_received
+  jingle            [{dir in|out, action, xml}] every Jingle payload
+  errors, timeout, elapsed_s, exit_code
+
 Network: loopback only. aioice gathers host candidates from every interface
 and deliberately skips 127.0.0.1; `restrict_ice_to_loopback` replaces its
 address enumeration so the only candidate is 127.0.0.1, and no STUN server
@@ -114,7 +137,7 @@ class Call:
         self.xmpp = slixmpp.ClientXMPP(f"{args.jid}/{args.resource}", args.password)
         self.xmpp["feature_mechanisms"].unencrypted_plain = True
         self.xmpp.add_event_handler("session_start", self._on_session_start)
-        self.xmpp.add_event_handler("failed_auth", self._on_failed_auth)
+        self.xmpp.add_event_handler("failed_all_auth", self._on_failed_auth)
         # slixmpp's "message" event needs a <body/>: match JMI payloads ourselves.
         for name in JMI_ELEMENTS:
             self.xmpp.register_handler(Callback(
@@ -128,10 +151,9 @@ class Call:
         self.jmi_answer: asyncio.Future = asyncio.get_running_loop().create_future()
         self.sid: Optional[str] = None
         self.peer: Optional[str] = None
-        self.initiator: Optional[str] = None
         self.pc: Optional[RTCPeerConnection] = None
         self.contents: List[js.ContentMap] = []
-        self.pending_candidates: List[ET.Element] = []
+        self.pending_candidates: List[tuple] = []  # (content name, <candidate/>)
         self.remote_set = False
         self.recorder = Recorder()
         self.track: Optional[ToneTrack] = None
@@ -446,7 +468,6 @@ class Call:
                 raise SystemExit("--call without --jmi needs a full JID (user@host/resource)")
             self.peer = args.call
         self.result["peer"] = self.peer
-        self.initiator = str(self.xmpp.boundjid)
         pc = self.new_peer_connection()
         self.add_track()
         await pc.setLocalDescription(await pc.createOffer())
