@@ -168,8 +168,15 @@ describe("the WebRTC test client calling itself through Prosody #lua54", functio
 		local caller, callee = call(
 			{ "--call", "bob@localhost", "--jmi", "--duration", "4", "--sample-rate", "8000",
 				"--dtmf", "123#", "--dtmf-delay", "0.5" },
-			{ "--codecs", "PCMU", "--sample-rate", "8000", "--dtmf", "*90", "--dtmf-delay", "0.5" })
+			{ "--codecs", "PCMU", "--sample-rate", "8000", "--dtmf", "*90", "--dtmf-delay", "0.5",
+				"--candidates", "early" })
 		assert.equal("PCMU/8000", caller.codec)
+		-- The callee's candidates came by transport-info before its
+		-- session-accept, which had none: the caller had to hold them.
+		assert.equal(0, describe_content(jingle(callee, "out", "session-accept")).candidates)
+		assert.is_true(callee.candidates_sent >= 1)
+		assert.equal(callee.candidates_sent, caller.candidates_received)
+		assert.is_true(state_time(caller, "transport-info-received") < state_time(caller, "session-accept-received"))
 		assert.same({ payload_type = 126, clockrate = 8000 }, caller.telephone_event)
 		assert.equal("123#", caller.dtmf_sent)
 		assert.equal("123#", callee.dtmf_received)

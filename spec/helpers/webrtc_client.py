@@ -162,7 +162,7 @@ class Call:
         self.te_payloads: List[js.PayloadType] = []
         self.connected_at: Optional[float] = None
         self.hanging_up = False
-        self.opts = js.JingleOptions(include_candidates=args.candidates != "trickle",
+        self.opts = js.JingleOptions(include_candidates=args.candidates in ("inline", "both"),
                                      rtcp_mux=not args.no_rtcp_mux,
                                      telephone_event=not args.no_telephone_event)
 
@@ -373,7 +373,10 @@ class Call:
                                   offer, self.te_payloads)
 
     async def trickle_candidates(self) -> None:
-        """Our candidates again, one transport-info each (--candidates trickle/both)."""
+        """Our candidates (again), one transport-info each (--candidates
+        trickle/early/both). aiortc gathers them all before it hands out its
+        description, so this is trickle in form only, which is what the
+        other side has to cope with."""
         if self.args.candidates == "inline":
             return
         for cmap in self.contents:
@@ -555,11 +558,14 @@ class Call:
             te = self.result["telephone_event"]
             self.te_payloads = [js.PayloadType(id=te["payload_type"], name="telephone-event",
                                                clockrate=te["clockrate"])]
+        if self.args.candidates == "early":  # before session-accept (XEP-0176 allows it)
+            await self.trickle_candidates()
         if not await self.send_jingle("session-accept", *self.local_contents(offer=False)):
             self.end("failed-application", "local", "session-accept refused")
             return
         self.state("session-accept-sent")
-        await self.trickle_candidates()
+        if self.args.candidates != "early":
+            await self.trickle_candidates()
 
     # -- run -------------------------------------------------------------------------------
 
@@ -679,8 +685,10 @@ def parse_args(argv: List[str]) -> argparse.Namespace:
                    " telephone-event (Dino)")
     p.add_argument("--no-rtcp-mux", action="store_true",
                    help="omit <rtcp-mux/> (aiortc still muxes: it has one ICE component)")
-    p.add_argument("--candidates", choices=("inline", "trickle", "both"), default="inline",
-                   help="candidates in session-initiate/accept, in transport-info one by one, or both")
+    p.add_argument("--candidates", choices=("inline", "trickle", "early", "both"), default="inline",
+                   help="our candidates: in session-initiate/accept (inline), only in"
+                   " transport-info one by one after it (trickle; answering: early = before"
+                   " session-accept), or both")
     p.add_argument("--json-out", help="write the result here (default stdout)")
     p.add_argument("--ready-file", help="write our full JID here once logged in and available")
     p.add_argument("--verbose", "-v", action="count", default=0)
