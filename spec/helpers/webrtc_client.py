@@ -675,6 +675,7 @@ def parse_args(argv: List[str]) -> argparse.Namespace:
     p.add_argument("--window-ms", type=int, default=2000, help="analysis window")
     p.add_argument("--expect-tone", type=float, help="fail unless this tone (within 2%%) arrived")
     p.add_argument("--expect-reason", help="fail unless the call ended with this reason")
+    p.add_argument("--expect-dtmf", help="fail unless exactly these RFC 4733 digits arrived")
     p.add_argument("--dtmf", help="RFC 4733 digits to press once connected")
     p.add_argument("--dtmf-delay", type=float, default=1.0, help="seconds after connect")
     p.add_argument("--dtmf-duration", type=int, default=200, help="ms per digit")
@@ -705,6 +706,9 @@ def verdict(result: Dict, args: argparse.Namespace) -> int:
                                     f"{result['termination_reason']}")
     else:
         ok = result["connected"] and result["termination_reason"] == "success"
+    if args.expect_dtmf is not None and result["dtmf_received"] != args.expect_dtmf.upper():
+        result["errors"].append(f"expected DTMF {args.expect_dtmf}, got {result['dtmf_received']!r}")
+        ok = False
     if args.expect_tone:
         freq = result["audio"].get("frequency_hz")
         if freq is None or abs(freq - args.expect_tone) > 0.02 * args.expect_tone:
