@@ -344,7 +344,7 @@ local function relay_config()
 			listen_uri = ("sip:%s:%d"):format(host, listen.port), trunk_uri = cfg.trunk.uri,
 			username = cfg.username, password = cfg.password,
 			register_expires = cfg.register and 3600 or 0, rtp_address = rtp_address,
-			user_agent = "jingle-sip/" .. version.module, options_interval = 30,
+			user_agent = "jingle-sip/" .. version.module, options_interval = cfg.trunk_check_interval,
 		},
 	}
 end

@@ -26,6 +26,7 @@ M.defaults = {
 	max_calls_per_user = 2,
 	ring_timeout = 60,
 	max_call_duration = 14400,
+	trunk_check_interval = 30,
 }
 
 -- Every option this module reads, in README order.
@@ -34,7 +35,7 @@ M.options = {
 	"jingle_sip_register", "jingle_sip_media_address", "jingle_sip_rtp_address", "jingle_sip_rtp_ports",
 	"jingle_sip_allow", "jingle_sip_dialplan", "jingle_sip_numbers", "jingle_sip_max_calls_per_user",
 	"jingle_sip_ring_timeout", "jingle_sip_max_call_duration", "jingle_sip_relay_workers",
-	"jingle_sip_max_calls",
+	"jingle_sip_max_calls", "jingle_sip_trunk_check_interval",
 }
 
 --- The domain whose users may dial by default: the component's parent
@@ -288,6 +289,8 @@ function M.parse(get, host, names)
 	cfg.ring_timeout = opt("ring_timeout", d.ring_timeout, d.ring_timeout, parse_integer, 1, 3600)
 	cfg.max_call_duration = opt("max_call_duration", d.max_call_duration, d.max_call_duration,
 		parse_integer, 0)
+	cfg.trunk_check_interval = opt("trunk_check_interval", d.trunk_check_interval, d.trunk_check_interval,
+		parse_integer, 0, 3600)
 	return cfg, errors, warnings
 end
 

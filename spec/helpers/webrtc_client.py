@@ -467,8 +467,8 @@ class Call:
                 return
             self.peer = sender
         else:
-            if "/" not in args.call:
-                raise SystemExit("--call without --jmi needs a full JID (user@host/resource)")
+            # A user's device needs its full JID; a gateway's phone JID is
+            # bare, and that is where Gajim and Movim send session-initiate.
             self.peer = args.call
         self.result["peer"] = self.peer
         pc = self.new_peer_connection()
@@ -655,7 +655,7 @@ def parse_args(argv: List[str]) -> argparse.Namespace:
     p.add_argument("--host", default="127.0.0.1", help="c2s address (plain TCP)")
     p.add_argument("--port", type=int, default=5222)
     role = p.add_mutually_exclusive_group(required=True)
-    role.add_argument("--call", metavar="JID", help="place a call (a full JID without --jmi)")
+    role.add_argument("--call", metavar="JID", help="place a call (a user's full JID, or a gateway's phone JID, without --jmi)")
     role.add_argument("--answer", action="store_true", help="wait for a call and answer it")
     p.add_argument("--jmi", action="store_true",
                    help="propose by XEP-0353 first (Conversations, Dino); else session-initiate"

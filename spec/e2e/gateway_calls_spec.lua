@@ -1,0 +1,159 @@
+-- Real phone calls through the whole gateway: a real WebRTC client (aiortc
+-- over slixmpp) -> Prosody -> mod_jingle_sip -> libcallrelay -> a real SIP
+-- peer (sipp), and back. Audio is checked by frequency at the far end, not
+-- by byte counts: sipp echoes the RTP it gets, so the client hearing its own
+-- tone proves media crossed the relay both ways.
+local prosody = require "spec.helpers.prosody"
+local webrtc = require "spec.helpers.webrtc_client"
+local sipp = require "spec.helpers.sipp"
+
+local TONE = 440
+local DID = "+15557654321" -- owned by alice
+
+-- A Prosody whose trunk is `trunk_port` on loopback.
+local function start_gateway(trunk_port, extra)
+	return prosody.start({
+		users = { alice = "alice-pw", bob = "bob-pw" },
+		extra = table.concat({
+			('jingle_sip_trunk = "sip:127.0.0.1:%d"'):format(trunk_port),
+			'jingle_sip_rtp_address = "127.0.0.1"',
+			'jingle_sip_dialplan = { "^%+1555" }',
+			-- sipp runs scripted calls only: no OPTIONS health checks at it.
+			"jingle_sip_trunk_check_interval = 0",
+			('jingle_sip_numbers = { ["%s"] = "alice@localhost" }'):format(DID),
+			extra or "",
+		}, "\n"),
+	})
+end
+
+local function call(server, number, args, user)
+	local client = webrtc.start({ name = "caller", jid = (user or "alice") .. "@localhost",
+		password = (user or "alice") .. "-pw", port = server.c2s_port,
+		args = { "--call", number .. "@phone.localhost", "--timeout", "40", table.unpack(args or {}) } })
+	local report, err = client:result(45)
+	assert.is_not_nil(report, err)
+	report.log = client:log()
+	return report
+end
+
+local function assert_tone_back(report, server)
+	local audio = report.audio or {}
+	assert.is_number(audio.frequency_hz, "no audio came back:\n" .. report.log .. "\n" .. server:log():sub(-3000))
+	assert.is_true(math.abs(audio.frequency_hz - TONE) <= 0.02 * TONE,
+		("heard %s Hz, sent %d Hz"):format(tostring(audio.frequency_hz), TONE))
+	assert.is_true(audio.rms_dbfs > -30, "tone too quiet: " .. tostring(audio.rms_dbfs) .. " dBFS")
+	assert.is_true(report.rtp.packets_sent >= 100, "sent " .. report.rtp.packets_sent)
+	assert.is_true(report.rtp.packets_received >= 100, "received " .. report.rtp.packets_received)
+end
+
+-- The client's state changes, in order, that match a Lua pattern.
+local function states(report, pattern)
+	local list = {}
+	for _, s in ipairs(report.states or {}) do
+		if s.state:match(pattern) then list[#list + 1] = s.state end
+	end
+	return list
+end
+
+describe("calls through the gateway #lua54 #e2e", function()
+	local server, peer
+
+	after_each(function()
+		if peer then peer:kill() end
+		if server then server:stop() end
+		server, peer = nil, nil
+	end)
+
+	it("should carry an outbound call proposed with JMI both ways and hang up cleanly", function()
+		peer = sipp.start({})
+		server = start_gateway(peer.port)
+		local report = call(server, "+15550100", { "--jmi", "--tone", tostring(TONE),
+			"--expect-tone", tostring(TONE), "--duration", "4", "--codecs", "PCMU" })
+		assert.equal(0, report.exit_code, report.log)
+		assert_tone_back(report, server)
+		-- Conversations needs ringing/proceed at once, then a ringing
+		-- session-info before the answer.
+		assert.same({ "jmi-ringing-received", "jmi-proceed-received" }, states(report, "^jmi%-.*%-received$"))
+		assert.same({ "session-info-received", "session-accept-received" }, states(report, "^session%-.*%-received$"))
+		assert.equal("success", report.termination_reason)
+		assert.equal(0, peer:wait(15), "sipp did not see the call end with BYE:\n" .. peer:log())
+		assert.truthy(server:log():find("ended: completed success", 1, true))
+	end)
+
+	it("should carry an outbound call started directly with session-initiate (Opus offered)", function()
+		peer = sipp.start({})
+		server = start_gateway(peer.port)
+		local report = call(server, "+15550100", { "--tone", tostring(TONE), "--expect-tone", tostring(TONE),
+			"--duration", "4", "--candidates", "trickle" })
+		assert.equal(0, report.exit_code, report.log)
+		assert_tone_back(report, server)
+		assert.equal(0, peer:wait(15), peer:log())
+	end)
+
+	it("should tell the caller busy, with the SIP status, when the phone is busy", function()
+		peer = sipp.start({ scenario = "uas_busy.xml" })
+		server = start_gateway(peer.port)
+		local report = call(server, "+15550100", { "--jmi", "--tone", "0", "--expect-reason", "busy" })
+		assert.equal("busy", report.termination_reason, report.log)
+		assert.equal("SIP 486 Busy Here", report.termination_text)
+		assert.equal(0, report.exit_code, report.log)
+	end)
+
+	it("should end the call for the caller when the phone hangs up", function()
+		peer = sipp.start({ scenario = "uas_bye.xml" })
+		server = start_gateway(peer.port)
+		local report = call(server, "+15550100", { "--tone", tostring(TONE), "--duration", "0",
+			"--expect-reason", "success" })
+		assert.equal("success", report.termination_reason, report.log)
+		assert.equal("remote", report.terminated_by)
+		assert.equal(0, peer:wait(15), peer:log())
+	end)
+
+	it("should refuse a number outside the dial plan without reaching the trunk", function()
+		peer = sipp.start({})
+		server = start_gateway(peer.port)
+		local report = call(server, "+4420799900000", { "--tone", "0" })
+		assert.are_not.equal(0, report.exit_code)
+		assert.is_nil(report.audio and report.audio.frequency_hz)
+		assert.is_nil(peer:messages():find("INVITE", 1, true), "the trunk saw an INVITE")
+		assert.truthy(server:log():find("Refused call from alice@localhost/[^\n]* to %+4420799900000@phone%.localhost"),
+			server:log():sub(-2000))
+	end)
+
+	it("should refuse a user the allow list does not name", function()
+		peer = sipp.start({})
+		server = start_gateway(peer.port, 'jingle_sip_allow = { "alice@localhost" }')
+		local report = call(server, "+15550100", { "--tone", "0" }, "bob")
+		assert.are_not.equal(0, report.exit_code)
+		assert.is_nil(peer:messages():find("INVITE", 1, true), "the trunk saw an INVITE")
+		assert.truthy(server:log():find("Refused call from bob@localhost", 1, true))
+	end)
+
+	it("should ring the owner of a DID, carry the call both ways when answered", function()
+		local gateway_port = prosody.free_port()
+		-- The trunk is not called here: sipp is the caller.
+		server = start_gateway(prosody.free_port(), ('jingle_sip_listen = "127.0.0.1:%d"'):format(gateway_port))
+		local callee = webrtc.start({ name = "callee", jid = "alice@localhost", password = "alice-pw",
+			port = server.c2s_port, args = { "--answer", "--tone", tostring(TONE),
+				"--expect-tone", tostring(TONE), "--timeout", "40" } })
+		assert.is_true(callee:wait_ready(15), callee:log())
+		peer = sipp.start({ scenario = "uac_call.xml", remote = "127.0.0.1:" .. gateway_port,
+			service = DID })
+		local rc = peer:wait(40)
+		local report, err = callee:result(20)
+		assert.is_not_nil(report, err)
+		report.log = callee:log()
+		assert.equal(0, rc, "sipp (the phone) did not complete its call:\n" .. peer:log()
+			.. "\n" .. server:log():sub(-3000))
+		assert_tone_back(report, server)
+		assert.equal("success", report.termination_reason)
+	end)
+
+	it("should answer 404 when the called number has no owner", function()
+		local gateway_port = prosody.free_port()
+		server = start_gateway(prosody.free_port(), ('jingle_sip_listen = "127.0.0.1:%d"'):format(gateway_port))
+		peer = sipp.start({ scenario = "uac_unknown_number.xml", remote = "127.0.0.1:" .. gateway_port,
+			service = "+15550009999" })
+		assert.equal(0, peer:wait(20), "sipp did not get its 404:\n" .. peer:log())
+	end)
+end)
