@@ -4,6 +4,7 @@
 #   make deps       install missing Debian packages (deps/debian-packages.txt)
 #   make test       deps + build + every suite; ends with "N passed, N failed"
 #   make run        local demo: Prosody with the module on phone.localhost
+#   make web        npm ci (web/package-lock.json) + bundle the softphone into web/dist
 #   make install    PREFIX=/usr/local DESTDIR= MODDIR=$(PREFIX)/lib/prosody/modules
 #   make bench      benchmarks, results in build/bench/
 
@@ -38,7 +39,7 @@ LIB = $(BUILD)/lib/libcallrelay.so
 LUA54_MOD = $(BUILD)/lib/callrelay_core.so
 CTEST_BIN = $(BUILD)/asan/test_relay
 
-.PHONY: all deps test test-c lint check-cdef run install uninstall bench clean
+.PHONY: all deps test test-c lint check-cdef run install uninstall bench clean web
 
 all: $(LIB) $(LUA54_MOD)
 
@@ -79,10 +80,25 @@ check-cdef:
 lint: check-cdef
 	luacheck -q plugin ffi spec scripts
 
+# The web softphone: npm packages from web/package-lock.json (npm ci, only
+# when the lock changed), bundled by esbuild into web/dist/, which
+# scripts/prosody-config.sh copies next to Prosody's config and serves.
+WEB_NPM_STAMP = web/node_modules/.package-lock.json
+WEB_SRC = $(wildcard web/src/*.js web/static/*) web/build.mjs
+
+$(WEB_NPM_STAMP): web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund
+	@touch $@
+
+web/dist/index.html: $(WEB_SRC) $(WEB_NPM_STAMP)
+	node web/build.mjs
+
+web: web/dist/index.html
+
 test: deps
 	@sh scripts/run-tests.sh
 
-run: deps all
+run: deps all web
 	@sh scripts/run-demo.sh
 
 install: all
@@ -100,4 +116,4 @@ bench: all
 	@sh scripts/bench.sh
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) web/dist

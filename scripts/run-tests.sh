@@ -48,7 +48,9 @@ busted_suite() {
 }
 
 build_ok=1
+web_ok=1
 step build make -s all || build_ok=0
+step web-build make -s web || web_ok=0
 step build-c-tests make -s build/asan/test_relay || build_ok=0
 step lint make -s lint || true
 
