@@ -5,6 +5,7 @@
 #   make test       deps + build + every suite; ends with "N passed, N failed"
 #   make run        local demo: Prosody with the module on phone.localhost
 #   make web        npm ci (web/package-lock.json) + bundle the softphone into web/dist
+#   make test-web   only the browser suite (Chromium + Firefox, own network namespace)
 #   make install    PREFIX=/usr/local DESTDIR= MODDIR=$(PREFIX)/lib/prosody/modules
 #   make bench      benchmarks, results in build/bench/
 
@@ -39,7 +40,7 @@ LIB = $(BUILD)/lib/libcallrelay.so
 LUA54_MOD = $(BUILD)/lib/callrelay_core.so
 CTEST_BIN = $(BUILD)/asan/test_relay
 
-.PHONY: all deps test test-c lint check-cdef run install uninstall bench clean web
+.PHONY: all deps test test-c test-web lint check-cdef run install uninstall bench clean web
 
 all: $(LIB) $(LUA54_MOD)
 
@@ -94,6 +95,9 @@ web/dist/index.html: $(WEB_SRC) $(WEB_NPM_STAMP)
 	node web/build.mjs
 
 web: web/dist/index.html
+
+test-web: web all
+	sh web/test/run.sh
 
 test: deps
 	@sh scripts/run-tests.sh
