@@ -68,12 +68,13 @@ function main() {
 		cs.textContent = c.state === 'ended' ? `ended (${c.endReason})` : c.state;
 		cs.dataset.state = c.state;
 		$('call-timer').textContent = formatDuration(c.duration || 0);
+		$('call-peer').textContent = c.state === 'idle' ? '' : `${c.direction === 'incoming' ? 'from' : 'to'} ${c.number || c.peer}`;
 		const inCall = !['idle', 'ended'].includes(c.state);
 		$('dial').disabled = inCall;
 		$('hangup').disabled = !inCall || c.state === 'incoming';
 		$('incoming').hidden = c.state !== 'incoming';
 		$('incoming-from').textContent = c.state === 'incoming' ? c.number : '';
-		$('dtmf-sent').textContent = state.dtmfSent ? `DTMF sent: ${state.dtmfSent}` : '';
+		$('dtmf-sent').textContent = state.dtmfSent ? `DTMF: ${state.dtmfPlayed || ''}${state.dtmfPlayed === state.dtmfSent ? '' : ' (queued ' + state.dtmfSent.slice((state.dtmfPlayed || '').length) + ')'}` : '';
 		$('diagnostics').hidden = !loggedIn;
 		const st = state.stats;
 		$('ice-state').textContent = st ? st.iceState || '—' : '—';
@@ -133,6 +134,7 @@ function main() {
 		login: (jid, password) => { if (jid) $('jid').value = jid; if (password !== undefined) $('password').value = password; return login(); },
 		logout: () => phone && phone.logout(),
 		dial: (number) => { $('number').value = number; return phone.dial(number); },
+		call: (jid) => phone.call(jid),
 		hangup: () => phone.hangup(),
 		answer: () => phone.answer(),
 		reject: () => phone.reject(),

@@ -57,6 +57,7 @@ export class Softphone {
 			stats: null,
 			audio: { frequency: 0, level: -Infinity, silent: true },
 			dtmfSent: '',
+			dtmfPlayed: '',
 			events: [],
 		};
 	}
@@ -183,6 +184,7 @@ export class Softphone {
 			if (session !== this.session) return;
 			this._event('jingle-accepted', session.sid);
 			if (this.state.call.state !== 'active') this._setCall({ state: 'connecting', answeredAt: Date.now() });
+			this._maybeActive(session);
 		});
 		client.on('jingle:terminated', (session, reason) => {
 			if (session !== this.session) return;
@@ -269,41 +271,60 @@ export class Softphone {
 		}
 	}
 
+	/** The call is active once the session is accepted and its media connected. */
+	_maybeActive(session) {
+		if (session !== this.session || session.state !== 'active') return;
+		const pc = session.pc;
+		const connected = pc.connectionState === 'connected'
+			|| pc.iceConnectionState === 'connected' || pc.iceConnectionState === 'completed';
+		if (connected && ['connecting', 'ringing', 'proposing'].includes(this.state.call.state)) {
+			this._setCall({ state: 'active', answeredAt: this.state.call.answeredAt || Date.now() });
+		}
+	}
+
 	_watchSession(session) {
 		const pc = session.pc;
 		const onState = () => {
 			this._event('pc-state', { ice: pc.iceConnectionState, conn: pc.connectionState });
 			if (session !== this.session) return;
-			const c = this.state.call.state;
-			if ((pc.connectionState === 'connected' || pc.iceConnectionState === 'connected' || pc.iceConnectionState === 'completed')
-				&& (c === 'connecting' || c === 'ringing' || c === 'proposing')) {
-				// Media up: the call is answered once the peer accepted (outgoing)
-				// or we accepted (incoming).
-				if (session.state === 'active') {
-					this._setCall({ state: 'active', answeredAt: this.state.call.answeredAt || Date.now() });
-				}
-			}
+			this._maybeActive(session);
 			if (pc.connectionState === 'failed') {
 				this._error('media connection failed (ICE/DTLS)');
 			}
 		};
 		pc.addEventListener('iceconnectionstatechange', onState);
 		pc.addEventListener('connectionstatechange', onState);
+		// An incoming session's remote track arrived with its offer, before
+		// this session became ours: pick it up from the receivers.
+		const tracks = pc.getReceivers().map(r => r.track).filter(t => t && t.kind === 'audio');
+		if (tracks.length && !this.analyser) this._onRemoteStream(new MediaStream(tracks));
 		this._pollStats();
 	}
 
 	// ------------------------------------------------------------- outgoing
 
-	/** Dials a phone number; resolves once the call is being placed. */
+	/** Dials a phone number (+E164@domain); resolves once the call is being placed. */
 	async dial(input) {
-		if (this.state.connection !== 'connected') throw this._fail('not connected');
-		if (!['idle', 'ended'].includes(this.state.call.state)) throw this._fail('a call is in progress');
 		const number = normalizeNumber(input);
 		if (!number) throw this._fail(`not a phone number in E.164 form (+ and digits): ${input}`);
-		const peer = `${number}@${this.opts.domain}`;
+		return this.call(`${number}@${this.opts.domain}`, number);
+	}
+
+	/**
+	 * Calls any JID: a phone JID, or another XMPP user (softphone to
+	 * softphone, which is how the browser tests exercise a whole call).
+	 * @param {string} peer bare or full JID
+	 * @param {string} [label] what the display shows (the number)
+	 */
+	async call(peer, label) {
+		if (this.state.connection !== 'connected') throw this._fail('not connected');
+		if (!['idle', 'ended'].includes(this.state.call.state)) throw this._fail('a call is in progress');
+		if (!/^[^@/\s]+@[^@/\s]+(\/.+)?$/.test(String(peer))) throw this._fail(`not a JID: ${peer}`);
 		const sid = randomId();
-		this.state.call = { ...this._idleCall(), state: 'proposing', direction: 'outgoing', peer, number, sid, startedAt: Date.now() };
+		this.state.call = { ...this._idleCall(), state: 'proposing', direction: 'outgoing', peer,
+			number: label || bareJid(peer), sid, startedAt: Date.now() };
 		this.state.dtmfSent = '';
+		this.state.dtmfPlayed = '';
 		this.state.lastError = null;
 		this._event('dial', { peer, mode: this.opts.mode });
 		this._changed();
@@ -352,6 +373,7 @@ export class Softphone {
 				return;
 			}
 			const number = bareJid(msg.from).split('@')[0];
+			this.state.dtmfSent = this.state.dtmfPlayed = '';
 			this.state.call = { ...this._idleCall(), state: 'incoming', direction: 'incoming', peer: msg.from,
 				number, sid: id, startedAt: Date.now(), jmi: true };
 			this.client.sendMessage({ to: msg.from, type: 'chat', jmi: { type: 'ringing', id } });
@@ -415,7 +437,8 @@ export class Softphone {
 			this._watchSession(session);
 			this._startTimers();
 			await session.accept();
-			this._setCall({ state: 'connecting', answeredAt: Date.now() });
+			if (this.state.call.state !== 'active') this._setCall({ state: 'connecting', answeredAt: Date.now() });
+			this._maybeActive(session);
 		} catch (e) {
 			this._fail('could not answer: ' + e.message);
 			session.end('failed-application');
@@ -478,7 +501,18 @@ export class Softphone {
 		const sender = session.pc.getSenders().find(s => s.track && s.track.kind === 'audio');
 		if (!sender || !sender.dtmf) throw this._fail('this call cannot send DTMF');
 		if (!sender.dtmf.canInsertDTMF) throw this._fail('the peer did not negotiate telephone-event');
-		sender.dtmf.insertDTMF(String(digits), 120, 70);
+		if (!sender.dtmf.ontonechange) {
+			// Each tone as it is actually sent (RTCDTMFSender plays them in turn).
+			sender.dtmf.ontonechange = (ev) => {
+				if (!ev.tone) return;
+				this.state.dtmfPlayed += ev.tone;
+				this._event('dtmf-played', ev.tone);
+				this._changed();
+			};
+		}
+		// insertDTMF replaces what is still queued: append, so fast key
+		// presses are all sent, in order.
+		sender.dtmf.insertDTMF(sender.dtmf.toneBuffer + String(digits), 120, 70);
 		this.state.dtmfSent += String(digits);
 		this._event('dtmf', String(digits));
 		this._changed();

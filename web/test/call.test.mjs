@@ -1,0 +1,136 @@
+// A whole call between two softphones through a real Prosody: JMI (XEP-0353)
+// or a direct session-initiate, Jingle RTP by StanzaJS, ICE + DTLS-SRTP
+// between Chromium and Firefox on the namespace's loopback, each side's
+// analyser hearing the other side's tone, DTMF, hang-up. This is the shape
+// a gateway call test takes once calls exist: replace one browser by
+// +E164@phone.localhost and a SIP peer that echoes or plays a tone.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { startProsody } from './helpers/prosody.mjs';
+import { launch } from './helpers/browsers.mjs';
+import { writeToneWav } from './helpers/wav.mjs';
+import { artifacts, scratch } from './helpers/paths.mjs';
+
+const CHROMIUM_HZ = 440;
+const FIREFOX_HZ = 660;
+let prosody;
+let wav;
+
+before(async () => {
+	mkdirSync(scratch, { recursive: true });
+	wav = writeToneWav(join(scratch, `tone-${CHROMIUM_HZ}.wav`), CHROMIUM_HZ);
+	prosody = await startProsody({ users: { alice: 'alice-pw', bob: 'bob-pw' } });
+});
+
+after(async () => {
+	if (prosody) await prosody.stop();
+});
+
+/** Opens a logged-in softphone page; returns { page, browser, jid }. */
+async function openPhone(kind, user, opts, params = {}) {
+	const browser = await launch(kind, opts);
+	const page = await browser.newPage();
+	const q = new URLSearchParams({ jid: `${user}@localhost`, password: `${user}-pw`, autologin: '1', ...params });
+	await page.goto(prosody.url('/softphone/') + '?' + q);
+	await page.waitFor(() => window.softphone.state.connection === 'connected', null, 20000, `${user} connected`);
+	const jid = await page.evaluate(() => window.softphone.state.jid);
+	return { browser, page, jid, user };
+}
+
+async function dumpOnFailure(phones, fn) {
+	try {
+		return await fn();
+	} catch (e) {
+		for (const p of phones) {
+			if (!p) continue;
+			console.error(`---- ${p.user} (${p.browser.version}) console ----`);
+			for (const l of p.page.console) console.error(l);
+			try { console.error(JSON.stringify(await p.page.evaluate(() => window.softphone.state.stats))); } catch { /* closed */ }
+		}
+		console.error('---- prosody log (tail) ----\n' + prosody.log().split('\n').slice(-30).join('\n'));
+		throw e;
+	} finally {
+		for (const p of phones) if (p) await p.browser.close().catch(() => {});
+	}
+}
+
+const near = (hz, want) => Math.abs(hz - want) / want <= 0.02;
+
+async function callBetween(caller, callee, calleeHz, callerHz, target, screenshot) {
+	const { page: a } = caller;
+	const { page: b } = callee;
+	await a.evaluate((jid) => { window.softphone.call(jid).catch(() => {}); }, target);
+	await b.waitFor(() => window.softphone.state.call.state === 'incoming', null, 15000, `${callee.user} rings`);
+	const ringing = await b.evaluate(() => ({ shown: !document.getElementById('incoming').hidden, from: window.softphone.state.call.peer }));
+	assert.equal(ringing.shown, true, 'the incoming-call banner is shown');
+	assert.match(ringing.from, new RegExp(`^${caller.user}@localhost`));
+	await b.evaluate(() => window.softphone.answer());
+	for (const [p, who] of [[a, caller.user], [b, callee.user]]) {
+		await p.waitFor(() => window.softphone.state.call.state === 'active', null, 20000, `${who} active`);
+	}
+	// Each side hears the other's tone (not its own, not silence).
+	const heardByCaller = await a.waitFor((hz) => {
+		const au = window.softphone.audio;
+		return au && !au.silent && Math.abs(au.frequency - hz) / hz <= 0.02 ? au : null;
+	}, calleeHz, 15000, `${caller.user} hears ${calleeHz} Hz`);
+	const heardByCallee = await b.waitFor((hz) => {
+		const au = window.softphone.audio;
+		return au && !au.silent && Math.abs(au.frequency - hz) / hz <= 0.02 ? au : null;
+	}, callerHz, 15000, `${callee.user} hears ${callerHz} Hz`);
+	assert.ok(near(heardByCaller.frequency, calleeHz));
+	assert.ok(near(heardByCallee.frequency, callerHz));
+	console.log(`${caller.user} heard ${heardByCaller.frequency.toFixed(1)} Hz, ${callee.user} heard ${heardByCallee.frequency.toFixed(1)} Hz`);
+	// The media panel shows a connected ICE/DTLS transport on loopback.
+	for (const [p, who] of [[a, caller.user], [b, callee.user]]) {
+		const st = await p.waitFor(() => {
+			const s = window.softphone.stats;
+			return s && s.selectedPair && s.audio.inbound && s.audio.inbound.packetsReceived > 20 ? s : null;
+		}, null, 10000, `${who} stats`);
+		assert.match(st.iceState, /^(connected|completed)$/, `${who} ICE state`);
+		assert.equal(st.dtlsState, 'connected', `${who} DTLS state`);
+		assert.match(st.selectedPair.local.address, /^(127\.0\.0\.1|::1)$/, `${who} selected pair is loopback`);
+		const shown = await p.evaluate(() => document.getElementById('selected-pair').textContent);
+		assert.match(shown, /127\.0\.0\.1|::1/, `${who} page shows the selected pair`);
+		console.log(`${who}: ICE ${st.iceState}, DTLS ${st.dtlsState}, pair ${shown}, ${st.audio.codec}`);
+	}
+	// DTMF from the caller's keypad: RFC 4733 events actually played out.
+	await a.evaluate(() => { for (const d of '12#') document.querySelector(`#keypad button[data-digit="${d}"]`).click(); });
+	await a.waitFor(() => window.softphone.state.dtmfPlayed === '12#', null, 10000, 'DTMF 12# played');
+	// The timer runs.
+	await a.waitFor(() => window.softphone.state.call.duration >= 1, null, 5000, 'call timer');
+	if (screenshot) {
+		mkdirSync(artifacts, { recursive: true });
+		await a.screenshot(join(artifacts, screenshot));
+		console.log(`screenshot: ${join(artifacts, screenshot)}`);
+	}
+	// Caller hangs up; the callee sees the call end with the reason.
+	await a.evaluate(() => document.getElementById('hangup').click());
+	const endA = await a.evaluate(() => window.softphone.state.call);
+	assert.equal(endA.state, 'ended');
+	const endB = await b.waitFor(() => window.softphone.state.call.state === 'ended' && window.softphone.state.call, null, 10000, `${callee.user} call ended`);
+	assert.equal(endB.endReason, 'success');
+	assert.equal(endB.endedBy, 'remote');
+}
+
+test('call: Chromium calls Firefox with JMI (propose/proceed), both hear the other\'s tone, DTMF, hang-up', { timeout: 120_000 }, async () => {
+	let alice, bob;
+	await dumpOnFailure([], async () => {
+		alice = await openPhone('chromium', 'alice', { fakeAudioWav: wav });
+		bob = await openPhone('firefox', 'bob', { fakeHz: FIREFOX_HZ });
+		console.log(`browsers: ${alice.browser.version}, ${bob.browser.version}`);
+		await dumpOnFailure([alice, bob], () => callBetween(alice, bob, FIREFOX_HZ, CHROMIUM_HZ, 'bob@localhost',
+			'softphone-in-call-chromium.png'));
+	});
+});
+
+test('call: Firefox calls Chromium with a direct session-initiate (no JMI), both hear the other\'s tone, DTMF, hang-up', { timeout: 120_000 }, async () => {
+	let alice, bob;
+	await dumpOnFailure([], async () => {
+		alice = await openPhone('chromium', 'alice', { fakeAudioWav: wav });
+		bob = await openPhone('firefox', 'bob', { fakeHz: FIREFOX_HZ }, { mode: 'direct' });
+		// A direct session-initiate needs a full JID: Jingle IQs go to a resource.
+		await dumpOnFailure([alice, bob], () => callBetween(bob, alice, CHROMIUM_HZ, FIREFOX_HZ, alice.jid));
+	});
+});
