@@ -134,3 +134,31 @@ test('call: Firefox calls Chromium with a direct session-initiate (no JMI), both
 		await dumpOnFailure([alice, bob], () => callBetween(bob, alice, CHROMIUM_HZ, FIREFOX_HZ, alice.jid));
 	});
 });
+
+test('call: callee rejects (JMI reject) and caller gives up while ringing (JMI retract); both sides show why it ended', { timeout: 120_000 }, async () => {
+	let alice, bob;
+	await dumpOnFailure([], async () => {
+		alice = await openPhone('chromium', 'alice', { fakeAudioWav: wav });
+		bob = await openPhone('chromium', 'bob', {});
+		await dumpOnFailure([alice, bob], async () => {
+			const a = alice.page, b = bob.page;
+			// Rejected.
+			await a.evaluate(() => { window.softphone.call('bob@localhost').catch(() => {}); });
+			await a.waitFor(() => window.softphone.state.call.state === 'ringing', null, 15000, 'alice hears ringing');
+			await b.waitFor(() => window.softphone.state.call.state === 'incoming', null, 15000, 'bob rings');
+			await b.evaluate(() => document.getElementById('reject').click());
+			const ca = await a.waitFor(() => window.softphone.state.call.state === 'ended' && window.softphone.state.call, null, 10000, 'alice sees the reject');
+			assert.equal(ca.endReason, 'decline');
+			assert.equal(await a.evaluate(() => document.getElementById('call-state').textContent), 'ended (decline)');
+			const cb = await b.evaluate(() => window.softphone.state.call);
+			assert.deepEqual([cb.state, cb.endReason, cb.endedBy], ['ended', 'decline', 'local']);
+			// Retracted: alice hangs up while bob's phone rings.
+			await a.evaluate(() => { window.softphone.call('bob@localhost').catch(() => {}); });
+			await b.waitFor(() => window.softphone.state.call.state === 'incoming', null, 15000, 'bob rings again');
+			await a.evaluate(() => document.getElementById('hangup').click());
+			const cb2 = await b.waitFor(() => window.softphone.state.call.state === 'ended' && window.softphone.state.call, null, 10000, 'bob sees the retract');
+			assert.deepEqual([cb2.endReason, cb2.endedBy], ['cancel', 'remote']);
+			assert.equal(await b.evaluate(() => document.getElementById('incoming').hidden), true, 'the incoming banner is gone');
+		});
+	});
+});

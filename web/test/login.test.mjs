@@ -12,7 +12,24 @@ const TEST_TIMEOUT = 90_000;
 let prosody;
 
 before(async () => {
-	prosody = await startProsody({ users: { alice: 'alice-pw', bob: 'bob-pw' } });
+	// The gateway module runs in the same Prosody that serves the page; its
+	// options go after the component line (`extra`).
+	prosody = await startProsody({ users: { alice: 'alice-pw', bob: 'bob-pw' }, extra: 'jingle_sip_relay_workers = 1' });
+});
+
+test('prosody: serves the softphone next to mod_jingle_sip (configured through extra)', { timeout: 30_000 }, async () => {
+	let log = '';
+	for (let i = 0; i < 100 && !/mod_jingle_sip \S+ loaded/.test(log); i++) {
+		await new Promise(r => setTimeout(r, 100));
+		log = prosody.log();
+	}
+	assert.match(log, /mod_jingle_sip \S+ loaded \(relay [^,]+, lua54 backend, 1 workers\)/);
+	const res = await fetch(prosody.url('/softphone/'));
+	assert.equal(res.status, 200);
+	assert.match(await res.text(), /<title>jingle-sip softphone<\/title>/);
+	const js = await fetch(prosody.url('/softphone/softphone.js'));
+	assert.equal(js.status, 200);
+	assert.match(js.headers.get('content-type') || '', /javascript/);
 });
 
 after(async () => {

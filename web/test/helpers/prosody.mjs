@@ -3,7 +3,7 @@
 // serving the built softphone (web/dist) over HTTP, and stops it.
 import { spawn, execFileSync } from 'node:child_process';
 import { createServer, connect } from 'node:net';
-import { mkdirSync, readFileSync, openSync, closeSync, existsSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync, openSync, closeSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { repo } from './paths.mjs';
 
@@ -40,7 +40,9 @@ function readOr(path, fallback = '') {
 const sleep = (ms) => new Promise(r => setTimeout(r, ms));
 
 /**
- * @param {{users?: Object<string,string>, timeoutMs?: number}} [opts]
+ * @param {{users?: Object<string,string>, extra?: string, global?: string, timeoutMs?: number}} [opts]
+ *   extra: config lines appended after the phone component line (its options);
+ *   global: config lines for the global section.
  * @return {Promise<{c2sPort:number, httpPort:number, dir:string, url:function(string):string,
  *   websocketUrl:string, log:function():string, stop:function():Promise<void>}>}
  */
@@ -53,7 +55,17 @@ export async function startProsody(opts = {}) {
 	if (!existsSync(join(repo, 'web', 'dist', 'index.html'))) {
 		throw new Error('web/dist is not built: run `make web`');
 	}
-	execFileSync('sh', [join(repo, 'scripts', 'prosody-config.sh'), dir, String(c2sPort), String(httpPort)], { stdio: 'inherit' });
+	const cfgArgs = [join(repo, 'scripts', 'prosody-config.sh'), dir, String(c2sPort), String(httpPort)];
+	const env = { ...process.env };
+	if (opts.extra) {
+		writeFileSync(join(dir, 'extra.cfg.lua'), opts.extra + '\n');
+		cfgArgs.push(join(dir, 'extra.cfg.lua'));
+	}
+	if (opts.global) {
+		writeFileSync(join(dir, 'global.cfg.lua'), opts.global + '\n');
+		env.GLOBAL_EXTRA_FILE = join(dir, 'global.cfg.lua');
+	}
+	execFileSync('sh', cfgArgs, { stdio: 'inherit', env });
 	const config = join(dir, 'prosody.cfg.lua');
 	for (const [user, password] of Object.entries(opts.users || {})) {
 		const [cmd, args] = asProsody('prosodyctl', ['--config', config, 'register', user, 'localhost', password]);
