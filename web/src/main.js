@@ -5,6 +5,7 @@
 //   domain         phone gateway component (default phone.localhost)
 //   mode           jmi (XEP-0353 propose first, default) or direct (session-initiate)
 //   tone           send a generated sine tone of this many Hz instead of the microphone
+//   propose_timeout  ms to wait for an answer to a JMI propose (default 30000)
 import { Softphone } from './softphone.js';
 import { normalizeNumber } from './number.js';
 import { describePair } from './stats.js';
@@ -99,6 +100,7 @@ function main() {
 			domain: dom,
 			mode: params.get('mode') === 'direct' ? 'direct' : 'jmi',
 			toneHz: params.get('tone') ? Number(params.get('tone')) : undefined,
+			proposeTimeoutMs: params.get('propose_timeout') ? Number(params.get('propose_timeout')) : undefined,
 		});
 		phone.setAudioElement($('remote-audio'));
 		phone.subscribe(render);

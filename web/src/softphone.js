@@ -11,6 +11,9 @@ import { normalizeNumber } from './number.js';
 const STATS_INTERVAL_MS = 1000;
 const ANALYSER_INTERVAL_MS = 200;
 const EVENT_LOG_MAX = 200;
+// A propose nobody answers (no <ringing/>, <proceed/> or <reject/>) ends the
+// attempt instead of leaving the user in "calling" forever.
+const PROPOSE_TIMEOUT_MS = 30000;
 
 function randomId() {
 	const a = new Uint8Array(12);
@@ -36,9 +39,12 @@ export class Softphone {
 	 * @param {string} [opts.domain] phone component domain (default phone.localhost)
 	 * @param {'jmi'|'direct'} [opts.mode] outgoing: JMI propose first, or session-initiate at once
 	 * @param {number} [opts.toneHz] send a generated tone instead of the microphone
+	 * @param {number} [opts.proposeTimeoutMs] end an unanswered JMI propose after this long
 	 */
 	constructor(opts) {
-		this.opts = { domain: 'phone.localhost', mode: 'jmi', ...opts };
+		this.opts = { domain: 'phone.localhost', mode: 'jmi', proposeTimeoutMs: PROPOSE_TIMEOUT_MS };
+		for (const [k, v] of Object.entries(opts || {})) if (v !== undefined) this.opts[k] = v;
+		this.proposeTimer = null;
 		this.listeners = new Set();
 		this.client = null;
 		this.session = null;
@@ -195,7 +201,10 @@ export class Softphone {
 		client.jingle.on('peerTrackAdded', (session, track, stream) => {
 			if (session === this.session) this._onRemoteStream(stream || new MediaStream([track]));
 		});
-		client.jingle.on('log:error', (msg, ...args) => this._event('jingle-error', String(msg) + (args.length ? ' ' + args.map(String).join(' ') : '')));
+		client.jingle.on('log:error', (msg, req) => {
+			this._event('jingle-error', String(msg));
+			if (msg === 'Received error response' && req) this._onJingleError(req);
+		});
 	}
 
 	// ------------------------------------------------------------- media
@@ -337,8 +346,17 @@ export class Softphone {
 		this._startTimers();
 		if (this.opts.mode === 'jmi') {
 			// XEP-0353 3.1: propose; session-initiate follows the peer's proceed.
-			this.client.sendMessage({ to: peer, type: 'chat', jmi: { type: 'propose', id: sid, media: 'audio' },
+			// The message id is the session id: a bounce (type=error, same id)
+			// then names the call it is about.
+			this.client.sendMessage({ id: sid, to: peer, type: 'chat', jmi: { type: 'propose', id: sid, media: 'audio' },
 				processingHints: { store: true } });
+			this.proposeTimer = setTimeout(() => {
+				if (this.state.call.sid === sid && this.state.call.state === 'proposing') {
+					this._error(`no answer from ${peer} (no ringing or proceed in ${Math.round(this.opts.proposeTimeoutMs / 1000)} s)`);
+					this.client.sendMessage({ to: peer, type: 'chat', jmi: { type: 'retract', id: sid } });
+					this._endCall('timeout', false);
+				}
+			}, this.opts.proposeTimeoutMs);
 		} else {
 			await this._startSession(peer, sid);
 		}
@@ -361,7 +379,18 @@ export class Softphone {
 	// ------------------------------------------------------------- JMI
 
 	_onMessage(msg) {
+		if (msg.type === 'error') {
+			const call = this.state.call;
+			if (msg.id && msg.id === call.sid && !this.session && !['idle', 'ended'].includes(call.state)) {
+				const cond = msg.error ? msg.error.condition : 'error';
+				this._error(`call to ${call.peer} failed: ${cond}${msg.error && msg.error.text ? ' (' + msg.error.text + ')' : ''}`);
+				this._endCall(cond, false);
+			}
+			return;
+		}
 		if (!msg.jmi) return;
+		// Our own propose reflected to us (calling our own bare JID).
+		if (this.client && msg.from === this.client.jid) return;
 		const { type, id } = msg.jmi;
 		const call = this.state.call;
 		this._event('jmi-in', { type, id, from: msg.from });
@@ -382,6 +411,7 @@ export class Softphone {
 			return;
 		}
 		if (id !== call.sid) return;
+		if (['ringing', 'proceed', 'reject'].includes(type)) clearTimeout(this.proposeTimer);
 		if (type === 'ringing' && call.state === 'proposing') {
 			this._setCall({ state: 'ringing' });
 		} else if (type === 'proceed' && (call.state === 'proposing' || call.state === 'ringing') && call.direction === 'outgoing') {
@@ -404,6 +434,21 @@ export class Softphone {
 			this._event('answered-elsewhere', type);
 			this._endCall(type === 'proceed' ? 'answered-elsewhere' : 'declined-elsewhere', false);
 		}
+	}
+
+	/** An error reply to one of our Jingle requests (session-initiate, accept...). */
+	_onJingleError(req) {
+		const session = this.session;
+		const sid = req.jingle && req.jingle.sid;
+		if (!session || sid !== session.sid) return;
+		const action = req.jingle && req.jingle.action;
+		const cond = (req.error && (req.error.jingleError || req.error.condition)) || 'error';
+		// A refused transport-info or session-info does not end the call;
+		// a refused initiate/accept, or an unknown session, does.
+		if (action && !['session-initiate', 'session-accept'].includes(action) && cond !== 'unknown-session') return;
+		this._error(`${action || 'jingle request'} to ${session.peerID} failed: ${cond}`);
+		this._endCall(cond, false);
+		session.end('failed-application', true);
 	}
 
 	// ------------------------------------------------------------- incoming
@@ -522,6 +567,7 @@ export class Softphone {
 		const call = this.state.call;
 		if (call.state === 'ended' || call.state === 'idle') return;
 		this._stopTimers();
+		clearTimeout(this.proposeTimer);
 		if (this.analyser) { this.analyser.stop(); this.analyser = null; }
 		if (this.localMedia) { this.localMedia.stop(); this.localMedia = null; }
 		if (this.remoteAudio) this.remoteAudio.srcObject = null;

@@ -162,3 +162,27 @@ test('call: callee rejects (JMI reject) and caller gives up while ringing (JMI r
 		});
 	});
 });
+
+// A call that never gets anywhere must end, with the reason on the page.
+for (const [name, params, target, reason, errorText] of [
+	['a JMI propose to a user that does not exist bounces', {}, 'nobody@localhost', /^(service-unavailable|item-not-found|recipient-unavailable)$/, /call to nobody@localhost failed/],
+	['a direct session-initiate to a resource that is gone gets an IQ error', { mode: 'direct' }, 'bob@localhost/gone', /^(service-unavailable|item-not-found|recipient-unavailable)$/, /session-initiate to bob@localhost\/gone failed/],
+	['an unanswered JMI propose times out and is retracted', { propose_timeout: '2000' }, 'alice@localhost', /^timeout$/, /no answer from alice@localhost/],
+]) {
+	test(`call: ${name}; the call ends with the reason shown`, { timeout: 60_000 }, async () => {
+		let alice;
+		await dumpOnFailure([], async () => {
+			alice = await openPhone('chromium', 'alice', { fakeAudioWav: wav }, params);
+			await dumpOnFailure([alice], async () => {
+				const a = alice.page;
+				await a.evaluate((jid) => { window.softphone.call(jid).catch(() => {}); }, target);
+				const c = await a.waitFor(() => window.softphone.state.call.state === 'ended' && window.softphone.state.call, null, 15000, 'the call ends');
+				assert.match(c.endReason, reason);
+				const shown = await a.evaluate(() => ({ state: document.getElementById('call-state').textContent, error: document.getElementById('error').textContent }));
+				assert.equal(shown.state, `ended (${c.endReason})`);
+				assert.match(shown.error, errorText);
+				assert.equal(await a.evaluate(() => document.getElementById('dial').disabled), false, 'the user can dial again');
+			});
+		});
+	});
+}
