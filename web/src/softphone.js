@@ -25,6 +25,13 @@ function bareJid(jid) {
 	return String(jid || '').split('/')[0];
 }
 
+/** What the display shows for a caller: the number of a phone JID, else the bare JID. */
+function callerLabel(jid) {
+	const bare = bareJid(jid);
+	const local = bare.split('@')[0];
+	return /^\+[0-9]+$/.test(local) ? local : bare;
+}
+
 /**
  * Call states (state.call.state):
  *   idle -> proposing (JMI propose sent) -> ringing (peer rings) -> connecting
@@ -401,7 +408,7 @@ export class Softphone {
 				this.client.sendMessage({ to: msg.from, type: 'chat', jmi: { type: 'reject', id } });
 				return;
 			}
-			const number = bareJid(msg.from).split('@')[0];
+			const number = callerLabel(msg.from);
 			this.state.dtmfSent = this.state.dtmfPlayed = '';
 			this.state.call = { ...this._idleCall(), state: 'incoming', direction: 'incoming', peer: msg.from,
 				number, sid: id, startedAt: Date.now(), jmi: true };
@@ -467,7 +474,7 @@ export class Softphone {
 			return;
 		}
 		this.session = session;
-		const number = bareJid(session.peerID).split('@')[0];
+		const number = callerLabel(session.peerID);
 		this.state.call = { ...this._idleCall(), state: 'incoming', direction: 'incoming', peer: session.peerID,
 			number, sid: session.sid, startedAt: Date.now(), jmi: false };
 		this._event('call-state', 'incoming');

@@ -63,8 +63,10 @@ async function callBetween(caller, callee, calleeHz, callerHz, target, screensho
 	const { page: b } = callee;
 	await a.evaluate((jid) => { window.softphone.call(jid).catch(() => {}); }, target);
 	await b.waitFor(() => window.softphone.state.call.state === 'incoming', null, 15000, `${callee.user} rings`);
-	const ringing = await b.evaluate(() => ({ shown: !document.getElementById('incoming').hidden, from: window.softphone.state.call.peer }));
+	const ringing = await b.evaluate(() => ({ shown: !document.getElementById('incoming').hidden,
+		from: window.softphone.state.call.peer, label: document.getElementById('incoming-from').textContent }));
 	assert.equal(ringing.shown, true, 'the incoming-call banner is shown');
+	assert.equal(ringing.label, `${caller.user}@localhost`, 'the banner names the caller');
 	assert.match(ringing.from, new RegExp(`^${caller.user}@localhost`));
 	await b.evaluate(() => window.softphone.answer());
 	for (const [p, who] of [[a, caller.user], [b, callee.user]]) {
@@ -146,6 +148,8 @@ test('call: callee rejects (JMI reject) and caller gives up while ringing (JMI r
 			await a.evaluate(() => { window.softphone.call('bob@localhost').catch(() => {}); });
 			await a.waitFor(() => window.softphone.state.call.state === 'ringing', null, 15000, 'alice hears ringing');
 			await b.waitFor(() => window.softphone.state.call.state === 'incoming', null, 15000, 'bob rings');
+			mkdirSync(artifacts, { recursive: true });
+			await b.screenshot(join(artifacts, 'softphone-incoming-chromium.png'));
 			await b.evaluate(() => document.getElementById('reject').click());
 			const ca = await a.waitFor(() => window.softphone.state.call.state === 'ended' && window.softphone.state.call, null, 10000, 'alice sees the reject');
 			assert.equal(ca.endReason, 'decline');

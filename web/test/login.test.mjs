@@ -95,11 +95,20 @@ test('chromium: dialing a non-E.164 number is refused with a clear error', { tim
 	}, prosodyLogTail);
 });
 
-test('chromium: screenshot of the logged-in softphone with its keypad', { timeout: TEST_TIMEOUT }, async () => {
+test('chromium: screenshot of the logged-in softphone with its keypad; the page loads nothing from elsewhere', { timeout: TEST_TIMEOUT }, async () => {
 	mkdirSync(artifacts, { recursive: true });
 	const path = join(artifacts, 'softphone-chromium.png');
 	await withPage('chromium', {}, async (page) => {
+		// The sign-in form first, as a new user sees it.
+		await page.goto(pageUrl({ jid: 'alice@localhost' }));
+		await page.waitFor(() => !document.getElementById('login').hidden, null, 10000, 'sign-in form');
+		await page.screenshot(join(artifacts, 'softphone-signin-chromium.png'));
 		await loginAndCheck(page, 'alice', 'alice-pw');
+		// Everything the page loaded came from the Prosody that served it.
+		const origin = new URL(prosody.url('/')).host;
+		const foreign = page.requests.filter(u => !/^(data|blob):/.test(u) && new URL(u).host !== origin);
+		assert.deepEqual(foreign, [], 'no request leaves the serving Prosody');
+		assert.ok(page.requests.some(u => u.startsWith(`ws://${origin}/xmpp-websocket`)), 'the WebSocket went to Prosody');
 		await page.evaluate(() => { document.getElementById('number').value = '+1 555 010 4477'; });
 		await page.screenshot(path);
 	}, prosodyLogTail);

@@ -61,12 +61,17 @@ export function firefoxPrefs(fakeHz) {
 
 function wrapPage(page, kind) {
 	const consoleLines = [];
+	const requests = [];
 	page.on('console', (m) => consoleLines.push(`[${m.type()}] ${m.text()}`));
+	page.on('request', (r) => requests.push(r.url()));
+	page.on('websocket', (ws) => requests.push(ws.url())); // Playwright only
 	page.on('pageerror', (e) => consoleLines.push(`[pageerror] ${e && e.message ? e.message : e}`));
 	return {
 		page,
 		kind,
 		console: consoleLines,
+		/** Every URL the page requested (HTTP, and WebSocket under Playwright). */
+		requests,
 		goto: (url) => page.goto(url, { waitUntil: 'load', timeout: 20000 }),
 		evaluate: (fn, arg) => page.evaluate(fn, arg),
 		/** Polls fn(arg) in the page until it returns a truthy value; returns it. */
