@@ -34,6 +34,8 @@ function main() {
 	$('domain-login').value = domain;
 
 	let phone = null;
+	// Test hooks (see Softphone opts.transforms); shared by every login.
+	const transforms = {};
 
 	const keypad = $('keypad');
 	for (const [digit, letters] of KEYS) {
@@ -101,6 +103,7 @@ function main() {
 			mode: params.get('mode') === 'direct' ? 'direct' : 'jmi',
 			toneHz: params.get('tone') ? Number(params.get('tone')) : undefined,
 			proposeTimeoutMs: params.get('propose_timeout') ? Number(params.get('propose_timeout')) : undefined,
+			transforms,
 		});
 		phone.setAudioElement($('remote-audio'));
 		phone.subscribe(render);
@@ -142,6 +145,8 @@ function main() {
 		reject: () => phone.reject(),
 		dtmf: (digits) => phone.dtmf(digits),
 		normalizeNumber,
+		/** Set .local / .remote (sdp, type) => sdp and .candidate (line) => line|null before a call. */
+		transforms,
 		/** Resolves with the state once pred(state) holds; rejects after timeoutMs. */
 		waitFor(pred, timeoutMs = 10000) {
 			return new Promise((resolve, reject) => {

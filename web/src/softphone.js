@@ -47,6 +47,10 @@ export class Softphone {
 	 * @param {'jmi'|'direct'} [opts.mode] outgoing: JMI propose first, or session-initiate at once
 	 * @param {number} [opts.toneHz] send a generated tone instead of the microphone
 	 * @param {number} [opts.proposeTimeoutMs] end an unanswered JMI propose after this long
+	 * @param {{local?: function(string, string): string, remote?: function(string, string): string,
+	 *   candidate?: function(string): ?string}} [opts.transforms] test hooks, read at each use:
+	 *   local/remote rewrite the SDP given to the browser (what the browser itself does,
+	 *   not the Jingle sent), candidate rewrites or drops (null) a remote candidate line
 	 */
 	constructor(opts) {
 		this.opts = { domain: 'phone.localhost', mode: 'jmi', proposeTimeoutMs: PROPOSE_TIMEOUT_MS };
@@ -128,7 +132,8 @@ export class Softphone {
 			transports: { websocket: this.opts.websocketUrl, bosh: false },
 			// Never a STUN server on the network: host candidates only, unless
 			// the operator's server advertises TURN/STUN (XEP-0215), later.
-			jingle: { iceServers: [], advertiseVideo: false, advertiseFileTransfer: false },
+			jingle: { iceServers: [], advertiseVideo: false, advertiseFileTransfer: false,
+				createPeerConnection: (session, config) => this._createPeerConnection(config) },
 		});
 		this.client = client;
 		registerJmi(client);
@@ -215,6 +220,34 @@ export class Softphone {
 	}
 
 	// ------------------------------------------------------------- media
+
+	/**
+	 * The session's RTCPeerConnection, with opts.transforms applied where the
+	 * browser takes SDP and candidates in: interop tests use it to make a
+	 * browser behave like another client (e.g. Conversations' renomination,
+	 * which needs a=ice-options:renomination in both offer and answer).
+	 */
+	_createPeerConnection(config) {
+		const pc = new RTCPeerConnection(config);
+		const t = () => this.opts.transforms || {};
+		const setLocal = pc.setLocalDescription.bind(pc);
+		const setRemote = pc.setRemoteDescription.bind(pc);
+		const addCandidate = pc.addIceCandidate.bind(pc);
+		const rewrite = (fn, d) => (fn && d && d.sdp ? { type: d.type, sdp: fn(d.sdp, d.type) } : d);
+		pc.setLocalDescription = (d) => setLocal(rewrite(t().local, d));
+		pc.setRemoteDescription = (d) => setRemote(rewrite(t().remote, d));
+		pc.addIceCandidate = (c) => {
+			const fn = t().candidate;
+			if (!fn || !c || !c.candidate) return addCandidate(c);
+			const line = fn(c.candidate);
+			if (line === null) {
+				this._event('candidate-dropped', c.candidate);
+				return Promise.resolve();
+			}
+			return addCandidate({ candidate: line, sdpMid: c.sdpMid, sdpMLineIndex: c.sdpMLineIndex, usernameFragment: c.usernameFragment });
+		};
+		return pc;
+	}
 
 	async _getLocalStream() {
 		if (this.localMedia) return this.localMedia.stream;

@@ -167,6 +167,55 @@ test('call: callee rejects (JMI reject) and caller gives up while ringing (JMI r
 	});
 });
 
+// Interop tests make a browser behave like another client through
+// window.softphone.transforms. Here both Chromiums act like Conversations
+// (libwebrtc with renomination): a=ice-options:renomination in the offer and
+// the answer each browser is given, which makes Chromium nominate with the
+// NOMINATION attribute (FACTS.md). The call must still work end to end.
+test('call: SDP transforms make two Chromiums negotiate ICE renomination (Conversations-style); the call still carries both tones', { timeout: 120_000 }, async () => {
+	let alice, bob;
+	const bobHz = 1209;
+	const bobWav = writeToneWav(join(scratch, `tone-${bobHz}.wav`), bobHz);
+	const renominate = () => {
+		const munge = (sdp) => sdp.replace(/^a=ice-options:.*\r\n/gm, '')
+			.replace(/^(a=ice-ufrag:.*\r\n)/gm, '$1a=ice-options:trickle renomination\r\n');
+		window.softphone.transforms.local = munge;
+		window.softphone.transforms.remote = munge;
+	};
+	await dumpOnFailure([], async () => {
+		alice = await openPhone('chromium', 'alice', { fakeAudioWav: wav });
+		bob = await openPhone('chromium', 'bob', { fakeAudioWav: bobWav });
+		await dumpOnFailure([alice, bob], async () => {
+			await alice.page.evaluate(renominate);
+			await bob.page.evaluate(renominate);
+			// The candidate hook sees each trickled remote candidate.
+			await bob.page.evaluate(() => {
+				window.seenCandidates = [];
+				window.softphone.transforms.candidate = (line) => { window.seenCandidates.push(line); return line; };
+			});
+			const a = alice.page, b = bob.page;
+			await a.evaluate(() => { window.softphone.call('bob@localhost').catch(() => {}); });
+			await b.waitFor(() => window.softphone.state.call.state === 'incoming', null, 15000, 'bob rings');
+			await b.evaluate(() => window.softphone.answer());
+			for (const [p, hz, who] of [[a, bobHz, 'alice'], [b, CHROMIUM_HZ, 'bob']]) {
+				await p.waitFor(() => window.softphone.state.call.state === 'active', null, 20000, `${who} active`);
+				const sdp = await p.evaluate(() => ({ local: window.softphone.pc.localDescription.sdp, remote: window.softphone.pc.remoteDescription.sdp }));
+				assert.match(sdp.local, /^a=ice-options:trickle renomination\r$/m, `${who}'s own description asks for renomination`);
+				assert.match(sdp.remote, /^a=ice-options:trickle renomination\r$/m, `${who} was given a peer description with renomination`);
+				const au = await p.waitFor((want) => {
+					const x = window.softphone.audio;
+					return x && !x.silent && Math.abs(x.frequency - want) / want <= 0.02 ? x : null;
+				}, hz, 15000, `${who} hears ${hz} Hz`);
+				console.log(`${who} heard ${au.frequency.toFixed(1)} Hz over a renomination-enabled ICE session`);
+			}
+			const seen = await b.evaluate(() => window.seenCandidates);
+			assert.ok(seen.some(l => / 127\.0\.0\.1 /.test(l)), `bob's candidate hook saw alice's candidates: ${JSON.stringify(seen)}`);
+			await a.evaluate(() => window.softphone.hangup());
+			await b.waitFor(() => window.softphone.state.call.state === 'ended', null, 10000, 'bob sees the hang-up');
+		});
+	});
+});
+
 // A call that never gets anywhere must end, with the reason on the page.
 for (const [name, params, target, reason, errorText] of [
 	['a JMI propose to a user that does not exist bounces', {}, 'nobody@localhost', /^(service-unavailable|item-not-found|recipient-unavailable)$/, /call to nobody@localhost failed/],
