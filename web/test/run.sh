@@ -7,6 +7,8 @@
 set -eu
 cd "$(dirname "$0")/.."
 if [ $# -eq 0 ]; then set -- test/*.test.mjs; fi
+# Scratch of earlier runs (Prosody dirs with a copy of the page, WAVs).
+rm -rf ../build/web-tests
 inner='ip link set lo up && exec node --test --test-concurrency=1 --test-reporter=tap "$@"'
 if [ "$(id -u)" -eq 0 ]; then
 	exec unshare --net -- sh -c "$inner" sh "$@"
