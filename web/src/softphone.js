@@ -371,7 +371,7 @@ export class Softphone {
 		if (!/^[^@/\s]+@[^@/\s]+(\/.+)?$/.test(String(peer))) throw this._fail(`not a JID: ${peer}`);
 		const sid = randomId();
 		this.state.call = { ...this._idleCall(), state: 'proposing', direction: 'outgoing', peer,
-			number: label || bareJid(peer), sid, startedAt: Date.now() };
+			number: label || bareJid(peer), sid, startedAt: Date.now(), jmi: this.opts.mode === 'jmi' };
 		this.state.dtmfSent = '';
 		this.state.dtmfPlayed = '';
 		this.state.lastError = null;
@@ -393,7 +393,7 @@ export class Softphone {
 			this.proposeTimer = setTimeout(() => {
 				if (this.state.call.sid === sid && this.state.call.state === 'proposing') {
 					this._error(`no answer from ${peer} (no ringing or proceed in ${Math.round(this.opts.proposeTimeoutMs / 1000)} s)`);
-					this.client.sendMessage({ to: peer, type: 'chat', jmi: { type: 'retract', id: sid } });
+					this.client.sendMessage({ to: peer, type: 'chat', jmi: { type: 'retract', id: sid, reason: { condition: 'timeout' } } });
 					this._endCall('timeout', false);
 				}
 			}, this.opts.proposeTimeoutMs);
@@ -438,7 +438,7 @@ export class Softphone {
 			if (msg.jmi.media && msg.jmi.media !== 'audio') return;
 			if (!['idle', 'ended'].includes(call.state)) {
 				// Busy: one call at a time.
-				this.client.sendMessage({ to: msg.from, type: 'chat', jmi: { type: 'reject', id } });
+				this.client.sendMessage({ to: msg.from, type: 'chat', jmi: { type: 'reject', id, reason: { condition: 'busy' } } });
 				return;
 			}
 			const number = callerLabel(msg.from);
@@ -452,18 +452,20 @@ export class Softphone {
 		}
 		if (id !== call.sid) return;
 		if (['ringing', 'proceed', 'reject'].includes(type)) clearTimeout(this.proposeTimer);
+		const why = (fallback) => (msg.jmi.reason && msg.jmi.reason.condition) || fallback;
 		if (type === 'ringing' && call.state === 'proposing') {
 			this._setCall({ state: 'ringing' });
 		} else if (type === 'proceed' && (call.state === 'proposing' || call.state === 'ringing') && call.direction === 'outgoing') {
 			// The responding resource gets the session-initiate (XEP-0353 3.2).
 			this._startSession(msg.from, call.sid).catch(e => this._fail('could not start the session: ' + e.message));
 		} else if (type === 'reject' && call.direction === 'outgoing' && !this.session) {
-			this._endCall('decline', false);
+			this._endCall(why('decline'), false);
 		} else if (type === 'retract' && call.direction === 'incoming' && !this.session) {
-			this._endCall('cancel', false);
+			this._endCall(why('cancel'), false);
 		} else if (type === 'finish') {
-			if (this.session) this.session.end('success', true);
-			this._endCall('success', false);
+			const session = this.session;
+			this._endCall(why('success'), false);
+			if (session) session.end('success', true);
 		}
 	}
 
@@ -555,7 +557,7 @@ export class Softphone {
 		const call = this.state.call;
 		if (call.state !== 'incoming') throw this._fail('no incoming call');
 		if (call.jmi) {
-			this.client.sendMessage({ to: call.peer, type: 'chat', jmi: { type: 'reject', id: call.sid } });
+			this.client.sendMessage({ to: call.peer, type: 'chat', jmi: { type: 'reject', id: call.sid, reason: { condition: 'decline' } } });
 		} else if (this.session) {
 			this.session.end('decline');
 		}
@@ -567,13 +569,18 @@ export class Softphone {
 		const call = this.state.call;
 		if (call.state === 'idle' || call.state === 'ended') return;
 		if (call.state === 'incoming') return this.reject();
+		const reason = call.state === 'active' ? 'success' : 'cancel';
 		if (this.session) {
-			this.session.end(call.state === 'active' ? 'success' : 'cancel');
-		} else if (call.direction === 'outgoing' && this.opts.mode === 'jmi') {
+			const peer = this.session.peerID;
+			this.session.end(reason);
+			// A call set up by JMI is closed by JMI too (XEP-0353 v0.5+ <finish/>),
+			// so the peer's other devices and its archive see it end.
+			if (call.jmi) this.client.sendMessage({ to: peer, type: 'chat', jmi: { type: 'finish', id: call.sid, reason: { condition: reason } } });
+		} else if (call.direction === 'outgoing' && call.jmi) {
 			// Proposed, not yet proceeded: retract (XEP-0353 3.3).
-			this.client.sendMessage({ to: call.peer, type: 'chat', jmi: { type: 'retract', id: call.sid } });
+			this.client.sendMessage({ to: call.peer, type: 'chat', jmi: { type: 'retract', id: call.sid, reason: { condition: 'cancel' } } });
 		}
-		this._endCall(call.state === 'active' ? 'success' : 'cancel', true);
+		this._endCall(reason, true);
 	}
 
 	/**

@@ -114,6 +114,10 @@ async function callBetween(caller, callee, calleeHz, callerHz, target, screensho
 	const endB = await b.waitFor(() => window.softphone.state.call.state === 'ended' && window.softphone.state.call, null, 10000, `${callee.user} call ended`);
 	assert.equal(endB.endReason, 'success');
 	assert.equal(endB.endedBy, 'remote');
+	if (endA.jmi) {
+		// A JMI call is closed by JMI too: <finish/> with reason success.
+		await b.waitFor(() => window.softphone.events.some(e => e.type === 'jmi-in' && e.detail.type === 'finish'), null, 10000, `${callee.user} gets <finish/>`);
+	}
 }
 
 test('call: Chromium calls Firefox with JMI (propose/proceed), both hear the other\'s tone, DTMF, hang-up', { timeout: 120_000 }, async () => {

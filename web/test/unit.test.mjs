@@ -4,6 +4,9 @@ import assert from 'node:assert/strict';
 import { dominantFrequency } from '../src/analyser.js';
 import { summarizeStats, describePair } from '../src/stats.js';
 import { normalizeNumber } from '../src/number.js';
+import { Registry, parse } from 'stanza/jxt/index.js';
+import StanzaProtocol from 'stanza/protocol/index.js';
+import { registerJmi, NS_JMI } from '../src/jmi.js';
 
 // The dB spectrum a Hann-windowed FFT gives for a pure tone: a main lobe
 // around the tone's fractional bin, a noise floor elsewhere.
@@ -85,4 +88,37 @@ test('number: E.164 input is normalized, anything else refused', () => {
 	assert.equal(normalizeNumber('+1234567890123456'), null);
 	assert.equal(normalizeNumber('+1555@evil'), null);
 	assert.equal(normalizeNumber(''), null);
+});
+
+// XEP-0353 on the wire, through StanzaJS's own XML layer (as the page uses it).
+
+function jmiRegistry() {
+	const stanzas = new Registry();
+	stanzas.define(StanzaProtocol.default || StanzaProtocol);
+	registerJmi({ stanzas });
+	return stanzas;
+}
+
+test('jmi: propose is <propose xmlns=urn:xmpp:jingle-message:0 id> with an audio RTP description and a store hint', () => {
+	const xml = jmiRegistry().export('message', { to: '+15550100@phone.localhost', type: 'chat', id: 'S1',
+		jmi: { type: 'propose', id: 'S1', media: 'audio' }, processingHints: { store: true } }).toString();
+	assert.equal(NS_JMI, 'urn:xmpp:jingle-message:0');
+	assert.match(xml, /<propose xmlns="urn:xmpp:jingle-message:0" id="S1"><description xmlns="urn:xmpp:jingle:apps:rtp:1" media="audio"\/><\/propose>/);
+	assert.match(xml, /<store xmlns="urn:xmpp:hints"\/>/);
+});
+
+test('jmi: every action parses, with the Jingle reason of reject/retract/finish', () => {
+	const reg = jmiRegistry();
+	for (const type of ['ringing', 'proceed', 'accept']) {
+		const m = reg.import(parse(`<message xmlns="jabber:client" from="+1@phone.localhost/x" type="chat"><${type} xmlns="urn:xmpp:jingle-message:0" id="S2"/></message>`));
+		assert.deepEqual({ type: m.jmi.type, id: m.jmi.id }, { type, id: 'S2' });
+	}
+	const r = reg.import(parse('<message xmlns="jabber:client" type="chat"><reject xmlns="urn:xmpp:jingle-message:0" id="S3">'
+		+ '<reason xmlns="urn:xmpp:jingle:1"><busy/><text>on another call</text></reason></reject></message>'));
+	assert.deepEqual(r.jmi, { type: 'reject', id: 'S3', reason: { condition: 'busy', text: 'on another call' } });
+	const f = reg.export('message', { type: 'chat', jmi: { type: 'finish', id: 'S4', reason: { condition: 'success' } } }).toString();
+	assert.match(f, /<finish xmlns="urn:xmpp:jingle-message:0" id="S4"><reason xmlns="urn:xmpp:jingle:1"><success\/><\/reason><\/finish>/);
+	// The namespace StanzaJS 12 carries as a constant is not JMI's: ignored.
+	const other = reg.import(parse('<message xmlns="jabber:client"><propose xmlns="urn:xmpp:jingle:jingle-message:0" id="S5"/></message>'));
+	assert.equal(other.jmi, undefined);
 });
