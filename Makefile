@@ -4,6 +4,8 @@
 #   make deps       install missing Debian packages (deps/debian-packages.txt)
 #   make test       deps + build + every suite; ends with "N passed, N failed"
 #   make run        local demo: Prosody with the module on phone.localhost
+#   make web        npm ci (web/package-lock.json) + bundle the softphone into web/dist
+#   make test-web   only the browser suite (Chromium + Firefox, own network namespace)
 #   make install    PREFIX=/usr/local DESTDIR= MODDIR=$(PREFIX)/lib/prosody/modules
 #   make bench      benchmarks, results in build/bench/
 
@@ -40,7 +42,7 @@ LIB = $(BUILD)/lib/libcallrelay.so
 LUA54_MOD = $(BUILD)/lib/callrelay_core.so
 CTEST_BIN = $(BUILD)/asan/test_relay
 
-.PHONY: all deps test test-c lint check-cdef run install uninstall bench clean
+.PHONY: all deps test test-c test-web lint check-cdef run install uninstall bench clean web
 
 all: $(LIB) $(LUA54_MOD)
 
@@ -81,10 +83,28 @@ check-cdef:
 lint: check-cdef
 	luacheck -q plugin ffi spec scripts
 
+# The web softphone: npm packages from web/package-lock.json (npm ci, only
+# when the lock changed), bundled by esbuild into web/dist/, which
+# scripts/prosody-config.sh copies next to Prosody's config and serves.
+WEB_NPM_STAMP = web/node_modules/.package-lock.json
+WEB_SRC = $(wildcard web/src/*.js web/static/*) web/build.mjs
+
+$(WEB_NPM_STAMP): web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund
+	@touch $@
+
+web/dist/index.html: $(WEB_SRC) $(WEB_NPM_STAMP)
+	node web/build.mjs
+
+web: web/dist/index.html
+
+test-web: web all
+	sh web/test/run.sh
+
 test: deps
 	@sh scripts/run-tests.sh
 
-run: deps all
+run: deps all web
 	@sh scripts/run-demo.sh
 
 install: all
@@ -106,4 +126,4 @@ bench: all $(BUILD)/bench/bench_lifecycle
 	@sh scripts/bench.sh
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) web/dist

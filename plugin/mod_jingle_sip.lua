@@ -234,9 +234,10 @@ local service = call_service.new({
 	log = function(level, fmt, ...) module:log(level, fmt, ...) end,
 	new_legs = function()
 		if not relay then return nil, "the media relay is not running" end
+		local created_at = time_now()
 		local call, err = relay:new_call()
 		if not call then return nil, err end
-		local legs = relay_legs.new(call, { log = function(...) module:log(...) end })
+		local legs = relay_legs.new(call, { log = function(...) module:log(...) end, created_at = created_at })
 		legs_by_relay_id[call.id] = legs
 		return legs
 	end,
@@ -259,6 +260,8 @@ local service = call_service.new({
 	end,
 })
 calls_by_user = service.per_user
+shell_components[module.host].calls = function() return service:describe_calls() end
+shell_components[module.host].trace = function(id) return service:trace_lines(id) end
 
 -- XEP-0166 v1.1 / XEP-0353 v0.6: the calls themselves, after the gate.
 local function on_jingle(event)
@@ -307,8 +310,12 @@ local function on_relay_event(event)
 		stats:media_failed("dtls", event.code == 2 and "fingerprint-mismatch" or "other")
 	elseif event.type == "media_timeout" then
 		stats:media_failed("ice", "consent-lost")
-	elseif event.type == "selected_pair" or event.type == "dtls_connected" or event.type == "sip_answered" then
-		module:log("info", "Relay call %d: %s %s", event.call_id, event.type, event.text)
+	elseif event.type == "selected_pair" or event.type == "dtls_connected" or event.type == "sip_answered"
+		or event.type == "dtmf" or event.type == "first_media" then
+		-- One line per state change an operator needs to follow a call.
+		module:log("info", "Relay call %d: %s %s%s", event.call_id, event.type,
+			event.type == "dtmf" and (event.code == 1 and "client->phone " or "phone->client ") or "",
+			(event.text:gsub("\n", " ")))
 	end
 	local translated = legs:translate(event)
 	if translated then service:on_relay_event(event.call_id, translated) end

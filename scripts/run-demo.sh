@@ -1,8 +1,9 @@
 #!/bin/sh
 # `make run`: a local demo. Starts Prosody (Debian's package, as a plain
 # process with a generated config under build/run/, never /etc/prosody) with
-# mod_jingle_sip on phone.localhost and two demo users, prints how to connect,
-# and stops everything it started on Ctrl-C.
+# mod_jingle_sip on phone.localhost and two demo users, serves the web
+# softphone (web/dist, built by `make web`), prints how to connect, and stops
+# everything it started on Ctrl-C.
 set -eu
 repo=$(cd "$(dirname "$0")/.." && pwd)
 dir="$repo/build/run"
@@ -46,11 +47,19 @@ until grep -q "mod_jingle_sip .* loaded" "$dir/prosody.log" 2>/dev/null; do
 	sleep 0.1
 done
 
+if [ -f "$dir/www/index.html" ]; then
+	softphone_url="http://127.0.0.1:$http_port/softphone/?jid=alice@localhost"
+else
+	softphone_url="(not built: run make web)"
+fi
+
 cat <<MSG
 
 jingle-sip demo is running.
   XMPP server:  localhost, client port 127.0.0.1:$c2s_port (plain TCP, PLAIN auth allowed: demo only)
   WebSocket:    ws://127.0.0.1:$http_port/xmpp-websocket
+  Softphone:    $softphone_url
+                (sign in as alice or bob; ?domain=... selects another gateway domain)
   Users:        alice@localhost (password alice), bob@localhost (password bob)
   Phone gateway component: phone.localhost (phone numbers are +E164@phone.localhost)
   Log:          $dir/prosody.log

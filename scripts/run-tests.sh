@@ -48,7 +48,9 @@ busted_suite() {
 }
 
 build_ok=1
+web_ok=1
 step build make -s all build/bench/bench_lifecycle || build_ok=0
+step web-build make -s web || web_ok=0
 step build-c-tests make -s build/asan/test_relay || build_ok=0
 step lint make -s lint || true
 
@@ -75,6 +77,36 @@ if [ $build_ok -eq 1 ]; then
 	# Under LuaJIT: the API that must behave the same on both runtimes.
 	# Everything else needs Prosody's Lua 5.4 C modules (util.stanza, ...).
 	busted_suite luajit-specs luajit --exclude-tags=lua54 spec/ffi
+fi
+
+# Browser suite (node --test, TAP): Chromium and Firefox against a real
+# Prosody, inside a network namespace of its own (web/test/run.sh).
+if [ $build_ok -eq 1 ] && [ $web_ok -eq 1 ]; then
+	echo "==> web browser tests (Chromium + Firefox)"
+	timeout 300 sh web/test/run.sh >"$out/web-tests.log" 2>&1
+	rc=$?
+	grep -E '^(not )?ok [0-9]+ |^# (tests|pass|fail|cancelled|skipped|todo) [0-9]+$|^# (browsers?|screenshot|chromium|firefox|alice|bob)[: ]' "$out/web-tests.log"
+	wpass=$(grep -E '^# pass [0-9]+$' "$out/web-tests.log" | tail -1 | cut -d' ' -f3)
+	wfail=$(grep -E '^# fail [0-9]+$' "$out/web-tests.log" | tail -1 | cut -d' ' -f3)
+	wcancel=$(grep -E '^# cancelled [0-9]+$' "$out/web-tests.log" | tail -1 | cut -d' ' -f3)
+	wskip=$(awk '/^# (skipped|todo) [0-9]+$/ { n += $3 } END { print n + 0 }' "$out/web-tests.log")
+	if [ -z "$wpass" ] || [ -z "$wfail" ]; then
+		cat "$out/web-tests.log"
+		echo "web browser tests: no summary (crashed or timed out, exit $rc)"
+		add 0 1
+	else
+		if [ "$wfail" -gt 0 ] || [ "${wcancel:-0}" -gt 0 ]; then
+			# The failing tests' details, including the browser console.
+			sed -n '/^not ok/,/^  \.\.\.$/p' "$out/web-tests.log"
+			grep -E '^# (---- |\[)' "$out/web-tests.log" | head -200
+		fi
+		echo "web browser tests: $wpass passed, $wfail failed${wcancel:+, $wcancel cancelled}"
+		add "$wpass" "$((wfail + ${wcancel:-0}))" "${wskip:-0}"
+		if [ "$rc" -ne 0 ] && [ "$wfail" -eq 0 ] && [ "${wcancel:-0}" -eq 0 ]; then
+			echo "web browser tests: runner exited $rc"
+			add 0 1
+		fi
+	fi
 fi
 
 if [ "$skipped" -gt 0 ]; then

@@ -352,8 +352,10 @@ CR_EXPORT int cr_sip_hangup(cr_call_t *call);
 
 /**
  * Copy the call's SIP message trace: one line per message, both ways,
- * "T_MS DIR FIRST-LINE | Key: value | ..." with T_MS the milliseconds since
- * the call's first message and DIR ">" for sent, "<" for received.
+ * "T_MS DIR FIRST-LINE | Key: value | ..." with T_MS the milliseconds (with
+ * three decimals: microseconds) since
+ * the call was created (the origin of cr_call_get_trace() too, so the two
+ * merge in time order) and DIR ">" for sent, "<" for received.
  * @param call the call
  * @param buf caller-owned buffer, always NUL-terminated when len > 0
  * @param len its size
@@ -637,7 +639,8 @@ CR_EXPORT int cr_call_ice_restart(cr_call_t *call, cr_media_local_t *local);
 CR_EXPORT int cr_call_get_stats(cr_call_t *call, cr_call_stats_t *stats);
 
 /**
- * Copy the call's trace: lines "T_MS AREA MESSAGE\n", oldest first (a
+ * Copy the call's trace: lines "T_MS AREA MESSAGE\n" (T_MS in milliseconds
+ * with three decimals, since cr_call_create()), oldest first (a
  * bounded ring; the oldest lines go first), then per-pair counters.
  * @param call the call
  * @param buf caller-owned buffer

@@ -78,6 +78,28 @@ describe("calls through the gateway #lua54 #e2e", function()
 		assert.equal("success", report.termination_reason)
 		assert.equal(0, peer:wait(15), "sipp did not see the call end with BYE:\n" .. peer:log())
 		assert.truthy(server:log():find("ended: completed success", 1, true))
+		-- The operator's view in the admin shell: the call, and its whole story.
+		local ok, out = server:shell("jingle_sip:calls()")
+		assert.is_true(ok, out)
+		local line = out:match("[^\n]*" .. report.sid:sub(1, 10) .. "[^\n]*")
+		assert.is_not_nil(line, out)
+		assert.truthy(line:find("outbound", 1, true), line)
+		assert.truthy(line:find("+15550100", 1, true), line)
+		assert.truthy(line:find("passthrough pcmu/8000/1", 1, true), line)
+		assert.truthy(line:find("completed: success", 1, true), line)
+		local rx = tonumber(line:match("client (%d+)/"))
+		assert.is_true(rx and rx >= 100, line)
+		ok, out = server:shell(("jingle_sip:trace(%q)"):format(report.sid:sub(1, 8)))
+		assert.is_true(ok, out)
+		local order = {}
+		for _, needle in ipairs({ "jingle<  session%-initiate", "sip>     INVITE", "sip<     SIP/2.0 200",
+			"jingle>  session%-accept", "dtls", "jingle<  session%-terminate", "sip>     BYE" }) do
+			local at = out:find(needle)
+			assert.is_not_nil(at, "no " .. needle .. " in the trace:\n" .. out)
+			order[#order + 1] = at
+		end
+		assert.is_true(order[1] < order[2] and order[2] < order[3] and order[6] < order[7],
+			"trace out of order:\n" .. out)
 	end)
 
 	it("should carry an outbound call started directly with session-initiate (Opus offered)", function()
@@ -87,6 +109,26 @@ describe("calls through the gateway #lua54 #e2e", function()
 			"--duration", "4", "--candidates", "trickle" })
 		assert.equal(0, report.exit_code, report.log)
 		assert_tone_back(report, server)
+		assert.equal(0, peer:wait(15), peer:log())
+	end)
+
+	it("should carry DTMF from the keypad to the phone and back as RFC 4733 events", function()
+		peer = sipp.start({})
+		server = start_gateway(peer.port)
+		local report = call(server, "+15550100", { "--jmi", "--tone", tostring(TONE), "--codecs", "PCMU",
+			"--dtmf", "123#", "--dtmf-delay", "1", "--duration", "5", "--expect-dtmf", "123#" })
+		assert.equal(0, report.exit_code, report.log)
+		-- The echo sent them back: they crossed the relay to the SIP leg and
+		-- back, each payload type mapped, and the relay reported each digit.
+		assert.equal("123#", report.dtmf_received)
+		local log = server:log()
+		local toward_phone, toward_client = {}, {}
+		for dir, digit in log:gmatch("dtmf (%S+) digit=(%S)") do
+			local list = dir == "client->phone" and toward_phone or toward_client
+			list[#list + 1] = digit
+		end
+		assert.equal("123#", table.concat(toward_phone), log:sub(-3000))
+		assert.equal("123#", table.concat(toward_client))
 		assert.equal(0, peer:wait(15), peer:log())
 	end)
 

@@ -51,6 +51,7 @@ local function new_call(o)
 		local_candidates = {}, -- relay form, gathered before we could send them
 		candidate_seq = 0,
 		retired_ufrags = {},
+		history = {},
 		started_at = o.now,
 	}, Call)
 end
@@ -61,7 +62,43 @@ end
 
 function Call:send(session_table)
 	session_table.sid = self.sid
+	self:note("jingle>", M.describe(session_table))
 	self.out.jingle(self.peer, session_table)
+end
+
+--- Records a fact for the call's trace (the admin shell's view).
+function Call:note(area, text, t)
+	local h = self.history
+	h[#h + 1] = { t = t or (self.out.now and self.out.now()) or 0, area = area, text = text }
+	if #h > 200 then table.remove(h, 1) end
+end
+
+--- One line about a Jingle session table, for traces.
+function M.describe(s)
+	local parts = { s.action }
+	if s.info then parts[#parts + 1] = s.info.kind end
+	if s.reason then parts[#parts + 1] = s.reason.condition .. (s.reason.text and (" (" .. s.reason.text .. ")") or "") end
+	for _, c in ipairs(s.contents or {}) do
+		local t = c.transport
+		local d = c.description
+		local bits = { ("content %s/%s"):format(tostring(c.creator), tostring(c.name)) }
+		if d and d.payload_types then
+			local pts = {}
+			for _, pt in ipairs(d.payload_types) do pts[#pts + 1] = tostring(pt.name) .. "/" .. tostring(pt.id) end
+			bits[#bits + 1] = "pts " .. table.concat(pts, ",")
+		end
+		if t then
+			if t.ufrag then bits[#bits + 1] = "ufrag " .. t.ufrag end
+			for _, fp in ipairs(t.fingerprints or {}) do bits[#bits + 1] = "setup " .. tostring(fp.setup) end
+			for _, cand in ipairs(t.candidates or {}) do
+				bits[#bits + 1] = ("cand %s %s:%s c%s"):format(tostring(cand.type), tostring(cand.ip),
+					tostring(cand.port), tostring(cand.component))
+			end
+			if t.end_of_candidates then bits[#bits + 1] = "end-of-candidates" end
+		end
+		parts[#parts + 1] = table.concat(bits, " ")
+	end
+	return table.concat(parts, " | ")
 end
 
 -- Our transport element: credentials, fingerprint, and candidates.
@@ -105,6 +142,10 @@ function Call:finish(outcome, condition, text, tell_client, sip_action)
 	local was = self.state
 	self.state = "ended"
 	self:log("info", "ended (%s): %s %s", outcome, condition, text or "")
+	self.ended_at = self.out.now and self.out.now() or nil
+	self.outcome = outcome
+	self.end_reason = condition .. (text and (" " .. text) or "")
+	self:note("call", "ended: " .. outcome .. " " .. self.end_reason)
 	if tell_client ~= false and (self.direction == "outbound" or was ~= "new") then
 		self:send({ action = "session-terminate", reason = { condition = condition, text = text } })
 	end
@@ -146,6 +187,7 @@ function M.outbound(o, session)
 	local call = new_call({ direction = "outbound", sid = o.sid, peer = o.peer, phone = o.phone,
 		number = o.number, caller_id = o.caller_id, legs = o.legs, out = o.out,
 		trunk_pts = o.trunk_pts, now = o.now })
+	call:note("jingle<", M.describe(session), o.received_at)
 	call.content = audio
 	call.offer = session
 	call.refused = declined
@@ -209,6 +251,7 @@ end
 -- an error for the iq reply.
 function Call:on_jingle(session)
 	local action = session.action
+	self:note("jingle<", M.describe(session))
 	if self.state == "ended" then
 		return err("item-not-found", "unknown-session", "this call has ended")
 	end

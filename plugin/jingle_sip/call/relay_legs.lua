@@ -8,6 +8,7 @@
 
 local candidates = require "jingle_sip.jingle.candidates"
 local codecs = require "jingle_sip.jingle.codecs"
+local time_now = require "util.time".now
 
 local M = {}
 local Legs = {}
@@ -18,8 +19,10 @@ local SIP_NAMES = { pcmu = "PCMU", pcma = "PCMA", g722 = "G722", opus = "opus" }
 
 --- call: a callrelay call. opts = { log(level, fmt, ...) }.
 function M.new(call, opts)
-	return setmetatable({ call = call, relay_id = call.id, log = opts and opts.log or function() end },
-		Legs)
+	return setmetatable({ call = call, relay_id = call.id, log = opts and opts.log or function() end,
+		-- The relay's traces (media and SIP) count milliseconds from the
+		-- call's creation, which is now.
+		created_at = opts and opts.created_at or time_now() }, Legs)
 end
 
 -- Whether the relay can bridge legs that share no codec (GStreamer
@@ -131,7 +134,35 @@ end
 
 function Legs:sip_reject(status) return self:check(self.call:sip_reject(status)) end
 function Legs:sip_hangup() return self:check(self.call:sip_hangup()) end
-function Legs:close(reason) self.call:close(reason) end
+function Legs:close(reason)
+	if not self.call.closed then
+		-- Keep what happened: the admin shell shows ended calls too.
+		self.final_summary = self:summary()
+		self.final_trace = self:trace_entries()
+	end
+	self.call:close(reason)
+end
+
+--- Counters and the selected pair, live or as they were at the end.
+function Legs:summary()
+	if self.call.closed then return self.final_summary or {} end
+	return self.call:stats() or {}
+end
+
+--- The relay's ICE/DTLS trace and the SIP dialog, as { t (seconds, same
+-- clock as util.time), area, text } entries.
+function Legs:trace_entries()
+	if self.call.closed then return self.final_trace or {} end
+	local list = {}
+	for ms, area, text in (self.call:trace() or ""):gmatch("([%d.]+) (%S+) ([^\n]*)") do
+		list[#list + 1] = { t = self.created_at + tonumber(ms) / 1000, area = area, text = text }
+	end
+	local t0 = self.created_at
+	for ms, dir, text in (self.call:sip_trace() or ""):gmatch("([%d.]+) ([<>]) ([^\n]*)") do
+		list[#list + 1] = { t = t0 + tonumber(ms) / 1000, area = "sip" .. dir, text = text }
+	end
+	return list
+end
 
 -- The trunk's media from a SIP event's fields: where to send, which numbers.
 function Legs:apply_sip_media(fields)

@@ -31,6 +31,8 @@ local bridge = require "jingle_sip.call.bridge"
 
 local M = {}
 local Service = {}
+-- How many ended calls the admin shell can still show.
+local RECENT_CALLS = 20
 Service.__index = Service
 
 function M.new(deps)
@@ -42,6 +44,7 @@ function M.new(deps)
 		per_user = {},    -- bare JID -> number of live calls
 		ringing = {},     -- sid -> inbound call ringing the owner's devices
 		ringing_by_relay = {}, -- relay call id -> the same
+		recent = {},      -- ended calls, newest first, for the admin shell
 	}, Service)
 end
 
@@ -145,6 +148,7 @@ end
 
 function Service:start_outbound(stanza, session)
 	local from, to = stanza.attr.from, stanza.attr.to
+	local received_at = self.deps.now()
 	local number, why = self:number_of(to)
 	if not number then
 		self.deps.send(errors.reply(stanza, { condition = "item-not-found", type = "cancel", text = why }))
@@ -166,9 +170,10 @@ function Service:start_outbound(stanza, session)
 		return
 	end
 	local call, cerr = bridge.outbound({
+		decline_style = self.deps.decline_style and self.deps.decline_style(from),
 		sid = session.sid, peer = from, phone = to, number = number,
 		caller_id = self.deps.caller_id(from), legs = legs, out = self:out_for(to),
-		trunk_pts = self.deps.trunk_pts, now = self.deps.now(),
+		trunk_pts = self.deps.trunk_pts, now = self.deps.now(), received_at = received_at,
 	}, session)
 	if not call then
 		legs:close(cerr.text or "refused")
@@ -176,6 +181,7 @@ function Service:start_outbound(stanza, session)
 		return
 	end
 	self.proposals[key(session.sid, from)] = nil
+	call.legs = legs
 	self:register(call, legs)
 	self.deps.send(st.reply(stanza))
 end
@@ -197,8 +203,12 @@ function Service:out_for(phone_jid)
 				{ from = phone_jid, to = to, id = ("%s-%s-%d"):format(session_table.sid, session_table.action, seq) }))
 		end,
 		log = function(level, fmt, ...) service.deps.log(level, fmt, ...) end,
+		now = function() return service.deps.now() end,
 		ended = function(call, outcome, condition, text)
 			service.calls[key(call.sid, call.peer)] = nil
+			-- Ended calls stay visible to the admin shell for a while.
+			table.insert(service.recent, 1, call)
+			if #service.recent > RECENT_CALLS then table.remove(service.recent) end
 			for id, c in pairs(service.by_relay_id) do
 				if c == call then service.by_relay_id[id] = nil end
 			end
@@ -280,6 +290,7 @@ function Service:on_ring_answer(ring, m)
 			number = ring.info.called, legs = ring.legs, out = self:out_for(ring.local_jid),
 			trunk_pts = ring.info.trunk_pts, now = self.deps.now(),
 		})
+		call.legs = ring.legs
 		self:register(call, ring.legs)
 	elseif decision.kind == "reject" or decision.kind == "finish" then
 		self:forget_ring(ring)
@@ -317,6 +328,67 @@ function Service:hangup_all(condition, text)
 	local list = {}
 	for _, call in pairs(self.calls) do list[#list + 1] = call end
 	for _, call in ipairs(list) do call:hangup(condition, text) end
+end
+
+--- Finds a live or recently ended call by its session id or a prefix of it.
+function Service:find(id)
+	id = tostring(id or "")
+	local found = {}
+	for _, call in pairs(self.calls) do
+		if call.sid:sub(1, #id) == id then found[#found + 1] = call end
+	end
+	for _, call in ipairs(self.recent) do
+		if call.sid:sub(1, #id) == id then found[#found + 1] = call end
+	end
+	if #found == 0 then return nil, "no call with id " .. id end
+	if #found > 1 and id ~= found[1].sid then return nil, "several calls start with " .. id .. ": be more precise" end
+	return found[1]
+end
+
+--- One line per call, live first then recent, for the admin shell.
+function Service:describe_calls()
+	local lines = {}
+	local now = self.deps.now()
+	local function line(call)
+		local s = call.legs and call.legs:summary() or {}
+		local choice = call.choice
+		local dur = (call.ended_at or now) - (call.started_at or now)
+		lines[#lines + 1] = ("%-10s %-8s %-30s %-16s %-9s %6.1fs %-22s %s rx/tx client %d/%d sip %d/%d"):format(
+			call.sid:sub(1, 10), call.direction, tostring(call.peer), tostring(call.number),
+			call.state, dur,
+			choice and (choice.mode .. " " .. (require "jingle_sip.jingle.codecs".key(choice.client) or "?")) or "-",
+			s.selected_pair ~= "" and s.selected_pair or "no pair",
+			s.client_rx_packets or 0, s.client_tx_packets or 0, s.sip_rx_packets or 0, s.sip_tx_packets or 0)
+		if call.end_reason then
+			lines[#lines] = lines[#lines] .. " | " .. tostring(call.outcome) .. ": " .. call.end_reason
+		end
+	end
+	for _, call in ipairs(self:list()) do line(call) end
+	for _, call in ipairs(self.recent) do line(call) end
+	return lines
+end
+
+--- The whole story of one call in time order: Jingle stanzas, the call's
+-- own decisions, the relay's ICE/DTLS facts and the SIP dialog.
+function Service:trace_lines(id)
+	local call, err = self:find(id)
+	if not call then return nil, err end
+	local entries = {}
+	for _, e in ipairs(call.history) do entries[#entries + 1] = e end
+	for _, e in ipairs(call.legs and call.legs:trace_entries() or {}) do entries[#entries + 1] = e end
+	table.sort(entries, function(a, b) return a.t < b.t end)
+	local t0 = call.started_at or (entries[1] and entries[1].t) or 0
+	local lines = { ("call %s: %s %s %s, %s%s"):format(call.sid, call.direction, tostring(call.peer),
+		tostring(call.number), call.state, call.end_reason and (" (" .. call.end_reason .. ")") or "") }
+	for _, e in ipairs(entries) do
+		lines[#lines + 1] = ("%+9.3f %-8s %s"):format(e.t - t0, e.area, e.text)
+	end
+	local s = call.legs and call.legs:summary() or {}
+	lines[#lines + 1] = ("counters: client rx %d tx %d, sip rx %d tx %d; dropped: srtp auth %d, early %d, "
+		.. "foreign %d, unmapped pt %d; dtmf %d"):format(s.client_rx_packets or 0, s.client_tx_packets or 0,
+		s.sip_rx_packets or 0, s.sip_tx_packets or 0, s.srtp_auth_failed or 0, s.early_dropped or 0,
+		s.sip_foreign or 0, s.unmapped_pt or 0, s.dtmf_events or 0)
+	return lines
 end
 
 function Service:list()

@@ -26,15 +26,16 @@ void cr_trace_clear(cr_trace_t *t)
 void cr_trace_add(cr_trace_t *t, const char *area, const char *fmt, ...)
 {
 	char msg[CR_TRACE_LINE_LEN];
-	int64_t ms = (g_get_monotonic_time() - t->t0_us) / 1000;
+	int64_t us = g_get_monotonic_time() - t->t0_us;
 	va_list ap;
 
 	va_start(ap, fmt);
 	g_vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	g_mutex_lock(&t->lock);
-	g_snprintf(t->lines[t->head], CR_TRACE_LINE_LEN, "%" G_GINT64_FORMAT " %s %s", ms,
-		   area, msg);
+	/* Milliseconds with microseconds, so traces merge in true order. */
+	g_snprintf(t->lines[t->head], CR_TRACE_LINE_LEN, "%" G_GINT64_FORMAT ".%03d %s %s",
+		   us / 1000, (int)(us % 1000), area, msg);
 	t->head = (t->head + 1) % CR_TRACE_LINES;
 	if (t->count < CR_TRACE_LINES)
 		t->count++;

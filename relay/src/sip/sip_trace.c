@@ -22,7 +22,9 @@ void cr_sip_call_init(cr_call_t *call)
 {
 	g_mutex_init(&call->sip_lock);
 	call->sip_trace = g_string_new(NULL);
-	call->sip_t0 = 0;
+	/* The same origin as the media trace (both start at cr_call_create),
+	 * so a reader can merge the two in time order. */
+	call->sip_t0 = g_get_monotonic_time();
 }
 
 void cr_sip_call_fini(cr_call_t *call)
@@ -37,11 +39,9 @@ static void append_line(cr_call_t *call, char dir, const char *line)
 	gint64 now = g_get_monotonic_time();
 
 	g_mutex_lock(&call->sip_lock);
-	if (!call->sip_t0)
-		call->sip_t0 = now;
 	if (call->sip_trace->len < TRACE_MAX_BYTES)
-		g_string_append_printf(call->sip_trace, "%" G_GINT64_FORMAT " %c %.*s\n",
-				       (now - call->sip_t0) / 1000, dir,
+		g_string_append_printf(call->sip_trace, "%" G_GINT64_FORMAT ".%03d %c %.*s\n",
+				       (now - call->sip_t0) / 1000, (int)((now - call->sip_t0) % 1000), dir,
 				       CR_SIP_MAX_TRACE_LINE, line);
 	g_mutex_unlock(&call->sip_lock);
 }
