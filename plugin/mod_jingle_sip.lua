@@ -248,6 +248,7 @@ local service = call_service.new({
 	trunk_pts = TRUNK_CODECS,
 	now = time_now,
 	ring_timeout = cfg.ring_timeout,
+	max_call_duration = cfg.max_call_duration,
 	add_timer = function(seconds, fn)
 		local t = module:add_timer(seconds, function() fn() end)
 		return { stop = function() t:stop() end }
@@ -311,7 +312,7 @@ local function on_relay_event(event)
 	elseif event.type == "media_timeout" then
 		stats:media_failed("ice", "consent-lost")
 	elseif event.type == "selected_pair" or event.type == "dtls_connected" or event.type == "sip_answered"
-		or event.type == "dtmf" or event.type == "first_media" then
+		or event.type == "dtmf" or event.type == "first_media" or event.type == "sip_media_changed" then
 		-- One line per state change an operator needs to follow a call.
 		module:log("info", "Relay call %d: %s %s%s", event.call_id, event.type,
 			event.type == "dtmf" and (event.code == 1 and "client->phone " or "phone->client ") or "",
@@ -346,6 +347,7 @@ local function relay_config()
 		media = {
 			ice_addresses = cfg.media_address, sip_rtp_address = rtp_address,
 			sip_port_min = cfg.rtp_ports[1], sip_port_max = cfg.rtp_ports[2],
+			media_timeout_ms = cfg.media_timeout * 1000,
 		},
 		sip = {
 			listen_uri = ("sip:%s:%d"):format(host, listen.port), trunk_uri = cfg.trunk.uri,

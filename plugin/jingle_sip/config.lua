@@ -27,6 +27,7 @@ M.defaults = {
 	ring_timeout = 60,
 	max_call_duration = 14400,
 	trunk_check_interval = 30,
+	media_timeout = 30,
 }
 
 -- Every option this module reads, in README order.
@@ -36,6 +37,7 @@ M.options = {
 	"jingle_sip_allow", "jingle_sip_dialplan", "jingle_sip_numbers", "jingle_sip_max_calls_per_user",
 	"jingle_sip_ring_timeout", "jingle_sip_max_call_duration", "jingle_sip_relay_workers",
 	"jingle_sip_max_calls", "jingle_sip_trunk_check_interval",
+	"jingle_sip_media_timeout",
 }
 
 --- The domain whose users may dial by default: the component's parent
@@ -291,6 +293,7 @@ function M.parse(get, host, names)
 		parse_integer, 0)
 	cfg.trunk_check_interval = opt("trunk_check_interval", d.trunk_check_interval, d.trunk_check_interval,
 		parse_integer, 0, 3600)
+	cfg.media_timeout = opt("media_timeout", d.media_timeout, d.media_timeout, parse_integer, 2, 3600)
 	return cfg, errors, warnings
 end
 

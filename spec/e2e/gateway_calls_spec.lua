@@ -132,6 +132,48 @@ describe("calls through the gateway #lua54 #e2e", function()
 		assert.equal(0, peer:wait(15), peer:log())
 	end)
 
+	it("should end the phone call when the client vanishes without hanging up", function()
+		peer = sipp.start({})
+		server = start_gateway(peer.port, "jingle_sip_media_timeout = 3")
+		local client = webrtc.start({ name = "vanishing", jid = "alice@localhost", password = "alice-pw",
+			port = server.c2s_port, args = { "--call", "+15550100@phone.localhost", "--jmi", "--tone",
+				tostring(TONE), "--duration", "60", "--timeout", "60" } })
+		assert.is_not_nil(server:wait_log("dtls_connected", 20), server:log():sub(-3000))
+		require "socket".sleep(1)
+		os.execute("kill -KILL " .. client.pid) -- no session-terminate, no goodbye
+		-- sipp's built-in UAS exits 0 once it got (and answered) the BYE.
+		assert.equal(0, peer:wait(20), "the phone never got a BYE:\n" .. peer:log())
+		assert.truthy(server:log():find("ended: failed connectivity%-error no media from the client"),
+			server:log():sub(-3000))
+		local ok, out = server:shell("jingle_sip:calls()")
+		assert.is_true(ok, out)
+		assert.truthy(out:find("failed: connectivity-error no media from the client", 1, true), out)
+	end)
+
+	it("should hang up a call that reaches the maximum call duration", function()
+		peer = sipp.start({})
+		server = start_gateway(peer.port, "jingle_sip_max_call_duration = 3")
+		local report = call(server, "+15550100", { "--tone", tostring(TONE), "--duration", "0",
+			"--expect-reason", "success" })
+		assert.equal("success", report.termination_reason, report.log)
+		assert.equal("remote", report.terminated_by)
+		assert.equal("maximum call duration of 3 s reached", report.termination_text)
+		assert.equal(0, peer:wait(15), peer:log())
+	end)
+
+	it("should keep the call through hold and resume from the phone", function()
+		peer = sipp.start({ scenario = "uas_hold.xml" })
+		server = start_gateway(peer.port)
+		local report = call(server, "+15550100", { "--tone", tostring(TONE), "--expect-tone", tostring(TONE),
+			"--duration", "6", "--codecs", "PCMU" })
+		assert.equal(0, report.exit_code, report.log)
+		-- sipp checked our answers: recvonly to its hold, sendrecv to its resume.
+		assert.equal(0, peer:wait(15), peer:log())
+		local log = server:log()
+		assert.truthy(log:find("sip_media_changed [^\n]*direction=sendonly"), log:sub(-3000))
+		assert.truthy(log:find("sip_media_changed [^\n]*direction=sendrecv"), log:sub(-3000))
+	end)
+
 	it("should tell the caller busy, with the SIP status, when the phone is busy", function()
 		peer = sipp.start({ scenario = "uas_busy.xml" })
 		server = start_gateway(peer.port)

@@ -188,6 +188,16 @@ end
 
 function Service:register(call, legs)
 	self.calls[key(call.sid, call.peer)] = call
+	-- A call never outlives jingle_sip_max_call_duration (0 = no limit): a
+	-- forgotten or abused line costs money by the minute.
+	local limit = self.deps.max_call_duration
+	if limit and limit > 0 and self.deps.add_timer then
+		call.duration_timer = self.deps.add_timer(limit, function()
+			if call.state ~= "ended" then
+				call:hangup("success", ("maximum call duration of %d s reached"):format(limit))
+			end
+		end)
+	end
 	if legs.relay_id then self.by_relay_id[legs.relay_id] = call end
 	self:count(call, 1)
 end
@@ -206,6 +216,7 @@ function Service:out_for(phone_jid)
 		now = function() return service.deps.now() end,
 		ended = function(call, outcome, condition, text)
 			service.calls[key(call.sid, call.peer)] = nil
+			if call.duration_timer then call.duration_timer.stop() end
 			-- Ended calls stay visible to the admin shell for a while.
 			table.insert(service.recent, 1, call)
 			if #service.recent > RECENT_CALLS then table.remove(service.recent) end
