@@ -291,6 +291,8 @@ local function place_call()
 	call:close("test done")
 	run.closed = wait_event(relay, "call_closed", of_type("call_closed", call.id), math.min(deadline, now() + 10))
 	run.sipp_rc = tonumber(wait_file(dir .. "/sipp.rc", math.min(deadline, now() + 10)) or "")
+	sleep(0.3) -- sipp has its 200 to the BYE sent: anything the relay would still say comes now
+	pump(relay)
 	run.seconds = now() - started
 end
 
@@ -326,6 +328,9 @@ describe("a real call through the Lua API (" .. callrelay.backend .. " backend)"
 				:format(callrelay.backend, run.seconds or -1, s.client_rx_packets, s.client_tx_packets,
 					s.sip_rx_packets, s.sip_tx_packets, tostring(p.packets_sent),
 					tostring(p.packets_received), tostring(p.frequency), s.selected_pair))
+			local names = {}
+			for _, e in ipairs(run.events) do names[#names + 1] = e.type .. "(" .. e.code .. ")" end
+			io.stderr:write("events: " .. table.concat(names, " ") .. "\n" .. (run.trace or "") .. "\n")
 		end
 		if placed and run.dir then os.execute("rm -rf " .. run.dir) end
 	end)
@@ -418,6 +423,11 @@ describe("a real call through the Lua API (" .. callrelay.backend .. " backend)"
 		assert(placed, tostring(failure))
 		assert.equal("test done", run.closed.text)
 		assert.equal(0, run.sipp_rc, "sipp did not end its call cleanly" .. explain())
+		local last
+		for _, e in ipairs(run.events) do
+			if e.call_id == run.call_id then last = e end
+		end
+		assert.equal("call_closed", last.type, "an event came after call_closed")
 		assert.truthy(run.sip_trace:find("> INVITE sip:100@127.0.0.1", 1, true), run.sip_trace)
 		assert.equal(1, run.sip_stats.invites_sent)
 	end)
