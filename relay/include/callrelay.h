@@ -56,7 +56,9 @@ enum {
 enum {
 	CR_EVENT_NONE = 0,
 	CR_EVENT_CALL_READY = 1,  /* the call exists on its worker; value = worker index */
-	CR_EVENT_CALL_CLOSED = 2, /* every resource of the call is freed; text = reason */
+	CR_EVENT_CALL_CLOSED = 2, /* the call's media is freed and its SIP leg hung up (a BYE or
+				   * CANCEL may still finish, unreported): the last event
+				   * about the call; text = reason */
 	CR_EVENT_ERROR = 3        /* a failure not tied to a call; text = message */
 };
 

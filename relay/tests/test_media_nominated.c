@@ -46,7 +46,14 @@ int test_media_nominated_pair(void)
 		if (strstr(peer_candidate(f.peer, i), "::1"))
 			v6 = i;
 	TEST_ASSERT(v6 >= 0);
+	/* The client must know both relay candidates before it nominates:
+	 * given one by one, the IPv4 pair could succeed and be nominated
+	 * before the IPv6 candidate arrived (a flaky test, not the case here). */
+	f.hold_relay_cands = true;
 	TEST_ERR(fx_start(&f));
+	TEST_ERR(fx_wait(&f, CR_EVENT_GATHERING_DONE, 5000, NULL));
+	f.hold_relay_cands = false;
+	fx_give_relay_cands(&f);
 	for (int i = 0; peer_candidate(f.peer, i); i++) {
 		if (i == v6)
 			set_priority(peer_candidate(f.peer, i), 1000, cand, sizeof(cand));

@@ -237,10 +237,13 @@ void cr_forward_from_client(cr_media_call_t *mc, guint comp, uint8_t *in, size_t
 		return;
 	}
 	buf[1] = (uint8_t)((buf[1] & 0x80) | to);
+	/* Events say what reached the trunk: nothing goes there before its
+	 * address is known, so neither first media nor a digit is reported. */
+	if (!cr_rtp_leg_send(mc, false, buf, (size_t)n))
+		return;
 	if (mc->dtmf_pt_client[pt])
 		dtmf_seen(mc, CR_DIR_CLIENT_TO_SIP, buf, (size_t)n, mc->dtmf_clock_client[pt]);
 	first_media(mc, CR_DIR_CLIENT_TO_SIP);
-	cr_rtp_leg_send(mc, false, buf, (size_t)n);
 }
 
 void cr_forward_from_sip(cr_media_call_t *mc, bool rtcp, uint8_t *buf, size_t len)

@@ -224,6 +224,7 @@ typedef struct cr_media_call {
 	socklen_t sip_remote_len;
 	bool sip_remote_set;
 	bool sip_latched;
+	uint64_t sip_no_remote; /* client packets dropped before the trunk's address was set */
 	struct sockaddr_storage latch_ip; /* other allowed IP (port ignored) */
 	bool latch_ip_set;
 
@@ -272,7 +273,9 @@ void cr_nice_log_unregister(cr_media_call_t *mc);
 int cr_rtp_leg_start(cr_media_call_t *mc);
 void cr_rtp_leg_stop(cr_media_call_t *mc);
 void cr_rtp_leg_set_remote(cr_media_call_t *mc, const char *addr, int rtp_port, int rtcp_port);
-void cr_rtp_leg_send(cr_media_call_t *mc, bool rtcp, const uint8_t *buf, size_t len);
+/* Sends toward the trunk; false when nothing went out (no trunk address yet,
+ * or the socket refused it). */
+bool cr_rtp_leg_send(cr_media_call_t *mc, bool rtcp, const uint8_t *buf, size_t len);
 
 /* forward.c */
 void cr_forward_setup(cr_media_call_t *mc);

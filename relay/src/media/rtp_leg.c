@@ -161,20 +161,34 @@ void cr_rtp_leg_set_remote(cr_media_call_t *mc, const char *addr, int rtp_port, 
 	mc->sip_latched = false;
 	cr_trace_add(&mc->trace, "sip", "remote rtp %s:%d rtcp %d", addr, rtp_port,
 		     rtcp_port ? rtcp_port : rtp_port + 1);
+	if (mc->sip_no_remote) {
+		cr_trace_add(&mc->trace, "sip",
+			     "%" G_GUINT64_FORMAT " client packets were dropped before this address",
+			     (guint64)mc->sip_no_remote);
+		mc->sip_no_remote = 0;
+	}
 }
 
-void cr_rtp_leg_send(cr_media_call_t *mc, bool rtcp, const uint8_t *buf, size_t len)
+bool cr_rtp_leg_send(cr_media_call_t *mc, bool rtcp, const uint8_t *buf, size_t len)
 {
 	const struct sockaddr_storage *to = rtcp ? &mc->sip_rtcp_remote : &mc->sip_rtp_remote;
 	ssize_t n;
 
-	if (!mc->sip_remote_set)
-		return;
+	if (!mc->sip_remote_set) {
+		/* The client's media can come before the trunk's SDP is known
+		 * (or the signaling forgot cr_call_set_sip_remote): say so once,
+		 * with the count when the address comes. */
+		if (!mc->sip_no_remote++)
+			cr_trace_add(&mc->trace, "sip",
+				     "client media dropped: the trunk's RTP address is not known yet");
+		return false;
+	}
 	n = sendto(rtcp ? mc->rtcp_fd : mc->rtp_fd, buf, len, 0, (const struct sockaddr *)to,
 		   to->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
 					     : sizeof(struct sockaddr_in));
-	if (n == (ssize_t)len) {
-		atomic_fetch_add_explicit(&mc->counters.sip_tx_packets, 1, memory_order_relaxed);
-		atomic_fetch_add_explicit(&mc->counters.sip_tx_bytes, len, memory_order_relaxed);
-	}
+	if (n != (ssize_t)len)
+		return false;
+	atomic_fetch_add_explicit(&mc->counters.sip_tx_packets, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&mc->counters.sip_tx_bytes, len, memory_order_relaxed);
+	return true;
 }

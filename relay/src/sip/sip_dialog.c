@@ -7,6 +7,7 @@
  * calling thread, copy them and post the work here.
  */
 #include <arpa/inet.h>
+#include <stdarg.h>
 #include <string.h>
 
 #include <sofia-sip/nua_tag.h>
@@ -48,13 +49,33 @@ struct cr_sip_session {
 
 /* ---- helpers ---- */
 
+/* An event about the session's call. None once the caller closed the call:
+ * CR_EVENT_CALL_CLOSED is the last event it sees about it, while the dialog
+ * may still be finishing the BYE or CANCEL the close sent. */
+static void session_emit(cr_sip_session_t *s, int type, int32_t code, int32_t value,
+			 const char *fmt, ...) G_GNUC_PRINTF(5, 6);
+
+static void session_emit(cr_sip_session_t *s, int type, int32_t code, int32_t value,
+			 const char *fmt, ...)
+{
+	char text[CR_MAX_EVENT_TEXT_LEN];
+	va_list ap;
+
+	if (atomic_load(&s->call->closing))
+		return;
+	va_start(ap, fmt);
+	g_vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	cr_relay_emit(s->ua->relay, type, s->call->id, code, value, "%s", text);
+}
+
 static void emit_media(cr_sip_session_t *s, int type, int code, const char *head)
 {
 	GString *text = g_string_new(head);
 
 	cr_sip_media_text(&s->remote, s->have_chosen ? &s->chosen : NULL,
 			  s->ua->symmetric_rtp, type == CR_EVENT_SIP_INCOMING, text);
-	cr_relay_emit(s->ua->relay, type, s->call->id, code, 0, "%s", text->str);
+	session_emit(s, type, code, 0, "%s", text->str);
 	g_string_free(text, TRUE);
 }
 
@@ -135,18 +156,16 @@ static void session_free(cr_sip_session_t *s)
 static void session_terminated(cr_sip_session_t *s, int status, const char *phrase)
 {
 	if (s->local_hangup)
-		cr_relay_emit(s->ua->relay, CR_EVENT_SIP_ENDED, s->call->id,
-			      s->final_status ? s->final_status : status, 0, "%s",
-			      phrase ? phrase : "");
+		session_emit(s, CR_EVENT_SIP_ENDED, s->final_status ? s->final_status : status, 0,
+			     "%s", phrase ? phrase : "");
 	else if (!s->remote_hangup && !s->failed) {
 		if (s->state == S_UP || s->state == S_ANSWERING || s->inbound)
 			/* Session timer expiry, transport failure, dead dialog. */
-			cr_relay_emit(s->ua->relay, CR_EVENT_SIP_HANGUP, s->call->id,
-				      status >= 300 ? status : 408, 0, "%s",
-				      phrase && *phrase ? phrase : "dialog ended");
+			session_emit(s, CR_EVENT_SIP_HANGUP, status >= 300 ? status : 408, 0, "%s",
+				     phrase && *phrase ? phrase : "dialog ended");
 		else
-			cr_relay_emit(s->ua->relay, CR_EVENT_SIP_FAILED, s->call->id, status, 0,
-				      "%s", phrase ? phrase : "");
+			session_emit(s, CR_EVENT_SIP_FAILED, status, 0,
+				     "%s", phrase ? phrase : "");
 	}
 	session_free(s);
 }
@@ -330,8 +349,8 @@ static void on_invite_response(cr_sip_session_t *s, int status, const char *phra
 		return;
 	}
 	if (status == 100) {
-		cr_relay_emit(s->ua->relay, CR_EVENT_SIP_TRYING, s->call->id, status, 0, "%s",
-			      phrase ? phrase : "");
+		session_emit(s, CR_EVENT_SIP_TRYING, status, 0, "%s",
+			     phrase ? phrase : "");
 		return;
 	}
 	if (status > 100 && status < 200) {
@@ -341,8 +360,8 @@ static void on_invite_response(cr_sip_session_t *s, int status, const char *phra
 			choose_from_answer(s);
 			emit_media(s, CR_EVENT_SIP_EARLY_MEDIA, status, NULL);
 		} else {
-			cr_relay_emit(s->ua->relay, CR_EVENT_SIP_RINGING, s->call->id, status, 0,
-				      "%s", phrase ? phrase : "");
+			session_emit(s, CR_EVENT_SIP_RINGING, status, 0,
+				     "%s", phrase ? phrase : "");
 		}
 		return;
 	}
@@ -356,8 +375,8 @@ static void on_invite_response(cr_sip_session_t *s, int status, const char *phra
 			/* 200 without an answer to our offer: unusable. */
 			s->local_hangup = true;
 			s->state = S_ENDING;
-			cr_relay_emit(s->ua->relay, CR_EVENT_SIP_FAILED, s->call->id, 488, 0,
-				      "answer without SDP");
+			session_emit(s, CR_EVENT_SIP_FAILED, 488, 0,
+				     "answer without SDP");
 			s->failed = true;
 			s->local_hangup = false;
 			nua_bye(s->nh, TAG_END());
@@ -378,8 +397,8 @@ static void on_invite_response(cr_sip_session_t *s, int status, const char *phra
 	s->final_status = status;
 	if (!s->local_hangup && !s->failed) {
 		s->failed = true;
-		cr_relay_emit(s->ua->relay, CR_EVENT_SIP_FAILED, s->call->id, status, 0, "%s",
-			      phrase ? phrase : "");
+		session_emit(s, CR_EVENT_SIP_FAILED, status, 0, "%s",
+			     phrase ? phrase : "");
 	}
 	/* A challenge we do not answer leaves NUA waiting for credentials. */
 	if (status == 401 || status == 407)
@@ -551,8 +570,8 @@ static void answer(cr_sip_session_t *s, const cmd_job_t *job)
 		s->failed = true;
 		s->final_status = 488;
 		s->state = S_ENDING;
-		cr_relay_emit(s->ua->relay, CR_EVENT_SIP_FAILED, s->call->id, 488, 0,
-			      "no offered codec is in our list");
+		session_emit(s, CR_EVENT_SIP_FAILED, 488, 0,
+			     "no offered codec is in our list");
 		cr_sip_trace_line(s->call, '>', "SIP/2.0 488 Not Acceptable Here");
 		nua_respond(s->nh, 488, "Not Acceptable Here", TAG_END());
 		return;
@@ -745,7 +764,7 @@ void cr_sip_dialog_event(cr_sip_ua_t *ua, nua_event_t event, int status, const c
 			cr_sip_trace_msg(s->call, '<', sip);
 		if (!s->local_hangup && !s->remote_hangup) {
 			s->remote_hangup = true;
-			cr_relay_emit(ua->relay, CR_EVENT_SIP_HANGUP, s->call->id, 487, 0, "CANCEL");
+			session_emit(s, CR_EVENT_SIP_HANGUP, 487, 0, "CANCEL");
 		}
 		s->state = S_ENDING;
 		break;
@@ -754,7 +773,7 @@ void cr_sip_dialog_event(cr_sip_ua_t *ua, nua_event_t event, int status, const c
 			cr_sip_trace_msg(s->call, '<', sip);
 		if (!s->local_hangup && !s->remote_hangup) {
 			s->remote_hangup = true;
-			cr_relay_emit(ua->relay, CR_EVENT_SIP_HANGUP, s->call->id, 200, 0, "BYE");
+			session_emit(s, CR_EVENT_SIP_HANGUP, 200, 0, "BYE");
 		}
 		s->state = S_ENDING;
 		break;
