@@ -76,7 +76,7 @@ int free_port(bool both, bool even)
 int sipp_start(sipp_run_t *run, const char *scenario, const char *const args[])
 {
 	const char *argv[64];
-	char stf[192], screen[192], err[192], sf[256], out[192];
+	char stf[192], screen[192], err[192], sf[256], out[192], msgs[192];
 	int n = 0, fd;
 	static int counter;
 
@@ -102,6 +102,10 @@ int sipp_start(sipp_run_t *run, const char *scenario, const char *const args[])
 	argv[n++] = "-trace_screen";
 	argv[n++] = "-screen_file";
 	argv[n++] = screen;
+	snprintf(msgs, sizeof(msgs), "%s/messages.log", run->dir);
+	argv[n++] = "-trace_msg";
+	argv[n++] = "-message_file";
+	argv[n++] = msgs;
 	argv[n++] = "-trace_err";
 	argv[n++] = "-error_file";
 	argv[n++] = err;
@@ -600,4 +604,26 @@ void nft_remove(int sport)
 	if (system(cmd) != 0) {
 		/* Not there: nothing to clean. */
 	}
+}
+
+int sipp_saw(const sipp_run_t *run, const char *text)
+{
+	char path[256], *data = NULL;
+	long size;
+	FILE *f;
+	int found = 0;
+
+	snprintf(path, sizeof(path), "%s/messages.log", run->dir);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	fseek(f, 0, SEEK_END);
+	size = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	data = calloc(1, (size_t)size + 1);
+	if (data && fread(data, 1, (size_t)size, f) == (size_t)size)
+		found = strstr(data, text) != NULL;
+	free(data);
+	fclose(f);
+	return found;
 }

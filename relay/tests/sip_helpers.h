@@ -30,6 +30,8 @@ int sipp_start(sipp_run_t *run, const char *scenario, const char *const args[]);
 int sipp_wait(sipp_run_t *run, int timeout_ms);
 /* Kills a sipp still running (test cleanup); harmless after sipp_wait. */
 void sipp_kill(sipp_run_t *run);
+/* 1 when `text` occurs in the SIP messages sipp sent or received. */
+int sipp_saw(const sipp_run_t *run, const char *text);
 /* Prints the run's screen and error logs to stderr (on failure). */
 void sipp_dump(const sipp_run_t *run);
 
