@@ -457,7 +457,7 @@ static void on_offer_in_dialog(cr_sip_session_t *s, nua_handle_t *nh, const sip_
 		/* Offerless re-INVITE (or a bare session refresh): we offer our
 		 * current media; the ACK brings the answer. */
 		if (is_update || !s->have_chosen) {
-			nua_respond(nh, 200, "OK", TAG_END());
+			nua_respond(nh, 200, "OK", NUTAG_WITH_THIS(s->ua->nua), TAG_END());
 			return;
 		}
 		answer = s->prefs;
@@ -466,7 +466,8 @@ static void on_offer_in_dialog(cr_sip_session_t *s, nua_handle_t *nh, const sip_
 		answer.dtmf_pt = s->want_dtmf ? s->remote.dtmf_pt : -1;
 		g_strlcpy(answer.direction, "sendrecv", sizeof(answer.direction));
 		build_sdp(s, &answer, sdp, sizeof(sdp));
-		nua_respond(nh, 200, "OK", SIPTAG_CONTENT_TYPE_STR("application/sdp"),
+		nua_respond(nh, 200, "OK", NUTAG_WITH_THIS(s->ua->nua),
+			    SIPTAG_CONTENT_TYPE_STR("application/sdp"),
 			    SIPTAG_PAYLOAD_STR(sdp), TAG_END());
 		return;
 	}
@@ -480,13 +481,15 @@ static void on_offer_in_dialog(cr_sip_session_t *s, nua_handle_t *nh, const sip_
 	}
 	if (cr_sip_sdp_answer(&m, &prefs, s->want_dtmf, &answer) != CR_OK) {
 		cr_sip_trace_line(s->call, '>', "SIP/2.0 488 Not Acceptable Here");
-		nua_respond(nh, 488, "Not Acceptable Here", TAG_END());
+		nua_respond(nh, 488, "Not Acceptable Here", NUTAG_WITH_THIS(s->ua->nua),
+			    TAG_END());
 		return;
 	}
 	build_sdp(s, &answer, sdp, sizeof(sdp));
 	cr_sip_trace_line(s->call, '>', "SIP/2.0 200 OK | SDP: %s:%d %s %s", answer.address,
 			  answer.port, answer.codecs[0].name, answer.direction);
-	nua_respond(nh, 200, "OK", SIPTAG_CONTENT_TYPE_STR("application/sdp"),
+	nua_respond(nh, 200, "OK", NUTAG_WITH_THIS(s->ua->nua),
+			    SIPTAG_CONTENT_TYPE_STR("application/sdp"),
 		    SIPTAG_PAYLOAD_STR(sdp), TAG_END());
 	if (!s->have_chosen || media_differs(&m, &s->remote) ||
 	    answer.codecs[0].pt != s->chosen.pt) {
