@@ -29,15 +29,18 @@ static int write_file(const char *dir, const char *name, const char *text)
 	return 0;
 }
 
-int baresip_start(baresip_peer_t *peer, int sip_port, int rtp_port, int lifetime_s)
+int baresip_start(baresip_peer_t *peer, int sip_port, int rtp_port, int lifetime_s,
+		  const char *certificate)
 {
-	char config[1024], lifetime[16], log[256];
+	char config[1024], cert_line[300] = "", lifetime[16], log[256];
 	static int counter;
 	int fd;
 
 	peer->pid = -1;
 	snprintf(peer->dir, sizeof(peer->dir), "/tmp/cr-baresip-%d-%d", getpid(), ++counter);
 	mkdir(peer->dir, 0700);
+	if (certificate)
+		snprintf(cert_line, sizeof(cert_line), "sip_certificate %s\n", certificate);
 	snprintf(config, sizeof(config),
 		 "poll_method epoll\n"
 		 /* Loopback only: without it baresip puts its eth0 address in SDP. */
@@ -52,8 +55,9 @@ int baresip_start(baresip_peer_t *peer, int sip_port, int rtp_port, int lifetime
 		 "module_path /usr/lib/baresip/modules\n"
 		 "module g711.so\n"
 		 "module aubridge.so\n"
-		 "module_app account.so\n",
-		 sip_port, rtp_port, rtp_port + 20);
+		 "module_app account.so\n"
+		 "%s",
+		 sip_port, rtp_port, rtp_port + 20, cert_line);
 	if (write_file(peer->dir, "config", config) ||
 	    write_file(peer->dir, "accounts",
 		       "<sip:echo@127.0.0.1>;regint=0;answermode=auto\n") ||
