@@ -58,15 +58,14 @@ static void emit_media(cr_sip_session_t *s, int type, int code, const char *head
 	g_string_free(text, TRUE);
 }
 
-/* Reads the SDP of `sip` into s->remote; false when it has none or bad. */
-static bool read_remote(cr_sip_session_t *s, const sip_t *sip, cr_sip_media_t *m)
+/* Reads the SDP of `sip` into m; false when it has none or a bad one. */
+static bool read_remote(const sip_t *sip, cr_sip_media_t *m)
 {
 	if (!sip || !sip->sip_payload || !sip->sip_payload->pl_len)
 		return false;
 	if (sip->sip_content_type &&
 	    g_ascii_strcasecmp(sip->sip_content_type->c_type, "application/sdp") != 0)
 		return false;
-	(void)s;
 	return cr_sip_sdp_parse(sip->sip_payload->pl_data, sip->sip_payload->pl_len, m) ==
 		CR_OK;
 }
@@ -321,7 +320,7 @@ static void on_invite_response(cr_sip_session_t *s, int status, const char *phra
 		cr_sip_trace_msg(s->call, '<', sip);
 	if (s->state != S_CALLING) {
 		/* A refresh or our own re-INVITE: only a changed SDP matters. */
-		if (status >= 200 && status < 300 && read_remote(s, sip, &m) &&
+		if (status >= 200 && status < 300 && read_remote(sip, &m) &&
 		    media_differs(&m, &s->remote)) {
 			s->remote = m;
 			choose_from_answer(s);
@@ -335,7 +334,9 @@ static void on_invite_response(cr_sip_session_t *s, int status, const char *phra
 		return;
 	}
 	if (status > 100 && status < 200) {
-		if (read_remote(s, sip, &m)) {
+		if (sip && sip_has_feature(sip->sip_require, "100rel"))
+			cr_sip_trace_line(s->call, '>', "PRACK (sent by Sofia)");
+		if (read_remote(sip, &m)) {
 			s->remote = m;
 			s->have_remote = true;
 			choose_from_answer(s);
@@ -347,19 +348,19 @@ static void on_invite_response(cr_sip_session_t *s, int status, const char *phra
 		return;
 	}
 	if (status < 300) {
-		if (read_remote(s, sip, &m)) {
+		if (read_remote(sip, &m)) {
 			s->remote = m;
 			s->have_remote = true;
 		}
 		s->state = S_UP;
+		cr_sip_trace_line(s->call, '>', "ACK (sent by Sofia)");
 		if (!s->have_remote) {
 			/* 200 without an answer to our offer: unusable. */
-			s->local_hangup = true;
 			s->state = S_ENDING;
+			s->failed = true;
 			cr_relay_emit(s->ua->relay, CR_EVENT_SIP_FAILED, s->call->id, 488, 0,
 				      "answer without SDP");
-			s->failed = true;
-			s->local_hangup = false;
+			cr_sip_trace_line(s->call, '>', "BYE");
 			nua_bye(s->nh, TAG_END());
 			return;
 		}
@@ -404,7 +405,7 @@ static void on_new_invite(cr_sip_ua_t *ua, nua_handle_t *nh, const sip_t *sip)
 	char *from_s, *to_s;
 
 	atomic_fetch_add(&ua->invites_received, 1);
-	if (!read_remote(NULL, sip, &offer)) {
+	if (!read_remote(sip, &offer)) {
 		/* Offerless INVITEs (RFC 3261 13.2.1) are not supported: we need
 		 * the trunk's codecs before the plugin can ring anyone. */
 		nua_respond(nh, 488, "Not Acceptable Here", TAG_END());
@@ -429,6 +430,7 @@ static void on_new_invite(cr_sip_ua_t *ua, nua_handle_t *nh, const sip_t *sip)
 	g_hash_table_insert(ua->unadopted, GUINT_TO_POINTER(call->id), call);
 	g_mutex_unlock(&ua->lock);
 	cr_sip_trace_msg(call, '<', sip);
+	cr_sip_trace_line(call, '>', "SIP/2.0 100 Trying (sent by Sofia)");
 	caller = sip_p_asserted_identity(sip)
 		? user_of(sip_p_asserted_identity(sip)->paid_url)
 		: sip->sip_from ? user_of(sip->sip_from->a_url) : "";
@@ -453,7 +455,7 @@ static void on_offer_in_dialog(cr_sip_session_t *s, nua_handle_t *nh, const sip_
 	char sdp[2048];
 
 	cr_sip_trace_msg(s->call, '<', sip);
-	if (!read_remote(s, sip, &m)) {
+	if (!read_remote(sip, &m)) {
 		/* Offerless re-INVITE (or a bare session refresh): we offer our
 		 * current media; the ACK brings the answer. */
 		if (is_update || !s->have_chosen) {
@@ -746,6 +748,8 @@ void cr_sip_dialog_event(cr_sip_ua_t *ua, nua_event_t event, int status, const c
 	case nua_i_cancel:
 		if (sip)
 			cr_sip_trace_msg(s->call, '<', sip);
+		cr_sip_trace_line(s->call, '>', "SIP/2.0 200 OK to CANCEL, 487 to INVITE "
+				  "(sent by Sofia)");
 		if (!s->local_hangup && !s->remote_hangup) {
 			s->remote_hangup = true;
 			cr_relay_emit(ua->relay, CR_EVENT_SIP_HANGUP, s->call->id, 487, 0, "CANCEL");
@@ -755,6 +759,7 @@ void cr_sip_dialog_event(cr_sip_ua_t *ua, nua_event_t event, int status, const c
 	case nua_i_bye:
 		if (sip)
 			cr_sip_trace_msg(s->call, '<', sip);
+		cr_sip_trace_line(s->call, '>', "SIP/2.0 200 OK to BYE (sent by Sofia)");
 		if (!s->local_hangup && !s->remote_hangup) {
 			s->remote_hangup = true;
 			cr_relay_emit(ua->relay, CR_EVENT_SIP_HANGUP, s->call->id, 200, 0, "BYE");
@@ -769,6 +774,10 @@ void cr_sip_dialog_event(cr_sip_ua_t *ua, nua_event_t event, int status, const c
 			s->final_status = status;
 		break;
 	case nua_i_prack:
+		if (sip)
+			cr_sip_trace_msg(s->call, '<', sip);
+		cr_sip_trace_line(s->call, '>', "SIP/2.0 200 OK to PRACK (sent by Sofia)");
+		break;
 	case nua_r_prack:
 	case nua_r_update:
 		if (sip)
