@@ -36,6 +36,7 @@ struct cr_sip_session {
 	bool remote_hangup;     /* CR_EVENT_SIP_HANGUP already sent */
 	bool failed;            /* CR_EVENT_SIP_FAILED already sent */
 	bool peer_requires_100rel;
+	bool cancelled;         /* we sent CANCEL; a crossing 200 needs our BYE */
 	int final_status;
 	cr_sip_media_t prefs;   /* our address, port, ptime and codec preferences */
 	bool want_dtmf;
@@ -318,6 +319,16 @@ static void on_invite_response(cr_sip_session_t *s, int status, const char *phra
 
 	if (sip)
 		cr_sip_trace_msg(s->call, '<', sip);
+	if (s->cancelled && status >= 200 && status < 300) {
+		/* The 200 crossed our CANCEL (RFC 3261 9.1): NUA ACKs it, the
+		 * call is up at the trunk, and only a BYE ends it. */
+		s->cancelled = false;
+		s->final_status = 487;
+		cr_sip_trace_line(s->call, '>', "ACK (sent by Sofia)");
+		cr_sip_trace_line(s->call, '>', "BYE (the 200 crossed our CANCEL)");
+		nua_bye(s->nh, TAG_END());
+		return;
+	}
 	if (s->state != S_CALLING) {
 		/* A refresh or our own re-INVITE: only a changed SDP matters. */
 		if (status >= 200 && status < 300 && read_remote(sip, &m) &&
@@ -528,6 +539,7 @@ static void hang_up(cr_sip_session_t *s)
 	s->local_hangup = true;
 	switch (s->state) {
 	case S_CALLING:
+		s->cancelled = true;
 		cr_sip_trace_line(s->call, '>', "CANCEL");
 		nua_cancel(s->nh, TAG_END());
 		break;
