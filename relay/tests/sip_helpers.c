@@ -458,7 +458,8 @@ static const char *sipp_transport(const char *transport)
 int sip_test_uas(sip_test_t *t, const char *scenario, const char *transport)
 {
 	const char *args[] = { "-i", "127.0.0.1", "-p", t->trunk_port_s, "-mp", t->media_port_s,
-			       "-rtp_echo", "-m", "1", "-timeout", "40s", "-timeout_error",
+			       "-rtp_echo", "-m", "1", "-timeout",
+			       t->sipp_timeout ? t->sipp_timeout : "40s", "-timeout_error",
 			       "-t", sipp_transport(transport),
 			       scenario ? NULL : "-sn", "uas", NULL };
 

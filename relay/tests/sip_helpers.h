@@ -77,6 +77,7 @@ int wait_sip_event(cr_relay_t *relay, int type, uint32_t call_id, int timeout_ms
 typedef struct sip_test {
 	int sip_port, trunk_port, media_port, rtp_port;
 	char trunk_port_s[16], media_port_s[16], sip_target[64];
+	const char *sipp_timeout; /* sipp's -timeout; NULL = "40s" */
 	sipp_run_t sipp;
 	rtp_peer_t rtp;
 	cr_relay_t *relay;

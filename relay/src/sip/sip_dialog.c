@@ -790,8 +790,14 @@ void cr_sip_dialog_event(cr_sip_ua_t *ua, nua_event_t event, int status, const c
 			cr_sip_trace_msg(s->call, '<', sip);
 		cr_sip_trace_line(s->call, '>', "SIP/2.0 200 OK to PRACK (sent by Sofia)");
 		break;
-	case nua_r_prack:
 	case nua_r_update:
+		/* We never send UPDATE ourselves: NUA's session refresh. */
+		if (status >= 200)
+			cr_sip_trace_line(s->call, '>', "UPDATE (session refresh, sent by Sofia)");
+		if (sip)
+			cr_sip_trace_msg(s->call, '<', sip);
+		break;
+	case nua_r_prack:
 		if (sip)
 			cr_sip_trace_msg(s->call, '<', sip);
 		break;
