@@ -717,7 +717,12 @@ void cr_sip_dialog_event(cr_sip_ua_t *ua, nua_event_t event, int status, const c
 	switch (event) {
 	case nua_i_invite:
 		if (!s) {
-			if (ua->stopping) {
+			bool stopping;
+
+			g_mutex_lock(&ua->lock);
+			stopping = ua->stopping;
+			g_mutex_unlock(&ua->lock);
+			if (stopping) {
 				nua_respond(nh, 503, "Service Unavailable", TAG_END());
 				nua_handle_destroy(nh);
 			} else {
