@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "peer_baresip.h"
+#include "sip_helpers.h"
 
 static int write_file(const char *dir, const char *name, const char *text)
 {
@@ -100,8 +101,10 @@ void baresip_stop(baresip_peer_t *peer, int dump)
 		waitpid(peer->pid, NULL, 0);
 		peer->pid = -1;
 	}
-	if (!dump)
+	if (!dump) {
+		remove_dir(peer->dir);
 		return;
+	}
 	snprintf(path, sizeof(path), "%s/baresip.log", peer->dir);
 	f = fopen(path, "r");
 	if (!f)

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "peer_kamailio.h"
+#include "sip_helpers.h"
 
 static const char *config_fmt =
 	"#!KAMAILIO\n"
@@ -101,8 +102,10 @@ void kamailio_stop(kamailio_peer_t *peer, int dump)
 		waitpid(peer->pid, NULL, 0);
 		peer->pid = -1;
 	}
-	if (!dump)
+	if (!dump) {
+		remove_dir(peer->dir);
 		return;
+	}
 	snprintf(path, sizeof(path), "%s/kamailio.log", peer->dir);
 	f = fopen(path, "r");
 	if (!f)

@@ -429,6 +429,18 @@ int wait_sip_event(cr_relay_t *relay, int type, uint32_t call_id, int timeout_ms
 
 /* ---- one call against one sipp ---- */
 
+void remove_dir(const char *dir)
+{
+	char cmd[256];
+
+	/* Only our own /tmp/cr-* run directories. */
+	if (!dir || strncmp(dir, "/tmp/cr-", 8) != 0 || strstr(dir, ".."))
+		return;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "  could not remove %s\n", dir);
+}
+
 int sip_test_setup(sip_test_t *t, const char *transport,
 		   void (*tweak)(cr_sip_config_t *, cr_relay_config_t *))
 {
@@ -547,6 +559,7 @@ void sip_test_teardown(sip_test_t *t)
 	t->relay = NULL;
 	rtp_peer_close(&t->rtp);
 	sipp_kill(&t->sipp);
+	remove_dir(t->sipp.dir);
 }
 
 /* ---- packet loss on loopback (nftables) ---- */

@@ -104,7 +104,11 @@ int sip_test_rtp_echo_min(sip_test_t *t, const cr_event_t *media_event, int min)
 #define sip_test_rtp_echo(t, ev) sip_test_rtp_echo_min((t), (ev), 45)
 /* Waits for sipp to finish; 0 when it exited 0 with `calls` successful. */
 int sip_test_sipp_done(sip_test_t *t, int calls, int timeout_ms);
+/* Closes everything and removes sipp's run directory (its logs were
+ * printed already if sipp failed). */
 void sip_test_teardown(sip_test_t *t);
+/* rm -rf of one of our /tmp/cr-* directories. */
+void remove_dir(const char *dir);
 
 /* ---- packet loss on loopback (nftables) ---- */
 /* Drops the first UDP datagram from 127.0.0.1:sport whose payload starts

@@ -103,5 +103,6 @@ int test_sip_tls_outbound_baresip(void)
 out:
 	baresip_stop(&bs, err != 0);
 	sip_test_teardown(&t);
+	remove_dir(tls_dir);
 	return err;
 }
