@@ -72,7 +72,7 @@ $(CTEST_BIN): $(RELAY_ASAN_OBJ) $(CTEST_SRC:%.c=$(BUILD)/asan/%.o)
 	$(CC) $(SAN_FLAGS) -o $@ $^ $(RELAY_LIBS)
 
 test-c: $(CTEST_BIN)
-	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:fast_unwind_on_malloc=0 \
 	LSAN_OPTIONS=suppressions=relay/tests/lsan.supp:print_suppressions=0 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	$(CTEST_BIN) $(T)

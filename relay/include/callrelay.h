@@ -196,8 +196,10 @@ enum {
 					  * dialog; text = BYE, CANCEL or the reason */
 	CR_EVENT_SIP_MEDIA_CHANGED = 57, /* re-INVITE or UPDATE from the trunk changed the media
 					  * (hold, resume, codec, address); text = media */
-	CR_EVENT_SIP_ENDED = 58,         /* a local hang-up (cr_sip_hangup or a reject) finished;
-					  * code = final status of the BYE/CANCEL/response */
+	CR_EVENT_SIP_ENDED = 58,         /* a hang-up of ours finished (cr_sip_hangup,
+					  * cr_sip_reject, cr_call_close, relay destroy); code =
+					  * the BYE's final status, 487 for a CANCELled INVITE,
+					  * or the status we rejected with */
 	CR_EVENT_SIP_REGISTERED = 59,    /* REGISTER result; code = status (200 = registered),
 					  * value = granted expiry in seconds, text = reason */
 	CR_EVENT_SIP_TRUNK_STATE = 60    /* OPTIONS health check result changed; code = status

@@ -76,7 +76,7 @@ int free_port(bool both, bool even)
 int sipp_start(sipp_run_t *run, const char *scenario, const char *const args[])
 {
 	const char *argv[64];
-	char stf[192], screen[192], err[192], sf[256], out[192];
+	char stf[192], screen[192], err[192], sf[256], out[192], msgs[192];
 	int n = 0, fd;
 	static int counter;
 
@@ -102,6 +102,10 @@ int sipp_start(sipp_run_t *run, const char *scenario, const char *const args[])
 	argv[n++] = "-trace_screen";
 	argv[n++] = "-screen_file";
 	argv[n++] = screen;
+	snprintf(msgs, sizeof(msgs), "%s/messages.log", run->dir);
+	argv[n++] = "-trace_msg";
+	argv[n++] = "-message_file";
+	argv[n++] = msgs;
 	argv[n++] = "-trace_err";
 	argv[n++] = "-error_file";
 	argv[n++] = err;
@@ -242,15 +246,31 @@ int rtp_peer_open(rtp_peer_t *peer, int port)
 	return 0;
 }
 
+/* Reads what arrives for wait_ms (0 = what is queued now); bounded even
+ * when the peer never stops sending (baresip). */
 static void drain(rtp_peer_t *peer, int wait_ms)
 {
 	struct pollfd pfd = { .fd = peer->fd, .events = POLLIN };
 	unsigned char buf[2048];
+	long long deadline = now_ms() + wait_ms;
 
-	while (poll(&pfd, 1, wait_ms) > 0) {
-		while (recv(peer->fd, buf, sizeof(buf), 0) >= 12)
+	for (;;) {
+		long long left = deadline - now_ms();
+		ssize_t n;
+
+		if (poll(&pfd, 1, left > 0 ? (int)left : 0) <= 0)
+			return;
+		while ((n = recv(peer->fd, buf, sizeof(buf), 0)) >= 12) {
+			int same = 0;
+
 			peer->received++;
-		wait_ms = wait_ms > 0 ? wait_ms : 0;
+			for (ssize_t i = 12; i < n; i++)
+				same += buf[i] == RTP_PATTERN;
+			if (same >= 80)
+				peer->matched++;
+		}
+		if (left <= 0)
+			return;
 	}
 }
 
@@ -263,7 +283,7 @@ int rtp_peer_exchange(rtp_peer_t *peer, const char *address, int port, int pt, i
 	if (inet_pton(AF_INET, address, &sa.sin_addr) != 1)
 		return -1;
 	sa.sin_port = htons((unsigned short)port);
-	memset(pkt, 0xff, sizeof(pkt)); /* PCMU silence */
+	memset(pkt, RTP_PATTERN, sizeof(pkt));
 	for (int i = 0; i < n; i++) {
 		unsigned int ts = (unsigned int)(peer->seq * 160);
 
@@ -409,6 +429,18 @@ int wait_sip_event(cr_relay_t *relay, int type, uint32_t call_id, int timeout_ms
 
 /* ---- one call against one sipp ---- */
 
+void remove_dir(const char *dir)
+{
+	char cmd[256];
+
+	/* Only our own /tmp/cr-* run directories. */
+	if (!dir || strncmp(dir, "/tmp/cr-", 8) != 0 || strstr(dir, ".."))
+		return;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "  could not remove %s\n", dir);
+}
+
 int sip_test_setup(sip_test_t *t, const char *transport,
 		   void (*tweak)(cr_sip_config_t *, cr_relay_config_t *))
 {
@@ -438,7 +470,8 @@ static const char *sipp_transport(const char *transport)
 int sip_test_uas(sip_test_t *t, const char *scenario, const char *transport)
 {
 	const char *args[] = { "-i", "127.0.0.1", "-p", t->trunk_port_s, "-mp", t->media_port_s,
-			       "-rtp_echo", "-m", "1", "-timeout", "40s", "-timeout_error",
+			       "-rtp_echo", "-m", "1", "-timeout",
+			       t->sipp_timeout ? t->sipp_timeout : "40s", "-timeout_error",
 			       "-t", sipp_transport(transport),
 			       scenario ? NULL : "-sn", "uas", NULL };
 
@@ -477,10 +510,10 @@ int sip_test_dial(sip_test_t *t, const char *number)
 	return err;
 }
 
-int sip_test_rtp_echo(sip_test_t *t, const cr_event_t *ev)
+int sip_test_rtp_echo_min(sip_test_t *t, const cr_event_t *ev, int min)
 {
 	char address[64];
-	long before = t->rtp.received;
+	long before = t->rtp.matched;
 
 	if (text_value(ev->text, "address", address, sizeof(address)) ||
 	    text_int(ev->text, "port") <= 0) {
@@ -489,9 +522,10 @@ int sip_test_rtp_echo(sip_test_t *t, const cr_event_t *ev)
 	}
 	rtp_peer_exchange(&t->rtp, address, text_int(ev->text, "port"),
 			  text_int(ev->text, "pt"), 50, 1000);
-	if (t->rtp.received - before < 45) {
-		fprintf(stderr, "  only %ld of 50 RTP packets came back from %s:%d\n",
-			t->rtp.received - before, address, text_int(ev->text, "port"));
+	if (t->rtp.matched - before < min) {
+		fprintf(stderr, "  only %ld of 50 RTP packets came back from %s:%d (%ld in all)\n",
+			t->rtp.matched - before, address, text_int(ev->text, "port"),
+			t->rtp.received);
 		return -1;
 	}
 	return 0;
@@ -516,6 +550,8 @@ void sip_test_teardown(sip_test_t *t)
 
 	if (t->call) {
 		cr_call_get_sip_trace(t->call, trace, sizeof(trace));
+		if (getenv("CR_TEST_TRACE"))
+			fprintf(stderr, "  ---- SIP trace ----\n%s", trace);
 		cr_call_close(t->call, NULL);
 		t->call = NULL;
 	}
@@ -523,6 +559,7 @@ void sip_test_teardown(sip_test_t *t)
 	t->relay = NULL;
 	rtp_peer_close(&t->rtp);
 	sipp_kill(&t->sipp);
+	remove_dir(t->sipp.dir);
 }
 
 /* ---- packet loss on loopback (nftables) ---- */
@@ -581,4 +618,26 @@ void nft_remove(int sport)
 	if (system(cmd) != 0) {
 		/* Not there: nothing to clean. */
 	}
+}
+
+int sipp_saw(const sipp_run_t *run, const char *text)
+{
+	char path[256], *data = NULL;
+	long size;
+	FILE *f;
+	int found = 0;
+
+	snprintf(path, sizeof(path), "%s/messages.log", run->dir);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	fseek(f, 0, SEEK_END);
+	size = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	data = calloc(1, (size_t)size + 1);
+	if (data && fread(data, 1, (size_t)size, f) == (size_t)size)
+		found = strstr(data, text) != NULL;
+	free(data);
+	fclose(f);
+	return found;
 }

@@ -30,6 +30,8 @@ int sipp_start(sipp_run_t *run, const char *scenario, const char *const args[]);
 int sipp_wait(sipp_run_t *run, int timeout_ms);
 /* Kills a sipp still running (test cleanup); harmless after sipp_wait. */
 void sipp_kill(sipp_run_t *run);
+/* 1 when `text` occurs in the SIP messages sipp sent or received. */
+int sipp_saw(const sipp_run_t *run, const char *text);
 /* Prints the run's screen and error logs to stderr (on failure). */
 void sipp_dump(const sipp_run_t *run);
 
@@ -38,12 +40,16 @@ typedef struct rtp_peer {
 	int fd;
 	int port;
 	long sent, received;
+	long matched;         /* received packets that carry our payload pattern */
 	unsigned short seq;
 } rtp_peer_t;
 
 int rtp_peer_open(rtp_peer_t *peer, int port);
-/* Sends n 20 ms PCMU packets to address:port with payload type pt, and
- * counts every packet that comes back until timeout_ms after the last. */
+/* Sends n 20 ms packets to address:port with payload type pt, whose 160
+ * payload bytes are RTP_PATTERN (a PCMU/PCMA code that survives a decode and
+ * re-encode), and counts every packet that comes back until timeout_ms
+ * after the last, and those carrying the pattern. */
+#define RTP_PATTERN 0x55
 int rtp_peer_exchange(rtp_peer_t *peer, const char *address, int port, int pt, int n,
 		      int timeout_ms);
 void rtp_peer_close(rtp_peer_t *peer);
@@ -71,6 +77,7 @@ int wait_sip_event(cr_relay_t *relay, int type, uint32_t call_id, int timeout_ms
 typedef struct sip_test {
 	int sip_port, trunk_port, media_port, rtp_port;
 	char trunk_port_s[16], media_port_s[16], sip_target[64];
+	const char *sipp_timeout; /* sipp's -timeout; NULL = "40s" */
 	sipp_run_t sipp;
 	rtp_peer_t rtp;
 	cr_relay_t *relay;
@@ -91,11 +98,17 @@ int sip_test_uac(sip_test_t *t, const char *scenario, const char *number,
 /* Creates t->call and dials `number` with PCMU,PCMA on rtp_port. */
 int sip_test_dial(sip_test_t *t, const char *number);
 /* Sends 50 RTP packets to the address/port of a media event and checks
- * that at least 45 came back (sipp's -rtp_echo). */
-int sip_test_rtp_echo(sip_test_t *t, const cr_event_t *media_event);
+ * that at least `min` came back carrying our payload (sipp's -rtp_echo,
+ * baresip's audio loop): proof that audio crossed both ways. */
+int sip_test_rtp_echo_min(sip_test_t *t, const cr_event_t *media_event, int min);
+#define sip_test_rtp_echo(t, ev) sip_test_rtp_echo_min((t), (ev), 45)
 /* Waits for sipp to finish; 0 when it exited 0 with `calls` successful. */
 int sip_test_sipp_done(sip_test_t *t, int calls, int timeout_ms);
+/* Closes everything and removes sipp's run directory (its logs were
+ * printed already if sipp failed). */
 void sip_test_teardown(sip_test_t *t);
+/* rm -rf of one of our /tmp/cr-* directories. */
+void remove_dir(const char *dir);
 
 /* ---- packet loss on loopback (nftables) ---- */
 /* Drops the first UDP datagram from 127.0.0.1:sport whose payload starts

@@ -8,6 +8,7 @@
 #include "test.h"
 
 int test_sip_inbound_answered(void);
+int test_sip_inbound_local_bye(void);
 
 /* Waits for the incoming call, adopts it, rings and answers with PCMU. */
 int sip_test_take_inbound(sip_test_t *t, cr_event_t *ev);
@@ -67,6 +68,27 @@ int test_sip_inbound_answered(void)
 	TEST_ASSERT(strstr(trace, "> SIP/2.0 180 Ringing") != NULL);
 	TEST_ASSERT(strstr(trace, "> SIP/2.0 200 OK") != NULL);
 	TEST_ASSERT(strstr(trace, "< ACK") != NULL);
+	TEST_ERR(sip_test_sipp_done(&t, 1, 10000));
+out:
+	sip_test_teardown(&t);
+	return err;
+}
+
+/* The plugin hangs up an answered inbound call: BYE toward the trunk. */
+int test_sip_inbound_local_bye(void)
+{
+	sip_test_t t;
+	cr_event_t ev;
+	int err = 0;
+
+	TEST_ERR(sip_test_setup(&t, NULL, NULL));
+	TEST_ERR(sip_test_uac(&t, "uac_call_bye_in.xml", "15550001112", NULL));
+	TEST_ERR(sip_test_take_inbound(&t, &ev));
+	TEST_ERR(wait_sip_event(t.relay, CR_EVENT_SIP_ANSWERED, t.id, 10000, &ev));
+	TEST_ERR(sip_test_rtp_echo(&t, &ev));
+	TEST_ERR(cr_sip_hangup(t.call));
+	TEST_ERR(wait_sip_event(t.relay, CR_EVENT_SIP_ENDED, t.id, 10000, &ev));
+	TEST_EQUALS(200, ev.code);
 	TEST_ERR(sip_test_sipp_done(&t, 1, 10000));
 out:
 	sip_test_teardown(&t);

@@ -84,5 +84,6 @@ out:
 	cr_relay_destroy(relay);
 	rtp_peer_close(&rtp);
 	sipp_kill(&sipp);
+	remove_dir(sipp.dir);
 	return err;
 }

@@ -37,6 +37,7 @@ struct cr_sip_session {
 	bool remote_hangup;     /* CR_EVENT_SIP_HANGUP already sent */
 	bool failed;            /* CR_EVENT_SIP_FAILED already sent */
 	bool peer_requires_100rel;
+	bool cancelled;         /* we sent CANCEL; a crossing 200 needs our BYE */
 	int final_status;
 	cr_sip_media_t prefs;   /* our address, port, ptime and codec preferences */
 	bool want_dtmf;
@@ -79,15 +80,14 @@ static void emit_media(cr_sip_session_t *s, int type, int code, const char *head
 	g_string_free(text, TRUE);
 }
 
-/* Reads the SDP of `sip` into s->remote; false when it has none or bad. */
-static bool read_remote(cr_sip_session_t *s, const sip_t *sip, cr_sip_media_t *m)
+/* Reads the SDP of `sip` into m; false when it has none or a bad one. */
+static bool read_remote(const sip_t *sip, cr_sip_media_t *m)
 {
 	if (!sip || !sip->sip_payload || !sip->sip_payload->pl_len)
 		return false;
 	if (sip->sip_content_type &&
 	    g_ascii_strcasecmp(sip->sip_content_type->c_type, "application/sdp") != 0)
 		return false;
-	(void)s;
 	return cr_sip_sdp_parse(sip->sip_payload->pl_data, sip->sip_payload->pl_len, m) ==
 		CR_OK;
 }
@@ -338,9 +338,19 @@ static void on_invite_response(cr_sip_session_t *s, int status, const char *phra
 
 	if (sip)
 		cr_sip_trace_msg(s->call, '<', sip);
+	if (s->cancelled && status >= 200 && status < 300) {
+		/* The 200 crossed our CANCEL (RFC 3261 9.1): NUA ACKs it, the
+		 * call is up at the trunk, and only a BYE ends it. */
+		s->cancelled = false;
+		s->final_status = 487;
+		cr_sip_trace_line(s->call, '>', "ACK (sent by Sofia)");
+		cr_sip_trace_line(s->call, '>', "BYE (the 200 crossed our CANCEL)");
+		nua_bye(s->nh, TAG_END());
+		return;
+	}
 	if (s->state != S_CALLING) {
 		/* A refresh or our own re-INVITE: only a changed SDP matters. */
-		if (status >= 200 && status < 300 && read_remote(s, sip, &m) &&
+		if (status >= 200 && status < 300 && read_remote(sip, &m) &&
 		    media_differs(&m, &s->remote)) {
 			s->remote = m;
 			choose_from_answer(s);
@@ -354,7 +364,9 @@ static void on_invite_response(cr_sip_session_t *s, int status, const char *phra
 		return;
 	}
 	if (status > 100 && status < 200) {
-		if (read_remote(s, sip, &m)) {
+		if (sip && sip_has_feature(sip->sip_require, "100rel"))
+			cr_sip_trace_line(s->call, '>', "PRACK (sent by Sofia)");
+		if (read_remote(sip, &m)) {
 			s->remote = m;
 			s->have_remote = true;
 			choose_from_answer(s);
@@ -366,19 +378,19 @@ static void on_invite_response(cr_sip_session_t *s, int status, const char *phra
 		return;
 	}
 	if (status < 300) {
-		if (read_remote(s, sip, &m)) {
+		if (read_remote(sip, &m)) {
 			s->remote = m;
 			s->have_remote = true;
 		}
 		s->state = S_UP;
+		cr_sip_trace_line(s->call, '>', "ACK (sent by Sofia)");
 		if (!s->have_remote) {
 			/* 200 without an answer to our offer: unusable. */
-			s->local_hangup = true;
 			s->state = S_ENDING;
-			session_emit(s, CR_EVENT_SIP_FAILED, 488, 0,
-				     "answer without SDP");
 			s->failed = true;
 			s->local_hangup = false;
+			session_emit(s, CR_EVENT_SIP_FAILED, 488, 0, "answer without SDP");
+			cr_sip_trace_line(s->call, '>', "BYE");
 			nua_bye(s->nh, TAG_END());
 			return;
 		}
@@ -423,7 +435,7 @@ static void on_new_invite(cr_sip_ua_t *ua, nua_handle_t *nh, const sip_t *sip)
 	char *from_s, *to_s;
 
 	atomic_fetch_add(&ua->invites_received, 1);
-	if (!read_remote(NULL, sip, &offer)) {
+	if (!read_remote(sip, &offer)) {
 		/* Offerless INVITEs (RFC 3261 13.2.1) are not supported: we need
 		 * the trunk's codecs before the plugin can ring anyone. */
 		nua_respond(nh, 488, "Not Acceptable Here", TAG_END());
@@ -448,6 +460,7 @@ static void on_new_invite(cr_sip_ua_t *ua, nua_handle_t *nh, const sip_t *sip)
 	g_hash_table_insert(ua->unadopted, GUINT_TO_POINTER(call->id), call);
 	g_mutex_unlock(&ua->lock);
 	cr_sip_trace_msg(call, '<', sip);
+	cr_sip_trace_line(call, '>', "SIP/2.0 100 Trying (sent by Sofia)");
 	caller = sip_p_asserted_identity(sip)
 		? user_of(sip_p_asserted_identity(sip)->paid_url)
 		: sip->sip_from ? user_of(sip->sip_from->a_url) : "";
@@ -472,11 +485,11 @@ static void on_offer_in_dialog(cr_sip_session_t *s, nua_handle_t *nh, const sip_
 	char sdp[2048];
 
 	cr_sip_trace_msg(s->call, '<', sip);
-	if (!read_remote(s, sip, &m)) {
+	if (!read_remote(sip, &m)) {
 		/* Offerless re-INVITE (or a bare session refresh): we offer our
 		 * current media; the ACK brings the answer. */
 		if (is_update || !s->have_chosen) {
-			nua_respond(nh, 200, "OK", TAG_END());
+			nua_respond(nh, 200, "OK", NUTAG_WITH_THIS(s->ua->nua), TAG_END());
 			return;
 		}
 		answer = s->prefs;
@@ -485,7 +498,8 @@ static void on_offer_in_dialog(cr_sip_session_t *s, nua_handle_t *nh, const sip_
 		answer.dtmf_pt = s->want_dtmf ? s->remote.dtmf_pt : -1;
 		g_strlcpy(answer.direction, "sendrecv", sizeof(answer.direction));
 		build_sdp(s, &answer, sdp, sizeof(sdp));
-		nua_respond(nh, 200, "OK", SIPTAG_CONTENT_TYPE_STR("application/sdp"),
+		nua_respond(nh, 200, "OK", NUTAG_WITH_THIS(s->ua->nua),
+			    SIPTAG_CONTENT_TYPE_STR("application/sdp"),
 			    SIPTAG_PAYLOAD_STR(sdp), TAG_END());
 		return;
 	}
@@ -499,13 +513,15 @@ static void on_offer_in_dialog(cr_sip_session_t *s, nua_handle_t *nh, const sip_
 	}
 	if (cr_sip_sdp_answer(&m, &prefs, s->want_dtmf, &answer) != CR_OK) {
 		cr_sip_trace_line(s->call, '>', "SIP/2.0 488 Not Acceptable Here");
-		nua_respond(nh, 488, "Not Acceptable Here", TAG_END());
+		nua_respond(nh, 488, "Not Acceptable Here", NUTAG_WITH_THIS(s->ua->nua),
+			    TAG_END());
 		return;
 	}
 	build_sdp(s, &answer, sdp, sizeof(sdp));
 	cr_sip_trace_line(s->call, '>', "SIP/2.0 200 OK | SDP: %s:%d %s %s", answer.address,
 			  answer.port, answer.codecs[0].name, answer.direction);
-	nua_respond(nh, 200, "OK", SIPTAG_CONTENT_TYPE_STR("application/sdp"),
+	nua_respond(nh, 200, "OK", NUTAG_WITH_THIS(s->ua->nua),
+			    SIPTAG_CONTENT_TYPE_STR("application/sdp"),
 		    SIPTAG_PAYLOAD_STR(sdp), TAG_END());
 	if (!s->have_chosen || media_differs(&m, &s->remote) ||
 	    answer.codecs[0].pt != s->chosen.pt) {
@@ -542,6 +558,7 @@ static void hang_up(cr_sip_session_t *s)
 	s->local_hangup = true;
 	switch (s->state) {
 	case S_CALLING:
+		s->cancelled = true;
 		cr_sip_trace_line(s->call, '>', "CANCEL");
 		nua_cancel(s->nh, TAG_END());
 		break;
@@ -719,7 +736,12 @@ void cr_sip_dialog_event(cr_sip_ua_t *ua, nua_event_t event, int status, const c
 	switch (event) {
 	case nua_i_invite:
 		if (!s) {
-			if (ua->stopping) {
+			bool stopping;
+
+			g_mutex_lock(&ua->lock);
+			stopping = ua->stopping;
+			g_mutex_unlock(&ua->lock);
+			if (stopping) {
 				nua_respond(nh, 503, "Service Unavailable", TAG_END());
 				nua_handle_destroy(nh);
 			} else {
@@ -762,6 +784,8 @@ void cr_sip_dialog_event(cr_sip_ua_t *ua, nua_event_t event, int status, const c
 	case nua_i_cancel:
 		if (sip)
 			cr_sip_trace_msg(s->call, '<', sip);
+		cr_sip_trace_line(s->call, '>', "SIP/2.0 200 OK to CANCEL, 487 to INVITE "
+				  "(sent by Sofia)");
 		if (!s->local_hangup && !s->remote_hangup) {
 			s->remote_hangup = true;
 			session_emit(s, CR_EVENT_SIP_HANGUP, 487, 0, "CANCEL");
@@ -771,6 +795,7 @@ void cr_sip_dialog_event(cr_sip_ua_t *ua, nua_event_t event, int status, const c
 	case nua_i_bye:
 		if (sip)
 			cr_sip_trace_msg(s->call, '<', sip);
+		cr_sip_trace_line(s->call, '>', "SIP/2.0 200 OK to BYE (sent by Sofia)");
 		if (!s->local_hangup && !s->remote_hangup) {
 			s->remote_hangup = true;
 			session_emit(s, CR_EVENT_SIP_HANGUP, 200, 0, "BYE");
@@ -785,8 +810,18 @@ void cr_sip_dialog_event(cr_sip_ua_t *ua, nua_event_t event, int status, const c
 			s->final_status = status;
 		break;
 	case nua_i_prack:
-	case nua_r_prack:
+		if (sip)
+			cr_sip_trace_msg(s->call, '<', sip);
+		cr_sip_trace_line(s->call, '>', "SIP/2.0 200 OK to PRACK (sent by Sofia)");
+		break;
 	case nua_r_update:
+		/* We never send UPDATE ourselves: NUA's session refresh. */
+		if (status >= 200)
+			cr_sip_trace_line(s->call, '>', "UPDATE (session refresh, sent by Sofia)");
+		if (sip)
+			cr_sip_trace_msg(s->call, '<', sip);
+		break;
+	case nua_r_prack:
 		if (sip)
 			cr_sip_trace_msg(s->call, '<', sip);
 		break;

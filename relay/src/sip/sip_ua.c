@@ -538,6 +538,25 @@ static gpointer sip_main(gpointer p)
 			     NUTAG_URL(ua->listen_uri),
 			     TAG_IF(ua->tls_listen_uri, NUTAG_SIPS_URL(ua->tls_listen_uri)),
 			     TAG_IF(ua->tls_cert_dir, NUTAG_CERTIFICATE_DIR(ua->tls_cert_dir)),
+			     SIPTAG_USER_AGENT_STR(ua->user_agent),
+			     /* We build and read SDP ourselves (FACTS.md). */
+			     NUTAG_MEDIA_ENABLE(0),
+			     NUTAG_AUTOANSWER(0),
+			     NUTAG_AUTOACK(1),
+			     NUTAG_AUTOALERT(0),
+			     NUTAG_ENABLEINVITE(1),
+			     NUTAG_ALLOW("INVITE, ACK, BYE, CANCEL, OPTIONS, UPDATE, PRACK"),
+			     /* UPDATE carries SDP: we answer it, NUA's SDP engine is off. */
+			     NUTAG_APPL_METHOD("UPDATE"),
+			     SIPTAG_SUPPORTED_STR(ua->session_expires > 0 ? "timer, 100rel"
+						  : "100rel"),
+			     NUTAG_SESSION_TIMER(ua->session_expires > 0 ? ua->session_expires : 0),
+			     NUTAG_MIN_SE(RFC4028_MIN_SE),
+			     NUTAG_SESSION_REFRESHER(nua_any_refresher),
+			     NUTAG_UPDATE_REFRESH(1),
+			     /* No keepalive OPTIONS to ourselves; health checks are ours. */
+			     NUTAG_OUTBOUND("no-options-keepalive, no-validate"),
+			     TAG_IF(ua->outbound_proxy, NUTAG_PROXY(ua->outbound_proxy)),
 			     TAG_END());
 	if (!ua->nua) {
 		listen = ua->tls_listen_uri
@@ -549,27 +568,6 @@ static gpointer sip_main(gpointer p)
 		finish_start(ua, -1, msg);
 		goto out;
 	}
-	nua_set_params(ua->nua,
-		       SIPTAG_USER_AGENT_STR(ua->user_agent),
-		       /* We build and read SDP ourselves (FACTS.md). */
-		       NUTAG_MEDIA_ENABLE(0),
-		       NUTAG_AUTOANSWER(0),
-		       NUTAG_AUTOACK(1),
-		       NUTAG_AUTOALERT(0),
-		       NUTAG_ENABLEINVITE(1),
-		       NUTAG_ALLOW("INVITE, ACK, BYE, CANCEL, OPTIONS, UPDATE, PRACK"),
-		       /* UPDATE carries SDP: we answer it, NUA's SDP engine is off. */
-		       NUTAG_APPL_METHOD("UPDATE"),
-		       SIPTAG_SUPPORTED_STR(ua->session_expires > 0 ? "timer, 100rel"
-					    : "100rel"),
-		       NUTAG_SESSION_TIMER(ua->session_expires > 0 ? ua->session_expires : 0),
-		       NUTAG_MIN_SE(RFC4028_MIN_SE),
-		       NUTAG_SESSION_REFRESHER(nua_any_refresher),
-		       NUTAG_UPDATE_REFRESH(1),
-		       /* No keepalive OPTIONS to ourselves; health checks are ours. */
-		       NUTAG_OUTBOUND("no-options-keepalive, no-validate"),
-		       TAG_IF(ua->outbound_proxy, NUTAG_PROXY(ua->outbound_proxy)),
-		       TAG_END());
 	finish_start(ua, 1, NULL);
 	if (ua->register_expires > 0)
 		start_register(ua);

@@ -1,0 +1,116 @@
+/**
+ * @file peer_baresip.c  baresip as the trunk: auto-answers and loops audio back
+ *
+ * Headless (FACTS.md): its own config directory, sip_listen on an IP
+ * address, answermode=auto, and the aubridge device "loop" as both player
+ * and source, so the audio it decodes from us is what it encodes back.
+ */
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "peer_baresip.h"
+#include "sip_helpers.h"
+
+static int write_file(const char *dir, const char *name, const char *text)
+{
+	char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	if (!f)
+		return -1;
+	fputs(text, f);
+	fclose(f);
+	return 0;
+}
+
+int baresip_start(baresip_peer_t *peer, int sip_port, int rtp_port, int lifetime_s,
+		  const char *certificate)
+{
+	char config[1024], cert_line[300] = "", lifetime[16], log[256];
+	static int counter;
+	int fd;
+
+	peer->pid = -1;
+	snprintf(peer->dir, sizeof(peer->dir), "/tmp/cr-baresip-%d-%d", getpid(), ++counter);
+	mkdir(peer->dir, 0700);
+	if (certificate)
+		snprintf(cert_line, sizeof(cert_line), "sip_certificate %s\n", certificate);
+	snprintf(config, sizeof(config),
+		 "poll_method epoll\n"
+		 /* Loopback only: without it baresip puts its eth0 address in SDP. */
+		 "net_interface 127.0.0.1\n"
+		 "sip_listen 127.0.0.1:%d\n"
+		 "audio_player aubridge,loop\n"
+		 "audio_source aubridge,loop\n"
+		 "audio_alert aubridge,loop\n"
+		 "audio_srate 8000\n"
+		 "audio_channels 1\n"
+		 "rtp_ports %d-%d\n"
+		 "module_path /usr/lib/baresip/modules\n"
+		 "module g711.so\n"
+		 "module aubridge.so\n"
+		 "module_app account.so\n"
+		 "%s",
+		 sip_port, rtp_port, rtp_port + 20, cert_line);
+	if (write_file(peer->dir, "config", config) ||
+	    write_file(peer->dir, "accounts",
+		       "<sip:echo@127.0.0.1>;regint=0;answermode=auto\n") ||
+	    write_file(peer->dir, "contacts", ""))
+		return -1;
+	snprintf(lifetime, sizeof(lifetime), "%d", lifetime_s);
+	snprintf(log, sizeof(log), "%s/baresip.log", peer->dir);
+	peer->pid = fork();
+	if (peer->pid < 0)
+		return -1;
+	if (peer->pid == 0) {
+		fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		fd = open("/dev/null", O_RDONLY);
+		if (fd >= 0)
+			dup2(fd, 0);
+		for (int i = 3; i < 1024; i++)
+			close(i);
+		execlp("baresip", "baresip", "-f", peer->dir, "-t", lifetime, (char *)NULL);
+		_exit(127);
+	}
+	usleep(800 * 1000); /* let it bind */
+	return 0;
+}
+
+void baresip_stop(baresip_peer_t *peer, int dump)
+{
+	char path[256], buf[4096];
+	size_t n;
+	FILE *f;
+
+	if (peer->pid > 0) {
+		kill(peer->pid, SIGTERM);
+		for (int i = 0; i < 40 && waitpid(peer->pid, NULL, WNOHANG) == 0; i++)
+			usleep(50 * 1000);
+		kill(peer->pid, SIGKILL);
+		waitpid(peer->pid, NULL, 0);
+		peer->pid = -1;
+	}
+	if (!dump) {
+		remove_dir(peer->dir);
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/baresip.log", peer->dir);
+	f = fopen(path, "r");
+	if (!f)
+		return;
+	fprintf(stderr, "  ---- baresip log ----\n");
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+		fwrite(buf, 1, n, stderr);
+	fclose(f);
+}

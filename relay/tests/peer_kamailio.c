@@ -1,0 +1,117 @@
+/**
+ * @file peer_kamailio.c  kamailio as a stateful, record-routing proxy in the path
+ *
+ * The smallest useful proxy: max-forwards, record-route, loose routing of
+ * in-dialog requests, CANCEL matched to its INVITE transaction, t_relay to
+ * the Request-URI. It stays in the foreground (-DD) with its own runtime
+ * directory so parallel runs do not meet.
+ */
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "peer_kamailio.h"
+#include "sip_helpers.h"
+
+static const char *config_fmt =
+	"#!KAMAILIO\n"
+	"debug=2\n"
+	"log_stderror=yes\n"
+	"children=2\n"
+	"auto_aliases=no\n"
+	"listen=udp:127.0.0.1:%d\n"
+	"mpath=\"/usr/lib/x86_64-linux-gnu/kamailio/modules/\"\n"
+	"loadmodule \"tm.so\"\n"
+	"loadmodule \"sl.so\"\n"
+	"loadmodule \"rr.so\"\n"
+	"loadmodule \"maxfwd.so\"\n"
+	"loadmodule \"siputils.so\"\n"
+	"loadmodule \"pv.so\"\n"
+	"loadmodule \"xlog.so\"\n"
+	"loadmodule \"textops.so\"\n"
+	"request_route {\n"
+	"  xlog(\"L_INFO\", \"$rm $ru from $si:$sp\\n\");\n"
+	"  if (!mf_process_maxfwd_header(\"10\")) { sl_send_reply(\"483\", \"Too Many Hops\"); exit; }\n"
+	"  if (has_totag()) {\n"
+	"    if (loose_route()) { t_relay(); exit; }\n"
+	"    if (is_method(\"ACK\")) { if (t_check_trans()) { t_relay(); } exit; }\n"
+	"    sl_send_reply(\"404\", \"Not here\");\n"
+	"    exit;\n"
+	"  }\n"
+	"  if (is_method(\"CANCEL\")) { if (t_check_trans()) { t_relay(); } exit; }\n"
+	"  record_route();\n"
+	"  if (!t_relay()) { sl_reply_error(); }\n"
+	"}\n";
+
+int kamailio_start(kamailio_peer_t *peer, int port)
+{
+	char path[256], log[256], config[2048];
+	static int counter;
+	FILE *f;
+	int fd;
+
+	peer->pid = -1;
+	peer->port = port;
+	snprintf(peer->dir, sizeof(peer->dir), "/tmp/cr-kamailio-%d-%d", getpid(), ++counter);
+	mkdir(peer->dir, 0700);
+	snprintf(path, sizeof(path), "%s/kamailio.cfg", peer->dir);
+	snprintf(config, sizeof(config), config_fmt, port);
+	f = fopen(path, "w");
+	if (!f)
+		return -1;
+	fputs(config, f);
+	fclose(f);
+	snprintf(log, sizeof(log), "%s/kamailio.log", peer->dir);
+	peer->pid = fork();
+	if (peer->pid < 0)
+		return -1;
+	if (peer->pid == 0) {
+		fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		fd = open("/dev/null", O_RDONLY);
+		if (fd >= 0)
+			dup2(fd, 0);
+		for (int i = 3; i < 1024; i++)
+			close(i);
+		execlp("kamailio", "kamailio", "-f", path, "-DD", "-E", "-Y", peer->dir,
+		       "-w", peer->dir, "-m", "32", "-M", "4", (char *)NULL);
+		_exit(127);
+	}
+	usleep(1000 * 1000); /* kamailio forks its workers before it answers */
+	return 0;
+}
+
+void kamailio_stop(kamailio_peer_t *peer, int dump)
+{
+	char path[256], buf[4096];
+	size_t n;
+	FILE *f;
+
+	if (peer->pid > 0) {
+		kill(peer->pid, SIGTERM);
+		for (int i = 0; i < 60 && waitpid(peer->pid, NULL, WNOHANG) == 0; i++)
+			usleep(50 * 1000);
+		kill(peer->pid, SIGKILL);
+		waitpid(peer->pid, NULL, 0);
+		peer->pid = -1;
+	}
+	if (!dump) {
+		remove_dir(peer->dir);
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/kamailio.log", peer->dir);
+	f = fopen(path, "r");
+	if (!f)
+		return;
+	fprintf(stderr, "  ---- kamailio log ----\n");
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+		fwrite(buf, 1, n, stderr);
+	fclose(f);
+}
