@@ -165,8 +165,17 @@ export class Softphone {
 	}
 
 	_wireClient(client) {
-		client.on('session:started', () => {
+		client.on('session:started', async () => {
 			client.sendPresence();
+			// XEP-0280: the <proceed/>/<reject/> another of our devices sends to
+			// an incoming call comes back as a carbon, which stops this one
+			// ringing (XEP-0353 "answered elsewhere").
+			try {
+				await client.enableCarbons();
+			} catch (e) {
+				this._event('carbons-error', String(e && e.error ? e.error.condition : e));
+			}
+			if (this.client !== client) return;
 			this.state.connection = 'connected';
 			this.state.jid = client.jid;
 			this._event('connected', client.jid);
@@ -205,7 +214,9 @@ export class Softphone {
 			this._maybeActive(session);
 		});
 		client.on('jingle:terminated', (session, reason) => {
-			if (session !== this.session) return;
+			// session.end() from hangup()/reject() emits this at once: that
+			// end is ours (endedBy local), which those methods record.
+			if (session !== this.session || session === this.endingLocally) return;
 			const cond = reason && reason.condition ? reason.condition : 'success';
 			this._event('jingle-terminated', { sid: session.sid, reason: cond, text: reason && reason.text });
 			this._endCall(cond, false);
@@ -559,6 +570,7 @@ export class Softphone {
 		if (call.jmi) {
 			this.client.sendMessage({ to: call.peer, type: 'chat', jmi: { type: 'reject', id: call.sid, reason: { condition: 'decline' } } });
 		} else if (this.session) {
+			this.endingLocally = this.session;
 			this.session.end('decline');
 		}
 		this._endCall('decline', true);
@@ -572,6 +584,7 @@ export class Softphone {
 		const reason = call.state === 'active' ? 'success' : 'cancel';
 		if (this.session) {
 			const peer = this.session.peerID;
+			this.endingLocally = this.session;
 			this.session.end(reason);
 			// A call set up by JMI is closed by JMI too (XEP-0353 v0.5+ <finish/>),
 			// so the peer's other devices and its archive see it end.

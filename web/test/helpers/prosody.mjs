@@ -84,7 +84,17 @@ export async function startProsody(opts = {}) {
 		c2sPort, httpPort, dir,
 		websocketUrl: `ws://127.0.0.1:${httpPort}/xmpp-websocket`,
 		url: (path = '/softphone/') => `http://127.0.0.1:${httpPort}${path}`,
+		config,
 		log: () => readOr(join(dir, 'prosody.log')) + readOr(join(dir, 'stdout.log')),
+		/** Runs one admin shell line (`prosodyctl shell LINE`); returns its output (stdout+stderr). */
+		shell(line) {
+			const [c, a] = asProsody('prosodyctl', ['--config', config, 'shell', line]);
+			try {
+				return execFileSync(c, a, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 15000 });
+			} catch (e) {
+				return `${e.stdout || ''}${e.stderr || ''}(exit ${e.status})`;
+			}
+		},
 		async stop() {
 			if (exited) return;
 			const pid = Number(readOr(join(dir, 'prosody.pid')).trim());

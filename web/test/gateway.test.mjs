@@ -1,0 +1,321 @@
+// Calls from and to the web softphone THROUGH THE GATEWAY: page -> Prosody ->
+// mod_jingle_sip -> libcallrelay -> a SIP peer (sipp, echoing RTP) and back.
+// The audio is checked where a user notices it: the page's WebAudio analyser
+// must hear the page's own tone come back from the far end of the SIP leg.
+// Everything (Prosody, the relay, sipp, the browsers) lives on the loopback
+// of the namespace test/run.sh creates.
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { startProsody, freePort } from './helpers/prosody.mjs';
+import { startSipp } from './helpers/sipp.mjs';
+import { launch } from './helpers/browsers.mjs';
+import { writeToneWav } from './helpers/wav.mjs';
+import { artifacts, scratch } from './helpers/paths.mjs';
+
+const TONE = 440;
+const FIREFOX_TONE = 660;
+const ECHO_NUMBER = '+15550100';
+const DID = '+15557654321'; // owned by alice
+const sleep = (ms) => new Promise(r => setTimeout(r, ms));
+let wav;
+
+before(() => {
+	mkdirSync(scratch, { recursive: true });
+	mkdirSync(artifacts, { recursive: true });
+	wav = writeToneWav(join(scratch, `gw-tone-${TONE}.wav`), TONE);
+});
+
+/** The gateway's options (as in spec/e2e/gateway_calls_spec.lua), media on loopback. */
+function gatewayConfig(trunkPort, listenPort, extra = []) {
+	return [
+		`jingle_sip_trunk = "sip:127.0.0.1:${trunkPort}"`,
+		`jingle_sip_listen = "127.0.0.1:${listenPort}"`,
+		'jingle_sip_rtp_address = "127.0.0.1"',
+		// The namespace has only lo: offer the browser 127.0.0.1.
+		'jingle_sip_media_address = "127.0.0.1"',
+		'jingle_sip_dialplan = { "^%+1555" }',
+		// sipp runs scripted calls only: no OPTIONS health checks at it.
+		'jingle_sip_trunk_check_interval = 0',
+		`jingle_sip_numbers = { ["${DID}"] = "alice@localhost" }`,
+		...extra,
+	].join('\n');
+}
+
+/**
+ * Runs body(ctx) with a gateway whose trunk is a sipp peer; on failure
+ * prints every page's console, the gateway's call list and the trace of each
+ * call the pages saw, sipp's logs and the tail of Prosody's log; always
+ * closes what it started.
+ * ctx: { prosody, sipp, gwPort, open(kind, user, opts, params) -> phone, phones }
+ */
+async function withGateway({ sipp: sippOpts = {}, extra = [], inbound = false }, body) {
+	const ctx = { phones: [] };
+	const gwPort = await freePort();
+	ctx.gwPort = gwPort;
+	try {
+		let trunkPort;
+		if (inbound) {
+			trunkPort = await freePort(); // sipp is the caller here, started by the test
+		} else {
+			ctx.sipp = await startSipp(sippOpts);
+			trunkPort = ctx.sipp.port;
+		}
+		ctx.prosody = await startProsody({
+			users: { alice: 'alice-pw', bob: 'bob-pw' },
+			extra: gatewayConfig(trunkPort, gwPort, extra),
+		});
+		ctx.open = async (kind, user, opts = {}, params = {}) => {
+			const browser = await launch(kind, opts);
+			const phone = { browser, user, kind };
+			ctx.phones.push(phone);
+			phone.page = await browser.newPage();
+			const q = new URLSearchParams({ jid: `${user}@localhost`, password: `${user}-pw`, autologin: '1', ...params });
+			await phone.page.goto(ctx.prosody.url('/softphone/') + '?' + q);
+			await phone.page.waitFor(() => window.softphone.state.connection === 'connected', null, 20000, `${user} connected`);
+			return phone;
+		};
+		return await body(ctx);
+	} catch (e) {
+		const sids = new Set();
+		for (const p of ctx.phones) {
+			console.error(`---- ${p.user} (${p.browser.version}) console ----`);
+			for (const l of p.page ? p.page.console : []) console.error(l);
+			try {
+				const st = await p.page.evaluate(() => window.softphone.state);
+				if (st.call.sid) sids.add(st.call.sid);
+				console.error(JSON.stringify({ call: st.call, stats: st.stats, audio: st.audio }));
+			} catch { /* page closed */ }
+		}
+		if (ctx.prosody) {
+			console.error('---- jingle_sip:calls() ----\n' + ctx.prosody.shell('jingle_sip:calls()'));
+			for (const sid of sids) {
+				console.error(`---- jingle_sip:trace('${sid.slice(0, 8)}') ----\n` + ctx.prosody.shell(`jingle_sip:trace('${sid.slice(0, 8)}')`));
+			}
+			console.error('---- prosody log (tail) ----\n' + ctx.prosody.log().split('\n').slice(-60).join('\n'));
+		}
+		if (ctx.sipp) console.error('---- sipp ----\n' + ctx.sipp.log());
+		throw e;
+	} finally {
+		for (const p of ctx.phones) await p.browser.close().catch(() => {});
+		if (ctx.sipp) ctx.sipp.kill();
+		if (ctx.prosody) await ctx.prosody.stop();
+	}
+}
+
+/** Waits until the page's analyser hears `hz` (within 2 %); returns {frequency, level}. */
+async function hears(phone, hz, ms = 15000) {
+	return phone.page.waitFor((want) => {
+		const a = window.softphone.audio;
+		return a && !a.silent && Math.abs(a.frequency - want) / want <= 0.02 ? a : null;
+	}, hz, ms, `${phone.user} (${phone.kind}) hears ${hz} Hz`);
+}
+
+async function dial(phone, number) {
+	await phone.page.evaluate((n) => { window.softphone.dial(n).catch(() => {}); }, number);
+}
+
+async function active(phone, ms = 20000) {
+	return phone.page.waitFor(() => window.softphone.state.call.state === 'active' && window.softphone.state.call,
+		null, ms, `${phone.user} call active`);
+}
+
+async function ended(phone, ms = 15000) {
+	return phone.page.waitFor(() => window.softphone.state.call.state === 'ended' && window.softphone.state.call,
+		null, ms, `${phone.user} call ended`);
+}
+
+/** The line of jingle_sip:calls() for a call (by the first 10 characters of its SID). */
+function callLine(prosody, sid) {
+	const out = prosody.shell('jingle_sip:calls()');
+	const line = out.split('\n').find(l => l.includes(sid.slice(0, 10)));
+	assert.ok(line, `no line for ${sid} in jingle_sip:calls():\n${out}`);
+	return line;
+}
+
+function trace(prosody, sid) {
+	return prosody.shell(`jingle_sip:trace('${sid.slice(0, 8)}')`);
+}
+
+/** The selected pair and DTLS state the page shows, once packets flow both ways. */
+async function mediaPanel(phone) {
+	const st = await phone.page.waitFor(() => {
+		const s = window.softphone.stats;
+		return s && s.selectedPair && s.audio.inbound && s.audio.inbound.packetsReceived > 20 ? s : null;
+	}, null, 10000, `${phone.user} stats`);
+	assert.equal(st.dtlsState, 'connected', 'DTLS connected');
+	assert.equal(st.selectedPair.remote.address, '127.0.0.1', 'the relay\'s address is the selected remote candidate');
+	return st;
+}
+
+test('gateway: Chromium calls +15550100 (JMI, trickle ICE), hears its own 440 Hz tone echoed by the SIP phone, hangs up from the page', { timeout: 60_000 }, async () => {
+	await withGateway({}, async ({ prosody, sipp, open }) => {
+		const alice = await open('chromium', 'alice', { fakeAudioWav: wav });
+		await dial(alice, ECHO_NUMBER);
+		const call = await active(alice);
+		const heard = await hears(alice, TONE);
+		const st = await mediaPanel(alice);
+		console.log(`chromium via gateway heard ${heard.frequency.toFixed(1)} Hz (${heard.level.toFixed(1)} dB), ${st.audio.codec}, pair ${JSON.stringify(st.selectedPair.remote)}`);
+		await alice.page.screenshot(join(artifacts, 'softphone-gateway-call-chromium.png'));
+		// Trickle: the page's candidates reached the gateway one transport-info at a time.
+		const tr = trace(prosody, call.sid);
+		assert.match(tr, /jingle<\s+transport-info/, `no trickled candidate in the trace:\n${tr}`);
+		await alice.page.evaluate(() => document.getElementById('hangup').click());
+		const end = await ended(alice);
+		assert.equal(end.endedBy, 'local');
+		// sipp's built-in UAS exits 0 only once it got (and answered) the BYE.
+		assert.equal(await sipp.wait(15000), 0, 'the phone did not get its BYE');
+		const line = callLine(prosody, call.sid);
+		assert.match(line, /completed: success/, line);
+	});
+});
+
+test('gateway: Chromium calls +15550100 and the SIP phone hangs up (BYE); the page shows the call ended by the remote side', { timeout: 60_000 }, async () => {
+	await withGateway({ sipp: { scenario: 'uas_bye.xml' } }, async ({ prosody, sipp, open }) => {
+		const alice = await open('chromium', 'alice', { fakeAudioWav: wav });
+		await dial(alice, ECHO_NUMBER);
+		const call = await active(alice);
+		const end = await ended(alice, 20000);
+		assert.equal(end.endedBy, 'remote');
+		assert.equal(end.endReason, 'success');
+		assert.equal(await sipp.wait(15000), 0, 'sipp\'s BYE was not answered');
+		assert.match(callLine(prosody, call.sid), /completed: success/);
+		assert.equal(await alice.page.evaluate(() => document.getElementById('dial').disabled), false, 'the user can dial again');
+	});
+});
+
+test('gateway: Firefox calls +15550100: component-2 candidates trickled after component 1, rtcp-mux agreed, its 660 Hz tone comes back', { timeout: 60_000 }, async () => {
+	await withGateway({}, async ({ prosody, sipp, open }) => {
+		const bob = await open('firefox', 'alice', { fakeHz: FIREFOX_TONE });
+		await dial(bob, ECHO_NUMBER);
+		const call = await active(bob, 25000);
+		const heard = await hears(bob, FIREFOX_TONE);
+		console.log(`firefox via gateway heard ${heard.frequency.toFixed(1)} Hz (${heard.level.toFixed(1)} dB)`);
+		const sdp = await bob.page.evaluate(() => ({ local: window.softphone.pc.localDescription.sdp, remote: window.softphone.pc.remoteDescription.sdp }));
+		assert.match(sdp.local, /^a=candidate:\S+ 2 UDP /m, 'Firefox gathered component-2 candidates');
+		assert.match(sdp.local, /^a=rtcp-mux\r$/m, 'Firefox offered rtcp-mux');
+		assert.match(sdp.remote, /^a=rtcp-mux\r$/m, 'the gateway agreed to rtcp-mux');
+		assert.doesNotMatch(sdp.remote, /^a=candidate:\S+ 2 /m, 'the gateway offers no component 2');
+		const tr = trace(prosody, call.sid);
+		// Trickled one transport-info each, component 2 after component 1;
+		// with rtcp-mux agreed they stay out of the relay's ICE session.
+		const c1 = tr.search(/jingle<\s+transport-info[^\n]* c1\n/), c2 = tr.search(/jingle<\s+transport-info[^\n]* c2\n/);
+		assert.ok(c1 >= 0 && c2 > c1, `component-2 candidates did not follow component 1 in the trace:\n${tr}`);
+		assert.doesNotMatch(tr, /ice\s+remote candidate comp 2/, 'a component-2 candidate reached the relay\'s agent');
+		await bob.page.evaluate(() => window.softphone.hangup());
+		assert.equal(await sipp.wait(15000), 0, 'the phone did not get its BYE');
+	});
+});
+
+test('gateway: Chromium nominating with renomination (Conversations-style 0xC001) completes the call and hears its tone', { timeout: 60_000 }, async () => {
+	await withGateway({}, async ({ prosody, sipp, open }) => {
+		const alice = await open('chromium', 'alice', { fakeAudioWav: wav });
+		await alice.page.evaluate(() => {
+			const munge = (sdp) => sdp.replace(/^a=ice-options:.*\r\n/gm, '')
+				.replace(/^(a=ice-ufrag:.*\r\n)/gm, '$1a=ice-options:trickle renomination\r\n');
+			window.softphone.transforms.local = munge;
+			window.softphone.transforms.remote = munge;
+		});
+		await dial(alice, ECHO_NUMBER);
+		const call = await active(alice);
+		const sdp = await alice.page.evaluate(() => ({ local: window.softphone.pc.localDescription.sdp, remote: window.softphone.pc.remoteDescription.sdp }));
+		assert.match(sdp.local, /^a=ice-options:trickle renomination\r$/m);
+		assert.match(sdp.remote, /^a=ice-options:trickle renomination\r$/m);
+		const heard = await hears(alice, TONE);
+		console.log(`chromium with renomination heard ${heard.frequency.toFixed(1)} Hz`);
+		// The relay's libnice saw NOMINATION values, not USE-CANDIDATE.
+		const tr = trace(prosody, call.sid);
+		assert.match(tr, /NOMINATION|nominat/i, `no nomination in the trace:\n${tr}`);
+		await alice.page.evaluate(() => window.softphone.hangup());
+		assert.equal(await sipp.wait(15000), 0, 'the phone did not get its BYE');
+	});
+});
+
+test('gateway: the phone rings 45 s before it answers; the call completes and the tone crosses both ways', { timeout: 100_000 }, async () => {
+	await withGateway({ sipp: { scenario: 'uas_ring45.xml', timeoutS: 90 } }, async ({ prosody, sipp, open }) => {
+		const alice = await open('chromium', 'alice', { fakeAudioWav: wav });
+		const t0 = Date.now();
+		await dial(alice, ECHO_NUMBER);
+		await alice.page.waitFor(() => window.softphone.state.call.state === 'ringing', null, 15000, 'ringing');
+		const call = await active(alice, 70000);
+		const rang = (Date.now() - t0) / 1000;
+		assert.ok(rang >= 44, `answered after ${rang} s, expected 45`);
+		const heard = await hears(alice, TONE);
+		console.log(`after ${rang.toFixed(1)} s of ringing, heard ${heard.frequency.toFixed(1)} Hz`);
+		await alice.page.evaluate(() => window.softphone.hangup());
+		assert.equal(await sipp.wait(15000), 0, 'the phone did not get its BYE');
+		assert.match(callLine(prosody, call.sid), /completed: success/);
+	});
+});
+
+test('gateway: a phone calls alice\'s number; both her pages ring, one answers, the other stops ringing, the tone crosses both ways', { timeout: 60_000 }, async () => {
+	await withGateway({ inbound: true }, async (ctx) => {
+		const { open, gwPort } = ctx;
+		const a1 = await open('chromium', 'alice', { fakeAudioWav: wav });
+		const a2 = await open('chromium', 'alice', { fakeAudioWav: wav });
+		ctx.sipp = await startSipp({ scenario: 'uac_call_long.xml', remote: `127.0.0.1:${gwPort}`, service: DID });
+		for (const p of [a1, a2]) {
+			await p.page.waitFor(() => window.softphone.state.call.state === 'incoming', null, 15000, 'page rings');
+			const label = await p.page.evaluate(() => document.getElementById('incoming-from').textContent);
+			assert.match(label, /\+15557654321|sipp|phone\.localhost/, `the banner names the caller: ${label}`);
+		}
+		await a1.page.evaluate(() => document.getElementById('answer').click());
+		const call = await active(a1);
+		const other = await ended(a2, 10000);
+		assert.equal(await a2.page.evaluate(() => document.getElementById('incoming').hidden), true, 'the second page stopped ringing');
+		console.log(`second page: ${JSON.stringify({ endReason: other.endReason, endedBy: other.endedBy })}`);
+		const heard = await hears(a1, TONE);
+		console.log(`inbound call: alice heard ${heard.frequency.toFixed(1)} Hz echoed by the calling phone`);
+		// sipp hangs up after its pause; the page shows it.
+		const end = await ended(a1, 20000);
+		assert.equal(end.endedBy, 'remote');
+		assert.equal(await ctx.sipp.wait(15000), 0, 'sipp (the calling phone) did not complete its call');
+		assert.equal(call.direction, 'incoming');
+	});
+});
+
+test('gateway: DTMF from the keypad reaches the SIP phone as RFC 4733 events and comes back (digits logged by the gateway)', { timeout: 60_000 }, async () => {
+	await withGateway({}, async ({ prosody, sipp, open }) => {
+		const alice = await open('chromium', 'alice', { fakeAudioWav: wav });
+		await dial(alice, ECHO_NUMBER);
+		await active(alice);
+		await hears(alice, TONE);
+		await alice.page.evaluate(() => { for (const d of '159#') document.querySelector(`#keypad button[data-digit="${d}"]`).click(); });
+		await alice.page.waitFor(() => window.softphone.state.dtmfPlayed === '159#', null, 10000, 'DTMF played');
+		const digits = (dir) => [...prosody.log().matchAll(new RegExp(`dtmf ${dir} digit=(\\S)`, 'g'))].map(m => m[1]).join('');
+		const both = await alice.page.waitFor(() => true, null, 1000).then(async () => {
+			const deadline = Date.now() + 10000;
+			while (Date.now() < deadline && (digits('client->phone') !== '159#' || digits('phone->client') !== '159#')) await sleep(200);
+			return { toPhone: digits('client->phone'), back: digits('phone->client') };
+		});
+		assert.equal(both.toPhone, '159#', 'the relay saw the keypad digits on their way to the phone');
+		assert.equal(both.back, '159#', 'the phone echoed the RFC 4733 events back');
+		// On the wire toward sipp: telephone-event negotiated in the INVITE's SDP.
+		assert.match(sipp.messages(), /a=rtpmap:\d+ telephone-event\/8000/);
+		await alice.page.evaluate(() => window.softphone.hangup());
+		assert.equal(await sipp.wait(15000), 0);
+	});
+});
+
+test('gateway: the page is closed mid-call without hanging up; the SIP leg ends within the media timeout with the reason in the trace', { timeout: 60_000 }, async () => {
+	await withGateway({ extra: ['jingle_sip_media_timeout = 3'] }, async (ctx) => {
+		const { prosody, sipp, open } = ctx;
+		const alice = await open('chromium', 'alice', { fakeAudioWav: wav });
+		await dial(alice, ECHO_NUMBER);
+		const call = await active(alice);
+		await hears(alice, TONE);
+		const closedAt = Date.now();
+		await alice.browser.close(); // no session-terminate, no goodbye
+		ctx.phones = ctx.phones.filter(p => p !== alice);
+		assert.equal(await sipp.wait(20000), 0, 'the phone never got a BYE');
+		const took = (Date.now() - closedAt) / 1000;
+		console.log(`SIP leg ended ${took.toFixed(1)} s after the page closed`);
+		assert.ok(took < 15, `took ${took} s`);
+		const line = callLine(prosody, call.sid);
+		assert.match(line, /failed: connectivity-error no media from the client/, line);
+		const tr = trace(prosody, call.sid);
+		assert.match(tr, /no media from the client/, tr);
+		assert.match(tr, /sip>\s+BYE/, tr);
+	});
+});
