@@ -27,6 +27,7 @@ local contacts = require "jingle_sip.contacts"
 local ownership = require "jingle_sip.ownership"
 local shell = require "jingle_sip.shell"
 local metrics = require "jingle_sip.metrics"
+local external_services = require "jingle_sip.external_services"
 local configmanager = require "core.configmanager"
 local st = require "util.stanza"
 local jid_bare = require "util.jid".bare
@@ -34,6 +35,13 @@ local new_id = require "util.id".medium
 local time_now = require "util.time".now
 local call_service = require "jingle_sip.call.service"
 local relay_legs = require "jingle_sip.call.relay_legs"
+
+-- A reload (module:reload, prosodyctl reload of this module) hands us what
+-- module.save() kept: the running relay, its legs and the call service, so
+-- established calls go on (Prosody 0.12 gives it to the new load as
+-- module.saved_state).
+local saved = module.saved_state
+if type(saved) ~= "table" or not saved.relay or saved.relay.closed then saved = nil end
 
 -- Options (README.md lists each with its default), read typed and checked
 -- once. A bad value is never replaced by a guess: it is logged and calls
@@ -204,7 +212,7 @@ module:hook("presence/full", on_phone_presence)
 
 -- The media relay. Without it the module still answers disco and presence
 -- but refuses calls.
-local relay, watcher
+local relay, watcher = saved and saved.relay, nil
 
 -- Codecs offered to the trunk, in our order of preference (the relay passes
 -- them through untouched when the client shares one).
@@ -217,6 +225,11 @@ local TRUNK_CODECS = {
 }
 
 -- How each way a call can end is counted (jingle_sip.metrics outcomes).
+-- The relay's drop counters (cr_call_stats_t) as metrics drop reasons.
+local DROP_REASONS = { srtp_auth_failed = "srtp-auth", early_dropped = "before-keys",
+	sip_foreign = "unknown-source", unmapped_pt = "not-negotiated", ice_bad = "malformed",
+	dtls_bad = "dtls-rejected" }
+
 local function metric_outcome(outcome, condition)
 	if outcome == "completed" then return "answered" end
 	if outcome == "declined" or condition == "decline" then return "rejected" end
@@ -226,9 +239,11 @@ local function metric_outcome(outcome, condition)
 	return "failed"
 end
 
-local legs_by_relay_id = {}
+local legs_by_relay_id = saved and saved.legs_by_relay_id or {}
 
-local service = call_service.new({
+-- The call service's dependencies: this module's sending, logging, timers,
+-- options and metrics.
+local service_deps = {
 	host = module.host,
 	send = function(stanza) module:send(stanza) end,
 	log = function(level, fmt, ...) module:log(level, fmt, ...) end,
@@ -254,12 +269,39 @@ local service = call_service.new({
 		return { stop = function() t:stop() end }
 	end,
 	new_id = new_id,
+	on_started = function(call)
+		-- Inbound calls count from their INVITE (on_relay_event).
+		if call.direction == "outbound" then stats:call_started("outbound") end
+	end,
+	on_milestone = function(call, what)
+		local direction = call.direction or "outbound"
+		if what == "reached" and call.reached_at and call.requested_at then
+			stats:call_reached(direction, math.max(call.reached_at - call.requested_at, 0))
+		elseif what == "media" and call.media_at and call.answered_at then
+			stats:media_up(direction, math.max(call.media_at - call.answered_at, 0))
+		end
+	end,
 	on_ended = function(call, outcome, condition, text)
 		stats:call_ended(call.direction or "outbound", metric_outcome(outcome, condition))
+		-- The relay's per-call drop counters, as they were at the end.
+		local summary = call.legs and call.legs:summary() or {}
+		for field, reason in pairs(DROP_REASONS) do
+			local n = tonumber(summary[field]) or 0
+			if n > 0 then stats:packets_dropped(reason, n) end
+		end
 		module:log("info", "Call %s (%s, %s) ended: %s %s %s", call.sid, call.direction or "?",
 			tostring(call.peer), outcome, tostring(condition), text or "")
 	end,
-})
+}
+local service
+if saved and saved.service then
+	service = saved.service
+	service:rewire(service_deps)
+	local live = #service:list()
+	module:log("info", "Reloaded with %d call(s) in progress kept", live)
+else
+	service = call_service.new(service_deps)
+end
 calls_by_user = service.per_user
 shell_components[module.host].calls = function() return service:describe_calls() end
 shell_components[module.host].trace = function(id) return service:trace_lines(id) end
@@ -322,11 +364,20 @@ local function on_relay_event(event)
 	if translated then service:on_relay_event(event.call_id, translated) end
 end
 
+-- Prosody 0.12 calls save() only on a reload, before unload() (with
+-- module.reloading set): the relay, its legs and the calls go to the new
+-- load, which watches the relay again. The relay's event descriptor stays
+-- open meanwhile, so no event is lost.
+function module.save()
+	return { relay = relay, legs_by_relay_id = legs_by_relay_id, service = service }
+end
+
 function module.unload()
 	shell_components[module.host] = nil
 	shell.uninstall(shell_env, shell_components)
-	service:hangup_all("success", "the phone gateway is shutting down")
 	if watcher then watcher.close() end
+	if module.reloading and relay then return end
+	service:hangup_all("success", "the phone gateway is shutting down")
 	if relay then relay:close() end
 end
 
@@ -342,13 +393,25 @@ local function relay_config()
 		rtp_address = listen.address
 	end
 	local host = listen.address:find(":", 1, true) and ("[" .. listen.address .. "]") or listen.address
+	local media = {
+		ice_addresses = cfg.media_address, sip_rtp_address = rtp_address,
+		sip_port_min = cfg.rtp_ports[1], sip_port_max = cfg.rtp_ports[2],
+		media_timeout_ms = cfg.media_timeout * 1000,
+	}
+	-- STUN/TURN for the relay's own candidates: the XEP-0215 services the
+	-- server already offers its clients (mod_external_services, mod_turn_external).
+	local ext, ext_notes = external_services.relay_media(function(name) return module:get_option(name) end, os.time())
+	for _, note in ipairs(ext_notes) do module:log("warn", "STUN/TURN for the media relay: %s", note) end
+	for k, v in pairs(ext) do media[k] = v end
+	if ext.stun_server then
+		module:log("info", "Media relay uses STUN %s port %d", ext.stun_server, ext.stun_port)
+	end
+	if ext.turn_server then
+		module:log("info", "Media relay uses TURN %s port %d as %s", ext.turn_server, ext.turn_port, ext.turn_username)
+	end
 	return {
 		workers = cfg.relay_workers, max_calls = cfg.max_calls,
-		media = {
-			ice_addresses = cfg.media_address, sip_rtp_address = rtp_address,
-			sip_port_min = cfg.rtp_ports[1], sip_port_max = cfg.rtp_ports[2],
-			media_timeout_ms = cfg.media_timeout * 1000,
-		},
+		media = media,
 		sip = {
 			listen_uri = ("sip:%s:%d"):format(host, listen.port), trunk_uri = cfg.trunk.uri,
 			username = cfg.username, password = cfg.password,
@@ -359,7 +422,11 @@ local function relay_config()
 end
 
 local relay_err
-if cfg.trunk and #config_errors == 0 then
+if relay then
+	-- Kept across a reload: relay options (listen, trunk, media, workers)
+	-- apply at the next unload and load, or restart.
+	module:log("debug", "Keeping the running media relay across the reload")
+elseif cfg.trunk and #config_errors == 0 then
 	local relay_cfg
 	relay_cfg, relay_err = relay_config()
 	if relay_cfg then relay, relay_err = callrelay.new_relay(relay_cfg) end

@@ -92,6 +92,28 @@ describe("jingle_sip.call.bridge", function()
 			assert.equal("+15550001111", dial.caller_id)
 		end)
 
+		it("should report the post-dial delay and the media setup time once each", function()
+			local legs, out = fake_legs(), fake_out()
+			local clock, seen = 10, {}
+			out.now = function() return clock end
+			out.milestone = function(_, what) seen[#seen + 1] = what end
+			local call = assert(bridge.outbound({ sid = "sid1", peer = "alice@example.net/phone",
+				phone = "+15550100@phone.example.net", number = "+15550100", legs = legs, out = out,
+				trunk_pts = TRUNK, now = 10, received_at = 9.5 }, initiate()))
+			clock = 12
+			call:on_relay({ type = "sip_progress", status = 180 })
+			clock = 15
+			call:on_relay({ type = "sip_answered" })
+			call:on_relay({ type = "first_media", direction = 2 })
+			assert.same({ "reached" }, seen)
+			clock = 15.25
+			call:on_relay({ type = "first_media", direction = 1 })
+			call:on_relay({ type = "first_media", direction = 1 })
+			assert.same({ "reached", "media" }, seen)
+			assert.equal(2.5, call.reached_at - call.requested_at)
+			assert.equal(0.25, call.media_at - call.answered_at)
+		end)
+
 		it("should drop mDNS candidates and component 2 under rtcp-mux", function()
 			local _, _, legs = start_outbound()
 			local added = legs:called("client_add_candidate")

@@ -49,7 +49,8 @@ local function new_service(opts)
 		authorize = opts.authorize or function() return true end,
 		caller_id = function() return "+15550001111" end,
 		trunk_pts = { { id = 0, name = "PCMU", clockrate = 8000 }, { id = 101, name = "telephone-event", clockrate = 8000 } },
-		now = function() return 0 end,
+		now = opts.now or function() return 0 end,
+		max_call_duration = opts.max_call_duration,
 	})
 	return svc, sent, made, timers
 end
@@ -113,6 +114,33 @@ describe("jingle_sip.call.service #lua54", function()
 			svc:on_relay_event(1, { type = "sip_hangup" })
 			assert.equal(0, svc:live_calls("alice@example.org"))
 			assert.equal(0, #svc:list())
+		end)
+
+		it("should keep a call through a rewire (module reload), re-arming its limit for the time left", function()
+			local clock = 100
+			local svc, sent, made, timers = new_service({ max_call_duration = 60, now = function() return clock end })
+			svc:on_jingle_iq(fixture("conversations_session_initiate.xml"))
+			svc:on_relay_event(1, { type = "sip_answered" })
+			assert.equal(60, timers[1].seconds)
+			clock = 145
+			local new_timers, logs = {}, {}
+			svc:rewire(setmetatable({
+				add_timer = function(seconds, fn)
+					local t = { seconds = seconds, fn = fn, stop = function() end }
+					new_timers[#new_timers + 1] = t
+					return t
+				end,
+				log = function(_, fmt, ...) logs[#logs + 1] = fmt:format(...) end,
+			}, { __index = svc.deps }))
+			assert.is_true(timers[1].stopped)
+			assert.equal(15, new_timers[1].seconds)
+			assert.equal(1, #svc:list())
+			-- Relay events still reach the call, and the new log is used.
+			new_timers[1].fn()
+			assert.equal(0, #svc:list())
+			assert.same({ "sip_hangup" }, { made[1].calls[#made[1].calls - 1][1] })
+			assert.equal("session-terminate", sent[#sent]:get_child("jingle", "urn:xmpp:jingle:1").attr.action)
+			assert.truthy(table.concat(logs, "\n"):find("maximum call duration of 60 s reached", 1, true))
 		end)
 
 		it("should refuse a caller the policy refuses with forbidden and a session-terminate", function()
@@ -231,6 +259,27 @@ describe("jingle_sip.call.service #lua54", function()
 			timers[1].fn()
 			assert.same({ "sip_reject", 480, "Temporarily Unavailable" }, legs.calls[2])
 			assert.is_not_nil(sent[#sent]:get_child("retract", "urn:xmpp:jingle-message:0"))
+		end)
+
+		it("should keep a ringing call through a rewire and give up at the same moment", function()
+			local clock = 0
+			local svc, sent, made = new_service({ now = function() return clock end })
+			local legs = fake_legs(7)
+			svc:on_incoming(legs, { caller = "+15550001111", called = "+15557654321", trunk_pts = {} })
+			clock = 20
+			local timers = {}
+			local deps = setmetatable({ add_timer = function(seconds, fn)
+				local t = { seconds = seconds, fn = fn, stop = function() end }
+				timers[#timers + 1] = t
+				return t
+			end }, { __index = svc.deps })
+			svc:rewire(deps)
+			assert.equal(1, #timers)
+			assert.equal(40, timers[1].seconds)
+			timers[1].fn()
+			assert.same({ "sip_reject", 480, "Temporarily Unavailable" }, legs.calls[2])
+			assert.is_not_nil(sent[#sent]:get_child("retract", "urn:xmpp:jingle-message:0"))
+			assert.equal(0, #made)
 		end)
 
 		it("should ignore a proceed from someone else", function()

@@ -10,9 +10,11 @@ local sipp = require "spec.helpers.sipp"
 local TONE = 440
 local DID = "+15557654321" -- owned by alice
 
--- A Prosody whose trunk is `trunk_port` on loopback.
-local function start_gateway(trunk_port, extra)
+-- A Prosody whose trunk is `trunk_port` on loopback. opts: more
+-- prosody.start options (modules, global).
+local function start_gateway(trunk_port, extra, opts)
 	return prosody.start({
+		modules = opts and opts.modules, global = opts and opts.global,
 		users = { alice = "alice-pw", bob = "bob-pw" },
 		extra = table.concat({
 			('jingle_sip_trunk = "sip:127.0.0.1:%d"'):format(trunk_port),
@@ -129,6 +131,100 @@ describe("calls through the gateway #lua54 #e2e", function()
 		end
 		assert.equal("123#", table.concat(toward_phone), log:sub(-3000))
 		assert.equal("123#", table.concat(toward_client))
+		assert.equal(0, peer:wait(15), peer:log())
+	end)
+
+	it("should keep an established call through a module reload", function()
+		peer = sipp.start({})
+		server = start_gateway(peer.port)
+		local client = webrtc.start({ name = "reload", jid = "alice@localhost", password = "alice-pw",
+			port = server.c2s_port, args = { "--call", "+15550100@phone.localhost", "--jmi", "--tone",
+				tostring(TONE), "--expect-tone", tostring(TONE), "--codecs", "PCMU", "--duration", "8",
+				"--timeout", "40" } })
+		assert.is_not_nil(server:wait_log("first_media", 20), server:log():sub(-3000))
+		local ok, out = server:shell("module:reload('jingle_sip', 'phone.localhost')")
+		assert.is_true(ok, out)
+		assert.is_not_nil(server:wait_log("Reloaded with 1 call%(s%) in progress kept", 5), server:log():sub(-3000))
+		-- The reloaded module still knows the call, live.
+		ok, out = server:shell("jingle_sip:calls()")
+		assert.is_true(ok, out)
+		local line = out:match("[^\n]*outbound[^\n]*")
+		assert.is_not_nil(line, out)
+		assert.truthy(line:find("+15550100", 1, true), line)
+		assert.truthy(line:find(" active ", 1, true), line)
+		local report, err = client:result(45)
+		assert.is_not_nil(report, err)
+		report.log = client:log()
+		assert.equal(0, report.exit_code, report.log)
+		assert_tone_back(report, server)
+		-- 8 s at 50 packets/s: media went on well past the reload (about
+		-- 2 s into the call), not only before it.
+		assert.is_true(report.rtp.packets_received >= 300, "received " .. report.rtp.packets_received)
+		assert.equal("success", report.termination_reason)
+		assert.equal(0, peer:wait(15), "sipp did not see the call end with BYE:\n" .. peer:log())
+		assert.truthy(server:log():find("ended: completed success", 1, true), server:log():sub(-3000))
+	end)
+
+	it("should count a real call in the metrics: outcome, setup time, media setup", function()
+		peer = sipp.start({})
+		server = start_gateway(peer.port, nil, { modules = { "http_openmetrics" },
+			global = 'statistics = "internal"\nstatistics_interval = "manual"' })
+		local report = call(server, "+15550100", { "--jmi", "--tone", tostring(TONE), "--codecs", "PCMU",
+			"--duration", "2" })
+		assert.equal(0, report.exit_code, report.log)
+		assert.equal(0, peer:wait(15), peer:log())
+		assert.is_not_nil(server:wait_log("ended: completed success", 10), server:log():sub(-3000))
+		local body, code
+		for _ = 1, 100 do
+			body, code = require "socket.http".request(("http://127.0.0.1:%d/metrics"):format(server.http_port))
+			if code ~= "connection refused" then break end
+			require "socket".sleep(0.1)
+		end
+		assert.equal(200, code, tostring(body))
+		local p = "prosody_mod_jingle_sip__"
+		local labels = '{host="phone.localhost",direction="outbound"'
+		assert.truthy(body:find(p .. "calls_total" .. labels .. ',outcome="answered"} 1', 1, true), body)
+		assert.truthy(body:find(p .. "active_calls" .. labels .. "} 0", 1, true), body)
+		-- One post-dial delay (INVITE to 180/200 from sipp: well under 5 s)
+		-- and one media setup observation.
+		assert.truthy(body:find(p .. "call_setup_seconds_count" .. labels .. "} 1", 1, true), body)
+		local in_5s = body:match(p .. "call_setup_seconds_bucket" .. labels:gsub("%p", "%%%0")
+			.. ',le="5"} (%d+)')
+		assert.equal("1", in_5s, body)
+		assert.truthy(body:find(p .. "media_setup_seconds_count" .. labels .. "} 1", 1, true), body)
+	end)
+
+	it("should ask the STUN server named in external_services for the relay's reflexive address", function()
+		-- A UDP socket on loopback stands in for the STUN server: the relay's
+		-- ICE agent (libnice) must send it a Binding request during the call.
+		local stun = assert(require "socket".udp())
+		assert(stun:setsockname("127.0.0.1", 0))
+		local _, stun_port = stun:getsockname()
+		stun:settimeout(0.2)
+		peer = sipp.start({})
+		server = start_gateway(peer.port, nil, { global = table.concat({
+			"external_services = {",
+			'  { type = "stun", transport = "udp", host = "stun.invalid", port = 3478 },',
+			('  { type = "stun", transport = "udp", host = "127.0.0.1", port = %d },'):format(stun_port),
+			"}" }, "\n") })
+		assert.is_not_nil(server:wait_log("Media relay uses STUN 127%.0%.0%.1 port " .. stun_port, 10),
+			server:log():sub(-3000))
+		assert.truthy(server:log():find("stun stun.invalid:3478: the relay needs an IP address", 1, true))
+		local client = webrtc.start({ name = "stun", jid = "alice@localhost", password = "alice-pw",
+			port = server.c2s_port, args = { "--call", "+15550100@phone.localhost", "--tone", tostring(TONE),
+				"--codecs", "PCMU", "--duration", "2", "--timeout", "40" } })
+		local request
+		local deadline = require "socket".gettime() + 30
+		repeat request = stun:receive() until request or require "socket".gettime() > deadline
+		stun:close()
+		assert.is_not_nil(request, "no STUN request reached 127.0.0.1:" .. stun_port .. "\n" .. server:log():sub(-3000))
+		-- A STUN Binding request (type 0x0001), its 20-byte header's length
+		-- field matching the attributes that follow.
+		assert.is_true(#request >= 20, #request)
+		assert.equal("\0\1", request:sub(1, 2), (request:gsub(".", function(c) return ("%02x"):format(c:byte()) end)))
+		assert.equal(#request - 20, request:byte(3) * 256 + request:byte(4))
+		local report, err = client:result(45)
+		assert.is_not_nil(report, err)
 		assert.equal(0, peer:wait(15), peer:log())
 	end)
 

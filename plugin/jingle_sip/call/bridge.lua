@@ -22,6 +22,11 @@
 --   dtls_connected  dtls_failed { text }  ice_failed { text }  media_timeout
 --   sip_progress { status, early_media }  sip_answered { trunk_pts }
 --   sip_failed { status, phrase }  sip_hangup { text }  closed { text }
+--   first_media { direction = 1 client->phone | 2 phone->client }
+--
+-- out.milestone(call, "reached" | "media"), when given, reports setup times
+-- for the metrics: call.requested_at -> call.reached_at (post-dial delay),
+-- call.answered_at -> call.media_at (media flowing both ways).
 --
 -- States: outbound new -> dialing -> ringing -> active -> ended;
 --         inbound  new -> offering -> active -> ended.
@@ -53,7 +58,30 @@ local function new_call(o)
 		retired_ufrags = {},
 		history = {},
 		started_at = o.now,
+		-- When the call was asked for (session-initiate, INVITE): the
+		-- start of its post-dial delay.
+		requested_at = o.requested_at or o.now,
+		media_seen = {}, -- relay direction code -> first media forwarded
 	}, Call)
+end
+
+function Call:now() return self.out.now and self.out.now() or 0 end
+
+-- Setup milestones for the metrics: "reached" (the far end rang or
+-- answered), "media" (media flowing both ways after the answer). Each once.
+function Call:milestone(name)
+	local at = self:now()
+	if name == "reached" then
+		if self.reached_at then return end
+		self.reached_at = at
+	elseif name == "answered" then
+		self.answered_at = at
+	end
+	if self.answered_at and not self.media_at and self.media_seen[1] and self.media_seen[2] then
+		self.media_at = math.max(at, self.answered_at)
+		if self.out.milestone then self.out.milestone(self, "media") end
+	end
+	if name == "reached" and self.out.milestone then self.out.milestone(self, "reached") end
 end
 
 function Call:log(level, fmt, ...)
@@ -208,6 +236,7 @@ function M.outbound(o, session)
 		dtls_role = call.dtls_setup,
 	})
 	call:add_remote_candidates(audio.transport)
+	call.requested_at = o.received_at or o.now
 	call.legs:sip_dial({ number = o.number, caller_id = o.caller_id, choice = choice })
 	call.state = "dialing"
 	call:log("info", "dialing (%s, client %s, trunk %s)", choice.mode,
@@ -224,7 +253,8 @@ end
 -- Sends our session-initiate and starts the client leg as controlling.
 function M.inbound(o)
 	local call = new_call({ direction = "inbound", sid = o.sid, peer = o.peer, phone = o.phone,
-		number = o.number, legs = o.legs, out = o.out, trunk_pts = o.trunk_pts, now = o.now })
+		number = o.number, legs = o.legs, out = o.out, trunk_pts = o.trunk_pts, now = o.now,
+		requested_at = o.requested_at })
 	local first = o.trunk_pts and o.trunk_pts[1]
 	call.offer_pts = codecs.offer_payload_types(first)
 	call.rtcp_mux = true
@@ -240,6 +270,8 @@ function M.inbound(o)
 		} },
 	})
 	call.state = "offering"
+	-- Inbound post-dial delay: the INVITE until a device of the owner took the call.
+	call:milestone("reached")
 	return call
 end
 
@@ -333,6 +365,7 @@ function Call:on_accept(session)
 	self:on_transport(audio.transport)
 	self.legs:sip_answer({ choice = choice })
 	self.state = "active"
+	self:milestone("answered")
 	self:log("info", "answered by %s (%s)", self.peer, choice.mode)
 	return true
 end
@@ -369,14 +402,20 @@ function Call:on_relay(event)
 					candidates = { self:jingle_candidate(event.candidate) } },
 			} } })
 		end
+	elseif t == "first_media" then
+		if event.direction then self.media_seen[event.direction] = true end
+		self:milestone("media")
 	elseif t == "sip_progress" then
+		self:milestone("reached")
 		if self.state == "dialing" then
 			self.state = "ringing"
 			self:send({ action = "session-info", info = { kind = "ringing" } })
 		end
 	elseif t == "sip_answered" then
 		if self.direction == "outbound" and (self.state == "dialing" or self.state == "ringing") then
+			self:milestone("reached")
 			self:accept_outbound()
+			self:milestone("answered")
 			self:log("info", "answered")
 		end
 	elseif t == "sip_failed" then

@@ -19,6 +19,8 @@
 --     ring_timeout,                 -- seconds an inbound call rings
 --     add_timer(seconds, fn) -> { stop = fn }
 --     new_id() -> string            -- Jingle/JMI session ids
+--     on_started(call)              -- optional: a call was registered (metrics)
+--     on_milestone(call, what)      -- optional: "reached" | "media" (bridge.lua)
 --   }
 
 local jid = require "util.jid"
@@ -188,18 +190,50 @@ end
 
 function Service:register(call, legs)
 	self.calls[key(call.sid, call.peer)] = call
-	-- A call never outlives jingle_sip_max_call_duration (0 = no limit): a
-	-- forgotten or abused line costs money by the minute.
-	local limit = self.deps.max_call_duration
-	if limit and limit > 0 and self.deps.add_timer then
-		call.duration_timer = self.deps.add_timer(limit, function()
-			if call.state ~= "ended" then
-				call:hangup("success", ("maximum call duration of %d s reached"):format(limit))
-			end
-		end)
-	end
+	self:arm_duration(call, 0)
 	if legs.relay_id then self.by_relay_id[legs.relay_id] = call end
 	self:count(call, 1)
+	if self.deps.on_started then self.deps.on_started(call) end
+end
+
+-- A call never outlives jingle_sip_max_call_duration (0 = no limit): a
+-- forgotten or abused line costs money by the minute. `elapsed`: seconds
+-- the call already lasted (a module reload re-arms the timer).
+function Service:arm_duration(call, elapsed)
+	local limit = self.deps.max_call_duration
+	if not (limit and limit > 0 and self.deps.add_timer) then return end
+	call.duration_timer = self.deps.add_timer(math.max(limit - elapsed, 0), function()
+		if call.state ~= "ended" then
+			call:hangup("success", ("maximum call duration of %d s reached"):format(limit))
+		end
+	end)
+end
+
+-- Arms the timer that gives up on an inbound call nobody answers.
+function Service:arm_ring(ring, elapsed)
+	ring.timer = self.deps.add_timer(math.max(self.deps.ring_timeout - elapsed, 0), function()
+		if self.ringing[ring.sid] == ring then
+			self:stop_ringing(ring, "timeout", "nobody answered", 480, "Temporarily Unavailable")
+		end
+	end)
+end
+
+--- Takes new dependencies (a module reload: the new module's send, log,
+-- timers and options) and keeps every live call and ringing phone. Timers
+-- of the old module never fire again, so each is re-armed for the time
+-- left.
+function Service:rewire(deps)
+	self.deps = deps
+	local now = deps.now()
+	for _, call in pairs(self.calls) do
+		if call.duration_timer then call.duration_timer.stop() end
+		call.duration_timer = nil
+		self:arm_duration(call, now - (call.started_at or now))
+	end
+	for _, ring in pairs(self.ringing) do
+		if ring.timer then ring.timer.stop() end
+		self:arm_ring(ring, now - (ring.rang_at or now))
+	end
 end
 
 -- What a call uses to talk to the client and to report its end.
@@ -214,6 +248,9 @@ function Service:out_for(phone_jid)
 		end,
 		log = function(level, fmt, ...) service.deps.log(level, fmt, ...) end,
 		now = function() return service.deps.now() end,
+		milestone = function(call, what)
+			if service.deps.on_milestone then service.deps.on_milestone(call, what) end
+		end,
 		ended = function(call, outcome, condition, text)
 			service.calls[key(call.sid, call.peer)] = nil
 			if call.duration_timer then call.duration_timer.stop() end
@@ -256,17 +293,13 @@ function Service:on_incoming(legs, info)
 	end
 	local ring = {
 		sid = self.deps.new_id(), local_jid = self:caller_jid(info.caller), peer_jid = owner,
-		legs = legs, info = info,
+		legs = legs, info = info, rang_at = self.deps.now(),
 	}
 	self.ringing[ring.sid] = ring
 	if legs.relay_id then self.ringing_by_relay[legs.relay_id] = ring end
 	legs:sip_progress()
 	self.deps.send(jmi.ring(ring))
-	ring.timer = self.deps.add_timer(self.deps.ring_timeout, function()
-		if self.ringing[ring.sid] == ring then
-			self:stop_ringing(ring, "timeout", "nobody answered", 480, "Temporarily Unavailable")
-		end
-	end)
+	self:arm_ring(ring, 0)
 	self.deps.log("info", "inbound call %s from %s to %s rings %s", ring.sid,
 		tostring(info.caller), info.called, owner)
 end
@@ -299,7 +332,7 @@ function Service:on_ring_answer(ring, m)
 		local call = bridge.inbound({
 			sid = ring.sid, peer = decision.initiate_to, phone = ring.local_jid,
 			number = ring.info.called, legs = ring.legs, out = self:out_for(ring.local_jid),
-			trunk_pts = ring.info.trunk_pts, now = self.deps.now(),
+			trunk_pts = ring.info.trunk_pts, now = self.deps.now(), requested_at = ring.rang_at,
 		})
 		call.legs = ring.legs
 		self:register(call, ring.legs)
