@@ -4,6 +4,23 @@
 # if anything failed, including the build and lint steps.
 set -u
 cd "$(dirname "$0")/.."
+
+# The specs run Prosody as the prosody user (it refuses root), and it loads
+# the module from this checkout. A checkout under a private directory (e.g.
+# /root) is not reachable for that user: give "search" (x, not read) on the
+# ancestors that lack it, and say so.
+if [ "$(id -u)" -eq 0 ] && id prosody >/dev/null 2>&1 \
+	&& ! runuser -u prosody -- test -r "$(pwd)/plugin/mod_jingle_sip.lua"; then
+	d=$(pwd)
+	while [ "$d" != "/" ]; do
+		if ! runuser -u prosody -- test -x "$d"; then
+			echo "test: letting the prosody user traverse $d (chmod o+x) to load the module"
+			chmod o+x "$d"
+		fi
+		d=$(dirname "$d")
+	done
+fi
+
 out=build/test-results
 rm -rf "$out"
 mkdir -p "$out"
