@@ -6,13 +6,15 @@
 // of the namespace test/run.sh creates.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startProsody, freePort } from './helpers/prosody.mjs';
 import { startSipp } from './helpers/sipp.mjs';
 import { launch } from './helpers/browsers.mjs';
 import { writeToneWav } from './helpers/wav.mjs';
 import { artifacts, scratch } from './helpers/paths.mjs';
+import { stunBindingRequests } from './helpers/stun.mjs';
 
 const TONE = 440;
 const FIREFOX_TONE = 660;
@@ -51,7 +53,7 @@ function gatewayConfig(trunkPort, listenPort, extra = []) {
  * ctx: { prosody, sipp, gwPort, open(kind, user, opts, params) -> phone, phones }
  */
 async function withGateway({ sipp: sippOpts = {}, extra = [], inbound = false }, body) {
-	const ctx = { phones: [] };
+	const ctx = { phones: [], cleanup: [] };
 	const gwPort = await freePort();
 	ctx.gwPort = gwPort;
 	try {
@@ -98,6 +100,7 @@ async function withGateway({ sipp: sippOpts = {}, extra = [], inbound = false },
 		if (ctx.sipp) console.error('---- sipp ----\n' + ctx.sipp.log());
 		throw e;
 	} finally {
+		for (const fn of ctx.cleanup) { try { fn(); } catch { /* gone */ } }
 		for (const p of ctx.phones) await p.browser.close().catch(() => {});
 		if (ctx.sipp) ctx.sipp.kill();
 		if (ctx.prosody) await ctx.prosody.stop();
@@ -157,6 +160,7 @@ test('gateway: Chromium calls +15550100 (JMI, trickle ICE), hears its own 440 Hz
 		const heard = await hears(alice, TONE);
 		const st = await mediaPanel(alice);
 		console.log(`chromium via gateway heard ${heard.frequency.toFixed(1)} Hz (${heard.level.toFixed(1)} dB), ${st.audio.codec}, pair ${JSON.stringify(st.selectedPair.remote)}`);
+		await alice.page.waitFor(() => window.softphone.state.call.duration >= 2, null, 5000, 'call timer');
 		await alice.page.screenshot(join(artifacts, 'softphone-gateway-call-chromium.png'));
 		// Trickle: the page's candidates reached the gateway one transport-info at a time.
 		const tr = trace(prosody, call.sid);
@@ -209,7 +213,8 @@ test('gateway: Firefox calls +15550100: component-2 candidates trickled after co
 });
 
 test('gateway: Chromium nominating with renomination (Conversations-style 0xC001) completes the call and hears its tone', { timeout: 60_000 }, async () => {
-	await withGateway({}, async ({ prosody, sipp, open }) => {
+	await withGateway({}, async (ctx) => {
+		const { prosody, sipp, open } = ctx;
 		const alice = await open('chromium', 'alice', { fakeAudioWav: wav });
 		await alice.page.evaluate(() => {
 			const munge = (sdp) => sdp.replace(/^a=ice-options:.*\r\n/gm, '')
@@ -217,6 +222,12 @@ test('gateway: Chromium nominating with renomination (Conversations-style 0xC001
 			window.softphone.transforms.local = munge;
 			window.softphone.transforms.remote = munge;
 		});
+		// What Chromium puts in its checks, seen on the wire (the namespace's lo).
+		const pcap = join(scratch, `renomination-${Date.now()}.pcap`);
+		const cap = spawn('dumpcap', ['-q', '-P', '-i', 'lo', '-f', 'udp', '-w', pcap], { stdio: 'ignore' });
+		const capDone = new Promise(r => cap.once('exit', r));
+		ctx.cleanup.push(() => cap.kill('SIGKILL'));
+		await sleep(1000);
 		await dial(alice, ECHO_NUMBER);
 		const call = await active(alice);
 		const sdp = await alice.page.evaluate(() => ({ local: window.softphone.pc.localDescription.sdp, remote: window.softphone.pc.remoteDescription.sdp }));
@@ -224,9 +235,18 @@ test('gateway: Chromium nominating with renomination (Conversations-style 0xC001
 		assert.match(sdp.remote, /^a=ice-options:trickle renomination\r$/m);
 		const heard = await hears(alice, TONE);
 		console.log(`chromium with renomination heard ${heard.frequency.toFixed(1)} Hz`);
-		// The relay's libnice saw NOMINATION values, not USE-CANDIDATE.
+		cap.kill('SIGINT');
+		await Promise.race([capDone, sleep(5000)]);
+		// Chromium nominated with NOMINATION (0xC001), never USE-CANDIDATE
+		// (0x0025): the relay's agent followed a renomination-style nomination.
+		const checks = stunBindingRequests(readFileSync(pcap));
+		const withNomination = checks.filter(a => a.includes(0xc001)).length;
+		const withUseCandidate = checks.filter(a => a.includes(0x0025)).length;
+		console.log(`binding requests on the wire: ${checks.length}, with NOMINATION ${withNomination}, with USE-CANDIDATE ${withUseCandidate}`);
+		assert.ok(withNomination >= 1, 'Chromium sent no NOMINATION attribute');
+		assert.equal(withUseCandidate, 0, 'Chromium nominated with USE-CANDIDATE');
 		const tr = trace(prosody, call.sid);
-		assert.match(tr, /NOMINATION|nominat/i, `no nomination in the trace:\n${tr}`);
+		assert.match(tr, /selected pair/, `no selected pair in the relay's trace:\n${tr}`);
 		await alice.page.evaluate(() => window.softphone.hangup());
 		assert.equal(await sipp.wait(15000), 0, 'the phone did not get its BYE');
 	});
