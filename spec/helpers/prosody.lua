@@ -105,12 +105,18 @@ end
 
 function Instance:stop()
 	if not self.pid then return end
-	sh("kill -TERM " .. self.pid .. " 2>/dev/null")
+	-- runuser does not always pass SIGTERM on to Prosody: signal Prosody
+	-- itself too (its pidfile), then make sure both are gone.
+	local pids = { self.pid }
+	local pidfile = read_file(self.dir .. "/prosody.pid"):match("%d+")
+	if pidfile then pids[#pids + 1] = pidfile end
+	local list = table.concat(pids, " ")
+	sh("kill -TERM " .. list .. " 2>/dev/null")
 	for _ = 1, 100 do
-		if not sh("kill -0 " .. self.pid .. " 2>/dev/null") then break end
+		if not sh("kill -0 " .. list .. " 2>/dev/null") then break end
 		socket.sleep(0.05)
 	end
-	sh("kill -KILL " .. self.pid .. " 2>/dev/null")
+	sh("kill -KILL " .. list .. " 2>/dev/null")
 	self.pid = nil
 end
 
