@@ -100,7 +100,7 @@ fi
 # Prosody, inside a network namespace of its own (web/test/run.sh).
 if [ $build_ok -eq 1 ] && [ $web_ok -eq 1 ]; then
 	echo "==> web browser tests (Chromium + Firefox)"
-	timeout 300 sh web/test/run.sh >"$out/web-tests.log" 2>&1
+	timeout 600 sh web/test/run.sh >"$out/web-tests.log" 2>&1
 	rc=$?
 	grep -E '^(not )?ok [0-9]+ |^# (tests|pass|fail|cancelled|skipped|todo) [0-9]+$|^# (browsers?|screenshot|chromium|firefox|alice|bob)[: ]' "$out/web-tests.log"
 	wpass=$(grep -E '^# pass [0-9]+$' "$out/web-tests.log" | tail -1 | cut -d' ' -f3)
