@@ -12,7 +12,7 @@ local TRUNK = {
 
 -- Records every command; answers local_description like the relay would.
 local function fake_legs()
-	local legs = { calls = {} }
+	local legs = { calls = {}, can_transcode = false }
 	setmetatable(legs, { __index = function(_, name)
 		return function(self, ...)
 			self.calls[#self.calls + 1] = { name, ... }
@@ -69,6 +69,7 @@ end
 
 local function start_outbound(opts)
 	local legs, out = fake_legs(), fake_out()
+	legs.can_transcode = opts and opts.can_transcode or false
 	local call, e = bridge.outbound({ sid = "sid1", peer = "alice@example.net/phone",
 		phone = "+15550100@phone.example.net", number = "+15550100", caller_id = "+15550001111",
 		legs = legs, out = out, trunk_pts = TRUNK, now = 0 }, initiate(opts))
@@ -164,6 +165,70 @@ describe("jingle_sip.call.bridge", function()
 			assert.equal(0, #legs:called("sip_hangup"))
 		end)
 
+		describe("when the trunk's answer picks the codec", function()
+			local WIDE = { { id = 0, name = "PCMU", clockrate = 8000 }, { id = 8, name = "PCMA", clockrate = 8000 },
+				{ id = 111, name = "opus", clockrate = 48000, channels = 2 },
+				{ id = 101, name = "telephone-event", clockrate = 8000 } }
+			local function start_wide()
+				local legs, out = fake_legs(), fake_out()
+				local call = assert(bridge.outbound({ sid = "sid1", peer = "alice@example.net/phone",
+					phone = "+15550100@phone.example.net", number = "+15550100", legs = legs, out = out,
+					trunk_pts = WIDE, now = 0 }, initiate()))
+				return call, legs, out
+			end
+
+			it("should offer the trunk every codec it shares with the client, in the client's order", function()
+				local _, legs = start_wide()
+				local offer = legs:called("sip_dial")[1][2].offer
+				assert.equal(2, #offer)
+				assert.equal("opus", offer[1].name)
+				assert.equal("PCMU", offer[2].name)
+			end)
+
+			it("should accept the client with the codec the trunk answered, not its first choice", function()
+				local call, legs, out = start_wide()
+				assert.equal("opus", call.choice.client.name, "before the answer: the client's favourite")
+				call:on_relay({ type = "sip_answered", trunk = {
+					codec = { id = 0, name = "PCMU", clockrate = 8000, channels = 1 },
+					dtmf = { id = 96, name = "telephone-event", clockrate = 8000 } } })
+				local set = legs:called("set_choice")
+				assert.equal(1, #set)
+				assert.equal("passthrough", set[1][2].mode)
+				assert.equal("PCMU", set[1][2].client.name)
+				assert.equal(0, set[1][2].trunk.id)
+				assert.equal(96, set[1][2].trunk_dtmf.id, "the trunk's telephone-event number")
+				local accept = out.last()
+				assert.equal("session-accept", accept.action)
+				assert.equal("PCMU", accept.contents[1].description.payload_types[1].name)
+				assert.equal(0, accept.contents[1].description.payload_types[1].id)
+			end)
+
+			it("should settle on early media and keep that codec at the answer", function()
+				local call, legs, out = start_wide()
+				call:on_relay({ type = "sip_progress", status = 183, early_media = true,
+					trunk = { codec = { id = 111, name = "opus", clockrate = 48000, channels = 2 } } })
+				assert.equal("opus", legs:called("set_choice")[1][2].client.name)
+				call:on_relay({ type = "sip_answered",
+					trunk = { codec = { id = 111, name = "opus", clockrate = 48000, channels = 2 } } })
+				assert.equal("opus", out.last().contents[1].description.payload_types[1].name)
+				assert.equal("active", call.state)
+			end)
+
+			it("should hang up with incompatible-parameters when the trunk answers a codec nobody offered", function()
+				local call, legs, out = start_wide()
+				call:on_relay({ type = "sip_answered",
+					trunk = { codec = { id = 3, name = "GSM", clockrate = 8000, channels = 1 } } })
+				local term = out.last()
+				assert.equal("session-terminate", term.action)
+				assert.equal("incompatible-parameters", term.reason.condition)
+				assert.matches("GSM", term.reason.text)
+				assert.equal(1, #legs:called("sip_hangup"), "the answered SIP dialog gets its BYE")
+				assert.equal(0, #legs:called("set_choice"))
+				assert.equal("ended", call.state)
+				assert.equal("failed", out.ended_with[1])
+			end)
+		end)
+
 		it("should end with success on both legs when the phone hangs up", function()
 			local call, _, legs, out = start_outbound()
 			call:on_relay({ type = "sip_answered" })
@@ -235,8 +300,16 @@ describe("jingle_sip.call.bridge", function()
 		end)
 
 		it("should transcode when the client shares no codec with the trunk", function()
-			local call = start_outbound({ pts = { { id = 111, name = "opus", clockrate = 48000, channels = 2 } } })
+			local call = start_outbound({ pts = { { id = 111, name = "opus", clockrate = 48000, channels = 2 } },
+				can_transcode = true })
 			assert.equal("transcode", call.choice.mode)
+		end)
+
+		it("should refuse a client sharing no codec with the trunk when the relay cannot transcode", function()
+			local call, e, legs = start_outbound({ pts = { { id = 111, name = "opus", clockrate = 48000, channels = 2 } } })
+			assert.is_nil(call)
+			assert.equal("not-acceptable", e.condition)
+			assert.equal(0, #legs:called("sip_dial"))
 		end)
 
 		it("should follow an ICE restart and ignore late candidates of the old credentials", function()

@@ -114,6 +114,24 @@ describe("calls through the gateway #lua54 #e2e", function()
 		assert.equal(0, report.exit_code, report.log)
 		assert_tone_back(report, server)
 		assert.equal(0, peer:wait(15), peer:log())
+		-- The trunk was offered every codec the client shares with it, in the
+		-- client's order; sipp answered PCMU, so the client was accepted on
+		-- PCMU, not on its favourite Opus (which would have reached the trunk
+		-- labelled as PCMU).
+		-- (The first SDP in sipp's log is the INVITE's: sipp answers after.)
+		local offered = peer:messages():match("m=audio %d+ RTP/AVP ([%d ]+)")
+		assert.equal("111 0 8 101", offered and offered:gsub("%s+$", ""), peer:messages():sub(1, 3000))
+		assert.equal("PCMU/8000", report.codec, report.log)
+	end)
+
+	it("should hang up, incompatible-parameters, when the trunk answers a codec the caller never offered", function()
+		peer = sipp.start({ scenario = "uas_answer_gsm.xml" })
+		server = start_gateway(peer.port)
+		local report = call(server, "+15550100", { "--tone", "0", "--expect-reason", "incompatible-parameters" })
+		assert.equal("incompatible-parameters", report.termination_reason, report.log)
+		assert.truthy((report.termination_text or ""):find("GSM/8000", 1, true), report.termination_text)
+		assert.equal(0, report.exit_code, report.log)
+		assert.equal(0, peer:wait(15), "sipp got no BYE for its answered dialog:\n" .. peer:log())
 	end)
 
 	it("should carry DTMF from the keypad to the phone and back as RFC 4733 events", function()

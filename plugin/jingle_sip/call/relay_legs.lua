@@ -108,14 +108,30 @@ local function sip_codec_name(pt)
 	return name and SIP_NAMES[name] or nil
 end
 
+-- "PCMU,opus,...": the SIP leg's spelling of a list of payload types.
+local function sip_codec_list(pts)
+	local names = {}
+	for _, pt in ipairs(pts or {}) do
+		names[#names + 1] = sip_codec_name(pt)
+	end
+	return #names > 0 and table.concat(names, ",") or nil
+end
+
 function Legs:sip_dial(p)
 	local loc = self:local_description()
 	local ok, err = self.call:sip_dial({
-		number = p.number, caller_id = p.caller_id, codecs = sip_codec_name(p.choice.trunk) or "PCMU",
+		number = p.number, caller_id = p.caller_id,
+		codecs = sip_codec_list(p.offer) or sip_codec_name(p.choice.trunk) or "PCMU",
 		local_rtp_address = loc.sip_rtp_addr, local_rtp_port = loc.sip_rtp_port,
 		telephone_event = p.choice.client_dtmf and 1 or 0,
 	})
 	return self:check(ok, err, "SIP dial")
+end
+
+--- The codecs settled (the trunk's answer chose one): the relay maps them.
+function Legs:set_choice(choice)
+	self.choice = choice
+	return self:check(self.call:set_codecs(codec_map(choice)), nil, "codec map")
 end
 
 function Legs:sip_progress() return self:check(self.call:sip_ringing()) end
@@ -164,16 +180,31 @@ function Legs:trace_entries()
 	return list
 end
 
--- The trunk's media from a SIP event's fields: where to send, which numbers.
-function Legs:apply_sip_media(fields)
+-- The trunk's media from a SIP event's fields: where to send, and (unless the
+-- bridge settles the codec itself, keep_codecs) which numbers.
+function Legs:apply_sip_media(fields, keep_codecs)
 	if fields.address and fields.port and fields.port > 0 then
 		self.sip_remote = { address = fields.address, port = fields.port }
 		self:check(self.call:set_sip_remote(fields.address, fields.port), nil, "SIP remote")
 	end
-	if self.choice and fields.pt then
+	if self.choice and fields.pt and not keep_codecs then
 		local dtmf = fields.dtmf_pt and fields.dtmf_pt >= 0 and fields.dtmf_pt or nil
 		self:check(self.call:set_codecs(codec_map(self.choice, fields.pt, dtmf)), nil, "codec map")
 	end
+end
+
+-- What the trunk's SDP chose, as payload types in the trunk's numbers, for
+-- the bridge to settle the codecs (outbound); nil without SDP.
+local function trunk_choice(fields)
+	if not (fields.codec and fields.pt) then return nil end
+	local trunk = { codec = { id = fields.pt, name = fields.codec, clockrate = fields.clock,
+		channels = fields.channels } }
+	if fields.dtmf_pt and fields.dtmf_pt >= 0 then
+		-- The SIP leg reports telephone-event's number only; RFC 4733 on a
+		-- narrowband trunk runs at 8000.
+		trunk.dtmf = { id = fields.dtmf_pt, name = "telephone-event", clockrate = 8000 }
+	end
+	return trunk
 end
 
 --- The bridge's view of a relay event, or nil when the bridge need not know.
@@ -186,11 +217,13 @@ function Legs:translate(e)
 	elseif t == "sip_ringing" then
 		return { type = "sip_progress", status = e.code }
 	elseif t == "sip_early_media" then
-		self:apply_sip_media(e.fields or {})
-		return { type = "sip_progress", status = e.code, early_media = true }
+		local trunk = trunk_choice(e.fields or {})
+		self:apply_sip_media(e.fields or {}, trunk ~= nil)
+		return { type = "sip_progress", status = e.code, early_media = true, trunk = trunk }
 	elseif t == "sip_answered" then
-		self:apply_sip_media(e.fields or {})
-		return { type = "sip_answered" }
+		local trunk = trunk_choice(e.fields or {})
+		self:apply_sip_media(e.fields or {}, trunk ~= nil)
+		return { type = "sip_answered", trunk = trunk }
 	elseif t == "sip_media_changed" then
 		self:apply_sip_media(e.fields or {})
 	elseif t == "sip_failed" then
