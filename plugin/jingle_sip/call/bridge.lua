@@ -12,7 +12,7 @@
 --     legs:client_set_remote_credentials(ufrag, pwd)   (ICE restart)
 --     legs:client_set_remote_fingerprint{ hash, value, setup }
 --     legs:sip_dial{ number, caller_id, choice, offer = trunk pts }  legs:set_choice(choice)
---     legs:sip_progress()  legs:sip_answer()
+--     legs:sip_progress()  legs:sip_answer()  legs:sip_hold(bool)
 --     legs:sip_reject(status, phrase)  legs:sip_hangup()  legs:close(reason)
 --   out (the module):
 --     out.jingle(to, session_table)   -- sends an iq set from the phone JID
@@ -307,9 +307,17 @@ function Call:on_jingle(session)
 	elseif action == "session-accept" and self.direction == "inbound" and self.state == "offering" then
 		return self:on_accept(session)
 	elseif action == "session-info" then
-		-- ringing/active/hold/mute from the client: informational for a
-		-- phone leg; acknowledged (XEP-0167 §7) and traced.
-		self:log("debug", "client session-info %s", session.info and session.info.kind or "ping")
+		local kind = session.info and session.info.kind
+		if (kind == "hold" or kind == "unhold") and self.state == "active" then
+			-- XEP-0167 §7.2: the phone is told with a re-INVITE (a=sendonly
+			-- to hold, a=sendrecv to resume; the relay skips repeats).
+			self:log("info", "client %s: %s the phone", kind, kind == "hold" and "holding" or "resuming")
+			self.legs:sip_hold(kind == "hold")
+			return true
+		end
+		-- ringing/active/mute, or hold before the answer: informational for
+		-- a phone leg; acknowledged (XEP-0167 §7) and traced.
+		self:log("debug", "client session-info %s", kind or "ping")
 		return true
 	elseif action == "content-add" then
 		-- A phone gateway carries no video: refuse the content, keep the call.

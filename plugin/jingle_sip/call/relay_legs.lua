@@ -150,6 +150,7 @@ end
 
 function Legs:sip_reject(status) return self:check(self.call:sip_reject(status)) end
 function Legs:sip_hangup() return self:check(self.call:sip_hangup()) end
+function Legs:sip_hold(on) return self:check(self.call:sip_hold(on), nil, on and "hold" or "resume") end
 function Legs:close(reason)
 	if not self.call.closed then
 		-- Keep what happened: the admin shell shows ended calls too.
