@@ -329,12 +329,26 @@ describe("jingle_sip.call.bridge", function()
 		end)
 
 		it("should follow an ICE restart and ignore late candidates of the old credentials", function()
-			local call, _, legs = start_outbound()
+			local call, _, legs, out = start_outbound()
+			call:on_relay({ type = "sip_answered" })
+			local sent_before = #out.sent
 			call:on_jingle({ action = "transport-info", sid = "sid1", contents = { { creator = "initiator", name = "0",
 				transport = { namespace = ns.ICE_UDP, ufrag = "CLI2", pwd = "newclientpassword0123456",
 					candidates = {} } } } })
 			local creds = legs:called("client_set_remote_credentials")
 			assert.same({ "client_set_remote_credentials", "CLI2", "newclientpassword0123456" }, creds[#creds])
+			-- We restart too (new credentials of ours), before taking theirs,
+			-- and tell the client our new ones.
+			local order = {}
+			for _, c in ipairs(legs.calls) do
+				if c[1] == "client_ice_restart" or c[1] == "client_set_remote_credentials" then order[#order + 1] = c[1] end
+			end
+			assert.same({ "client_ice_restart", "client_set_remote_credentials" }, order)
+			assert.equal(sent_before + 1, #out.sent)
+			local ti = out.last()
+			assert.equal("transport-info", ti.action)
+			assert.equal("RLY1", ti.contents[1].transport.ufrag)
+			assert.equal("0", ti.contents[1].name)
 			local before = #legs:called("client_add_candidate")
 			call:on_jingle({ action = "transport-info", sid = "sid1", contents = { { creator = "initiator", name = "0",
 				transport = { namespace = ns.ICE_UDP, ufrag = "CLI1", pwd = "clientpassword0123456789",

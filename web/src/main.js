@@ -144,6 +144,7 @@ function main() {
 		answer: () => phone.answer(),
 		reject: () => phone.reject(),
 		dtmf: (digits) => phone.dtmf(digits),
+		restartIce: () => phone.restartIce(),
 		normalizeNumber,
 		/** Set .local / .remote (sdp, type) => sdp and .candidate (line) => line|null before a call. */
 		transforms,

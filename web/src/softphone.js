@@ -576,6 +576,19 @@ export class Softphone {
 		this._endCall('decline', true);
 	}
 
+	/**
+	 * Restarts ICE on an outgoing call (what a page does after a network
+	 * change): StanzaJS sends our new credentials in a transport-info and
+	 * applies the gateway's new ones when they come back. Only the session's
+	 * initiator may restart (StanzaJS' rule, to avoid both sides at once).
+	 * @returns {Promise<void>}
+	 */
+	async restartIce() {
+		if (!this.session || this.state.call.state !== 'active') throw new Error('no active call');
+		this._event('ice-restart', this.session.sid);
+		await this.session.restartIce();
+	}
+
 	/** Ends the call in whatever state it is. */
 	hangup() {
 		const call = this.state.call;

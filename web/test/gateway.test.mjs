@@ -175,6 +175,47 @@ test('gateway: Chromium calls +15550100 (JMI, trickle ICE), hears its own 440 Hz
 	});
 });
 
+test('gateway: Chromium restarts ICE mid-call; the gateway answers with new credentials and the tone keeps crossing', { timeout: 60_000 }, async () => {
+	await withGateway({}, async ({ prosody, sipp, open }) => {
+		const alice = await open('chromium', 'alice', { fakeAudioWav: wav });
+		await dial(alice, ECHO_NUMBER);
+		const call = await active(alice);
+		await hears(alice, TONE);
+		const ufrags = () => alice.page.evaluate(() => {
+			const pc = window.softphone.pc;
+			const ufrag = (d) => (d && /a=ice-ufrag:(\S+)/.exec(d.sdp) || [])[1];
+			return { local: ufrag(pc.localDescription), remote: ufrag(pc.remoteDescription) };
+		});
+		const before = await ufrags();
+		const received = () => alice.page.evaluate(async () => {
+			let n = 0;
+			(await window.softphone.pc.getStats()).forEach((r) => { if (r.type === 'inbound-rtp') n += r.packetsReceived; });
+			return n;
+		});
+		await alice.page.evaluate(() => window.softphone.restartIce());
+		// The gateway restarted too: the page took its new credentials.
+		await alice.page.waitFor((old) => {
+			const pc = window.softphone.pc;
+			const m = pc.remoteDescription && /a=ice-ufrag:(\S+)/.exec(pc.remoteDescription.sdp);
+			return m && m[1] !== old && ['connected', 'completed'].includes(pc.iceConnectionState);
+		}, before.remote, 15000, 'the gateway\'s new ICE credentials applied and ICE connected again');
+		const after = await ufrags();
+		assert.notEqual(after.local, before.local, 'the page restarted with a new ufrag');
+		// Media flows on the new ICE session: the echo keeps coming back.
+		const n0 = await received();
+		await new Promise((r) => setTimeout(r, 2000));
+		const n1 = await received();
+		assert.ok(n1 - n0 >= 50, `only ${n1 - n0} packets in 2 s after the restart`);
+		await hears(alice, TONE);
+		const tr = trace(prosody, call.sid);
+		assert.match(tr, new RegExp(`restart: new local ufrag=${after.remote}`), tr);
+		assert.match(tr, new RegExp(`remote credentials ufrag=${after.local}`), tr);
+		await alice.page.evaluate(() => document.getElementById('hangup').click());
+		await ended(alice);
+		assert.equal(await sipp.wait(15000), 0, 'the phone did not get its BYE');
+	});
+});
+
 test('gateway: Chromium calls +15550100 and the SIP phone hangs up (BYE); the page shows the call ended by the remote side', { timeout: 60_000 }, async () => {
 	await withGateway({ sipp: { scenario: 'uas_bye.xml' } }, async ({ prosody, sipp, open }) => {
 		const alice = await open('chromium', 'alice', { fakeAudioWav: wav });

@@ -9,7 +9,7 @@
 --                        fingerprint = {hash, value, setup} | nil }
 --     legs:local_description() -> { ufrag, pwd, fingerprint = { hash, value } }
 --     legs:client_add_candidate(relay_candidate)   legs:client_end_of_candidates()
---     legs:client_set_remote_credentials(ufrag, pwd)   (ICE restart)
+--     legs:client_ice_restart()  legs:client_set_remote_credentials(ufrag, pwd)   (ICE restart)
 --     legs:client_set_remote_fingerprint{ hash, value, setup }
 --     legs:sip_dial{ number, caller_id, choice, offer = trunk pts }  legs:set_choice(choice)
 --     legs:sip_progress()  legs:sip_answer()  legs:sip_hold(bool)
@@ -340,10 +340,7 @@ function Call:on_transport(transport)
 			self.remote = { ufrag = transport.ufrag, pwd = transport.pwd }
 			self.legs:client_set_remote_credentials(transport.ufrag, transport.pwd)
 		elseif candidates.is_ice_restart(self.remote, transport, self.retired_ufrags) then
-			self:log("info", "ICE restart from the client")
-			self.retired_ufrags[self.remote.ufrag] = true
-			self.remote = { ufrag = transport.ufrag, pwd = transport.pwd }
-			self.legs:client_set_remote_credentials(transport.ufrag, transport.pwd)
+			self:restart_ice(transport)
 		end
 	end
 	-- COMPAT: Dino may send its fingerprint in a transport-info (INTEROP 13).
@@ -353,6 +350,30 @@ function Call:on_transport(transport)
 		self.legs:client_set_remote_fingerprint({ hash = fp.hash, value = fp.value, setup = fp.setup })
 	end
 	self:add_remote_candidates(transport)
+end
+
+-- The client restarted ICE (new ufrag/pwd in a transport-info). RFC 8445
+-- §9 / RFC 8839 §4.4.1.1.1: we restart too, with new credentials of our own,
+-- and tell the client (StanzaJS, for one, waits for them before it applies
+-- the restart); our new candidates trickle after. The DTLS association and
+-- the SIP leg are untouched.
+function Call:restart_ice(transport)
+	self:log("info", "ICE restart from the client (ufrag %s -> %s)", self.remote.ufrag, transport.ufrag)
+	self.retired_ufrags[self.remote.ufrag] = true
+	self.remote = { ufrag = transport.ufrag, pwd = transport.pwd }
+	-- Order matters: restarting drops the remote credentials.
+	self.legs:client_ice_restart()
+	self.legs:client_set_remote_credentials(transport.ufrag, transport.pwd)
+	-- Candidates gathered under the old credentials are void.
+	self.local_candidates = {}
+	local sent_ours = self.direction == "inbound" or self.state == "active"
+	if sent_ours then
+		local desc, c = self.legs:local_description(), self.content
+		self:send({ action = "transport-info", contents = { {
+			creator = c.creator, name = c.name,
+			transport = { namespace = ns.ICE_UDP, ufrag = desc.ufrag, pwd = desc.pwd, candidates = {} },
+		} } })
+	end
 end
 
 -- Inbound: the callee's device accepted our offer.

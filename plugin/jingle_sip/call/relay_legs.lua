@@ -89,6 +89,15 @@ end
 
 function Legs:client_end_of_candidates() return self:check(self.call:end_of_candidates()) end
 
+--- Our side of an ICE restart: new local credentials (local_description()
+-- returns them from now on), gathering and checks start again.
+function Legs:client_ice_restart()
+	self.local_desc = nil
+	local ok, err = self.call:ice_restart()
+	self.local_desc = nil
+	return self:check(ok, err, "ICE restart")
+end
+
 function Legs:client_set_remote_credentials(ufrag, pwd)
 	local ok, err = self.call:set_remote_credentials(ufrag, pwd)
 	return self:check(ok, err, "remote ICE credentials")
