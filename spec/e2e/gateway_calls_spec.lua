@@ -6,6 +6,7 @@
 local prosody = require "spec.helpers.prosody"
 local webrtc = require "spec.helpers.webrtc_client"
 local sipp = require "spec.helpers.sipp"
+local baresip = require "spec.helpers.baresip"
 
 local TONE = 440
 local DID = "+15557654321" -- owned by alice
@@ -122,6 +123,24 @@ describe("calls through the gateway #lua54 #e2e", function()
 		local offered = peer:messages():match("m=audio %d+ RTP/AVP ([%d ]+)")
 		assert.equal("111 0 8 101", offered and offered:gsub("%s+$", ""), peer:messages():sub(1, 3000))
 		assert.equal("PCMU/8000", report.codec, report.log)
+	end)
+
+	it("should carry a tone each way, each heard at the other end, on an outbound call to a phone", function()
+		-- baresip answers with a 1000 Hz sine and records what it hears; the
+		-- client sends 440 Hz and must hear 1000 Hz: no echo anywhere.
+		local phone = baresip.start({ tone = 1000, lifetime = 25 })
+		server = start_gateway(phone.port)
+		local report = call(server, "+15550100", { "--tone", tostring(TONE), "--expect-tone", "1000",
+			"--duration", "4" })
+		assert.equal(0, report.exit_code, report.log .. "\n" .. phone:log())
+		assert.is_true(math.abs(report.audio.frequency_hz - 1000) <= 20, "client heard " .. report.audio.frequency_hz)
+		phone:kill()
+		local heard, why = phone:heard()
+		assert.is_not_nil(heard, why)
+		assert.is_number(heard.frequency_hz, heard.raw .. phone:log())
+		assert.is_true(math.abs(heard.frequency_hz - TONE) <= 0.02 * TONE,
+			("the phone heard %s Hz, the client sent %d Hz"):format(heard.frequency_hz, TONE))
+		assert.is_true(heard.rms_dbfs > -30, "the phone heard it at " .. tostring(heard.rms_dbfs) .. " dBFS")
 	end)
 
 	it("should hang up, incompatible-parameters, when the trunk answers a codec the caller never offered", function()
@@ -375,6 +394,29 @@ describe("calls through the gateway #lua54 #e2e", function()
 		assert.same({ "disco-info-received" }, states(report, "^disco"))
 		assert.same({}, states(report, "^jmi%-"), "a client without JMI was sent JMI")
 		assert.truthy(server:log():find("directly (it has no JMI)", 1, true), server:log():sub(-3000))
+	end)
+
+	it("should carry a tone each way, each heard at the other end, on an inbound call from a phone", function()
+		local gateway_port = prosody.free_port()
+		server = start_gateway(prosody.free_port(), ('jingle_sip_listen = "127.0.0.1:%d"'):format(gateway_port))
+		local callee = webrtc.start({ name = "callee", jid = "alice@localhost", password = "alice-pw",
+			port = server.c2s_port, args = { "--answer", "--tone", tostring(TONE), "--expect-tone", "1000",
+				"--duration", "4", "--timeout", "40" } })
+		assert.is_true(callee:wait_ready(15), callee:log())
+		local phone = baresip.start({ tone = 1000, lifetime = 25,
+			dial = ("sip:%s@127.0.0.1:%d"):format(DID, gateway_port) })
+		local report, err = callee:result(30)
+		assert.is_not_nil(report, err)
+		report.log = callee:log()
+		assert.equal(0, report.exit_code, report.log .. "\n" .. phone:log() .. "\n" .. server:log():sub(-3000))
+		assert.is_true(math.abs(report.audio.frequency_hz - 1000) <= 20, "client heard " .. report.audio.frequency_hz)
+		phone:kill()
+		local heard, why = phone:heard()
+		assert.is_not_nil(heard, why)
+		assert.is_number(heard.frequency_hz, heard.raw .. phone:log())
+		assert.is_true(math.abs(heard.frequency_hz - TONE) <= 0.02 * TONE,
+			("the phone heard %s Hz, the client sent %d Hz"):format(heard.frequency_hz, TONE))
+		assert.is_true(heard.rms_dbfs > -30, "the phone heard it at " .. tostring(heard.rms_dbfs) .. " dBFS")
 	end)
 
 	it("should answer 404 when the called number has no owner", function()

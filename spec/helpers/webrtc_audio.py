@@ -110,30 +110,37 @@ class Recorder:
                 pass
 
     def analyze(self, skip_ms: int = 500, window_ms: int = 2000) -> dict:
-        """Dominant frequency (Hann-windowed FFT with parabolic peak
-        interpolation) and RMS level over window_ms after the first skip_ms."""
-        result = {"frames": self.frames, "sample_rate": self.sample_rate,
-                  "frequency_hz": None, "rms": None, "rms_dbfs": None, "analyzed_ms": 0}
-        if not self.chunks or not self.sample_rate:
-            return result
-        samples = numpy.concatenate(self.chunks)
-        skip = self.sample_rate * skip_ms // 1000
-        window = samples[skip:skip + self.sample_rate * window_ms // 1000]
-        if len(window) < self.sample_rate // 10:  # under 100 ms: too short to tell
-            return result
-        rms = float(numpy.sqrt(numpy.mean(window ** 2)))
-        result["rms"] = round(rms, 5)
-        result["rms_dbfs"] = round(20 * math.log10(rms), 1) if rms > 0 else None
-        result["analyzed_ms"] = len(window) * 1000 // self.sample_rate
-        spectrum = numpy.abs(numpy.fft.rfft(window * numpy.hanning(len(window))))
-        spectrum[0] = 0  # DC
-        k = int(numpy.argmax(spectrum))
-        if rms > 0 and 0 < k < len(spectrum) - 1:
-            a, b, c = spectrum[k - 1], spectrum[k], spectrum[k + 1]
-            denom = a - 2 * b + c
-            offset = 0.5 * (a - c) / denom if denom else 0.0
-            result["frequency_hz"] = round((k + offset) * self.sample_rate / len(window), 1)
+        """tone_of() over what was received."""
+        result = {"frames": self.frames, "sample_rate": self.sample_rate}
+        samples = numpy.concatenate(self.chunks) if self.chunks else numpy.zeros(0)
+        result.update(tone_of(samples, self.sample_rate or 0, skip_ms, window_ms))
         return result
+
+
+def tone_of(samples, sample_rate: int, skip_ms: int = 500, window_ms: int = 2000) -> dict:
+    """Dominant frequency (Hann-windowed FFT with parabolic peak
+    interpolation) and RMS level of samples in [-1, 1] over window_ms after
+    the first skip_ms."""
+    result = {"frequency_hz": None, "rms": None, "rms_dbfs": None, "analyzed_ms": 0}
+    if not sample_rate or len(samples) == 0:
+        return result
+    skip = sample_rate * skip_ms // 1000
+    window = samples[skip:skip + sample_rate * window_ms // 1000]
+    if len(window) < sample_rate // 10:  # under 100 ms: too short to tell
+        return result
+    rms = float(numpy.sqrt(numpy.mean(window ** 2)))
+    result["rms"] = round(rms, 5)
+    result["rms_dbfs"] = round(20 * math.log10(rms), 1) if rms > 0 else None
+    result["analyzed_ms"] = len(window) * 1000 // sample_rate
+    spectrum = numpy.abs(numpy.fft.rfft(window * numpy.hanning(len(window))))
+    spectrum[0] = 0  # DC
+    k = int(numpy.argmax(spectrum))
+    if rms > 0 and 0 < k < len(spectrum) - 1:
+        a, b, c = spectrum[k - 1], spectrum[k], spectrum[k + 1]
+        denom = a - 2 * b + c
+        offset = 0.5 * (a - c) / denom if denom else 0.0
+        result["frequency_hz"] = round((k + offset) * sample_rate / len(window), 1)
+    return result
 
 
 # -- RFC 4733 ---------------------------------------------------------------------
