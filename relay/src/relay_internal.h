@@ -38,6 +38,10 @@ typedef void (*cr_worker_fn)(void *data);
 int cr_worker_start(cr_worker_t *worker, struct cr_relay *relay, int index);
 /* Runs fn(data) on the worker's thread; destroy(data) runs afterwards, or
  * when the worker stops before fn ran. */
+/* Runs fn(data) once on the thread that iterates `context` (a worker's or
+ * the SIP thread's); destroy(data) after, or when the context goes away
+ * with the job still queued. */
+void cr_context_post(GMainContext *context, cr_worker_fn fn, void *data, GDestroyNotify destroy);
 void cr_worker_post(cr_worker_t *worker, cr_worker_fn fn, void *data,
 		    GDestroyNotify destroy);
 void cr_worker_stop(cr_worker_t *worker);

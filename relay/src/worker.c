@@ -64,7 +64,7 @@ int cr_worker_start(cr_worker_t *w, struct cr_relay *relay, int index)
 	return CR_OK;
 }
 
-void cr_worker_post(cr_worker_t *w, cr_worker_fn fn, void *data, GDestroyNotify destroy)
+void cr_context_post(GMainContext *context, cr_worker_fn fn, void *data, GDestroyNotify destroy)
 {
 	posted_t *job = g_new(posted_t, 1);
 	GSource *source = g_idle_source_new();
@@ -74,8 +74,13 @@ void cr_worker_post(cr_worker_t *w, cr_worker_fn fn, void *data, GDestroyNotify 
 	job->destroy = destroy;
 	g_source_set_priority(source, G_PRIORITY_DEFAULT);
 	g_source_set_callback(source, run_posted, job, free_posted);
-	g_source_attach(source, w->context);
+	g_source_attach(source, context);
 	g_source_unref(source);
+}
+
+void cr_worker_post(cr_worker_t *w, cr_worker_fn fn, void *data, GDestroyNotify destroy)
+{
+	cr_context_post(w->context, fn, data, destroy);
 }
 
 static void teardown_all(void *data)

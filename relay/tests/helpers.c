@@ -2,10 +2,12 @@
  * @file helpers.c  Shared helpers for the relay's C tests
  */
 #include <dirent.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "helpers.h"
 
@@ -72,4 +74,25 @@ long resident_kib(void)
 			break;
 	fclose(f);
 	return kib;
+}
+
+int spawn_logged(const char *log_path, const char *const argv[])
+{
+	pid_t pid = fork();
+	int fd;
+
+	if (pid != 0)
+		return pid < 0 ? -1 : (int)pid;
+	fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	if (fd >= 0) {
+		dup2(fd, 1);
+		dup2(fd, 2);
+	}
+	fd = open("/dev/null", O_RDONLY);
+	if (fd >= 0)
+		dup2(fd, 0);
+	for (int i = 3; i < 1024; i++)
+		close(i);
+	execvp(argv[0], (char *const *)argv);
+	_exit(127);
 }

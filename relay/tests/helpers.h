@@ -12,6 +12,11 @@
 int wait_event(cr_relay_t *relay, int type, uint32_t call_id, int timeout_ms,
 	       cr_event_t *out);
 
+/* Starts argv[0] (looked up in PATH) with stdin from /dev/null and stdout
+ * and stderr into log_path, inheriting none of the test's other fds (a
+ * peer's own children must not hold our sockets). Returns its pid, or -1. */
+int spawn_logged(const char *log_path, const char *const argv[]);
+
 /* Number of open file descriptors of this process. */
 int count_open_fds(void);
 

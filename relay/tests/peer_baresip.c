@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "helpers.h"
 #include "peer_baresip.h"
 #include "sip_helpers.h"
 
@@ -35,7 +36,6 @@ int baresip_start(baresip_peer_t *peer, int sip_port, int rtp_port, int lifetime
 {
 	char config[1024], cert_line[300] = "", lifetime[16], log[256];
 	static int counter;
-	int fd;
 
 	peer->pid = -1;
 	snprintf(peer->dir, sizeof(peer->dir), "/tmp/cr-baresip-%d-%d", getpid(), ++counter);
@@ -66,23 +66,13 @@ int baresip_start(baresip_peer_t *peer, int sip_port, int rtp_port, int lifetime
 		return -1;
 	snprintf(lifetime, sizeof(lifetime), "%d", lifetime_s);
 	snprintf(log, sizeof(log), "%s/baresip.log", peer->dir);
-	peer->pid = fork();
+	{
+		const char *argv[] = { "baresip", "-f", peer->dir, "-t", lifetime, NULL };
+
+		peer->pid = spawn_logged(log, argv);
+	}
 	if (peer->pid < 0)
 		return -1;
-	if (peer->pid == 0) {
-		fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-		if (fd >= 0) {
-			dup2(fd, 1);
-			dup2(fd, 2);
-		}
-		fd = open("/dev/null", O_RDONLY);
-		if (fd >= 0)
-			dup2(fd, 0);
-		for (int i = 3; i < 1024; i++)
-			close(i);
-		execlp("baresip", "baresip", "-f", peer->dir, "-t", lifetime, (char *)NULL);
-		_exit(127);
-	}
 	usleep(800 * 1000); /* let it bind */
 	return 0;
 }

@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "helpers.h"
 #include "peer_kamailio.h"
 #include "sip_helpers.h"
 
@@ -52,7 +53,6 @@ int kamailio_start(kamailio_peer_t *peer, int port)
 	char path[256], log[256], config[2048];
 	static int counter;
 	FILE *f;
-	int fd;
 
 	peer->pid = -1;
 	peer->port = port;
@@ -66,24 +66,14 @@ int kamailio_start(kamailio_peer_t *peer, int port)
 	fputs(config, f);
 	fclose(f);
 	snprintf(log, sizeof(log), "%s/kamailio.log", peer->dir);
-	peer->pid = fork();
+	{
+		const char *argv[] = { "kamailio", "-f", path, "-DD", "-E", "-Y", peer->dir,
+				       "-w", peer->dir, "-m", "32", "-M", "4", NULL };
+
+		peer->pid = spawn_logged(log, argv);
+	}
 	if (peer->pid < 0)
 		return -1;
-	if (peer->pid == 0) {
-		fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-		if (fd >= 0) {
-			dup2(fd, 1);
-			dup2(fd, 2);
-		}
-		fd = open("/dev/null", O_RDONLY);
-		if (fd >= 0)
-			dup2(fd, 0);
-		for (int i = 3; i < 1024; i++)
-			close(i);
-		execlp("kamailio", "kamailio", "-f", path, "-DD", "-E", "-Y", peer->dir,
-		       "-w", peer->dir, "-m", "32", "-M", "4", (char *)NULL);
-		_exit(127);
-	}
 	usleep(1000 * 1000); /* kamailio forks its workers before it answers */
 	return 0;
 }

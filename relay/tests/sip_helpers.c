@@ -77,7 +77,7 @@ int sipp_start(sipp_run_t *run, const char *scenario, const char *const args[])
 {
 	const char *argv[64];
 	char stf[192], screen[192], err[192], sf[256], out[192], msgs[192];
-	int n = 0, fd;
+	int n = 0;
 	static int counter;
 
 	memset(run, 0, sizeof(*run));
@@ -110,24 +110,9 @@ int sipp_start(sipp_run_t *run, const char *scenario, const char *const args[])
 	argv[n++] = "-error_file";
 	argv[n++] = err;
 	argv[n++] = NULL;
-	run->pid = fork();
+	run->pid = spawn_logged(out, argv);
 	if (run->pid < 0)
 		return -1;
-	if (run->pid == 0) {
-		fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-		if (fd >= 0) {
-			dup2(fd, 1);
-			dup2(fd, 2);
-		}
-		fd = open("/dev/null", O_RDONLY);
-		if (fd >= 0)
-			dup2(fd, 0);
-		/* sipp's own child, not ours: never inherit the test's fds. */
-		for (int i = 3; i < 1024; i++)
-			close(i);
-		execvp("sipp", (char *const *)argv);
-		_exit(127);
-	}
 	/* Let sipp bind its ports before the test talks to it. */
 	usleep(300 * 1000);
 	return 0;

@@ -251,44 +251,6 @@ void cr_sip_answer_params_init(cr_sip_answer_params_t *p)
 
 /* ---- posting work to the SIP thread ---- */
 
-typedef struct posted {
-	void (*fn)(void *data);
-	void *data;
-	void (*destroy)(void *data);
-} posted_t;
-
-static gboolean run_posted(gpointer p)
-{
-	posted_t *job = p;
-
-	job->fn(job->data);
-	return G_SOURCE_REMOVE;
-}
-
-static void free_posted(gpointer p)
-{
-	posted_t *job = p;
-
-	if (job->destroy)
-		job->destroy(job->data);
-	g_free(job);
-}
-
-static void attach_job(cr_sip_ua_t *ua, void (*fn)(void *), void *data,
-		       void (*destroy)(void *))
-{
-	posted_t *job = g_new(posted_t, 1);
-	GSource *source = g_idle_source_new();
-
-	job->fn = fn;
-	job->data = data;
-	job->destroy = destroy;
-	g_source_set_priority(source, G_PRIORITY_DEFAULT);
-	g_source_set_callback(source, run_posted, job, free_posted);
-	g_source_attach(source, ua->context);
-	g_source_unref(source);
-}
-
 bool cr_sip_ua_post(cr_sip_ua_t *ua, void (*fn)(void *data), void *data,
 		    void (*destroy)(void *data))
 {
@@ -297,7 +259,7 @@ bool cr_sip_ua_post(cr_sip_ua_t *ua, void (*fn)(void *data), void *data,
 	g_mutex_lock(&ua->lock);
 	ok = !ua->stopping && ua->start_state == 1;
 	if (ok)
-		attach_job(ua, fn, data, destroy);
+		cr_context_post(ua->context, fn, data, destroy);
 	g_mutex_unlock(&ua->lock);
 	if (!ok && destroy)
 		destroy(data);
@@ -709,7 +671,7 @@ void cr_sip_ua_stop(cr_sip_ua_t *ua)
 		return;
 	g_mutex_lock(&ua->lock);
 	ua->stopping = true;
-	attach_job(ua, begin_shutdown, ua, NULL);
+	cr_context_post(ua->context, begin_shutdown, ua, NULL);
 	g_mutex_unlock(&ua->lock);
 	g_thread_join(ua->thread);
 	g_hash_table_foreach(ua->unadopted, close_unadopted, NULL);
