@@ -246,6 +246,9 @@ end
 
 local legs_by_relay_id = saved and saved.legs_by_relay_id or {}
 
+-- The legs' own timers (a close waiting for its SIP hang-up to finish).
+local function legs_timer(seconds, fn) module:add_timer(seconds, fn) end
+
 -- The call service's dependencies: this module's sending, logging, timers,
 -- options and metrics.
 local service_deps = {
@@ -257,7 +260,8 @@ local service_deps = {
 		local created_at = time_now()
 		local call, err = relay:new_call()
 		if not call then return nil, err end
-		local legs = relay_legs.new(call, { log = function(...) module:log(...) end, created_at = created_at })
+		local legs = relay_legs.new(call, { log = function(...) module:log(...) end, created_at = created_at,
+			add_timer = legs_timer })
 		legs_by_relay_id[call.id] = legs
 		return legs
 	end,
@@ -347,7 +351,7 @@ local function on_relay_event(event)
 			module:log("warn", "Cannot take inbound call %d: %s", event.call_id, tostring(err))
 			return
 		end
-		local legs = relay_legs.new(call, { log = function(...) module:log(...) end })
+		local legs = relay_legs.new(call, { log = function(...) module:log(...) end, add_timer = legs_timer })
 		legs_by_relay_id[call.id] = legs
 		legs:apply_sip_media(fields)
 		if calls_disabled then

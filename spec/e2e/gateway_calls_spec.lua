@@ -101,10 +101,12 @@ describe("calls through the gateway #lua54 #e2e", function()
 			assert.is_not_nil(at, "no " .. needle .. " in the trace:\n" .. out)
 			order[#order + 1] = at
 		end
-		-- (The BYE itself may leave after the trace was kept at close: sipp's
-		-- exit status above is what proves it was sent.)
 		assert.is_true(order[1] < order[2] and order[2] < order[3] and order[3] < order[4],
 			"trace out of order:\n" .. out)
+		-- The kept trace ends with the hang-up toward the phone and its answer.
+		local bye = out:find("sip>%s+BYE", order[6])
+		assert.is_not_nil(bye, "no BYE after the client's session-terminate in the trace:\n" .. out)
+		assert.is_not_nil(out:find("sip<%s+SIP/2.0 200", bye), "no answer to our BYE in the trace:\n" .. out)
 	end)
 
 	it("should carry an outbound call started directly with session-initiate (Opus offered)", function()

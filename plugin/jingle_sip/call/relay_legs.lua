@@ -17,9 +17,15 @@ Legs.__index = Legs
 -- SIP's spelling of each codec the relay passes through.
 local SIP_NAMES = { pcmu = "PCMU", pcma = "PCMA", g722 = "G722", opus = "opus" }
 
---- call: a callrelay call. opts = { log(level, fmt, ...) }.
+-- Seconds a closing call waits for its SIP hang-up to finish (the BYE or
+-- CANCEL answered, CR_EVENT_SIP_ENDED) so the kept trace holds it.
+M.CLOSE_GRACE = 2
+
+--- call: a callrelay call. opts = { log(level, fmt, ...), created_at,
+-- add_timer(seconds, fn) (optional: without it a close is immediate) }.
 function M.new(call, opts)
 	return setmetatable({ call = call, relay_id = call.id, log = opts and opts.log or function() end,
+		add_timer = opts and opts.add_timer,
 		-- The relay's traces (media and SIP) count milliseconds from the
 		-- call's creation, which is now.
 		created_at = opts and opts.created_at or time_now() }, Legs)
@@ -157,16 +163,36 @@ function Legs:sip_answer(p)
 	return self:check(ok, err, "SIP answer")
 end
 
-function Legs:sip_reject(status) return self:check(self.call:sip_reject(status)) end
-function Legs:sip_hangup() return self:check(self.call:sip_hangup()) end
+function Legs:sip_reject(status)
+	self.sip_ending = true
+	return self:check(self.call:sip_reject(status))
+end
+function Legs:sip_hangup()
+	self.sip_ending = true
+	return self:check(self.call:sip_hangup())
+end
 function Legs:sip_hold(on) return self:check(self.call:sip_hold(on), nil, on and "hold" or "resume") end
+--- Closes the relay call. When a SIP hang-up of ours is still under way the
+-- close waits for it (bounded by CLOSE_GRACE), so the trace an operator
+-- reads afterwards ends with the BYE and its answer, not before them.
 function Legs:close(reason)
-	if not self.call.closed then
-		-- Keep what happened: the admin shell shows ended calls too.
-		self.final_summary = self:summary()
-		self.final_trace = self:trace_entries()
+	if self.call.closed or self.closing then return end
+	-- Keep what happened: the admin shell shows ended calls too.
+	self.final_summary = self:summary()
+	self.final_trace = self:trace_entries()
+	if self.sip_ending and not self.sip_ended and self.add_timer then
+		self.closing = reason or "closed"
+		self.add_timer(M.CLOSE_GRACE, function() self:finish_close() end)
+		return
 	end
 	self.call:close(reason)
+end
+
+function Legs:finish_close()
+	if self.call.closed then return end
+	self.final_summary = self:summary()
+	self.final_trace = self:trace_entries()
+	self.call:close(self.closing)
 end
 
 --- Counters and the selected pair, live or as they were at the end.
@@ -250,6 +276,9 @@ function Legs:translate(e)
 		return { type = "closed", text = e.text }
 	elseif t == "ice_restarted" then
 		self.local_desc = nil
+	elseif t == "sip_ended" then
+		self.sip_ended = true
+		if self.closing then self:finish_close() end
 	end
 	return nil
 end
