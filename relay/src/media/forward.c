@@ -3,7 +3,8 @@
  *
  * Runs on the call's worker for every packet: stack buffers only, counters
  * are relaxed atomics, no lock. RTP passes with its SSRC, sequence numbers
- * and timestamps unchanged (only the payload type is mapped), so RTCP is
+ * and timestamps unchanged (only the payload type is mapped; toward the
+ * trunk, sequence numbers shift past digits injected by dtmf_send.c), so RTCP is
  * translated, not terminated: SR/RR from one side describe exactly the
  * stream the other side receives, and are forwarded after SRTCP
  * (un)protection. Nothing is ever sent toward the client before SRTP keys
@@ -237,6 +238,9 @@ void cr_forward_from_client(cr_media_call_t *mc, guint comp, uint8_t *in, size_t
 		return;
 	}
 	buf[1] = (uint8_t)((buf[1] & 0x80) | to);
+	/* Sequence numbers shifted past injected digits (dtmf_send.c). */
+	if (!cr_sip_out_rewrite(mc, buf, !mc->dtmf_pt_client[pt], mc->last_client_media_us))
+		return;
 	/* Events say what reached the trunk: nothing goes there before its
 	 * address is known, so neither first media nor a digit is reported. */
 	if (!cr_rtp_leg_send(mc, false, buf, (size_t)n))
