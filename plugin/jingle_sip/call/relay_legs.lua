@@ -133,6 +133,14 @@ function Legs:sip_answer(p)
 end
 
 function Legs:sip_reject(status) return self:check(self.call:sip_reject(status)) end
+
+--- One DTMF digit to the trunk as RFC 4733 events; true, or nil, message,
+-- name ("unsupported": the trunk did not negotiate telephone-event).
+function Legs:send_dtmf(digit, duration_ms, volume)
+	local ok, err, name = self.call:send_dtmf(digit, duration_ms, volume)
+	self:check(ok, err, "DTMF " .. tostring(digit))
+	return ok, err, name
+end
 function Legs:sip_hangup() return self:check(self.call:sip_hangup()) end
 function Legs:close(reason)
 	if not self.call.closed then
