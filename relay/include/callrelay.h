@@ -423,7 +423,8 @@ enum {
 	CR_EVENT_FIRST_MEDIA = 16,     /* code = CR_DIR_*: the first packet forwarded that way */
 	CR_EVENT_MEDIA_TIMEOUT = 17,   /* value = seconds without authenticated media from the client */
 	CR_EVENT_DTMF = 18,            /* code = CR_DIR_*; value = duration in ms; text = "digit=D event=N duration_ms=MS"
-					* (+ " sent=1" for a digit of cr_call_send_dtmf(), reported when its end went out) */
+					* (+ " sent=1" for a digit of cr_call_send_dtmf(), reported when its end went out;
+					* sip->client digits are reported as they come from the trunk) */
 	CR_EVENT_ICE_RESTARTED = 19,   /* text = "ufrag=U pwd=P" (new local credentials, also returned by cr_call_ice_restart) */
 	CR_EVENT_MEDIA_ERROR = 20      /* code = CR_ERR_*; text = what failed (gathering, bad candidate, ...) */
 };
@@ -479,7 +480,9 @@ typedef struct cr_media_config {
 
 /* One codec both legs carry, matched by name/clock rate/channels. */
 typedef struct cr_codec_map {
-	int client_pt;  /* payload type on the client leg */
+	int client_pt;  /* payload type on the client leg; -1: the SIP leg only (a
+			 * telephone-event the client lacks: cr_call_send_dtmf()
+			 * uses it, the trunk's digits are reported, not forwarded) */
 	int sip_pt;     /* payload type on the SIP leg */
 	char name[CR_MAX_CODEC_NAME_LEN]; /* "opus", "PCMU", "telephone-event", ... */
 	int clock_rate;

@@ -17,6 +17,7 @@
 
 int test_media_dtmf_send(void);
 int test_media_dtmf_send_errors(void);
+int test_media_dtmf_send_sip_only(void);
 
 #define AUDIO_PT 96 /* the SIP leg's numbers in the fixture's codec map */
 #define EVENT_PT 101
@@ -219,6 +220,50 @@ int test_media_dtmf_send_errors(void)
 		if (log[i].seq != (uint16_t)(log[i - 1].seq + 1))
 			TEST_FAIL("packet %d: seq %u after %u", i, log[i].seq, log[i - 1].seq);
 	TEST_ASSERT(fx_trace_has(&f, "dtmf sent client->sip digit A duration 40 ms"));
+out:
+	fx_teardown(&f);
+	return err;
+}
+
+/* A client without telephone-event (Dino): the map names the trunk's with
+ * client_pt -1. Digits still go to the trunk; the trunk's (the echo's) are
+ * reported but never reach the client, which did not negotiate them. */
+int test_media_dtmf_send_sip_only(void)
+{
+	peer_opts_t po = { .controlling = true, .dtls_active = true, .components = 1,
+			   .addresses = "127.0.0.1" };
+	static echo_rtp_rec_t log[ECHO_LOG_MAX];
+	char msg[CR_MAX_ERROR_LEN];
+	digit_seen_t nine;
+	cr_call_stats_t st;
+	fixture_t f;
+	int err = 0, n;
+
+	TEST_ERR(fx_setup(&f, &po));
+	f.params.codecs[1].client_pt = -1;
+	f.params.codecs[1].clock_rate = CLOCK;
+	TEST_ERR(fx_start(&f));
+	TEST_ERR(fx_wait(&f, CR_EVENT_GATHERING_DONE, 5000, NULL));
+	TEST_ERR(fx_trickle_peer(&f, 0, 0));
+	TEST_ERR(cr_call_end_of_candidates(f.call));
+	TEST_ERR(fx_wait_connected(&f, 10000));
+	peer_send_audio(f.peer, 40, 20);
+	fx_wait(&f, 0, 200, NULL);
+	TEST_ERR(cr_call_send_dtmf(f.call, '9', 100, -1, msg));
+	for (gint64 end = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+	     g_get_monotonic_time() < end && !fx_trace_has(&f, "dtmf sip->client digit 9");)
+		fx_wait(&f, 0, 50, NULL);
+	fx_wait(&f, 0, 800, NULL);
+	n = echo_rtp_log(f.echo, log, ECHO_LOG_MAX);
+	find_digit(log, n, 9, &nine);
+	TEST_EQUALS(3, nine.ends);
+	TEST_EQUALS(100 * CLOCK / 1000, nine.end_duration);
+	TEST_ASSERT(fx_trace_has(&f, "dtmf sent client->sip digit 9 duration 100 ms"));
+	TEST_ASSERT(fx_trace_has(&f, "dtmf sip->client digit 9 duration 100 ms"));
+	TEST_ERR(cr_call_get_stats(f.call, &st));
+	TEST_ASSERT(st.unmapped_pt >= 3); /* the echoed events, dropped */
+	TEST_EQUALS(0, peer_bad_pt_received(f.peer));
+	TEST_ASSERT(peer_audio_received(f.peer) >= 10); /* audio still forwarded */
 out:
 	fx_teardown(&f);
 	return err;

@@ -169,6 +169,30 @@ describe("calls through the gateway #lua54 #e2e", function()
 		assert.truthy(out:find("dtmf sent client->sip digit # duration 200 ms", 1, true), out)
 	end)
 
+	it("should send XEP-0181 digits for a client without telephone-event (Dino) and forward none back", function()
+		peer = sipp.start({})
+		server = start_gateway(peer.port)
+		local report = call(server, "+15550100", { "--jmi", "--tone", tostring(TONE), "--codecs", "PCMU",
+			"--no-telephone-event", "--xep0181", "7*", "--dtmf-delay", "1", "--duration", "4" })
+		assert.equal(0, report.exit_code, report.log)
+		assert.equal("7*", report.xep0181_acked, report.log)
+		-- The INVITE still offered telephone-event, so the trunk took the
+		-- digits; its echo of them is reported but not sent to a client
+		-- that never negotiated them.
+		assert.truthy(peer:messages():find("telephone%-event"), peer:messages())
+		local log = server:log()
+		local toward_phone, toward_client = {}, {}
+		for dir, digit in log:gmatch("dtmf (%S+) digit=(%S)") do
+			local list = dir == "client->phone" and toward_phone or toward_client
+			list[#list + 1] = digit
+		end
+		assert.equal("7*", table.concat(toward_phone), log:sub(-3000))
+		assert.equal("7*", table.concat(toward_client))
+		assert.is_nil(report.telephone_event)
+		assert.equal("", report.dtmf_received)
+		assert.equal(0, peer:wait(15), peer:log())
+	end)
+
 	it("should keep an established call through a module reload", function()
 		peer = sipp.start({})
 		server = start_gateway(peer.port)

@@ -30,12 +30,14 @@ void cr_forward_setup(cr_media_call_t *mc)
 		const cr_codec_map_t *c = &mc->params.codecs[i];
 		bool dtmf = !g_ascii_strcasecmp(c->name, "telephone-event");
 
+		mc->dtmf_pt_sip[c->sip_pt] = dtmf;
+		mc->dtmf_clock_sip[c->sip_pt] = c->clock_rate > 0 ? c->clock_rate : 8000;
+		if (c->client_pt < 0)
+			continue; /* the SIP leg only: nothing forwarded either way */
 		mc->pt_to_sip[c->client_pt] = (int16_t)c->sip_pt;
 		mc->pt_to_client[c->sip_pt] = (int16_t)c->client_pt;
 		mc->dtmf_pt_client[c->client_pt] = dtmf;
-		mc->dtmf_pt_sip[c->sip_pt] = dtmf;
 		mc->dtmf_clock_client[c->client_pt] = c->clock_rate > 0 ? c->clock_rate : 8000;
-		mc->dtmf_clock_sip[c->sip_pt] = c->clock_rate > 0 ? c->clock_rate : 8000;
 	}
 }
 
@@ -265,13 +267,15 @@ void cr_forward_from_sip(cr_media_call_t *mc, bool rtcp, uint8_t *buf, size_t le
 	if (!rtcp) {
 		pt = buf[1] & 0x7f;
 		to = mc->pt_to_client[pt];
+		/* A digit from the trunk is reported even when the client has no
+		 * telephone-event to take it (client_pt -1). */
+		if (mc->dtmf_pt_sip[pt])
+			dtmf_seen(mc, CR_DIR_SIP_TO_CLIENT, buf, len, mc->dtmf_clock_sip[pt]);
 		if (to < 0) {
 			COUNT(mc, unmapped_pt, 1);
 			return;
 		}
 		buf[1] = (uint8_t)((buf[1] & 0x80) | to);
-		if (mc->dtmf_pt_sip[pt])
-			dtmf_seen(mc, CR_DIR_SIP_TO_CLIENT, buf, len, mc->dtmf_clock_sip[pt]);
 	}
 	if (cr_srtp_protect(&mc->srtp, buf, &n, rtcp))
 		return;

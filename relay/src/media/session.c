@@ -347,10 +347,10 @@ int cr_call_media_start(cr_call_t *call, const cr_media_params_t *p, char *err_b
 	if (p->n_codecs < 0 || p->n_codecs > CR_MAX_CODECS)
 		return cr_set_error(err_buf, CR_ERR_INVALID, "n_codecs must be 0..%d", CR_MAX_CODECS);
 	for (int i = 0; i < p->n_codecs; i++)
-		if (p->codecs[i].client_pt < 0 || p->codecs[i].client_pt > 127 ||
+		if (p->codecs[i].client_pt < -1 || p->codecs[i].client_pt > 127 ||
 		    p->codecs[i].sip_pt < 0 || p->codecs[i].sip_pt > 127)
 			return cr_set_error(err_buf, CR_ERR_INVALID,
-					    "codec %d: payload types must be 0..127", i);
+					    "codec %d: payload types must be 0..127 (client -1: none)", i);
 	err = post(call, CMD_START, NULL, NULL, 0, 0, p);
 	if (!err)
 		call->media->ctl_has_dtmf = has_telephone_event(p->codecs, p->n_codecs);
@@ -402,7 +402,7 @@ int cr_call_set_codecs(cr_call_t *call, const cr_codec_map_t *codecs, int n_code
 	if (n_codecs < 0 || n_codecs > CR_MAX_CODECS || (n_codecs > 0 && !codecs))
 		return CR_ERR_INVALID;
 	for (int i = 0; i < n_codecs; i++)
-		if (codecs[i].client_pt < 0 || codecs[i].client_pt > 127 || codecs[i].sip_pt < 0 ||
+		if (codecs[i].client_pt < -1 || codecs[i].client_pt > 127 || codecs[i].sip_pt < 0 ||
 		    codecs[i].sip_pt > 127)
 			return CR_ERR_INVALID;
 	cr_media_params_init(&p);
