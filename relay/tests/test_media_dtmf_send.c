@@ -139,13 +139,14 @@ int test_media_dtmf_send(void)
 	TEST_EQUALS(hash.packets, hash.last - hash.first + 1);
 	TEST_ASSERT(hash.first > five.last);
 	/* The event's timestamp goes on from the audio before it (20 ms =
-	 * 960 per packet): after it, within a few packets' time. */
+	 * 960 per packet): after it, by the time since (bounded loosely: a
+	 * loaded machine may delay the worker). */
 	for (int i = five.first - 1; i >= 0 && audio_before_ts < 0; i--)
 		if (log[i].pt == AUDIO_PT)
 			audio_before_ts = (int)log[i].ts;
 	TEST_ASSERT(audio_before_ts >= 0);
 	TEST_ASSERT(five.ts > (uint32_t)audio_before_ts);
-	TEST_ASSERT(five.ts - (uint32_t)audio_before_ts <= 6 * 960);
+	TEST_ASSERT(five.ts - (uint32_t)audio_before_ts <= CLOCK / 2);
 	TEST_ASSERT(hash.ts >= five.ts + 9600);
 	/* Audio again after the digits. */
 	for (int i = hash.last + 1; i < n; i++)
