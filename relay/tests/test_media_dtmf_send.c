@@ -7,7 +7,8 @@
  * telephone-event payload type (start with marker, updates, the end three
  * times with the full duration), one SSRC, sequence numbers strictly
  * continuous across audio and events, and audio again after the digits.
- * The echo sends the digits back, so the relay reports them sip->client too.
+ * The echo sends the digits back, so the relay reports them sip->client too,
+ * and a receiver report from it reaches the client in the client's numbers.
  */
 #include <glib.h>
 
@@ -152,6 +153,33 @@ int test_media_dtmf_send(void)
 	for (int i = hash.last + 1; i < n; i++)
 		audio_after += log[i].pt == AUDIO_PT;
 	TEST_ASSERT(audio_after >= 10);
+
+	/* The trunk's receiver report about the stream counts the numbers it
+	 * got; the client must read its own: its last audio packet was 1079. */
+	{
+		uint8_t rr[32] = { 0x81, 201, 0, 7, 0xaa, 0xbb, 0xcc, 0xdd, 0x11, 0x22, 0x33, 0x44 };
+		uint8_t got[1500];
+		int rtcp_before = peer_rtcp_received(f.peer), len;
+		uint16_t last_out = 0;
+
+		for (int i = n - 1; i >= 0; i--)
+			if (log[i].pt == AUDIO_PT) {
+				last_out = log[i].seq;
+				break;
+			}
+		TEST_ASSERT(last_out != 1079); /* the digits did shift the numbers */
+		rr[18] = (uint8_t)(last_out >> 8);
+		rr[19] = (uint8_t)last_out;
+		TEST_EQUALS(32, echo_send_to(f.echo, false, "127.0.0.1", f.local.sip_rtp_port, rr, 32));
+		TEST_ERR(peer_wait_rtcp(f.peer, rtcp_before + 1, 5000));
+		len = peer_last_rtcp(f.peer, got, sizeof(got));
+		TEST_ASSERT(len >= 32);
+		TEST_EQUALS(201, got[1]);
+		TEST_EQUALS(0x11223344, (uint32_t)got[8] << 24 | (uint32_t)got[9] << 16 |
+					    (uint32_t)got[10] << 8 | got[11]);
+		TEST_EQUALS(1079, (uint32_t)got[16] << 24 | (uint32_t)got[17] << 16 |
+				      (uint32_t)got[18] << 8 | got[19]);
+	}
 
 	/* Reported like digits the client sends, and each seen back from the echo. */
 	TEST_ASSERT(fx_trace_has(&f, "dtmf sent client->sip digit 5 duration 200 ms"));

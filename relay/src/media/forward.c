@@ -4,7 +4,8 @@
  * Runs on the call's worker for every packet: stack buffers only, counters
  * are relaxed atomics, no lock. RTP passes with its SSRC, sequence numbers
  * and timestamps unchanged (only the payload type is mapped; toward the
- * trunk, sequence numbers shift past digits injected by dtmf_send.c), so RTCP is
+ * trunk, sequence numbers shift past digits injected by dtmf_send.c, and
+ * report blocks from the trunk are shifted back), so RTCP is
  * translated, not terminated: SR/RR from one side describe exactly the
  * stream the other side receives, and are forwarded after SRTCP
  * (un)protection. Nothing is ever sent toward the client before SRTP keys
@@ -252,6 +253,41 @@ void cr_forward_from_client(cr_media_call_t *mc, guint comp, uint8_t *in, size_t
 	first_media(mc, CR_DIR_CLIENT_TO_SIP);
 }
 
+/* The trunk's receiver reports about the client's stream count sequence
+ * numbers as sent to the trunk, shifted past injected digits: shift the
+ * extended highest sequence number back (RFC 3550 6.4.1), so the client
+ * reads its own numbers. Bounded walk over the compound packet, in place. */
+static void rtcp_unshift_reports(cr_media_call_t *mc, uint8_t *buf, size_t len)
+{
+	const cr_sip_out_t *o = &mc->sip_out;
+	size_t off = 0;
+
+	if (!o->known || !o->seq_offset)
+		return;
+	while (off + 8 <= len) {
+		uint8_t *p = buf + off;
+		size_t plen = ((size_t)(p[2] << 8 | p[3]) + 1) * 4;
+		size_t first = p[1] == 200 ? 28 : p[1] == 201 ? 8 : 0; /* SR : RR */
+
+		if (off + plen > len)
+			return;
+		for (int i = 0; first && i < (p[0] & 0x1f) && first + 24u * (i + 1u) <= plen; i++) {
+			uint8_t *b = p + first + 24u * (unsigned)i;
+			uint32_t ssrc = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+			uint32_t ext = (uint32_t)b[8] << 24 | (uint32_t)b[9] << 16 | (uint32_t)b[10] << 8 | b[11];
+
+			if (ssrc != o->ssrc)
+				continue;
+			ext -= (uint32_t)(int32_t)(int16_t)o->seq_offset;
+			b[8] = (uint8_t)(ext >> 24);
+			b[9] = (uint8_t)(ext >> 16);
+			b[10] = (uint8_t)(ext >> 8);
+			b[11] = (uint8_t)ext;
+		}
+		off += plen;
+	}
+}
+
 void cr_forward_from_sip(cr_media_call_t *mc, bool rtcp, uint8_t *buf, size_t len)
 {
 	int n = (int)len, pt, to, sent;
@@ -276,6 +312,8 @@ void cr_forward_from_sip(cr_media_call_t *mc, bool rtcp, uint8_t *buf, size_t le
 			return;
 		}
 		buf[1] = (uint8_t)((buf[1] & 0x80) | to);
+	} else {
+		rtcp_unshift_reports(mc, buf, len);
 	}
 	if (cr_srtp_protect(&mc->srtp, buf, &n, rtcp))
 		return;
