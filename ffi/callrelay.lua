@@ -8,7 +8,7 @@
 -- Errors: misuse (wrong types, a closed handle) raises a Lua error; failures a
 -- caller must handle (a limit reached, no free port, bad configuration) return
 -- nil, message, name, where name is one of invalid, nomem, ports, closed,
--- limit, internal, notfound.
+-- limit, internal, notfound, unsupported.
 local M = {}
 
 local EVENT_NAMES = {
@@ -34,7 +34,7 @@ local FIELD_EVENTS = {
 -- Fields that are numbers; everything else (digits, numbers dialled, ufrags)
 -- stays text even when it looks numeric.
 local NUMERIC_FIELDS = { port = true, clock = true, channels = true, pt = true, dtmf_pt = true,
-	ptime = true, symmetric_rtp = true, duration_ms = true, event = true }
+	ptime = true, symmetric_rtp = true, duration_ms = true, event = true, sent = true }
 
 local function parse_fields(text, sep)
 	local fields = {}
@@ -187,6 +187,12 @@ local PASSTHROUGH = {
 	sip_trace = "call_sip_trace", sip_dial = "call_sip_dial", sip_ringing = "call_sip_ringing",
 	sip_answer = "call_sip_answer", sip_reject = "call_sip_reject", sip_hangup = "call_sip_hangup",
 	sip_hold = "call_sip_hold",
+	-- send_dtmf(digit, duration_ms, volume?): digit "0"-"9", "*", "#", "A"-"D";
+	-- duration 40..1000 ms; volume 0..63 (-dBm0, default 10). A digit that is
+	-- not a one-character string raises; a bad digit, duration or volume
+	-- returns nil, message, "invalid"; no telephone-event negotiated with the
+	-- trunk: nil, message, "unsupported"; 16 digits waiting: "limit".
+	send_dtmf = "call_send_dtmf",
 }
 for method, fn in pairs(PASSTHROUGH) do
 	Call[method] = function(self, ...)

@@ -9,7 +9,8 @@ enum {
 	CR_ERR_CLOSED = -4,
 	CR_ERR_LIMIT = -5,
 	CR_ERR_INTERNAL = -6,
-	CR_ERR_NOTFOUND = -7
+	CR_ERR_NOTFOUND = -7,
+	CR_ERR_UNSUPPORTED = -8
 };
 enum {
 	CR_MAX_ERROR_LEN = 256,
@@ -260,4 +261,12 @@ int cr_call_set_codecs(cr_call_t *call, const cr_codec_map_t *codecs, int n_code
 int cr_call_ice_restart(cr_call_t *call, cr_media_local_t *local);
 int cr_call_get_stats(cr_call_t *call, cr_call_stats_t *stats);
 int cr_call_get_trace(cr_call_t *call, char *buf, size_t len);
+enum {
+	CR_DTMF_MIN_MS = 40,
+	CR_DTMF_MAX_MS = 1000,
+	CR_DTMF_DEFAULT_VOLUME = 10,
+	CR_DTMF_MAX_QUEUED = 16
+};
+int cr_call_send_dtmf(cr_call_t *call, char digit, int duration_ms, int volume,
+				char *err_buf);
 ]]

@@ -10,7 +10,7 @@ local M = { name = "ffi" }
 
 local ERROR_NAMES = {
 	[-1] = "invalid", [-2] = "nomem", [-3] = "ports", [-4] = "closed",
-	[-5] = "limit", [-6] = "internal", [-7] = "notfound",
+	[-5] = "limit", [-6] = "internal", [-7] = "notfound", [-8] = "unsupported",
 }
 
 local declared = false
@@ -302,6 +302,17 @@ function M.call_set_sip_remote(handle, addr, rtp, rtcp)
 	if type(rtp) ~= "number" then error("bad argument #3 (number expected)", 2) end
 	return result(lib.cr_call_set_sip_remote(check_open(handle, "call", 2), check_string(addr, 2),
 		rtp, rtcp or 0))
+end
+
+function M.call_send_dtmf(handle, digit, duration_ms, volume)
+	local ptr = check_open(handle, "call", 2)
+	if type(digit) ~= "string" or #digit ~= 1 then error("bad argument #2 (one-character string expected)", 2) end
+	if type(duration_ms) ~= "number" or duration_ms % 1 ~= 0 then error("bad argument #3 (integer expected)", 2) end
+	if volume ~= nil and (type(volume) ~= "number" or volume % 1 ~= 0) then
+		error("bad argument #4 (integer expected)", 2)
+	end
+	local buf = ffi.new("char[?]", lib.CR_MAX_ERROR_LEN)
+	return result(lib.cr_call_send_dtmf(ptr, digit:byte(), duration_ms, volume or -1, buf), buf)
 end
 
 function M.call_ice_restart(handle)

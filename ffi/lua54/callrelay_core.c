@@ -27,6 +27,7 @@ static const char *error_name(int err)
 	case CR_ERR_LIMIT: return "limit";
 	case CR_ERR_INTERNAL: return "internal";
 	case CR_ERR_NOTFOUND: return "notfound";
+	case CR_ERR_UNSUPPORTED: return "unsupported";
 	default: return "unknown";
 	}
 }

@@ -155,6 +155,25 @@ static int l_call_set_sip_remote(lua_State *L)
 	return result(L, cr_call_set_sip_remote(call, addr, rtp, rtcp));
 }
 
+static int l_call_send_dtmf(lua_State *L)
+{
+	cr_call_t *call = cr_lua_check_call(L, 1);
+	size_t len;
+	/* A string, not a number coerced to one: the FFI backend is as strict. */
+	const char *digit = (luaL_checktype(L, 2, LUA_TSTRING), lua_tolstring(L, 2, &len));
+	int duration = (int)luaL_checkinteger(L, 3);
+	int volume = (int)luaL_optinteger(L, 4, -1);
+	char msg[CR_MAX_ERROR_LEN] = "";
+	int err;
+
+	luaL_argcheck(L, len == 1, 2, "one-character string expected");
+	err = cr_call_send_dtmf(call, digit[0], duration, volume, msg);
+	if (err)
+		return cr_lua_push_failure(L, err, msg);
+	lua_pushboolean(L, 1);
+	return 1;
+}
+
 static int l_call_ice_restart(lua_State *L)
 {
 	cr_media_local_t loc;
@@ -232,6 +251,7 @@ static const luaL_Reg media_functions[] = {
 	{ "call_set_remote_fingerprint", l_call_set_remote_fingerprint },
 	{ "call_set_sip_remote", l_call_set_sip_remote },
 	{ "call_set_codecs", l_call_set_codecs },
+	{ "call_send_dtmf", l_call_send_dtmf },
 	{ "call_ice_restart", l_call_ice_restart },
 	{ "call_stats", l_call_stats },
 	{ "call_trace", l_call_trace },

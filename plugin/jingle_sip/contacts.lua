@@ -15,10 +15,10 @@ local CAPS = "http://jabber.org/protocol/caps"
 
 -- RFC 4733 telephone-event has no Jingle feature of its own (XEP-0167 v1.2
 -- negotiates it as a payload-type). The DTMF feature clients look for is
--- XEP-0181's "urn:xmpp:jingle:dtmf:0" (XEP-0181 v0.13, "Determining
--- Support"; Jitsi's clients enable their keypad on it). Announcing it also
+-- XEP-0181's "urn:xmpp:jingle:dtmf:0" (XEP-0181 v0.12, the latest, "Determining
+-- Support"; Jitsi's clients enable their keypad on it). Announcing it
 -- commits the call code to accept XEP-0181 <dtmf/> session-info and send
--- it on as RFC 4733 events.
+-- it on as RFC 4733 events, which jingle_sip.call.bridge does (on_dtmf).
 M.TELEPHONE_EVENT_FEATURE = "urn:xmpp:jingle:dtmf:0"
 
 -- XEP-0115: a URI naming the software (no registered URL exists yet).

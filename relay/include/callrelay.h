@@ -43,7 +43,8 @@ enum {
 	CR_ERR_CLOSED = -4,   /* the object is closing or closed */
 	CR_ERR_LIMIT = -5,    /* a configured maximum was reached */
 	CR_ERR_INTERNAL = -6, /* a library or system call failed */
-	CR_ERR_NOTFOUND = -7  /* no such call */
+	CR_ERR_NOTFOUND = -7, /* no such call */
+	CR_ERR_UNSUPPORTED = -8 /* the call did not negotiate what this needs */
 };
 
 /* Sizes of caller-visible text buffers, terminating NUL included. */
@@ -435,7 +436,9 @@ enum {
 	CR_EVENT_DTLS_FAILED = 15,     /* code = CR_DTLS_FAIL_*; text = reason; the call carries no media */
 	CR_EVENT_FIRST_MEDIA = 16,     /* code = CR_DIR_*: the first packet forwarded that way */
 	CR_EVENT_MEDIA_TIMEOUT = 17,   /* value = seconds without authenticated media from the client */
-	CR_EVENT_DTMF = 18,            /* code = CR_DIR_*; value = duration in ms; text = "digit=D event=N duration_ms=MS" */
+	CR_EVENT_DTMF = 18,            /* code = CR_DIR_*; value = duration in ms; text = "digit=D event=N duration_ms=MS"
+					* (+ " sent=1" for a digit of cr_call_send_dtmf(), reported when its end went out;
+					* sip->client digits are reported as they come from the trunk) */
 	CR_EVENT_ICE_RESTARTED = 19,   /* text = "ufrag=U pwd=P" (new local credentials, also returned by cr_call_ice_restart) */
 	CR_EVENT_MEDIA_ERROR = 20      /* code = CR_ERR_*; text = what failed (gathering, bad candidate, ...) */
 };
@@ -491,7 +494,9 @@ typedef struct cr_media_config {
 
 /* One codec both legs carry, matched by name/clock rate/channels. */
 typedef struct cr_codec_map {
-	int client_pt;  /* payload type on the client leg */
+	int client_pt;  /* payload type on the client leg; -1: the SIP leg only (a
+			 * telephone-event the client lacks: cr_call_send_dtmf()
+			 * uses it, the trunk's digits are reported, not forwarded) */
 	int sip_pt;     /* payload type on the SIP leg */
 	char name[CR_MAX_CODEC_NAME_LEN]; /* "opus", "PCMU", "telephone-event", ... */
 	int clock_rate;
@@ -666,6 +671,37 @@ CR_EXPORT int cr_call_get_stats(cr_call_t *call, cr_call_stats_t *stats);
  * @return the length the full text needs (without NUL), or a CR_ERR_* code
  */
 CR_EXPORT int cr_call_get_trace(cr_call_t *call, char *buf, size_t len);
+
+/* Limits of cr_call_send_dtmf(). */
+enum {
+	CR_DTMF_MIN_MS = 40,   /* ITU-T Q.24: shorter digits are not recognised */
+	CR_DTMF_MAX_MS = 1000, /* fits RFC 4733's 16-bit duration at 48 kHz */
+	CR_DTMF_DEFAULT_VOLUME = 10, /* -10 dBm0 */
+	CR_DTMF_MAX_QUEUED = 16 /* digits waiting on a call */
+};
+
+/**
+ * Send one DTMF digit to the trunk as RFC 4733 telephone-event packets on
+ * the SIP leg, inside the stream forwarded from the client (same SSRC, the
+ * timestamp going on from its last packet, sequence numbers kept
+ * continuous): a start packet with the marker bit, an update every 50 ms,
+ * then the end packet three times. The client's own packets toward the
+ * trunk are held back while the digit plays. Digits queue and go one after
+ * the other, 50 ms apart; each is reported when its end went out, in the
+ * trace ("dtmf sent client->sip digit D duration MS ms") and as a
+ * CR_EVENT_DTMF (code CR_DIR_CLIENT_TO_SIP), like a digit the client sent.
+ * @param call the call
+ * @param digit one of 0-9 * # A-D (a-d too)
+ * @param duration_ms CR_DTMF_MIN_MS..CR_DTMF_MAX_MS
+ * @param volume power level 0..63 (-dBm0); -1 = CR_DTMF_DEFAULT_VOLUME
+ * @param err_buf optional buffer of CR_MAX_ERROR_LEN for a readable message
+ * @return 0 if queued; CR_ERR_INVALID for a bad digit, duration or volume,
+ *         CR_ERR_UNSUPPORTED when the call's codec map has no telephone-event
+ *         (the trunk did not negotiate RFC 4733), CR_ERR_LIMIT when
+ *         CR_DTMF_MAX_QUEUED digits wait, CR_ERR_CLOSED after close
+ */
+CR_EXPORT int cr_call_send_dtmf(cr_call_t *call, char digit, int duration_ms, int volume,
+				char *err_buf);
 
 /* CR_CDEF_END */
 

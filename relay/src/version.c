@@ -22,6 +22,7 @@ const char *cr_error_to_string(int err)
 	case CR_ERR_LIMIT: return "limit reached";
 	case CR_ERR_INTERNAL: return "internal error";
 	case CR_ERR_NOTFOUND: return "not found";
+	case CR_ERR_UNSUPPORTED: return "not negotiated on this call";
 	default: return "unknown error";
 	}
 }

@@ -36,6 +36,8 @@ struct peer {
 	uint16_t seq;
 	uint32_t ts;
 	char sel_local[64], sel_remote[64];
+	uint8_t last_rtcp[1500]; /* under lock */
+	int last_rtcp_len;
 };
 
 typedef struct invoke {
@@ -160,6 +162,10 @@ static void on_recv(NiceAgent *agent, guint stream, guint comp, guint len, gchar
 	if (cr_srtp_unprotect(&p->srtp, pkt, &n, rtcp))
 		return;
 	if (rtcp) {
+		g_mutex_lock(&p->lock);
+		p->last_rtcp_len = n < (int)sizeof(p->last_rtcp) ? n : (int)sizeof(p->last_rtcp);
+		memcpy(p->last_rtcp, pkt, (size_t)p->last_rtcp_len);
+		g_mutex_unlock(&p->lock);
 		atomic_fetch_add(&p->rtcp_rx, 1);
 		if (comp == 2)
 			atomic_fetch_add(&p->rtcp_comp2, 1);
@@ -597,6 +603,17 @@ int peer_rtcp_received(peer_t *p) { return atomic_load(&p->rtcp_rx); }
 int peer_rtcp_comp2(peer_t *p) { return atomic_load(&p->rtcp_comp2); }
 int peer_bad_pt_received(peer_t *p) { return atomic_load(&p->bad_pt); }
 int peer_plain_received(peer_t *p) { return atomic_load(&p->plain_rx); }
+
+int peer_last_rtcp(peer_t *p, uint8_t *buf, int len)
+{
+	int n;
+
+	g_mutex_lock(&p->lock);
+	n = p->last_rtcp_len < len ? p->last_rtcp_len : len;
+	memcpy(buf, p->last_rtcp, (size_t)n);
+	g_mutex_unlock(&p->lock);
+	return n;
+}
 
 int peer_selected(peer_t *p, char *local, char *remote, int len)
 {

@@ -57,6 +57,8 @@ int peer_rtcp_received(peer_t *peer);
 int peer_rtcp_comp2(peer_t *peer);
 int peer_bad_pt_received(peer_t *peer);
 int peer_plain_received(peer_t *peer); /* RTP before keys: must stay 0 */
+/* The last RTCP packet received (decrypted); returns its length. */
+int peer_last_rtcp(peer_t *peer, uint8_t *buf, int len);
 /* The peer's selected pair for component 1: local and remote "IP:PORT". */
 int peer_selected(peer_t *peer, char *local, char *remote, int len);
 /* Stops answering and sending: a client that went away. */

@@ -18,7 +18,46 @@ struct echo {
 	GThread *thread;
 	atomic_int rtp_rx, rtcp_rx, foreign_rx, last_pt;
 	atomic_bool muted;
+	GMutex log_lock;
+	echo_rtp_rec_t log[ECHO_LOG_MAX];
+	int n_log;
 };
+
+static uint32_t rd32(const unsigned char *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static void log_rtp(echo_t *e, const unsigned char *buf, ssize_t n)
+{
+	echo_rtp_rec_t *r;
+
+	if (n < 12)
+		return;
+	g_mutex_lock(&e->log_lock);
+	if (e->n_log < ECHO_LOG_MAX) {
+		r = &e->log[e->n_log++];
+		r->pt = buf[1] & 0x7f;
+		r->marker = buf[1] & 0x80;
+		r->seq = (uint16_t)(buf[2] << 8 | buf[3]);
+		r->ts = rd32(buf + 4);
+		r->ssrc = rd32(buf + 8);
+		r->len = (int)n - 12;
+		memcpy(r->payload, buf + 12, n >= 16 ? 4 : (size_t)n - 12);
+	}
+	g_mutex_unlock(&e->log_lock);
+}
+
+int echo_rtp_log(echo_t *e, echo_rtp_rec_t *out, int max)
+{
+	int n;
+
+	g_mutex_lock(&e->log_lock);
+	n = e->n_log < max ? e->n_log : max;
+	memcpy(out, e->log, sizeof(*out) * (size_t)n);
+	g_mutex_unlock(&e->log_lock);
+	return n;
+}
 
 static int bind_at(const char *addr, int port)
 {
@@ -64,6 +103,7 @@ static gpointer echo_main(gpointer p)
 				atomic_fetch_add(&e->rtp_rx, 1);
 				if (n >= 2)
 					atomic_store(&e->last_pt, buf[1] & 0x7f);
+				log_rtp(e, buf, n);
 			} else {
 				atomic_fetch_add(&e->rtcp_rx, 1);
 			}
@@ -78,6 +118,7 @@ int echo_new(const char *addr, echo_t **out)
 {
 	echo_t *e = g_new0(echo_t, 1);
 
+	g_mutex_init(&e->log_lock);
 	/* An even/odd pair: try ports until both bind. */
 	for (int port = 41000 + g_random_int_range(0, 500) * 2; port < 49000; port += 2) {
 		e->rtp_fd = bind_at(addr, port);
@@ -112,6 +153,7 @@ void echo_free(echo_t *e)
 	close(e->foreign_fd);
 	close(e->stop_pipe[0]);
 	close(e->stop_pipe[1]);
+	g_mutex_clear(&e->log_lock);
 	g_free(e);
 }
 

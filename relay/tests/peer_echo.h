@@ -5,6 +5,7 @@
 #define CR_PEER_ECHO_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 typedef struct echo echo_t;
 
@@ -25,5 +26,19 @@ int echo_send_to(echo_t *echo, bool foreign, const char *addr, int port, const u
 /* Packets the foreign socket received back: must stay 0. */
 int echo_foreign_received(echo_t *echo);
 void echo_set_muted(echo_t *echo, bool muted);
+
+/* The RTP packets the echo got, in arrival order (the first ECHO_LOG_MAX). */
+#define ECHO_LOG_MAX 1024
+typedef struct echo_rtp_rec {
+	uint8_t pt;
+	bool marker;
+	uint16_t seq;
+	uint32_t ts, ssrc;
+	uint8_t payload[4]; /* first payload bytes (an RFC 4733 event is 4) */
+	int len;
+} echo_rtp_rec_t;
+
+/* Copies up to max records; returns how many. */
+int echo_rtp_log(echo_t *echo, echo_rtp_rec_t *out, int max);
 
 #endif

@@ -378,6 +378,82 @@ describe("jingle_sip.call.bridge", function()
 		end)
 	end)
 
+	describe("XEP-0181 DTMF from the client", function()
+		local function dtmf(call, info)
+			info.kind = "dtmf"
+			return call:on_jingle({ action = "session-info", sid = "sid1", info = info })
+		end
+		local function answered(send_result)
+			local call, _, legs, out = start_outbound()
+			call:on_relay({ type = "sip_answered" })
+			function legs:send_dtmf(...)
+				self.calls[#self.calls + 1] = { "send_dtmf", ... }
+				if send_result then return table.unpack(send_result) end
+				return true
+			end
+			return call, legs, out
+		end
+		local function notes(call, area)
+			local list = {}
+			for _, h in ipairs(call.history) do
+				if h.area == area then list[#list + 1] = h.text end
+			end
+			return list
+		end
+
+		it("should send each digit to the trunk and acknowledge", function()
+			local call, legs = answered()
+			assert.is_true(dtmf(call, { digits = "5", duration = 100, volume = 42 }))
+			assert.same({ { "send_dtmf", "5", 100, 42 } }, legs:called("send_dtmf"))
+			assert.same({ "digits 5, 100 ms each, to the trunk" }, notes(call, "dtmf"))
+		end)
+
+		it("should keep durations within what the trunk takes and split several digits", function()
+			local call, legs = answered()
+			assert.is_true(dtmf(call, { digits = "12", duration = 5000 }))
+			assert.is_true(dtmf(call, { digits = "#", duration = 10 }))
+			assert.same({ { "send_dtmf", "1", 1000, nil }, { "send_dtmf", "2", 1000, nil },
+				{ "send_dtmf", "#", 40, nil } }, legs:called("send_dtmf"))
+		end)
+
+		it("should ignore a digit of duration 0, as XEP-0181 says", function()
+			local call, legs = answered()
+			assert.is_true(dtmf(call, { digits = "5", duration = 0 }))
+			assert.same({}, legs:called("send_dtmf"))
+		end)
+
+		it("should refuse a code it cannot use with feature-not-implemented", function()
+			local call, legs = answered()
+			local ok, e = dtmf(call, { error = "DTMF code must be 0-9, *, # or A-D, got E" })
+			assert.is_nil(ok)
+			assert.equal("feature-not-implemented", e.condition)
+			assert.equal("cancel", e.type)
+			assert.same({}, legs:called("send_dtmf"))
+		end)
+
+		it("should answer out-of-order before the phone answered", function()
+			local call, _, legs = start_outbound()
+			local ok, e = dtmf(call, { digits = "5", duration = 100 })
+			assert.is_nil(ok)
+			assert.equal("out-of-order", e.jingle_condition)
+			assert.same({}, legs:called("send_dtmf"))
+		end)
+
+		it("should refuse clearly and keep the call when the trunk has no telephone-event", function()
+			local call, legs, out = answered({ nil, "no telephone-event (RFC 4733) negotiated on the SIP leg",
+				"unsupported" })
+			local ok, e = dtmf(call, { digits = "5", duration = 100 })
+			assert.is_nil(ok)
+			assert.equal("feature-not-implemented", e.condition)
+			assert.equal("cannot send DTMF 5 to the phone network: no telephone-event (RFC 4733) negotiated "
+				.. "on the SIP leg", e.text)
+			assert.equal("active", call.state)
+			assert.same({}, legs:called("close"))
+			assert.is_nil(out.ended_with)
+			assert.same({ "refused: " .. e.text }, notes(call, "dtmf"))
+		end)
+	end)
+
 	describe("inbound", function()
 		local function start_inbound()
 			local legs, out = fake_legs(), fake_out()

@@ -177,6 +177,63 @@ describe("calls through the gateway #lua54 #e2e", function()
 		assert.equal(0, peer:wait(15), peer:log())
 	end)
 
+	it("should send XEP-0181 digits from the client to the phone as RFC 4733 events", function()
+		peer = sipp.start({})
+		server = start_gateway(peer.port)
+		local report = call(server, "+15550100", { "--jmi", "--tone", tostring(TONE), "--codecs", "PCMU",
+			"--xep0181", "159#", "--dtmf-delay", "1", "--duration", "5", "--expect-dtmf", "159#" })
+		assert.equal(0, report.exit_code, report.log)
+		-- Each <dtmf/> session-info acknowledged...
+		assert.equal("159#", report.xep0181_acked, report.log)
+		assert.same({}, report.xep0181_errors)
+		-- ...sent to sipp as RFC 4733 events, which its echo returned: the
+		-- client's RFC 4733 receiver decoded them (start, updates, E bit).
+		assert.equal("159#", report.dtmf_received)
+		local log = server:log()
+		local toward_phone, toward_client = {}, {}
+		for dir, digit, rest in log:gmatch("dtmf (%S+) digit=(%S)([^\n]*)") do
+			if dir == "client->phone" then
+				assert.truthy(rest:find("sent=1", 1, true), rest) -- the relay made these
+				toward_phone[#toward_phone + 1] = digit
+			else
+				toward_client[#toward_client + 1] = digit
+			end
+		end
+		assert.equal("159#", table.concat(toward_phone), log:sub(-3000))
+		assert.equal("159#", table.concat(toward_client))
+		assert.equal(0, peer:wait(15), peer:log())
+		-- The call's story in the admin shell: the digits, both in the
+		-- bridge's notes and the relay's trace.
+		local ok, out = server:shell(("jingle_sip:trace(%q)"):format(report.sid:sub(1, 8)))
+		assert.is_true(ok, out)
+		assert.truthy(out:find("digits 5, 200 ms each, to the trunk", 1, true), out)
+		assert.truthy(out:find("dtmf sent client->sip digit # duration 200 ms", 1, true), out)
+	end)
+
+	it("should send XEP-0181 digits for a client without telephone-event (Dino) and forward none back", function()
+		peer = sipp.start({})
+		server = start_gateway(peer.port)
+		local report = call(server, "+15550100", { "--jmi", "--tone", tostring(TONE), "--codecs", "PCMU",
+			"--no-telephone-event", "--xep0181", "7*", "--dtmf-delay", "1", "--duration", "4" })
+		assert.equal(0, report.exit_code, report.log)
+		assert.equal("7*", report.xep0181_acked, report.log)
+		-- The INVITE still offered telephone-event, so the trunk took the
+		-- digits; its echo of them is reported but not sent to a client
+		-- that never negotiated them.
+		assert.truthy(peer:messages():find("telephone%-event"), peer:messages())
+		local log = server:log()
+		local toward_phone, toward_client = {}, {}
+		for dir, digit in log:gmatch("dtmf (%S+) digit=(%S)") do
+			local list = dir == "client->phone" and toward_phone or toward_client
+			list[#list + 1] = digit
+		end
+		assert.equal("7*", table.concat(toward_phone), log:sub(-3000))
+		assert.equal("7*", table.concat(toward_client))
+		assert.is_nil(report.telephone_event)
+		assert.equal("", report.dtmf_received)
+		assert.equal(0, peer:wait(15), peer:log())
+	end)
+
 	it("should keep an established call through a module reload", function()
 		peer = sipp.start({})
 		server = start_gateway(peer.port)

@@ -216,6 +216,47 @@ describe("callrelay (" .. callrelay.backend .. " backend)", function()
 			assert.has_error_match(function() call:stats() end, "call is closed")
 		end)
 
+		it("should send DTMF toward the trunk only once telephone-event is negotiated", function()
+			local call = assert(relay:new_call())
+			local pcmu = { client_pt = 0, sip_pt = 0, name = "PCMU", clock_rate = 8000, channels = 1 }
+			-- Before any codec map, and with one lacking telephone-event.
+			local ok, msg, name = call:send_dtmf("5", 100)
+			assert.is_nil(ok)
+			assert.equal("unsupported", name)
+			assert.truthy(msg:find("telephone-event", 1, true), msg)
+			assert.is_true(call:media_start({ dtls_role = "active", sip_remote_addr = "127.0.0.1",
+				sip_remote_port = 9, codecs = { pcmu } }))
+			ok, msg, name = call:send_dtmf("5", 100)
+			assert.is_nil(ok)
+			assert.equal("unsupported", name, msg)
+			-- The trunk answered with telephone-event.
+			assert.is_true(call:set_codecs({ pcmu, { client_pt = 101, sip_pt = 96, name = "telephone-event",
+				clock_rate = 8000, channels = 1 } }))
+			for _, bad in ipairs({ { "x", 100 }, { "E", 100 }, { "5", 39 }, { "5", 1001 }, { "5", 100, 64 } }) do
+				ok, msg, name = call:send_dtmf((table.unpack or rawget(_G, "unpack"))(bad))
+				assert.is_nil(ok, bad[1])
+				assert.equal("invalid", name, msg)
+			end
+			assert.has_error_match(function() call:send_dtmf("55", 100) end, "one%-character string")
+			assert.has_error_match(function() call:send_dtmf(5, 100) end, "bad argument #2")
+			assert.has_error_match(function() call:send_dtmf("5", "long") end, "bad argument #3")
+			assert.is_true(call:send_dtmf("#", 100))
+			assert.is_true(call:send_dtmf("a", 40, 20))
+			-- Reported like a digit the client sent, when its end went out.
+			local e = wait_event(relay, "dtmf", call.id, 3)
+			assert.is_not_nil(e, "no dtmf event for the sent digit")
+			assert.same({ digit = "#", event = 11, duration_ms = 100, sent = 1 }, e.fields)
+			assert.equal(1, e.code) -- client->sip
+			assert.equal(100, e.value)
+			e = wait_event(relay, "dtmf", call.id, 3)
+			assert.is_not_nil(e)
+			assert.equal("A", e.fields.digit)
+			assert.truthy(call:trace():find("dtmf sent client->sip digit # duration 100 ms", 1, true))
+			assert.equal(2, call:stats().dtmf_events)
+			call:close()
+			assert.has_error_match(function() call:send_dtmf("1", 100) end, "call is closed")
+		end)
+
 		it("should return notfound when adopting a call that does not wait", function()
 			local call, msg, name = relay:adopt_call(4242)
 			assert.is_nil(call)

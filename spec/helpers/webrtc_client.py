@@ -38,6 +38,8 @@ The JSON report (times in seconds since start):
   selected_pair     {local_address, local_port, local_type, remote_...}
   dtmf_sent, dtmf_received ("123#"), dtmf_events [{digit, end,
                     duration_ms, volume, payload_type, time}]
+  xep0181_acked     digits of --xep0181 the gateway acknowledged ("159")
+  xep0181_errors    [{digit, condition, text}] the iq errors it answered
   candidates_sent (by transport-info), candidates_received,
   transport_info_received
   jingle            [{dir in|out, action, xml}] every Jingle payload
@@ -80,6 +82,7 @@ from webrtc_audio import DtmfReceiver, DtmfSender, Recorder, ToneTrack
 NS_JMI = "urn:xmpp:jingle-message:0"
 NS_DISCO_INFO = "http://jabber.org/protocol/disco#info"
 NS_RTP_INFO = "urn:xmpp:jingle:apps:rtp:info:1"
+NS_DTMF = "urn:xmpp:jingle:dtmf:0"  # XEP-0181 v0.12
 JMI_ELEMENTS = ("propose", "ringing", "proceed", "reject", "retract", "finish")
 NS_HINTS = "urn:xmpp:hints"
 
@@ -133,6 +136,7 @@ class Call:
             "jmi": None, "sid": None, "peer": None, "codec": None, "telephone_event": None,
             "tone_sent_hz": args.tone, "audio": {}, "rtp": {}, "selected_pair": None,
             "dtmf_sent": "", "dtmf_received": "", "dtmf_events": [],
+            "xep0181_acked": "", "xep0181_errors": [],
             "candidates_sent": 0, "candidates_received": 0, "transport_info_received": 0,
             "jingle": [], "errors": [],
         }
@@ -236,6 +240,24 @@ class Call:
         except IqTimeout:
             self.error(f"{action} not answered in {timeout} s")
             return False
+
+    async def send_xep0181(self, digits: str, duration_ms: int) -> None:
+        """XEP-0181 v0.12: one session-info <dtmf/> per digit, each
+        awaited; errors are reported, not fatal (the spec checks them)."""
+        for d in digits:
+            iq = self.xmpp.make_iq_set(ito=self.peer)
+            dtmf = ET.Element(f"{{{NS_DTMF}}}dtmf", {"code": d, "duration": str(duration_ms)})
+            jingle = self.jingle_element("session-info", dtmf)
+            self.log_jingle("out", jingle)
+            iq.xml.append(jingle)
+            try:
+                await iq.send(timeout=10)
+                self.result["xep0181_acked"] += d
+            except IqError as exc:
+                self.result["xep0181_errors"].append({"digit": d, "condition": exc.iq["error"]["condition"],
+                                                      "text": exc.iq["error"]["text"]})
+            except IqTimeout:
+                self.error(f"XEP-0181 digit {d} not answered in 10 s")
 
     def send_jmi(self, to: str, name: str, reason: Optional[str] = None, mtype: str = "chat",
                  description: bool = False) -> None:
@@ -457,6 +479,9 @@ class Call:
                 self.error("DTMF requested but no telephone-event was negotiated")
             else:
                 self.dtmf_sender.press(self.args.dtmf)
+        if self.args.xep0181:
+            await asyncio.sleep(self.args.dtmf_delay)
+            await self.send_xep0181(self.args.xep0181, self.args.dtmf_duration)
         if self.args.duration > 0:
             remaining = self.connected_at + self.args.duration - time.monotonic()
             if remaining > 0:
@@ -717,6 +742,8 @@ def parse_args(argv: List[str]) -> argparse.Namespace:
     p.add_argument("--expect-reason", help="fail unless the call ended with this reason")
     p.add_argument("--expect-dtmf", help="fail unless exactly these RFC 4733 digits arrived")
     p.add_argument("--dtmf", help="RFC 4733 digits to press once connected")
+    p.add_argument("--xep0181", metavar="DIGITS", help="digits to send once connected as XEP-0181"
+                   " <dtmf/> session-info, one iq each (for clients without RFC 4733)")
     p.add_argument("--dtmf-delay", type=float, default=1.0, help="seconds after connect")
     p.add_argument("--dtmf-duration", type=int, default=200, help="ms per digit")
     p.add_argument("--hold", metavar="AT,LENGTH", help="session-info hold AT seconds after"

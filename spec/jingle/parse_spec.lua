@@ -172,6 +172,33 @@ describe("jingle.parse", function()
 			end
 		end)
 
+		it("should read XEP-0181 DTMF: code, duration (default 100 ms), volume", function()
+			local function dtmf(attrs)
+				local s = assert(parse.jingle(jingle_iq("session-info", "s1",
+					"<dtmf xmlns='urn:xmpp:jingle:dtmf:0' " .. attrs .. "/>")))
+				assert.is_nil(s.unknown, "the dtmf element is not an unknown payload")
+				return s.info
+			end
+			-- XEP-0181 v0.12 example 1.
+			assert.same({ kind = "dtmf", digits = "7", duration = 400, volume = 42 },
+				dtmf("code='7' duration='400' volume='42'"))
+			assert.same({ kind = "dtmf", digits = "#", duration = 100 }, dtmf("code='#'"))
+			assert.same({ kind = "dtmf", digits = "*", duration = 0 }, dtmf("code='*' duration='0'"))
+			-- COMPAT: lower-case letters and the older several-digit codes.
+			assert.same({ kind = "dtmf", digits = "A", duration = 100 }, dtmf("code='a'"))
+			assert.same({ kind = "dtmf", digits = "123", duration = 150 }, dtmf("code='123' duration='150'"))
+		end)
+
+		it("should flag a DTMF code or number the gateway cannot use, without failing the iq parse", function()
+			for _, attrs in ipairs({ "", "code=''", "code='E'", "code='5 '", "code='5' duration='-1'",
+				"code='5' duration='fast'", "code='5' volume='64'" }) do
+				local s = assert(parse.jingle(jingle_iq("session-info", "s1",
+					"<dtmf xmlns='urn:xmpp:jingle:dtmf:0' " .. attrs .. "/>")))
+				assert.equal("dtmf", s.info.kind, attrs)
+				assert.is_string(s.info.error, attrs)
+			end
+		end)
+
 		it("should treat an empty session-info as a ping and flag unknown payloads", function()
 			local ping = assert(parse.jingle(jingle_iq("session-info", "s1")))
 			assert.is_nil(ping.info)

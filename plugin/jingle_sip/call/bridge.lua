@@ -14,6 +14,8 @@
 --     legs:sip_dial{ number, caller_id, choice, offer = trunk pts }  legs:set_choice(choice)
 --     legs:sip_progress()  legs:sip_answer()  legs:sip_hold(bool)
 --     legs:sip_reject(status, phrase)  legs:sip_hangup()  legs:close(reason)
+--     legs:send_dtmf(digit, duration_ms, volume) -> true | nil, message, name
+--                                        (RFC 4733 toward the trunk)
 --   out (the module):
 --     out.jingle(to, session_table)   -- sends an iq set from the phone JID
 --     out.log(level, fmt, ...)        out.ended(call, outcome, condition, text)
@@ -306,6 +308,8 @@ function Call:on_jingle(session)
 		return true
 	elseif action == "session-accept" and self.direction == "inbound" and self.state == "offering" then
 		return self:on_accept(session)
+	elseif action == "session-info" and session.info and session.info.kind == "dtmf" then
+		return self:on_dtmf(session.info)
 	elseif action == "session-info" then
 		local kind = session.info and session.info.kind
 		if (kind == "hold" or kind == "unhold") and self.state == "active" then
@@ -328,6 +332,39 @@ function Call:on_jingle(session)
 		return true
 	end
 	return err("bad-request", "out-of-order", action .. " is not expected now")
+end
+
+-- The trunk takes RFC 4733 digits of 40 ms..1 s (the relay's limits).
+local DTMF_MIN_MS, DTMF_MAX_MS = 40, 1000
+
+--- XEP-0181 v0.12 <dtmf/> from the client: each digit goes to the trunk as
+-- RFC 4733 events. Returns true (the iq is acknowledged), or nil and an
+-- error; a digit the trunk cannot take never ends the call.
+function Call:on_dtmf(info)
+	local function refuse(text)
+		self:note("dtmf", "refused: " .. text)
+		self:log("info", "DTMF refused: %s", text)
+		-- XEP-0181 §2: a code the receiver cannot process.
+		return nil, { condition = "feature-not-implemented", type = "cancel", text = text }
+	end
+	if info.error then return refuse(info.error) end
+	if self.state ~= "active" then
+		return err("unexpected-request", "out-of-order", "DTMF before the call is answered")
+	end
+	if info.duration == 0 then
+		-- XEP-0181: "The receiver SHOULD ignore the event if the value is zero."
+		self:note("dtmf", "ignored digits " .. info.digits .. " of duration 0")
+		return true
+	end
+	local duration = math.max(DTMF_MIN_MS, math.min(DTMF_MAX_MS, info.duration))
+	for digit in info.digits:gmatch(".") do
+		local ok, message = self.legs:send_dtmf(digit, duration, info.volume)
+		if not ok then
+			return refuse(("cannot send DTMF %s to the phone network: %s"):format(digit, tostring(message)))
+		end
+	end
+	self:note("dtmf", ("digits %s, %d ms each, to the trunk"):format(info.digits, duration))
+	return true
 end
 
 function Call:on_transport(transport)

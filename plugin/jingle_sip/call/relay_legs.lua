@@ -60,11 +60,14 @@ local function codec_map(choice, sip_pt, sip_dtmf_pt)
 	local name, clock, channels = codecs.resolve(choice.client)
 	map[1] = { client_pt = choice.client.id, sip_pt = sip_pt or choice.trunk.id, name = name,
 		clock_rate = clock, channels = channels }
-	if choice.client_dtmf and (sip_dtmf_pt or (choice.trunk_dtmf and choice.trunk_dtmf.id)) then
-		local _, dclock = codecs.resolve(choice.client_dtmf)
-		map[2] = { client_pt = choice.client_dtmf.id,
-			sip_pt = sip_dtmf_pt or choice.trunk_dtmf.id, name = "telephone-event",
-			clock_rate = dclock, channels = 1 }
+	local sip_dtmf = sip_dtmf_pt or (choice.trunk_dtmf and choice.trunk_dtmf.id)
+	if sip_dtmf and (choice.client_dtmf or choice.trunk_dtmf) then
+		-- A client without telephone-event (Dino) still gets the trunk's, as
+		-- client_pt -1: the relay sends XEP-0181 digits with it and
+		-- forwards none of the trunk's to the client.
+		local _, dclock = codecs.resolve(choice.client_dtmf or choice.trunk_dtmf)
+		map[2] = { client_pt = choice.client_dtmf and choice.client_dtmf.id or -1,
+			sip_pt = sip_dtmf, name = "telephone-event", clock_rate = dclock, channels = 1 }
 	end
 	return map
 end
@@ -138,7 +141,7 @@ function Legs:sip_dial(p)
 		number = p.number, caller_id = p.caller_id,
 		codecs = sip_codec_list(p.offer) or sip_codec_name(p.choice.trunk) or "PCMU",
 		local_rtp_address = loc.sip_rtp_addr, local_rtp_port = loc.sip_rtp_port,
-		telephone_event = p.choice.client_dtmf and 1 or 0,
+		telephone_event = (p.choice.client_dtmf or p.choice.trunk_dtmf) and 1 or 0,
 	})
 	return self:check(ok, err, "SIP dial")
 end
@@ -157,7 +160,7 @@ function Legs:sip_answer(p)
 	local ok, err = self.call:sip_answer({
 		codecs = sip_codec_name(p.choice.trunk) or "PCMU",
 		local_rtp_address = loc.sip_rtp_addr, local_rtp_port = loc.sip_rtp_port,
-		telephone_event = p.choice.client_dtmf and 1 or 0,
+		telephone_event = (p.choice.client_dtmf or p.choice.trunk_dtmf) and 1 or 0,
 	})
 	self:check(self.call:set_codecs(codec_map(p.choice)), nil, "codec map")
 	return self:check(ok, err, "SIP answer")
@@ -166,6 +169,14 @@ end
 function Legs:sip_reject(status)
 	self.sip_ending = true
 	return self:check(self.call:sip_reject(status))
+end
+
+--- One DTMF digit to the trunk as RFC 4733 events; true, or nil, message,
+-- name ("unsupported": the trunk did not negotiate telephone-event).
+function Legs:send_dtmf(digit, duration_ms, volume)
+	local ok, err, name = self.call:send_dtmf(digit, duration_ms, volume)
+	self:check(ok, err, "DTMF " .. tostring(digit))
+	return ok, err, name
 end
 function Legs:sip_hangup()
 	self.sip_ending = true

@@ -13,6 +13,7 @@ return {
 	DTLS = "urn:xmpp:jingle:apps:dtls:0",                   -- XEP-0320 v0.4
 	RTCP_FB = "urn:xmpp:jingle:apps:rtp:rtcp-fb:0",         -- XEP-0293 v1.0.2
 	HDREXT = "urn:xmpp:jingle:apps:rtp:rtp-hdrext:0",       -- XEP-0294 v1.1.1
+	DTMF = "urn:xmpp:jingle:dtmf:0",                        -- XEP-0181 v0.12
 	SSMA = "urn:xmpp:jingle:apps:rtp:ssma:0",               -- XEP-0339 v1.0.1
 	GROUPING = "urn:xmpp:jingle:apps:grouping:0",           -- XEP-0338 v1.0.1
 	-- XEP-0353 v0.6+ went back to :0; this is what Conversations 2.12,

@@ -22,8 +22,9 @@
 --   cand        = { component*, foundation*, ip*, port*, priority*, type*, protocol,
 --                   generation, id, network, rel_addr, rel_port, tcptype, unknown_attrs }
 --   reason      = { condition*, text, alternative_sid, rtp_condition, unknown_condition }
---   info        = { kind* ("ringing"|"active"|"hold"|"unhold"|"mute"|"unmute"|"unknown"),
---                   creator, name, element, namespace }
+--   info        = { kind* ("ringing"|"active"|"hold"|"unhold"|"mute"|"unmute"|"dtmf"|"unknown"),
+--                   creator, name, element, namespace,
+--                   digits, duration, volume, error }   (dtmf: see parse_dtmf)
 --
 -- Unknown elements are kept in `unknown` lists (as stanza objects) and unknown
 -- attributes in `unknown_attrs` maps, out of the way of the known fields:
@@ -415,9 +416,39 @@ function M.reason(el)
 	return ok and r or nil
 end
 
+-- XEP-0181 v0.12 <dtmf code='5' duration='100' volume='10'/>: digits (a
+-- string), duration in ms (default 100), volume 0..63 or nil. A code or
+-- number the gateway cannot use gives `error` (the XEP's
+-- feature-not-implemented) instead of failing the whole session-info.
+local DTMF_CODE = "^[0-9#%*A-D]+$"
+local function parse_dtmf(el)
+	local info = { kind = "dtmf" }
+	local code = el.attr.code
+	-- COMPAT: XEP-0181 before v0.12 allowed several digits in one code; a-d
+	-- are the same keys as A-D.
+	code = type(code) == "string" and code:upper() or nil
+	if not code or #code > 32 or not code:match(DTMF_CODE) then
+		info.error = "DTMF code must be 0-9, *, # or A-D, got " .. tostring(el.attr.code)
+		return info
+	end
+	info.digits = code
+	local duration = int_attr(el, "duration", 0, 3600000)
+	local volume = int_attr(el, "volume", 0, 63)
+	if duration == false then
+		info.error = "DTMF duration must be a whole number of milliseconds"
+	elseif volume == false then
+		info.error = "DTMF volume must be 0..63"
+	end
+	info.duration = duration or 100
+	info.volume = volume or nil
+	return info
+end
+
 local function parse_info(jingle)
 	for child, cns in each_child(jingle, ns.JINGLE) do
-		if cns == ns.RTP_INFO and INFOS[child.name] then
+		if cns == ns.DTMF and child.name == "dtmf" then
+			return parse_dtmf(child)
+		elseif cns == ns.RTP_INFO and INFOS[child.name] then
 			-- XEP-0167 mute/unmute carry creator+name; COMPAT: Movim sends
 			-- name only (Moxl/Stanza/Jingle.php sessionMute).
 			return { kind = child.name, creator = child.attr.creator, name = child.attr.name }
@@ -482,7 +513,7 @@ local function parse_jingle(stanza)
 				end
 			end
 			s.groups[#s.groups + 1] = g
-		elseif not (action == "session-info" and cns == ns.RTP_INFO) then
+		elseif not (action == "session-info" and (cns == ns.RTP_INFO or cns == ns.DTMF)) then
 			s.unknown = s.unknown or {}
 			s.unknown[#s.unknown + 1] = child
 		end

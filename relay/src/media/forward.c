@@ -3,7 +3,9 @@
  *
  * Runs on the call's worker for every packet: stack buffers only, counters
  * are relaxed atomics, no lock. RTP passes with its SSRC, sequence numbers
- * and timestamps unchanged (only the payload type is mapped), so RTCP is
+ * and timestamps unchanged (only the payload type is mapped; toward the
+ * trunk, sequence numbers shift past digits injected by dtmf_send.c, and
+ * report blocks from the trunk are shifted back), so RTCP is
  * translated, not terminated: SR/RR from one side describe exactly the
  * stream the other side receives, and are forwarded after SRTCP
  * (un)protection. Nothing is ever sent toward the client before SRTP keys
@@ -29,12 +31,14 @@ void cr_forward_setup(cr_media_call_t *mc)
 		const cr_codec_map_t *c = &mc->params.codecs[i];
 		bool dtmf = !g_ascii_strcasecmp(c->name, "telephone-event");
 
+		mc->dtmf_pt_sip[c->sip_pt] = dtmf;
+		mc->dtmf_clock_sip[c->sip_pt] = c->clock_rate > 0 ? c->clock_rate : 8000;
+		if (c->client_pt < 0)
+			continue; /* the SIP leg only: nothing forwarded either way */
 		mc->pt_to_sip[c->client_pt] = (int16_t)c->sip_pt;
 		mc->pt_to_client[c->sip_pt] = (int16_t)c->client_pt;
 		mc->dtmf_pt_client[c->client_pt] = dtmf;
-		mc->dtmf_pt_sip[c->sip_pt] = dtmf;
 		mc->dtmf_clock_client[c->client_pt] = c->clock_rate > 0 ? c->clock_rate : 8000;
-		mc->dtmf_clock_sip[c->sip_pt] = c->clock_rate > 0 ? c->clock_rate : 8000;
 	}
 }
 
@@ -237,6 +241,9 @@ void cr_forward_from_client(cr_media_call_t *mc, guint comp, uint8_t *in, size_t
 		return;
 	}
 	buf[1] = (uint8_t)((buf[1] & 0x80) | to);
+	/* Sequence numbers shifted past injected digits (dtmf_send.c). */
+	if (!cr_sip_out_rewrite(mc, buf, !mc->dtmf_pt_client[pt], mc->last_client_media_us))
+		return;
 	/* Events say what reached the trunk: nothing goes there before its
 	 * address is known, so neither first media nor a digit is reported. */
 	if (!cr_rtp_leg_send(mc, false, buf, (size_t)n))
@@ -244,6 +251,41 @@ void cr_forward_from_client(cr_media_call_t *mc, guint comp, uint8_t *in, size_t
 	if (mc->dtmf_pt_client[pt])
 		dtmf_seen(mc, CR_DIR_CLIENT_TO_SIP, buf, (size_t)n, mc->dtmf_clock_client[pt]);
 	first_media(mc, CR_DIR_CLIENT_TO_SIP);
+}
+
+/* The trunk's receiver reports about the client's stream count sequence
+ * numbers as sent to the trunk, shifted past injected digits: shift the
+ * extended highest sequence number back (RFC 3550 6.4.1), so the client
+ * reads its own numbers. Bounded walk over the compound packet, in place. */
+static void rtcp_unshift_reports(cr_media_call_t *mc, uint8_t *buf, size_t len)
+{
+	const cr_sip_out_t *o = &mc->sip_out;
+	size_t off = 0;
+
+	if (!o->known || !o->seq_offset)
+		return;
+	while (off + 8 <= len) {
+		uint8_t *p = buf + off;
+		size_t plen = ((size_t)(p[2] << 8 | p[3]) + 1) * 4;
+		size_t first = p[1] == 200 ? 28 : p[1] == 201 ? 8 : 0; /* SR : RR */
+
+		if (off + plen > len)
+			return;
+		for (int i = 0; first && i < (p[0] & 0x1f) && first + 24u * (i + 1u) <= plen; i++) {
+			uint8_t *b = p + first + 24u * (unsigned)i;
+			uint32_t ssrc = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+			uint32_t ext = (uint32_t)b[8] << 24 | (uint32_t)b[9] << 16 | (uint32_t)b[10] << 8 | b[11];
+
+			if (ssrc != o->ssrc)
+				continue;
+			ext -= (uint32_t)(int32_t)(int16_t)o->seq_offset;
+			b[8] = (uint8_t)(ext >> 24);
+			b[9] = (uint8_t)(ext >> 16);
+			b[10] = (uint8_t)(ext >> 8);
+			b[11] = (uint8_t)ext;
+		}
+		off += plen;
+	}
 }
 
 void cr_forward_from_sip(cr_media_call_t *mc, bool rtcp, uint8_t *buf, size_t len)
@@ -261,13 +303,17 @@ void cr_forward_from_sip(cr_media_call_t *mc, bool rtcp, uint8_t *buf, size_t le
 	if (!rtcp) {
 		pt = buf[1] & 0x7f;
 		to = mc->pt_to_client[pt];
+		/* A digit from the trunk is reported even when the client has no
+		 * telephone-event to take it (client_pt -1). */
+		if (mc->dtmf_pt_sip[pt])
+			dtmf_seen(mc, CR_DIR_SIP_TO_CLIENT, buf, len, mc->dtmf_clock_sip[pt]);
 		if (to < 0) {
 			COUNT(mc, unmapped_pt, 1);
 			return;
 		}
 		buf[1] = (uint8_t)((buf[1] & 0x80) | to);
-		if (mc->dtmf_pt_sip[pt])
-			dtmf_seen(mc, CR_DIR_SIP_TO_CLIENT, buf, len, mc->dtmf_clock_sip[pt]);
+	} else {
+		rtcp_unshift_reports(mc, buf, len);
 	}
 	if (cr_srtp_protect(&mc->srtp, buf, &n, rtcp))
 		return;

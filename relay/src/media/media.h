@@ -179,6 +179,34 @@ typedef struct cr_dtmf_state {
 	bool reported;
 } cr_dtmf_state_t;
 
+/* What the trunk last got from us on the SIP leg's RTP (forward.c writes
+ * it per packet, dtmf_send.c continues the stream). */
+typedef struct cr_sip_out {
+	bool known;
+	uint32_t ssrc;
+	uint16_t seq_offset; /* added to every forwarded sequence number: packets
+			      * injected minus client packets held back (mod 2^16) */
+	uint16_t last_seq;   /* as sent */
+	uint32_t last_ts;    /* of the last audio packet (or injected event end) */
+	int64_t last_us;     /* monotonic time of last_ts; 0 = none yet */
+} cr_sip_out_t;
+
+/* RFC 4733 digits being sent toward the trunk (dtmf_send.c). */
+typedef struct cr_dtmf_tx {
+	GQueue queue;        /* cr_dtmf_req_t waiting */
+	GSource *timer;      /* 50 ms packet clock while digits are queued */
+	bool active;         /* a digit is on the wire: client packets held back */
+	char digit;
+	uint8_t event, volume;
+	uint8_t pt;
+	int clock;
+	int duration_ms;
+	uint32_t ssrc, ts;
+	uint32_t total, elapsed, step; /* in clock units */
+	int ends;            /* end packets sent (3 in all) */
+	unsigned held;       /* client packets held back during this digit */
+} cr_dtmf_tx_t;
+
 typedef struct cr_media_call {
 	struct cr_call *call;
 	cr_media_relay_t *mr;
@@ -196,6 +224,11 @@ typedef struct cr_media_call {
 	cr_pair_stats_t pairs[CR_MAX_PAIRS_KEPT];
 	int n_pairs;
 	int cur_pair; /* index in pairs of the selected pair of component 1, -1 */
+
+	/* Controlling thread only: the last codec map given has telephone-event
+	 * (checked by cr_call_send_dtmf() without asking the worker). */
+	bool ctl_has_dtmf;
+	atomic_int dtmf_queued; /* digits accepted and not yet finished */
 
 	/* Worker only from here on. */
 	bool started;
@@ -236,6 +269,8 @@ typedef struct cr_media_call {
 	int dtmf_clock_client[128];
 	int dtmf_clock_sip[128];
 	cr_dtmf_state_t dtmf_state[3]; /* by CR_DIR_* */
+	cr_sip_out_t sip_out;
+	cr_dtmf_tx_t dtmf_tx;
 	bool first_media[3];
 
 	/* liveness */
@@ -290,6 +325,17 @@ void cr_forward_dtls_failed(cr_media_call_t *mc, int code, const char *why);
 void cr_forward_flush_dtls(cr_media_call_t *mc);
 /* Re-arms the DTLS retransmission timer after the handshake moved. */
 void cr_forward_dtls_rearm(cr_media_call_t *mc);
+
+/* dtmf_send.c: RFC 4733 digits injected toward the trunk */
+/* Worker: queue one digit (checked by cr_call_send_dtmf()). */
+void cr_dtmf_tx_queue(cr_media_call_t *mc, char digit, int duration_ms, int volume);
+/* Worker: stop sending, drop queued digits (call teardown). */
+void cr_dtmf_tx_clear(cr_media_call_t *mc);
+/* Per forwarded client RTP packet toward the trunk (buf's payload type
+ * already mapped): applies the sequence-number offset, remembers the
+ * stream's position; false when the packet is held back because a digit
+ * is being sent. audio: not a telephone-event packet. */
+bool cr_sip_out_rewrite(cr_media_call_t *mc, uint8_t *buf, bool audio, int64_t now_us);
 
 /* helpers */
 int cr_parse_addr(const char *ip, int port, struct sockaddr_storage *ss, socklen_t *len);

@@ -21,7 +21,8 @@ typedef enum {
 	CMD_FINGERPRINT,
 	CMD_SIP_REMOTE,
 	CMD_ICE_RESTART,
-	CMD_CODECS
+	CMD_CODECS,
+	CMD_DTMF
 } cmd_type_t;
 
 typedef struct cmd {
@@ -117,6 +118,7 @@ void cr_media_call_destroy(cr_media_call_t *mc, bool release_ports)
 	if (!mc)
 		return;
 	mc->closed = true;
+	cr_dtmf_tx_clear(mc);
 	cr_ice_stop(mc);
 	cr_rtp_leg_stop(mc);
 	if (mc->dtls_timer) {
@@ -241,6 +243,9 @@ static void run_cmd(cr_media_call_t *mc, cmd_t *c)
 		cr_forward_setup(mc);
 		cr_trace_add(&mc->trace, "media", "codec map replaced: %d entries", c->params->n_codecs);
 		break;
+	case CMD_DTMF:
+		cr_dtmf_tx_queue(mc, c->a[0], c->x, c->y);
+		break;
 	}
 }
 
@@ -308,6 +313,15 @@ static int post(cr_call_t *call, cmd_type_t type, const char *a, const char *b, 
 	return CR_OK;
 }
 
+/* Whether a codec map names telephone-event (RFC 4733) at all. */
+static bool has_telephone_event(const cr_codec_map_t *codecs, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (!g_ascii_strcasecmp(codecs[i].name, "telephone-event"))
+			return true;
+	return false;
+}
+
 int cr_call_get_media_local(cr_call_t *call, cr_media_local_t *local)
 {
 	int err = check_call(call);
@@ -333,11 +347,14 @@ int cr_call_media_start(cr_call_t *call, const cr_media_params_t *p, char *err_b
 	if (p->n_codecs < 0 || p->n_codecs > CR_MAX_CODECS)
 		return cr_set_error(err_buf, CR_ERR_INVALID, "n_codecs must be 0..%d", CR_MAX_CODECS);
 	for (int i = 0; i < p->n_codecs; i++)
-		if (p->codecs[i].client_pt < 0 || p->codecs[i].client_pt > 127 ||
+		if (p->codecs[i].client_pt < -1 || p->codecs[i].client_pt > 127 ||
 		    p->codecs[i].sip_pt < 0 || p->codecs[i].sip_pt > 127)
 			return cr_set_error(err_buf, CR_ERR_INVALID,
-					    "codec %d: payload types must be 0..127", i);
-	return post(call, CMD_START, NULL, NULL, 0, 0, p);
+					    "codec %d: payload types must be 0..127 (client -1: none)", i);
+	err = post(call, CMD_START, NULL, NULL, 0, 0, p);
+	if (!err)
+		call->media->ctl_has_dtmf = has_telephone_event(p->codecs, p->n_codecs);
+	return err;
 }
 
 int cr_call_add_remote_candidate(cr_call_t *call, const char *candidate)
@@ -380,18 +397,54 @@ int cr_call_set_sip_remote(cr_call_t *call, const char *addr, int rtp_port, int 
 int cr_call_set_codecs(cr_call_t *call, const cr_codec_map_t *codecs, int n_codecs)
 {
 	cr_media_params_t p;
+	int err;
 
 	if (n_codecs < 0 || n_codecs > CR_MAX_CODECS || (n_codecs > 0 && !codecs))
 		return CR_ERR_INVALID;
 	for (int i = 0; i < n_codecs; i++)
-		if (codecs[i].client_pt < 0 || codecs[i].client_pt > 127 || codecs[i].sip_pt < 0 ||
+		if (codecs[i].client_pt < -1 || codecs[i].client_pt > 127 || codecs[i].sip_pt < 0 ||
 		    codecs[i].sip_pt > 127)
 			return CR_ERR_INVALID;
 	cr_media_params_init(&p);
 	p.n_codecs = n_codecs;
 	if (n_codecs > 0)
 		memcpy(p.codecs, codecs, sizeof(*codecs) * (size_t)n_codecs);
-	return post(call, CMD_CODECS, NULL, NULL, 0, 0, &p);
+	err = post(call, CMD_CODECS, NULL, NULL, 0, 0, &p);
+	if (!err)
+		call->media->ctl_has_dtmf = has_telephone_event(codecs, n_codecs);
+	return err;
+}
+
+int cr_call_send_dtmf(cr_call_t *call, char digit, int duration_ms, int volume, char *err_buf)
+{
+	char text[2] = { digit, '\0' };
+	int err = check_call(call);
+
+	if (err)
+		return cr_set_error(err_buf, err, "the call is closed or has no media plane");
+	if (!digit || !strchr("0123456789*#ABCDabcd", digit))
+		return cr_set_error(err_buf, CR_ERR_INVALID, "not a DTMF digit (0-9, *, #, A-D)");
+	if (duration_ms < CR_DTMF_MIN_MS || duration_ms > CR_DTMF_MAX_MS)
+		return cr_set_error(err_buf, CR_ERR_INVALID, "DTMF duration must be %d..%d ms",
+				    CR_DTMF_MIN_MS, CR_DTMF_MAX_MS);
+	if (volume < -1 || volume > 63)
+		return cr_set_error(err_buf, CR_ERR_INVALID, "DTMF volume must be 0..63 (-dBm0) or -1");
+	/* The codec map as last given by this thread: the worker checks again
+	 * when the digit's turn comes. */
+	if (!call->media->ctl_has_dtmf)
+		return cr_set_error(err_buf, CR_ERR_UNSUPPORTED,
+				    "no telephone-event (RFC 4733) negotiated on the SIP leg");
+	if (atomic_fetch_add(&call->media->dtmf_queued, 1) >= CR_DTMF_MAX_QUEUED) {
+		atomic_fetch_sub(&call->media->dtmf_queued, 1);
+		return cr_set_error(err_buf, CR_ERR_LIMIT, "%d DTMF digits are already waiting",
+				    CR_DTMF_MAX_QUEUED);
+	}
+	err = post(call, CMD_DTMF, text, NULL, duration_ms, volume, NULL);
+	if (err) {
+		atomic_fetch_sub(&call->media->dtmf_queued, 1);
+		return cr_set_error(err_buf, err, "the call is closed");
+	}
+	return CR_OK;
 }
 
 int cr_call_ice_restart(cr_call_t *call, cr_media_local_t *local)
