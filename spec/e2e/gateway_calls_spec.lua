@@ -178,7 +178,8 @@ describe("calls through the gateway #lua54 #e2e", function()
 	end)
 
 	it("should send XEP-0181 digits from the client to the phone as RFC 4733 events", function()
-		peer = sipp.start({})
+		-- A phone that accepts telephone-event in its answer.
+		peer = sipp.start({ scenario = "uas_answer.xml" })
 		server = start_gateway(peer.port)
 		local report = call(server, "+15550100", { "--jmi", "--tone", tostring(TONE), "--codecs", "PCMU",
 			"--xep0181", "159#", "--dtmf-delay", "1", "--duration", "5", "--expect-dtmf", "159#" })
@@ -211,7 +212,8 @@ describe("calls through the gateway #lua54 #e2e", function()
 	end)
 
 	it("should send XEP-0181 digits for a client without telephone-event (Dino) and forward none back", function()
-		peer = sipp.start({})
+		-- A phone that accepts telephone-event in its answer.
+		peer = sipp.start({ scenario = "uas_answer.xml" })
 		server = start_gateway(peer.port)
 		local report = call(server, "+15550100", { "--jmi", "--tone", tostring(TONE), "--codecs", "PCMU",
 			"--no-telephone-event", "--xep0181", "7*", "--dtmf-delay", "1", "--duration", "4" })
