@@ -83,8 +83,9 @@ static void on_state(NiceAgent *agent, guint stream_id, guint comp, guint state,
 	if (comp == 1 && (state == NICE_COMPONENT_STATE_CONNECTED ||
 			  state == NICE_COMPONENT_STATE_READY) && !mc->ice_connected) {
 		mc->ice_connected = true;
-		/* Our ClientHello goes out once a pair works (RFC 5763 5). */
-		if (mc->params.dtls_role == CR_DTLS_ACTIVE) {
+		/* Our ClientHello goes out once a pair works (RFC 5763 5); after
+		 * an ICE restart the DTLS association simply goes on. */
+		if (mc->params.dtls_role == CR_DTLS_ACTIVE && !mc->dtls.started) {
 			cr_trace_add(&mc->trace, "dtls", "handshake start as client");
 			cr_dtls_start(&mc->dtls);
 			cr_forward_dtls_rearm(mc);
@@ -296,6 +297,18 @@ void cr_ice_restart(cr_media_call_t *mc, const char *ufrag, const char *pwd)
 	nice_agent_set_local_credentials(mc->agent, mc->stream_id, ufrag, pwd);
 	mc->ice_connected = false;
 	cr_media_emit(mc, CR_EVENT_ICE_RESTARTED, 0, 0, "ufrag=%s pwd=%s", ufrag, pwd);
+	/* libnice keeps its local candidates across a restart and never
+	 * announces them again, but the peer forgets ours with our old
+	 * credentials (StanzaJS empties the list): announce each again, as if
+	 * gathered now, so the signaling sends them with the new credentials. */
+	for (guint comp = 1; comp <= mc->n_components; comp++) {
+		GSList *list = nice_agent_get_local_candidates(mc->agent, mc->stream_id, comp);
+
+		for (GSList *l = list; l; l = l->next)
+			on_new_candidate(mc->agent, l->data, mc);
+		g_slist_free_full(list, (GDestroyNotify)nice_candidate_free);
+	}
+	on_gathering_done(mc->agent, mc->stream_id, mc);
 }
 
 int cr_ice_send(cr_media_call_t *mc, guint comp, const uint8_t *buf, size_t len)
