@@ -164,6 +164,18 @@ int test_many_calls_return_to_baseline(void)
 	int fds_before, fds_after, err = 0;
 
 	TEST_ERR(cr_relay_create(NULL, &relay, NULL));
+	/* The baseline is taken after one call: the first one lets GLib open
+	 * its process-lifetime descriptors (this test alone saw one more fd
+	 * after the loop than before it, none when another test ran first). */
+	{
+		cr_call_t *call;
+		uint32_t id;
+
+		TEST_ERR(cr_call_create(relay, &call, NULL));
+		id = cr_call_id(call);
+		cr_call_close(call, NULL);
+		TEST_ERR(wait_event(relay, CR_EVENT_CALL_CLOSED, id, 2000, NULL));
+	}
 	fds_before = count_open_fds();
 	for (int i = 0; i < 1000; i++) {
 		cr_call_t *call;
@@ -176,7 +188,7 @@ int test_many_calls_return_to_baseline(void)
 	}
 	cr_relay_get_stats(relay, &st);
 	TEST_EQUALS(0, st.active_calls);
-	TEST_EQUALS(1000, st.calls_closed);
+	TEST_EQUALS(1001, st.calls_closed);
 	fds_after = count_open_fds();
 	TEST_EQUALS(fds_before, fds_after);
 out:
