@@ -195,8 +195,91 @@ int cr_ice_start(cr_media_call_t *mc)
 	return CR_OK;
 }
 
+/* The remote candidate of component comp at addr:port, a copy, or NULL. */
+static NiceCandidate *find_remote(cr_media_call_t *mc, guint comp, const char *addr, guint port)
+{
+	GSList *list = nice_agent_get_remote_candidates(mc->agent, mc->stream_id, comp);
+	NiceCandidate *found = NULL;
+	NiceAddress want;
+
+	if (nice_address_set_from_string(&want, addr)) {
+		nice_address_set_port(&want, port);
+		for (GSList *l = list; l && !found; l = l->next)
+			if (nice_address_equal(&((NiceCandidate *)l->data)->addr, &want))
+				found = nice_candidate_copy(l->data);
+	}
+	g_slist_free_full(list, (GDestroyNotify)nice_candidate_free);
+	return found;
+}
+
+static gboolean apply_nomination(gpointer p)
+{
+	cr_media_call_t *mc = p;
+	NiceCandidate *l = NULL, *r = NULL, *target = NULL;
+	char lfound[NICE_CANDIDATE_MAX_FOUNDATION];
+	guint comp;
+
+	g_source_unref(mc->nomination_source);
+	mc->nomination_source = NULL;
+	for (comp = 1; comp <= mc->n_components && !target; comp++)
+		target = find_remote(mc, comp, mc->nomination_addr, mc->nomination_port);
+	comp--;
+	/* Nothing selected yet: libnice's own nomination handling selects. */
+	if (!target || !nice_agent_get_selected_pair(mc->agent, mc->stream_id, comp, &l, &r))
+		goto out;
+	if (nice_address_equal(&r->addr, &target->addr))
+		goto out; /* libnice followed it itself */
+	g_strlcpy(lfound, l->foundation, sizeof(lfound));
+	cr_trace_add(&mc->trace, "ice", "renomination %u: comp %u moves to remote [%s]:%u",
+		     mc->nomination_max, comp, mc->nomination_addr, mc->nomination_port);
+	if (!nice_agent_set_selected_pair(mc->agent, mc->stream_id, comp, lfound,
+					  target->foundation))
+		cr_trace_add(&mc->trace, "ice", "renomination %u: libnice refused the pair",
+			     mc->nomination_max);
+out:
+	nice_candidate_free(target);
+	return G_SOURCE_REMOVE;
+}
+
+/*
+ * COMPAT libnice 0.1.21 (still so upstream): a NOMINATION raises the new
+ * pair above the selected one only when BOTH its local and its remote
+ * candidate differ from the selected pair's (conn_check_handle_renomination),
+ * and it ignores the value. A client that moves to another address of its
+ * own (same relay candidate: the usual Wi-Fi -> mobile move) is marked
+ * nominated and never selected, so media keeps going to the old address.
+ * INTEROP 5 says the highest value wins: when a value higher than any
+ * before names a remote candidate other than the selected one, select it
+ * with the selected pair's local candidate (nice_agent_set_selected_pair,
+ * from an idle source: we are inside libnice here). That call ends
+ * libnice's checks for the stream, so from then on every renomination goes
+ * through here; an ICE restart starts libnice afresh.
+ */
+void cr_ice_on_nomination(cr_media_call_t *mc, const char *addr, guint port, uint32_t value)
+{
+	if (value <= mc->nomination_max) {
+		if (value < mc->nomination_max)
+			cr_trace_add(&mc->trace, "ice", "stale nomination %u (have %u) ignored", value,
+				     mc->nomination_max);
+		return;
+	}
+	mc->nomination_max = value;
+	g_strlcpy(mc->nomination_addr, addr, sizeof(mc->nomination_addr));
+	mc->nomination_port = port;
+	if (mc->nomination_source)
+		return;
+	mc->nomination_source = g_idle_source_new();
+	g_source_set_callback(mc->nomination_source, apply_nomination, mc, NULL);
+	g_source_attach(mc->nomination_source, mc->context);
+}
+
 void cr_ice_stop(cr_media_call_t *mc)
 {
+	if (mc->nomination_source) {
+		g_source_destroy(mc->nomination_source);
+		g_source_unref(mc->nomination_source);
+		mc->nomination_source = NULL;
+	}
 	if (!mc->agent)
 		return;
 	for (guint c = 1; c <= mc->n_components; c++)
@@ -295,6 +378,7 @@ void cr_ice_restart(cr_media_call_t *mc, const char *ufrag, const char *pwd)
 	nice_agent_restart_stream(mc->agent, mc->stream_id);
 	nice_agent_set_local_credentials(mc->agent, mc->stream_id, ufrag, pwd);
 	mc->ice_connected = false;
+	mc->nomination_max = 0; /* the client's values start over with the restart */
 	cr_media_emit(mc, CR_EVENT_ICE_RESTARTED, 0, 0, "ufrag=%s pwd=%s", ufrag, pwd);
 }
 
