@@ -317,7 +317,7 @@ void speer_free(speer_t *p)
 
 const char *speer_ufrag(speer_t *p)
 {
-	return p->ufrag;
+	return p->ufrag; /* changes only in speer_restart(), on the test's thread */
 }
 
 const char *speer_pwd(speer_t *p)
@@ -358,6 +358,18 @@ int speer_set_remote(speer_t *p, const char *ufrag, const char *pwd, const char 
 	g_mutex_unlock(&p->lock);
 	g_strfreev(f);
 	return err;
+}
+
+void speer_restart(speer_t *p)
+{
+	g_mutex_lock(&p->lock);
+	cr_ice_random_string(p->ufrag, 8);
+	cr_ice_random_string(p->pwd, 24);
+	p->cur = -1;
+	p->checked_sock = -1;
+	for (int i = 0; i < SPEER_SOCKS; i++)
+		atomic_store(&p->answered[i], 0);
+	g_mutex_unlock(&p->lock);
 }
 
 void speer_probe(speer_t *p)

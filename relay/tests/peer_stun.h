@@ -30,6 +30,9 @@ int speer_port(speer_t *peer, int i);
  * ("candidate:..." line; its address and port are used). */
 int speer_set_remote(speer_t *peer, const char *ufrag, const char *pwd, const char *fingerprint,
 		     const char *candidate);
+/* ICE restart on our side: new ufrag/pwd, no nomination, answered-check
+ * counters back to 0; give it the relay's (new) ones with speer_set_remote(). */
+void speer_restart(speer_t *peer);
 /* Plain checks (no nomination) from every socket until each is answered,
  * as libwebrtc checks its pairs before it nominates one. */
 void speer_probe(speer_t *peer);

@@ -251,7 +251,10 @@ out:
  * INTEROP 5 says the highest value wins: when a value higher than any
  * before names a remote candidate other than the selected one, select it
  * with the selected pair's local candidate (nice_agent_set_selected_pair,
- * from an idle source: we are inside libnice here). That call ends
+ * from an idle source: we are inside libnice here). The pair may not have
+ * passed our own check yet; the request that named it carried the
+ * client's MESSAGE-INTEGRITY, and libwebrtc nominates only pairs its own
+ * checks found working (our answers reached it there). That call ends
  * libnice's checks for the stream, so from then on every renomination goes
  * through here; an ICE restart starts libnice afresh.
  */
