@@ -7,7 +7,8 @@
  * and B. It nominates A with value 1; the call completes and audio comes
  * back on A. It then nominates B with value 2: the relay must move its
  * media to B although A ranks higher, report the new selected pair, and
- * trace both nomination values.
+ * trace both nomination values. A stale value 1 on A afterwards changes
+ * nothing: the highest value wins.
  */
 #include <glib.h>
 
@@ -51,7 +52,7 @@ int test_media_renomination(void)
 	cr_call_stats_t st;
 	char cand[256], port_a[16], port_b[16];
 	const char *rc;
-	int err = 0, b_before;
+	int err = 0, b_before, seen;
 
 	TEST_ERR(fx_setup_relay(&f));
 	TEST_ERR(speer_new("127.0.0.1", &sp));
@@ -108,6 +109,17 @@ int test_media_renomination(void)
 	TEST_ASSERT(strstr(st.selected_pair, port_b) != NULL);
 	TEST_ASSERT(fx_trace_has(&f, "NOMINATION attr") && fx_trace_has(&f, "value is 1") &&
 		    fx_trace_has(&f, "value is 2"));
+	/* A stale, lower value on A (reordered or from an old check): libnice
+	 * alone would go back to A, which ranks higher; the media stays on B
+	 * and the signaling hears of no other pair. */
+	seen = f.seen[CR_EVENT_SELECTED_PAIR];
+	speer_nominate(sp, 0, 1);
+	fx_wait(&f, 0, 2500, NULL);
+	TEST_ERR(audio_on(&f, sp, 1, 25, 10000));
+	TEST_EQUALS(seen, f.seen[CR_EVENT_SELECTED_PAIR]);
+	TEST_ERR(cr_call_get_stats(f.call, &st));
+	TEST_ASSERT(strstr(st.selected_pair, port_b) != NULL);
+	TEST_ASSERT(fx_trace_has(&f, "stale nomination 1 (have 2) ignored"));
 out:
 	fx_teardown(&f);
 	speer_free(sp);

@@ -92,6 +92,9 @@ static void on_state(NiceAgent *agent, guint stream_id, guint comp, guint state,
 	}
 }
 
+static bool nomination_disagrees(cr_media_call_t *mc, const NiceCandidate *r);
+static void schedule_nomination(cr_media_call_t *mc);
+
 static void on_selected_pair(NiceAgent *agent, guint stream_id, guint comp, NiceCandidate *l,
 			     NiceCandidate *r, gpointer p)
 {
@@ -106,6 +109,22 @@ static void on_selected_pair(NiceAgent *agent, guint stream_id, guint comp, Nice
 	g_snprintf(name, sizeof(name), "local=%s remote=%s", lb, rb);
 	cr_trace_add(&mc->trace, "ice", "comp %u selected pair %s (priority %u/%u)", comp, name,
 		     l->priority, r->priority);
+	if (nomination_disagrees(mc, r)) {
+		/* libnice ranks by priority: a stale (lower) NOMINATION on a
+		 * higher-priority pair makes it select that pair again. The
+		 * highest value wins (INTEROP 5): put it back, and tell the
+		 * signaling nothing about the blip. */
+		cr_trace_add(&mc->trace, "ice", "not the highest nomination (%u): back to [%s]:%u",
+			     mc->nomination_max, mc->nomination_addr, mc->nomination_port);
+		schedule_nomination(mc);
+		mc->nomination_blip = true;
+		return;
+	}
+	if (mc->nomination_blip && comp == 1 && !strcmp(name, mc->selected_pair)) {
+		mc->nomination_blip = false;
+		return; /* the pair put back after such a blip: not news */
+	}
+	mc->nomination_blip = false;
 	cr_media_emit(mc, CR_EVENT_SELECTED_PAIR, 0, (int32_t)comp, "%s", name);
 	if (comp != 1)
 		return;
@@ -237,7 +256,8 @@ static gboolean apply_nomination(gpointer p)
 		cr_trace_add(&mc->trace, "ice", "renomination %u: libnice refused the pair",
 			     mc->nomination_max);
 out:
-	nice_candidate_free(target);
+	if (target)
+		nice_candidate_free(target);
 	return G_SOURCE_REMOVE;
 }
 
@@ -258,22 +278,45 @@ out:
  * libnice's checks for the stream, so from then on every renomination goes
  * through here; an ICE restart starts libnice afresh.
  */
-void cr_ice_on_nomination(cr_media_call_t *mc, const char *addr, guint port, uint32_t value)
+static void schedule_nomination(cr_media_call_t *mc)
 {
-	if (value <= mc->nomination_max) {
-		if (value < mc->nomination_max)
-			cr_trace_add(&mc->trace, "ice", "stale nomination %u (have %u) ignored", value,
-				     mc->nomination_max);
-		return;
-	}
-	mc->nomination_max = value;
-	g_strlcpy(mc->nomination_addr, addr, sizeof(mc->nomination_addr));
-	mc->nomination_port = port;
 	if (mc->nomination_source)
 		return;
 	mc->nomination_source = g_idle_source_new();
 	g_source_set_callback(mc->nomination_source, apply_nomination, mc, NULL);
 	g_source_attach(mc->nomination_source, mc->context);
+}
+
+/* A selected remote candidate other than the one the highest NOMINATION
+ * named, in the same component (without rtcp-mux each has its own). */
+static bool nomination_disagrees(cr_media_call_t *mc, const NiceCandidate *r)
+{
+	NiceCandidate *target;
+	bool differs;
+
+	if (!mc->nomination_max)
+		return false;
+	target = find_remote(mc, r->component_id, mc->nomination_addr, mc->nomination_port);
+	differs = target && !nice_address_equal(&r->addr, &target->addr);
+	if (target)
+		nice_candidate_free(target);
+	return differs;
+}
+
+void cr_ice_on_nomination(cr_media_call_t *mc, const char *addr, guint port, uint32_t value)
+{
+	if (value <= mc->nomination_max) {
+		/* Once per value: a client repeats its checks every second or so. */
+		if (value < mc->nomination_max && value != mc->nomination_stale)
+			cr_trace_add(&mc->trace, "ice", "stale nomination %u (have %u) ignored", value,
+				     mc->nomination_max);
+		mc->nomination_stale = value;
+		return;
+	}
+	mc->nomination_max = value;
+	g_strlcpy(mc->nomination_addr, addr, sizeof(mc->nomination_addr));
+	mc->nomination_port = port;
+	schedule_nomination(mc);
 }
 
 void cr_ice_stop(cr_media_call_t *mc)
@@ -382,6 +425,8 @@ void cr_ice_restart(cr_media_call_t *mc, const char *ufrag, const char *pwd)
 	nice_agent_set_local_credentials(mc->agent, mc->stream_id, ufrag, pwd);
 	mc->ice_connected = false;
 	mc->nomination_max = 0; /* the client's values start over with the restart */
+	mc->nomination_stale = 0;
+	mc->nomination_blip = false;
 	cr_media_emit(mc, CR_EVENT_ICE_RESTARTED, 0, 0, "ufrag=%s pwd=%s", ufrag, pwd);
 }
 

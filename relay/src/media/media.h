@@ -210,6 +210,8 @@ typedef struct cr_media_call {
 	bool ice_connected;
 	/* renomination workaround (ice.c, cr_ice_on_nomination) */
 	uint32_t nomination_max;   /* highest NOMINATION value the client sent */
+	uint32_t nomination_stale; /* last lower value seen (traced once) */
+	bool nomination_blip;      /* libnice left the nominated pair; we put it back */
 	char nomination_addr[CR_MAX_ADDR_LEN]; /* its remote candidate, "IP" */
 	guint nomination_port;
 	GSource *nomination_source; /* pending switch to that candidate */
