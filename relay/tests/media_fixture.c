@@ -18,6 +18,11 @@ int fx_setup(fixture_t *f, const peer_opts_t *po)
 
 int fx_setup_relay(fixture_t *f)
 {
+	return fx_setup_relay_at(f, "127.0.0.1,::1", 0);
+}
+
+int fx_setup_relay_at(fixture_t *f, const char *ice_addresses, int media_timeout_ms)
+{
 	cr_relay_config_t cfg;
 	cr_media_config_t mcfg;
 	char msg[CR_MAX_ERROR_LEN];
@@ -27,7 +32,8 @@ int fx_setup_relay(fixture_t *f)
 	cr_relay_config_init(&cfg);
 	cr_media_config_init(&mcfg);
 	cfg.workers = 2;
-	mcfg.ice_addresses = "127.0.0.1,::1";
+	mcfg.ice_addresses = ice_addresses;
+	mcfg.media_timeout_ms = media_timeout_ms;
 	mcfg.ice_port_min = 31000;
 	mcfg.ice_port_max = 31999;
 	mcfg.sip_rtp_address = "127.0.0.1";

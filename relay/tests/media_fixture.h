@@ -35,6 +35,9 @@ typedef struct fixture {
 int fx_setup(fixture_t *f, const peer_opts_t *po);
 /* The two halves of fx_setup(), for a client that comes later. */
 int fx_setup_relay(fixture_t *f);
+/* fx_setup_relay() with host candidates on ice_addresses and the given
+ * media timeout (0 = the relay's default). */
+int fx_setup_relay_at(fixture_t *f, const char *ice_addresses, int media_timeout_ms);
 int fx_setup_peer(fixture_t *f, const peer_opts_t *po);
 void fx_teardown(fixture_t *f);
 /* Processes relay events for up to timeout_ms, until one of type arrives

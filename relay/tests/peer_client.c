@@ -6,7 +6,11 @@
  * agent on its own thread, configured like the client being emulated.
  */
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <glib.h>
+#include <sched.h>
+#include <stdio.h>
+#include <unistd.h>
 #include <stdatomic.h>
 #include <string.h>
 
@@ -78,6 +82,19 @@ static gpointer peer_main(gpointer d)
 {
 	peer_t *p = d;
 
+	/* A network namespace is per thread: every socket the agent opens on
+	 * this thread is then inside it, like a client on another host. */
+	if (p->opts.netns) {
+		char path[128];
+		int fd;
+
+		snprintf(path, sizeof(path), "/run/netns/%s", p->opts.netns);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || setns(fd, CLONE_NEWNET) < 0)
+			fprintf(stderr, "  peer: cannot enter netns %s\n", p->opts.netns);
+		if (fd >= 0)
+			close(fd);
+	}
 	g_main_context_push_thread_default(p->ctx);
 	g_main_loop_run(p->loop);
 	g_main_context_pop_thread_default(p->ctx);

@@ -165,6 +165,16 @@ int echo_last_pt(echo_t *e) { return atomic_load(&e->last_pt); }
 int echo_foreign_received(echo_t *e) { return atomic_load(&e->foreign_rx); }
 void echo_set_muted(echo_t *e, bool muted) { atomic_store(&e->muted, muted); }
 
+int echo_foreign_port(echo_t *e)
+{
+	struct sockaddr_in sa;
+	socklen_t sl = sizeof(sa);
+
+	if (getsockname(e->foreign_fd, (struct sockaddr *)&sa, &sl) < 0)
+		return -1;
+	return ntohs(sa.sin_port);
+}
+
 int echo_send_to(echo_t *e, bool foreign, const char *addr, int port, const unsigned char *buf,
 		 int len)
 {

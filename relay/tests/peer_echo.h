@@ -26,6 +26,8 @@ int echo_send_to(echo_t *echo, bool foreign, const char *addr, int port, const u
 /* Packets the foreign socket received back: must stay 0. */
 int echo_foreign_received(echo_t *echo);
 void echo_set_muted(echo_t *echo, bool muted);
+/* The foreign socket's port (same IP as the echo, never echoes). */
+int echo_foreign_port(echo_t *echo);
 
 /* The RTP packets the echo got, in arrival order (the first ECHO_LOG_MAX). */
 #define ECHO_LOG_MAX 1024

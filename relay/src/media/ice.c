@@ -93,6 +93,9 @@ static void on_state(NiceAgent *agent, guint stream_id, guint comp, guint state,
 	}
 }
 
+static bool nomination_disagrees(cr_media_call_t *mc, const NiceCandidate *r);
+static void schedule_nomination(cr_media_call_t *mc);
+
 static void on_selected_pair(NiceAgent *agent, guint stream_id, guint comp, NiceCandidate *l,
 			     NiceCandidate *r, gpointer p)
 {
@@ -107,6 +110,22 @@ static void on_selected_pair(NiceAgent *agent, guint stream_id, guint comp, Nice
 	g_snprintf(name, sizeof(name), "local=%s remote=%s", lb, rb);
 	cr_trace_add(&mc->trace, "ice", "comp %u selected pair %s (priority %u/%u)", comp, name,
 		     l->priority, r->priority);
+	if (nomination_disagrees(mc, r)) {
+		/* libnice ranks by priority: a stale (lower) NOMINATION on a
+		 * higher-priority pair makes it select that pair again. The
+		 * highest value wins (INTEROP 5): put it back, and tell the
+		 * signaling nothing about the blip. */
+		cr_trace_add(&mc->trace, "ice", "not the highest nomination (%u): back to [%s]:%u",
+			     mc->nomination_max, mc->nomination_addr, mc->nomination_port);
+		schedule_nomination(mc);
+		mc->nomination_blip = true;
+		return;
+	}
+	if (mc->nomination_blip && comp == 1 && !strcmp(name, mc->selected_pair)) {
+		mc->nomination_blip = false;
+		return; /* the pair put back after such a blip: not news */
+	}
+	mc->nomination_blip = false;
 	cr_media_emit(mc, CR_EVENT_SELECTED_PAIR, 0, (int32_t)comp, "%s", name);
 	if (comp != 1)
 		return;
@@ -196,8 +215,118 @@ int cr_ice_start(cr_media_call_t *mc)
 	return CR_OK;
 }
 
+/* The remote candidate of component comp at addr:port, a copy, or NULL. */
+static NiceCandidate *find_remote(cr_media_call_t *mc, guint comp, const char *addr, guint port)
+{
+	GSList *list = nice_agent_get_remote_candidates(mc->agent, mc->stream_id, comp);
+	NiceCandidate *found = NULL;
+	NiceAddress want;
+
+	if (nice_address_set_from_string(&want, addr)) {
+		nice_address_set_port(&want, port);
+		for (GSList *l = list; l && !found; l = l->next)
+			if (nice_address_equal(&((NiceCandidate *)l->data)->addr, &want))
+				found = nice_candidate_copy(l->data);
+	}
+	g_slist_free_full(list, (GDestroyNotify)nice_candidate_free);
+	return found;
+}
+
+static gboolean apply_nomination(gpointer p)
+{
+	cr_media_call_t *mc = p;
+	NiceCandidate *l = NULL, *r = NULL, *target = NULL;
+	char lfound[NICE_CANDIDATE_MAX_FOUNDATION];
+	guint comp;
+
+	g_source_unref(mc->nomination_source);
+	mc->nomination_source = NULL;
+	for (comp = 1; comp <= mc->n_components && !target; comp++)
+		target = find_remote(mc, comp, mc->nomination_addr, mc->nomination_port);
+	comp--;
+	/* Nothing selected yet: libnice's own nomination handling selects. */
+	if (!target || !nice_agent_get_selected_pair(mc->agent, mc->stream_id, comp, &l, &r))
+		goto out;
+	if (nice_address_equal(&r->addr, &target->addr))
+		goto out; /* libnice followed it itself */
+	g_strlcpy(lfound, l->foundation, sizeof(lfound));
+	cr_trace_add(&mc->trace, "ice", "renomination %u: comp %u moves to remote [%s]:%u",
+		     mc->nomination_max, comp, mc->nomination_addr, mc->nomination_port);
+	if (!nice_agent_set_selected_pair(mc->agent, mc->stream_id, comp, lfound,
+					  target->foundation))
+		cr_trace_add(&mc->trace, "ice", "renomination %u: libnice refused the pair",
+			     mc->nomination_max);
+out:
+	if (target)
+		nice_candidate_free(target);
+	return G_SOURCE_REMOVE;
+}
+
+/*
+ * COMPAT libnice 0.1.21 (still so upstream): a NOMINATION raises the new
+ * pair above the selected one only when BOTH its local and its remote
+ * candidate differ from the selected pair's (conn_check_handle_renomination),
+ * and it ignores the value. A client that moves to another address of its
+ * own (same relay candidate: the usual Wi-Fi -> mobile move) is marked
+ * nominated and never selected, so media keeps going to the old address.
+ * INTEROP 5 says the highest value wins: when a value higher than any
+ * before names a remote candidate other than the selected one, select it
+ * with the selected pair's local candidate (nice_agent_set_selected_pair,
+ * from an idle source: we are inside libnice here). The pair may not have
+ * passed our own check yet; the request that named it carried the
+ * client's MESSAGE-INTEGRITY, and libwebrtc nominates only pairs its own
+ * checks found working (our answers reached it there). That call ends
+ * libnice's checks for the stream, so from then on every renomination goes
+ * through here; an ICE restart starts libnice afresh.
+ */
+static void schedule_nomination(cr_media_call_t *mc)
+{
+	if (mc->nomination_source)
+		return;
+	mc->nomination_source = g_idle_source_new();
+	g_source_set_callback(mc->nomination_source, apply_nomination, mc, NULL);
+	g_source_attach(mc->nomination_source, mc->context);
+}
+
+/* A selected remote candidate other than the one the highest NOMINATION
+ * named, in the same component (without rtcp-mux each has its own). */
+static bool nomination_disagrees(cr_media_call_t *mc, const NiceCandidate *r)
+{
+	NiceCandidate *target;
+	bool differs;
+
+	if (!mc->nomination_max)
+		return false;
+	target = find_remote(mc, r->component_id, mc->nomination_addr, mc->nomination_port);
+	differs = target && !nice_address_equal(&r->addr, &target->addr);
+	if (target)
+		nice_candidate_free(target);
+	return differs;
+}
+
+void cr_ice_on_nomination(cr_media_call_t *mc, const char *addr, guint port, uint32_t value)
+{
+	if (value <= mc->nomination_max) {
+		/* Once per value: a client repeats its checks every second or so. */
+		if (value < mc->nomination_max && value != mc->nomination_stale)
+			cr_trace_add(&mc->trace, "ice", "stale nomination %u (have %u) ignored", value,
+				     mc->nomination_max);
+		mc->nomination_stale = value;
+		return;
+	}
+	mc->nomination_max = value;
+	g_strlcpy(mc->nomination_addr, addr, sizeof(mc->nomination_addr));
+	mc->nomination_port = port;
+	schedule_nomination(mc);
+}
+
 void cr_ice_stop(cr_media_call_t *mc)
 {
+	if (mc->nomination_source) {
+		g_source_destroy(mc->nomination_source);
+		g_source_unref(mc->nomination_source);
+		mc->nomination_source = NULL;
+	}
 	if (!mc->agent)
 		return;
 	for (guint c = 1; c <= mc->n_components; c++)
@@ -296,6 +425,9 @@ void cr_ice_restart(cr_media_call_t *mc, const char *ufrag, const char *pwd)
 	nice_agent_restart_stream(mc->agent, mc->stream_id);
 	nice_agent_set_local_credentials(mc->agent, mc->stream_id, ufrag, pwd);
 	mc->ice_connected = false;
+	mc->nomination_max = 0; /* the client's values start over with the restart */
+	mc->nomination_stale = 0;
+	mc->nomination_blip = false;
 	cr_media_emit(mc, CR_EVENT_ICE_RESTARTED, 0, 0, "ufrag=%s pwd=%s", ufrag, pwd);
 	/* libnice keeps its local candidates across a restart and never
 	 * announces them again, but the peer forgets ours with our old

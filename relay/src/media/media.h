@@ -241,6 +241,13 @@ typedef struct cr_media_call {
 	guint n_components;
 	bool gathering_done_sent;
 	bool ice_connected;
+	/* renomination workaround (ice.c, cr_ice_on_nomination) */
+	uint32_t nomination_max;   /* highest NOMINATION value the client sent */
+	uint32_t nomination_stale; /* last lower value seen (traced once) */
+	bool nomination_blip;      /* libnice left the nominated pair; we put it back */
+	char nomination_addr[CR_MAX_ADDR_LEN]; /* its remote candidate, "IP" */
+	guint nomination_port;
+	GSource *nomination_source; /* pending switch to that candidate */
 
 	cr_dtls_t dtls;
 	GSource *dtls_timer;
@@ -295,6 +302,9 @@ void cr_ice_add_candidate(cr_media_call_t *mc, const char *sdp);
 void cr_ice_end_of_candidates(cr_media_call_t *mc);
 void cr_ice_set_remote_credentials(cr_media_call_t *mc, const char *ufrag, const char *pwd);
 void cr_ice_restart(cr_media_call_t *mc, const char *ufrag, const char *pwd);
+/* libnice logged a NOMINATION value from the client for the remote candidate
+ * addr:port (nice_log.c calls this inside libnice, on the worker). */
+void cr_ice_on_nomination(cr_media_call_t *mc, const char *addr, guint port, uint32_t value);
 /* Sends one datagram to the client on the selected pair of component. */
 int cr_ice_send(cr_media_call_t *mc, guint component, const uint8_t *buf, size_t len);
 /* Random ICE credential text of len characters from the ice-char set. */

@@ -37,6 +37,19 @@ static void on_log(const gchar *domain, GLogLevelFlags level, const gchar *msg, 
 	mc = g_hash_table_lookup(agents, agent);
 	if (!mc)
 		return;
+	text = strstr(msg, "received NOMINATION attr for remote candidate [");
+	if (text) {
+		char addr[CR_MAX_ADDR_LEN];
+		unsigned port, value;
+
+		/* libnice 0.1.21: "... [%s]:%u, value is %u" (agent/conncheck.c) */
+		if (sscanf(text, "received NOMINATION attr for remote candidate [%63[^]]]:%u, value is %u",
+			   addr, &port, &value) == 3) {
+			cr_trace_add(&mc->trace, "nice", "%s", text);
+			cr_ice_on_nomination(mc, addr, port, value);
+			return;
+		}
+	}
 	for (size_t i = 0; i < G_N_ELEMENTS(keep); i++) {
 		if (strstr(msg, keep[i])) {
 			text = strstr(msg, " : ");

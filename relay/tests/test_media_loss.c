@@ -1,0 +1,167 @@
+/**
+ * @file test_media_loss.c  Consent and liveness under injected loss: total loss times out, 30 % loss does not (INTEROP 7)
+ *
+ * The client runs in a network namespace the test creates, joined to the
+ * host by a veth pair with private addresses; the relay's host candidate is
+ * on the host end. nftables inside the namespace drops the client's
+ * outgoing UDP: all of it (the client went away: CR_EVENT_MEDIA_TIMEOUT
+ * after the configured media timeout), or a random 30 % (a lossy mobile
+ * link: no timeout, no ICE failure, audio keeps coming back).
+ */
+#include <glib.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "media_fixture.h"
+#include "test.h"
+
+int test_media_loss_total_times_out(void);
+int test_media_loss_30_percent_survives(void);
+
+#define LOSS_TIMEOUT_MS 3000
+
+typedef struct netns {
+	char name[32], host_if[16], peer_if[16];
+	char host_ip[32], peer_ip[32];
+	bool up;
+} netns_t;
+
+static int sh(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
+
+static int sh(const char *fmt, ...)
+{
+	va_list ap;
+	gchar *cmd;
+	int rc;
+
+	va_start(ap, fmt);
+	cmd = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	rc = system(cmd);
+	if (rc != 0)
+		fprintf(stderr, "  command failed (%d): %s\n", rc, cmd);
+	g_free(cmd);
+	return rc == 0 ? 0 : -1;
+}
+
+static void netns_down(netns_t *n)
+{
+	gchar *cmd;
+
+	if (!n->name[0])
+		return;
+	/* Deleting the namespace deletes its veth end, and with it the pair. */
+	cmd = g_strdup_printf("ip netns del %s 2>/dev/null; ip link del %s 2>/dev/null", n->name,
+			      n->host_if);
+	if (system(cmd) != 0) {
+		/* the link went with the namespace */
+	}
+	g_free(cmd);
+	n->name[0] = '\0';
+}
+
+static int netns_up(netns_t *n)
+{
+	int k = getpid() % 250;
+
+	g_snprintf(n->name, sizeof(n->name), "crloss%d", getpid());
+	g_snprintf(n->host_if, sizeof(n->host_if), "crh%d", getpid());
+	g_snprintf(n->peer_if, sizeof(n->peer_if), "crp%d", getpid());
+	g_snprintf(n->host_ip, sizeof(n->host_ip), "10.213.%d.1", k);
+	g_snprintf(n->peer_ip, sizeof(n->peer_ip), "10.213.%d.2", k);
+	if (sh("ip netns add %s", n->name) ||
+	    sh("ip link add %s type veth peer name %s", n->host_if, n->peer_if) ||
+	    sh("ip link set %s netns %s", n->peer_if, n->name) ||
+	    sh("ip addr add %s/30 dev %s", n->host_ip, n->host_if) ||
+	    sh("ip link set %s up", n->host_if) ||
+	    sh("ip -n %s addr add %s/30 dev %s", n->name, n->peer_ip, n->peer_if) ||
+	    sh("ip -n %s link set %s up", n->name, n->peer_if) ||
+	    sh("ip -n %s link set lo up", n->name))
+		return -1;
+	return 0;
+}
+
+/* Drops the client's outgoing UDP in its namespace: every packet, or
+ * percent of them at random. */
+static int netns_loss(netns_t *n, int percent)
+{
+	char match[64] = "";
+
+	if (percent < 100)
+		g_snprintf(match, sizeof(match), "numgen random mod 100 < %d", percent);
+	return sh("ip netns exec %s nft -f - <<'EOF'\n"
+		  "table inet crloss {\n"
+		  "  chain out {\n"
+		  "    type filter hook output priority 0;\n"
+		  "    meta l4proto udp %s counter drop\n"
+		  "  }\n"
+		  "}\n"
+		  "EOF\n",
+		  n->name, match);
+}
+
+/* Relay on the host end, client inside, call up with audio both ways. */
+static int call_up(fixture_t *f, netns_t *n)
+{
+	peer_opts_t po = { .controlling = true, .dtls_active = true, .components = 1,
+			   .addresses = n->peer_ip, .netns = n->name };
+
+	if (netns_up(n))
+		return -1;
+	if (fx_setup_relay_at(f, n->host_ip, LOSS_TIMEOUT_MS) || fx_setup_peer(f, &po) ||
+	    fx_start(f) || fx_trickle_peer(f, 0, 10) ||
+	    fx_wait(f, CR_EVENT_SELECTED_PAIR, 10000, NULL) || fx_wait_connected(f, 10000) ||
+	    fx_audio_roundtrip(f, 25, 10000))
+		return -1;
+	return 0;
+}
+
+int test_media_loss_total_times_out(void)
+{
+	fixture_t f;
+	netns_t n = { 0 };
+	cr_event_t ev;
+	gint64 t0;
+	int err = 0;
+
+	memset(&f, 0, sizeof(f));
+	TEST_ERR(call_up(&f, &n));
+	TEST_ERR(netns_loss(&n, 100));
+	t0 = g_get_monotonic_time();
+	peer_send_audio(f.peer, 250, 20); /* the client still talks; nothing arrives */
+	TEST_ERR(fx_wait(&f, CR_EVENT_MEDIA_TIMEOUT, LOSS_TIMEOUT_MS + 5000, &ev));
+	/* Not before the configured timeout, and reported in seconds. */
+	TEST_ASSERT(g_get_monotonic_time() - t0 >= (LOSS_TIMEOUT_MS - 1000) * 1000);
+	TEST_ASSERT(ev.value >= LOSS_TIMEOUT_MS / 1000);
+	TEST_ASSERT(fx_trace_has(&f, "timeout: nothing from the client"));
+out:
+	fx_teardown(&f);
+	netns_down(&n);
+	return err;
+}
+
+int test_media_loss_30_percent_survives(void)
+{
+	fixture_t f;
+	netns_t n = { 0 };
+	int err = 0, before, back, sent = 250;
+
+	memset(&f, 0, sizeof(f));
+	TEST_ERR(call_up(&f, &n));
+	TEST_ERR(netns_loss(&n, 30));
+	before = peer_audio_received(f.peer);
+	peer_send_audio(f.peer, sent, 20); /* 5 s, longer than the media timeout */
+	fx_wait(&f, 0, sent * 20 + 1500, NULL);
+	back = peer_audio_received(f.peer) - before;
+	/* ~70 % get through (only the client's direction is lossy). */
+	if (back < sent / 2 || back > sent * 9 / 10)
+		TEST_FAIL("%d of %d audio packets back under 30 %% loss", back, sent);
+	TEST_EQUALS(0, f.seen[CR_EVENT_MEDIA_TIMEOUT]);
+	TEST_ASSERT(!fx_trace_has(&f, "state failed"));
+out:
+	fx_teardown(&f);
+	netns_down(&n);
+	return err;
+}
