@@ -22,6 +22,9 @@ PKG_CONFIG ?= pkg-config
 RELAY_PKGS = glib-2.0
 RELAY_PKGS += nice openssl libsrtp2 gio-2.0
 RELAY_PKGS += sofia-sip-ua-glib sofia-sip-ua
+RELAY_PKGS += gstreamer-1.0 gstreamer-app-1.0
+# The C tests encode and decode Opus themselves (a tone through the relay).
+CTEST_PKGS = opus
 LUA54_CFLAGS ?= $(shell $(PKG_CONFIG) --cflags lua5.4)
 
 WARN = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
@@ -66,10 +69,11 @@ $(LUA54_MOD): $(wildcard ffi/lua54/*.c ffi/lua54/*.h) relay/include/callrelay.h 
 
 $(BUILD)/asan/%.o: %.c $(RELAY_HDR) $(CTEST_HDR)
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) -O1 -g $(SAN_FLAGS) -Irelay/src -c $< -o $@
+	$(CC) $(BASE_CFLAGS) $(shell $(PKG_CONFIG) --cflags $(CTEST_PKGS)) -O1 -g $(SAN_FLAGS) \
+		-Irelay/src -c $< -o $@
 
 $(CTEST_BIN): $(RELAY_ASAN_OBJ) $(CTEST_SRC:%.c=$(BUILD)/asan/%.o)
-	$(CC) $(SAN_FLAGS) -o $@ $^ $(RELAY_LIBS)
+	$(CC) $(SAN_FLAGS) -o $@ $^ $(RELAY_LIBS) $(shell $(PKG_CONFIG) --libs $(CTEST_PKGS)) -lm
 
 test-c: $(CTEST_BIN)
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:fast_unwind_on_malloc=0 \

@@ -18,6 +18,11 @@ int fx_setup(fixture_t *f, const peer_opts_t *po)
 
 int fx_setup_relay(fixture_t *f)
 {
+	return fx_setup_relay_transcoding(f, 0);
+}
+
+int fx_setup_relay_transcoding(fixture_t *f, int max_transcoded_calls)
+{
 	cr_relay_config_t cfg;
 	cr_media_config_t mcfg;
 	char msg[CR_MAX_ERROR_LEN];
@@ -34,6 +39,7 @@ int fx_setup_relay(fixture_t *f)
 	mcfg.sip_port_min = 30000;
 	mcfg.sip_port_max = 30999;
 	cfg.media = &mcfg;
+	cfg.max_transcoded_calls = max_transcoded_calls;
 	err = cr_relay_create(&cfg, &f->relay, msg);
 	if (err) {
 		fprintf(stderr, "  relay: %s\n", msg);

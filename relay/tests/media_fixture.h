@@ -35,6 +35,8 @@ typedef struct fixture {
 int fx_setup(fixture_t *f, const peer_opts_t *po);
 /* The two halves of fx_setup(), for a client that comes later. */
 int fx_setup_relay(fixture_t *f);
+/* fx_setup_relay() with the relay's max_transcoded_calls set. */
+int fx_setup_relay_transcoding(fixture_t *f, int max_transcoded_calls);
 int fx_setup_peer(fixture_t *f, const peer_opts_t *po);
 void fx_teardown(fixture_t *f);
 /* Processes relay events for up to timeout_ms, until one of type arrives

@@ -36,6 +36,10 @@ struct peer {
 	uint16_t seq;
 	uint32_t ts;
 	char sel_local[64], sel_remote[64];
+	peer_payload_fn source;
+	void *source_arg;
+	peer_sink_fn sink;
+	void *sink_arg;
 };
 
 typedef struct invoke {
@@ -164,6 +168,12 @@ static void on_recv(NiceAgent *agent, guint stream, guint comp, guint len, gchar
 		if (comp == 2)
 			atomic_fetch_add(&p->rtcp_comp2, 1);
 	} else if ((pkt[1] & 0x7f) == p->opts.audio_pt) {
+		int hl = 12 + 4 * (pkt[0] & 0x0f);
+
+		if (pkt[0] & 0x10 && n >= hl + 4) /* header extension */
+			hl += 4 + 4 * (pkt[hl + 2] << 8 | pkt[hl + 3]);
+		if (p->sink && n > hl)
+			p->sink(p->sink_arg, pkt + hl, n - hl);
 		atomic_fetch_add(&p->audio_rx, 1);
 	} else {
 		atomic_fetch_add(&p->bad_pt, 1);
@@ -436,14 +446,16 @@ static int build_rtp(peer_t *p, uint8_t *pkt, int pt, bool marker, uint32_t ts, 
 
 static void send_one(peer_t *p, void *arg)
 {
-	uint8_t pkt[400], payload[160];
-	int len;
+	uint8_t pkt[1400], payload[1200];
+	int len, plen = 160;
 
 	(void)arg;
 	if (!atomic_load(&p->keys_ready) || atomic_load(&p->silent))
 		return;
 	memset(payload, 0x5a, sizeof(payload));
-	len = build_rtp(p, pkt, p->opts.audio_pt, false, p->ts, payload, sizeof(payload));
+	if (p->source)
+		plen = p->source(p->source_arg, payload, (int)sizeof(payload));
+	len = build_rtp(p, pkt, p->opts.audio_pt, false, p->ts, payload, plen);
 	p->ts += 960;
 	if (cr_srtp_protect(&p->srtp, pkt, &len, false) == 0)
 		nice_agent_send(p->agent, p->stream, 1, (guint)len, (const gchar *)pkt);
@@ -622,3 +634,33 @@ void peer_go_silent(peer_t *p)
 	peer_run(p, silence, NULL);
 }
 
+
+static void set_source(peer_t *p, void *arg)
+{
+	void **a = arg;
+
+	p->source = (peer_payload_fn)(void (*)(void))a[0];
+	p->source_arg = a[1];
+}
+
+void peer_set_audio_source(peer_t *p, peer_payload_fn fn, void *arg)
+{
+	void *a[2] = { (void *)(void (*)(void))fn, arg };
+
+	peer_run(p, set_source, a);
+}
+
+static void set_sink(peer_t *p, void *arg)
+{
+	void **a = arg;
+
+	p->sink = (peer_sink_fn)(void (*)(void))a[0];
+	p->sink_arg = a[1];
+}
+
+void peer_set_audio_sink(peer_t *p, peer_sink_fn fn, void *arg)
+{
+	void *a[2] = { (void *)(void (*)(void))fn, arg };
+
+	peer_run(p, set_sink, a);
+}

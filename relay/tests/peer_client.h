@@ -49,6 +49,14 @@ void peer_send_raw(peer_t *peer, int comp, const uint8_t *buf, int len);
 void peer_send_bad_srtp(peer_t *peer);
 /* Sends RFC 4733 telephone-event for digit (event number) on pt. */
 void peer_send_dtmf(peer_t *peer, int pt, int event, int duration_ms);
+/* Makes each audio packet's payload (peer's thread): writes at most max
+ * bytes, returns the length. NULL = the fixed 160-byte filler. */
+typedef int (*peer_payload_fn)(void *arg, uint8_t *payload, int max);
+/* Gets each audio payload received (peer's thread). */
+typedef void (*peer_sink_fn)(void *arg, const uint8_t *payload, int len);
+/* Call before peer_send_audio(); fn stays in use until peer_free(). */
+void peer_set_audio_source(peer_t *peer, peer_payload_fn fn, void *arg);
+void peer_set_audio_sink(peer_t *peer, peer_sink_fn fn, void *arg);
 /* Waits until the peer got at least n audio packets back. */
 int peer_wait_audio(peer_t *peer, int n, int timeout_ms);
 int peer_wait_rtcp(peer_t *peer, int n, int timeout_ms);

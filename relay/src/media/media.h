@@ -162,6 +162,7 @@ typedef struct cr_counters {
 	atomic_uint_least64_t sip_tx_packets, sip_tx_bytes;
 	atomic_uint_least64_t srtp_auth_failed, dtls_bad, ice_bad, early_dropped;
 	atomic_uint_least64_t sip_foreign, unmapped_pt, dtmf_events;
+	atomic_uint_least64_t transcoded_packets, transcode_dropped;
 	atomic_int ice_state, dtls_state;
 } cr_counters_t;
 
@@ -238,6 +239,12 @@ typedef struct cr_media_call {
 	cr_dtmf_state_t dtmf_state[3]; /* by CR_DIR_* */
 	bool first_media[3];
 
+	/* transcoding (transcode.c): the pipelines, worker only; the slot
+	 * flag and path text are read by the Lua thread (path under pair_lock) */
+	struct cr_transcode *xc;
+	atomic_bool transcode_slot;
+	char media_path[CR_MAX_PAIR_LEN];
+
 	/* liveness */
 	GSource *tick;
 	int64_t last_client_media_us;
@@ -290,6 +297,28 @@ void cr_forward_dtls_failed(cr_media_call_t *mc, int code, const char *why);
 void cr_forward_flush_dtls(cr_media_call_t *mc);
 /* Re-arms the DTLS retransmission timer after the handshake moved. */
 void cr_forward_dtls_rearm(cr_media_call_t *mc);
+
+/* forward.c: sends a packet the transcoder produced (plain RTP of the
+ * destination leg) toward that leg; worker only. */
+void cr_forward_transcoded(cr_media_call_t *mc, int dir, uint8_t *buf, size_t len);
+
+/* transcode.c */
+typedef struct cr_transcode cr_transcode_t;
+/* Loads GStreamer once per process and checks every element transcoding
+ * needs exists. */
+int cr_transcode_global_init(char *err_buf);
+/* Lua thread: checks a codec pair and takes a slot of the relay's maximum. */
+int cr_transcode_reserve(struct cr_call *call, const cr_codec_t *client, const cr_codec_t *sip,
+			 char *err_buf);
+/* Gives the call's slot back, if it holds one; any thread. */
+void cr_transcode_release(cr_media_call_t *mc);
+/* Worker: replaces the call's pipelines (client/sip NULL = passthrough). */
+void cr_transcode_apply(cr_media_call_t *mc, const cr_codec_t *client, const cr_codec_t *sip);
+/* Worker: stops and frees the pipelines (joins their streaming threads). */
+void cr_transcode_destroy(cr_transcode_t *xc);
+/* Worker: takes a plain RTP packet of direction dir when pt is the codec
+ * transcoded on its source leg; false when it is not (pass it through). */
+bool cr_transcode_push(cr_transcode_t *xc, int dir, int pt, const uint8_t *buf, size_t len);
 
 /* helpers */
 int cr_parse_addr(const char *ip, int port, struct sockaddr_storage *ss, socklen_t *len);

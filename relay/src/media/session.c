@@ -21,7 +21,8 @@ typedef enum {
 	CMD_FINGERPRINT,
 	CMD_SIP_REMOTE,
 	CMD_ICE_RESTART,
-	CMD_CODECS
+	CMD_CODECS,
+	CMD_TRANSCODE
 } cmd_type_t;
 
 typedef struct cmd {
@@ -117,6 +118,9 @@ void cr_media_call_destroy(cr_media_call_t *mc, bool release_ports)
 	if (!mc)
 		return;
 	mc->closed = true;
+	cr_transcode_destroy(mc->xc);
+	mc->xc = NULL;
+	cr_transcode_release(mc);
 	cr_ice_stop(mc);
 	cr_rtp_leg_stop(mc);
 	if (mc->dtls_timer) {
@@ -240,6 +244,21 @@ static void run_cmd(cr_media_call_t *mc, cmd_t *c)
 		memcpy(mc->params.codecs, c->params->codecs, sizeof(mc->params.codecs));
 		cr_forward_setup(mc);
 		cr_trace_add(&mc->trace, "media", "codec map replaced: %d entries", c->params->n_codecs);
+		break;
+	case CMD_TRANSCODE:
+		/* codecs[0] is the client leg's codec, codecs[1] the SIP leg's. */
+		if (c->params->n_codecs == 2) {
+			cr_codec_t cl = { c->params->codecs[0].client_pt, "", c->params->codecs[0].clock_rate,
+					  c->params->codecs[0].channels };
+			cr_codec_t sp = { c->params->codecs[1].sip_pt, "", c->params->codecs[1].clock_rate,
+					  c->params->codecs[1].channels };
+
+			g_strlcpy(cl.name, c->params->codecs[0].name, sizeof(cl.name));
+			g_strlcpy(sp.name, c->params->codecs[1].name, sizeof(sp.name));
+			cr_transcode_apply(mc, &cl, &sp);
+		} else {
+			cr_transcode_apply(mc, NULL, NULL);
+		}
 		break;
 	}
 }
@@ -394,6 +413,36 @@ int cr_call_set_codecs(cr_call_t *call, const cr_codec_map_t *codecs, int n_code
 	return post(call, CMD_CODECS, NULL, NULL, 0, 0, &p);
 }
 
+int cr_call_set_transcode(cr_call_t *call, const cr_codec_t *client, const cr_codec_t *sip,
+			  char *err_buf)
+{
+	cr_media_params_t p;
+	int err = check_call(call);
+
+	if (err)
+		return cr_set_error(err_buf, err, "the call is closed or has no media plane");
+	if (!client != !sip)
+		return cr_set_error(err_buf, CR_ERR_INVALID, "give both codecs, or neither");
+	cr_media_params_init(&p);
+	if (client) {
+		err = cr_transcode_reserve(call, client, sip, err_buf);
+		if (err)
+			return err;
+		p.n_codecs = 2;
+		p.codecs[0].client_pt = client->pt;
+		p.codecs[0].clock_rate = client->clock_rate;
+		p.codecs[0].channels = client->channels;
+		g_strlcpy(p.codecs[0].name, client->name, sizeof(p.codecs[0].name));
+		p.codecs[1].sip_pt = sip->pt;
+		p.codecs[1].clock_rate = sip->clock_rate;
+		p.codecs[1].channels = sip->channels;
+		g_strlcpy(p.codecs[1].name, sip->name, sizeof(p.codecs[1].name));
+	} else {
+		cr_transcode_release(call->media);
+	}
+	return post(call, CMD_TRANSCODE, NULL, NULL, 0, 0, &p);
+}
+
 int cr_call_ice_restart(cr_call_t *call, cr_media_local_t *local)
 {
 	char ufrag[CR_MAX_UFRAG_LEN], pwd[CR_MAX_PWD_LEN];
@@ -427,6 +476,8 @@ int cr_call_get_stats(cr_call_t *call, cr_call_stats_t *s)
 	s->dtls_state = atomic_load(&c->dtls_state);
 	g_mutex_lock(&mc->pair_lock);
 	g_strlcpy(s->selected_pair, mc->selected_pair, sizeof(s->selected_pair));
+	g_strlcpy(s->media_path, mc->media_path[0] ? mc->media_path : "passthrough",
+		  sizeof(s->media_path));
 	g_mutex_unlock(&mc->pair_lock);
 #define LOAD(f) s->f = atomic_load_explicit(&c->f, memory_order_relaxed)
 	LOAD(client_rx_packets);
@@ -444,6 +495,8 @@ int cr_call_get_stats(cr_call_t *call, cr_call_stats_t *s)
 	LOAD(sip_foreign);
 	LOAD(unmapped_pt);
 	LOAD(dtmf_events);
+	LOAD(transcoded_packets);
+	LOAD(transcode_dropped);
 #undef LOAD
 	return CR_OK;
 }

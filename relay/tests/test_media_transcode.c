@@ -1,0 +1,151 @@
+/**
+ * @file test_media_transcode.c  Transcoding: an Opus-only client through a PCMU-only SIP echo, and the limit
+ *
+ * The client sends a 1 kHz sine as Opus; the relay transcodes it to PCMU
+ * toward the SIP leg, whose echo sends the PCMU back; the relay transcodes
+ * that to Opus toward the client, which decodes it. What the client hears
+ * must be the tone it sent: frequency within 2 %, level within 6 dB.
+ */
+#include <glib.h>
+#include <math.h>
+
+#include "helpers.h"
+#include "media_fixture.h"
+#include "test.h"
+#include "tone.h"
+
+int test_media_transcode_opus_pcmu(void);
+int test_media_transcode_limit(void);
+
+#define TONE_HZ 1000.0
+#define TONE_AMP 0.3
+
+int test_media_transcode_opus_pcmu(void)
+{
+	peer_opts_t po = { .controlling = true, .dtls_active = true, .components = 1,
+			   .addresses = "127.0.0.1" };
+	cr_codec_t client = { 111, "opus", 48000, 2 }, sip = { 0, "PCMU", 8000, 1 };
+	char msg[CR_MAX_ERROR_LEN];
+	tone_tx_t tx = { 0 };
+	tone_rx_t rx = { 0 };
+	fixture_t f;
+	cr_call_stats_t st;
+	cr_relay_stats_t rs;
+	double freq = 0, level = 0, sent_level = tone_sine_level_db(TONE_AMP);
+	int err = 0, got;
+
+	TEST_ERR(tone_tx_init(&tx, TONE_HZ, TONE_AMP));
+	TEST_ERR(tone_rx_init(&rx, 10));
+	TEST_ERR(fx_setup_relay_transcoding(&f, 2));
+	TEST_ERR(fx_setup_peer(&f, &po));
+	/* Only telephone-event is shared; the audio codecs differ. */
+	f.params.n_codecs = 1;
+	f.params.codecs[0] = (cr_codec_map_t){ 126, 101, "telephone-event", 8000, 1 };
+	if (cr_call_set_transcode(f.call, &client, &sip, msg))
+		TEST_FAIL("set_transcode: %s", msg);
+	TEST_ERR(fx_start(&f));
+	TEST_ERR(fx_trickle_peer(&f, 0, 0));
+	TEST_ERR(cr_call_end_of_candidates(f.call));
+	TEST_ERR(fx_wait_connected(&f, 10000));
+	peer_set_audio_source(f.peer, tone_tx_payload, &tx);
+	peer_set_audio_sink(f.peer, tone_rx_sink, &rx);
+	peer_send_audio(f.peer, 150, 20); /* 3 s */
+	for (gint64 end = g_get_monotonic_time() + 15 * G_USEC_PER_SEC;
+	     g_get_monotonic_time() < end && peer_audio_received(f.peer) < 140;)
+		fx_wait(&f, 0, 50, NULL);
+	fx_wait(&f, 0, 300, NULL);
+	got = tone_rx_count(&rx);
+	fprintf(stderr, "  client got %d packets, %.2f s of audio back\n",
+		peer_audio_received(f.peer), (double)got / TONE_RATE);
+	TEST_ASSERT(got >= 2 * TONE_RATE);
+	TEST_EQUALS(0, echo_last_pt(f.echo)); /* the SIP leg carried PCMU */
+	TEST_EQUALS(0, peer_bad_pt_received(f.peer)); /* the client got opus on its own number */
+	/* The middle second: past the jitter buffers' and codecs' start. */
+	g_mutex_lock(&rx.lock);
+	err = tone_measure(rx.samples + TONE_RATE / 2, TONE_RATE, TONE_RATE, &freq, &level);
+	g_mutex_unlock(&rx.lock);
+	TEST_ERR(err);
+	fprintf(stderr, "  tone back: %.1f Hz at %.1f dBFS (sent %.0f Hz at %.1f dBFS)\n", freq, level,
+		TONE_HZ, sent_level);
+	TEST_ASSERT(fabs(freq - TONE_HZ) <= TONE_HZ * 0.02);
+	TEST_ASSERT(fabs(level - sent_level) <= 6.0);
+	TEST_ERR(cr_call_get_stats(f.call, &st));
+	TEST_STREQ("transcoded opus/48000 <-> PCMU/8000", st.media_path);
+	TEST_ASSERT(st.transcoded_packets >= 200);
+	TEST_ASSERT(st.sip_tx_packets >= 100);
+	TEST_EQUALS(0, st.transcode_dropped);
+	cr_relay_get_stats(f.relay, &rs);
+	TEST_EQUALS(1, rs.transcoded_calls);
+	TEST_ASSERT(fx_trace_has(&f, "path transcoded opus/48000 <-> PCMU/8000"));
+out:
+	fx_teardown(&f);
+	tone_tx_clear(&tx);
+	tone_rx_clear(&rx);
+	return err;
+}
+
+int test_media_transcode_limit(void)
+{
+	cr_codec_t client = { 111, "opus", 48000, 2 }, sip = { 8, "PCMA", 8000, 1 };
+	cr_codec_t gsm = { 3, "GSM", 8000, 1 };
+	char msg[CR_MAX_ERROR_LEN];
+	cr_relay_config_t cfg;
+	cr_media_config_t mcfg;
+	cr_relay_t *off = NULL, *bad = NULL;
+	cr_call_t *second = NULL, *third = NULL;
+	cr_relay_stats_t rs;
+	cr_call_stats_t st;
+	fixture_t f;
+	int err = 0;
+
+	TEST_ERR(fx_setup_relay_transcoding(&f, 1));
+	TEST_ERR(cr_call_create(f.relay, &second, msg));
+	TEST_ERR(cr_call_set_transcode(f.call, &client, &sip, msg));
+	/* The same call again (a codec change) keeps its one slot. */
+	TEST_ERR(cr_call_set_transcode(f.call, &client, &sip, msg));
+	TEST_EQUALS(CR_ERR_LIMIT, cr_call_set_transcode(second, &client, &sip, msg));
+	TEST_ASSERT(strstr(msg, "maximum of 1 calls") != NULL);
+	cr_relay_get_stats(f.relay, &rs);
+	TEST_EQUALS(1, rs.transcoded_calls);
+	TEST_ERR(cr_call_get_stats(second, &st));
+	TEST_STREQ("passthrough", st.media_path);
+	TEST_EQUALS(CR_ERR_INVALID, cr_call_set_transcode(second, &gsm, &sip, msg));
+	TEST_ASSERT(strstr(msg, "GSM") != NULL);
+	TEST_EQUALS(CR_ERR_INVALID, cr_call_set_transcode(second, &sip, &sip, msg));
+	TEST_EQUALS(CR_ERR_INVALID, cr_call_set_transcode(second, &client, NULL, msg));
+	/* The slot comes back when the call holding it closes. */
+	cr_call_close(f.call, "test");
+	f.call = NULL;
+	TEST_ERR(fx_wait(&f, CR_EVENT_CALL_CLOSED, 5000, NULL));
+	cr_relay_get_stats(f.relay, &rs);
+	TEST_EQUALS(0, rs.transcoded_calls);
+	TEST_ERR(cr_call_set_transcode(second, &client, &sip, msg));
+	/* ... and when a call goes back to passthrough. */
+	TEST_ERR(cr_call_set_transcode(second, NULL, NULL, msg));
+	TEST_ERR(cr_call_create(f.relay, &third, msg));
+	TEST_ERR(cr_call_set_transcode(third, &client, &sip, msg));
+
+	/* A relay with transcoding off says so. */
+	cr_relay_config_init(&cfg);
+	cr_media_config_init(&mcfg);
+	cfg.workers = 1;
+	mcfg.sip_rtp_address = "127.0.0.1";
+	mcfg.sip_port_min = 32000;
+	mcfg.sip_port_max = 32099;
+	cfg.media = &mcfg;
+	TEST_ERR(cr_relay_create(&cfg, &off, msg));
+	cr_call_close(second, "test");
+	second = NULL;
+	TEST_ERR(cr_call_create(off, &second, msg));
+	TEST_EQUALS(CR_ERR_LIMIT, cr_call_set_transcode(second, &client, &sip, msg));
+	TEST_ASSERT(strstr(msg, "transcoding is off") != NULL);
+	cfg.max_transcoded_calls = -2;
+	TEST_EQUALS(CR_ERR_INVALID, cr_relay_create(&cfg, &bad, msg));
+	TEST_ASSERT(bad == NULL);
+out:
+	cr_call_close(second, "test");
+	cr_call_close(third, "test");
+	cr_relay_destroy(off);
+	fx_teardown(&f);
+	return err;
+}
