@@ -21,6 +21,12 @@ local function fake_legs()
 	function legs.local_description()
 		return { ufrag = "RLY1", pwd = "relaypassword0123456789", fingerprint = { hash = "sha-256", value = "AA:BB" } }
 	end
+	function legs:transcode(...)
+		self.calls[#self.calls + 1] = { "transcode", ... }
+		local refusal = rawget(self, "transcode_refusal")
+		if refusal then return nil, refusal, "limit" end
+		return true
+	end
 	function legs:called(name)
 		local list = {}
 		for _, c in ipairs(self.calls) do
@@ -68,7 +74,7 @@ local function initiate(opts)
 end
 
 local function start_outbound(opts)
-	local legs, out = fake_legs(), fake_out()
+	local legs, out = opts and opts.legs or fake_legs(), fake_out()
 	local call, e = bridge.outbound({ sid = "sid1", peer = "alice@example.net/phone",
 		phone = "+15550100@phone.example.net", number = "+15550100", caller_id = "+15550001111",
 		legs = legs, out = out, trunk_pts = TRUNK, now = 0 }, initiate(opts))
@@ -237,6 +243,23 @@ describe("jingle_sip.call.bridge", function()
 		it("should transcode when the client shares no codec with the trunk", function()
 			local call = start_outbound({ pts = { { id = 111, name = "opus", clockrate = 48000, channels = 2 } } })
 			assert.equal("transcode", call.choice.mode)
+			local _, _, legs = start_outbound({ pts = { { id = 111, name = "opus", clockrate = 48000, channels = 2 } } })
+			local t = legs:called("transcode")
+			assert.equal(1, #t)
+			assert.equal("opus", t[1][2].client.name)
+			assert.equal("PCMU", t[1][2].trunk.name)
+		end)
+
+		it("should refuse a call to transcode past the relay's maximum with the reason", function()
+			local legs = fake_legs()
+			legs.transcode_refusal = "the relay already transcodes its maximum of 20 calls"
+			local call, e = start_outbound({ legs = legs,
+				pts = { { id = 111, name = "opus", clockrate = 48000, channels = 2 } } })
+			assert.is_nil(call)
+			assert.equal("resource-constraint", e.condition)
+			assert.equal("wait", e.type)
+			assert.equal("the relay already transcodes its maximum of 20 calls", e.text)
+			assert.equal(0, #legs:called("sip_dial"))
 		end)
 
 		it("should follow an ICE restart and ignore late candidates of the old credentials", function()

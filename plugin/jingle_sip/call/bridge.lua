@@ -12,6 +12,7 @@
 --     legs:client_set_remote_credentials(ufrag, pwd)   (ICE restart)
 --     legs:client_set_remote_fingerprint{ hash, value, setup }
 --     legs:sip_dial{ number, caller_id, choice }  legs:sip_progress()  legs:sip_answer()
+--     legs:transcode(choice) -> true | nil, text   (choice.mode == "transcode")
 --     legs:sip_reject(status, phrase)  legs:sip_hangup()  legs:close(reason)
 --   out (the module):
 --     out.jingle(to, session_table)   -- sends an iq set from the phone JID
@@ -212,6 +213,11 @@ function M.outbound(o, session)
 	if choice.mode == "transcode" and not o.legs.can_transcode then
 		return err("not-acceptable", nil, "no codec in common with the phone network (transcoding is not available)")
 	end
+	if choice.mode == "transcode" then
+		-- Past jingle_sip_max_transcoded_calls: refused, not degraded.
+		local ok, refusal = o.legs:transcode(choice)
+		if not ok then return nil, { condition = "resource-constraint", type = "wait", text = refusal } end
+	end
 	local call = new_call({ direction = "outbound", sid = o.sid, peer = o.peer, phone = o.phone,
 		number = o.number, caller_id = o.caller_id, legs = o.legs, out = o.out,
 		trunk_pts = o.trunk_pts, now = o.now })
@@ -355,6 +361,13 @@ function Call:on_accept(session)
 	if not choice or (choice.mode == "transcode" and not self.legs.can_transcode) then
 		self:finish("failed", "incompatible-parameters", "no codec shared with the trunk", true, "reject")
 		return true
+	end
+	if choice.mode == "transcode" then
+		local ok, refusal = self.legs:transcode(choice)
+		if not ok then
+			self:finish("failed", "general-error", refusal, true, "reject")
+			return true
+		end
 	end
 	self.choice = choice
 	local fp = (audio.transport.fingerprints or {})[1]

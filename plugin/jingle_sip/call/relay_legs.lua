@@ -25,9 +25,9 @@ function M.new(call, opts)
 		created_at = opts and opts.created_at or time_now() }, Legs)
 end
 
--- Whether the relay can bridge legs that share no codec (GStreamer
--- transcoding, not built yet): the bridge refuses such calls cleanly.
-Legs.can_transcode = false
+-- The relay bridges legs that share no codec by transcoding (GStreamer),
+-- up to jingle_sip_max_transcoded_calls at once (see Legs:transcode).
+Legs.can_transcode = true
 
 function Legs:check(ok, err, what)
 	if not ok then self.log("warn", "relay call %d: %s failed: %s", self.relay_id, what, tostring(err)) end
@@ -52,8 +52,11 @@ local function codec_map(choice, sip_pt, sip_dtmf_pt)
 	local map = {}
 	if not choice then return map end
 	local name, clock, channels = codecs.resolve(choice.client)
-	map[1] = { client_pt = choice.client.id, sip_pt = sip_pt or choice.trunk.id, name = name,
-		clock_rate = clock, channels = channels }
+	-- Transcoded audio is the transcoder's, not the map's (Legs:transcode).
+	if choice.mode ~= "transcode" then
+		map[1] = { client_pt = choice.client.id, sip_pt = sip_pt or choice.trunk.id, name = name,
+			clock_rate = clock, channels = channels }
+	end
 	if choice.client_dtmf and (sip_dtmf_pt or (choice.trunk_dtmf and choice.trunk_dtmf.id)) then
 		local _, dclock = codecs.resolve(choice.client_dtmf)
 		map[2] = { client_pt = choice.client_dtmf.id,
@@ -61,6 +64,27 @@ local function codec_map(choice, sip_pt, sip_dtmf_pt)
 			clock_rate = dclock, channels = 1 }
 	end
 	return map
+end
+
+-- A payload type as the relay's transcoder names it.
+local function transcode_codec(pt, id)
+	local name, clock, channels = codecs.resolve(pt)
+	return { pt = id or pt.id, name = SIP_NAMES[name] or name, clock_rate = clock, channels = channels }
+end
+
+--- Transcodes between the choice's client and trunk codecs (a choice in
+-- "transcode" mode); sip_pt: the trunk's number for its codec once its SDP
+-- gave it. Returns true, or nil, message, name ("limit" past
+-- jingle_sip_max_transcoded_calls).
+function Legs:transcode(choice, sip_pt)
+	self.transcoding = { client = choice.client, trunk = choice.trunk, sip_pt = sip_pt or choice.trunk.id }
+	local ok, msg, name = self.call:set_transcode(transcode_codec(choice.client),
+		transcode_codec(choice.trunk, sip_pt))
+	if not ok then
+		self.transcoding = nil
+		self.log("warn", "relay call %d: transcoding refused: %s", self.relay_id, tostring(msg))
+	end
+	return ok, msg, name
 end
 
 function Legs:client_start(p)
@@ -173,6 +197,10 @@ function Legs:apply_sip_media(fields)
 	if self.choice and fields.pt then
 		local dtmf = fields.dtmf_pt and fields.dtmf_pt >= 0 and fields.dtmf_pt or nil
 		self:check(self.call:set_codecs(codec_map(self.choice, fields.pt, dtmf)), nil, "codec map")
+		-- The trunk's own number for its codec (the call keeps its slot).
+		if self.transcoding and self.transcoding.sip_pt ~= fields.pt then
+			self:transcode(self.choice, fields.pt)
+		end
 	end
 end
 
