@@ -190,6 +190,7 @@ local PASSTHROUGH = {
 	set_transcode = "call_set_transcode",
 	sip_trace = "call_sip_trace", sip_dial = "call_sip_dial", sip_ringing = "call_sip_ringing",
 	sip_answer = "call_sip_answer", sip_reject = "call_sip_reject", sip_hangup = "call_sip_hangup",
+	sip_hold = "call_sip_hold",
 }
 for method, fn in pairs(PASSTHROUGH) do
 	Call[method] = function(self, ...)

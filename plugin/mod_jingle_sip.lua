@@ -35,6 +35,11 @@ local new_id = require "util.id".medium
 local time_now = require "util.time".now
 local call_service = require "jingle_sip.call.service"
 local relay_legs = require "jingle_sip.call.relay_legs"
+local devices = require "jingle_sip.devices"
+
+-- Seconds an inbound call waits for the owner's devices to say whether they
+-- speak JMI before ringing them anyway (local clients answer in milliseconds).
+local DISCOVERY_TIMEOUT = 2
 
 -- A reload (module:reload, prosodyctl reload of this module) hands us what
 -- module.save() kept: the running relay, its legs and the call service, so
@@ -269,6 +274,15 @@ local service_deps = {
 		return { stop = function() t:stop() end }
 	end,
 	new_id = new_id,
+	-- An owner on this server: ask each online device what it speaks
+	-- (disco#info), bounded, to ring it the way it understands.
+	discover_devices = function(owner, done)
+		devices.discover(prosody.bare_sessions[owner], {
+			from = module.host, new_id = new_id, timeout = DISCOVERY_TIMEOUT,
+			send_iq = function(iq, timeout) return module:send_iq(iq, nil, timeout) end,
+		}, done)
+	end,
+	direct_target = devices.direct_target,
 	on_started = function(call)
 		-- Inbound calls count from their INVITE (on_relay_event).
 		if call.direction == "outbound" then stats:call_started("outbound") end

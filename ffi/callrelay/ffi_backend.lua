@@ -410,6 +410,11 @@ function M.call_sip_hangup(handle)
 	return result(lib.cr_sip_hangup(check_open(handle, "call", 2)))
 end
 
+-- hold: true puts the trunk on hold (re-INVITE a=sendonly), false resumes.
+function M.call_sip_hold(handle, hold)
+	return result(lib.cr_sip_hold(check_open(handle, "call", 2), hold and 1 or 0))
+end
+
 function M.call_id(handle)
 	return tonumber(lib.cr_call_id(check_open(handle, "call", 2)))
 end

@@ -81,6 +81,12 @@ static int l_call_sip_hangup(lua_State *L)
 	return result(L, cr_sip_hangup(cr_lua_check_call(L, 1)), NULL);
 }
 
+/* hold: true puts the trunk on hold (re-INVITE a=sendonly), false resumes. */
+static int l_call_sip_hold(lua_State *L)
+{
+	return result(L, cr_sip_hold(cr_lua_check_call(L, 1), lua_toboolean(L, 2)), NULL);
+}
+
 static int l_call_sip_trace(lua_State *L)
 {
 	cr_call_t *call = cr_lua_check_call(L, 1);
@@ -107,6 +113,7 @@ static const luaL_Reg sip_functions[] = {
 	{ "call_sip_answer", l_call_sip_answer },
 	{ "call_sip_reject", l_call_sip_reject },
 	{ "call_sip_hangup", l_call_sip_hangup },
+	{ "call_sip_hold", l_call_sip_hold },
 	{ "call_sip_trace", l_call_sip_trace },
 	{ NULL, NULL }
 };

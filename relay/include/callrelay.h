@@ -359,6 +359,20 @@ CR_EXPORT int cr_sip_reject(cr_call_t *call, int status);
 CR_EXPORT int cr_sip_hangup(cr_call_t *call);
 
 /**
+ * Put the trunk on hold or take it off: a re-INVITE offering the codec in use
+ * with a=sendonly (hold) or a=sendrecv (resume). Only on an established
+ * dialog; the trunk's answer arrives as CR_EVENT_SIP_MEDIA_CHANGED when it
+ * changes anything, and while held, offers from the trunk are answered
+ * sendonly/inactive.
+ * @param call an answered call
+ * @param hold 1 = hold, 0 = resume
+ * @return 0 if success (posted), otherwise a CR_ERR_* code. A dialog not yet
+ *         (or no longer) established is known on the SIP thread only: the
+ *         request is then ignored with a line in the SIP trace.
+ */
+CR_EXPORT int cr_sip_hold(cr_call_t *call, int hold);
+
+/**
  * Copy the call's SIP message trace: one line per message, both ways,
  * "T_MS DIR FIRST-LINE | Key: value | ..." with T_MS the milliseconds (with
  * three decimals: microseconds) since

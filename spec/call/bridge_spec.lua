@@ -12,7 +12,7 @@ local TRUNK = {
 
 -- Records every command; answers local_description like the relay would.
 local function fake_legs()
-	local legs = { calls = {} }
+	local legs = { calls = {}, can_transcode = false }
 	setmetatable(legs, { __index = function(_, name)
 		return function(self, ...)
 			self.calls[#self.calls + 1] = { name, ... }
@@ -75,6 +75,7 @@ end
 
 local function start_outbound(opts)
 	local legs, out = opts and opts.legs or fake_legs(), fake_out()
+	legs.can_transcode = opts and opts.can_transcode or false
 	local call, e = bridge.outbound({ sid = "sid1", peer = "alice@example.net/phone",
 		phone = "+15550100@phone.example.net", number = "+15550100", caller_id = "+15550001111",
 		legs = legs, out = out, trunk_pts = TRUNK, now = 0 }, initiate(opts))
@@ -170,6 +171,116 @@ describe("jingle_sip.call.bridge", function()
 			assert.equal(0, #legs:called("sip_hangup"))
 		end)
 
+		describe("when the trunk's answer picks the codec", function()
+			local WIDE = { { id = 0, name = "PCMU", clockrate = 8000 }, { id = 8, name = "PCMA", clockrate = 8000 },
+				{ id = 111, name = "opus", clockrate = 48000, channels = 2 },
+				{ id = 101, name = "telephone-event", clockrate = 8000 } }
+			local function start_wide()
+				local legs, out = fake_legs(), fake_out()
+				local call = assert(bridge.outbound({ sid = "sid1", peer = "alice@example.net/phone",
+					phone = "+15550100@phone.example.net", number = "+15550100", legs = legs, out = out,
+					trunk_pts = WIDE, now = 0 }, initiate()))
+				return call, legs, out
+			end
+
+			it("should offer the trunk every codec it shares with the client, in the client's order", function()
+				local _, legs = start_wide()
+				local offer = legs:called("sip_dial")[1][2].offer
+				assert.equal(2, #offer)
+				assert.equal("opus", offer[1].name)
+				assert.equal("PCMU", offer[2].name)
+			end)
+
+			it("should accept the client with the codec the trunk answered, not its first choice", function()
+				local call, legs, out = start_wide()
+				assert.equal("opus", call.choice.client.name, "before the answer: the client's favourite")
+				call:on_relay({ type = "sip_answered", trunk = {
+					codec = { id = 0, name = "PCMU", clockrate = 8000, channels = 1 },
+					dtmf = { id = 96, name = "telephone-event", clockrate = 8000 } } })
+				local set = legs:called("set_choice")
+				assert.equal(1, #set)
+				assert.equal("passthrough", set[1][2].mode)
+				assert.equal("PCMU", set[1][2].client.name)
+				assert.equal(0, set[1][2].trunk.id)
+				assert.equal(96, set[1][2].trunk_dtmf.id, "the trunk's telephone-event number")
+				local accept = out.last()
+				assert.equal("session-accept", accept.action)
+				assert.equal("PCMU", accept.contents[1].description.payload_types[1].name)
+				assert.equal(0, accept.contents[1].description.payload_types[1].id)
+			end)
+
+			it("should settle on early media and keep that codec at the answer", function()
+				local call, legs, out = start_wide()
+				call:on_relay({ type = "sip_progress", status = 183, early_media = true,
+					trunk = { codec = { id = 111, name = "opus", clockrate = 48000, channels = 2 } } })
+				assert.equal("opus", legs:called("set_choice")[1][2].client.name)
+				assert.is_nil(legs:called("set_choice")[1][2].trunk_dtmf,
+					"no telephone-event in the trunk's answer: no digit may be sent to it")
+				call:on_relay({ type = "sip_answered",
+					trunk = { codec = { id = 111, name = "opus", clockrate = 48000, channels = 2 } } })
+				assert.equal("opus", out.last().contents[1].description.payload_types[1].name)
+				assert.equal("active", call.state)
+			end)
+
+			it("should hang up with incompatible-parameters when the trunk answers a codec nobody offered", function()
+				local call, legs, out = start_wide()
+				call:on_relay({ type = "sip_answered",
+					trunk = { codec = { id = 3, name = "GSM", clockrate = 8000, channels = 1 } } })
+				local term = out.last()
+				assert.equal("session-terminate", term.action)
+				assert.equal("incompatible-parameters", term.reason.condition)
+				assert.matches("GSM", term.reason.text)
+				assert.equal(1, #legs:called("sip_hangup"), "the answered SIP dialog gets its BYE")
+				assert.equal(0, #legs:called("set_choice"))
+				assert.equal("ended", call.state)
+				assert.equal("failed", out.ended_with[1])
+			end)
+		end)
+
+		it("should transcode to the codec the trunk answered, or end the call past the transcoding limit", function()
+			local function start_opus_only(legs)
+				legs.can_transcode = true
+				local out = fake_out()
+				return assert(bridge.outbound({ sid = "sid1", peer = "alice@example.net/phone",
+					phone = "+15550100@phone.example.net", number = "+15550100", legs = legs, out = out,
+					trunk_pts = TRUNK, now = 0 }, initiate({ pts = {
+						{ id = 111, name = "opus", clockrate = 48000, channels = 2 } } }))), out
+			end
+			local PCMU_98 = { codec = { id = 98, name = "PCMU", clockrate = 8000, channels = 1 } }
+			local legs = fake_legs()
+			local call, out = start_opus_only(legs)
+			call:on_relay({ type = "sip_answered", trunk = PCMU_98 })
+			local t = legs:called("transcode")
+			assert.equal(98, t[#t][2].trunk.id, "the trunk's own number for its codec")
+			assert.equal("transcode", legs:called("set_choice")[1][2].mode)
+			assert.equal("opus", out.last().contents[1].description.payload_types[1].name)
+			assert.equal("active", call.state)
+
+			legs = fake_legs()
+			call, out = start_opus_only(legs)
+			legs.transcode_refusal = "the relay already transcodes its maximum of 1 calls"
+			call:on_relay({ type = "sip_answered", trunk = PCMU_98 })
+			local term = out.last()
+			assert.equal("session-terminate", term.action)
+			assert.equal("the relay already transcodes its maximum of 1 calls", term.reason.text)
+			assert.equal(1, #legs:called("sip_hangup"))
+			assert.equal("ended", call.state)
+		end)
+
+		it("should hold and resume the phone when the client says hold and unhold, only once answered", function()
+			local call, _, legs = start_outbound()
+			assert.is_true(call:on_jingle({ action = "session-info", sid = "sid1", info = { kind = "hold" } }))
+			assert.equal(0, #legs:called("sip_hold"), "no dialog to hold before the answer")
+			call:on_relay({ type = "sip_answered" })
+			assert.is_true(call:on_jingle({ action = "session-info", sid = "sid1", info = { kind = "hold" } }))
+			assert.is_true(call:on_jingle({ action = "session-info", sid = "sid1", info = { kind = "mute" } }))
+			assert.is_true(call:on_jingle({ action = "session-info", sid = "sid1", info = { kind = "unhold" } }))
+			local holds = legs:called("sip_hold")
+			assert.equal(2, #holds)
+			assert.is_true(holds[1][2])
+			assert.is_false(holds[2][2])
+		end)
+
 		it("should end with success on both legs when the phone hangs up", function()
 			local call, _, legs, out = start_outbound()
 			call:on_relay({ type = "sip_answered" })
@@ -241,9 +352,11 @@ describe("jingle_sip.call.bridge", function()
 		end)
 
 		it("should transcode when the client shares no codec with the trunk", function()
-			local call = start_outbound({ pts = { { id = 111, name = "opus", clockrate = 48000, channels = 2 } } })
+			local call = start_outbound({ pts = { { id = 111, name = "opus", clockrate = 48000, channels = 2 } },
+				can_transcode = true })
 			assert.equal("transcode", call.choice.mode)
-			local _, _, legs = start_outbound({ pts = { { id = 111, name = "opus", clockrate = 48000, channels = 2 } } })
+			local _, _, legs = start_outbound({ pts = { { id = 111, name = "opus", clockrate = 48000, channels = 2 } },
+				can_transcode = true })
 			local t = legs:called("transcode")
 			assert.equal(1, #t)
 			assert.equal("opus", t[1][2].client.name)
@@ -253,12 +366,19 @@ describe("jingle_sip.call.bridge", function()
 		it("should refuse a call to transcode past the relay's maximum with the reason", function()
 			local legs = fake_legs()
 			legs.transcode_refusal = "the relay already transcodes its maximum of 20 calls"
-			local call, e = start_outbound({ legs = legs,
+			local call, e = start_outbound({ legs = legs, can_transcode = true,
 				pts = { { id = 111, name = "opus", clockrate = 48000, channels = 2 } } })
 			assert.is_nil(call)
 			assert.equal("resource-constraint", e.condition)
 			assert.equal("wait", e.type)
 			assert.equal("the relay already transcodes its maximum of 20 calls", e.text)
+			assert.equal(0, #legs:called("sip_dial"))
+		end)
+
+		it("should refuse a client sharing no codec with the trunk when the relay cannot transcode", function()
+			local call, e, legs = start_outbound({ pts = { { id = 111, name = "opus", clockrate = 48000, channels = 2 } } })
+			assert.is_nil(call)
+			assert.equal("not-acceptable", e.condition)
 			assert.equal(0, #legs:called("sip_dial"))
 		end)
 

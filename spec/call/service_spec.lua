@@ -51,6 +51,8 @@ local function new_service(opts)
 		trunk_pts = { { id = 0, name = "PCMU", clockrate = 8000 }, { id = 101, name = "telephone-event", clockrate = 8000 } },
 		now = opts.now or function() return 0 end,
 		max_call_duration = opts.max_call_duration,
+		discover_devices = opts.discover_devices,
+		direct_target = opts.discover_devices and require "jingle_sip.devices".direct_target,
 	})
 	return svc, sent, made, timers
 end
@@ -280,6 +282,63 @@ describe("jingle_sip.call.service #lua54", function()
 			assert.same({ "sip_reject", 480, "Temporarily Unavailable" }, legs.calls[2])
 			assert.is_not_nil(sent[#sent]:get_child("retract", "urn:xmpp:jingle-message:0"))
 			assert.equal(0, #made)
+		end)
+
+		describe("a device without JMI", function()
+			local GAJIM = { jid = "bob@example.org/gajim", priority = 10, jmi = false, jingle_audio = true,
+				answered = true }
+			local function ring_direct(found)
+				local pending
+				local svc, sent, _, timers = new_service({ discover_devices = function(owner, done)
+					assert.equal("bob@example.org", owner)
+					pending = done
+				end })
+				local legs = fake_legs(7)
+				svc:on_incoming(legs, { caller = "+15550009999", called = "+15557654321",
+					trunk_pts = { { id = 0, name = "PCMU", clockrate = 8000 } } })
+				return svc, sent, legs, timers, function() pending(found) end
+			end
+
+			it("should get a session-initiate at its full JID, and nobody a propose", function()
+				local svc, sent, legs, timers, answer = ring_direct({ GAJIM })
+				assert.equal(0, #sent, "nothing rings before the devices answered")
+				answer()
+				assert.equal(1, #sent)
+				assert.equal("bob@example.org/gajim", sent[1].attr.to)
+				assert.equal("session-initiate", sent[1]:get_child("jingle", "urn:xmpp:jingle:1").attr.action)
+				assert.is_true(timers[1].stopped, "the JMI ring timer gave way to the call's own")
+				assert.equal(60, timers[2].seconds)
+				assert.equal(1, #svc:list())
+				assert.equal("client_start", legs.calls[2][1])
+			end)
+
+			it("should be given up on with 480 and timeout when it does not accept in time", function()
+				local svc, sent, legs, timers, answer = ring_direct({ GAJIM })
+				answer()
+				timers[2].fn()
+				assert.same({ "sip_reject", 480, "Temporarily Unavailable" }, legs.calls[#legs.calls - 1])
+				local jingle = sent[#sent]:get_child("jingle", "urn:xmpp:jingle:1")
+				assert.equal("session-terminate", jingle.attr.action)
+				assert.equal(0, #svc:list())
+			end)
+
+			it("should not be used when another device speaks JMI: one propose to the bare JID", function()
+				local _, sent, _, _, answer = ring_direct({ GAJIM, { jid = "bob@example.org/phone", priority = 0,
+					jmi = true, jingle_audio = true, answered = true } })
+				answer()
+				assert.equal(1, #sent)
+				assert.equal("bob@example.org", sent[1].attr.to)
+				assert.is_not_nil(sent[1]:get_child("propose", "urn:xmpp:jingle-message:0"))
+			end)
+
+			it("should send nothing when the caller hangs up while devices are asked", function()
+				local svc, sent, legs, _, answer = ring_direct({ GAJIM })
+				svc:on_relay_event(7, { type = "sip_hangup", text = "CANCEL from trunk" })
+				answer()
+				assert.equal(0, #sent, "no retract for a propose never sent, no late initiate")
+				assert.equal("close", legs.calls[#legs.calls][1])
+				assert.equal(0, #svc:list())
+			end)
 		end)
 
 		it("should ignore a proceed from someone else", function()

@@ -114,10 +114,30 @@ describe("calls through the gateway #lua54 #e2e", function()
 		assert.equal(0, report.exit_code, report.log)
 		assert_tone_back(report, server)
 		assert.equal(0, peer:wait(15), peer:log())
+		-- The trunk was offered every codec the client shares with it, in the
+		-- client's order; sipp answered PCMU, so the client was accepted on
+		-- PCMU, not on its favourite Opus (which would have reached the trunk
+		-- labelled as PCMU).
+		-- (The first SDP in sipp's log is the INVITE's: sipp answers after.)
+		local offered = peer:messages():match("m=audio %d+ RTP/AVP ([%d ]+)")
+		assert.equal("111 0 8 101", offered and offered:gsub("%s+$", ""), peer:messages():sub(1, 3000))
+		assert.equal("PCMU/8000", report.codec, report.log)
+	end)
+
+	it("should hang up, incompatible-parameters, when the trunk answers a codec the caller never offered", function()
+		peer = sipp.start({ scenario = "uas_answer_gsm.xml" })
+		server = start_gateway(peer.port)
+		local report = call(server, "+15550100", { "--tone", "0", "--expect-reason", "incompatible-parameters" })
+		assert.equal("incompatible-parameters", report.termination_reason, report.log)
+		assert.truthy((report.termination_text or ""):find("GSM/8000", 1, true), report.termination_text)
+		assert.equal(0, report.exit_code, report.log)
+		assert.equal(0, peer:wait(15), "sipp got no BYE for its answered dialog:\n" .. peer:log())
 	end)
 
 	it("should carry DTMF from the keypad to the phone and back as RFC 4733 events", function()
-		peer = sipp.start({})
+		-- A phone that accepts telephone-event in its answer (sipp's built-in
+		-- UAS does not, and then no digit may be sent to it).
+		peer = sipp.start({ scenario = "uas_answer.xml" })
 		server = start_gateway(peer.port)
 		local report = call(server, "+15550100", { "--jmi", "--tone", tostring(TONE), "--codecs", "PCMU",
 			"--dtmf", "123#", "--dtmf-delay", "1", "--duration", "5", "--expect-dtmf", "123#" })
@@ -272,6 +292,18 @@ describe("calls through the gateway #lua54 #e2e", function()
 		assert.truthy(log:find("sip_media_changed [^\n]*direction=sendrecv"), log:sub(-3000))
 	end)
 
+	it("should hold and resume the phone when the client says hold and unhold", function()
+		-- uas_held.xml checks our re-INVITEs: a=sendonly, then a=sendrecv.
+		peer = sipp.start({ scenario = "uas_held.xml" })
+		server = start_gateway(peer.port)
+		local report = call(server, "+15550100", { "--tone", tostring(TONE), "--expect-tone", tostring(TONE),
+			"--codecs", "PCMU", "--hold", "1,1", "--duration", "5" })
+		assert.equal(0, report.exit_code, report.log)
+		assert.same({ "hold-sent", "unhold-sent" }, states(report, "hold%-sent$"))
+		assert_tone_back(report, server)
+		assert.equal(0, peer:wait(15), "sipp did not see hold, resume and BYE:\n" .. peer:log())
+	end)
+
 	it("should tell the caller busy, with the SIP status, when the phone is busy", function()
 		peer = sipp.start({ scenario = "uas_busy.xml" })
 		server = start_gateway(peer.port)
@@ -311,13 +343,13 @@ describe("calls through the gateway #lua54 #e2e", function()
 		assert.truthy(server:log():find("Refused call from bob@localhost", 1, true))
 	end)
 
-	it("should ring the owner of a DID, carry the call both ways when answered", function()
+	-- A phone calls alice's DID; her one device answers. Returns its report.
+	local function inbound_call(callee_args)
 		local gateway_port = prosody.free_port()
-		-- The trunk is not called here: sipp is the caller.
 		server = start_gateway(prosody.free_port(), ('jingle_sip_listen = "127.0.0.1:%d"'):format(gateway_port))
 		local callee = webrtc.start({ name = "callee", jid = "alice@localhost", password = "alice-pw",
 			port = server.c2s_port, args = { "--answer", "--tone", tostring(TONE),
-				"--expect-tone", tostring(TONE), "--timeout", "40" } })
+				"--expect-tone", tostring(TONE), "--timeout", "40", table.unpack(callee_args or {}) } })
 		assert.is_true(callee:wait_ready(15), callee:log())
 		peer = sipp.start({ scenario = "uac_call.xml", remote = "127.0.0.1:" .. gateway_port,
 			service = DID })
@@ -329,6 +361,20 @@ describe("calls through the gateway #lua54 #e2e", function()
 			.. "\n" .. server:log():sub(-3000))
 		assert_tone_back(report, server)
 		assert.equal("success", report.termination_reason)
+		return report
+	end
+
+	it("should ring the owner of a DID, carry the call both ways when answered", function()
+		local report = inbound_call()
+		assert.equal("proceed", report.jmi, "a JMI client rings by propose and proceeds")
+	end)
+
+	it("should call a device without JMI directly with session-initiate", function()
+		local report = inbound_call({ "--no-jmi" })
+		assert.is_nil(report.jmi, report.log)
+		assert.same({ "disco-info-received" }, states(report, "^disco"))
+		assert.same({}, states(report, "^jmi%-"), "a client without JMI was sent JMI")
+		assert.truthy(server:log():find("directly (it has no JMI)", 1, true), server:log():sub(-3000))
 	end)
 
 	it("should answer 404 when the called number has no owner", function()

@@ -200,7 +200,10 @@ describe("callrelay (" .. callrelay.backend .. " backend)", function()
 			assert.is_string(stats.selected_pair)
 			assert.is_string(call:trace())
 			assert.is_string(call:sip_trace())
+			-- Posted to the SIP thread, which ignores it: no dialog to re-INVITE in.
+			assert.is_true(call:sip_hold(true))
 			call:close()
+			assert.has_error_match(function() call:sip_hold(false) end, "call is closed")
 		end)
 
 		it("should raise on malformed parameters", function()

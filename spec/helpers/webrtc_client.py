@@ -78,6 +78,8 @@ import jingle_sdp as js
 from webrtc_audio import DtmfReceiver, DtmfSender, Recorder, ToneTrack
 
 NS_JMI = "urn:xmpp:jingle-message:0"
+NS_DISCO_INFO = "http://jabber.org/protocol/disco#info"
+NS_RTP_INFO = "urn:xmpp:jingle:apps:rtp:info:1"
 JMI_ELEMENTS = ("propose", "ringing", "proceed", "reject", "retract", "finish")
 NS_HINTS = "urn:xmpp:hints"
 
@@ -145,6 +147,8 @@ class Call:
                 self._on_message))
         self.xmpp.register_handler(CoroutineCallback(
             "jingle", MatchXPath(f"{{jabber:client}}iq/{{{js.NS_JINGLE}}}jingle"), self._on_jingle))
+        self.xmpp.register_handler(Callback(
+            "disco-info", MatchXPath(f"{{jabber:client}}iq/{{{NS_DISCO_INFO}}}query"), self._on_disco_info))
         self.online = asyncio.Event()
         self.ended = asyncio.Event()
         self.remote_answered: asyncio.Future = asyncio.get_running_loop().create_future()
@@ -244,6 +248,25 @@ class Call:
         ET.SubElement(msg.xml, js.q(NS_HINTS, "store"))
         msg.send()
         self.state(f"jmi-{name}-sent", to=to)
+
+    def _on_disco_info(self, iq) -> None:
+        """What a Jingle phone client says about itself (XEP-0030): Jingle RTP
+        audio over ICE-UDP with DTLS, and JMI unless --no-jmi (a client like
+        an old Gajim, which only a direct session-initiate can ring)."""
+        if iq["type"] != "get":
+            return
+        self.state("disco-info-received", sender=str(iq["from"]))
+        reply = iq.reply(clear=True)
+        query = ET.SubElement(reply.xml, f"{{{NS_DISCO_INFO}}}query")
+        ET.SubElement(query, f"{{{NS_DISCO_INFO}}}identity",
+                      {"category": "client", "type": "phone", "name": "jingle-sip test client"})
+        features = [NS_DISCO_INFO, js.NS_JINGLE, js.NS_RTP, "urn:xmpp:jingle:apps:rtp:audio",
+                    js.NS_ICE, "urn:xmpp:jingle:apps:dtls:0"]
+        if not self.args.no_jmi:
+            features.append(NS_JMI)
+        for var in features:
+            ET.SubElement(query, f"{{{NS_DISCO_INFO}}}feature", {"var": var})
+        reply.send()
 
     def _on_message(self, msg) -> None:
         """XEP-0353 messages. Only this call's are acted on: Prosody hands a
@@ -414,7 +437,20 @@ class Call:
             self.dtmf_sender = DtmfSender(te[0].id, te[0].clockrate, self.args.dtmf_duration)
             self.dtmf_sender.install(transport)
 
+    async def _hold_and_resume(self) -> None:
+        """XEP-0167 §7.2: <hold/>, then <unhold/>, as session-info."""
+        at, length = (float(x) for x in self.args.hold.split(","))
+        await asyncio.sleep(at)
+        for kind in ("hold", "unhold"):
+            if self.ended.is_set():
+                return
+            if await self.send_jingle("session-info", ET.Element(js.q(NS_RTP_INFO, kind))):
+                self.state(f"{kind}-sent")
+            await asyncio.sleep(length)
+
     async def _media_phase(self) -> None:
+        if self.args.hold:
+            asyncio.ensure_future(self._hold_and_resume())
         if self.args.dtmf:
             await asyncio.sleep(self.args.dtmf_delay)
             if self.dtmf_sender is None:
@@ -495,6 +531,8 @@ class Call:
     # -- inbound -------------------------------------------------------------------------
 
     def _on_propose(self, propose: ET.Element, sender: str) -> None:
+        if self.args.no_jmi:
+            return  # a client without XEP-0353 does not know what a propose is
         if not self.args.answer or self.sid is not None:
             return  # one call per client (a busy answer to JMI is not needed by the specs)
         self.sid = propose.get("id")
@@ -657,6 +695,8 @@ def parse_args(argv: List[str]) -> argparse.Namespace:
     role = p.add_mutually_exclusive_group(required=True)
     role.add_argument("--call", metavar="JID", help="place a call (a user's full JID, or a gateway's phone JID, without --jmi)")
     role.add_argument("--answer", action="store_true", help="wait for a call and answer it")
+    p.add_argument("--no-jmi", action="store_true",
+                   help="act as a client without JMI: not in disco#info, proposals ignored")
     p.add_argument("--jmi", action="store_true",
                    help="propose by XEP-0353 first (Conversations, Dino); else session-initiate"
                    " directly (Gajim, Movim)")
@@ -679,6 +719,8 @@ def parse_args(argv: List[str]) -> argparse.Namespace:
     p.add_argument("--dtmf", help="RFC 4733 digits to press once connected")
     p.add_argument("--dtmf-delay", type=float, default=1.0, help="seconds after connect")
     p.add_argument("--dtmf-duration", type=int, default=200, help="ms per digit")
+    p.add_argument("--hold", metavar="AT,LENGTH", help="session-info hold AT seconds after"
+                   " connect, unhold LENGTH seconds later")
     p.add_argument("--content-name", help="our offer's content name (default aiortc's mid"
                    " '0', as Conversations; Gajim: voice)")
     p.add_argument("--creator", default="initiator", help="our offer's content creator")

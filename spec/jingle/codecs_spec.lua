@@ -91,6 +91,34 @@ describe("jingle.codecs", function()
 		end)
 	end)
 
+	describe("#trunk_offer()", function()
+		local trunk = { { id = 0, name = "PCMU", clockrate = 8000 }, { id = 8, name = "PCMA", clockrate = 8000 },
+			{ id = 9, name = "G722", clockrate = 8000 }, { id = 111, name = "opus", clockrate = 48000, channels = 2 },
+			{ id = 101, name = "telephone-event", clockrate = 8000 } }
+		local client = { { id = 111, name = "opus", clockrate = 48000, channels = 2 },
+			{ id = 0, name = "PCMU", clockrate = 8000 }, { id = 18, name = "G729", clockrate = 8000 },
+			{ id = 126, name = "telephone-event", clockrate = 8000 } }
+		local function names(list)
+			local out = {}
+			for i, pt in ipairs(list) do out[i] = pt.name end
+			return table.concat(out, ",")
+		end
+
+		it("should list the shared audio codecs in the client's order, in the trunk's numbers", function()
+			local offer = codecs.trunk_offer(client, trunk, false)
+			assert.equal("opus,PCMU", names(offer))
+			assert.equal(111, offer[1].id)
+		end)
+
+		it("should add the trunk's other transcodable codecs when the relay can transcode", function()
+			assert.equal("opus,PCMU,G722,PCMA", names(codecs.trunk_offer(client, trunk, true)))
+		end)
+
+		it("should offer nothing shared when nothing is shared and transcoding is off", function()
+			assert.equal("", names(codecs.trunk_offer({ { id = 18, name = "G729", clockrate = 8000 } }, trunk, false)))
+		end)
+	end)
+
 	describe("#answer_payload_types()", function()
 		it("should put the chosen codec first with the client's numbers and fmtp, then telephone-event", function()
 			local choice = assert(codecs.choose(offer_pts("conversations_session_initiate.xml"),

@@ -19,6 +19,9 @@ export const JMI_ACTIONS = ['propose', 'ringing', 'proceed', 'reject', 'retract'
  * @param {object} client a StanzaJS Agent
  */
 export function registerJmi(client) {
+	// Say so in disco#info: a gateway rings a device that does not list JMI
+	// with a direct session-initiate instead of a propose.
+	client.disco.addFeature(NS_JMI);
 	client.stanzas.define(JMI_ACTIONS.map(type => ({
 		element: type,
 		namespace: NS_JMI,

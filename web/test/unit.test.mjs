@@ -92,12 +92,18 @@ test('number: E.164 input is normalized, anything else refused', () => {
 
 // XEP-0353 on the wire, through StanzaJS's own XML layer (as the page uses it).
 
-function jmiRegistry() {
+function jmiRegistry(features = []) {
 	const stanzas = new Registry();
 	stanzas.define(StanzaProtocol.default || StanzaProtocol);
-	registerJmi({ stanzas });
+	registerJmi({ stanzas, disco: { addFeature: (f) => features.push(f) } });
 	return stanzas;
 }
+
+test('jmi: the page lists JMI in its disco#info, so a gateway proposes instead of calling it directly', () => {
+	const features = [];
+	jmiRegistry(features);
+	assert.deepEqual(features, ['urn:xmpp:jingle-message:0']);
+});
 
 test('jmi: propose is <propose xmlns=urn:xmpp:jingle-message:0 id> with an audio RTP description and a store hint', () => {
 	const xml = jmiRegistry().export('message', { to: '+15550100@phone.localhost', type: 'chat', id: 'S1',

@@ -11,7 +11,8 @@
 --     legs:client_add_candidate(relay_candidate)   legs:client_end_of_candidates()
 --     legs:client_set_remote_credentials(ufrag, pwd)   (ICE restart)
 --     legs:client_set_remote_fingerprint{ hash, value, setup }
---     legs:sip_dial{ number, caller_id, choice }  legs:sip_progress()  legs:sip_answer()
+--     legs:sip_dial{ number, caller_id, choice, offer = trunk pts }  legs:set_choice(choice)
+--     legs:sip_progress()  legs:sip_answer()  legs:sip_hold(bool)
 --     legs:transcode(choice) -> true | nil, text   (choice.mode == "transcode")
 --     legs:sip_reject(status, phrase)  legs:sip_hangup()  legs:close(reason)
 --   out (the module):
@@ -21,7 +22,8 @@
 -- Relay events arrive normalised as { type = ..., ... }:
 --   local_candidate { candidate }      gathering_done
 --   dtls_connected  dtls_failed { text }  ice_failed { text }  media_timeout
---   sip_progress { status, early_media }  sip_answered { trunk_pts }
+--   sip_progress { status, early_media, trunk }  sip_answered { trunk }
+--     (trunk = { codec = pt, dtmf = pt | nil }: what the trunk's SDP chose)
 --   sip_failed { status, phrase }  sip_hangup { text }  closed { text }
 --   first_media { direction = 1 client->phone | 2 phone->client }
 --
@@ -243,7 +245,8 @@ function M.outbound(o, session)
 	})
 	call:add_remote_candidates(audio.transport)
 	call.requested_at = o.received_at or o.now
-	call.legs:sip_dial({ number = o.number, caller_id = o.caller_id, choice = choice })
+	call.legs:sip_dial({ number = o.number, caller_id = o.caller_id, choice = choice,
+		offer = codecs.trunk_offer(audio.description.payload_types, o.trunk_pts, o.legs.can_transcode) })
 	call.state = "dialing"
 	call:log("info", "dialing (%s, client %s, trunk %s)", choice.mode,
 		codecs.key(choice.client) or "?", codecs.key(choice.trunk) or "?")
@@ -310,9 +313,17 @@ function Call:on_jingle(session)
 	elseif action == "session-accept" and self.direction == "inbound" and self.state == "offering" then
 		return self:on_accept(session)
 	elseif action == "session-info" then
-		-- ringing/active/hold/mute from the client: informational for a
-		-- phone leg; acknowledged (XEP-0167 §7) and traced.
-		self:log("debug", "client session-info %s", session.info and session.info.kind or "ping")
+		local kind = session.info and session.info.kind
+		if (kind == "hold" or kind == "unhold") and self.state == "active" then
+			-- XEP-0167 §7.2: the phone is told with a re-INVITE (a=sendonly
+			-- to hold, a=sendrecv to resume; the relay skips repeats).
+			self:log("info", "client %s: %s the phone", kind, kind == "hold" and "holding" or "resuming")
+			self.legs:sip_hold(kind == "hold")
+			return true
+		end
+		-- ringing/active/mute, or hold before the answer: informational for
+		-- a phone leg; acknowledged (XEP-0167 §7) and traced.
+		self:log("debug", "client session-info %s", kind or "ping")
 		return true
 	elseif action == "content-add" then
 		-- A phone gateway carries no video: refuse the content, keep the call.
@@ -399,6 +410,40 @@ function Call:accept_outbound()
 	self.state = "active"
 end
 
+-- Outbound: the trunk's SDP (183 or 200) says which of the offered codecs it
+-- took. The client's codec follows it (passthrough) when the client offered
+-- it, else the relay transcodes when it can; otherwise the call cannot carry
+-- audio and ends. trunk = { codec = pt, dtmf = pt | nil } in the trunk's
+-- numbers. Returns true when the call goes on.
+function Call:settle_codec(trunk)
+	if self.direction ~= "outbound" or self.state == "active" then return true end
+	local trunk_pts = { trunk.codec, trunk.dtmf }
+	local choice = codecs.choose(self.content.description.payload_types, trunk_pts)
+	if not choice or (choice.mode == "transcode" and not self.legs.can_transcode) then
+		self:finish("failed", "incompatible-parameters",
+			("the phone network answered with %s/%s, which the caller did not offer"):format(
+				tostring(trunk.codec and trunk.codec.name), tostring(trunk.codec and trunk.codec.clockrate)),
+			true, "hangup")
+		return false
+	end
+	if choice.mode == "transcode" then
+		-- Past jingle_sip_max_transcoded_calls: ended with the reason.
+		local ok, refusal = self.legs:transcode(choice)
+		if not ok then
+			self:finish("failed", "general-error", refusal, true, "hangup")
+			return false
+		end
+	end
+	local before = self.choice
+	self.choice = choice
+	self.legs:set_choice(choice)
+	if not (before and codecs.same(before.client, choice.client) and before.mode == choice.mode) then
+		self:log("info", "trunk answered %s: %s, client %s", codecs.key(choice.trunk) or "?",
+			choice.mode, codecs.key(choice.client) or "?")
+	end
+	return true
+end
+
 function Call:on_relay(event)
 	local t = event.type
 	if self.state == "ended" and t ~= "closed" then return end
@@ -419,6 +464,7 @@ function Call:on_relay(event)
 		if event.direction then self.media_seen[event.direction] = true end
 		self:milestone("media")
 	elseif t == "sip_progress" then
+		if event.trunk and not self:settle_codec(event.trunk) then return end
 		self:milestone("reached")
 		if self.state == "dialing" then
 			self.state = "ringing"
@@ -426,6 +472,7 @@ function Call:on_relay(event)
 		end
 	elseif t == "sip_answered" then
 		if self.direction == "outbound" and (self.state == "dialing" or self.state == "ringing") then
+			if event.trunk and not self:settle_codec(event.trunk) then return end
 			self:milestone("reached")
 			self:accept_outbound()
 			self:milestone("answered")

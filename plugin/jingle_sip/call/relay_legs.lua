@@ -77,7 +77,12 @@ end
 -- gave it. Returns true, or nil, message, name ("limit" past
 -- jingle_sip_max_transcoded_calls).
 function Legs:transcode(choice, sip_pt)
-	self.transcoding = { client = choice.client, trunk = choice.trunk, sip_pt = sip_pt or choice.trunk.id }
+	local was = self.transcoding
+	sip_pt = sip_pt or choice.trunk.id
+	if was and was.client.id == choice.client.id and codecs.same(was.trunk, choice.trunk) and was.sip_pt == sip_pt then
+		return true -- the same pair: keep the running pipelines
+	end
+	self.transcoding = { client = choice.client, trunk = choice.trunk, sip_pt = sip_pt }
 	local ok, msg, name = self.call:set_transcode(transcode_codec(choice.client),
 		transcode_codec(choice.trunk, sip_pt))
 	if not ok then
@@ -132,14 +137,35 @@ local function sip_codec_name(pt)
 	return name and SIP_NAMES[name] or nil
 end
 
+-- "PCMU,opus,...": the SIP leg's spelling of a list of payload types.
+local function sip_codec_list(pts)
+	local names = {}
+	for _, pt in ipairs(pts or {}) do
+		names[#names + 1] = sip_codec_name(pt)
+	end
+	return #names > 0 and table.concat(names, ",") or nil
+end
+
 function Legs:sip_dial(p)
 	local loc = self:local_description()
 	local ok, err = self.call:sip_dial({
-		number = p.number, caller_id = p.caller_id, codecs = sip_codec_name(p.choice.trunk) or "PCMU",
+		number = p.number, caller_id = p.caller_id,
+		codecs = sip_codec_list(p.offer) or sip_codec_name(p.choice.trunk) or "PCMU",
 		local_rtp_address = loc.sip_rtp_addr, local_rtp_port = loc.sip_rtp_port,
 		telephone_event = p.choice.client_dtmf and 1 or 0,
 	})
 	return self:check(ok, err, "SIP dial")
+end
+
+--- The codecs settled (the trunk's answer chose one): the relay maps them.
+function Legs:set_choice(choice)
+	self.choice = choice
+	if choice.mode ~= "transcode" and self.transcoding then
+		-- The trunk answered a codec the client shares: passthrough again.
+		self.transcoding = nil
+		self:check(self.call:set_transcode(nil, nil), nil, "passthrough")
+	end
+	return self:check(self.call:set_codecs(codec_map(choice)), nil, "codec map")
 end
 
 function Legs:sip_progress() return self:check(self.call:sip_ringing()) end
@@ -158,6 +184,7 @@ end
 
 function Legs:sip_reject(status) return self:check(self.call:sip_reject(status)) end
 function Legs:sip_hangup() return self:check(self.call:sip_hangup()) end
+function Legs:sip_hold(on) return self:check(self.call:sip_hold(on), nil, on and "hold" or "resume") end
 function Legs:close(reason)
 	if not self.call.closed then
 		-- Keep what happened: the admin shell shows ended calls too.
@@ -188,13 +215,14 @@ function Legs:trace_entries()
 	return list
 end
 
--- The trunk's media from a SIP event's fields: where to send, which numbers.
-function Legs:apply_sip_media(fields)
+-- The trunk's media from a SIP event's fields: where to send, and (unless the
+-- bridge settles the codec itself, keep_codecs) which numbers.
+function Legs:apply_sip_media(fields, keep_codecs)
 	if fields.address and fields.port and fields.port > 0 then
 		self.sip_remote = { address = fields.address, port = fields.port }
 		self:check(self.call:set_sip_remote(fields.address, fields.port), nil, "SIP remote")
 	end
-	if self.choice and fields.pt then
+	if self.choice and fields.pt and not keep_codecs then
 		local dtmf = fields.dtmf_pt and fields.dtmf_pt >= 0 and fields.dtmf_pt or nil
 		self:check(self.call:set_codecs(codec_map(self.choice, fields.pt, dtmf)), nil, "codec map")
 		-- The trunk's own number for its codec (the call keeps its slot).
@@ -202,6 +230,20 @@ function Legs:apply_sip_media(fields)
 			self:transcode(self.choice, fields.pt)
 		end
 	end
+end
+
+-- What the trunk's SDP chose, as payload types in the trunk's numbers, for
+-- the bridge to settle the codecs (outbound); nil without SDP.
+local function trunk_choice(fields)
+	if not (fields.codec and fields.pt) then return nil end
+	local trunk = { codec = { id = fields.pt, name = fields.codec, clockrate = fields.clock,
+		channels = fields.channels } }
+	if fields.dtmf_pt and fields.dtmf_pt >= 0 then
+		-- The SIP leg reports telephone-event's number only; RFC 4733 on a
+		-- narrowband trunk runs at 8000.
+		trunk.dtmf = { id = fields.dtmf_pt, name = "telephone-event", clockrate = 8000 }
+	end
+	return trunk
 end
 
 --- The bridge's view of a relay event, or nil when the bridge need not know.
@@ -214,11 +256,13 @@ function Legs:translate(e)
 	elseif t == "sip_ringing" then
 		return { type = "sip_progress", status = e.code }
 	elseif t == "sip_early_media" then
-		self:apply_sip_media(e.fields or {})
-		return { type = "sip_progress", status = e.code, early_media = true }
+		local trunk = trunk_choice(e.fields or {})
+		self:apply_sip_media(e.fields or {}, trunk ~= nil)
+		return { type = "sip_progress", status = e.code, early_media = true, trunk = trunk }
 	elseif t == "sip_answered" then
-		self:apply_sip_media(e.fields or {})
-		return { type = "sip_answered" }
+		local trunk = trunk_choice(e.fields or {})
+		self:apply_sip_media(e.fields or {}, trunk ~= nil)
+		return { type = "sip_answered", trunk = trunk }
 	elseif t == "sip_media_changed" then
 		self:apply_sip_media(e.fields or {})
 	elseif t == "sip_failed" then

@@ -21,6 +21,8 @@
 --     new_id() -> string            -- Jingle/JMI session ids
 --     on_started(call)              -- optional: a call was registered (metrics)
 --     on_milestone(call, what)      -- optional: "reached" | "media" (bridge.lua)
+--     discover_devices(owner, done) -- optional: done(devices) once (jingle_sip.devices)
+--     direct_target(devices) -> device | nil   -- optional: call that device directly
 --   }
 
 local jid = require "util.jid"
@@ -229,6 +231,9 @@ function Service:rewire(deps)
 		if call.duration_timer then call.duration_timer.stop() end
 		call.duration_timer = nil
 		self:arm_duration(call, now - (call.started_at or now))
+		if call.offer_timer then call.offer_timer.stop() end
+		call.offer_timer = nil
+		if call.state == "offering" then self:arm_offer(call) end
 	end
 	for _, ring in pairs(self.ringing) do
 		if ring.timer then ring.timer.stop() end
@@ -254,6 +259,7 @@ function Service:out_for(phone_jid)
 		ended = function(call, outcome, condition, text)
 			service.calls[key(call.sid, call.peer)] = nil
 			if call.duration_timer then call.duration_timer.stop() end
+			if call.offer_timer then call.offer_timer.stop() end
 			-- Ended calls stay visible to the admin shell for a while.
 			table.insert(service.recent, 1, call)
 			if #service.recent > RECENT_CALLS then table.remove(service.recent) end
@@ -298,10 +304,59 @@ function Service:on_incoming(legs, info)
 	self.ringing[ring.sid] = ring
 	if legs.relay_id then self.ringing_by_relay[legs.relay_id] = ring end
 	legs:sip_progress()
-	self.deps.send(jmi.ring(ring))
 	self:arm_ring(ring, 0)
-	self.deps.log("info", "inbound call %s from %s to %s rings %s", ring.sid,
-		tostring(info.caller), info.called, owner)
+	if self.deps.discover_devices then
+		-- Which devices speak JMI decides how they ring (jingle_sip.devices).
+		ring.discovering = true
+		self.deps.discover_devices(owner, function(devices)
+			if self.ringing[ring.sid] ~= ring then return end -- ended meanwhile
+			ring.discovering = nil
+			self:ring_devices(ring, devices)
+		end)
+	else
+		self:ring_devices(ring, nil)
+	end
+end
+
+-- Rings the owner: one JMI propose to the bare JID (every device that
+-- speaks JMI rings), or, when the owner's online devices answered disco and
+-- none speaks JMI, a session-initiate straight to the best one of them.
+function Service:ring_devices(ring, devices)
+	local target = self.deps.direct_target and self.deps.direct_target(devices)
+	if not target then
+		self.deps.send(jmi.ring(ring))
+		self.deps.log("info", "inbound call %s from %s to %s rings %s", ring.sid,
+			tostring(ring.info.caller), ring.info.called, ring.peer_jid)
+		return
+	end
+	self:forget_ring(ring)
+	ring.answered_by = target.jid
+	local call = self:start_inbound(ring, target.jid)
+	-- The ring timeout still runs: from the INVITE, not from now.
+	call.ring_deadline = ring.rang_at + self.deps.ring_timeout
+	self:arm_offer(call)
+	self.deps.log("info", "inbound call %s from %s to %s rings %s directly (it has no JMI)", ring.sid,
+		tostring(ring.info.caller), ring.info.called, target.jid)
+end
+
+-- A session-initiate nobody accepts before the ring deadline ends like an
+-- unanswered JMI ring: 480 to the trunk, timeout to the device.
+function Service:arm_offer(call)
+	if not (call.ring_deadline and self.deps.add_timer) then return end
+	call.offer_timer = self.deps.add_timer(math.max(call.ring_deadline - self.deps.now(), 0), function()
+		if call.state == "offering" then call:hangup("timeout", "nobody answered") end
+	end)
+end
+
+function Service:start_inbound(ring, device)
+	local call = bridge.inbound({
+		sid = ring.sid, peer = device, phone = ring.local_jid,
+		number = ring.info.called, legs = ring.legs, out = self:out_for(ring.local_jid),
+		trunk_pts = ring.info.trunk_pts, now = self.deps.now(), requested_at = ring.rang_at,
+	})
+	call.legs = ring.legs
+	self:register(call, ring.legs)
+	return call
 end
 
 function Service:forget_ring(ring)
@@ -314,7 +369,8 @@ end
 -- (status nil when the trunk ended it).
 function Service:stop_ringing(ring, condition, text, status, phrase)
 	self:forget_ring(ring)
-	self.deps.send(jmi.retract(ring, condition, text))
+	-- Nothing was proposed while the devices were still being asked.
+	if not ring.discovering then self.deps.send(jmi.retract(ring, condition, text)) end
 	if status then ring.legs:sip_reject(status, phrase) end
 	ring.legs:close(text)
 	if self.deps.on_ended then
@@ -329,13 +385,7 @@ function Service:on_ring_answer(ring, m)
 	if decision.kind == "proceed" then
 		self:forget_ring(ring)
 		ring.answered_by = decision.initiate_to
-		local call = bridge.inbound({
-			sid = ring.sid, peer = decision.initiate_to, phone = ring.local_jid,
-			number = ring.info.called, legs = ring.legs, out = self:out_for(ring.local_jid),
-			trunk_pts = ring.info.trunk_pts, now = self.deps.now(), requested_at = ring.rang_at,
-		})
-		call.legs = ring.legs
-		self:register(call, ring.legs)
+		self:start_inbound(ring, decision.initiate_to)
 	elseif decision.kind == "reject" or decision.kind == "finish" then
 		self:forget_ring(ring)
 		-- The user declined: the phone hears "declined" (603); carbons

@@ -152,6 +152,38 @@ function M.choose(client_pts, trunk_pts)
 	return choice
 end
 
+-- What we offer the trunk for a client's offer: every audio codec the client
+-- offered that the trunk takes, in the client's order, so the trunk's answer
+-- can land on any of them and media passes through untouched; then, when the
+-- relay can transcode, the trunk's other transcodable codecs, so a trunk
+-- sharing nothing with the client can still answer. The trunk's own entries
+-- are returned (their names are what the SIP leg offers).
+function M.trunk_offer(client_pts, trunk_pts, can_transcode)
+	local list, seen = {}, {}
+	local function add(pt)
+		local k = M.key(pt)
+		if k and not seen[k] then
+			seen[k] = true
+			list[#list + 1] = pt
+		end
+	end
+	for _, pt in ipairs(client_pts or {}) do
+		local name = M.resolve(pt)
+		if name and not NOT_AUDIO[name] then
+			local shared = M.find(trunk_pts, pt)
+			if shared then add(shared) end
+		end
+	end
+	if can_transcode then
+		for _, t in ipairs(M.TRANSCODABLE) do
+			for _, pt in ipairs(trunk_pts or {}) do
+				if M.key(pt) == t then add(pt) end
+			end
+		end
+	end
+	return list
+end
+
 local function copy_pt(pt)
 	local params = {}
 	for i, p in ipairs(pt.parameters or {}) do

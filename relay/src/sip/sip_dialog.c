@@ -45,6 +45,8 @@ struct cr_sip_session {
 	bool have_remote;
 	cr_sip_codec_t chosen;
 	bool have_chosen;
+	bool local_hold;        /* we put the trunk on hold (cr_sip_hold) */
+	bool hold_pending;      /* our hold/resume re-INVITE awaits its answer */
 	unsigned sdp_version;
 };
 
@@ -106,6 +108,17 @@ static bool media_differs(const cr_sip_media_t *a, const cr_sip_media_t *b)
 		strcmp(a->direction, b->direction) != 0 || a->n_codecs != b->n_codecs ||
 		(a->n_codecs && b->n_codecs && a->codecs[0].pt != b->codecs[0].pt) ||
 		a->dtmf_pt != b->dtmf_pt;
+}
+
+/* Our direction while we hold the trunk: we send (music, silence, whatever
+ * the client sends) but ask for nothing back (RFC 3264 8.4). */
+static const char *held_direction(const char *dir)
+{
+	if (strcmp(dir, "sendrecv") == 0)
+		return "sendonly";
+	if (strcmp(dir, "recvonly") == 0)
+		return "inactive";
+	return dir;
 }
 
 /* Our SDP with the chosen codec (or every preference for an offer). */
@@ -349,6 +362,12 @@ static void on_invite_response(cr_sip_session_t *s, int status, const char *phra
 		return;
 	}
 	if (s->state != S_CALLING) {
+		if (s->hold_pending && status >= 200) {
+			/* Refused (491 glare, 488...): the trunk's view did not change. */
+			s->hold_pending = false;
+			if (status >= 300)
+				s->local_hold = !s->local_hold;
+		}
 		/* A refresh or our own re-INVITE: only a changed SDP matters. */
 		if (status >= 200 && status < 300 && read_remote(sip, &m) &&
 		    media_differs(&m, &s->remote)) {
@@ -496,7 +515,8 @@ static void on_offer_in_dialog(cr_sip_session_t *s, nua_handle_t *nh, const sip_
 		answer.codecs[0] = s->chosen;
 		answer.n_codecs = 1;
 		answer.dtmf_pt = s->want_dtmf ? s->remote.dtmf_pt : -1;
-		g_strlcpy(answer.direction, "sendrecv", sizeof(answer.direction));
+		g_strlcpy(answer.direction, s->local_hold ? "sendonly" : "sendrecv",
+			  sizeof(answer.direction));
 		build_sdp(s, &answer, sdp, sizeof(sdp));
 		nua_respond(nh, 200, "OK", NUTAG_WITH_THIS(s->ua->nua),
 			    SIPTAG_CONTENT_TYPE_STR("application/sdp"),
@@ -517,6 +537,9 @@ static void on_offer_in_dialog(cr_sip_session_t *s, nua_handle_t *nh, const sip_
 			    TAG_END());
 		return;
 	}
+	if (s->local_hold)
+		g_strlcpy(answer.direction, held_direction(answer.direction),
+			  sizeof(answer.direction));
 	build_sdp(s, &answer, sdp, sizeof(sdp));
 	cr_sip_trace_line(s->call, '>', "SIP/2.0 200 OK | SDP: %s:%d %s %s", answer.address,
 			  answer.port, answer.codecs[0].name, answer.direction);
@@ -533,7 +556,7 @@ static void on_offer_in_dialog(cr_sip_session_t *s, nua_handle_t *nh, const sip_
 	}
 }
 
-typedef enum { CMD_RINGING, CMD_ANSWER, CMD_REJECT, CMD_HANGUP, CMD_CLOSE } cmd_type_t;
+typedef enum { CMD_RINGING, CMD_ANSWER, CMD_REJECT, CMD_HANGUP, CMD_CLOSE, CMD_HOLD } cmd_type_t;
 
 typedef struct cmd_job {
 	cr_call_t *call;
@@ -603,6 +626,32 @@ static void answer(cr_sip_session_t *s, const cmd_job_t *job)
 		    SIPTAG_PAYLOAD_STR(sdp), TAG_END());
 }
 
+static void hold(cr_sip_session_t *s, bool on)
+{
+	cr_sip_media_t offer;
+	char sdp[2048];
+
+	if (s->state != S_UP || !s->have_chosen) {
+		cr_sip_trace_line(s->call, '!', "%s ignored: the dialog is not established",
+				  on ? "hold" : "resume");
+		return;
+	}
+	if (s->local_hold == on)
+		return;
+	s->local_hold = on;
+	s->hold_pending = true;
+	offer = s->prefs;
+	offer.codecs[0] = s->chosen;
+	offer.n_codecs = 1;
+	offer.dtmf_pt = s->want_dtmf ? s->remote.dtmf_pt : -1;
+	g_strlcpy(offer.direction, on ? "sendonly" : "sendrecv", sizeof(offer.direction));
+	build_sdp(s, &offer, sdp, sizeof(sdp));
+	cr_sip_trace_line(s->call, '>', "INVITE (%s) | SDP: %s:%d %s %s", on ? "hold" : "resume",
+			  offer.address, offer.port, offer.codecs[0].name, offer.direction);
+	nua_invite(s->nh, SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(sdp),
+		   TAG_END());
+}
+
 static void cmd_on_sip_thread(void *p)
 {
 	cmd_job_t *job = p;
@@ -612,6 +661,10 @@ static void cmd_on_sip_thread(void *p)
 		return;
 	if (job->type == CMD_HANGUP || job->type == CMD_CLOSE) {
 		hang_up(s);
+		return;
+	}
+	if (job->type == CMD_HOLD) {
+		hold(s, job->status != 0);
 		return;
 	}
 	if (!s->inbound || s->state != S_INCOMING) {
@@ -690,6 +743,13 @@ int cr_sip_reject(cr_call_t *call, int status)
 	if (status < 300 || status > 699)
 		return CR_ERR_INVALID;
 	return post_cmd(call, CMD_REJECT, status, NULL);
+}
+
+int cr_sip_hold(cr_call_t *call, int on)
+{
+	int err = check_call(call, NULL);
+
+	return err ? err : post_cmd(call, CMD_HOLD, on ? 1 : 0, NULL);
 }
 
 int cr_sip_hangup(cr_call_t *call)
