@@ -1,0 +1,84 @@
+-- Calls whose legs share no codec, through the whole gateway: a real WebRTC
+-- client (aiortc) offering only Opus -> Prosody -> mod_jingle_sip ->
+-- libcallrelay -> a SIP peer that speaks only PCMU (sipp's built-in UAS
+-- answers PCMU to any offer and echoes the RTP it gets). The relay must
+-- transcode both ways: the client hearing its own tone back, at its
+-- frequency (within 2 %) and level (within 6 dB), proves Opus became PCMU
+-- toward the phone and PCMU became Opus toward the client.
+local prosody = require "spec.helpers.prosody"
+local webrtc = require "spec.helpers.webrtc_client"
+local sipp = require "spec.helpers.sipp"
+
+local TONE = 440
+local SENT_DBFS = 20 * math.log(0.3 / math.sqrt(2), 10) -- webrtc_audio.ToneTrack's level 0.3
+
+local function start_gateway(trunk_port, extra)
+	return prosody.start({
+		users = { alice = "alice-pw" },
+		extra = table.concat({
+			('jingle_sip_trunk = "sip:127.0.0.1:%d"'):format(trunk_port),
+			'jingle_sip_rtp_address = "127.0.0.1"',
+			'jingle_sip_dialplan = { "^%+1555" }',
+			"jingle_sip_trunk_check_interval = 0",
+			extra or "",
+		}, "\n"),
+	})
+end
+
+local function call(server, number, args)
+	local client = webrtc.start({ name = "caller", jid = "alice@localhost", password = "alice-pw",
+		port = server.c2s_port,
+		args = { "--call", number .. "@phone.localhost", "--timeout", "40", table.unpack(args or {}) } })
+	local report, err = client:result(45)
+	assert.is_not_nil(report, err)
+	report.log = client:log()
+	return report
+end
+
+describe("transcoded calls through the gateway #lua54 #e2e", function()
+	local server, peer
+
+	after_each(function()
+		if peer then peer:kill() end
+		if server then server:stop() end
+		server, peer = nil, nil
+	end)
+
+	it("should carry an Opus-only client's tone through a PCMU-only phone and back", function()
+		peer = sipp.start({})
+		server = start_gateway(peer.port, "jingle_sip_max_transcoded_calls = 2")
+		local report = call(server, "+15550100", { "--jmi", "--codecs", "opus", "--tone", tostring(TONE),
+			"--expect-tone", tostring(TONE), "--duration", "5" })
+		assert.equal(0, report.exit_code, report.log .. "\n" .. server:log():sub(-3000))
+		local audio = report.audio or {}
+		assert.is_number(audio.frequency_hz, "no audio came back:\n" .. report.log)
+		assert.is_true(math.abs(audio.frequency_hz - TONE) <= 0.02 * TONE,
+			("heard %s Hz, sent %d Hz"):format(tostring(audio.frequency_hz), TONE))
+		assert.is_true(math.abs(audio.rms_dbfs - SENT_DBFS) <= 6,
+			("heard %.1f dBFS, sent %.1f dBFS"):format(audio.rms_dbfs, SENT_DBFS))
+		assert.is_true(report.rtp.packets_received >= 150, "received " .. report.rtp.packets_received)
+		assert.equal("success", report.termination_reason)
+		-- The phone really got PCMU: its answer and the relay's path say so.
+		assert.truthy(peer:messages():find("RTP/AVP 0", 1, true), peer:messages():sub(1, 3000))
+		local ok, out = server:shell("jingle_sip:calls()")
+		assert.is_true(ok, out)
+		local line = out:match("[^\n]*" .. report.sid:sub(1, 10) .. "[^\n]*")
+		assert.is_not_nil(line, out)
+		assert.truthy(line:find("transcode opus/48000/2 <-> pcmu/8000/1", 1, true), line)
+		ok, out = server:shell(("jingle_sip:trace(%q)"):format(report.sid:sub(1, 8)))
+		assert.is_true(ok, out)
+		assert.truthy(out:find("path transcoded opus/48000 <-> PCMU/8000", 1, true), out)
+		assert.equal(0, peer:wait(15), "sipp did not see the call end with BYE:\n" .. peer:log())
+	end)
+
+	it("should refuse a call that needs transcoding when transcoding is off, with the reason", function()
+		peer = sipp.start({})
+		server = start_gateway(peer.port, "jingle_sip_max_transcoded_calls = 0")
+		local report = call(server, "+15550100", { "--jmi", "--codecs", "opus", "--tone", tostring(TONE),
+			"--duration", "3" })
+		assert.equal("general-error", report.termination_reason, report.log)
+		assert.truthy(tostring(report.termination_text):find("transcoding is off", 1, true),
+			tostring(report.termination_text))
+		assert.truthy(server:log():find("transcoding is off", 1, true))
+	end)
+end)
