@@ -8,6 +8,7 @@
 local prosody = require "spec.helpers.prosody"
 local webrtc = require "spec.helpers.webrtc_client"
 local sipp = require "spec.helpers.sipp"
+local baresip = require "spec.helpers.baresip"
 
 local TONE = 440
 local SENT_DBFS = 20 * math.log(0.3 / math.sqrt(2), 10) -- webrtc_audio.ToneTrack's level 0.3
@@ -70,6 +71,33 @@ describe("transcoded calls through the gateway #lua54 #e2e", function()
 		assert.truthy(out:find("path transcoded opus/48000 <-> PCMU/8000", 1, true), out)
 		assert.equal(0, peer:wait(15), "sipp did not see the call end with BYE:\n" .. peer:log())
 	end)
+
+	-- A PCMU-only client toward phones that speak only G.722 or only Opus
+	-- (baresip echoing through its codec): transcoded the other way round.
+	for _, case in ipairs({ { codec = "g722", path = "transcode pcmu/8000/1 <-> g722/8000/1",
+		relay = "path transcoded PCMU/8000 <-> G722/8000" },
+		{ codec = "opus", path = "transcode pcmu/8000/1 <-> opus/48000/2",
+			relay = "path transcoded PCMU/8000 <-> opus/48000" } }) do
+		it("should carry a PCMU-only client's tone through a " .. case.codec .. "-only phone and back", function()
+			peer = baresip.start({ codec = case.codec })
+			server = start_gateway(peer.port, "jingle_sip_max_transcoded_calls = 2")
+			local report = call(server, "+15550100", { "--jmi", "--codecs", "PCMU", "--tone", tostring(TONE),
+				"--expect-tone", tostring(TONE), "--duration", "5" })
+			assert.equal(0, report.exit_code, report.log .. "\n" .. peer:log() .. "\n" .. server:log():sub(-3000))
+			local audio = report.audio or {}
+			assert.is_true(math.abs(audio.frequency_hz - TONE) <= 0.02 * TONE,
+				("heard %s Hz, sent %d Hz"):format(tostring(audio.frequency_hz), TONE))
+			assert.is_true(math.abs(audio.rms_dbfs - SENT_DBFS) <= 6,
+				("heard %.1f dBFS, sent %.1f dBFS"):format(audio.rms_dbfs, SENT_DBFS))
+			local ok, out = server:shell("jingle_sip:calls()")
+			assert.is_true(ok, out)
+			local line = out:match("[^\n]*" .. report.sid:sub(1, 10) .. "[^\n]*")
+			assert.truthy(line and line:find(case.path, 1, true), out)
+			ok, out = server:shell(("jingle_sip:trace(%q)"):format(report.sid:sub(1, 8)))
+			assert.is_true(ok, out)
+			assert.truthy(out:find(case.relay, 1, true), out)
+		end)
+	end
 
 	it("should refuse a call that needs transcoding when transcoding is off, with the reason", function()
 		peer = sipp.start({})

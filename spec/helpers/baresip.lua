@@ -1,0 +1,71 @@
+-- Starts Debian's baresip for a spec as a phone that speaks only the codecs
+-- given: it auto-answers on loopback and sends back what it hears (the
+-- aubridge device "loop" is both its player and its source, so the audio it
+-- decodes from us is what it encodes back: an echo behind a real codec).
+-- The same setup as relay/tests/peer_baresip.c, with a chosen codec module.
+local socket = require "socket"
+local prosody = require "spec.helpers.prosody"
+
+local M = {}
+
+-- baresip's module and audio rate for each codec we ask for.
+local CODECS = { g722 = { "g722.so", 16000 }, opus = { "opus.so", 48000 }, pcmu = { "g711.so", 8000 } }
+
+local function quote(s)
+	return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
+end
+
+local function write_file(path, text)
+	local f = assert(io.open(path, "wb"))
+	f:write(text)
+	f:close()
+end
+
+local Run = {}
+Run.__index = Run
+
+function Run:kill()
+	os.execute("kill -TERM " .. self.pid .. " 2>/dev/null")
+end
+
+function Run:log()
+	local f = io.open(self.dir .. "/baresip.log", "rb")
+	if not f then return "" end
+	local s = f:read("a")
+	f:close()
+	return "--- baresip log\n" .. s:sub(-3000)
+end
+
+--- opts: { codec = "g722"|"opus"|"pcmu", user = "+15550100" (the number it
+-- answers: baresip refuses a request URI of another user), lifetime = 60 }.
+-- Returns a run with port, kill(), log().
+function M.start(opts)
+	local codec = assert(CODECS[opts.codec], "unknown codec " .. tostring(opts.codec))
+	local self = setmetatable({}, Run)
+	self.port = prosody.free_port()
+	local rtp = prosody.free_port()
+	self.dir = ("%s/build/spec-baresip/%d-%d"):format(prosody.repo, self.port, math.random(1e9))
+	os.execute("mkdir -p " .. quote(self.dir))
+	write_file(self.dir .. "/config", table.concat({
+		"poll_method epoll",
+		"net_interface 127.0.0.1", -- else baresip puts its eth0 address in SDP
+		("sip_listen 127.0.0.1:%d"):format(self.port),
+		"audio_player aubridge,loop", "audio_source aubridge,loop", "audio_alert aubridge,loop",
+		("audio_srate %d"):format(codec[2]), "audio_channels 1",
+		("rtp_ports %d-%d"):format(rtp, rtp + 20),
+		"module_path /usr/lib/baresip/modules",
+		"module " .. codec[1], "module aubridge.so", "module_app account.so", "",
+	}, "\n"))
+	write_file(self.dir .. "/accounts",
+		("<sip:%s@127.0.0.1>;regint=0;answermode=auto\n"):format(opts.user or "+15550100"))
+	write_file(self.dir .. "/contacts", "")
+	local script = ("exec baresip -f %s -t %d </dev/null >%s 2>&1"):format(quote(self.dir),
+		opts.lifetime or 60, quote(self.dir .. "/baresip.log"))
+	local p = io.popen(("sh -c %s & echo $!"):format(quote(script)))
+	self.pid = p:read("l")
+	p:close()
+	socket.sleep(0.8) -- let it bind
+	return self
+end
+
+return M
