@@ -457,6 +457,8 @@ static void send_one(peer_t *p, void *arg)
 		plen = p->source(p->source_arg, payload, (int)sizeof(payload));
 	len = build_rtp(p, pkt, p->opts.audio_pt, false, p->ts, payload, plen);
 	p->ts += 960;
+	if (p->opts.send_loss_percent && g_random_int_range(0, 100) < p->opts.send_loss_percent)
+		return; /* lost on the way: a gap in sequence numbers and timestamps */
 	if (cr_srtp_protect(&p->srtp, pkt, &len, false) == 0)
 		nice_agent_send(p->agent, p->stream, 1, (guint)len, (const gchar *)pkt);
 }

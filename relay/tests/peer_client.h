@@ -24,6 +24,7 @@ typedef struct peer_opts {
 	bool rtcp_mux;            /* with 2 components: RTCP still goes on component 1 */
 	int port;                 /* fixed local port (all components), 0 = any */
 	const char *ufrag, *pwd;  /* fixed credentials, NULL = random */
+	int send_loss_percent;    /* audio packets peer_send_audio() drops (random) */
 } peer_opts_t;
 
 int peer_new(const peer_opts_t *opts, peer_t **out);

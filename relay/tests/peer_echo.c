@@ -16,7 +16,7 @@ struct echo {
 	int rtp_fd, rtcp_fd, foreign_fd, stop_pipe[2];
 	int rtp_port;
 	GThread *thread;
-	atomic_int rtp_rx, rtcp_rx, foreign_rx, last_pt;
+	atomic_int rtp_rx, rtcp_rx, foreign_rx, last_pt, loss_percent, dropped;
 	atomic_bool muted;
 };
 
@@ -66,6 +66,10 @@ static gpointer echo_main(gpointer p)
 					atomic_store(&e->last_pt, buf[1] & 0x7f);
 			} else {
 				atomic_fetch_add(&e->rtcp_rx, 1);
+			}
+			if (i == 0 && g_random_int_range(0, 100) < atomic_load(&e->loss_percent)) {
+				atomic_fetch_add(&e->dropped, 1);
+				continue;
 			}
 			if (!atomic_load(&e->muted))
 				sendto(pfd[i].fd, buf, (size_t)n, 0, (struct sockaddr *)&from, flen);
@@ -122,6 +126,8 @@ int echo_rtcp_received(echo_t *e) { return atomic_load(&e->rtcp_rx); }
 int echo_last_pt(echo_t *e) { return atomic_load(&e->last_pt); }
 int echo_foreign_received(echo_t *e) { return atomic_load(&e->foreign_rx); }
 void echo_set_muted(echo_t *e, bool muted) { atomic_store(&e->muted, muted); }
+void echo_set_loss(echo_t *e, int percent) { atomic_store(&e->loss_percent, percent); }
+int echo_dropped(echo_t *e) { return atomic_load(&e->dropped); }
 
 int echo_send_to(echo_t *e, bool foreign, const char *addr, int port, const unsigned char *buf,
 		 int len)

@@ -25,5 +25,8 @@ int echo_send_to(echo_t *echo, bool foreign, const char *addr, int port, const u
 /* Packets the foreign socket received back: must stay 0. */
 int echo_foreign_received(echo_t *echo);
 void echo_set_muted(echo_t *echo, bool muted);
+/* Drops this share of the RTP packets it would echo (random), and counts them. */
+void echo_set_loss(echo_t *echo, int percent);
+int echo_dropped(echo_t *echo);
 
 #endif
