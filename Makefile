@@ -126,7 +126,16 @@ $(BUILD)/bench/bench_lifecycle: relay/bench/bench_lifecycle.c $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) $(OPT_CFLAGS) -o $@ $< -L$(BUILD)/lib -lcallrelay -Wl,-rpath,'$$ORIGIN/../lib'
 
-bench: all $(BUILD)/bench/bench_lifecycle
+# Links the relay's objects, not the library: the client peer of the C tests
+# uses the relay's DTLS/SRTP wrappers, which the library does not export.
+BENCH_MEDIA_SRC = relay/bench/bench_media.c relay/tests/peer_client.c relay/tests/peer_echo.c \
+	relay/tests/tone.c
+$(BUILD)/bench/bench_media: $(BENCH_MEDIA_SRC) $(RELAY_OBJ) $(CTEST_HDR)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(shell $(PKG_CONFIG) --cflags $(CTEST_PKGS)) $(OPT_CFLAGS) -Irelay/src \
+		-o $@ $(BENCH_MEDIA_SRC) $(RELAY_OBJ) $(RELAY_LIBS) $(shell $(PKG_CONFIG) --libs $(CTEST_PKGS)) -lm
+
+bench: all $(BUILD)/bench/bench_lifecycle $(BUILD)/bench/bench_media
 	@sh scripts/bench.sh
 
 clean:
