@@ -185,8 +185,9 @@ local PASSTHROUGH = {
 	end_of_candidates = "call_end_of_candidates", set_remote_credentials = "call_set_remote_credentials",
 	set_remote_fingerprint = "call_set_remote_fingerprint", set_sip_remote = "call_set_sip_remote",
 	ice_restart = "call_ice_restart", set_codecs = "call_set_codecs", stats = "call_stats", trace = "call_trace",
-	-- set_transcode(client, sip): codec tables { pt, name, clock_rate, channels }
-	-- of each leg; (nil, nil) = passthrough again. "limit" past max_transcoded_calls.
+	-- set_transcode(client, sip): codec tables { pt, name, clock_rate, channels,
+	-- dtmf_pt (telephone-event, 0 = none), dtmf_clock_rate } of each leg;
+	-- (nil, nil) = passthrough again. "limit" past max_transcoded_calls.
 	set_transcode = "call_set_transcode",
 	sip_trace = "call_sip_trace", sip_dial = "call_sip_dial", sip_ringing = "call_sip_ringing",
 	sip_answer = "call_sip_answer", sip_reject = "call_sip_reject", sip_hangup = "call_sip_hangup",

@@ -208,6 +208,8 @@ typedef struct cr_codec {
 	char name[CR_MAX_CODEC_NAME_LEN];
 	int clock_rate;
 	int channels;
+	int dtmf_pt;
+	int dtmf_clock_rate;
 } cr_codec_t;
 typedef struct cr_media_params {
 	int ice_controlling;

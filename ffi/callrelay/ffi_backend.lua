@@ -277,7 +277,8 @@ function M.call_set_codecs(handle, list)
 	return result(lib.cr_call_set_codecs(ptr, arr, n))
 end
 
-local XCODEC = { { "pt", "int" }, { "name", "buf" }, { "clock_rate", "int" }, { "channels", "int" } }
+local XCODEC = { { "pt", "int" }, { "name", "buf" }, { "clock_rate", "int" }, { "channels", "int" },
+	{ "dtmf_pt", "int" }, { "dtmf_clock_rate", "int" } }
 
 local function xcodec(t, what, n)
 	if type(t) ~= "table" then error(("bad argument #%d (codec table expected)"):format(n), 3) end

@@ -80,7 +80,8 @@ static int l_call_set_codecs(lua_State *L)
 	return result(L, cr_call_set_codecs(call, p.codecs, p.n_codecs));
 }
 
-/* Reads a codec table { pt, name, clock_rate, channels } at idx. */
+/* Reads a codec table { pt, name, clock_rate, channels, dtmf_pt,
+ * dtmf_clock_rate } at idx. */
 static void read_codec(lua_State *L, int idx, const char *what, cr_codec_t *c)
 {
 	luaL_argcheck(L, lua_istable(L, idx), idx, "codec table expected");
@@ -89,6 +90,8 @@ static void read_codec(lua_State *L, int idx, const char *what, cr_codec_t *c)
 	cr_lua_copy_str(L, idx, what, "name", c->name, sizeof(c->name));
 	c->clock_rate = cr_lua_opt_int(L, idx, what, "clock_rate", 0);
 	c->channels = cr_lua_opt_int(L, idx, what, "channels", 1);
+	c->dtmf_pt = cr_lua_opt_int(L, idx, what, "dtmf_pt", 0);
+	c->dtmf_clock_rate = cr_lua_opt_int(L, idx, what, "dtmf_clock_rate", 0);
 }
 
 static int l_call_set_transcode(lua_State *L)

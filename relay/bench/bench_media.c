@@ -161,7 +161,7 @@ static int run(int n, bool transcode, int seconds)
 		g_strlcpy(p.sip_remote_addr, "127.0.0.1", sizeof(p.sip_remote_addr));
 		p.sip_remote_port = echo_rtp_port(echo);
 		if (transcode) {
-			cr_codec_t cl = { 111, "opus", 48000, 2 }, sp = { 0, "PCMU", 8000, 1 };
+			cr_codec_t cl = { 111, "opus", 48000, 2, 0, 0 }, sp = { 0, "PCMU", 8000, 1, 0, 0 };
 
 			if (cr_call_set_transcode(c->call, &cl, &sp, msg)) {
 				fprintf(stderr, "bench: transcode: %s\n", msg);

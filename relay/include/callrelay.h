@@ -508,6 +508,8 @@ typedef struct cr_codec {
 	char name[CR_MAX_CODEC_NAME_LEN]; /* "opus", "PCMU", "PCMA" or "G722" */
 	int clock_rate; /* RTP clock rate: 48000 for opus, 8000 for the others (G722 too) */
 	int channels;
+	int dtmf_pt;    /* telephone-event payload type on that leg (96..127), 0 = none */
+	int dtmf_clock_rate; /* its clock rate; 0 = 8000 */
 } cr_codec_t;
 
 /* What the signaling negotiated for a call. Initialise with
@@ -661,8 +663,12 @@ CR_EXPORT int cr_call_set_codecs(cr_call_t *call, const cr_codec_map_t *codecs, 
  * encoder, payloader) fed and drained by the call's worker without
  * blocking it; each leg then carries its own SSRC, sequence numbers and
  * timestamps, so RTCP is terminated (not forwarded) on transcoded calls.
- * Other payload types in the codec map (telephone-event) still pass
- * through. Takes one of the relay's max_transcoded_calls slots, held until
+ * DTMF: when the client leg has telephone-event (client->dtmf_pt) and the
+ * SIP leg has none (sip->dtmf_pt 0), the client's RFC 4733 events become
+ * in-band tones toward the trunk and tones detected in the trunk's audio
+ * become RFC 4733 events toward the client, both reported as
+ * CR_EVENT_DTMF; otherwise telephone-event in the codec map passes
+ * through as before. Takes one of the relay's max_transcoded_calls slots, held until
  * the call closes or transcoding is turned off.
  * @param call the call
  * @param client the client leg's codec, or NULL (with sip NULL) for

@@ -40,6 +40,9 @@ struct peer {
 	void *source_arg;
 	peer_sink_fn sink;
 	void *sink_arg;
+	char dtmf[64];       /* digits received (under lock) */
+	uint32_t dtmf_ts;    /* timestamp of the last event counted */
+	bool dtmf_any;
 };
 
 typedef struct invoke {
@@ -175,6 +178,22 @@ static void on_recv(NiceAgent *agent, guint stream, guint comp, guint len, gchar
 		if (p->sink && n > hl)
 			p->sink(p->sink_arg, pkt + hl, n - hl);
 		atomic_fetch_add(&p->audio_rx, 1);
+	} else if (p->opts.dtmf_pt && (pkt[1] & 0x7f) == p->opts.dtmf_pt && n >= 16) {
+		int hl = 12 + 4 * (pkt[0] & 0x0f);
+		uint32_t ts = (uint32_t)pkt[4] << 24 | (uint32_t)pkt[5] << 16 | (uint32_t)pkt[6] << 8 | pkt[7];
+
+		/* One digit per event: its first end packet (RFC 4733 2.5.1.4). */
+		if (n >= hl + 4 && (pkt[hl + 1] & 0x80) && !(p->dtmf_any && p->dtmf_ts == ts)) {
+			size_t used;
+
+			p->dtmf_any = true;
+			p->dtmf_ts = ts;
+			g_mutex_lock(&p->lock);
+			used = strlen(p->dtmf);
+			if (used + 1 < sizeof(p->dtmf))
+				p->dtmf[used] = pkt[hl] < 16 ? "0123456789*#ABCD"[pkt[hl]] : '?';
+			g_mutex_unlock(&p->lock);
+		}
 	} else {
 		atomic_fetch_add(&p->bad_pt, 1);
 	}
@@ -665,4 +684,11 @@ void peer_set_audio_sink(peer_t *p, peer_sink_fn fn, void *arg)
 	void *a[2] = { (void *)(void (*)(void))fn, arg };
 
 	peer_run(p, set_sink, a);
+}
+
+void peer_dtmf_digits(peer_t *p, char *buf, int len)
+{
+	g_mutex_lock(&p->lock);
+	g_strlcpy(buf, p->dtmf, (gsize)len);
+	g_mutex_unlock(&p->lock);
 }

@@ -25,6 +25,7 @@ typedef struct peer_opts {
 	int port;                 /* fixed local port (all components), 0 = any */
 	const char *ufrag, *pwd;  /* fixed credentials, NULL = random */
 	int send_loss_percent;    /* audio packets peer_send_audio() drops (random) */
+	int dtmf_pt;              /* telephone-event it takes back (peer_dtmf_digits), 0 = none */
 } peer_opts_t;
 
 int peer_new(const peer_opts_t *opts, peer_t **out);
@@ -58,6 +59,8 @@ typedef void (*peer_sink_fn)(void *arg, const uint8_t *payload, int len);
 /* Call before peer_send_audio(); fn stays in use until peer_free(). */
 void peer_set_audio_source(peer_t *peer, peer_payload_fn fn, void *arg);
 void peer_set_audio_sink(peer_t *peer, peer_sink_fn fn, void *arg);
+/* RFC 4733 digits received on opts.dtmf_pt, one per event, in order. */
+void peer_dtmf_digits(peer_t *peer, char *buf, int len);
 /* Waits until the peer got at least n audio packets back. */
 int peer_wait_audio(peer_t *peer, int n, int timeout_ms);
 int peer_wait_rtcp(peer_t *peer, int n, int timeout_ms);

@@ -6,7 +6,8 @@
  * that to Opus toward the client, which decodes it. What the client hears
  * must be the tone it sent: frequency within 2 %, level within 6 dB; and so
  * with 5 % of the packets lost each way (the jitter buffers and Opus's
- * concealment absorb it).
+ * concealment absorb it). DTMF crosses between the client's RFC 4733 events
+ * and in-band tones toward a trunk without telephone-event, both ways.
  */
 #include <glib.h>
 #include <math.h>
@@ -19,6 +20,7 @@
 int test_media_transcode_opus_pcmu(void);
 int test_media_transcode_5pct_loss(void);
 int test_media_transcode_limit(void);
+int test_media_transcode_dtmf_inband(void);
 
 #define TONE_HZ 1000.0
 #define TONE_AMP 0.3
@@ -30,7 +32,7 @@ static int tone_through_pcmu_echo(int loss_percent)
 {
 	peer_opts_t po = { .controlling = true, .dtls_active = true, .components = 1,
 			   .addresses = "127.0.0.1", .send_loss_percent = loss_percent };
-	cr_codec_t client = { 111, "opus", 48000, 2 }, sip = { 0, "PCMU", 8000, 1 };
+	cr_codec_t client = { 111, "opus", 48000, 2, 0, 0 }, sip = { 0, "PCMU", 8000, 1, 0, 0 };
 	char msg[CR_MAX_ERROR_LEN];
 	tone_tx_t tx = { 0 };
 	tone_rx_t rx = { 0 };
@@ -105,8 +107,8 @@ int test_media_transcode_5pct_loss(void)
 
 int test_media_transcode_limit(void)
 {
-	cr_codec_t client = { 111, "opus", 48000, 2 }, sip = { 8, "PCMA", 8000, 1 };
-	cr_codec_t gsm = { 3, "GSM", 8000, 1 };
+	cr_codec_t client = { 111, "opus", 48000, 2, 0, 0 }, sip = { 8, "PCMA", 8000, 1, 0, 0 };
+	cr_codec_t gsm = { 3, "GSM", 8000, 1, 0, 0 };
 	char msg[CR_MAX_ERROR_LEN];
 	cr_relay_config_t cfg;
 	cr_media_config_t mcfg;
@@ -166,5 +168,60 @@ out:
 	cr_call_close(third, "test");
 	cr_relay_destroy(off);
 	fx_teardown(&f);
+	return err;
+}
+
+/* The trunk has no telephone-event: the client's digits must reach it as
+ * tones (the echo returns them), and tones from it must reach the client as
+ * RFC 4733 events; the relay reports each digit both ways. */
+int test_media_transcode_dtmf_inband(void)
+{
+	peer_opts_t po = { .controlling = true, .dtls_active = true, .components = 1,
+			   .addresses = "127.0.0.1", .dtmf_pt = 126 };
+	cr_codec_t client = { 111, "opus", 48000, 2, 126, 8000 }, sip = { 0, "PCMU", 8000, 1, 0, 0 };
+	static const int events[] = { 1, 5, 11 };
+	char msg[CR_MAX_ERROR_LEN], digits[64] = "";
+	tone_tx_t tx = { 0 };
+	fixture_t f;
+	cr_call_stats_t st;
+	int err = 0;
+
+	TEST_ERR(tone_tx_init(&tx, TONE_HZ, 0.0)); /* silence between the digits */
+	TEST_ERR(fx_setup_relay_transcoding(&f, 2));
+	TEST_ERR(fx_setup_peer(&f, &po));
+	f.params.n_codecs = 0; /* nothing shared, not even telephone-event */
+	if (cr_call_set_transcode(f.call, &client, &sip, msg))
+		TEST_FAIL("set_transcode: %s", msg);
+	TEST_ERR(fx_start(&f));
+	TEST_ERR(fx_trickle_peer(&f, 0, 0));
+	TEST_ERR(cr_call_end_of_candidates(f.call));
+	TEST_ERR(fx_wait_connected(&f, 10000));
+	peer_set_audio_source(f.peer, tone_tx_payload, &tx);
+	peer_send_audio(f.peer, 250, 20); /* 5 s */
+	fx_wait(&f, 0, 1000, NULL);
+	for (size_t i = 0; i < G_N_ELEMENTS(events); i++) {
+		peer_send_dtmf(f.peer, 126, events[i], 200);
+		fx_wait(&f, 0, 700, NULL);
+	}
+	for (gint64 end = g_get_monotonic_time() + 5 * G_USEC_PER_SEC; g_get_monotonic_time() < end;) {
+		fx_wait(&f, 0, 50, NULL);
+		peer_dtmf_digits(f.peer, digits, sizeof(digits));
+		if (strlen(digits) >= 3)
+			break;
+	}
+	fprintf(stderr, "  client got RFC 4733 digits \"%s\" back\n", digits);
+	TEST_STREQ("15#", digits);
+	TEST_ASSERT(fx_trace_has(&f, "dtmf client->sip digit 1 duration 200 ms, sent in-band"));
+	TEST_ASSERT(fx_trace_has(&f, "dtmf client->sip digit # duration 200 ms, sent in-band"));
+	TEST_ASSERT(fx_trace_has(&f, "dtmf sip->client digit 5 in-band, sent as RFC 4733"));
+	TEST_ASSERT(fx_trace_has(&f, "dtmf rfc4733 <-> in-band"));
+	TEST_EQUALS(6, f.seen[CR_EVENT_DTMF]);
+	TEST_ERR(cr_call_get_stats(f.call, &st));
+	TEST_EQUALS(6, st.dtmf_events);
+	TEST_EQUALS(0, echo_last_pt(f.echo)); /* only PCMU reached the trunk */
+	TEST_EQUALS(0, peer_bad_pt_received(f.peer));
+out:
+	fx_teardown(&f);
+	tone_tx_clear(&tx);
 	return err;
 }

@@ -72,6 +72,30 @@ describe("transcoded calls through the gateway #lua54 #e2e", function()
 		assert.equal(0, peer:wait(15), "sipp did not see the call end with BYE:\n" .. peer:log())
 	end)
 
+	it("should turn the client's RFC 4733 digits into tones for a phone without telephone-event, and back", function()
+		peer = sipp.start({})
+		server = start_gateway(peer.port, "jingle_sip_max_transcoded_calls = 2")
+		local report = call(server, "+15550100", { "--jmi", "--codecs", "opus", "--tone", "0",
+			"--dtmf", "123#", "--dtmf-delay", "1", "--duration", "6", "--expect-dtmf", "123#" })
+		-- sipp echoed tones (its answer has no telephone-event); the relay
+		-- heard them in the PCMU coming back and sent RFC 4733 events.
+		assert.equal("123#", report.dtmf_received, report.log .. "\n" .. server:log():sub(-3000))
+		assert.equal(0, report.exit_code, report.log)
+		assert.falsy(peer:messages():find("telephone-event", peer:messages():find("SIP/2.0 200"), true),
+			"sipp's answer must not take telephone-event")
+		local log = server:log()
+		local toward_phone, toward_client = {}, {}
+		for dir, digit in log:gmatch("dtmf (%S+) digit=(%S)") do
+			local list = dir == "client->phone" and toward_phone or toward_client
+			list[#list + 1] = digit
+		end
+		assert.equal("123#", table.concat(toward_phone), log:sub(-3000))
+		assert.equal("123#", table.concat(toward_client))
+		local ok, out = server:shell(("jingle_sip:trace(%q)"):format(report.sid:sub(1, 8)))
+		assert.is_true(ok, out)
+		assert.truthy(out:find("dtmf rfc4733 <-> in-band", 1, true), out)
+	end)
+
 	-- A PCMU-only client toward phones that speak only G.722 or only Opus
 	-- (baresip echoing through its codec): transcoded the other way round.
 	for _, case in ipairs({ { codec = "g722", path = "transcode pcmu/8000/1 <-> g722/8000/1",

@@ -66,10 +66,13 @@ local function codec_map(choice, sip_pt, sip_dtmf_pt)
 	return map
 end
 
--- A payload type as the relay's transcoder names it.
-local function transcode_codec(pt, id)
+-- A payload type as the relay's transcoder names it, with the leg's
+-- telephone-event (none: DTMF crosses that leg as in-band tones).
+local function transcode_codec(pt, id, dtmf)
 	local name, clock, channels = codecs.resolve(pt)
-	return { pt = id or pt.id, name = SIP_NAMES[name] or name, clock_rate = clock, channels = channels }
+	local _, dtmf_clock = codecs.resolve(dtmf)
+	return { pt = id or pt.id, name = SIP_NAMES[name] or name, clock_rate = clock, channels = channels,
+		dtmf_pt = dtmf and dtmf.id or 0, dtmf_clock_rate = dtmf_clock or 0 }
 end
 
 --- Transcodes between the choice's client and trunk codecs (a choice in
@@ -79,12 +82,14 @@ end
 function Legs:transcode(choice, sip_pt)
 	local was = self.transcoding
 	sip_pt = sip_pt or choice.trunk.id
-	if was and was.client.id == choice.client.id and codecs.same(was.trunk, choice.trunk) and was.sip_pt == sip_pt then
+	if was and was.client.id == choice.client.id and codecs.same(was.trunk, choice.trunk) and was.sip_pt == sip_pt
+		and was.trunk_dtmf == (choice.trunk_dtmf and choice.trunk_dtmf.id) then
 		return true -- the same pair: keep the running pipelines
 	end
-	self.transcoding = { client = choice.client, trunk = choice.trunk, sip_pt = sip_pt }
-	local ok, msg, name = self.call:set_transcode(transcode_codec(choice.client),
-		transcode_codec(choice.trunk, sip_pt))
+	self.transcoding = { client = choice.client, trunk = choice.trunk, sip_pt = sip_pt,
+		trunk_dtmf = choice.trunk_dtmf and choice.trunk_dtmf.id }
+	local ok, msg, name = self.call:set_transcode(transcode_codec(choice.client, nil, choice.client_dtmf),
+		transcode_codec(choice.trunk, sip_pt, choice.trunk_dtmf))
 	if not ok then
 		self.transcoding = nil
 		self.log("warn", "relay call %d: transcoding refused: %s", self.relay_id, tostring(msg))

@@ -246,12 +246,15 @@ static void run_cmd(cr_media_call_t *mc, cmd_t *c)
 		cr_trace_add(&mc->trace, "media", "codec map replaced: %d entries", c->params->n_codecs);
 		break;
 	case CMD_TRANSCODE:
-		/* codecs[0] is the client leg's codec, codecs[1] the SIP leg's. */
-		if (c->params->n_codecs == 2) {
+		/* codecs[0] is the client leg's codec, codecs[1] the SIP leg's,
+		 * codecs[2] their telephone-event numbers (client_pt, sip_pt) and
+		 * the client's telephone-event clock. */
+		if (c->params->n_codecs == 3) {
+			const cr_codec_map_t *te = &c->params->codecs[2];
 			cr_codec_t cl = { c->params->codecs[0].client_pt, "", c->params->codecs[0].clock_rate,
-					  c->params->codecs[0].channels };
+					  c->params->codecs[0].channels, te->client_pt, te->clock_rate };
 			cr_codec_t sp = { c->params->codecs[1].sip_pt, "", c->params->codecs[1].clock_rate,
-					  c->params->codecs[1].channels };
+					  c->params->codecs[1].channels, te->sip_pt, 0 };
 
 			g_strlcpy(cl.name, c->params->codecs[0].name, sizeof(cl.name));
 			g_strlcpy(sp.name, c->params->codecs[1].name, sizeof(sp.name));
@@ -428,7 +431,10 @@ int cr_call_set_transcode(cr_call_t *call, const cr_codec_t *client, const cr_co
 		err = cr_transcode_reserve(call, client, sip, err_buf);
 		if (err)
 			return err;
-		p.n_codecs = 2;
+		p.n_codecs = 3;
+		p.codecs[2].client_pt = client->dtmf_pt;
+		p.codecs[2].sip_pt = sip->dtmf_pt;
+		p.codecs[2].clock_rate = client->dtmf_clock_rate;
 		p.codecs[0].client_pt = client->pt;
 		p.codecs[0].clock_rate = client->clock_rate;
 		p.codecs[0].channels = client->channels;

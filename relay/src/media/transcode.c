@@ -15,6 +15,15 @@
  * numbers and timestamps, continuous whatever the other leg does (hold,
  * resume, a re-INVITE). RTCP cannot be translated then, so forward.c drops
  * it on transcoded calls (terminated).
+ *
+ * DTMF across the boundary (the client has telephone-event, the trunk has
+ * none): toward the trunk the client's RFC 4733 packets go into a second
+ * appsrc, rtpdtmfdepay makes the tones and audiomixer adds them to the
+ * decoded audio before it is encoded; from the trunk a tee feeds an 8 kHz
+ * copy of the decoded audio to dtmfdetect, whose "dtmf-event" bus messages
+ * become RFC 4733 packets in the client leg's stream (its SSRC and
+ * timestamps; sequence numbers toward the client are renumbered here so the
+ * inserted packets fit in).
  */
 #include <gst/app/gstappsink.h>
 #include <gst/app/gstappsrc.h>
@@ -26,6 +35,7 @@
 #define XC_MAX_QUEUED 256    /* packets waiting for the worker, both ways */
 #define XC_SRC_MAX_BYTES 65536 /* appsrc queue; older packets go first past it */
 #define XC_JITTER_MS 60
+#define XC_TONE_REPEAT_US 150000 /* the same digit again within this: the same tone */
 
 /* What GStreamer calls each codec we transcode. */
 typedef struct codec_elems {
@@ -55,6 +65,7 @@ static const char *const ELEMENTS[] = {
 	"rtppcmadepay", "alawdec", "alawenc", "rtppcmapay",
 	"rtpg722depay", "avdec_g722", "avenc_g722", "rtpg722pay",
 	"rtpopusdepay", "opusdec", "opusenc", "rtpopuspay",
+	"audiomixer", "rtpdtmfdepay", "dtmfdetect", "tee", "fakesink", "queue",
 };
 
 typedef struct xc_pipe {
@@ -62,6 +73,7 @@ typedef struct xc_pipe {
 	int dir;        /* CR_DIR_* this pipeline serves */
 	int in_pt;      /* payload type it takes on its source leg */
 	GstElement *pipeline, *src, *sink;
+	GstElement *dtmf_src; /* client->sip with in-band DTMF: RFC 4733 in */
 	GSource *bus_watch;
 } xc_pipe_t;
 
@@ -76,6 +88,17 @@ struct cr_transcode {
 	GMutex lock;        /* guards out, touched by the streaming threads */
 	GQueue out;
 	GSource *wake;      /* worker-side; readied by the streaming threads */
+
+	/* Worker only from here on. */
+	bool inband;        /* DTMF crosses between RFC 4733 (client) and tones (trunk) */
+	int client_dtmf_pt, client_dtmf_clock;
+	bool have_ssrc;     /* the client leg's stream as we send it */
+	uint32_t ssrc, last_ts;
+	uint16_t seq;
+	bool dtmf_reported; /* client events reported, by their timestamp */
+	uint32_t dtmf_ts;
+	int last_tone;      /* the trunk's last detected digit, and when */
+	int64_t last_tone_us;
 };
 
 static const codec_elems_t *find_codec(const char *name)
@@ -136,6 +159,12 @@ static int check_codec(const cr_codec_t *c, const char *leg, char *err_buf)
 				    leg, c->name);
 	if (c->pt < 0 || c->pt > 127)
 		return cr_set_error(err_buf, CR_ERR_INVALID, "%s codec: payload type must be 0..127",
+				    leg);
+	if (c->dtmf_pt != 0 && (c->dtmf_pt < 96 || c->dtmf_pt > 127))
+		return cr_set_error(err_buf, CR_ERR_INVALID,
+				    "%s telephone-event payload type must be 96..127, or 0 for none", leg);
+	if (c->dtmf_clock_rate < 0)
+		return cr_set_error(err_buf, CR_ERR_INVALID, "%s telephone-event clock rate must be >= 0",
 				    leg);
 	if (c->clock_rate != e->rtp_clock)
 		return cr_set_error(err_buf, CR_ERR_INVALID, "%s codec %s: RTP clock rate must be %d",
@@ -222,6 +251,104 @@ static gboolean wake_dispatch(GSource *source, GSourceFunc cb, gpointer data)
 
 static GSourceFuncs wake_funcs = { NULL, NULL, wake_dispatch, NULL, NULL, NULL };
 
+static uint32_t get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+/* Worker: a payloader packet toward the client takes our sequence number,
+ * so RFC 4733 packets we insert (dtmf_to_client) keep the stream gapless. */
+static void client_stream_packet(cr_transcode_t *xc, uint8_t *pkt)
+{
+	xc->ssrc = get32(pkt + 8);
+	xc->last_ts = get32(pkt + 4);
+	xc->have_ssrc = true;
+	pkt[2] = (uint8_t)(xc->seq >> 8);
+	pkt[3] = (uint8_t)xc->seq;
+	xc->seq++;
+}
+
+static const char DIGITS[] = "0123456789*#ABCD";
+
+/* Worker: a tone detected in the trunk's audio, as an RFC 4733 event of
+ * 100 ms toward the client (RFC 4733 2.5: start with the marker bit, then
+ * updates, the end packet three times). */
+static void dtmf_to_client(cr_transcode_t *xc, int event)
+{
+	cr_media_call_t *mc = xc->mc;
+	uint32_t total = (uint32_t)xc->client_dtmf_clock / 10;
+	char digit = event >= 0 && event < 16 ? DIGITS[event] : '?';
+
+	/* spandsp reports a tone again after any dropout inside it (a jitter
+	 * buffer gap, mixing); a real repeat needs a pause of its own. */
+	int64_t now = g_get_monotonic_time();
+	bool again = event == xc->last_tone && now - xc->last_tone_us < XC_TONE_REPEAT_US;
+
+	xc->last_tone = event;
+	xc->last_tone_us = now;
+	if (again)
+		return;
+	if (!xc->have_ssrc || event < 0 || event > 255) {
+		cr_trace_add(&mc->trace, "transcode", "tone %c from the trunk not sent: no stream to the client yet",
+			     digit);
+		return;
+	}
+	for (int i = 0; i < 5; i++) {
+		uint8_t pkt[64] = { 0x80, (uint8_t)((i == 0 ? 0x80 : 0) | xc->client_dtmf_pt) };
+		bool end = i >= 2;
+		uint32_t dur = end ? total : total * (uint32_t)(i + 1) / 3;
+
+		pkt[2] = (uint8_t)(xc->seq >> 8);
+		pkt[3] = (uint8_t)xc->seq;
+		xc->seq++;
+		put32(pkt + 4, xc->last_ts);
+		put32(pkt + 8, xc->ssrc);
+		pkt[12] = (uint8_t)event;
+		pkt[13] = (uint8_t)((end ? 0x80 : 0) | 10); /* volume -10 dBm0 */
+		pkt[14] = (uint8_t)(dur >> 8);
+		pkt[15] = (uint8_t)dur;
+		cr_forward_transcoded(mc, CR_DIR_SIP_TO_CLIENT, pkt, 16);
+	}
+	atomic_fetch_add_explicit(&mc->counters.dtmf_events, 1, memory_order_relaxed);
+	cr_trace_add(&mc->trace, "media", "dtmf sip->client digit %c in-band, sent as RFC 4733", digit);
+	cr_media_emit(mc, CR_EVENT_DTMF, CR_DIR_SIP_TO_CLIENT, 100,
+		      "digit=%c event=%d duration_ms=100", digit, event);
+}
+
+/* Worker: a client RFC 4733 packet on its way to become a tone; reported
+ * once per event, at its end. */
+static void dtmf_from_client(cr_transcode_t *xc, const uint8_t *buf, size_t len)
+{
+	cr_media_call_t *mc = xc->mc;
+	size_t hl = 12 + 4u * (buf[0] & 0x0f);
+	uint32_t ts = get32(buf + 4);
+	int event, ms;
+	char digit;
+
+	if (len < hl + 4 || !(buf[hl + 1] & 0x80))
+		return;
+	if (xc->dtmf_reported && xc->dtmf_ts == ts)
+		return;
+	xc->dtmf_reported = true;
+	xc->dtmf_ts = ts;
+	event = buf[hl];
+	ms = (int)(((uint32_t)buf[hl + 2] << 8 | buf[hl + 3]) * 1000u / (uint32_t)xc->client_dtmf_clock);
+	digit = event < 16 ? DIGITS[event] : '?';
+	atomic_fetch_add_explicit(&mc->counters.dtmf_events, 1, memory_order_relaxed);
+	cr_trace_add(&mc->trace, "media", "dtmf client->sip digit %c duration %d ms, sent in-band",
+		     digit, ms);
+	cr_media_emit(mc, CR_EVENT_DTMF, CR_DIR_CLIENT_TO_SIP, ms, "digit=%c event=%d duration_ms=%d",
+		      digit, event, ms);
+}
+
 /* Worker: sends what the pipelines produced. */
 static gboolean on_wake(gpointer data)
 {
@@ -240,6 +367,8 @@ static gboolean on_wake(gpointer data)
 
 		if (len >= 12 && len <= sizeof(pkt) - 64) {
 			memcpy(pkt, d, len);
+			if (o->dir == CR_DIR_SIP_TO_CLIENT)
+				client_stream_packet(xc, pkt);
 			atomic_fetch_add_explicit(&xc->mc->counters.transcoded_packets, 1,
 						  memory_order_relaxed);
 			cr_forward_transcoded(xc->mc, o->dir, pkt, len);
@@ -262,12 +391,21 @@ static gboolean on_bus(GstBus *bus, GstMessage *msg, gpointer data)
 	(void)bus;
 	if (GST_MESSAGE_TYPE(msg) == GST_MESSAGE_ERROR) {
 		gst_message_parse_error(msg, &error, &debug);
-		cr_trace_add(&mc->trace, "transcode", "%s pipeline error: %s", dir, error->message);
+		cr_trace_add(&mc->trace, "transcode", "%s pipeline error: %s (%s)", dir, error->message,
+			     debug ? debug : "");
 		cr_media_emit(mc, CR_EVENT_MEDIA_ERROR, CR_ERR_INTERNAL, 0,
 			      "transcoding %s failed: %s", dir, error->message);
+	} else if (GST_MESSAGE_TYPE(msg) == GST_MESSAGE_ELEMENT &&
+		   gst_message_has_name(msg, "dtmf-event")) {
+		int number;
+
+		/* dtmfdetect (gst-plugins-bad, spandsp): one message per digit. */
+		if (gst_structure_get_int(gst_message_get_structure(msg), "number", &number))
+			dtmf_to_client(p->xc, number);
 	} else if (GST_MESSAGE_TYPE(msg) == GST_MESSAGE_WARNING) {
 		gst_message_parse_warning(msg, &error, &debug);
-		cr_trace_add(&mc->trace, "transcode", "%s pipeline warning: %s", dir, error->message);
+		cr_trace_add(&mc->trace, "transcode", "%s pipeline warning: %s (%s)", dir, error->message,
+			     debug ? debug : "");
 	}
 	g_clear_error(&error);
 	g_free(debug);
@@ -283,8 +421,10 @@ static void pipe_stop(xc_pipe_t *p)
 			gst_object_unref(p->src);
 		if (p->sink)
 			gst_object_unref(p->sink);
+		if (p->dtmf_src)
+			gst_object_unref(p->dtmf_src);
 		gst_object_unref(p->pipeline);
-		p->pipeline = p->src = p->sink = NULL;
+		p->pipeline = p->src = p->sink = p->dtmf_src = NULL;
 	}
 	if (p->bus_watch) {
 		g_source_destroy(p->bus_watch);
@@ -300,21 +440,48 @@ static int pipe_start(cr_transcode_t *xc, xc_pipe_t *p, int dir, const cr_codec_
 	GstAppSinkCallbacks cbs = { .new_sample = on_new_sample };
 	GError *error = NULL;
 	GstBus *bus;
-	gchar *desc;
+	gchar *desc, *src, *tail;
 
 	p->xc = xc;
 	p->dir = dir;
 	p->in_pt = in->pt;
-	desc = g_strdup_printf(
+	src = g_strdup_printf(
 		"appsrc name=src is-live=true do-timestamp=true format=time max-bytes=%d "
 		"leaky-type=downstream "
 		"caps=\"application/x-rtp,media=(string)audio,clock-rate=(int)%d,"
 		"encoding-name=(string)%s,payload=(int)%d\" "
-		"! rtpjitterbuffer latency=%d do-lost=true ! %s ! %s ! audioconvert ! audioresample "
-		"! audio/x-raw,rate=%d,channels=1 ! %s ! %s pt=%d %s "
-		"! appsink name=sink sync=false async=false max-buffers=64 drop=true",
-		XC_SRC_MAX_BYTES, ie->rtp_clock, ie->encoding, in->pt, XC_JITTER_MS, ie->depay,
-		ie->dec, oe->rate, oe->enc, oe->pay, out->pt, oe->pay_opts);
+		"! rtpjitterbuffer latency=%d do-lost=true ! %s ! %s ! audioconvert ! audioresample",
+		XC_SRC_MAX_BYTES, ie->rtp_clock, ie->encoding, in->pt, XC_JITTER_MS, ie->depay, ie->dec);
+	tail = g_strdup_printf("%s ! %s pt=%d %s "
+			       "! appsink name=sink sync=false async=false max-buffers=64 drop=true",
+			       oe->enc, oe->pay, out->pt, oe->pay_opts);
+	if (xc->inband && dir == CR_DIR_CLIENT_TO_SIP)
+		/* The client's RFC 4733 events become tones mixed into its audio. */
+		desc = g_strdup_printf(
+			"audiomixer name=mix start-time-selection=first "
+			"! audio/x-raw,format=S16LE,rate=%d,channels=1 ! %s "
+			"%s ! audio/x-raw,format=S16LE,rate=%d,channels=1 ! queue ! mix. "
+			"appsrc name=dtmf is-live=true do-timestamp=true format=time "
+			"caps=\"application/x-rtp,media=(string)audio,clock-rate=(int)%d,"
+			"encoding-name=(string)TELEPHONE-EVENT,payload=(int)%d\" "
+			/* Fixed caps: rtpdtmfdepay sets unfixed ones otherwise. */
+			"! rtpdtmfdepay ! audio/x-raw,format=S16LE,rate=%d,channels=1,layout=interleaved "
+			"! audioconvert ! audioresample "
+			"! audio/x-raw,format=S16LE,rate=%d,channels=1 ! queue ! mix.",
+			oe->rate, tail, src, oe->rate, xc->client_dtmf_clock, xc->client_dtmf_pt,
+			xc->client_dtmf_clock, oe->rate);
+	else if (xc->inband)
+		/* An 8 kHz copy of the trunk's audio goes past the tone detector. */
+		desc = g_strdup_printf(
+			"%s ! tee name=t ! audioconvert "
+			"! audioresample ! audio/x-raw,format=S16LE,rate=8000,channels=1 ! dtmfdetect "
+			"! fakesink sync=false async=false "
+			"t. ! audioconvert ! audioresample ! audio/x-raw,rate=%d,channels=1 ! %s",
+			src, oe->rate, tail);
+	else
+		desc = g_strdup_printf("%s ! audio/x-raw,rate=%d,channels=1 ! %s", src, oe->rate, tail);
+	g_free(src);
+	g_free(tail);
 	p->pipeline = gst_parse_launch(desc, &error);
 	g_free(desc);
 	if (!p->pipeline || error) {
@@ -325,6 +492,7 @@ static int pipe_start(cr_transcode_t *xc, xc_pipe_t *p, int dir, const cr_codec_
 	}
 	p->src = gst_bin_get_by_name(GST_BIN(p->pipeline), "src");
 	p->sink = gst_bin_get_by_name(GST_BIN(p->pipeline), "sink");
+	p->dtmf_src = gst_bin_get_by_name(GST_BIN(p->pipeline), "dtmf");
 	gst_app_sink_set_callbacks(GST_APP_SINK(p->sink), &cbs, p, NULL);
 	bus = gst_element_get_bus(p->pipeline);
 	p->bus_watch = gst_bus_create_watch(bus);
@@ -380,6 +548,11 @@ void cr_transcode_apply(cr_media_call_t *mc, const cr_codec_t *client, const cr_
 	}
 	xc = g_new0(cr_transcode_t, 1);
 	xc->mc = mc;
+	xc->inband = client->dtmf_pt > 0 && sip->dtmf_pt <= 0;
+	xc->client_dtmf_pt = client->dtmf_pt;
+	xc->client_dtmf_clock = client->dtmf_clock_rate > 0 ? client->dtmf_clock_rate : 8000;
+	xc->seq = (uint16_t)g_random_int();
+	xc->last_tone = -1;
 	g_mutex_init(&xc->lock);
 	g_queue_init(&xc->out);
 	xc->wake = g_source_new(&wake_funcs, sizeof(GSource));
@@ -398,8 +571,9 @@ void cr_transcode_apply(cr_media_call_t *mc, const cr_codec_t *client, const cr_
 		return;
 	}
 	mc->xc = xc;
-	g_snprintf(path, sizeof(path), "transcoded %s/%d <-> %s/%d", client->name,
-		   client->clock_rate, sip->name, sip->clock_rate);
+	g_snprintf(path, sizeof(path), "transcoded %s/%d <-> %s/%d%s", client->name,
+		   client->clock_rate, sip->name, sip->clock_rate,
+		   xc->inband ? ", dtmf rfc4733 <-> in-band" : "");
 	set_path(mc, path);
 }
 
@@ -408,6 +582,11 @@ bool cr_transcode_push(cr_transcode_t *xc, int dir, int pt, const uint8_t *buf, 
 	xc_pipe_t *p = &xc->pipes[dir];
 	GstBuffer *b;
 
+	if (dir == CR_DIR_CLIENT_TO_SIP && xc->inband && pt == xc->client_dtmf_pt && p->dtmf_src) {
+		dtmf_from_client(xc, buf, len);
+		gst_app_src_push_buffer(GST_APP_SRC(p->dtmf_src), gst_buffer_new_memdup(buf, len));
+		return true;
+	}
 	if (pt != p->in_pt || !p->src)
 		return false;
 	b = gst_buffer_new_memdup(buf, len);
