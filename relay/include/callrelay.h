@@ -662,7 +662,8 @@ CR_EXPORT int cr_call_set_codecs(cr_call_t *call, const cr_codec_map_t *codecs, 
  * GStreamer pipeline (jitter buffer, depayloader, decoder, resampler,
  * encoder, payloader) fed and drained by the call's worker without
  * blocking it; each leg then carries its own SSRC, sequence numbers and
- * timestamps, so RTCP is terminated (not forwarded) on transcoded calls.
+ * timestamps (continuous across a codec change, which rebuilds the
+ * pipelines), so RTCP is terminated (not forwarded) on transcoded calls.
  * DTMF: when the client leg has telephone-event (client->dtmf_pt) and the
  * SIP leg has none (sip->dtmf_pt 0), the client's RFC 4733 events become
  * in-band tones toward the trunk and tones detected in the trunk's audio

@@ -40,6 +40,10 @@ struct peer {
 	void *source_arg;
 	peer_sink_fn sink;
 	void *sink_arg;
+	atomic_int ssrc_changes, seq_gaps;
+	bool rx_seen;        /* peer thread only */
+	uint32_t rx_ssrc;
+	uint16_t rx_seq;
 	char dtmf[64];       /* digits received (under lock) */
 	uint32_t dtmf_ts;    /* timestamp of the last event counted */
 	bool dtmf_any;
@@ -166,6 +170,18 @@ static void on_recv(NiceAgent *agent, guint stream, guint comp, guint len, gchar
 	rtcp = comp == 2 || cr_is_rtcp(pkt, len);
 	if (cr_srtp_unprotect(&p->srtp, pkt, &n, rtcp))
 		return;
+	if (!rtcp && n >= 12) {
+		uint32_t ssrc = (uint32_t)pkt[8] << 24 | (uint32_t)pkt[9] << 16 | (uint32_t)pkt[10] << 8 | pkt[11];
+		uint16_t seq = (uint16_t)(pkt[2] << 8 | pkt[3]);
+
+		if (p->rx_seen && ssrc != p->rx_ssrc)
+			atomic_fetch_add(&p->ssrc_changes, 1);
+		else if (p->rx_seen && seq != (uint16_t)(p->rx_seq + 1))
+			atomic_fetch_add(&p->seq_gaps, 1);
+		p->rx_seen = true;
+		p->rx_ssrc = ssrc;
+		p->rx_seq = seq;
+	}
 	if (rtcp) {
 		atomic_fetch_add(&p->rtcp_rx, 1);
 		if (comp == 2)
@@ -691,4 +707,59 @@ void peer_dtmf_digits(peer_t *p, char *buf, int len)
 	g_mutex_lock(&p->lock);
 	g_strlcpy(buf, p->dtmf, (gsize)len);
 	g_mutex_unlock(&p->lock);
+}
+
+int peer_ssrc_changes(peer_t *p) { return atomic_load(&p->ssrc_changes); }
+int peer_seq_gaps(peer_t *p) { return atomic_load(&p->seq_gaps); }
+
+typedef struct paced_dtmf {
+	peer_t *p;
+	int pt, event, dur, step, steps; /* dur in 8000 Hz units */
+	uint32_t ts;
+} paced_dtmf_t;
+
+static gboolean paced_dtmf_tick(gpointer d)
+{
+	paced_dtmf_t *j = d;
+	peer_t *p = j->p;
+	bool end = j->step >= j->steps;
+	int dur = end ? j->dur : j->dur * (j->step + 1) / (j->steps + 1);
+	uint8_t pkt[64], ev[4] = { (uint8_t)j->event, (uint8_t)((end ? 0x80 : 0) | 10),
+				   (uint8_t)(dur >> 8), (uint8_t)dur };
+
+	for (int i = 0; i < (end ? 3 : 1); i++) {
+		int len = build_rtp(p, pkt, j->pt, j->step == 0, j->ts, ev, 4);
+
+		if (atomic_load(&p->keys_ready) && !atomic_load(&p->silent) &&
+		    cr_srtp_protect(&p->srtp, pkt, &len, false) == 0)
+			nice_agent_send(p->agent, p->stream, 1, (guint)len, (const gchar *)pkt);
+	}
+	j->step++;
+	return end ? G_SOURCE_REMOVE : G_SOURCE_CONTINUE;
+}
+
+static void start_paced_dtmf(peer_t *p, void *arg)
+{
+	dtmf_args_t *a = arg;
+	paced_dtmf_t *j = g_new0(paced_dtmf_t, 1);
+	GSource *s = g_timeout_source_new(50);
+
+	j->p = p;
+	j->pt = a->pt;
+	j->event = a->event;
+	j->dur = a->duration_ms * 8;
+	j->steps = a->duration_ms / 50;
+	j->ts = p->ts;
+	p->ts += (uint32_t)j->dur;
+	paced_dtmf_tick(j);
+	g_source_set_callback(s, paced_dtmf_tick, j, g_free);
+	g_source_attach(s, p->ctx);
+	g_source_unref(s);
+}
+
+void peer_send_dtmf_paced(peer_t *p, int pt, int event, int duration_ms)
+{
+	dtmf_args_t a = { pt, event, duration_ms };
+
+	peer_run(p, start_paced_dtmf, &a);
 }

@@ -21,6 +21,7 @@ int test_media_transcode_opus_pcmu(void);
 int test_media_transcode_5pct_loss(void);
 int test_media_transcode_limit(void);
 int test_media_transcode_dtmf_inband(void);
+int test_media_transcode_stream_continuity(void);
 
 #define TONE_HZ 1000.0
 #define TONE_AMP 0.3
@@ -200,7 +201,12 @@ int test_media_transcode_dtmf_inband(void)
 	peer_send_audio(f.peer, 250, 20); /* 5 s */
 	fx_wait(&f, 0, 1000, NULL);
 	for (size_t i = 0; i < G_N_ELEMENTS(events); i++) {
-		peer_send_dtmf(f.peer, 126, events[i], 200);
+		/* Paced as phones send it; the last one in a burst, as jitter
+		 * delivers it: each must still be one tone of its duration. */
+		if (i + 1 < G_N_ELEMENTS(events))
+			peer_send_dtmf_paced(f.peer, 126, events[i], 200);
+		else
+			peer_send_dtmf(f.peer, 126, events[i], 200);
 		fx_wait(&f, 0, 700, NULL);
 	}
 	for (gint64 end = g_get_monotonic_time() + 5 * G_USEC_PER_SEC; g_get_monotonic_time() < end;) {
@@ -220,6 +226,64 @@ int test_media_transcode_dtmf_inband(void)
 	TEST_EQUALS(6, st.dtmf_events);
 	TEST_EQUALS(0, echo_last_pt(f.echo)); /* only PCMU reached the trunk */
 	TEST_EQUALS(0, peer_bad_pt_received(f.peer));
+out:
+	fx_teardown(&f);
+	tone_tx_clear(&tx);
+	return err;
+}
+
+/* Each leg is one stream whatever happens behind it: telephone-event both
+ * legs negotiated joins the transcoded audio's stream, and a codec change on
+ * the SIP leg (a re-INVITE: new pipelines) keeps SSRC, sequence numbers and
+ * timestamps going on both legs. */
+int test_media_transcode_stream_continuity(void)
+{
+	peer_opts_t po = { .controlling = true, .dtls_active = true, .components = 1,
+			   .addresses = "127.0.0.1", .dtmf_pt = 126 };
+	cr_codec_t client = { 111, "opus", 48000, 2, 126, 8000 }, pcmu = { 0, "PCMU", 8000, 1, 101, 8000 };
+	cr_codec_t pcma = { 8, "PCMA", 8000, 1, 101, 8000 };
+	char msg[CR_MAX_ERROR_LEN], digits[64] = "";
+	tone_tx_t tx = { 0 };
+	fixture_t f;
+	int err = 0;
+
+	TEST_ERR(tone_tx_init(&tx, TONE_HZ, TONE_AMP));
+	TEST_ERR(fx_setup_relay_transcoding(&f, 2));
+	TEST_ERR(fx_setup_peer(&f, &po));
+	f.params.n_codecs = 1;
+	f.params.codecs[0] = (cr_codec_map_t){ 126, 101, "telephone-event", 8000, 1 };
+	if (cr_call_set_transcode(f.call, &client, &pcmu, msg))
+		TEST_FAIL("set_transcode: %s", msg);
+	TEST_ERR(fx_start(&f));
+	TEST_ERR(fx_trickle_peer(&f, 0, 0));
+	TEST_ERR(cr_call_end_of_candidates(f.call));
+	TEST_ERR(fx_wait_connected(&f, 10000));
+	peer_set_audio_source(f.peer, tone_tx_payload, &tx);
+	peer_send_audio(f.peer, 225, 20); /* 4.5 s */
+	fx_wait(&f, 0, 1500, NULL);
+	peer_send_dtmf(f.peer, 126, 5, 200);
+	fx_wait(&f, 0, 1000, NULL);
+	/* The trunk moves to PCMA (re-INVITE): new pipelines, same streams. */
+	if (cr_call_set_transcode(f.call, &client, &pcma, msg))
+		TEST_FAIL("codec change: %s", msg);
+	fx_wait(&f, 0, 2500, NULL);
+	peer_dtmf_digits(f.peer, digits, sizeof(digits));
+	fprintf(stderr, "  trunk got PCMU %d, PCMA %d, telephone-event %d packets; client digits \"%s\"\n",
+		echo_pt_count(f.echo, 0), echo_pt_count(f.echo, 8), echo_pt_count(f.echo, 101), digits);
+	TEST_ASSERT(echo_pt_count(f.echo, 0) >= 50);
+	TEST_ASSERT(echo_pt_count(f.echo, 8) >= 50);
+	TEST_ASSERT(echo_pt_count(f.echo, 101) >= 6);
+	TEST_EQUALS(0, echo_ssrc_changes(f.echo));
+	TEST_EQUALS(0, echo_seq_gaps(f.echo));
+	TEST_EQUALS(0, echo_ts_back(f.echo));
+	TEST_STREQ("5", digits); /* the echoed event came back on the client's number */
+	TEST_EQUALS(0, peer_ssrc_changes(f.peer));
+	TEST_EQUALS(0, peer_seq_gaps(f.peer));
+	TEST_EQUALS(0, peer_bad_pt_received(f.peer));
+	TEST_ASSERT(fx_trace_has(&f, "stream goes on after a rebuild"));
+	TEST_ASSERT(fx_trace_has(&f, "dtmf client->sip digit 5 duration 200 ms"));
+	TEST_ASSERT(fx_trace_has(&f, "dtmf sip->client digit 5 duration 200 ms"));
+	TEST_ASSERT(fx_trace_has(&f, "path transcoded opus/48000 <-> PCMA/8000"));
 out:
 	fx_teardown(&f);
 	tone_tx_clear(&tx);

@@ -180,6 +180,21 @@ typedef struct cr_dtmf_state {
 	bool reported;
 } cr_dtmf_state_t;
 
+/* One leg's outgoing stream on a transcoded call (transcode.c), kept across
+ * pipeline rebuilds (codec changes) so its SSRC, sequence numbers and
+ * timestamps stay continuous; telephone-event packets join it too. */
+typedef struct cr_out_stream {
+	bool started;
+	uint32_t ssrc, ts;      /* ts: the last timestamp sent */
+	uint16_t seq;           /* the next sequence number */
+	int64_t sent_us;        /* when the last packet went */
+	bool src_known;
+	uint32_t src_ssrc;      /* the current payloader's: another one = rebuilt */
+	uint32_t ts_offset;     /* payloader timestamp + offset = ours */
+	bool te_known, te_reported;
+	uint32_t te_src_ts, te_ts; /* the current telephone-event: its and our timestamp */
+} cr_out_stream_t;
+
 typedef struct cr_media_call {
 	struct cr_call *call;
 	cr_media_relay_t *mr;
@@ -242,6 +257,7 @@ typedef struct cr_media_call {
 	/* transcoding (transcode.c): the pipelines, worker only; the slot
 	 * flag and path text are read by the Lua thread (path under pair_lock) */
 	struct cr_transcode *xc;
+	cr_out_stream_t xc_out[3]; /* by CR_DIR_*: the stream toward that direction's far end */
 	atomic_bool transcode_slot;
 	char media_path[CR_MAX_PAIR_LEN];
 

@@ -11,14 +11,18 @@
  * GSource of its own context, so every packet still leaves the relay from
  * the call's worker (SRTP state and sockets stay single-threaded).
  *
- * The payloaders number the packets: each leg keeps its own SSRC, sequence
- * numbers and timestamps, continuous whatever the other leg does (hold,
- * resume, a re-INVITE). RTCP cannot be translated then, so forward.c drops
- * it on transcoded calls (terminated).
+ * Each leg gets one stream of its own: the worker gives every packet sent
+ * that way (payloader output, telephone-event) the leg's SSRC and next
+ * sequence number and moves the payloader's timestamps by an offset, so
+ * the stream stays continuous whatever happens behind it (hold, resume, a
+ * re-INVITE that rebuilds the pipelines: out_stream_audio()). RTCP cannot
+ * be translated then, so forward.c drops it on transcoded calls
+ * (terminated).
  *
  * DTMF across the boundary (the client has telephone-event, the trunk has
- * none): toward the trunk the client's RFC 4733 packets go into a second
- * appsrc, rtpdtmfdepay makes the tones and audiomixer adds them to the
+ * none): toward the trunk each RFC 4733 event of the client starts a
+ * dtmfsrc tone at its first packet and stops it at its end packet (one
+ * unbroken tone however the packets are paced), audiomixer adds it to the
  * decoded audio before it is encoded; from the trunk a tee feeds an 8 kHz
  * copy of the decoded audio to dtmfdetect, whose "dtmf-event" bus messages
  * become RFC 4733 packets in the client leg's stream (its SSRC and
@@ -36,6 +40,7 @@
 #define XC_SRC_MAX_BYTES 65536 /* appsrc queue; older packets go first past it */
 #define XC_JITTER_MS 60
 #define XC_TONE_REPEAT_US 150000 /* the same digit again within this: the same tone */
+#define XC_TONE_MAX_MS 5000 /* a client tone without its end packet stops after this */
 
 /* What GStreamer calls each codec we transcode. */
 typedef struct codec_elems {
@@ -65,7 +70,7 @@ static const char *const ELEMENTS[] = {
 	"rtppcmadepay", "alawdec", "alawenc", "rtppcmapay",
 	"rtpg722depay", "avdec_g722", "avenc_g722", "rtpg722pay",
 	"rtpopusdepay", "opusdec", "opusenc", "rtpopuspay",
-	"audiomixer", "rtpdtmfdepay", "dtmfdetect", "tee", "fakesink", "queue",
+	"audiomixer", "dtmfsrc", "dtmfdetect", "tee", "fakesink", "queue",
 };
 
 typedef struct xc_pipe {
@@ -73,7 +78,7 @@ typedef struct xc_pipe {
 	int dir;        /* CR_DIR_* this pipeline serves */
 	int in_pt;      /* payload type it takes on its source leg */
 	GstElement *pipeline, *src, *sink;
-	GstElement *dtmf_src; /* client->sip with in-band DTMF: RFC 4733 in */
+	GstElement *dtmf_src; /* client->sip with in-band DTMF: the tone generator */
 	GSource *bus_watch;
 } xc_pipe_t;
 
@@ -92,11 +97,14 @@ struct cr_transcode {
 	/* Worker only from here on. */
 	bool inband;        /* DTMF crosses between RFC 4733 (client) and tones (trunk) */
 	int client_dtmf_pt, client_dtmf_clock;
-	bool have_ssrc;     /* the client leg's stream as we send it */
-	uint32_t ssrc, last_ts;
-	uint16_t seq;
+	int out_clock[3];   /* by CR_DIR_*: the RTP clock of the codec sent that way */
 	bool dtmf_reported; /* client events reported, by their timestamp */
 	uint32_t dtmf_ts;
+	bool tone_on;       /* dtmfsrc plays the client's event of timestamp tone_ts */
+	bool tone_ending;   /* its end came early: tone_timer stops it */
+	uint32_t tone_ts;
+	int64_t tone_started_us;
+	GSource *tone_timer; /* stops a tone whose end packet never came */
 	int last_tone;      /* the trunk's last detected digit, and when */
 	int64_t last_tone_us;
 };
@@ -264,16 +272,41 @@ static void put32(uint8_t *p, uint32_t v)
 	p[3] = (uint8_t)v;
 }
 
-/* Worker: a payloader packet toward the client takes our sequence number,
- * so RFC 4733 packets we insert (dtmf_to_client) keep the stream gapless. */
-static void client_stream_packet(cr_transcode_t *xc, uint8_t *pkt)
+/* Worker: a payloader packet joins the stream of its leg (mc->xc_out):
+ * our SSRC and sequence numbers, its timestamps moved by an offset fixed
+ * when a payloader first appears, so that after a rebuild (codec change)
+ * the stream goes on from where it stood plus the time elapsed. */
+static void out_stream_audio(cr_transcode_t *xc, int dir, uint8_t *pkt)
 {
-	xc->ssrc = get32(pkt + 8);
-	xc->last_ts = get32(pkt + 4);
-	xc->have_ssrc = true;
-	pkt[2] = (uint8_t)(xc->seq >> 8);
-	pkt[3] = (uint8_t)xc->seq;
-	xc->seq++;
+	cr_out_stream_t *st = &xc->mc->xc_out[dir];
+	uint32_t src_ssrc = get32(pkt + 8), src_ts = get32(pkt + 4);
+	int64_t now = g_get_monotonic_time();
+
+	if (!st->started) {
+		st->started = true;
+		st->ssrc = g_random_int();
+		st->seq = (uint16_t)g_random_int();
+		st->ts_offset = g_random_int() - src_ts;
+		st->src_ssrc = src_ssrc;
+		st->src_known = true;
+	} else if (!st->src_known || src_ssrc != st->src_ssrc) {
+		uint64_t elapsed = (uint64_t)(now - st->sent_us) * (uint64_t)xc->out_clock[dir] / 1000000u;
+
+		st->ts_offset = st->ts + (uint32_t)(elapsed ? elapsed : 1) - src_ts;
+		st->src_ssrc = src_ssrc;
+		st->src_known = true;
+		pkt[1] |= 0x80; /* marker: the codec changed, as after a silence */
+		cr_trace_add(&xc->mc->trace, "transcode", "%s stream goes on after a rebuild: seq %u ts %u",
+			     dir == CR_DIR_CLIENT_TO_SIP ? "client->sip" : "sip->client", st->seq,
+			     src_ts + st->ts_offset);
+	}
+	st->ts = src_ts + st->ts_offset;
+	st->sent_us = now;
+	pkt[2] = (uint8_t)(st->seq >> 8);
+	pkt[3] = (uint8_t)st->seq;
+	st->seq++;
+	put32(pkt + 4, st->ts);
+	put32(pkt + 8, st->ssrc);
 }
 
 static const char DIGITS[] = "0123456789*#ABCD";
@@ -284,6 +317,7 @@ static const char DIGITS[] = "0123456789*#ABCD";
 static void dtmf_to_client(cr_transcode_t *xc, int event)
 {
 	cr_media_call_t *mc = xc->mc;
+	cr_out_stream_t *st = &mc->xc_out[CR_DIR_SIP_TO_CLIENT];
 	uint32_t total = (uint32_t)xc->client_dtmf_clock / 10;
 	char digit = event >= 0 && event < 16 ? DIGITS[event] : '?';
 
@@ -296,7 +330,7 @@ static void dtmf_to_client(cr_transcode_t *xc, int event)
 	xc->last_tone_us = now;
 	if (again)
 		return;
-	if (!xc->have_ssrc || event < 0 || event > 255) {
+	if (!st->started || event < 0 || event > 255) {
 		cr_trace_add(&mc->trace, "transcode", "tone %c from the trunk not sent: no stream to the client yet",
 			     digit);
 		return;
@@ -306,11 +340,11 @@ static void dtmf_to_client(cr_transcode_t *xc, int event)
 		bool end = i >= 2;
 		uint32_t dur = end ? total : total * (uint32_t)(i + 1) / 3;
 
-		pkt[2] = (uint8_t)(xc->seq >> 8);
-		pkt[3] = (uint8_t)xc->seq;
-		xc->seq++;
-		put32(pkt + 4, xc->last_ts);
-		put32(pkt + 8, xc->ssrc);
+		pkt[2] = (uint8_t)(st->seq >> 8);
+		pkt[3] = (uint8_t)st->seq;
+		st->seq++;
+		put32(pkt + 4, st->ts);
+		put32(pkt + 8, st->ssrc);
 		pkt[12] = (uint8_t)event;
 		pkt[13] = (uint8_t)((end ? 0x80 : 0) | 10); /* volume -10 dBm0 */
 		pkt[14] = (uint8_t)(dur >> 8);
@@ -349,6 +383,128 @@ static void dtmf_from_client(cr_transcode_t *xc, const uint8_t *buf, size_t len)
 		      digit, event, ms);
 }
 
+static void tone_switch(cr_transcode_t *xc, bool on, int event)
+{
+	GstElement *src = xc->pipes[CR_DIR_CLIENT_TO_SIP].dtmf_src;
+	GstStructure *st;
+
+	if (!src)
+		return;
+	st = on ? gst_structure_new("dtmf-event", "type", G_TYPE_INT, 1, "number", G_TYPE_INT, event,
+				    "volume", G_TYPE_INT, 10, "start", G_TYPE_BOOLEAN, TRUE, NULL)
+		: gst_structure_new("dtmf-event", "type", G_TYPE_INT, 1, "start", G_TYPE_BOOLEAN, FALSE,
+				    NULL);
+	gst_element_send_event(src, gst_event_new_custom(GST_EVENT_CUSTOM_UPSTREAM, st));
+	xc->tone_on = on;
+	xc->tone_ending = false;
+	if (xc->tone_timer) {
+		g_source_destroy(xc->tone_timer);
+		g_source_unref(xc->tone_timer);
+		xc->tone_timer = NULL;
+	}
+}
+
+static gboolean on_tone_timeout(gpointer data)
+{
+	cr_transcode_t *xc = data;
+
+	cr_trace_add(&xc->mc->trace, "transcode", "dtmf tone stopped: no end packet from the client");
+	tone_switch(xc, false, 0); /* destroys this source: return value unused */
+	return G_SOURCE_REMOVE;
+}
+
+static gboolean on_tone_end(gpointer data)
+{
+	tone_switch(data, false, 0);
+	return G_SOURCE_REMOVE;
+}
+
+/* Worker: an RFC 4733 packet of the client while the trunk has no
+ * telephone-event: its event's first packet starts the tone, its end
+ * packet stops it (RFC 4733 2.5: packets of one event share a timestamp). */
+static void dtmf_inband(cr_transcode_t *xc, const uint8_t *buf, size_t len)
+{
+	size_t hl = 12 + 4u * (buf[0] & 0x0f);
+	uint32_t ts = get32(buf + 4);
+	bool end;
+
+	if (len < hl + 4 || buf[hl] > 15)
+		return;
+	end = buf[hl + 1] & 0x80;
+	if (!end && !(xc->tone_on && xc->tone_ts == ts) && !(xc->dtmf_reported && xc->dtmf_ts == ts)) {
+		if (xc->tone_on)
+			tone_switch(xc, false, 0);
+		tone_switch(xc, true, buf[hl]);
+		xc->tone_ts = ts;
+		xc->tone_timer = g_timeout_source_new(XC_TONE_MAX_MS);
+		g_source_set_callback(xc->tone_timer, on_tone_timeout, xc, NULL);
+		g_source_attach(xc->tone_timer, xc->mc->context);
+		xc->tone_started_us = g_get_monotonic_time();
+	} else if (end && xc->tone_on && xc->tone_ts == ts && !xc->tone_ending) {
+		/* The tone lasts what the event says, even when its packets came
+		 * in a burst (jitter): stop it then, not now. */
+		int64_t dur_us = (int64_t)((uint32_t)buf[hl + 2] << 8 | buf[hl + 3]) * 1000000 /
+				 xc->client_dtmf_clock;
+		int64_t left_ms = (xc->tone_started_us + dur_us - g_get_monotonic_time()) / 1000;
+
+		if (left_ms < 10) {
+			tone_switch(xc, false, 0);
+		} else {
+			g_source_destroy(xc->tone_timer);
+			g_source_unref(xc->tone_timer);
+			xc->tone_timer = g_timeout_source_new((guint)left_ms);
+			g_source_set_callback(xc->tone_timer, on_tone_end, xc, NULL);
+			g_source_attach(xc->tone_timer, xc->mc->context);
+			xc->tone_ending = true;
+		}
+	}
+	dtmf_from_client(xc, buf, len);
+}
+
+/* Worker: telephone-event both legs negotiated, on a transcoded call:
+ * forwarded in the destination leg's stream (its SSRC and sequence
+ * numbers, the event at the stream's current timestamp), not with the
+ * sender's, which the far end has never seen. */
+static void te_through(cr_transcode_t *xc, int dir, int to, const uint8_t *in, size_t len)
+{
+	cr_media_call_t *mc = xc->mc;
+	cr_out_stream_t *st = &mc->xc_out[dir];
+	size_t hl = 12 + 4u * (in[0] & 0x0f);
+	uint32_t src_ts = get32(in + 4);
+	uint8_t pkt[2048];
+
+	if (!st->started || len < hl + 4 || len > sizeof(pkt) - 64)
+		return; /* no audio went that way yet: nothing to join */
+	memcpy(pkt, in, len);
+	if (!st->te_known || st->te_src_ts != src_ts) {
+		st->te_known = true;
+		st->te_reported = false;
+		st->te_src_ts = src_ts;
+		st->te_ts = st->ts;
+	}
+	pkt[1] = (uint8_t)((in[1] & 0x80) | to);
+	pkt[2] = (uint8_t)(st->seq >> 8);
+	pkt[3] = (uint8_t)st->seq;
+	st->seq++;
+	put32(pkt + 4, st->te_ts);
+	put32(pkt + 8, st->ssrc);
+	if ((in[hl + 1] & 0x80) && !st->te_reported) {
+		int event = in[hl];
+		int clock = dir == CR_DIR_CLIENT_TO_SIP ? mc->dtmf_clock_client[in[1] & 0x7f]
+							 : mc->dtmf_clock_sip[in[1] & 0x7f];
+		int ms = (int)(((uint32_t)in[hl + 2] << 8 | in[hl + 3]) * 1000u / (uint32_t)clock);
+		char digit = event < 16 ? DIGITS[event] : '?';
+
+		st->te_reported = true;
+		atomic_fetch_add_explicit(&mc->counters.dtmf_events, 1, memory_order_relaxed);
+		cr_trace_add(&mc->trace, "media", "dtmf %s digit %c duration %d ms",
+			     dir == CR_DIR_CLIENT_TO_SIP ? "client->sip" : "sip->client", digit, ms);
+		cr_media_emit(mc, CR_EVENT_DTMF, dir, ms, "digit=%c event=%d duration_ms=%d", digit,
+			      event, ms);
+	}
+	cr_forward_transcoded(mc, dir, pkt, len);
+}
+
 /* Worker: sends what the pipelines produced. */
 static gboolean on_wake(gpointer data)
 {
@@ -367,8 +523,7 @@ static gboolean on_wake(gpointer data)
 
 		if (len >= 12 && len <= sizeof(pkt) - 64) {
 			memcpy(pkt, d, len);
-			if (o->dir == CR_DIR_SIP_TO_CLIENT)
-				client_stream_packet(xc, pkt);
+			out_stream_audio(xc, o->dir, pkt);
 			atomic_fetch_add_explicit(&xc->mc->counters.transcoded_packets, 1,
 						  memory_order_relaxed);
 			cr_forward_transcoded(xc->mc, o->dir, pkt, len);
@@ -461,15 +616,10 @@ static int pipe_start(cr_transcode_t *xc, xc_pipe_t *p, int dir, const cr_codec_
 			"audiomixer name=mix start-time-selection=first "
 			"! audio/x-raw,format=S16LE,rate=%d,channels=1 ! %s "
 			"%s ! audio/x-raw,format=S16LE,rate=%d,channels=1 ! queue ! mix. "
-			"appsrc name=dtmf is-live=true do-timestamp=true format=time "
-			"caps=\"application/x-rtp,media=(string)audio,clock-rate=(int)%d,"
-			"encoding-name=(string)TELEPHONE-EVENT,payload=(int)%d\" "
-			/* Fixed caps: rtpdtmfdepay sets unfixed ones otherwise. */
-			"! rtpdtmfdepay ! audio/x-raw,format=S16LE,rate=%d,channels=1,layout=interleaved "
+			"dtmfsrc name=dtmf ! audio/x-raw,format=S16LE,rate=8000,channels=1 "
 			"! audioconvert ! audioresample "
 			"! audio/x-raw,format=S16LE,rate=%d,channels=1 ! queue ! mix.",
-			oe->rate, tail, src, oe->rate, xc->client_dtmf_clock, xc->client_dtmf_pt,
-			xc->client_dtmf_clock, oe->rate);
+			oe->rate, tail, src, oe->rate, oe->rate);
 	else if (xc->inband)
 		/* An 8 kHz copy of the trunk's audio goes past the tone detector. */
 		desc = g_strdup_printf(
@@ -512,6 +662,10 @@ void cr_transcode_destroy(cr_transcode_t *xc)
 
 	if (!xc)
 		return;
+	if (xc->tone_timer) {
+		g_source_destroy(xc->tone_timer);
+		g_source_unref(xc->tone_timer);
+	}
 	pipe_stop(&xc->pipes[CR_DIR_CLIENT_TO_SIP]);
 	pipe_stop(&xc->pipes[CR_DIR_SIP_TO_CLIENT]);
 	if (xc->wake) {
@@ -551,8 +705,9 @@ void cr_transcode_apply(cr_media_call_t *mc, const cr_codec_t *client, const cr_
 	xc->inband = client->dtmf_pt > 0 && sip->dtmf_pt <= 0;
 	xc->client_dtmf_pt = client->dtmf_pt;
 	xc->client_dtmf_clock = client->dtmf_clock_rate > 0 ? client->dtmf_clock_rate : 8000;
-	xc->seq = (uint16_t)g_random_int();
 	xc->last_tone = -1;
+	xc->out_clock[CR_DIR_CLIENT_TO_SIP] = find_codec(sip->name)->rtp_clock;
+	xc->out_clock[CR_DIR_SIP_TO_CLIENT] = find_codec(client->name)->rtp_clock;
 	g_mutex_init(&xc->lock);
 	g_queue_init(&xc->out);
 	xc->wake = g_source_new(&wake_funcs, sizeof(GSource));
@@ -583,8 +738,15 @@ bool cr_transcode_push(cr_transcode_t *xc, int dir, int pt, const uint8_t *buf, 
 	GstBuffer *b;
 
 	if (dir == CR_DIR_CLIENT_TO_SIP && xc->inband && pt == xc->client_dtmf_pt && p->dtmf_src) {
-		dtmf_from_client(xc, buf, len);
-		gst_app_src_push_buffer(GST_APP_SRC(p->dtmf_src), gst_buffer_new_memdup(buf, len));
+		dtmf_inband(xc, buf, len);
+		return true;
+	}
+	if (dir == CR_DIR_CLIENT_TO_SIP ? xc->mc->dtmf_pt_client[pt] : xc->mc->dtmf_pt_sip[pt]) {
+		int to = dir == CR_DIR_CLIENT_TO_SIP ? xc->mc->pt_to_sip[pt] : xc->mc->pt_to_client[pt];
+
+		if (to < 0)
+			return false; /* not mapped: dropped and counted by forward.c */
+		te_through(xc, dir, to, buf, len);
 		return true;
 	}
 	if (pt != p->in_pt || !p->src)
