@@ -11,6 +11,7 @@ local sipp = require "spec.helpers.sipp"
 local baresip = require "spec.helpers.baresip"
 
 local TONE = 440
+local DID = "+15557654321" -- owned by alice
 local SENT_DBFS = 20 * math.log(0.3 / math.sqrt(2), 10) -- webrtc_audio.ToneTrack's level 0.3
 
 local function start_gateway(trunk_port, extra)
@@ -21,6 +22,7 @@ local function start_gateway(trunk_port, extra)
 			'jingle_sip_rtp_address = "127.0.0.1"',
 			'jingle_sip_dialplan = { "^%+1555" }',
 			"jingle_sip_trunk_check_interval = 0",
+			('jingle_sip_numbers = { ["%s"] = "alice@localhost" }'):format(DID),
 			extra or "",
 		}, "\n"),
 	})
@@ -122,6 +124,33 @@ describe("transcoded calls through the gateway #lua54 #e2e", function()
 			assert.truthy(out:find(case.relay, 1, true), out)
 		end)
 	end
+
+	it("should transcode an inbound call from a G.711 phone to an Opus-only client", function()
+		local gateway_port = prosody.free_port()
+		server = start_gateway(prosody.free_port(), ('jingle_sip_listen = "127.0.0.1:%d"'):format(gateway_port)
+			.. "\njingle_sip_max_transcoded_calls = 2")
+		local callee = webrtc.start({ name = "callee", jid = "alice@localhost", password = "alice-pw",
+			port = server.c2s_port, args = { "--answer", "--codecs", "opus", "--tone", tostring(TONE),
+				"--expect-tone", tostring(TONE), "--timeout", "40" } })
+		assert.is_true(callee:wait_ready(15), callee:log())
+		-- sipp offers PCMA, PCMU and telephone-event and echoes the RTP.
+		peer = sipp.start({ scenario = "uac_call.xml", remote = "127.0.0.1:" .. gateway_port, service = DID })
+		local rc = peer:wait(40)
+		local report, err = callee:result(20)
+		assert.is_not_nil(report, err)
+		assert.equal(0, rc, "sipp (the phone) did not complete its call:\n" .. peer:log()
+			.. "\n" .. server:log():sub(-3000))
+		local audio = report.audio or {}
+		assert.is_true(math.abs((audio.frequency_hz or 0) - TONE) <= 0.02 * TONE,
+			("heard %s Hz, sent %d Hz\n%s"):format(tostring(audio.frequency_hz), TONE, callee:log()))
+		assert.is_true(math.abs(audio.rms_dbfs - SENT_DBFS) <= 6,
+			("heard %.1f dBFS, sent %.1f dBFS"):format(audio.rms_dbfs, SENT_DBFS))
+		assert.equal("success", report.termination_reason)
+		-- The phone was answered on a G.711 codec; the client spoke Opus.
+		local answer = peer:messages():match("SIP/2.0 200 OK.-m=audio[^\n]*")
+		assert.truthy(answer and answer:find("RTP/AVP 0", 1, true), peer:messages():sub(-3000))
+		assert.truthy(server:log():find("answered by alice@localhost/[^ ]+ %(transcode%)"), server:log():sub(-3000))
+	end)
 
 	it("should refuse a call that needs transcoding when transcoding is off, with the reason", function()
 		peer = sipp.start({})
