@@ -132,10 +132,12 @@ static gpointer init_once(gpointer arg)
 	}
 	missing = g_string_new(NULL);
 	for (size_t i = 0; i < G_N_ELEMENTS(ELEMENTS); i++) {
-		GstElementFactory *f = gst_element_factory_find(ELEMENTS[i]);
+		/* Made once now so their plugins are loaded here, not by the
+		 * first call's worker. */
+		GstElement *e = gst_element_factory_make(ELEMENTS[i], NULL);
 
-		if (f)
-			gst_object_unref(f);
+		if (e)
+			gst_object_unref(e);
 		else
 			g_string_append_printf(missing, " %s", ELEMENTS[i]);
 	}
@@ -692,14 +694,19 @@ void cr_transcode_apply(cr_media_call_t *mc, const cr_codec_t *client, const cr_
 {
 	cr_transcode_t *xc;
 	char path[CR_MAX_PAIR_LEN];
+	int64_t t0 = g_get_monotonic_time();
 	int err;
 
 	cr_transcode_destroy(mc->xc);
+	if (mc->xc)
+		cr_trace_add(&mc->trace, "transcode", "pipelines stopped in %.1f ms",
+			     (double)(g_get_monotonic_time() - t0) / 1000);
 	mc->xc = NULL;
 	if (!client || !sip) {
 		set_path(mc, "passthrough");
 		return;
 	}
+	t0 = g_get_monotonic_time();
 	xc = g_new0(cr_transcode_t, 1);
 	xc->mc = mc;
 	xc->inband = client->dtmf_pt > 0 && sip->dtmf_pt <= 0;
@@ -726,6 +733,8 @@ void cr_transcode_apply(cr_media_call_t *mc, const cr_codec_t *client, const cr_
 		return;
 	}
 	mc->xc = xc;
+	cr_trace_add(&mc->trace, "transcode", "pipelines built and started in %.1f ms",
+		     (double)(g_get_monotonic_time() - t0) / 1000);
 	g_snprintf(path, sizeof(path), "transcoded %s/%d <-> %s/%d%s", client->name,
 		   client->clock_rate, sip->name, sip->clock_rate,
 		   xc->inband ? ", dtmf rfc4733 <-> in-band" : "");
