@@ -108,7 +108,7 @@ describe("transcoded calls through the gateway #lua54 #e2e", function()
 			peer = baresip.start({ codec = case.codec })
 			server = start_gateway(peer.port, "jingle_sip_max_transcoded_calls = 2")
 			local report = call(server, "+15550100", { "--jmi", "--codecs", "PCMU", "--tone", tostring(TONE),
-				"--expect-tone", tostring(TONE), "--duration", "5" })
+				"--expect-tone", tostring(TONE), "--duration", "5", "--dtmf", "12", "--dtmf-delay", "1" })
 			assert.equal(0, report.exit_code, report.log .. "\n" .. peer:log() .. "\n" .. server:log():sub(-3000))
 			local audio = report.audio or {}
 			assert.is_true(math.abs(audio.frequency_hz - TONE) <= 0.02 * TONE,
@@ -122,6 +122,11 @@ describe("transcoded calls through the gateway #lua54 #e2e", function()
 			ok, out = server:shell(("jingle_sip:trace(%q)"):format(report.sid:sub(1, 8)))
 			assert.is_true(ok, out)
 			assert.truthy(out:find(case.relay, 1, true), out)
+			-- Both sides have telephone-event: the digits reach the phone as
+			-- RFC 4733 events in the transcoded audio's stream.
+			local log = peer:log()
+			assert.truthy(log:find("received event: '1' (end=1)", 1, true), log)
+			assert.truthy(log:find("received event: '2' (end=1)", 1, true), log)
 		end)
 	end
 

@@ -59,7 +59,7 @@ local function codec_map(choice, sip_pt, sip_dtmf_pt)
 	end
 	if choice.client_dtmf and (sip_dtmf_pt or (choice.trunk_dtmf and choice.trunk_dtmf.id)) then
 		local _, dclock = codecs.resolve(choice.client_dtmf)
-		map[2] = { client_pt = choice.client_dtmf.id,
+		map[#map + 1] = { client_pt = choice.client_dtmf.id,
 			sip_pt = sip_dtmf_pt or choice.trunk_dtmf.id, name = "telephone-event",
 			clock_rate = dclock, channels = 1 }
 	end

@@ -1,0 +1,72 @@
+-- The adapter between the call state machine and the relay, against a fake
+-- relay call: what it asks the relay for a codec choice.
+local relay_legs = require "jingle_sip.call.relay_legs"
+
+local function fake_call()
+	local call = { id = 7, calls = {} }
+	setmetatable(call, { __index = function(_, name)
+		return function(self, ...)
+			self.calls[#self.calls + 1] = { name, ... }
+			return true
+		end
+	end })
+	function call:last(name)
+		for i = #self.calls, 1, -1 do
+			if self.calls[i][1] == name then return self.calls[i] end
+		end
+	end
+	return call
+end
+
+local OPUS = { id = 111, name = "opus", clockrate = 48000, channels = 2 }
+local PCMU = { id = 0, name = "PCMU", clockrate = 8000 }
+local TE_CLIENT = { id = 126, name = "telephone-event", clockrate = 8000 }
+local TE_TRUNK = { id = 101, name = "telephone-event", clockrate = 8000 }
+
+describe("jingle_sip.call.relay_legs", function()
+	describe("a transcoded call", function()
+		it("should map only telephone-event and give the relay both codecs with their telephone-event", function()
+			local call = fake_call()
+			local legs = relay_legs.new(call)
+			local choice = { mode = "transcode", client = OPUS, trunk = PCMU, client_dtmf = TE_CLIENT,
+				trunk_dtmf = TE_TRUNK }
+			assert.is_true(legs:transcode(choice))
+			legs:set_choice(choice)
+			local map = call:last("set_codecs")[2]
+			assert.equal(1, #map, "the audio is the transcoder's, not the map's")
+			assert.same({ client_pt = 126, sip_pt = 101, name = "telephone-event", clock_rate = 8000, channels = 1 },
+				map[1])
+			local t = call:last("set_transcode")
+			assert.same({ pt = 111, name = "opus", clock_rate = 48000, channels = 2, dtmf_pt = 126,
+				dtmf_clock_rate = 8000 }, t[2])
+			assert.same({ pt = 0, name = "PCMU", clock_rate = 8000, channels = 1, dtmf_pt = 101,
+				dtmf_clock_rate = 8000 }, t[3])
+		end)
+
+		it("should ask for in-band DTMF toward a trunk without telephone-event", function()
+			local call = fake_call()
+			local legs = relay_legs.new(call)
+			assert.is_true(legs:transcode({ mode = "transcode", client = OPUS, trunk = PCMU, client_dtmf = TE_CLIENT }))
+			assert.equal(0, call:last("set_transcode")[3].dtmf_pt)
+			assert.equal(126, call:last("set_transcode")[2].dtmf_pt)
+		end)
+
+		it("should keep the pipelines for the same pair and go back to passthrough when the answer allows", function()
+			local call = fake_call()
+			local legs = relay_legs.new(call)
+			local choice = { mode = "transcode", client = OPUS, trunk = PCMU }
+			legs:transcode(choice)
+			legs:transcode(choice)
+			local n = 0
+			for _, c in ipairs(call.calls) do
+				if c[1] == "set_transcode" then n = n + 1 end
+			end
+			assert.equal(1, n, "the same pair again rebuilt the pipelines")
+			legs:set_choice({ mode = "passthrough", client = PCMU, trunk = PCMU })
+			local last = call:last("set_transcode")
+			assert.is_nil(last[2])
+			assert.is_nil(last[3])
+			assert.equal(1, #call:last("set_codecs")[2])
+		end)
+	end)
+end)
