@@ -22,6 +22,7 @@ int test_media_transcode_5pct_loss(void);
 int test_media_transcode_limit(void);
 int test_media_transcode_dtmf_inband(void);
 int test_media_transcode_stream_continuity(void);
+int test_media_transcode_dtmf_only(void);
 
 #define TONE_HZ 1000.0
 #define TONE_AMP 0.3
@@ -172,14 +173,27 @@ out:
 	return err;
 }
 
+/* peer_payload_fn: 20 ms of G.711 mu-law silence. */
+static int pcmu_silence(void *arg, uint8_t *payload, int max)
+{
+	(void)arg;
+	if (max < 160)
+		return 0;
+	memset(payload, 0xff, 160);
+	return 160;
+}
+
 /* The trunk has no telephone-event: the client's digits must reach it as
  * tones (the echo returns them), and tones from it must reach the client as
- * RFC 4733 events; the relay reports each digit both ways. */
-int test_media_transcode_dtmf_inband(void)
+ * RFC 4733 events; the relay reports each digit both ways. client is the
+ * client leg's codec: opus (a transcoded call) or PCMU like the trunk's (a
+ * call transcoded only so that DTMF crosses). */
+static int dtmf_inband_through(const cr_codec_t *client)
 {
+	bool opus = !strcmp(client->name, "opus");
 	peer_opts_t po = { .controlling = true, .dtls_active = true, .components = 1,
-			   .addresses = "127.0.0.1", .dtmf_pt = 126 };
-	cr_codec_t client = { 111, "opus", 48000, 2, 126, 8000 }, sip = { 0, "PCMU", 8000, 1, 0, 0 };
+			   .addresses = "127.0.0.1", .dtmf_pt = 126, .audio_pt = client->pt };
+	cr_codec_t sip = { 0, "PCMU", 8000, 1, 0, 0 };
 	static const int events[] = { 1, 5, 11 };
 	char msg[CR_MAX_ERROR_LEN], digits[64] = "";
 	tone_tx_t tx = { 0 };
@@ -190,14 +204,19 @@ int test_media_transcode_dtmf_inband(void)
 	TEST_ERR(tone_tx_init(&tx, TONE_HZ, 0.0)); /* silence between the digits */
 	TEST_ERR(fx_setup_relay_transcoding(&f, 2));
 	TEST_ERR(fx_setup_peer(&f, &po));
-	f.params.n_codecs = 0; /* nothing shared, not even telephone-event */
-	if (cr_call_set_transcode(f.call, &client, &sip, msg))
+	/* The audio codec passes through when shared; telephone-event is not. */
+	f.params.n_codecs = opus ? 0 : 1;
+	f.params.codecs[0] = (cr_codec_map_t){ client->pt, 0, "PCMU", 8000, 1 };
+	if (cr_call_set_transcode(f.call, client, &sip, msg))
 		TEST_FAIL("set_transcode: %s", msg);
 	TEST_ERR(fx_start(&f));
 	TEST_ERR(fx_trickle_peer(&f, 0, 0));
 	TEST_ERR(cr_call_end_of_candidates(f.call));
 	TEST_ERR(fx_wait_connected(&f, 10000));
-	peer_set_audio_source(f.peer, tone_tx_payload, &tx);
+	if (opus)
+		peer_set_audio_source(f.peer, tone_tx_payload, &tx);
+	else
+		peer_set_audio_source(f.peer, pcmu_silence, NULL);
 	peer_send_audio(f.peer, 250, 20); /* 5 s */
 	fx_wait(&f, 0, 1000, NULL);
 	for (size_t i = 0; i < G_N_ELEMENTS(events); i++) {
@@ -215,7 +234,7 @@ int test_media_transcode_dtmf_inband(void)
 		if (strlen(digits) >= 3)
 			break;
 	}
-	fprintf(stderr, "  client got RFC 4733 digits \"%s\" back\n", digits);
+	fprintf(stderr, "  %s client got RFC 4733 digits \"%s\" back\n", client->name, digits);
 	TEST_STREQ("15#", digits);
 	TEST_ASSERT(fx_trace_has(&f, "dtmf client->sip digit 1 duration 200 ms, sent in-band"));
 	TEST_ASSERT(fx_trace_has(&f, "dtmf client->sip digit # duration 200 ms, sent in-band"));
@@ -230,6 +249,21 @@ out:
 	fx_teardown(&f);
 	tone_tx_clear(&tx);
 	return err;
+}
+
+int test_media_transcode_dtmf_inband(void)
+{
+	cr_codec_t client = { 111, "opus", 48000, 2, 126, 8000 };
+
+	return dtmf_inband_through(&client);
+}
+
+int test_media_transcode_dtmf_only(void)
+{
+	/* PCMU on a dynamic number for the client: the test peer cannot take 0. */
+	cr_codec_t client = { 96, "PCMU", 8000, 1, 126, 8000 };
+
+	return dtmf_inband_through(&client);
 }
 
 /* Each leg is one stream whatever happens behind it: telephone-event both

@@ -98,6 +98,19 @@ describe("transcoded calls through the gateway #lua54 #e2e", function()
 		assert.truthy(out:find("dtmf rfc4733 <-> in-band", 1, true), out)
 	end)
 
+	it("should transcode a shared codec only so DTMF crosses to a phone without telephone-event", function()
+		peer = sipp.start({})
+		server = start_gateway(peer.port, "jingle_sip_max_transcoded_calls = 2")
+		local report = call(server, "+15550100", { "--jmi", "--codecs", "PCMU", "--tone", "0",
+			"--dtmf", "12", "--dtmf-delay", "1", "--duration", "5", "--expect-dtmf", "12" })
+		assert.equal("12", report.dtmf_received, report.log .. "\n" .. server:log():sub(-3000))
+		assert.equal(0, report.exit_code, report.log)
+		assert.truthy(server:log():find("DTMF crosses in-band", 1, true))
+		local ok, out = server:shell(("jingle_sip:trace(%q)"):format(report.sid:sub(1, 8)))
+		assert.is_true(ok, out)
+		assert.truthy(out:find("path transcoded PCMU/8000 <-> PCMU/8000, dtmf rfc4733 <-> in-band", 1, true), out)
+	end)
+
 	-- A PCMU-only client toward phones that speak only G.722 or only Opus
 	-- (baresip echoing through its codec): transcoded the other way round.
 	for _, case in ipairs({ { codec = "g722", path = "transcode pcmu/8000/1 <-> g722/8000/1",

@@ -163,14 +163,29 @@ function Legs:sip_dial(p)
 end
 
 --- The codecs settled (the trunk's answer chose one): the relay maps them.
-function Legs:set_choice(choice)
-	self.choice = choice
-	if choice.mode ~= "transcode" and self.transcoding then
+-- A passthrough choice toward a trunk without telephone-event while the
+-- client has it: the same codec is transcoded anyway, only so that the
+-- client's digits reach the trunk as tones and the trunk's tones come back
+-- as RFC 4733 events. Best effort: past jingle_sip_max_transcoded_calls the
+-- call goes on in passthrough, without DTMF toward the trunk.
+function Legs:dtmf_bridge(choice)
+	if choice.client_dtmf and not choice.trunk_dtmf and self.can_transcode then
+		if self:transcode(choice) then
+			self.log("info", "relay call %d: %s without telephone-event at the trunk: DTMF crosses in-band",
+				self.relay_id, codecs.key(choice.trunk) or "?")
+		end
+	elseif self.transcoding then
 		-- The trunk answered a codec the client shares: passthrough again.
 		self.transcoding = nil
 		self:check(self.call:set_transcode(nil, nil), nil, "passthrough")
 	end
-	return self:check(self.call:set_codecs(codec_map(choice)), nil, "codec map")
+end
+
+function Legs:set_choice(choice)
+	self.choice = choice
+	local ok = self:check(self.call:set_codecs(codec_map(choice)), nil, "codec map")
+	if choice.mode ~= "transcode" then self:dtmf_bridge(choice) end
+	return ok
 end
 
 function Legs:sip_progress() return self:check(self.call:sip_ringing()) end
@@ -184,6 +199,7 @@ function Legs:sip_answer(p)
 		telephone_event = p.choice.client_dtmf and 1 or 0,
 	})
 	self:check(self.call:set_codecs(codec_map(p.choice)), nil, "codec map")
+	if p.choice.mode ~= "transcode" then self:dtmf_bridge(p.choice) end
 	return self:check(ok, err, "SIP answer")
 end
 

@@ -194,7 +194,9 @@ int cr_transcode_reserve(cr_call_t *call, const cr_codec_t *client, const cr_cod
 		err = check_codec(sip, "SIP", err_buf);
 	if (err)
 		return err;
-	if (!g_ascii_strcasecmp(client->name, sip->name))
+	/* The same codec on both legs is transcoded only so that DTMF can cross
+	 * to a trunk without telephone-event (in-band both ways). */
+	if (!g_ascii_strcasecmp(client->name, sip->name) && !(client->dtmf_pt > 0 && sip->dtmf_pt == 0))
 		return cr_set_error(err_buf, CR_ERR_INVALID,
 				    "both legs carry %s: that is passthrough, not transcoding",
 				    client->name);
