@@ -9,6 +9,7 @@ local prosody = require "spec.helpers.prosody"
 local webrtc = require "spec.helpers.webrtc_client"
 local sipp = require "spec.helpers.sipp"
 local baresip = require "spec.helpers.baresip"
+local socket = require "socket"
 
 local TONE = 440
 local DID = "+15557654321" -- owned by alice
@@ -140,6 +141,32 @@ describe("transcoded calls through the gateway #lua54 #e2e", function()
 			local log = peer:log()
 			assert.truthy(log:find("received event: '1' (end=1)", 1, true), log)
 			assert.truthy(log:find("received event: '2' (end=1)", 1, true), log)
+		end)
+	end
+
+	-- A tone from each end: the client sends 440 Hz, baresip its own 1 kHz
+	-- sine; each must hear the other's at its frequency and level.
+	for _, codec in ipairs({ "g722", "opus" }) do
+		it("should carry a tone from each end to the other between a PCMU client and a " .. codec .. " phone", function()
+			local PHONE_TONE = 1000
+			peer = baresip.start({ codec = codec, tone = PHONE_TONE })
+			server = start_gateway(peer.port, "jingle_sip_max_transcoded_calls = 2")
+			local report = call(server, "+15550100", { "--jmi", "--codecs", "PCMU", "--tone", tostring(TONE),
+				"--expect-tone", tostring(PHONE_TONE), "--duration", "5" })
+			assert.equal(0, report.exit_code, report.log .. "\n" .. peer:log())
+			peer:kill()
+			socket.sleep(0.5) -- baresip closes its WAV files
+			local sent = assert(peer:measure("enc"))
+			local heard = assert(peer:measure("dec"))
+			local audio = report.audio or {}
+			assert.is_true(math.abs(audio.frequency_hz - PHONE_TONE) <= 0.02 * PHONE_TONE,
+				("the client heard %s Hz, the phone sent %d Hz"):format(tostring(audio.frequency_hz), PHONE_TONE))
+			assert.is_true(math.abs(audio.rms_dbfs - sent.rms_dbfs) <= 6,
+				("the client heard %.1f dBFS, the phone sent %.1f dBFS"):format(audio.rms_dbfs, sent.rms_dbfs))
+			assert.is_true(math.abs(heard.frequency_hz - TONE) <= 0.02 * TONE,
+				("the phone heard %s Hz, the client sent %d Hz"):format(tostring(heard.frequency_hz), TONE))
+			assert.is_true(math.abs(heard.rms_dbfs - SENT_DBFS) <= 6,
+				("the phone heard %.1f dBFS, the client sent %.1f dBFS"):format(heard.rms_dbfs, SENT_DBFS))
 		end)
 	end
 

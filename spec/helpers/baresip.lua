@@ -36,8 +36,26 @@ function Run:log()
 	return "--- baresip log\n" .. s:sub(-3000)
 end
 
+--- The tone in one of the WAV files baresip dumped (tone runs): "dec" is
+-- what it heard, "enc" what it sent. Returns { frequency_hz, rms_dbfs } or
+-- nil, why.
+function Run:measure(which)
+	local p = io.popen(("ls %s/dump-*-%s.wav 2>/dev/null"):format(quote(self.dir), which))
+	local file = p:read("l")
+	p:close()
+	if not file then return nil, "baresip dumped no " .. which .. " audio" end
+	p = io.popen(("/usr/bin/python3 %s/spec/helpers/wav_tone.py %s"):format(quote(prosody.repo), quote(file)))
+	local out = p:read("a")
+	p:close()
+	local hz, db = out:match('"frequency_hz": ([%d.]+).-"rms_dbfs": (%-?[%d.]+)')
+	if not hz then return nil, "no tone in " .. file .. ": " .. out end
+	return { frequency_hz = tonumber(hz), rms_dbfs = tonumber(db) }
+end
+
 --- opts: { codec = "g722"|"opus"|"pcmu", user = "+15550100" (the number it
--- answers: baresip refuses a request URI of another user), lifetime = 60 }.
+-- answers: baresip refuses a request URI of another user), lifetime = 60,
+-- tone = Hz (send this sine instead of echoing, and dump both ways to WAV
+-- files for Run:measure) }.
 -- Returns a run with port, kill(), log().
 function M.start(opts)
 	local codec = assert(CODECS[opts.codec], "unknown codec " .. tostring(opts.codec))
@@ -50,11 +68,19 @@ function M.start(opts)
 		"poll_method epoll",
 		"net_interface 127.0.0.1", -- else baresip puts its eth0 address in SDP
 		("sip_listen 127.0.0.1:%d"):format(self.port),
-		"audio_player aubridge,loop", "audio_source aubridge,loop", "audio_alert aubridge,loop",
+		-- tone: a sine of its own (ausine: 48 kHz stereo only) instead of
+		-- the echo, and what it hears dumped to a WAV file (sndfile).
+		opts.tone and ("audio_source ausine,%d"):format(opts.tone) or "audio_source aubridge,loop",
+		opts.tone and "audio_player aubridge,sink" or "audio_player aubridge,loop",
+		"audio_alert aubridge,alert",
 		("audio_srate %d"):format(codec[2]), "audio_channels 1",
+		-- baresip 1.0 resamples between its devices and the codec.
+		opts.tone and "ausrc_srate 48000" or "", opts.tone and "ausrc_channels 2" or "",
 		("rtp_ports %d-%d"):format(rtp, rtp + 20),
 		"module_path /usr/lib/baresip/modules",
-		"module " .. codec[1], "module aubridge.so", "module_app account.so", "",
+		"module " .. codec[1], "module aubridge.so", "module_app account.so",
+		opts.tone and "module ausine.so" or "", opts.tone and "module sndfile.so" or "",
+		opts.tone and ("snd_path %s"):format(self.dir) or "", "",
 	}, "\n"))
 	write_file(self.dir .. "/accounts",
 		("<sip:%s@127.0.0.1>;regint=0;answermode=auto\n"):format(opts.user or "+15550100"))
