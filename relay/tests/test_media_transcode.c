@@ -269,7 +269,7 @@ int test_media_transcode_dtmf_only(void)
 /* Each leg is one stream whatever happens behind it: telephone-event both
  * legs negotiated joins the transcoded audio's stream, and a codec change on
  * the SIP leg (a re-INVITE: new pipelines) keeps SSRC, sequence numbers and
- * timestamps going on both legs. */
+ * timestamps going on both legs, and each leg gets RTCP sender reports. */
 int test_media_transcode_stream_continuity(void)
 {
 	peer_opts_t po = { .controlling = true, .dtls_active = true, .components = 1,
@@ -314,6 +314,10 @@ int test_media_transcode_stream_continuity(void)
 	TEST_EQUALS(0, peer_ssrc_changes(f.peer));
 	TEST_EQUALS(0, peer_seq_gaps(f.peer));
 	TEST_EQUALS(0, peer_bad_pt_received(f.peer));
+	/* RTCP is the relay's own on each leg: sender reports about its stream
+	 * (the echo's returned reports are terminated, not forwarded). */
+	TEST_ASSERT(echo_rtcp_received(f.echo) >= 1);
+	TEST_ASSERT(peer_rtcp_received(f.peer) >= 1);
 	TEST_ASSERT(fx_trace_has(&f, "stream goes on after a rebuild"));
 	TEST_ASSERT(fx_trace_has(&f, "dtmf client->sip digit 5 duration 200 ms"));
 	TEST_ASSERT(fx_trace_has(&f, "dtmf sip->client digit 5 duration 200 ms"));

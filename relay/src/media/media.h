@@ -188,6 +188,8 @@ typedef struct cr_out_stream {
 	uint32_t ssrc, ts;      /* ts: the last timestamp sent */
 	uint16_t seq;           /* the next sequence number */
 	int64_t sent_us;        /* when the last packet went */
+	uint32_t packets, octets; /* sent, for our RTCP sender reports */
+	int clock;              /* RTP clock of what it carries now */
 	bool src_known;
 	uint32_t src_ssrc;      /* the current payloader's: another one = rebuilt */
 	uint32_t ts_offset;     /* payloader timestamp + offset = ours */

@@ -17,7 +17,8 @@
  * the stream stays continuous whatever happens behind it (hold, resume, a
  * re-INVITE that rebuilds the pipelines: out_stream_audio()). RTCP cannot
  * be translated then, so forward.c drops it on transcoded calls
- * (terminated).
+ * (terminated) and each leg gets sender reports of ours about its stream
+ * (on_rtcp_timer; no reception reports yet).
  *
  * DTMF across the boundary (the client has telephone-event, the trunk has
  * none): toward the trunk each RFC 4733 event of the client starts a
@@ -40,6 +41,7 @@
 #define XC_SRC_MAX_BYTES 65536 /* appsrc queue; older packets go first past it */
 #define XC_JITTER_MS 60
 #define XC_TONE_REPEAT_US 150000 /* the same digit again within this: the same tone */
+#define XC_RTCP_MS 2500 /* our sender reports on transcoded legs */
 #define XC_TONE_MAX_MS 5000 /* a client tone without its end packet stops after this */
 
 /* What GStreamer calls each codec we transcode. */
@@ -93,6 +95,7 @@ struct cr_transcode {
 	GMutex lock;        /* guards out, touched by the streaming threads */
 	GQueue out;
 	GSource *wake;      /* worker-side; readied by the streaming threads */
+	GSource *rtcp_timer; /* our sender reports on both legs */
 
 	/* Worker only from here on. */
 	bool inband;        /* DTMF crosses between RFC 4733 (client) and tones (trunk) */
@@ -280,7 +283,7 @@ static void put32(uint8_t *p, uint32_t v)
  * our SSRC and sequence numbers, its timestamps moved by an offset fixed
  * when a payloader first appears, so that after a rebuild (codec change)
  * the stream goes on from where it stood plus the time elapsed. */
-static void out_stream_audio(cr_transcode_t *xc, int dir, uint8_t *pkt)
+static void out_stream_audio(cr_transcode_t *xc, int dir, uint8_t *pkt, size_t len)
 {
 	cr_out_stream_t *st = &xc->mc->xc_out[dir];
 	uint32_t src_ssrc = get32(pkt + 8), src_ts = get32(pkt + 4);
@@ -306,11 +309,14 @@ static void out_stream_audio(cr_transcode_t *xc, int dir, uint8_t *pkt)
 	}
 	st->ts = src_ts + st->ts_offset;
 	st->sent_us = now;
+	st->clock = xc->out_clock[dir];
 	pkt[2] = (uint8_t)(st->seq >> 8);
 	pkt[3] = (uint8_t)st->seq;
 	st->seq++;
 	put32(pkt + 4, st->ts);
 	put32(pkt + 8, st->ssrc);
+	st->packets++;
+	st->octets += (uint32_t)(len - 12);
 }
 
 static const char DIGITS[] = "0123456789*#ABCD";
@@ -353,6 +359,8 @@ static void dtmf_to_client(cr_transcode_t *xc, int event)
 		pkt[13] = (uint8_t)((end ? 0x80 : 0) | 10); /* volume -10 dBm0 */
 		pkt[14] = (uint8_t)(dur >> 8);
 		pkt[15] = (uint8_t)dur;
+		st->packets++;
+		st->octets += 4;
 		cr_forward_transcoded(mc, CR_DIR_SIP_TO_CLIENT, pkt, 16);
 	}
 	atomic_fetch_add_explicit(&mc->counters.dtmf_events, 1, memory_order_relaxed);
@@ -492,6 +500,8 @@ static void te_through(cr_transcode_t *xc, int dir, int to, const uint8_t *in, s
 	st->seq++;
 	put32(pkt + 4, st->te_ts);
 	put32(pkt + 8, st->ssrc);
+	st->packets++;
+	st->octets += (uint32_t)(len - 12);
 	if ((in[hl + 1] & 0x80) && !st->te_reported) {
 		int event = in[hl];
 		int clock = dir == CR_DIR_CLIENT_TO_SIP ? mc->dtmf_clock_client[in[1] & 0x7f]
@@ -507,6 +517,39 @@ static void te_through(cr_transcode_t *xc, int dir, int to, const uint8_t *in, s
 			      event, ms);
 	}
 	cr_forward_transcoded(mc, dir, pkt, len);
+}
+
+/* Worker: an RTCP sender report (RFC 3550 6.4.1, no report blocks) for
+ * each leg's stream, since the far ends' RTCP is not forwarded. */
+static gboolean on_rtcp_timer(gpointer data)
+{
+	cr_transcode_t *xc = data;
+	cr_media_call_t *mc = xc->mc;
+	int64_t now = g_get_monotonic_time(), wall = g_get_real_time();
+
+	for (int dir = CR_DIR_CLIENT_TO_SIP; dir <= CR_DIR_SIP_TO_CLIENT; dir++) {
+		cr_out_stream_t *st = &mc->xc_out[dir];
+		uint8_t pkt[128] = { 0x80, 200, 0, 6 };
+		uint64_t frac = (uint64_t)(wall % 1000000) * 4294967296ull / 1000000u;
+		int len = 28;
+
+		if (!st->started)
+			continue;
+		put32(pkt + 4, st->ssrc);
+		put32(pkt + 8, (uint32_t)(wall / 1000000 + 2208988800ll)); /* NTP seconds */
+		put32(pkt + 12, (uint32_t)frac);
+		put32(pkt + 16, st->ts + (uint32_t)((uint64_t)(now - st->sent_us) * (uint64_t)st->clock /
+						    1000000u));
+		put32(pkt + 20, st->packets);
+		put32(pkt + 24, st->octets);
+		if (dir == CR_DIR_CLIENT_TO_SIP) {
+			cr_rtp_leg_send(mc, true, pkt, (size_t)len);
+		} else if (mc->keys_ready && !mc->closed &&
+			   cr_srtp_protect(&mc->srtp, pkt, &len, true) == 0) {
+			cr_ice_send(mc, mc->n_components == 2 ? 2 : 1, pkt, (size_t)len);
+		}
+	}
+	return G_SOURCE_CONTINUE;
 }
 
 /* Worker: sends what the pipelines produced. */
@@ -527,7 +570,7 @@ static gboolean on_wake(gpointer data)
 
 		if (len >= 12 && len <= sizeof(pkt) - 64) {
 			memcpy(pkt, d, len);
-			out_stream_audio(xc, o->dir, pkt);
+			out_stream_audio(xc, o->dir, pkt, len);
 			atomic_fetch_add_explicit(&xc->mc->counters.transcoded_packets, 1,
 						  memory_order_relaxed);
 			cr_forward_transcoded(xc->mc, o->dir, pkt, len);
@@ -676,6 +719,10 @@ void cr_transcode_destroy(cr_transcode_t *xc)
 		g_source_destroy(xc->wake);
 		g_source_unref(xc->wake);
 	}
+	if (xc->rtcp_timer) {
+		g_source_destroy(xc->rtcp_timer);
+		g_source_unref(xc->rtcp_timer);
+	}
 	while ((o = g_queue_pop_head(&xc->out))) {
 		g_bytes_unref(o->pkt);
 		g_free(o);
@@ -722,6 +769,9 @@ void cr_transcode_apply(cr_media_call_t *mc, const cr_codec_t *client, const cr_
 	xc->wake = g_source_new(&wake_funcs, sizeof(GSource));
 	g_source_set_callback(xc->wake, on_wake, xc, NULL);
 	g_source_attach(xc->wake, mc->context);
+	xc->rtcp_timer = g_timeout_source_new(XC_RTCP_MS);
+	g_source_set_callback(xc->rtcp_timer, on_rtcp_timer, xc, NULL);
+	g_source_attach(xc->rtcp_timer, mc->context);
 	err = pipe_start(xc, &xc->pipes[CR_DIR_CLIENT_TO_SIP], CR_DIR_CLIENT_TO_SIP, client, sip);
 	if (!err)
 		err = pipe_start(xc, &xc->pipes[CR_DIR_SIP_TO_CLIENT], CR_DIR_SIP_TO_CLIENT, sip,
