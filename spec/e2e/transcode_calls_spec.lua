@@ -170,6 +170,24 @@ describe("transcoded calls through the gateway #lua54 #e2e", function()
 		end)
 	end
 
+	it("should keep a transcoded call through hold and resume from the phone", function()
+		-- uas_hold.xml answers PCMU, holds (sendonly), resumes, checking our
+		-- answers; the Opus-only client's tone must still come back.
+		peer = sipp.start({ scenario = "uas_hold.xml" })
+		server = start_gateway(peer.port, "jingle_sip_max_transcoded_calls = 2")
+		local report = call(server, "+15550100", { "--jmi", "--codecs", "opus", "--tone", tostring(TONE),
+			"--expect-tone", tostring(TONE), "--duration", "6" })
+		assert.equal(0, report.exit_code, report.log .. "\n" .. server:log():sub(-3000))
+		assert.equal(0, peer:wait(15), peer:log())
+		local log = server:log()
+		assert.truthy(log:find("sip_media_changed [^\n]*direction=sendonly"), log:sub(-3000))
+		assert.truthy(log:find("sip_media_changed [^\n]*direction=sendrecv"), log:sub(-3000))
+		local ok, out = server:shell(("jingle_sip:trace(%q)"):format(report.sid:sub(1, 8)))
+		assert.is_true(ok, out)
+		assert.truthy(out:find("path transcoded opus/48000 <-> PCMU/8000", 1, true), out)
+		assert.falsy(out:find("pipeline error", 1, true), out)
+	end)
+
 	it("should transcode an inbound call from a G.711 phone to an Opus-only client", function()
 		local gateway_port = prosody.free_port()
 		server = start_gateway(prosody.free_port(), ('jingle_sip_listen = "127.0.0.1:%d"'):format(gateway_port)
