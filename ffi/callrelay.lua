@@ -107,7 +107,8 @@ local function check_self(self, class, name)
 end
 
 --- Creates a relay and starts its workers.
--- config: { workers = 0 (one per core), max_calls = 0 (no limit), event_queue = 65536 }
+-- config: { workers = 0 (one per core), max_calls = 0 (no limit), event_queue = 65536,
+--           max_transcoded_calls = 0 (transcoding off; -1 = no limit) }
 -- Returns the relay, or nil, message, name.
 function M.new_relay(config)
 	local handle, msg, name = backend.relay_create(config)
@@ -184,6 +185,10 @@ local PASSTHROUGH = {
 	end_of_candidates = "call_end_of_candidates", set_remote_credentials = "call_set_remote_credentials",
 	set_remote_fingerprint = "call_set_remote_fingerprint", set_sip_remote = "call_set_sip_remote",
 	ice_restart = "call_ice_restart", set_codecs = "call_set_codecs", stats = "call_stats", trace = "call_trace",
+	-- set_transcode(client, sip): codec tables { pt, name, clock_rate, channels,
+	-- dtmf_pt (telephone-event, 0 = none), dtmf_clock_rate } of each leg;
+	-- (nil, nil) = passthrough again. "limit" past max_transcoded_calls.
+	set_transcode = "call_set_transcode",
 	sip_trace = "call_sip_trace", sip_dial = "call_sip_dial", sip_ringing = "call_sip_ringing",
 	sip_answer = "call_sip_answer", sip_reject = "call_sip_reject", sip_hangup = "call_sip_hangup",
 	sip_hold = "call_sip_hold",

@@ -429,6 +429,7 @@ local function relay_config()
 	end
 	return {
 		workers = cfg.relay_workers, max_calls = cfg.max_calls,
+		max_transcoded_calls = cfg.max_transcoded_calls,
 		media = media,
 		sip = {
 			listen_uri = ("sip:%s:%d"):format(host, listen.port), trunk_uri = cfg.trunk.uri,

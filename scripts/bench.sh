@@ -14,5 +14,8 @@ results="$out/results.txt"
 	echo "# memory: $(awk '/MemTotal/ {print int($2/1024) " MiB"}' /proc/meminfo)"
 	echo "# load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 	"$out/bench_lifecycle"
+	# Calls per core with audio flowing both ways: passthrough, then
+	# transcoded (Opus <-> PCMU), each on one worker.
+	"$out/bench_media" "${BENCH_PASSTHROUGH_CALLS:-40}" "${BENCH_TRANSCODED_CALLS:-20}" 5
 } | tee "$results"
 echo "bench: results in $results"

@@ -30,6 +30,7 @@ typedef struct cr_relay_config {
 	int event_queue;
 	const struct cr_media_config *media;
 	const struct cr_sip_config *sip;
+	int max_transcoded_calls;
 } cr_relay_config_t;
 typedef struct cr_event {
 	int type;
@@ -45,6 +46,7 @@ typedef struct cr_relay_stats {
 	uint64_t calls_created;
 	uint64_t calls_closed;
 	uint64_t events_dropped;
+	uint32_t transcoded_calls;
 } cr_relay_stats_t;
 const char *cr_version(void);
 const char *cr_error_to_string(int err);
@@ -202,6 +204,14 @@ typedef struct cr_codec_map {
 	int clock_rate;
 	int channels;
 } cr_codec_map_t;
+typedef struct cr_codec {
+	int pt;
+	char name[CR_MAX_CODEC_NAME_LEN];
+	int clock_rate;
+	int channels;
+	int dtmf_pt;
+	int dtmf_clock_rate;
+} cr_codec_t;
 typedef struct cr_media_params {
 	int ice_controlling;
 	int rtcp_mux;
@@ -244,6 +254,9 @@ typedef struct cr_call_stats {
 	uint64_t sip_foreign;
 	uint64_t unmapped_pt;
 	uint64_t dtmf_events;
+	char media_path[CR_MAX_PAIR_LEN];
+	uint64_t transcoded_packets;
+	uint64_t transcode_dropped;
 } cr_call_stats_t;
 void cr_media_config_init(cr_media_config_t *config);
 void cr_media_params_init(cr_media_params_t *params);
@@ -258,6 +271,8 @@ int cr_call_set_remote_fingerprint(cr_call_t *call, const char *fingerprint);
 int cr_call_set_sip_remote(cr_call_t *call, const char *addr, int rtp_port,
 				     int rtcp_port);
 int cr_call_set_codecs(cr_call_t *call, const cr_codec_map_t *codecs, int n_codecs);
+int cr_call_set_transcode(cr_call_t *call, const cr_codec_t *client,
+				    const cr_codec_t *sip, char *err_buf);
 int cr_call_ice_restart(cr_call_t *call, cr_media_local_t *local);
 int cr_call_get_stats(cr_call_t *call, cr_call_stats_t *stats);
 int cr_call_get_trace(cr_call_t *call, char *buf, size_t len);

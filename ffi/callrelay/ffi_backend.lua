@@ -118,6 +118,7 @@ function M.relay_create(config)
 		cfg.workers = int_field(config, "workers", cfg.workers)
 		cfg.max_calls = int_field(config, "max_calls", cfg.max_calls)
 		cfg.event_queue = int_field(config, "event_queue", cfg.event_queue)
+		cfg.max_transcoded_calls = int_field(config, "max_transcoded_calls", cfg.max_transcoded_calls)
 		if config.media ~= nil then
 			if type(config.media) ~= "table" then error("config.media must be a table", 2) end
 			media = ffi.new("cr_media_config_t")
@@ -188,7 +189,7 @@ function M.relay_stats(handle)
 	return {
 		workers = tonumber(st.workers), active_calls = tonumber(st.active_calls),
 		calls_created = tonumber(st.calls_created), calls_closed = tonumber(st.calls_closed),
-		events_dropped = tonumber(st.events_dropped),
+		events_dropped = tonumber(st.events_dropped), transcoded_calls = tonumber(st.transcoded_calls),
 	}
 end
 
@@ -276,6 +277,26 @@ function M.call_set_codecs(handle, list)
 	return result(lib.cr_call_set_codecs(ptr, arr, n))
 end
 
+local XCODEC = { { "pt", "int" }, { "name", "buf" }, { "clock_rate", "int" }, { "channels", "int" },
+	{ "dtmf_pt", "int" }, { "dtmf_clock_rate", "int" } }
+
+local function xcodec(t, what, n)
+	if type(t) ~= "table" then error(("bad argument #%d (codec table expected)"):format(n), 3) end
+	local c = ffi.new("cr_codec_t")
+	c.pt, c.channels = -1, 1
+	fill(c, what, t, XCODEC, 3)
+	return c
+end
+
+function M.call_set_transcode(handle, client, sip)
+	local ptr = check_open(handle, "call", 2)
+	local buf = ffi.new("char[?]", lib.CR_MAX_ERROR_LEN)
+	if client == nil and sip == nil then
+		return result(lib.cr_call_set_transcode(ptr, nil, nil, buf), buf)
+	end
+	return result(lib.cr_call_set_transcode(ptr, xcodec(client, "client", 2), xcodec(sip, "sip", 3), buf), buf)
+end
+
 local function check_string(v, n)
 	if type(v) ~= "string" then error(("bad argument #%d (string expected)"):format(n), 3) end
 	return v
@@ -324,14 +345,15 @@ end
 
 local CALL_STATS = { "client_rx_packets", "client_rx_bytes", "client_tx_packets", "client_tx_bytes",
 	"sip_rx_packets", "sip_rx_bytes", "sip_tx_packets", "sip_tx_bytes", "srtp_auth_failed", "dtls_bad",
-	"ice_bad", "early_dropped", "sip_foreign", "unmapped_pt", "dtmf_events" }
+	"ice_bad", "early_dropped", "sip_foreign", "unmapped_pt", "dtmf_events", "transcoded_packets",
+	"transcode_dropped" }
 
 function M.call_stats(handle)
 	local s = ffi.new("cr_call_stats_t")
 	local err = lib.cr_call_get_stats(check_open(handle, "call", 2), s)
 	if err ~= 0 then return failure(err) end
 	local t = { ice_state = tonumber(s.ice_state), dtls_state = tonumber(s.dtls_state),
-		selected_pair = ffi.string(s.selected_pair) }
+		selected_pair = ffi.string(s.selected_pair), media_path = ffi.string(s.media_path) }
 	for _, k in ipairs(CALL_STATS) do t[k] = tonumber(s[k]) end
 	return t
 end

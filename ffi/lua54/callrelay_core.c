@@ -193,6 +193,8 @@ static int l_relay_create(lua_State *L)
 		cfg.workers = cr_lua_opt_int(L, 1, "config", "workers", cfg.workers);
 		cfg.max_calls = cr_lua_opt_int(L, 1, "config", "max_calls", cfg.max_calls);
 		cfg.event_queue = cr_lua_opt_int(L, 1, "config", "event_queue", cfg.event_queue);
+		cfg.max_transcoded_calls = cr_lua_opt_int(L, 1, "config", "max_transcoded_calls",
+							  cfg.max_transcoded_calls);
 		lua_getfield(L, 1, "media");
 		if (!lua_isnil(L, -1)) {
 			luaL_argcheck(L, lua_istable(L, -1), 1, "config.media must be a table");
@@ -272,7 +274,7 @@ static int l_relay_stats(lua_State *L)
 	cr_relay_stats_t st;
 
 	cr_relay_get_stats(check_open_relay(L, 1), &st);
-	lua_createtable(L, 0, 5);
+	lua_createtable(L, 0, 6);
 	lua_pushinteger(L, st.workers);
 	lua_setfield(L, -2, "workers");
 	lua_pushinteger(L, st.active_calls);
@@ -283,6 +285,8 @@ static int l_relay_stats(lua_State *L)
 	lua_setfield(L, -2, "calls_closed");
 	lua_pushinteger(L, (lua_Integer)st.events_dropped);
 	lua_setfield(L, -2, "events_dropped");
+	lua_pushinteger(L, st.transcoded_calls);
+	lua_setfield(L, -2, "transcoded_calls");
 	return 1;
 }
 

@@ -80,6 +80,40 @@ static int l_call_set_codecs(lua_State *L)
 	return result(L, cr_call_set_codecs(call, p.codecs, p.n_codecs));
 }
 
+/* Reads a codec table { pt, name, clock_rate, channels, dtmf_pt,
+ * dtmf_clock_rate } at idx. */
+static void read_codec(lua_State *L, int idx, const char *what, cr_codec_t *c)
+{
+	luaL_argcheck(L, lua_istable(L, idx), idx, "codec table expected");
+	memset(c, 0, sizeof(*c));
+	c->pt = cr_lua_opt_int(L, idx, what, "pt", -1);
+	cr_lua_copy_str(L, idx, what, "name", c->name, sizeof(c->name));
+	c->clock_rate = cr_lua_opt_int(L, idx, what, "clock_rate", 0);
+	c->channels = cr_lua_opt_int(L, idx, what, "channels", 1);
+	c->dtmf_pt = cr_lua_opt_int(L, idx, what, "dtmf_pt", 0);
+	c->dtmf_clock_rate = cr_lua_opt_int(L, idx, what, "dtmf_clock_rate", 0);
+}
+
+static int l_call_set_transcode(lua_State *L)
+{
+	cr_call_t *call = cr_lua_check_call(L, 1);
+	cr_codec_t client, sip;
+	char msg[CR_MAX_ERROR_LEN] = "";
+	int err;
+
+	if (lua_isnoneornil(L, 2) && lua_isnoneornil(L, 3)) {
+		err = cr_call_set_transcode(call, NULL, NULL, msg);
+	} else {
+		read_codec(L, 2, "client", &client);
+		read_codec(L, 3, "sip", &sip);
+		err = cr_call_set_transcode(call, &client, &sip, msg);
+	}
+	if (err)
+		return cr_lua_push_failure(L, err, msg);
+	lua_pushboolean(L, 1);
+	return 1;
+}
+
 static int l_call_media_start(lua_State *L)
 {
 	cr_call_t *call = cr_lua_check_call(L, 1);
@@ -192,7 +226,7 @@ static int l_call_stats(lua_State *L)
 
 	if (err)
 		return cr_lua_push_failure(L, err, NULL);
-	lua_createtable(L, 0, 18);
+	lua_createtable(L, 0, 21);
 	cr_lua_set_int(L, "ice_state", s.ice_state);
 	cr_lua_set_int(L, "dtls_state", s.dtls_state);
 	cr_lua_set_str(L, "selected_pair", s.selected_pair);
@@ -211,6 +245,9 @@ static int l_call_stats(lua_State *L)
 	cr_lua_set_int(L, "sip_foreign", (lua_Integer)s.sip_foreign);
 	cr_lua_set_int(L, "unmapped_pt", (lua_Integer)s.unmapped_pt);
 	cr_lua_set_int(L, "dtmf_events", (lua_Integer)s.dtmf_events);
+	cr_lua_set_str(L, "media_path", s.media_path);
+	cr_lua_set_int(L, "transcoded_packets", (lua_Integer)s.transcoded_packets);
+	cr_lua_set_int(L, "transcode_dropped", (lua_Integer)s.transcode_dropped);
 	return 1;
 }
 
@@ -252,6 +289,7 @@ static const luaL_Reg media_functions[] = {
 	{ "call_set_sip_remote", l_call_set_sip_remote },
 	{ "call_set_codecs", l_call_set_codecs },
 	{ "call_send_dtmf", l_call_send_dtmf },
+	{ "call_set_transcode", l_call_set_transcode },
 	{ "call_ice_restart", l_call_ice_restart },
 	{ "call_stats", l_call_stats },
 	{ "call_trace", l_call_trace },

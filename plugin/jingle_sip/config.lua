@@ -18,6 +18,7 @@ local M = {}
 M.defaults = {
 	relay_workers = 0,
 	max_calls = 0,
+	max_transcoded_calls = 20,
 	listen = "0.0.0.0:5060",
 	register = false,
 	rtp_ports = { 16384, 32767 },
@@ -36,7 +37,7 @@ M.options = {
 	"jingle_sip_register", "jingle_sip_media_address", "jingle_sip_rtp_address", "jingle_sip_rtp_ports",
 	"jingle_sip_allow", "jingle_sip_dialplan", "jingle_sip_numbers", "jingle_sip_max_calls_per_user",
 	"jingle_sip_ring_timeout", "jingle_sip_max_call_duration", "jingle_sip_relay_workers",
-	"jingle_sip_max_calls", "jingle_sip_trunk_check_interval",
+	"jingle_sip_max_calls", "jingle_sip_max_transcoded_calls", "jingle_sip_trunk_check_interval",
 	"jingle_sip_media_timeout",
 }
 
@@ -254,6 +255,8 @@ function M.parse(get, host, names)
 
 	cfg.relay_workers = opt("relay_workers", d.relay_workers, d.relay_workers, parse_integer, 0, 1024)
 	cfg.max_calls = opt("max_calls", d.max_calls, d.max_calls, parse_integer, 0)
+	cfg.max_transcoded_calls = opt("max_transcoded_calls", d.max_transcoded_calls, d.max_transcoded_calls,
+		parse_integer, 0)
 
 	cfg.trunk = opt("trunk", nil, nil, M.parse_trunk)
 	cfg.listen = opt("listen", M.parse_listen(d.listen), nil, M.parse_listen)

@@ -73,6 +73,9 @@ typedef struct cr_relay_config {
 	int event_queue; /* events kept before new ones are dropped (counted); 0 = 65536 */
 	const struct cr_media_config *media; /* media plane; NULL = calls without media */
 	const struct cr_sip_config *sip; /* SIP user agent toward the trunk; NULL = none */
+	int max_transcoded_calls; /* calls transcoded at once (cr_call_set_transcode()):
+				   * 0 = transcoding off (GStreamer never loaded),
+				   * -1 = no limit, N > 0 = at most N */
 } cr_relay_config_t;
 
 /* One event. Plain data: copy what you need before the next poll. */
@@ -92,6 +95,7 @@ typedef struct cr_relay_stats {
 	uint64_t calls_created;
 	uint64_t calls_closed;
 	uint64_t events_dropped; /* queue full: the consumer is not draining */
+	uint32_t transcoded_calls; /* calls holding a transcoding slot */
 } cr_relay_stats_t;
 
 /**
@@ -503,6 +507,16 @@ typedef struct cr_codec_map {
 	int channels;
 } cr_codec_map_t;
 
+/* One codec of one leg, for transcoding (cr_call_set_transcode()). */
+typedef struct cr_codec {
+	int pt;         /* payload type on that leg */
+	char name[CR_MAX_CODEC_NAME_LEN]; /* "opus", "PCMU", "PCMA" or "G722" */
+	int clock_rate; /* RTP clock rate: 48000 for opus, 8000 for the others (G722 too) */
+	int channels;
+	int dtmf_pt;    /* telephone-event payload type on that leg (96..127), 0 = none */
+	int dtmf_clock_rate; /* its clock rate; 0 = 8000 */
+} cr_codec_t;
+
 /* What the signaling negotiated for a call. Initialise with
  * cr_media_params_init(). Empty strings mean "comes later". */
 typedef struct cr_media_params {
@@ -551,6 +565,9 @@ typedef struct cr_call_stats {
 	uint64_t sip_foreign;       /* dropped: SIP-leg packets from an address not negotiated */
 	uint64_t unmapped_pt;       /* dropped: payload type not in the codec map */
 	uint64_t dtmf_events;
+	char media_path[CR_MAX_PAIR_LEN]; /* "passthrough" or "transcoded opus/48000 <-> PCMU/8000" */
+	uint64_t transcoded_packets; /* RTP packets the transcoder produced, both ways */
+	uint64_t transcode_dropped;  /* dropped: a transcoder queue was full */
 } cr_call_stats_t;
 
 /**
@@ -645,6 +662,33 @@ CR_EXPORT int cr_call_set_sip_remote(cr_call_t *call, const char *addr, int rtp_
 CR_EXPORT int cr_call_set_codecs(cr_call_t *call, const cr_codec_map_t *codecs, int n_codecs);
 
 /**
+ * Transcode the call's audio between a codec of the client leg and another
+ * of the SIP leg (when the legs share no codec). Each direction gets a
+ * GStreamer pipeline (jitter buffer, depayloader, decoder, resampler,
+ * encoder, payloader) fed and drained by the call's worker without
+ * blocking it; each leg then carries its own SSRC, sequence numbers and
+ * timestamps (continuous across a codec change, which rebuilds the
+ * pipelines), so RTCP is terminated (not forwarded) on transcoded calls.
+ * DTMF: when the client leg has telephone-event (client->dtmf_pt) and the
+ * SIP leg has none (sip->dtmf_pt 0), the client's RFC 4733 events become
+ * in-band tones toward the trunk and tones detected in the trunk's audio
+ * become RFC 4733 events toward the client, both reported as
+ * CR_EVENT_DTMF; otherwise telephone-event in the codec map passes
+ * through as before. Takes one of the relay's max_transcoded_calls slots, held until
+ * the call closes or transcoding is turned off.
+ * @param call the call
+ * @param client the client leg's codec, or NULL (with sip NULL) for
+ *        passthrough again
+ * @param sip the SIP leg's codec, or NULL
+ * @param err_buf optional buffer of CR_MAX_ERROR_LEN for a readable message
+ * @return 0 if queued, CR_ERR_LIMIT past max_transcoded_calls (or
+ *         transcoding off), CR_ERR_INVALID for a codec the relay cannot
+ *         transcode or the same codec on both legs
+ */
+CR_EXPORT int cr_call_set_transcode(cr_call_t *call, const cr_codec_t *client,
+				    const cr_codec_t *sip, char *err_buf);
+
+/**
  * Restart ICE from our side: new local credentials, returned here at once
  * and in CR_EVENT_ICE_RESTARTED; gathering and checks start again.
  * @param call the call
@@ -697,7 +741,8 @@ enum {
  * @param err_buf optional buffer of CR_MAX_ERROR_LEN for a readable message
  * @return 0 if queued; CR_ERR_INVALID for a bad digit, duration or volume,
  *         CR_ERR_UNSUPPORTED when the call's codec map has no telephone-event
- *         (the trunk did not negotiate RFC 4733), CR_ERR_LIMIT when
+ *         (the trunk did not negotiate RFC 4733) or the call is transcoded
+ *         (cr_call_set_transcode(); not supported yet), CR_ERR_LIMIT when
  *         CR_DTMF_MAX_QUEUED digits wait, CR_ERR_CLOSED after close
  */
 CR_EXPORT int cr_call_send_dtmf(cr_call_t *call, char digit, int duration_ms, int volume,

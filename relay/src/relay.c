@@ -32,6 +32,7 @@ void cr_relay_config_init(cr_relay_config_t *config)
 	config->event_queue = 0;
 	config->media = NULL;
 	config->sip = NULL;
+	config->max_transcoded_calls = 0;
 }
 
 static int online_cores(void)
@@ -61,6 +62,10 @@ int cr_relay_create(const cr_relay_config_t *config, cr_relay_t **out, char *err
 	if (config->max_calls < 0)
 		return cr_set_error(err_buf, CR_ERR_INVALID,
 				    "max_calls must be 0 or more, got %d", config->max_calls);
+	if (config->max_transcoded_calls < -1)
+		return cr_set_error(err_buf, CR_ERR_INVALID,
+				    "max_transcoded_calls must be -1 (no limit), 0 (off) or more, got %d",
+				    config->max_transcoded_calls);
 	if (config->event_queue < 0)
 		return cr_set_error(err_buf, CR_ERR_INVALID,
 				    "event_queue must be 0 or more, got %d", config->event_queue);
@@ -78,6 +83,12 @@ int cr_relay_create(const cr_relay_config_t *config, cr_relay_t **out, char *err
 
 	if (config->media) {
 		err = cr_media_relay_create(config->media, &r->media, err_buf);
+		if (err)
+			goto out;
+	}
+	if (config->media && config->max_transcoded_calls != 0) {
+		/* Now, not in a call: loading GStreamer's registry takes a while. */
+		err = cr_transcode_global_init(err_buf);
 		if (err)
 			goto out;
 	}
@@ -164,6 +175,7 @@ void cr_relay_get_stats(cr_relay_t *r, cr_relay_stats_t *s)
 	s->calls_created = atomic_load(&r->calls_created);
 	s->calls_closed = atomic_load(&r->calls_closed);
 	s->events_dropped = cr_event_queue_dropped(r->events);
+	s->transcoded_calls = (uint32_t)atomic_load(&r->transcoded_calls);
 }
 
 void cr_relay_emit(cr_relay_t *r, int type, uint32_t call_id, int32_t code,

@@ -57,6 +57,7 @@ struct cr_relay {
 	atomic_int active_calls;
 	atomic_uint_least64_t calls_created;
 	atomic_uint_least64_t calls_closed;
+	atomic_int transcoded_calls; /* slots taken of config.max_transcoded_calls */
 	struct cr_media_relay *media; /* media plane, NULL without config->media */
 	struct cr_sip_ua *sip;   /* the SIP user agent, or NULL (relay/src/sip/) */
 };

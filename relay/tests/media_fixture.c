@@ -16,12 +16,26 @@ int fx_setup(fixture_t *f, const peer_opts_t *po)
 	return err ? err : fx_setup_peer(f, po);
 }
 
+static int setup_relay(fixture_t *f, const char *ice_addresses, int media_timeout_ms,
+		       int max_transcoded_calls);
+
 int fx_setup_relay(fixture_t *f)
 {
-	return fx_setup_relay_at(f, "127.0.0.1,::1", 0);
+	return setup_relay(f, "127.0.0.1,::1", 0, 0);
 }
 
 int fx_setup_relay_at(fixture_t *f, const char *ice_addresses, int media_timeout_ms)
+{
+	return setup_relay(f, ice_addresses, media_timeout_ms, 0);
+}
+
+int fx_setup_relay_transcoding(fixture_t *f, int max_transcoded_calls)
+{
+	return setup_relay(f, "127.0.0.1,::1", 0, max_transcoded_calls);
+}
+
+static int setup_relay(fixture_t *f, const char *ice_addresses, int media_timeout_ms,
+		       int max_transcoded_calls)
 {
 	cr_relay_config_t cfg;
 	cr_media_config_t mcfg;
@@ -40,6 +54,7 @@ int fx_setup_relay_at(fixture_t *f, const char *ice_addresses, int media_timeout
 	mcfg.sip_port_min = 30000;
 	mcfg.sip_port_max = 30999;
 	cfg.media = &mcfg;
+	cfg.max_transcoded_calls = max_transcoded_calls;
 	err = cr_relay_create(&cfg, &f->relay, msg);
 	if (err) {
 		fprintf(stderr, "  relay: %s\n", msg);

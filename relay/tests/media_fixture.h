@@ -38,6 +38,8 @@ int fx_setup_relay(fixture_t *f);
 /* fx_setup_relay() with host candidates on ice_addresses and the given
  * media timeout (0 = the relay's default). */
 int fx_setup_relay_at(fixture_t *f, const char *ice_addresses, int media_timeout_ms);
+/* fx_setup_relay() with the relay's max_transcoded_calls set. */
+int fx_setup_relay_transcoding(fixture_t *f, int max_transcoded_calls);
 int fx_setup_peer(fixture_t *f, const peer_opts_t *po);
 void fx_teardown(fixture_t *f);
 /* Processes relay events for up to timeout_ms, until one of type arrives

@@ -42,6 +42,17 @@ struct peer {
 	char sel_local[64], sel_remote[64];
 	uint8_t last_rtcp[1500]; /* under lock */
 	int last_rtcp_len;
+	peer_payload_fn source;
+	void *source_arg;
+	peer_sink_fn sink;
+	void *sink_arg;
+	atomic_int ssrc_changes, seq_gaps;
+	bool rx_seen;        /* peer thread only */
+	uint32_t rx_ssrc;
+	uint16_t rx_seq;
+	char dtmf[64];       /* digits received (under lock) */
+	uint32_t dtmf_ts;    /* timestamp of the last event counted */
+	bool dtmf_any;
 };
 
 typedef struct invoke {
@@ -178,6 +189,18 @@ static void on_recv(NiceAgent *agent, guint stream, guint comp, guint len, gchar
 	rtcp = comp == 2 || cr_is_rtcp(pkt, len);
 	if (cr_srtp_unprotect(&p->srtp, pkt, &n, rtcp))
 		return;
+	if (!rtcp && n >= 12) {
+		uint32_t ssrc = (uint32_t)pkt[8] << 24 | (uint32_t)pkt[9] << 16 | (uint32_t)pkt[10] << 8 | pkt[11];
+		uint16_t seq = (uint16_t)(pkt[2] << 8 | pkt[3]);
+
+		if (p->rx_seen && ssrc != p->rx_ssrc)
+			atomic_fetch_add(&p->ssrc_changes, 1);
+		else if (p->rx_seen && seq != (uint16_t)(p->rx_seq + 1))
+			atomic_fetch_add(&p->seq_gaps, 1);
+		p->rx_seen = true;
+		p->rx_ssrc = ssrc;
+		p->rx_seq = seq;
+	}
 	if (rtcp) {
 		g_mutex_lock(&p->lock);
 		p->last_rtcp_len = n < (int)sizeof(p->last_rtcp) ? n : (int)sizeof(p->last_rtcp);
@@ -187,7 +210,29 @@ static void on_recv(NiceAgent *agent, guint stream, guint comp, guint len, gchar
 		if (comp == 2)
 			atomic_fetch_add(&p->rtcp_comp2, 1);
 	} else if ((pkt[1] & 0x7f) == p->opts.audio_pt) {
+		int hl = 12 + 4 * (pkt[0] & 0x0f);
+
+		if (pkt[0] & 0x10 && n >= hl + 4) /* header extension */
+			hl += 4 + 4 * (pkt[hl + 2] << 8 | pkt[hl + 3]);
+		if (p->sink && n > hl)
+			p->sink(p->sink_arg, pkt + hl, n - hl);
 		atomic_fetch_add(&p->audio_rx, 1);
+	} else if (p->opts.dtmf_pt && (pkt[1] & 0x7f) == p->opts.dtmf_pt && n >= 16) {
+		int hl = 12 + 4 * (pkt[0] & 0x0f);
+		uint32_t ts = (uint32_t)pkt[4] << 24 | (uint32_t)pkt[5] << 16 | (uint32_t)pkt[6] << 8 | pkt[7];
+
+		/* One digit per event: its first end packet (RFC 4733 2.5.1.4). */
+		if (n >= hl + 4 && (pkt[hl + 1] & 0x80) && !(p->dtmf_any && p->dtmf_ts == ts)) {
+			size_t used;
+
+			p->dtmf_any = true;
+			p->dtmf_ts = ts;
+			g_mutex_lock(&p->lock);
+			used = strlen(p->dtmf);
+			if (used + 1 < sizeof(p->dtmf))
+				p->dtmf[used] = pkt[hl] < 16 ? "0123456789*#ABCD"[pkt[hl]] : '?';
+			g_mutex_unlock(&p->lock);
+		}
 	} else {
 		atomic_fetch_add(&p->bad_pt, 1);
 	}
@@ -459,15 +504,19 @@ static int build_rtp(peer_t *p, uint8_t *pkt, int pt, bool marker, uint32_t ts, 
 
 static void send_one(peer_t *p, void *arg)
 {
-	uint8_t pkt[400], payload[160];
-	int len;
+	uint8_t pkt[1400], payload[1200];
+	int len, plen = 160;
 
 	(void)arg;
 	if (!atomic_load(&p->keys_ready) || atomic_load(&p->silent))
 		return;
 	memset(payload, 0x5a, sizeof(payload));
-	len = build_rtp(p, pkt, p->opts.audio_pt, false, p->ts, payload, sizeof(payload));
+	if (p->source)
+		plen = p->source(p->source_arg, payload, (int)sizeof(payload));
+	len = build_rtp(p, pkt, p->opts.audio_pt, false, p->ts, payload, plen);
 	p->ts += 960;
+	if (p->opts.send_loss_percent && g_random_int_range(0, 100) < p->opts.send_loss_percent)
+		return; /* lost on the way: a gap in sequence numbers and timestamps */
 	if (cr_srtp_protect(&p->srtp, pkt, &len, false) == 0)
 		nice_agent_send(p->agent, p->stream, 1, (guint)len, (const gchar *)pkt);
 }
@@ -656,3 +705,95 @@ void peer_go_silent(peer_t *p)
 	peer_run(p, silence, NULL);
 }
 
+
+static void set_source(peer_t *p, void *arg)
+{
+	void **a = arg;
+
+	p->source = (peer_payload_fn)(void (*)(void))a[0];
+	p->source_arg = a[1];
+}
+
+void peer_set_audio_source(peer_t *p, peer_payload_fn fn, void *arg)
+{
+	void *a[2] = { (void *)(void (*)(void))fn, arg };
+
+	peer_run(p, set_source, a);
+}
+
+static void set_sink(peer_t *p, void *arg)
+{
+	void **a = arg;
+
+	p->sink = (peer_sink_fn)(void (*)(void))a[0];
+	p->sink_arg = a[1];
+}
+
+void peer_set_audio_sink(peer_t *p, peer_sink_fn fn, void *arg)
+{
+	void *a[2] = { (void *)(void (*)(void))fn, arg };
+
+	peer_run(p, set_sink, a);
+}
+
+void peer_dtmf_digits(peer_t *p, char *buf, int len)
+{
+	g_mutex_lock(&p->lock);
+	g_strlcpy(buf, p->dtmf, (gsize)len);
+	g_mutex_unlock(&p->lock);
+}
+
+int peer_ssrc_changes(peer_t *p) { return atomic_load(&p->ssrc_changes); }
+int peer_seq_gaps(peer_t *p) { return atomic_load(&p->seq_gaps); }
+
+typedef struct paced_dtmf {
+	peer_t *p;
+	int pt, event, dur, step, steps; /* dur in 8000 Hz units */
+	uint32_t ts;
+} paced_dtmf_t;
+
+static gboolean paced_dtmf_tick(gpointer d)
+{
+	paced_dtmf_t *j = d;
+	peer_t *p = j->p;
+	bool end = j->step >= j->steps;
+	int dur = end ? j->dur : j->dur * (j->step + 1) / (j->steps + 1);
+	uint8_t pkt[64], ev[4] = { (uint8_t)j->event, (uint8_t)((end ? 0x80 : 0) | 10),
+				   (uint8_t)(dur >> 8), (uint8_t)dur };
+
+	for (int i = 0; i < (end ? 3 : 1); i++) {
+		int len = build_rtp(p, pkt, j->pt, j->step == 0, j->ts, ev, 4);
+
+		if (atomic_load(&p->keys_ready) && !atomic_load(&p->silent) &&
+		    cr_srtp_protect(&p->srtp, pkt, &len, false) == 0)
+			nice_agent_send(p->agent, p->stream, 1, (guint)len, (const gchar *)pkt);
+	}
+	j->step++;
+	return end ? G_SOURCE_REMOVE : G_SOURCE_CONTINUE;
+}
+
+static void start_paced_dtmf(peer_t *p, void *arg)
+{
+	dtmf_args_t *a = arg;
+	paced_dtmf_t *j = g_new0(paced_dtmf_t, 1);
+	GSource *s = g_timeout_source_new(50);
+
+	j->p = p;
+	j->pt = a->pt;
+	j->event = a->event;
+	j->dur = a->duration_ms * 8;
+	j->steps = a->duration_ms / 50;
+	j->ts = p->ts;
+	p->ts += (uint32_t)j->dur;
+	paced_dtmf_tick(j);
+	g_source_set_callback(s, paced_dtmf_tick, j, g_free);
+	g_source_attach(s, p->ctx);
+	g_source_unref(s);
+}
+
+void peer_send_dtmf_paced(peer_t *p, int pt, int event, int duration_ms)
+{
+	dtmf_args_t a = { pt, event, duration_ms };
+
+	peer_run(p, start_paced_dtmf, &a);
+}

@@ -25,6 +25,8 @@ typedef struct peer_opts {
 	int port;                 /* fixed local port (all components), 0 = any */
 	const char *ufrag, *pwd;  /* fixed credentials, NULL = random */
 	const char *netns;        /* run the agent in this network namespace (ip netns name) */
+	int send_loss_percent;    /* audio packets peer_send_audio() drops (random) */
+	int dtmf_pt;              /* telephone-event it takes back (peer_dtmf_digits), 0 = none */
 } peer_opts_t;
 
 int peer_new(const peer_opts_t *opts, peer_t **out);
@@ -48,8 +50,25 @@ void peer_send_rtcp(peer_t *peer);
 void peer_send_raw(peer_t *peer, int comp, const uint8_t *buf, int len);
 /* Sends one SRTP packet, then corrupts its tag before sending. */
 void peer_send_bad_srtp(peer_t *peer);
+/* Like peer_send_dtmf() but paced as a phone sends it (RFC 4733 2.5): the
+ * start, an update every 50 ms, then the end three times; returns at once. */
+void peer_send_dtmf_paced(peer_t *peer, int pt, int event, int duration_ms);
 /* Sends RFC 4733 telephone-event for digit (event number) on pt. */
 void peer_send_dtmf(peer_t *peer, int pt, int event, int duration_ms);
+/* Makes each audio packet's payload (peer's thread): writes at most max
+ * bytes, returns the length. NULL = the fixed 160-byte filler. */
+typedef int (*peer_payload_fn)(void *arg, uint8_t *payload, int max);
+/* Gets each audio payload received (peer's thread). */
+typedef void (*peer_sink_fn)(void *arg, const uint8_t *payload, int len);
+/* Call before peer_send_audio(); fn stays in use until peer_free(). */
+void peer_set_audio_source(peer_t *peer, peer_payload_fn fn, void *arg);
+void peer_set_audio_sink(peer_t *peer, peer_sink_fn fn, void *arg);
+/* RFC 4733 digits received on opts.dtmf_pt, one per event, in order. */
+void peer_dtmf_digits(peer_t *peer, char *buf, int len);
+/* The RTP it got back (audio and telephone-event), as one stream: packets
+ * whose SSRC differs from the one before, sequence numbers that skip. */
+int peer_ssrc_changes(peer_t *peer);
+int peer_seq_gaps(peer_t *peer);
 /* Waits until the peer got at least n audio packets back. */
 int peer_wait_audio(peer_t *peer, int n, int timeout_ms);
 int peer_wait_rtcp(peer_t *peer, int n, int timeout_ms);

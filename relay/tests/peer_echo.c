@@ -16,7 +16,11 @@ struct echo {
 	int rtp_fd, rtcp_fd, foreign_fd, stop_pipe[2];
 	int rtp_port;
 	GThread *thread;
-	atomic_int rtp_rx, rtcp_rx, foreign_rx, last_pt;
+	atomic_int rtp_rx, rtcp_rx, foreign_rx, last_pt, loss_percent, dropped;
+	atomic_int ssrc_changes, seq_gaps, ts_back, pt_count[128];
+	bool seen;     /* echo thread only */
+	uint32_t ssrc, ts;
+	uint16_t seq;
 	atomic_bool muted;
 	GMutex log_lock;
 	echo_rtp_rec_t log[ECHO_LOG_MAX];
@@ -72,6 +76,27 @@ static int bind_at(const char *addr, int port)
 	return fd;
 }
 
+static void track(echo_t *e, const unsigned char *b)
+{
+	uint32_t ssrc = (uint32_t)b[8] << 24 | (uint32_t)b[9] << 16 | (uint32_t)b[10] << 8 | b[11];
+	uint32_t ts = (uint32_t)b[4] << 24 | (uint32_t)b[5] << 16 | (uint32_t)b[6] << 8 | b[7];
+	uint16_t seq = (uint16_t)(b[2] << 8 | b[3]);
+
+	atomic_fetch_add(&e->pt_count[b[1] & 0x7f], 1);
+	if (e->seen) {
+		if (ssrc != e->ssrc)
+			atomic_fetch_add(&e->ssrc_changes, 1);
+		else if (seq != (uint16_t)(e->seq + 1))
+			atomic_fetch_add(&e->seq_gaps, 1);
+		if (ssrc == e->ssrc && (int32_t)(ts - e->ts) < 0)
+			atomic_fetch_add(&e->ts_back, 1);
+	}
+	e->seen = true;
+	e->ssrc = ssrc;
+	e->seq = seq;
+	e->ts = ts;
+}
+
 static gpointer echo_main(gpointer p)
 {
 	echo_t *e = p;
@@ -104,8 +129,14 @@ static gpointer echo_main(gpointer p)
 				if (n >= 2)
 					atomic_store(&e->last_pt, buf[1] & 0x7f);
 				log_rtp(e, buf, n);
+				if (n >= 12)
+					track(e, buf);
 			} else {
 				atomic_fetch_add(&e->rtcp_rx, 1);
+			}
+			if (i == 0 && g_random_int_range(0, 100) < atomic_load(&e->loss_percent)) {
+				atomic_fetch_add(&e->dropped, 1);
+				continue;
 			}
 			if (!atomic_load(&e->muted))
 				sendto(pfd[i].fd, buf, (size_t)n, 0, (struct sockaddr *)&from, flen);
@@ -164,6 +195,12 @@ int echo_rtcp_received(echo_t *e) { return atomic_load(&e->rtcp_rx); }
 int echo_last_pt(echo_t *e) { return atomic_load(&e->last_pt); }
 int echo_foreign_received(echo_t *e) { return atomic_load(&e->foreign_rx); }
 void echo_set_muted(echo_t *e, bool muted) { atomic_store(&e->muted, muted); }
+void echo_set_loss(echo_t *e, int percent) { atomic_store(&e->loss_percent, percent); }
+int echo_dropped(echo_t *e) { return atomic_load(&e->dropped); }
+int echo_ssrc_changes(echo_t *e) { return atomic_load(&e->ssrc_changes); }
+int echo_seq_gaps(echo_t *e) { return atomic_load(&e->seq_gaps); }
+int echo_ts_back(echo_t *e) { return atomic_load(&e->ts_back); }
+int echo_pt_count(echo_t *e, int pt) { return pt >= 0 && pt < 128 ? atomic_load(&e->pt_count[pt]) : 0; }
 
 int echo_foreign_port(echo_t *e)
 {

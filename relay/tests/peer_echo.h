@@ -42,5 +42,15 @@ typedef struct echo_rtp_rec {
 
 /* Copies up to max records; returns how many. */
 int echo_rtp_log(echo_t *echo, echo_rtp_rec_t *out, int max);
+/* Drops this share of the RTP packets it would echo (random), and counts them. */
+void echo_set_loss(echo_t *echo, int percent);
+int echo_dropped(echo_t *echo);
+/* The RTP stream it got, as one stream: packets whose SSRC differs from the
+ * one before, sequence numbers that do not follow, timestamps that went
+ * back; and how many packets had payload type pt. */
+int echo_ssrc_changes(echo_t *echo);
+int echo_seq_gaps(echo_t *echo);
+int echo_ts_back(echo_t *echo);
+int echo_pt_count(echo_t *echo, int pt);
 
 #endif

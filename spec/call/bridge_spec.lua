@@ -21,6 +21,12 @@ local function fake_legs()
 	function legs.local_description()
 		return { ufrag = "RLY1", pwd = "relaypassword0123456789", fingerprint = { hash = "sha-256", value = "AA:BB" } }
 	end
+	function legs:transcode(...)
+		self.calls[#self.calls + 1] = { "transcode", ... }
+		local refusal = rawget(self, "transcode_refusal")
+		if refusal then return nil, refusal, "limit" end
+		return true
+	end
 	function legs:called(name)
 		local list = {}
 		for _, c in ipairs(self.calls) do
@@ -68,7 +74,7 @@ local function initiate(opts)
 end
 
 local function start_outbound(opts)
-	local legs, out = fake_legs(), fake_out()
+	local legs, out = opts and opts.legs or fake_legs(), fake_out()
 	legs.can_transcode = opts and opts.can_transcode or false
 	local call, e = bridge.outbound({ sid = "sid1", peer = "alice@example.net/phone",
 		phone = "+15550100@phone.example.net", number = "+15550100", caller_id = "+15550001111",
@@ -231,6 +237,36 @@ describe("jingle_sip.call.bridge", function()
 			end)
 		end)
 
+		it("should transcode to the codec the trunk answered, or end the call past the transcoding limit", function()
+			local function start_opus_only(legs)
+				legs.can_transcode = true
+				local out = fake_out()
+				return assert(bridge.outbound({ sid = "sid1", peer = "alice@example.net/phone",
+					phone = "+15550100@phone.example.net", number = "+15550100", legs = legs, out = out,
+					trunk_pts = TRUNK, now = 0 }, initiate({ pts = {
+						{ id = 111, name = "opus", clockrate = 48000, channels = 2 } } }))), out
+			end
+			local PCMU_98 = { codec = { id = 98, name = "PCMU", clockrate = 8000, channels = 1 } }
+			local legs = fake_legs()
+			local call, out = start_opus_only(legs)
+			call:on_relay({ type = "sip_answered", trunk = PCMU_98 })
+			local t = legs:called("transcode")
+			assert.equal(98, t[#t][2].trunk.id, "the trunk's own number for its codec")
+			assert.equal("transcode", legs:called("set_choice")[1][2].mode)
+			assert.equal("opus", out.last().contents[1].description.payload_types[1].name)
+			assert.equal("active", call.state)
+
+			legs = fake_legs()
+			call, out = start_opus_only(legs)
+			legs.transcode_refusal = "the relay already transcodes its maximum of 1 calls"
+			call:on_relay({ type = "sip_answered", trunk = PCMU_98 })
+			local term = out.last()
+			assert.equal("session-terminate", term.action)
+			assert.equal("the relay already transcodes its maximum of 1 calls", term.reason.text)
+			assert.equal(1, #legs:called("sip_hangup"))
+			assert.equal("ended", call.state)
+		end)
+
 		it("should hold and resume the phone when the client says hold and unhold, only once answered", function()
 			local call, _, legs = start_outbound()
 			assert.is_true(call:on_jingle({ action = "session-info", sid = "sid1", info = { kind = "hold" } }))
@@ -319,6 +355,24 @@ describe("jingle_sip.call.bridge", function()
 			local call = start_outbound({ pts = { { id = 111, name = "opus", clockrate = 48000, channels = 2 } },
 				can_transcode = true })
 			assert.equal("transcode", call.choice.mode)
+			local _, _, legs = start_outbound({ pts = { { id = 111, name = "opus", clockrate = 48000, channels = 2 } },
+				can_transcode = true })
+			local t = legs:called("transcode")
+			assert.equal(1, #t)
+			assert.equal("opus", t[1][2].client.name)
+			assert.equal("PCMU", t[1][2].trunk.name)
+		end)
+
+		it("should refuse a call to transcode past the relay's maximum with the reason", function()
+			local legs = fake_legs()
+			legs.transcode_refusal = "the relay already transcodes its maximum of 20 calls"
+			local call, e = start_outbound({ legs = legs, can_transcode = true,
+				pts = { { id = 111, name = "opus", clockrate = 48000, channels = 2 } } })
+			assert.is_nil(call)
+			assert.equal("resource-constraint", e.condition)
+			assert.equal("wait", e.type)
+			assert.equal("the relay already transcodes its maximum of 20 calls", e.text)
+			assert.equal(0, #legs:called("sip_dial"))
 		end)
 
 		it("should refuse a client sharing no codec with the trunk when the relay cannot transcode", function()

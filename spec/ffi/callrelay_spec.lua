@@ -23,7 +23,7 @@ end
 local EVENT_SHAPE = { type = "string", call_id = "number", time_us = "number",
 	code = "number", value = "number", text = "string" }
 local STATS_SHAPE = { workers = "number", active_calls = "number", calls_created = "number",
-	calls_closed = "number", events_dropped = "number" }
+	calls_closed = "number", events_dropped = "number", transcoded_calls = "number" }
 
 local function shape_of(t)
 	local shape = {}
@@ -269,6 +269,76 @@ describe("callrelay (" .. callrelay.backend .. " backend)", function()
 			assert.same({ invites_sent = "number", invites_received = "number", invites_rejected_limit = "number",
 				options_sent = "number", options_ok = "number", trunk_up = "number", last_options_status = "number",
 				last_options_rtt_ms = "number", registered = "number" }, shape_of(st))
+		end)
+	end)
+
+	describe("transcoding", function()
+		local relay
+		local OPUS = { pt = 111, name = "opus", clock_rate = 48000, channels = 2 }
+		local PCMU = { pt = 0, name = "PCMU", clock_rate = 8000, channels = 1 }
+		local MEDIA = { ice_addresses = "127.0.0.1", sip_rtp_address = "127.0.0.1",
+			sip_port_min = 31010, sip_port_max = 31015 }
+		local START = { dtls_role = "active", rtcp_mux = 1, remote_ufrag = "abcd",
+			remote_pwd = "0123456789abcdef012345", remote_fingerprint = "sha-256 " .. ("AB:"):rep(31) .. "AB" }
+
+		before_each(function()
+			relay = assert(callrelay.new_relay({ workers = 1, max_transcoded_calls = 1, media = MEDIA }))
+		end)
+		after_each(function() relay:close() end)
+
+		it("should transcode a call, report its path, and refuse one past the maximum", function()
+			local a = assert(relay:new_call())
+			local b = assert(relay:new_call())
+			assert.is_true(a:set_transcode(OPUS, PCMU))
+			assert.is_true(a:media_start(START))
+			local path
+			local deadline = os.time() + 5
+			repeat
+				path = a:stats().media_path
+				sleep(0.01)
+			until path ~= "passthrough" or os.time() > deadline
+			assert.equal("transcoded opus/48000 <-> PCMU/8000", path)
+			assert.is_number(a:stats().transcoded_packets)
+			assert.truthy(a:trace():find("path transcoded opus/48000 <-> PCMU/8000", 1, true))
+			assert.equal(1, relay:stats().transcoded_calls)
+			local ok, msg, name = b:set_transcode(OPUS, PCMU)
+			assert.is_nil(ok)
+			assert.equal("limit", name)
+			assert.truthy(msg:find("maximum of 1 calls", 1, true), msg)
+			assert.equal("passthrough", b:stats().media_path)
+			assert.is_true(a:set_transcode(nil, nil))
+			assert.equal(0, relay:stats().transcoded_calls)
+			assert.is_true(b:set_transcode(OPUS, PCMU))
+			a:close()
+			b:close()
+		end)
+
+		it("should refuse codecs it cannot transcode and raise on malformed ones", function()
+			local call = assert(relay:new_call())
+			local ok, msg, name = call:set_transcode(OPUS, { pt = 3, name = "GSM", clock_rate = 8000 })
+			assert.is_nil(ok)
+			assert.equal("invalid", name)
+			assert.truthy(msg:find("GSM", 1, true), msg)
+			ok, msg, name = call:set_transcode({ pt = 111, name = "opus", clock_rate = 48000, dtmf_pt = 50 }, PCMU)
+			assert.is_nil(ok)
+			assert.equal("invalid", name)
+			assert.truthy(msg:find("telephone-event", 1, true), msg)
+			assert.is_true(call:set_transcode({ pt = 111, name = "opus", clock_rate = 48000, channels = 2,
+				dtmf_pt = 126, dtmf_clock_rate = 8000 }, PCMU))
+			assert.has_error_match(function() call:set_transcode(OPUS, "PCMU") end, "codec table expected")
+			assert.has_error_match(function() call:set_transcode(OPUS, { name = 0 }) end, "must be a string")
+			call:close()
+		end)
+
+		it("should say so when the relay was made with transcoding off", function()
+			local off = assert(callrelay.new_relay({ workers = 1, media = MEDIA }))
+			local call = assert(off:new_call())
+			local ok, msg, name = call:set_transcode(OPUS, PCMU)
+			assert.is_nil(ok)
+			assert.equal("limit", name)
+			assert.truthy(msg:find("transcoding is off", 1, true), msg)
+			call:close()
+			off:close()
 		end)
 	end)
 

@@ -161,10 +161,12 @@ local function of_type(type_name, call_id)
 end
 
 -- The one shape (key -> Lua type) both backends must give each table.
-local STATS_SHAPE = { ice_state = "number", dtls_state = "number", selected_pair = "string" }
+local STATS_SHAPE = { ice_state = "number", dtls_state = "number", selected_pair = "string",
+	media_path = "string" }
 for _, k in ipairs({ "client_rx_packets", "client_rx_bytes", "client_tx_packets", "client_tx_bytes",
 	"sip_rx_packets", "sip_rx_bytes", "sip_tx_packets", "sip_tx_bytes", "srtp_auth_failed", "dtls_bad",
-	"ice_bad", "early_dropped", "sip_foreign", "unmapped_pt", "dtmf_events" }) do
+	"ice_bad", "early_dropped", "sip_foreign", "unmapped_pt", "dtmf_events", "transcoded_packets",
+	"transcode_dropped" }) do
 	STATS_SHAPE[k] = "number"
 end
 local MEDIA_LOCAL_SHAPE = { ice_ufrag = "string", ice_pwd = "string", fingerprint = "string",

@@ -13,6 +13,7 @@
 --     legs:client_set_remote_fingerprint{ hash, value, setup }
 --     legs:sip_dial{ number, caller_id, choice, offer = trunk pts }  legs:set_choice(choice)
 --     legs:sip_progress()  legs:sip_answer()  legs:sip_hold(bool)
+--     legs:transcode(choice) -> true | nil, text   (choice.mode == "transcode")
 --     legs:sip_reject(status, phrase)  legs:sip_hangup()  legs:close(reason)
 --     legs:send_dtmf(digit, duration_ms, volume) -> true | nil, message, name
 --                                        (RFC 4733 toward the trunk)
@@ -215,6 +216,11 @@ function M.outbound(o, session)
 	end
 	if choice.mode == "transcode" and not o.legs.can_transcode then
 		return err("not-acceptable", nil, "no codec in common with the phone network (transcoding is not available)")
+	end
+	if choice.mode == "transcode" then
+		-- Past jingle_sip_max_transcoded_calls: refused, not degraded.
+		local ok, refusal = o.legs:transcode(choice)
+		if not ok then return nil, { condition = "resource-constraint", type = "wait", text = refusal } end
 	end
 	local call = new_call({ direction = "outbound", sid = o.sid, peer = o.peer, phone = o.phone,
 		number = o.number, caller_id = o.caller_id, legs = o.legs, out = o.out,
@@ -425,6 +431,13 @@ function Call:on_accept(session)
 		self:finish("failed", "incompatible-parameters", "no codec shared with the trunk", true, "reject")
 		return true
 	end
+	if choice.mode == "transcode" then
+		local ok, refusal = self.legs:transcode(choice)
+		if not ok then
+			self:finish("failed", "general-error", refusal, true, "reject")
+			return true
+		end
+	end
 	self.choice = choice
 	local fp = (audio.transport.fingerprints or {})[1]
 	if fp then
@@ -470,6 +483,14 @@ function Call:settle_codec(trunk)
 				tostring(trunk.codec and trunk.codec.name), tostring(trunk.codec and trunk.codec.clockrate)),
 			true, "hangup")
 		return false
+	end
+	if choice.mode == "transcode" then
+		-- Past jingle_sip_max_transcoded_calls: ended with the reason.
+		local ok, refusal = self.legs:transcode(choice)
+		if not ok then
+			self:finish("failed", "general-error", refusal, true, "hangup")
+			return false
+		end
 	end
 	local before = self.choice
 	self.choice = choice

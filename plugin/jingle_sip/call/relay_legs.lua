@@ -31,9 +31,9 @@ function M.new(call, opts)
 		created_at = opts and opts.created_at or time_now() }, Legs)
 end
 
--- Whether the relay can bridge legs that share no codec (GStreamer
--- transcoding, not built yet): the bridge refuses such calls cleanly.
-Legs.can_transcode = false
+-- The relay bridges legs that share no codec by transcoding (GStreamer),
+-- up to jingle_sip_max_transcoded_calls at once (see Legs:transcode).
+Legs.can_transcode = true
 
 function Legs:check(ok, err, what)
 	if not ok then self.log("warn", "relay call %d: %s failed: %s", self.relay_id, what, tostring(err)) end
@@ -58,18 +58,52 @@ local function codec_map(choice, sip_pt, sip_dtmf_pt)
 	local map = {}
 	if not choice then return map end
 	local name, clock, channels = codecs.resolve(choice.client)
-	map[1] = { client_pt = choice.client.id, sip_pt = sip_pt or choice.trunk.id, name = name,
-		clock_rate = clock, channels = channels }
+	-- Transcoded audio is the transcoder's, not the map's (Legs:transcode).
+	if choice.mode ~= "transcode" then
+		map[1] = { client_pt = choice.client.id, sip_pt = sip_pt or choice.trunk.id, name = name,
+			clock_rate = clock, channels = channels }
+	end
 	local sip_dtmf = sip_dtmf_pt or (choice.trunk_dtmf and choice.trunk_dtmf.id)
 	if sip_dtmf and (choice.client_dtmf or choice.trunk_dtmf) then
 		-- A client without telephone-event (Dino) still gets the trunk's, as
 		-- client_pt -1: the relay sends XEP-0181 digits with it and
 		-- forwards none of the trunk's to the client.
 		local _, dclock = codecs.resolve(choice.client_dtmf or choice.trunk_dtmf)
-		map[2] = { client_pt = choice.client_dtmf and choice.client_dtmf.id or -1,
+		map[#map + 1] = { client_pt = choice.client_dtmf and choice.client_dtmf.id or -1,
 			sip_pt = sip_dtmf, name = "telephone-event", clock_rate = dclock, channels = 1 }
 	end
 	return map
+end
+
+-- A payload type as the relay's transcoder names it, with the leg's
+-- telephone-event (none: DTMF crosses that leg as in-band tones).
+local function transcode_codec(pt, id, dtmf)
+	local name, clock, channels = codecs.resolve(pt)
+	local _, dtmf_clock = codecs.resolve(dtmf)
+	return { pt = id or pt.id, name = SIP_NAMES[name] or name, clock_rate = clock, channels = channels,
+		dtmf_pt = dtmf and dtmf.id or 0, dtmf_clock_rate = dtmf_clock or 0 }
+end
+
+--- Transcodes between the choice's client and trunk codecs (a choice in
+-- "transcode" mode); sip_pt: the trunk's number for its codec once its SDP
+-- gave it. Returns true, or nil, message, name ("limit" past
+-- jingle_sip_max_transcoded_calls).
+function Legs:transcode(choice, sip_pt)
+	local was = self.transcoding
+	sip_pt = sip_pt or choice.trunk.id
+	if was and was.client.id == choice.client.id and codecs.same(was.trunk, choice.trunk) and was.sip_pt == sip_pt
+		and was.trunk_dtmf == (choice.trunk_dtmf and choice.trunk_dtmf.id) then
+		return true -- the same pair: keep the running pipelines
+	end
+	self.transcoding = { client = choice.client, trunk = choice.trunk, sip_pt = sip_pt,
+		trunk_dtmf = choice.trunk_dtmf and choice.trunk_dtmf.id }
+	local ok, msg, name = self.call:set_transcode(transcode_codec(choice.client, nil, choice.client_dtmf),
+		transcode_codec(choice.trunk, sip_pt, choice.trunk_dtmf))
+	if not ok then
+		self.transcoding = nil
+		self.log("warn", "relay call %d: transcoding refused: %s", self.relay_id, tostring(msg))
+	end
+	return ok, msg, name
 end
 
 function Legs:client_start(p)
@@ -147,9 +181,29 @@ function Legs:sip_dial(p)
 end
 
 --- The codecs settled (the trunk's answer chose one): the relay maps them.
+-- A passthrough choice toward a trunk without telephone-event while the
+-- client has it: the same codec is transcoded anyway, only so that the
+-- client's digits reach the trunk as tones and the trunk's tones come back
+-- as RFC 4733 events. Best effort: past jingle_sip_max_transcoded_calls the
+-- call goes on in passthrough, without DTMF toward the trunk.
+function Legs:dtmf_bridge(choice)
+	if choice.client_dtmf and not choice.trunk_dtmf and self.can_transcode then
+		if self:transcode(choice) then
+			self.log("info", "relay call %d: %s without telephone-event at the trunk: DTMF crosses in-band",
+				self.relay_id, codecs.key(choice.trunk) or "?")
+		end
+	elseif self.transcoding then
+		-- The trunk answered a codec the client shares: passthrough again.
+		self.transcoding = nil
+		self:check(self.call:set_transcode(nil, nil), nil, "passthrough")
+	end
+end
+
 function Legs:set_choice(choice)
 	self.choice = choice
-	return self:check(self.call:set_codecs(codec_map(choice)), nil, "codec map")
+	local ok = self:check(self.call:set_codecs(codec_map(choice)), nil, "codec map")
+	if choice.mode ~= "transcode" then self:dtmf_bridge(choice) end
+	return ok
 end
 
 function Legs:sip_progress() return self:check(self.call:sip_ringing()) end
@@ -163,6 +217,7 @@ function Legs:sip_answer(p)
 		telephone_event = (p.choice.client_dtmf or p.choice.trunk_dtmf) and 1 or 0,
 	})
 	self:check(self.call:set_codecs(codec_map(p.choice)), nil, "codec map")
+	if p.choice.mode ~= "transcode" then self:dtmf_bridge(p.choice) end
 	return self:check(ok, err, "SIP answer")
 end
 
@@ -237,6 +292,10 @@ function Legs:apply_sip_media(fields, keep_codecs)
 	if self.choice and fields.pt and not keep_codecs then
 		local dtmf = fields.dtmf_pt and fields.dtmf_pt >= 0 and fields.dtmf_pt or nil
 		self:check(self.call:set_codecs(codec_map(self.choice, fields.pt, dtmf)), nil, "codec map")
+		-- The trunk's own number for its codec (the call keeps its slot).
+		if self.transcoding and self.transcoding.sip_pt ~= fields.pt then
+			self:transcode(self.choice, fields.pt)
+		end
 	end
 end
 

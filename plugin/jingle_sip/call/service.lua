@@ -450,7 +450,9 @@ function Service:describe_calls()
 		lines[#lines + 1] = ("%-10s %-8s %-30s %-16s %-9s %6.1fs %-22s %s rx/tx client %d/%d sip %d/%d"):format(
 			call.sid:sub(1, 10), call.direction, tostring(call.peer), tostring(call.number),
 			call.state, dur,
-			choice and (choice.mode .. " " .. (require "jingle_sip.jingle.codecs".key(choice.client) or "?")) or "-",
+			choice and (choice.mode .. " " .. (require "jingle_sip.jingle.codecs".key(choice.client) or "?")
+				.. (choice.mode == "transcode" and (" <-> " .. (require "jingle_sip.jingle.codecs".key(choice.trunk)
+					or "?")) or "")) or "-",
 			s.selected_pair ~= "" and s.selected_pair or "no pair",
 			s.client_rx_packets or 0, s.client_tx_packets or 0, s.sip_rx_packets or 0, s.sip_tx_packets or 0)
 		if call.end_reason then

@@ -231,10 +231,13 @@ void cr_forward_from_client(cr_media_call_t *mc, guint comp, uint8_t *in, size_t
 		cr_trace_add(&mc->trace, "media", "client media resumed");
 	}
 	if (rtcp) {
-		cr_rtp_leg_send(mc, true, buf, (size_t)n);
+		if (!mc->xc) /* transcoded: terminated, the legs' streams differ */
+			cr_rtp_leg_send(mc, true, buf, (size_t)n);
 		return;
 	}
 	pt = buf[1] & 0x7f;
+	if (mc->xc && cr_transcode_push(mc->xc, CR_DIR_CLIENT_TO_SIP, pt, buf, (size_t)n))
+		return;
 	to = mc->pt_to_sip[pt];
 	if (to < 0) {
 		COUNT(mc, unmapped_pt, 1);
@@ -300,8 +303,12 @@ void cr_forward_from_sip(cr_media_call_t *mc, bool rtcp, uint8_t *buf, size_t le
 		COUNT(mc, early_dropped, 1);
 		return;
 	}
+	if (rtcp && mc->xc) /* transcoded: terminated, the legs' streams differ */
+		return;
 	if (!rtcp) {
 		pt = buf[1] & 0x7f;
+		if (mc->xc && cr_transcode_push(mc->xc, CR_DIR_SIP_TO_CLIENT, pt, buf, len))
+			return;
 		to = mc->pt_to_client[pt];
 		/* A digit from the trunk is reported even when the client has no
 		 * telephone-event to take it (client_pt -1). */
@@ -329,4 +336,30 @@ void cr_forward_from_sip(cr_media_call_t *mc, bool rtcp, uint8_t *buf, size_t le
 	}
 	if (!rtcp)
 		first_media(mc, CR_DIR_SIP_TO_CLIENT);
+}
+
+void cr_forward_transcoded(cr_media_call_t *mc, int dir, uint8_t *buf, size_t len)
+{
+	int n = (int)len;
+
+	if (mc->closed)
+		return;
+	if (dir == CR_DIR_CLIENT_TO_SIP) {
+		if (cr_rtp_leg_send(mc, false, buf, len))
+			first_media(mc, CR_DIR_CLIENT_TO_SIP);
+		return;
+	}
+	/* The payloader's packet, with room for the SRTP tag (transcode.c). */
+	if (!mc->keys_ready || cr_srtp_protect(&mc->srtp, buf, &n, false))
+		return;
+	if (cr_ice_send(mc, 1, buf, (size_t)n) != n)
+		return;
+	COUNT(mc, client_tx_packets, 1);
+	COUNT(mc, client_tx_bytes, (uint64_t)n);
+	if (mc->cur_pair >= 0) {
+		atomic_fetch_add_explicit(&mc->pairs[mc->cur_pair].tx_packets, 1, memory_order_relaxed);
+		atomic_fetch_add_explicit(&mc->pairs[mc->cur_pair].tx_bytes, (uint64_t)n,
+					  memory_order_relaxed);
+	}
+	first_media(mc, CR_DIR_SIP_TO_CLIENT);
 }

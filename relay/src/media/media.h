@@ -162,6 +162,7 @@ typedef struct cr_counters {
 	atomic_uint_least64_t sip_tx_packets, sip_tx_bytes;
 	atomic_uint_least64_t srtp_auth_failed, dtls_bad, ice_bad, early_dropped;
 	atomic_uint_least64_t sip_foreign, unmapped_pt, dtmf_events;
+	atomic_uint_least64_t transcoded_packets, transcode_dropped;
 	atomic_int ice_state, dtls_state;
 } cr_counters_t;
 
@@ -206,6 +207,22 @@ typedef struct cr_dtmf_tx {
 	int ends;            /* end packets sent (3 in all) */
 	unsigned held;       /* client packets held back during this digit */
 } cr_dtmf_tx_t;
+/* One leg's outgoing stream on a transcoded call (transcode.c), kept across
+ * pipeline rebuilds (codec changes) so its SSRC, sequence numbers and
+ * timestamps stay continuous; telephone-event packets join it too. */
+typedef struct cr_out_stream {
+	bool started;
+	uint32_t ssrc, ts;      /* ts: the last timestamp sent */
+	uint16_t seq;           /* the next sequence number */
+	int64_t sent_us;        /* when the last packet went */
+	uint32_t packets, octets; /* sent, for our RTCP sender reports */
+	int clock;              /* RTP clock of what it carries now */
+	bool src_known;
+	uint32_t src_ssrc;      /* the current payloader's: another one = rebuilt */
+	uint32_t ts_offset;     /* payloader timestamp + offset = ours */
+	bool te_known, te_reported;
+	uint32_t te_src_ts, te_ts; /* the current telephone-event: its and our timestamp */
+} cr_out_stream_t;
 
 typedef struct cr_media_call {
 	struct cr_call *call;
@@ -280,6 +297,13 @@ typedef struct cr_media_call {
 	cr_dtmf_tx_t dtmf_tx;
 	bool first_media[3];
 
+	/* transcoding (transcode.c): the pipelines, worker only; the slot
+	 * flag and path text are read by the Lua thread (path under pair_lock) */
+	struct cr_transcode *xc;
+	cr_out_stream_t xc_out[3]; /* by CR_DIR_*: the stream toward that direction's far end */
+	atomic_bool transcode_slot;
+	char media_path[CR_MAX_PAIR_LEN];
+
 	/* liveness */
 	GSource *tick;
 	int64_t last_client_media_us;
@@ -346,6 +370,27 @@ void cr_dtmf_tx_clear(cr_media_call_t *mc);
  * stream's position; false when the packet is held back because a digit
  * is being sent. audio: not a telephone-event packet. */
 bool cr_sip_out_rewrite(cr_media_call_t *mc, uint8_t *buf, bool audio, int64_t now_us);
+/* forward.c: sends a packet the transcoder produced (plain RTP of the
+ * destination leg) toward that leg; worker only. */
+void cr_forward_transcoded(cr_media_call_t *mc, int dir, uint8_t *buf, size_t len);
+
+/* transcode.c */
+typedef struct cr_transcode cr_transcode_t;
+/* Loads GStreamer once per process and checks every element transcoding
+ * needs exists. */
+int cr_transcode_global_init(char *err_buf);
+/* Lua thread: checks a codec pair and takes a slot of the relay's maximum. */
+int cr_transcode_reserve(struct cr_call *call, const cr_codec_t *client, const cr_codec_t *sip,
+			 char *err_buf);
+/* Gives the call's slot back, if it holds one; any thread. */
+void cr_transcode_release(cr_media_call_t *mc);
+/* Worker: replaces the call's pipelines (client/sip NULL = passthrough). */
+void cr_transcode_apply(cr_media_call_t *mc, const cr_codec_t *client, const cr_codec_t *sip);
+/* Worker: stops and frees the pipelines (joins their streaming threads). */
+void cr_transcode_destroy(cr_transcode_t *xc);
+/* Worker: takes a plain RTP packet of direction dir when pt is the codec
+ * transcoded on its source leg; false when it is not (pass it through). */
+bool cr_transcode_push(cr_transcode_t *xc, int dir, int pt, const uint8_t *buf, size_t len);
 
 /* helpers */
 int cr_parse_addr(const char *ip, int port, struct sockaddr_storage *ss, socklen_t *len);

@@ -22,7 +22,8 @@ typedef enum {
 	CMD_SIP_REMOTE,
 	CMD_ICE_RESTART,
 	CMD_CODECS,
-	CMD_DTMF
+	CMD_DTMF,
+	CMD_TRANSCODE
 } cmd_type_t;
 
 typedef struct cmd {
@@ -119,6 +120,9 @@ void cr_media_call_destroy(cr_media_call_t *mc, bool release_ports)
 		return;
 	mc->closed = true;
 	cr_dtmf_tx_clear(mc);
+	cr_transcode_destroy(mc->xc);
+	mc->xc = NULL;
+	cr_transcode_release(mc);
 	cr_ice_stop(mc);
 	cr_rtp_leg_stop(mc);
 	if (mc->dtls_timer) {
@@ -245,6 +249,24 @@ static void run_cmd(cr_media_call_t *mc, cmd_t *c)
 		break;
 	case CMD_DTMF:
 		cr_dtmf_tx_queue(mc, c->a[0], c->x, c->y);
+		break;
+	case CMD_TRANSCODE:
+		/* codecs[0] is the client leg's codec, codecs[1] the SIP leg's,
+		 * codecs[2] their telephone-event numbers (client_pt, sip_pt) and
+		 * the client's telephone-event clock. */
+		if (c->params->n_codecs == 3) {
+			const cr_codec_map_t *te = &c->params->codecs[2];
+			cr_codec_t cl = { c->params->codecs[0].client_pt, "", c->params->codecs[0].clock_rate,
+					  c->params->codecs[0].channels, te->client_pt, te->clock_rate };
+			cr_codec_t sp = { c->params->codecs[1].sip_pt, "", c->params->codecs[1].clock_rate,
+					  c->params->codecs[1].channels, te->sip_pt, 0 };
+
+			g_strlcpy(cl.name, c->params->codecs[0].name, sizeof(cl.name));
+			g_strlcpy(sp.name, c->params->codecs[1].name, sizeof(sp.name));
+			cr_transcode_apply(mc, &cl, &sp);
+		} else {
+			cr_transcode_apply(mc, NULL, NULL);
+		}
 		break;
 	}
 }
@@ -434,6 +456,11 @@ int cr_call_send_dtmf(cr_call_t *call, char digit, int duration_ms, int volume, 
 	if (!call->media->ctl_has_dtmf)
 		return cr_set_error(err_buf, CR_ERR_UNSUPPORTED,
 				    "no telephone-event (RFC 4733) negotiated on the SIP leg");
+	/* A transcoded call's SIP-leg stream is the transcoder's (its SSRC and
+	 * numbering), not the forwarded one dtmf_send.c continues. */
+	if (atomic_load(&call->media->transcode_slot))
+		return cr_set_error(err_buf, CR_ERR_UNSUPPORTED,
+				    "digits from the gateway on a transcoded call are not supported yet");
 	if (atomic_fetch_add(&call->media->dtmf_queued, 1) >= CR_DTMF_MAX_QUEUED) {
 		atomic_fetch_sub(&call->media->dtmf_queued, 1);
 		return cr_set_error(err_buf, CR_ERR_LIMIT, "%d DTMF digits are already waiting",
@@ -445,6 +472,39 @@ int cr_call_send_dtmf(cr_call_t *call, char digit, int duration_ms, int volume, 
 		return cr_set_error(err_buf, err, "the call is closed");
 	}
 	return CR_OK;
+}
+
+int cr_call_set_transcode(cr_call_t *call, const cr_codec_t *client, const cr_codec_t *sip,
+			  char *err_buf)
+{
+	cr_media_params_t p;
+	int err = check_call(call);
+
+	if (err)
+		return cr_set_error(err_buf, err, "the call is closed or has no media plane");
+	if (!client != !sip)
+		return cr_set_error(err_buf, CR_ERR_INVALID, "give both codecs, or neither");
+	cr_media_params_init(&p);
+	if (client) {
+		err = cr_transcode_reserve(call, client, sip, err_buf);
+		if (err)
+			return err;
+		p.n_codecs = 3;
+		p.codecs[2].client_pt = client->dtmf_pt;
+		p.codecs[2].sip_pt = sip->dtmf_pt;
+		p.codecs[2].clock_rate = client->dtmf_clock_rate;
+		p.codecs[0].client_pt = client->pt;
+		p.codecs[0].clock_rate = client->clock_rate;
+		p.codecs[0].channels = client->channels;
+		g_strlcpy(p.codecs[0].name, client->name, sizeof(p.codecs[0].name));
+		p.codecs[1].sip_pt = sip->pt;
+		p.codecs[1].clock_rate = sip->clock_rate;
+		p.codecs[1].channels = sip->channels;
+		g_strlcpy(p.codecs[1].name, sip->name, sizeof(p.codecs[1].name));
+	} else {
+		cr_transcode_release(call->media);
+	}
+	return post(call, CMD_TRANSCODE, NULL, NULL, 0, 0, &p);
 }
 
 int cr_call_ice_restart(cr_call_t *call, cr_media_local_t *local)
@@ -480,6 +540,8 @@ int cr_call_get_stats(cr_call_t *call, cr_call_stats_t *s)
 	s->dtls_state = atomic_load(&c->dtls_state);
 	g_mutex_lock(&mc->pair_lock);
 	g_strlcpy(s->selected_pair, mc->selected_pair, sizeof(s->selected_pair));
+	g_strlcpy(s->media_path, mc->media_path[0] ? mc->media_path : "passthrough",
+		  sizeof(s->media_path));
 	g_mutex_unlock(&mc->pair_lock);
 #define LOAD(f) s->f = atomic_load_explicit(&c->f, memory_order_relaxed)
 	LOAD(client_rx_packets);
@@ -497,6 +559,8 @@ int cr_call_get_stats(cr_call_t *call, cr_call_stats_t *s)
 	LOAD(sip_foreign);
 	LOAD(unmapped_pt);
 	LOAD(dtmf_events);
+	LOAD(transcoded_packets);
+	LOAD(transcode_dropped);
 #undef LOAD
 	return CR_OK;
 }

@@ -1,0 +1,819 @@
+/**
+ * @file transcode.c  Per-call transcoding between the legs' codecs with GStreamer pipelines
+ *
+ * Used only when the legs share no codec. Each direction is one pipeline
+ *   appsrc (RTP) ! rtpjitterbuffer ! depay ! decoder ! audioconvert !
+ *   audioresample ! encoder ! payloader ! appsink
+ * The worker pushes plain RTP into the appsrc (a bounded, leaky queue: the
+ * push never blocks) and returns; GStreamer's own streaming threads (the
+ * appsrc task and the jitter buffer's output task) decode and encode. What
+ * the appsink produces is queued under a mutex and the worker is woken by a
+ * GSource of its own context, so every packet still leaves the relay from
+ * the call's worker (SRTP state and sockets stay single-threaded).
+ *
+ * Each leg gets one stream of its own: the worker gives every packet sent
+ * that way (payloader output, telephone-event) the leg's SSRC and next
+ * sequence number and moves the payloader's timestamps by an offset, so
+ * the stream stays continuous whatever happens behind it (hold, resume, a
+ * re-INVITE that rebuilds the pipelines: out_stream_audio()). RTCP cannot
+ * be translated then, so forward.c drops it on transcoded calls
+ * (terminated) and each leg gets sender reports of ours about its stream
+ * (on_rtcp_timer; no reception reports yet).
+ *
+ * DTMF across the boundary (the client has telephone-event, the trunk has
+ * none): toward the trunk each RFC 4733 event of the client starts a
+ * dtmfsrc tone at its first packet and stops it at its end packet (one
+ * unbroken tone however the packets are paced), audiomixer adds it to the
+ * decoded audio before it is encoded; from the trunk a tee feeds an 8 kHz
+ * copy of the decoded audio to dtmfdetect, whose "dtmf-event" bus messages
+ * become RFC 4733 packets in the client leg's stream (its SSRC and
+ * timestamps; sequence numbers toward the client are renumbered here so the
+ * inserted packets fit in).
+ */
+#include <gst/app/gstappsink.h>
+#include <gst/app/gstappsrc.h>
+#include <gst/gst.h>
+
+#include "../relay_internal.h"
+#include "media.h"
+
+#define XC_MAX_QUEUED 256    /* packets waiting for the worker, both ways */
+#define XC_SRC_MAX_BYTES 65536 /* appsrc queue; older packets go first past it */
+#define XC_JITTER_MS 60
+#define XC_TONE_REPEAT_US 150000 /* the same digit again within this: the same tone */
+#define XC_RTCP_MS 2500 /* our sender reports on transcoded legs */
+#define XC_TONE_MAX_MS 5000 /* a client tone without its end packet stops after this */
+
+/* What GStreamer calls each codec we transcode. */
+typedef struct codec_elems {
+	const char *name;      /* SDP name (matched case-insensitively) */
+	int rtp_clock;         /* RTP clock rate */
+	const char *encoding;  /* encoding-name in RTP caps */
+	const char *depay, *dec, *enc, *pay;
+	const char *pay_opts;  /* payloader properties */
+	int rate;              /* the raw audio rate the encoder wants */
+} codec_elems_t;
+
+static const codec_elems_t CODECS[] = {
+	{ "PCMU", 8000, "PCMU", "rtppcmudepay", "mulawdec", "mulawenc", "rtppcmupay",
+	  "min-ptime=20000000 max-ptime=20000000", 8000 },
+	{ "PCMA", 8000, "PCMA", "rtppcmadepay", "alawdec", "alawenc", "rtppcmapay",
+	  "min-ptime=20000000 max-ptime=20000000", 8000 },
+	/* G.722 samples at 16 kHz with an 8000 Hz RTP clock (RFC 3551 4.5.2). */
+	{ "G722", 8000, "G722", "rtpg722depay", "avdec_g722", "avenc_g722", "rtpg722pay",
+	  "min-ptime=20000000 max-ptime=20000000", 16000 },
+	{ "opus", 48000, "OPUS", "rtpopusdepay", "opusdec plc=true",
+	  "opusenc audio-type=voice frame-size=20 bitrate=32000", "rtpopuspay", "", 48000 },
+};
+
+static const char *const ELEMENTS[] = {
+	"appsrc", "appsink", "rtpjitterbuffer", "audioconvert", "audioresample",
+	"rtppcmudepay", "mulawdec", "mulawenc", "rtppcmupay",
+	"rtppcmadepay", "alawdec", "alawenc", "rtppcmapay",
+	"rtpg722depay", "avdec_g722", "avenc_g722", "rtpg722pay",
+	"rtpopusdepay", "opusdec", "opusenc", "rtpopuspay",
+	"audiomixer", "dtmfsrc", "dtmfdetect", "tee", "fakesink", "queue",
+};
+
+typedef struct xc_pipe {
+	struct cr_transcode *xc;
+	int dir;        /* CR_DIR_* this pipeline serves */
+	int in_pt;      /* payload type it takes on its source leg */
+	GstElement *pipeline, *src, *sink;
+	GstElement *dtmf_src; /* client->sip with in-band DTMF: the tone generator */
+	GSource *bus_watch;
+} xc_pipe_t;
+
+typedef struct xc_out {
+	int dir;
+	GBytes *pkt;
+} xc_out_t;
+
+struct cr_transcode {
+	cr_media_call_t *mc;
+	xc_pipe_t pipes[3]; /* by CR_DIR_* (index 0 unused) */
+	GMutex lock;        /* guards out, touched by the streaming threads */
+	GQueue out;
+	GSource *wake;      /* worker-side; readied by the streaming threads */
+	GSource *rtcp_timer; /* our sender reports on both legs */
+
+	/* Worker only from here on. */
+	bool inband;        /* DTMF crosses between RFC 4733 (client) and tones (trunk) */
+	int client_dtmf_pt, client_dtmf_clock;
+	int out_clock[3];   /* by CR_DIR_*: the RTP clock of the codec sent that way */
+	bool dtmf_reported; /* client events reported, by their timestamp */
+	uint32_t dtmf_ts;
+	bool tone_on;       /* dtmfsrc plays the client's event of timestamp tone_ts */
+	bool tone_ending;   /* its end came early: tone_timer stops it */
+	uint32_t tone_ts;
+	int64_t tone_started_us;
+	GSource *tone_timer; /* stops a tone whose end packet never came */
+	int last_tone;      /* the trunk's last detected digit, and when */
+	int64_t last_tone_us;
+};
+
+static const codec_elems_t *find_codec(const char *name)
+{
+	for (size_t i = 0; i < G_N_ELEMENTS(CODECS); i++)
+		if (!g_ascii_strcasecmp(CODECS[i].name, name))
+			return &CODECS[i];
+	return NULL;
+}
+
+static gpointer init_once(gpointer arg)
+{
+	GError *error = NULL;
+	GString *missing;
+
+	(void)arg;
+	if (!gst_init_check(NULL, NULL, &error)) {
+		gchar *msg = g_strdup_printf("GStreamer does not start: %s",
+					     error ? error->message : "unknown error");
+
+		g_clear_error(&error);
+		return msg;
+	}
+	missing = g_string_new(NULL);
+	for (size_t i = 0; i < G_N_ELEMENTS(ELEMENTS); i++) {
+		/* Made once now so their plugins are loaded here, not by the
+		 * first call's worker. */
+		GstElement *e = gst_element_factory_make(ELEMENTS[i], NULL);
+
+		if (e)
+			gst_object_unref(e);
+		else
+			g_string_append_printf(missing, " %s", ELEMENTS[i]);
+	}
+	if (missing->len)
+		return g_string_free(g_string_prepend(missing,
+						      "GStreamer elements missing (install gstreamer1.0-plugins-good, -bad, -libav):"),
+				     FALSE);
+	g_string_free(missing, TRUE);
+	return NULL;
+}
+
+int cr_transcode_global_init(char *err_buf)
+{
+	static GOnce once = G_ONCE_INIT;
+	const char *msg = g_once(&once, init_once, NULL);
+
+	if (msg)
+		return cr_set_error(err_buf, CR_ERR_INTERNAL, "%s", msg);
+	return CR_OK;
+}
+
+static int check_codec(const cr_codec_t *c, const char *leg, char *err_buf)
+{
+	const codec_elems_t *e = find_codec(c->name);
+
+	if (!e)
+		return cr_set_error(err_buf, CR_ERR_INVALID,
+				    "%s codec %.32s: the relay transcodes only opus, PCMU, PCMA and G722",
+				    leg, c->name);
+	if (c->pt < 0 || c->pt > 127)
+		return cr_set_error(err_buf, CR_ERR_INVALID, "%s codec: payload type must be 0..127",
+				    leg);
+	if (c->dtmf_pt != 0 && (c->dtmf_pt < 96 || c->dtmf_pt > 127))
+		return cr_set_error(err_buf, CR_ERR_INVALID,
+				    "%s telephone-event payload type must be 96..127, or 0 for none", leg);
+	if (c->dtmf_clock_rate < 0)
+		return cr_set_error(err_buf, CR_ERR_INVALID, "%s telephone-event clock rate must be >= 0",
+				    leg);
+	if (c->clock_rate != e->rtp_clock)
+		return cr_set_error(err_buf, CR_ERR_INVALID, "%s codec %s: RTP clock rate must be %d",
+				    leg, e->name, e->rtp_clock);
+	return CR_OK;
+}
+
+int cr_transcode_reserve(cr_call_t *call, const cr_codec_t *client, const cr_codec_t *sip,
+			 char *err_buf)
+{
+	cr_relay_t *r = call->relay;
+	cr_media_call_t *mc = call->media;
+	int max = r->config.max_transcoded_calls, err;
+
+	err = check_codec(client, "client", err_buf);
+	if (!err)
+		err = check_codec(sip, "SIP", err_buf);
+	if (err)
+		return err;
+	/* The same codec on both legs is transcoded only so that DTMF can cross
+	 * to a trunk without telephone-event (in-band both ways). */
+	if (!g_ascii_strcasecmp(client->name, sip->name) && !(client->dtmf_pt > 0 && sip->dtmf_pt == 0))
+		return cr_set_error(err_buf, CR_ERR_INVALID,
+				    "both legs carry %s: that is passthrough, not transcoding",
+				    client->name);
+	if (max == 0)
+		return cr_set_error(err_buf, CR_ERR_LIMIT,
+				    "transcoding is off on this relay (max_transcoded_calls = 0)");
+	if (atomic_exchange(&mc->transcode_slot, true))
+		return CR_OK; /* a codec change: the call keeps its slot */
+	if (atomic_fetch_add(&r->transcoded_calls, 1) >= max && max > 0) {
+		atomic_fetch_sub(&r->transcoded_calls, 1);
+		atomic_store(&mc->transcode_slot, false);
+		return cr_set_error(err_buf, CR_ERR_LIMIT,
+				    "the relay already transcodes its maximum of %d calls", max);
+	}
+	return CR_OK;
+}
+
+void cr_transcode_release(cr_media_call_t *mc)
+{
+	if (atomic_exchange(&mc->transcode_slot, false))
+		atomic_fetch_sub(&mc->call->relay->transcoded_calls, 1);
+}
+
+/* Streaming thread: one packet out of a payloader. */
+static GstFlowReturn on_new_sample(GstAppSink *sink, gpointer data)
+{
+	xc_pipe_t *p = data;
+	cr_transcode_t *xc = p->xc;
+	GstSample *sample = gst_app_sink_pull_sample(sink);
+	GstBuffer *buf;
+	GstMapInfo map;
+	bool queued = false;
+
+	if (!sample)
+		return GST_FLOW_OK;
+	buf = gst_sample_get_buffer(sample);
+	if (buf && gst_buffer_map(buf, &map, GST_MAP_READ)) {
+		g_mutex_lock(&xc->lock);
+		if (xc->out.length < XC_MAX_QUEUED) {
+			xc_out_t *o = g_new(xc_out_t, 1);
+
+			o->dir = p->dir;
+			o->pkt = g_bytes_new(map.data, map.size);
+			g_queue_push_tail(&xc->out, o);
+			queued = true;
+		}
+		g_mutex_unlock(&xc->lock);
+		gst_buffer_unmap(buf, &map);
+	}
+	gst_sample_unref(sample);
+	if (queued)
+		g_source_set_ready_time(xc->wake, 0); /* thread-safe: wakes the worker */
+	else
+		atomic_fetch_add_explicit(&xc->mc->counters.transcode_dropped, 1,
+					  memory_order_relaxed);
+	return GST_FLOW_OK;
+}
+
+static gboolean wake_dispatch(GSource *source, GSourceFunc cb, gpointer data)
+{
+	g_source_set_ready_time(source, -1);
+	return cb(data);
+}
+
+static GSourceFuncs wake_funcs = { NULL, NULL, wake_dispatch, NULL, NULL, NULL };
+
+static uint32_t get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+/* Worker: a payloader packet joins the stream of its leg (mc->xc_out):
+ * our SSRC and sequence numbers, its timestamps moved by an offset fixed
+ * when a payloader first appears, so that after a rebuild (codec change)
+ * the stream goes on from where it stood plus the time elapsed. */
+static void out_stream_audio(cr_transcode_t *xc, int dir, uint8_t *pkt, size_t len)
+{
+	cr_out_stream_t *st = &xc->mc->xc_out[dir];
+	uint32_t src_ssrc = get32(pkt + 8), src_ts = get32(pkt + 4);
+	int64_t now = g_get_monotonic_time();
+
+	if (!st->started) {
+		st->started = true;
+		st->ssrc = g_random_int();
+		st->seq = (uint16_t)g_random_int();
+		st->ts_offset = g_random_int() - src_ts;
+		st->src_ssrc = src_ssrc;
+		st->src_known = true;
+	} else if (!st->src_known || src_ssrc != st->src_ssrc) {
+		uint64_t elapsed = (uint64_t)(now - st->sent_us) * (uint64_t)xc->out_clock[dir] / 1000000u;
+
+		st->ts_offset = st->ts + (uint32_t)(elapsed ? elapsed : 1) - src_ts;
+		st->src_ssrc = src_ssrc;
+		st->src_known = true;
+		pkt[1] |= 0x80; /* marker: the codec changed, as after a silence */
+		cr_trace_add(&xc->mc->trace, "transcode", "%s stream goes on after a rebuild: seq %u ts %u",
+			     dir == CR_DIR_CLIENT_TO_SIP ? "client->sip" : "sip->client", st->seq,
+			     src_ts + st->ts_offset);
+	}
+	st->ts = src_ts + st->ts_offset;
+	st->sent_us = now;
+	st->clock = xc->out_clock[dir];
+	pkt[2] = (uint8_t)(st->seq >> 8);
+	pkt[3] = (uint8_t)st->seq;
+	st->seq++;
+	put32(pkt + 4, st->ts);
+	put32(pkt + 8, st->ssrc);
+	st->packets++;
+	st->octets += (uint32_t)(len - 12);
+}
+
+static const char DIGITS[] = "0123456789*#ABCD";
+
+/* Worker: a tone detected in the trunk's audio, as an RFC 4733 event of
+ * 100 ms toward the client (RFC 4733 2.5: start with the marker bit, then
+ * updates, the end packet three times). */
+static void dtmf_to_client(cr_transcode_t *xc, int event)
+{
+	cr_media_call_t *mc = xc->mc;
+	cr_out_stream_t *st = &mc->xc_out[CR_DIR_SIP_TO_CLIENT];
+	uint32_t total = (uint32_t)xc->client_dtmf_clock / 10;
+	char digit = event >= 0 && event < 16 ? DIGITS[event] : '?';
+
+	/* spandsp reports a tone again after any dropout inside it (a jitter
+	 * buffer gap, mixing); a real repeat needs a pause of its own. */
+	int64_t now = g_get_monotonic_time();
+	bool again = event == xc->last_tone && now - xc->last_tone_us < XC_TONE_REPEAT_US;
+
+	xc->last_tone = event;
+	xc->last_tone_us = now;
+	if (again)
+		return;
+	if (!st->started || event < 0 || event > 255) {
+		cr_trace_add(&mc->trace, "transcode", "tone %c from the trunk not sent: no stream to the client yet",
+			     digit);
+		return;
+	}
+	for (int i = 0; i < 5; i++) {
+		uint8_t pkt[64] = { 0x80, (uint8_t)((i == 0 ? 0x80 : 0) | xc->client_dtmf_pt) };
+		bool end = i >= 2;
+		uint32_t dur = end ? total : total * (uint32_t)(i + 1) / 3;
+
+		pkt[2] = (uint8_t)(st->seq >> 8);
+		pkt[3] = (uint8_t)st->seq;
+		st->seq++;
+		put32(pkt + 4, st->ts);
+		put32(pkt + 8, st->ssrc);
+		pkt[12] = (uint8_t)event;
+		pkt[13] = (uint8_t)((end ? 0x80 : 0) | 10); /* volume -10 dBm0 */
+		pkt[14] = (uint8_t)(dur >> 8);
+		pkt[15] = (uint8_t)dur;
+		st->packets++;
+		st->octets += 4;
+		cr_forward_transcoded(mc, CR_DIR_SIP_TO_CLIENT, pkt, 16);
+	}
+	atomic_fetch_add_explicit(&mc->counters.dtmf_events, 1, memory_order_relaxed);
+	cr_trace_add(&mc->trace, "media", "dtmf sip->client digit %c in-band, sent as RFC 4733", digit);
+	cr_media_emit(mc, CR_EVENT_DTMF, CR_DIR_SIP_TO_CLIENT, 100,
+		      "digit=%c event=%d duration_ms=100", digit, event);
+}
+
+/* Worker: a client RFC 4733 packet on its way to become a tone; reported
+ * once per event, at its end. */
+static void dtmf_from_client(cr_transcode_t *xc, const uint8_t *buf, size_t len)
+{
+	cr_media_call_t *mc = xc->mc;
+	size_t hl = 12 + 4u * (buf[0] & 0x0f);
+	uint32_t ts = get32(buf + 4);
+	int event, ms;
+	char digit;
+
+	if (len < hl + 4 || !(buf[hl + 1] & 0x80))
+		return;
+	if (xc->dtmf_reported && xc->dtmf_ts == ts)
+		return;
+	xc->dtmf_reported = true;
+	xc->dtmf_ts = ts;
+	event = buf[hl];
+	ms = (int)(((uint32_t)buf[hl + 2] << 8 | buf[hl + 3]) * 1000u / (uint32_t)xc->client_dtmf_clock);
+	digit = event < 16 ? DIGITS[event] : '?';
+	atomic_fetch_add_explicit(&mc->counters.dtmf_events, 1, memory_order_relaxed);
+	cr_trace_add(&mc->trace, "media", "dtmf client->sip digit %c duration %d ms, sent in-band",
+		     digit, ms);
+	cr_media_emit(mc, CR_EVENT_DTMF, CR_DIR_CLIENT_TO_SIP, ms, "digit=%c event=%d duration_ms=%d",
+		      digit, event, ms);
+}
+
+static void tone_switch(cr_transcode_t *xc, bool on, int event)
+{
+	GstElement *src = xc->pipes[CR_DIR_CLIENT_TO_SIP].dtmf_src;
+	GstStructure *st;
+
+	if (!src)
+		return;
+	st = on ? gst_structure_new("dtmf-event", "type", G_TYPE_INT, 1, "number", G_TYPE_INT, event,
+				    "volume", G_TYPE_INT, 10, "start", G_TYPE_BOOLEAN, TRUE, NULL)
+		: gst_structure_new("dtmf-event", "type", G_TYPE_INT, 1, "start", G_TYPE_BOOLEAN, FALSE,
+				    NULL);
+	gst_element_send_event(src, gst_event_new_custom(GST_EVENT_CUSTOM_UPSTREAM, st));
+	xc->tone_on = on;
+	xc->tone_ending = false;
+	if (xc->tone_timer) {
+		g_source_destroy(xc->tone_timer);
+		g_source_unref(xc->tone_timer);
+		xc->tone_timer = NULL;
+	}
+}
+
+static gboolean on_tone_timeout(gpointer data)
+{
+	cr_transcode_t *xc = data;
+
+	cr_trace_add(&xc->mc->trace, "transcode", "dtmf tone stopped: no end packet from the client");
+	tone_switch(xc, false, 0); /* destroys this source: return value unused */
+	return G_SOURCE_REMOVE;
+}
+
+static gboolean on_tone_end(gpointer data)
+{
+	tone_switch(data, false, 0);
+	return G_SOURCE_REMOVE;
+}
+
+/* Worker: an RFC 4733 packet of the client while the trunk has no
+ * telephone-event: its event's first packet starts the tone, its end
+ * packet stops it (RFC 4733 2.5: packets of one event share a timestamp). */
+static void dtmf_inband(cr_transcode_t *xc, const uint8_t *buf, size_t len)
+{
+	size_t hl = 12 + 4u * (buf[0] & 0x0f);
+	uint32_t ts = get32(buf + 4);
+	bool end;
+
+	if (len < hl + 4 || buf[hl] > 15)
+		return;
+	end = buf[hl + 1] & 0x80;
+	if (!end && !(xc->tone_on && xc->tone_ts == ts) && !(xc->dtmf_reported && xc->dtmf_ts == ts)) {
+		if (xc->tone_on)
+			tone_switch(xc, false, 0);
+		tone_switch(xc, true, buf[hl]);
+		xc->tone_ts = ts;
+		xc->tone_timer = g_timeout_source_new(XC_TONE_MAX_MS);
+		g_source_set_callback(xc->tone_timer, on_tone_timeout, xc, NULL);
+		g_source_attach(xc->tone_timer, xc->mc->context);
+		xc->tone_started_us = g_get_monotonic_time();
+	} else if (end && xc->tone_on && xc->tone_ts == ts && !xc->tone_ending) {
+		/* The tone lasts what the event says, even when its packets came
+		 * in a burst (jitter): stop it then, not now. */
+		int64_t dur_us = (int64_t)((uint32_t)buf[hl + 2] << 8 | buf[hl + 3]) * 1000000 /
+				 xc->client_dtmf_clock;
+		int64_t left_ms = (xc->tone_started_us + dur_us - g_get_monotonic_time()) / 1000;
+
+		if (left_ms < 10) {
+			tone_switch(xc, false, 0);
+		} else {
+			g_source_destroy(xc->tone_timer);
+			g_source_unref(xc->tone_timer);
+			xc->tone_timer = g_timeout_source_new((guint)left_ms);
+			g_source_set_callback(xc->tone_timer, on_tone_end, xc, NULL);
+			g_source_attach(xc->tone_timer, xc->mc->context);
+			xc->tone_ending = true;
+		}
+	}
+	dtmf_from_client(xc, buf, len);
+}
+
+/* Worker: telephone-event both legs negotiated, on a transcoded call:
+ * forwarded in the destination leg's stream (its SSRC and sequence
+ * numbers, the event at the stream's current timestamp), not with the
+ * sender's, which the far end has never seen. */
+static void te_through(cr_transcode_t *xc, int dir, int to, const uint8_t *in, size_t len)
+{
+	cr_media_call_t *mc = xc->mc;
+	cr_out_stream_t *st = &mc->xc_out[dir];
+	size_t hl = 12 + 4u * (in[0] & 0x0f);
+	uint32_t src_ts = get32(in + 4);
+	uint8_t pkt[2048];
+
+	if (!st->started || len < hl + 4 || len > sizeof(pkt) - 64)
+		return; /* no audio went that way yet: nothing to join */
+	memcpy(pkt, in, len);
+	if (!st->te_known || st->te_src_ts != src_ts) {
+		st->te_known = true;
+		st->te_reported = false;
+		st->te_src_ts = src_ts;
+		st->te_ts = st->ts;
+	}
+	pkt[1] = (uint8_t)((in[1] & 0x80) | to);
+	pkt[2] = (uint8_t)(st->seq >> 8);
+	pkt[3] = (uint8_t)st->seq;
+	st->seq++;
+	put32(pkt + 4, st->te_ts);
+	put32(pkt + 8, st->ssrc);
+	st->packets++;
+	st->octets += (uint32_t)(len - 12);
+	if ((in[hl + 1] & 0x80) && !st->te_reported) {
+		int event = in[hl];
+		int clock = dir == CR_DIR_CLIENT_TO_SIP ? mc->dtmf_clock_client[in[1] & 0x7f]
+							 : mc->dtmf_clock_sip[in[1] & 0x7f];
+		int ms = (int)(((uint32_t)in[hl + 2] << 8 | in[hl + 3]) * 1000u / (uint32_t)clock);
+		char digit = event < 16 ? DIGITS[event] : '?';
+
+		st->te_reported = true;
+		atomic_fetch_add_explicit(&mc->counters.dtmf_events, 1, memory_order_relaxed);
+		cr_trace_add(&mc->trace, "media", "dtmf %s digit %c duration %d ms",
+			     dir == CR_DIR_CLIENT_TO_SIP ? "client->sip" : "sip->client", digit, ms);
+		cr_media_emit(mc, CR_EVENT_DTMF, dir, ms, "digit=%c event=%d duration_ms=%d", digit,
+			      event, ms);
+	}
+	cr_forward_transcoded(mc, dir, pkt, len);
+}
+
+/* Worker: an RTCP sender report (RFC 3550 6.4.1, no report blocks) for
+ * each leg's stream, since the far ends' RTCP is not forwarded. */
+static gboolean on_rtcp_timer(gpointer data)
+{
+	cr_transcode_t *xc = data;
+	cr_media_call_t *mc = xc->mc;
+	int64_t now = g_get_monotonic_time(), wall = g_get_real_time();
+
+	for (int dir = CR_DIR_CLIENT_TO_SIP; dir <= CR_DIR_SIP_TO_CLIENT; dir++) {
+		cr_out_stream_t *st = &mc->xc_out[dir];
+		uint8_t pkt[128] = { 0x80, 200, 0, 6 };
+		uint64_t frac = (uint64_t)(wall % 1000000) * 4294967296ull / 1000000u;
+		int len = 28;
+
+		if (!st->started)
+			continue;
+		put32(pkt + 4, st->ssrc);
+		put32(pkt + 8, (uint32_t)(wall / 1000000 + 2208988800ll)); /* NTP seconds */
+		put32(pkt + 12, (uint32_t)frac);
+		put32(pkt + 16, st->ts + (uint32_t)((uint64_t)(now - st->sent_us) * (uint64_t)st->clock /
+						    1000000u));
+		put32(pkt + 20, st->packets);
+		put32(pkt + 24, st->octets);
+		if (dir == CR_DIR_CLIENT_TO_SIP) {
+			cr_rtp_leg_send(mc, true, pkt, (size_t)len);
+		} else if (mc->keys_ready && !mc->closed &&
+			   cr_srtp_protect(&mc->srtp, pkt, &len, true) == 0) {
+			cr_ice_send(mc, mc->n_components == 2 ? 2 : 1, pkt, (size_t)len);
+		}
+	}
+	return G_SOURCE_CONTINUE;
+}
+
+/* Worker: sends what the pipelines produced. */
+static gboolean on_wake(gpointer data)
+{
+	cr_transcode_t *xc = data;
+	GQueue batch = G_QUEUE_INIT;
+	xc_out_t *o;
+
+	g_mutex_lock(&xc->lock);
+	batch = xc->out;
+	g_queue_init(&xc->out);
+	g_mutex_unlock(&xc->lock);
+	while ((o = g_queue_pop_head(&batch))) {
+		gsize len;
+		const uint8_t *d = g_bytes_get_data(o->pkt, &len);
+		uint8_t pkt[2048];
+
+		if (len >= 12 && len <= sizeof(pkt) - 64) {
+			memcpy(pkt, d, len);
+			out_stream_audio(xc, o->dir, pkt, len);
+			atomic_fetch_add_explicit(&xc->mc->counters.transcoded_packets, 1,
+						  memory_order_relaxed);
+			cr_forward_transcoded(xc->mc, o->dir, pkt, len);
+		}
+		g_bytes_unref(o->pkt);
+		g_free(o);
+	}
+	return G_SOURCE_CONTINUE;
+}
+
+/* Worker: GStreamer errors and warnings go into the call's trace. */
+static gboolean on_bus(GstBus *bus, GstMessage *msg, gpointer data)
+{
+	xc_pipe_t *p = data;
+	cr_media_call_t *mc = p->xc->mc;
+	const char *dir = p->dir == CR_DIR_CLIENT_TO_SIP ? "client->sip" : "sip->client";
+	GError *error = NULL;
+	gchar *debug = NULL;
+
+	(void)bus;
+	if (GST_MESSAGE_TYPE(msg) == GST_MESSAGE_ERROR) {
+		gst_message_parse_error(msg, &error, &debug);
+		cr_trace_add(&mc->trace, "transcode", "%s pipeline error: %s (%s)", dir, error->message,
+			     debug ? debug : "");
+		cr_media_emit(mc, CR_EVENT_MEDIA_ERROR, CR_ERR_INTERNAL, 0,
+			      "transcoding %s failed: %s", dir, error->message);
+	} else if (GST_MESSAGE_TYPE(msg) == GST_MESSAGE_ELEMENT &&
+		   gst_message_has_name(msg, "dtmf-event")) {
+		int number;
+
+		/* dtmfdetect (gst-plugins-bad, spandsp): one message per digit. */
+		if (gst_structure_get_int(gst_message_get_structure(msg), "number", &number))
+			dtmf_to_client(p->xc, number);
+	} else if (GST_MESSAGE_TYPE(msg) == GST_MESSAGE_WARNING) {
+		gst_message_parse_warning(msg, &error, &debug);
+		cr_trace_add(&mc->trace, "transcode", "%s pipeline warning: %s (%s)", dir, error->message,
+			     debug ? debug : "");
+	}
+	g_clear_error(&error);
+	g_free(debug);
+	return G_SOURCE_CONTINUE;
+}
+
+static void pipe_stop(xc_pipe_t *p)
+{
+	if (p->pipeline) {
+		/* Joins the streaming threads: no callback runs after this. */
+		gst_element_set_state(p->pipeline, GST_STATE_NULL);
+		if (p->src)
+			gst_object_unref(p->src);
+		if (p->sink)
+			gst_object_unref(p->sink);
+		if (p->dtmf_src)
+			gst_object_unref(p->dtmf_src);
+		gst_object_unref(p->pipeline);
+		p->pipeline = p->src = p->sink = p->dtmf_src = NULL;
+	}
+	if (p->bus_watch) {
+		g_source_destroy(p->bus_watch);
+		g_source_unref(p->bus_watch);
+		p->bus_watch = NULL;
+	}
+}
+
+static int pipe_start(cr_transcode_t *xc, xc_pipe_t *p, int dir, const cr_codec_t *in,
+		      const cr_codec_t *out)
+{
+	const codec_elems_t *ie = find_codec(in->name), *oe = find_codec(out->name);
+	GstAppSinkCallbacks cbs = { .new_sample = on_new_sample };
+	GError *error = NULL;
+	GstBus *bus;
+	gchar *desc, *src, *tail;
+
+	p->xc = xc;
+	p->dir = dir;
+	p->in_pt = in->pt;
+	src = g_strdup_printf(
+		"appsrc name=src is-live=true do-timestamp=true format=time max-bytes=%d "
+		"leaky-type=downstream "
+		"caps=\"application/x-rtp,media=(string)audio,clock-rate=(int)%d,"
+		"encoding-name=(string)%s,payload=(int)%d\" "
+		"! rtpjitterbuffer latency=%d do-lost=true ! %s ! %s ! audioconvert ! audioresample",
+		XC_SRC_MAX_BYTES, ie->rtp_clock, ie->encoding, in->pt, XC_JITTER_MS, ie->depay, ie->dec);
+	tail = g_strdup_printf("%s ! %s pt=%d %s "
+			       "! appsink name=sink sync=false async=false max-buffers=64 drop=true",
+			       oe->enc, oe->pay, out->pt, oe->pay_opts);
+	if (xc->inband && dir == CR_DIR_CLIENT_TO_SIP)
+		/* The client's RFC 4733 events become tones mixed into its audio. */
+		desc = g_strdup_printf(
+			"audiomixer name=mix start-time-selection=first "
+			"! audio/x-raw,format=S16LE,rate=%d,channels=1 ! %s "
+			"%s ! audio/x-raw,format=S16LE,rate=%d,channels=1 ! queue ! mix. "
+			"dtmfsrc name=dtmf ! audio/x-raw,format=S16LE,rate=8000,channels=1 "
+			"! audioconvert ! audioresample "
+			"! audio/x-raw,format=S16LE,rate=%d,channels=1 ! queue ! mix.",
+			oe->rate, tail, src, oe->rate, oe->rate);
+	else if (xc->inband)
+		/* An 8 kHz copy of the trunk's audio goes past the tone detector. */
+		desc = g_strdup_printf(
+			"%s ! tee name=t ! audioconvert "
+			"! audioresample ! audio/x-raw,format=S16LE,rate=8000,channels=1 ! dtmfdetect "
+			"! fakesink sync=false async=false "
+			"t. ! audioconvert ! audioresample ! audio/x-raw,rate=%d,channels=1 ! %s",
+			src, oe->rate, tail);
+	else
+		desc = g_strdup_printf("%s ! audio/x-raw,rate=%d,channels=1 ! %s", src, oe->rate, tail);
+	g_free(src);
+	g_free(tail);
+	p->pipeline = gst_parse_launch(desc, &error);
+	g_free(desc);
+	if (!p->pipeline || error) {
+		cr_trace_add(&xc->mc->trace, "transcode", "cannot build the pipeline: %s",
+			     error ? error->message : "unknown error");
+		g_clear_error(&error);
+		return CR_ERR_INTERNAL;
+	}
+	p->src = gst_bin_get_by_name(GST_BIN(p->pipeline), "src");
+	p->sink = gst_bin_get_by_name(GST_BIN(p->pipeline), "sink");
+	p->dtmf_src = gst_bin_get_by_name(GST_BIN(p->pipeline), "dtmf");
+	gst_app_sink_set_callbacks(GST_APP_SINK(p->sink), &cbs, p, NULL);
+	bus = gst_element_get_bus(p->pipeline);
+	p->bus_watch = gst_bus_create_watch(bus);
+	gst_object_unref(bus);
+	g_source_set_callback(p->bus_watch, (GSourceFunc)(void (*)(void))on_bus, p, NULL);
+	g_source_attach(p->bus_watch, xc->mc->context);
+	if (gst_element_set_state(p->pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
+		cr_trace_add(&xc->mc->trace, "transcode", "the pipeline does not start");
+		return CR_ERR_INTERNAL;
+	}
+	return CR_OK;
+}
+
+void cr_transcode_destroy(cr_transcode_t *xc)
+{
+	xc_out_t *o;
+
+	if (!xc)
+		return;
+	if (xc->tone_timer) {
+		g_source_destroy(xc->tone_timer);
+		g_source_unref(xc->tone_timer);
+	}
+	pipe_stop(&xc->pipes[CR_DIR_CLIENT_TO_SIP]);
+	pipe_stop(&xc->pipes[CR_DIR_SIP_TO_CLIENT]);
+	if (xc->wake) {
+		g_source_destroy(xc->wake);
+		g_source_unref(xc->wake);
+	}
+	if (xc->rtcp_timer) {
+		g_source_destroy(xc->rtcp_timer);
+		g_source_unref(xc->rtcp_timer);
+	}
+	while ((o = g_queue_pop_head(&xc->out))) {
+		g_bytes_unref(o->pkt);
+		g_free(o);
+	}
+	g_mutex_clear(&xc->lock);
+	g_free(xc);
+}
+
+static void set_path(cr_media_call_t *mc, const char *path)
+{
+	g_mutex_lock(&mc->pair_lock);
+	g_strlcpy(mc->media_path, path, sizeof(mc->media_path));
+	g_mutex_unlock(&mc->pair_lock);
+	cr_trace_add(&mc->trace, "media", "path %s", path);
+}
+
+void cr_transcode_apply(cr_media_call_t *mc, const cr_codec_t *client, const cr_codec_t *sip)
+{
+	cr_transcode_t *xc;
+	char path[CR_MAX_PAIR_LEN];
+	int64_t t0 = g_get_monotonic_time();
+	int err;
+
+	cr_transcode_destroy(mc->xc);
+	if (mc->xc)
+		cr_trace_add(&mc->trace, "transcode", "pipelines stopped in %.1f ms",
+			     (double)(g_get_monotonic_time() - t0) / 1000);
+	mc->xc = NULL;
+	if (!client || !sip) {
+		set_path(mc, "passthrough");
+		return;
+	}
+	t0 = g_get_monotonic_time();
+	xc = g_new0(cr_transcode_t, 1);
+	xc->mc = mc;
+	xc->inband = client->dtmf_pt > 0 && sip->dtmf_pt <= 0;
+	xc->client_dtmf_pt = client->dtmf_pt;
+	xc->client_dtmf_clock = client->dtmf_clock_rate > 0 ? client->dtmf_clock_rate : 8000;
+	xc->last_tone = -1;
+	xc->out_clock[CR_DIR_CLIENT_TO_SIP] = find_codec(sip->name)->rtp_clock;
+	xc->out_clock[CR_DIR_SIP_TO_CLIENT] = find_codec(client->name)->rtp_clock;
+	g_mutex_init(&xc->lock);
+	g_queue_init(&xc->out);
+	xc->wake = g_source_new(&wake_funcs, sizeof(GSource));
+	g_source_set_callback(xc->wake, on_wake, xc, NULL);
+	g_source_attach(xc->wake, mc->context);
+	xc->rtcp_timer = g_timeout_source_new(XC_RTCP_MS);
+	g_source_set_callback(xc->rtcp_timer, on_rtcp_timer, xc, NULL);
+	g_source_attach(xc->rtcp_timer, mc->context);
+	err = pipe_start(xc, &xc->pipes[CR_DIR_CLIENT_TO_SIP], CR_DIR_CLIENT_TO_SIP, client, sip);
+	if (!err)
+		err = pipe_start(xc, &xc->pipes[CR_DIR_SIP_TO_CLIENT], CR_DIR_SIP_TO_CLIENT, sip,
+				 client);
+	if (err) {
+		cr_transcode_destroy(xc);
+		set_path(mc, "none (transcoder failed)");
+		cr_media_emit(mc, CR_EVENT_MEDIA_ERROR, err, 0,
+			      "cannot transcode %s <-> %s (see the call's trace)", client->name,
+			      sip->name);
+		return;
+	}
+	mc->xc = xc;
+	cr_trace_add(&mc->trace, "transcode", "pipelines built and started in %.1f ms",
+		     (double)(g_get_monotonic_time() - t0) / 1000);
+	g_snprintf(path, sizeof(path), "transcoded %s/%d <-> %s/%d%s", client->name,
+		   client->clock_rate, sip->name, sip->clock_rate,
+		   xc->inband ? ", dtmf rfc4733 <-> in-band" : "");
+	set_path(mc, path);
+}
+
+bool cr_transcode_push(cr_transcode_t *xc, int dir, int pt, const uint8_t *buf, size_t len)
+{
+	xc_pipe_t *p = &xc->pipes[dir];
+	GstBuffer *b;
+
+	if (dir == CR_DIR_CLIENT_TO_SIP && xc->inband && pt == xc->client_dtmf_pt && p->dtmf_src) {
+		dtmf_inband(xc, buf, len);
+		return true;
+	}
+	if (dir == CR_DIR_CLIENT_TO_SIP ? xc->mc->dtmf_pt_client[pt] : xc->mc->dtmf_pt_sip[pt]) {
+		int to = dir == CR_DIR_CLIENT_TO_SIP ? xc->mc->pt_to_sip[pt] : xc->mc->pt_to_client[pt];
+
+		if (to < 0)
+			return false; /* not mapped: dropped and counted by forward.c */
+		te_through(xc, dir, to, buf, len);
+		return true;
+	}
+	if (pt != p->in_pt || !p->src)
+		return false;
+	b = gst_buffer_new_memdup(buf, len);
+	/* Never blocks: the appsrc drops its oldest packets when full. */
+	gst_app_src_push_buffer(GST_APP_SRC(p->src), b);
+	return true;
+}
