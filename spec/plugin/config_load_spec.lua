@@ -16,8 +16,12 @@ end
 
 describe("mod_jingle_sip configuration at load #lua54", function()
 	it("should load without a trunk, say so as an error and still answer disco", function()
-		local server = prosody.start({ users = { alice = "alice-secret" } })
-		finally(function() server:stop() end)
+		local server, client = prosody.start({ users = { alice = "alice-secret" } }), nil
+		-- busted keeps one finally per test: the last one given.
+		finally(function()
+			if client then client:close() end
+			server:stop()
+		end)
 		local line = server:wait_log("\terror\t[^\n]*jingle_sip_trunk is not set[^\n]*", 10)
 		assert.is_not_nil(line, server:log())
 		assert.is_not_nil(server:wait_log("mod_jingle_sip [^\n]* loaded", 10), server:log())
@@ -36,9 +40,8 @@ describe("mod_jingle_sip configuration at load #lua54", function()
 		assert.is_true(ok, out)
 		assert.truthy(out:find("calls refused", 1, true), out)
 		-- A call is refused with a text that says why.
-		local client = xmpp.connect({ host = "localhost", port = server.c2s_port,
+		client = xmpp.connect({ host = "localhost", port = server.c2s_port,
 			user = "alice", password = "alice-secret" })
-		finally(function() client:close() end)
 		local reply = assert(client:iq(st.iq({ type = "set", to = "+15551234567@phone.localhost", id = "c1" })
 			:tag("jingle", { xmlns = "urn:xmpp:jingle:1", action = "session-initiate", sid = "s1" }), 10))
 		assert.equal("error", reply.attr.type)
