@@ -3,10 +3,12 @@
  */
 #include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "helpers.h"
@@ -95,4 +97,27 @@ int spawn_logged(const char *log_path, const char *const argv[])
 		close(i);
 	execvp(argv[0], (char *const *)argv);
 	_exit(127);
+}
+
+void stop_logged(pid_t *pid, const char *log_path, const char *title, int dump)
+{
+	char buf[4096];
+	size_t n;
+	FILE *f;
+
+	if (*pid > 0) {
+		kill(*pid, SIGTERM);
+		for (int i = 0; i < 60 && waitpid(*pid, NULL, WNOHANG) == 0; i++)
+			usleep(50 * 1000);
+		kill(*pid, SIGKILL);
+		waitpid(*pid, NULL, 0);
+		*pid = -1;
+	}
+	f = dump ? fopen(log_path, "r") : NULL;
+	if (!f)
+		return;
+	fprintf(stderr, "  ---- %s log ----\n", title);
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+		fwrite(buf, 1, n, stderr);
+	fclose(f);
 }

@@ -4,6 +4,8 @@
 #ifndef CR_TEST_HELPERS_H
 #define CR_TEST_HELPERS_H
 
+#include <sys/types.h>
+
 #include "callrelay.h"
 
 /* Waits up to timeout_ms for an event of `type` (about call_id, or any call
@@ -16,6 +18,11 @@ int wait_event(cr_relay_t *relay, int type, uint32_t call_id, int timeout_ms,
  * and stderr into log_path, inheriting none of the test's other fds (a
  * peer's own children must not hold our sockets). Returns its pid, or -1. */
 int spawn_logged(const char *log_path, const char *const argv[]);
+
+/* Stops a process spawn_logged() started (SIGTERM, up to 3 s, then
+ * SIGKILL) and sets *pid to -1; with dump, prints its log to stderr under
+ * a "---- title log ----" line. */
+void stop_logged(pid_t *pid, const char *log_path, const char *title, int dump);
 
 /* Number of open file descriptors of this process. */
 int count_open_fds(void);

@@ -5,12 +5,9 @@
  * address, answermode=auto, and the aubridge device "loop" as both player
  * and source, so the audio it decodes from us is what it encodes back.
  */
-#include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "helpers.h"
@@ -79,28 +76,10 @@ int baresip_start(baresip_peer_t *peer, int sip_port, int rtp_port, int lifetime
 
 void baresip_stop(baresip_peer_t *peer, int dump)
 {
-	char path[256], buf[4096];
-	size_t n;
-	FILE *f;
+	char path[256];
 
-	if (peer->pid > 0) {
-		kill(peer->pid, SIGTERM);
-		for (int i = 0; i < 40 && waitpid(peer->pid, NULL, WNOHANG) == 0; i++)
-			usleep(50 * 1000);
-		kill(peer->pid, SIGKILL);
-		waitpid(peer->pid, NULL, 0);
-		peer->pid = -1;
-	}
-	if (!dump) {
-		remove_dir(peer->dir);
-		return;
-	}
 	snprintf(path, sizeof(path), "%s/baresip.log", peer->dir);
-	f = fopen(path, "r");
-	if (!f)
-		return;
-	fprintf(stderr, "  ---- baresip log ----\n");
-	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
-		fwrite(buf, 1, n, stderr);
-	fclose(f);
+	stop_logged(&peer->pid, path, "baresip", dump);
+	if (!dump)
+		remove_dir(peer->dir);
 }

@@ -6,12 +6,9 @@
  * the Request-URI. It stays in the foreground (-DD) with its own runtime
  * directory so parallel runs do not meet.
  */
-#include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "helpers.h"
@@ -80,28 +77,10 @@ int kamailio_start(kamailio_peer_t *peer, int port)
 
 void kamailio_stop(kamailio_peer_t *peer, int dump)
 {
-	char path[256], buf[4096];
-	size_t n;
-	FILE *f;
+	char path[256];
 
-	if (peer->pid > 0) {
-		kill(peer->pid, SIGTERM);
-		for (int i = 0; i < 60 && waitpid(peer->pid, NULL, WNOHANG) == 0; i++)
-			usleep(50 * 1000);
-		kill(peer->pid, SIGKILL);
-		waitpid(peer->pid, NULL, 0);
-		peer->pid = -1;
-	}
-	if (!dump) {
-		remove_dir(peer->dir);
-		return;
-	}
 	snprintf(path, sizeof(path), "%s/kamailio.log", peer->dir);
-	f = fopen(path, "r");
-	if (!f)
-		return;
-	fprintf(stderr, "  ---- kamailio log ----\n");
-	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
-		fwrite(buf, 1, n, stderr);
-	fclose(f);
+	stop_logged(&peer->pid, path, "kamailio", dump);
+	if (!dump)
+		remove_dir(peer->dir);
 }

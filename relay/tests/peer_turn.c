@@ -2,9 +2,7 @@
  * @file peer_turn.c  coturn as a TURN/STUN server on 127.0.0.1 for the relay's own candidates
  */
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <netinet/in.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -12,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "helpers.h"
 #include "peer_turn.h"
 #include "sip_helpers.h"
 
@@ -31,7 +30,6 @@ int turn_start(turn_peer_t *peer, int port, int relay_min, int relay_max)
 {
 	char log[256], pidf[256], lport[16], minp[16], maxp[16];
 	static int counter;
-	int fd;
 
 	peer->pid = -1;
 	peer->port = port;
@@ -44,28 +42,19 @@ int turn_start(turn_peer_t *peer, int port, int relay_min, int relay_max)
 	snprintf(maxp, sizeof(maxp), "%d", relay_max);
 	if (udp_port_taken(port))
 		return -1;
-	peer->pid = fork();
+	{
+		const char *argv[] = { "turnserver", "-n", "--listening-ip=127.0.0.1",
+				       "--relay-ip=127.0.0.1", "--listening-port", lport,
+				       "--min-port", minp, "--max-port", maxp, "--lt-cred-mech",
+				       "--user=" TURN_USER ":" TURN_PASS, "--realm=test.invalid",
+				       "--no-tls", "--no-dtls", "--no-tcp", "--no-cli",
+				       "--allow-loopback-peers", "--log-file=stdout", "--simple-log",
+				       "--pidfile", pidf, NULL };
+
+		peer->pid = spawn_logged(log, argv);
+	}
 	if (peer->pid < 0)
 		return -1;
-	if (peer->pid == 0) {
-		fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-		if (fd >= 0) {
-			dup2(fd, 1);
-			dup2(fd, 2);
-		}
-		fd = open("/dev/null", O_RDONLY);
-		if (fd >= 0)
-			dup2(fd, 0);
-		for (int i = 3; i < 1024; i++)
-			close(i);
-		execlp("turnserver", "turnserver", "-n", "--listening-ip=127.0.0.1",
-		       "--relay-ip=127.0.0.1", "--listening-port", lport, "--min-port", minp,
-		       "--max-port", maxp, "--lt-cred-mech", "--user=" TURN_USER ":" TURN_PASS,
-		       "--realm=test.invalid", "--no-tls", "--no-dtls", "--no-tcp", "--no-cli",
-		       "--allow-loopback-peers", "--log-file=stdout", "--simple-log", "--pidfile",
-		       pidf, (char *)NULL);
-		_exit(127);
-	}
 	for (int i = 0; i < 100; i++) {
 		if (udp_port_taken(port))
 			return 0;
@@ -80,25 +69,9 @@ int turn_start(turn_peer_t *peer, int port, int relay_min, int relay_max)
 
 void turn_stop(turn_peer_t *peer, int dump)
 {
-	char path[256], buf[4096];
-	size_t n;
-	FILE *f;
+	char path[256];
 
-	if (peer->pid > 0) {
-		kill(peer->pid, SIGTERM);
-		for (int i = 0; i < 60 && waitpid(peer->pid, NULL, WNOHANG) == 0; i++)
-			usleep(50 * 1000);
-		kill(peer->pid, SIGKILL);
-		waitpid(peer->pid, NULL, 0);
-		peer->pid = -1;
-	}
 	snprintf(path, sizeof(path), "%s/turn.log", peer->dir);
-	f = dump ? fopen(path, "r") : NULL;
-	if (f) {
-		fprintf(stderr, "  ---- turnserver log ----\n");
-		while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
-			fwrite(buf, 1, n, stderr);
-		fclose(f);
-	}
+	stop_logged(&peer->pid, path, "turnserver", dump);
 	remove_dir(peer->dir);
 }

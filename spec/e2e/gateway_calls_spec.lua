@@ -9,35 +9,10 @@ local sipp = require "spec.helpers.sipp"
 local baresip = require "spec.helpers.baresip"
 
 local TONE = 440
-local DID = "+15557654321" -- owned by alice
+local gateway = require "spec.helpers.gateway"
+local DID = gateway.DID -- owned by alice
 
--- A Prosody whose trunk is `trunk_port` on loopback. opts: more
--- prosody.start options (modules, global).
-local function start_gateway(trunk_port, extra, opts)
-	return prosody.start({
-		modules = opts and opts.modules, global = opts and opts.global,
-		users = { alice = "alice-pw", bob = "bob-pw" },
-		extra = table.concat({
-			('jingle_sip_trunk = "sip:127.0.0.1:%d"'):format(trunk_port),
-			'jingle_sip_rtp_address = "127.0.0.1"',
-			'jingle_sip_dialplan = { "^%+1555" }',
-			-- sipp runs scripted calls only: no OPTIONS health checks at it.
-			"jingle_sip_trunk_check_interval = 0",
-			('jingle_sip_numbers = { ["%s"] = "alice@localhost" }'):format(DID),
-			extra or "",
-		}, "\n"),
-	})
-end
-
-local function call(server, number, args, user)
-	local client = webrtc.start({ name = "caller", jid = (user or "alice") .. "@localhost",
-		password = (user or "alice") .. "-pw", port = server.c2s_port,
-		args = { "--call", number .. "@phone.localhost", "--timeout", "40", table.unpack(args or {}) } })
-	local report, err = client:result(45)
-	assert.is_not_nil(report, err)
-	report.log = client:log()
-	return report
-end
+local start_gateway, call = gateway.start, gateway.call
 
 local function assert_tone_back(report, server)
 	local audio = report.audio or {}
@@ -47,6 +22,18 @@ local function assert_tone_back(report, server)
 	assert.is_true(audio.rms_dbfs > -30, "tone too quiet: " .. tostring(audio.rms_dbfs) .. " dBFS")
 	assert.is_true(report.rtp.packets_sent >= 100, "sent " .. report.rtp.packets_sent)
 	assert.is_true(report.rtp.packets_received >= 100, "received " .. report.rtp.packets_received)
+end
+
+-- A call between the client (sending TONE) and baresip (sending 1000 Hz):
+-- each heard the other's tone (the phone's recording read after it quit).
+local function assert_tones_crossed(report, phone)
+	assert.is_true(math.abs(report.audio.frequency_hz - 1000) <= 20, "client heard " .. report.audio.frequency_hz)
+	phone:kill()
+	local heard, why = phone:measure("dec")
+	assert.is_not_nil(heard, tostring(why) .. phone:log())
+	assert.is_true(math.abs(heard.frequency_hz - TONE) <= 0.02 * TONE,
+		("the phone heard %s Hz, the client sent %d Hz"):format(heard.frequency_hz, TONE))
+	assert.is_true(heard.rms_dbfs > -30, "the phone heard it at " .. tostring(heard.rms_dbfs) .. " dBFS")
 end
 
 -- The client's state changes, in order, that match a Lua pattern.
@@ -137,13 +124,7 @@ describe("calls through the gateway #lua54 #e2e", function()
 		local report = call(server, "+15550100", { "--tone", tostring(TONE), "--expect-tone", "1000",
 			"--duration", "4" })
 		assert.equal(0, report.exit_code, report.log .. "\n" .. phone:log())
-		assert.is_true(math.abs(report.audio.frequency_hz - 1000) <= 20, "client heard " .. report.audio.frequency_hz)
-		phone:kill()
-		local heard, why = phone:measure("dec")
-		assert.is_not_nil(heard, tostring(why) .. phone:log())
-		assert.is_true(math.abs(heard.frequency_hz - TONE) <= 0.02 * TONE,
-			("the phone heard %s Hz, the client sent %d Hz"):format(heard.frequency_hz, TONE))
-		assert.is_true(heard.rms_dbfs > -30, "the phone heard it at " .. tostring(heard.rms_dbfs) .. " dBFS")
+		assert_tones_crossed(report, phone)
 	end)
 
 	it("should hang up, incompatible-parameters, when the trunk answers a codec the caller never offered", function()
@@ -471,13 +452,7 @@ describe("calls through the gateway #lua54 #e2e", function()
 		assert.is_not_nil(report, err)
 		report.log = callee:log()
 		assert.equal(0, report.exit_code, report.log .. "\n" .. phone:log() .. "\n" .. server:log():sub(-3000))
-		assert.is_true(math.abs(report.audio.frequency_hz - 1000) <= 20, "client heard " .. report.audio.frequency_hz)
-		phone:kill()
-		local heard, why = phone:measure("dec")
-		assert.is_not_nil(heard, tostring(why) .. phone:log())
-		assert.is_true(math.abs(heard.frequency_hz - TONE) <= 0.02 * TONE,
-			("the phone heard %s Hz, the client sent %d Hz"):format(heard.frequency_hz, TONE))
-		assert.is_true(heard.rms_dbfs > -30, "the phone heard it at " .. tostring(heard.rms_dbfs) .. " dBFS")
+		assert_tones_crossed(report, phone)
 	end)
 
 	it("should answer 404 when the called number has no owner", function()

@@ -12,32 +12,11 @@ local baresip = require "spec.helpers.baresip"
 local socket = require "socket"
 
 local TONE = 440
-local DID = "+15557654321" -- owned by alice
+local gateway = require "spec.helpers.gateway"
+local DID = gateway.DID -- owned by alice
 local SENT_DBFS = 20 * math.log(0.3 / math.sqrt(2), 10) -- webrtc_audio.ToneTrack's level 0.3
 
-local function start_gateway(trunk_port, extra)
-	return prosody.start({
-		users = { alice = "alice-pw" },
-		extra = table.concat({
-			('jingle_sip_trunk = "sip:127.0.0.1:%d"'):format(trunk_port),
-			'jingle_sip_rtp_address = "127.0.0.1"',
-			'jingle_sip_dialplan = { "^%+1555" }',
-			"jingle_sip_trunk_check_interval = 0",
-			('jingle_sip_numbers = { ["%s"] = "alice@localhost" }'):format(DID),
-			extra or "",
-		}, "\n"),
-	})
-end
-
-local function call(server, number, args)
-	local client = webrtc.start({ name = "caller", jid = "alice@localhost", password = "alice-pw",
-		port = server.c2s_port,
-		args = { "--call", number .. "@phone.localhost", "--timeout", "40", table.unpack(args or {}) } })
-	local report, err = client:result(45)
-	assert.is_not_nil(report, err)
-	report.log = client:log()
-	return report
-end
+local start_gateway, call = gateway.start, gateway.call
 
 describe("transcoded calls through the gateway #lua54 #e2e", function()
 	local server, peer

@@ -83,6 +83,18 @@ static void first_media(cr_media_call_t *mc, int dir)
 		      dir == CR_DIR_CLIENT_TO_SIP ? "client->sip" : "sip->client");
 }
 
+/* A packet of n bytes went to the client on the selected pair. */
+static void count_client_tx(cr_media_call_t *mc, int n)
+{
+	COUNT(mc, client_tx_packets, 1);
+	COUNT(mc, client_tx_bytes, (uint64_t)n);
+	if (mc->cur_pair >= 0) {
+		atomic_fetch_add_explicit(&mc->pairs[mc->cur_pair].tx_packets, 1, memory_order_relaxed);
+		atomic_fetch_add_explicit(&mc->pairs[mc->cur_pair].tx_bytes, (uint64_t)n,
+					  memory_order_relaxed);
+	}
+}
+
 static gboolean on_dtls_timer(gpointer p)
 {
 	cr_media_call_t *mc = p;
@@ -327,13 +339,7 @@ void cr_forward_from_sip(cr_media_call_t *mc, bool rtcp, uint8_t *buf, size_t le
 	sent = cr_ice_send(mc, comp, buf, (size_t)n);
 	if (sent != n)
 		return;
-	COUNT(mc, client_tx_packets, 1);
-	COUNT(mc, client_tx_bytes, (uint64_t)n);
-	if (mc->cur_pair >= 0) {
-		atomic_fetch_add_explicit(&mc->pairs[mc->cur_pair].tx_packets, 1, memory_order_relaxed);
-		atomic_fetch_add_explicit(&mc->pairs[mc->cur_pair].tx_bytes, (uint64_t)n,
-					  memory_order_relaxed);
-	}
+	count_client_tx(mc, n);
 	if (!rtcp)
 		first_media(mc, CR_DIR_SIP_TO_CLIENT);
 }
@@ -354,12 +360,6 @@ void cr_forward_transcoded(cr_media_call_t *mc, int dir, uint8_t *buf, size_t le
 		return;
 	if (cr_ice_send(mc, 1, buf, (size_t)n) != n)
 		return;
-	COUNT(mc, client_tx_packets, 1);
-	COUNT(mc, client_tx_bytes, (uint64_t)n);
-	if (mc->cur_pair >= 0) {
-		atomic_fetch_add_explicit(&mc->pairs[mc->cur_pair].tx_packets, 1, memory_order_relaxed);
-		atomic_fetch_add_explicit(&mc->pairs[mc->cur_pair].tx_bytes, (uint64_t)n,
-					  memory_order_relaxed);
-	}
+	count_client_tx(mc, n);
 	first_media(mc, CR_DIR_SIP_TO_CLIENT);
 }
