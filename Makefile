@@ -1,7 +1,7 @@
 # jingle-sip: build, test, install, run, bench.
 #
 #   make            build the relay library and the Lua 5.4 binding
-#   make deps       install missing Debian packages (deps/debian-packages.txt)
+#   make deps       install missing Debian packages (deps/*-packages.txt)
 #   make test       deps + build + every suite; ends with "N passed, N failed"
 #   make run        local demo: Prosody with the module on phone.localhost
 #   make web        npm ci (web/package-lock.json) + bundle the softphone into web/dist
@@ -45,7 +45,7 @@ LIB = $(BUILD)/lib/libcallrelay.so
 LUA54_MOD = $(BUILD)/lib/callrelay_core.so
 CTEST_BIN = $(BUILD)/asan/test_relay
 
-.PHONY: all deps test test-c test-web lint check-cdef run install uninstall bench clean web
+.PHONY: all deps test test-c test-web lint check-cdef check-deps run install uninstall bench clean web
 
 all: $(LIB) $(LUA54_MOD)
 
@@ -84,7 +84,11 @@ test-c: $(CTEST_BIN)
 check-cdef:
 	@lua5.4 scripts/check-cdef.lua relay/include/callrelay.h ffi/callrelay/cdef.lua
 
-lint: check-cdef
+# Every program the build, tests and demo run comes from a package in deps/.
+check-deps:
+	@scripts/check-deps
+
+lint: check-cdef check-deps
 	luacheck -q plugin ffi spec scripts
 
 # The web softphone: npm packages from web/package-lock.json (npm ci, only

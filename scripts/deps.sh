@@ -1,13 +1,12 @@
 #!/bin/sh
-# Installs the Debian packages listed in deps/debian-packages.txt that are not
-# installed yet. Runs apt-get only when something is missing, so a machine
+# Installs the Debian packages listed in deps/*-packages.txt (runtime, build,
+# test) that are not installed yet. Runs apt-get only when something is missing, so a machine
 # that has everything is checked in about a second and never touches apt.
 set -eu
 
 here=$(cd "$(dirname "$0")/.." && pwd)
-list="$here/deps/debian-packages.txt"
-
-wanted=$(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$list")
+wanted=$(cat "$here"/deps/runtime-packages.txt "$here"/deps/build-packages.txt \
+	"$here"/deps/test-packages.txt | sed -e 's/#.*//' -e '/^[[:space:]]*$/d')
 # Node.js and npm drive the browser tests; some images ship a Node.js that is
 # not Debian's, and Debian's npm conflicts with it: add them only if absent.
 if ! command -v node >/dev/null 2>&1; then
