@@ -7,7 +7,8 @@
 # GLOBAL_EXTRA_FILE (config lines for the global section), EXTRA_MODULES,
 # WEB_ROOT (the built web softphone, default web/dist: when it exists it is
 # copied to DIR/www, readable by the prosody user, and served by
-# mod_http_files at http://127.0.0.1:HTTP_PORT/softphone/).
+# mod_http_files at http://127.0.0.1:HTTP_PORT/softphone/), HTTP_INTERFACES
+# (the addresses HTTP listens on, a Lua list body, default "127.0.0.1").
 set -eu
 dir=$1 c2s_port=$2 http_port=$3 extra=${4:-}
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -18,6 +19,7 @@ extra_modules=""
 if [ -n "${EXTRA_MODULES:-}" ]; then extra_modules=", $EXTRA_MODULES"; fi
 if [ -n "${GLOBAL_EXTRA_FILE:-}" ]; then global_extra=$(cat "$GLOBAL_EXTRA_FILE"); fi
 mkdir -p "$dir/data" "$dir/certs"
+http_interfaces=${HTTP_INTERFACES:-'"127.0.0.1"'}
 web_root=${WEB_ROOT:-"$repo/web/dist"}
 web_modules="" web_config=""
 if [ -f "$web_root/index.html" ]; then
@@ -40,7 +42,7 @@ log = { { levels = { min = "debug" }, to = "file", filename = "$dir/prosody.log"
 interfaces = { "127.0.0.1" }
 c2s_ports = { $c2s_port }
 http_ports = { $http_port }
-http_interfaces = { "127.0.0.1" }
+http_interfaces = { $http_interfaces }
 https_ports = { }
 admin_socket = "$dir/prosody.sock"
 c2s_require_encryption = false

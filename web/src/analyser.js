@@ -77,3 +77,40 @@ export function toneStream(ctx, hz) {
 	osc.start();
 	return { stream: dest.stream, stop() { osc.stop(); osc.disconnect(); } };
 }
+
+/**
+ * Loudness of a block of samples: RMS in dBFS (a full-scale sine is -3 dB).
+ * @param {Float32Array|number[]} samples in [-1, 1]
+ * @return {number} dBFS, -Infinity for silence
+ */
+export function rmsDb(samples) {
+	let sum = 0;
+	for (let i = 0; i < samples.length; i++) sum += samples[i] * samples[i];
+	if (!samples.length || sum === 0) return -Infinity;
+	return 10 * Math.log10(sum / samples.length);
+}
+
+/**
+ * The microphone level meter: an AnalyserNode on the local stream, read as
+ * the RMS of its latest block, so the user sees that the microphone works.
+ * @param {AudioContext} ctx
+ * @param {MediaStream} stream
+ * @return {{read: function(): number, stop: function()}} read() gives dBFS
+ */
+export function attachLevelMeter(ctx, stream) {
+	const source = ctx.createMediaStreamSource(stream);
+	const node = ctx.createAnalyser();
+	node.fftSize = 2048;
+	source.connect(node);
+	const block = new Float32Array(node.fftSize);
+	return {
+		read() {
+			node.getFloatTimeDomainData(block);
+			return rmsDb(block);
+		},
+		stop() {
+			source.disconnect();
+			node.disconnect();
+		},
+	};
+}

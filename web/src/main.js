@@ -9,6 +9,7 @@
 import { Softphone } from './softphone.js';
 import { normalizeNumber } from './number.js';
 import { describePair } from './stats.js';
+import { callStatusText } from './labels.js';
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
@@ -68,11 +69,26 @@ function main() {
 		$('domain-view').textContent = state.domain;
 		const c = state.call;
 		const cs = $('call-state');
-		cs.textContent = c.state === 'ended' ? `ended (${c.endReason})` : c.state;
+		// Human words; the protocol word (Jingle reason, stanza error) stays
+		// in the title and the small detail line, for support.
+		cs.textContent = callStatusText(c);
 		cs.dataset.state = c.state;
-		$('call-timer').textContent = formatDuration(c.duration || 0);
+		cs.dataset.reason = c.state === 'ended' ? c.endReason || '' : '';
+		cs.title = c.state === 'ended' ? c.endReason || '' : c.state;
+		const detail = $('call-detail');
+		// The error banner, when up, carries the detail already.
+		detail.textContent = state.lastErrorDetail ? ''
+			: c.state === 'ended' && c.endReason !== 'success'
+			? [c.endReason, c.endText].filter(Boolean).join(' · ')
+			: c.state === 'active' && c.noInboundAudio ? 'no audio from the other side' : '';
+		// The timer counts from when audio flows: before that it would say 0:00 for nothing.
+		$('call-timer').textContent = c.connectedAt && ['active', 'ended'].includes(c.state) ? formatDuration(c.duration || 0) : '';
 		$('call-peer').textContent = c.state === 'idle' ? '' : `${c.direction === 'incoming' ? 'from' : 'to'} ${c.number || c.peer}`;
 		const inCall = !['idle', 'ended'].includes(c.state);
+		$('mic').hidden = !inCall || c.state === 'incoming';
+		const micDb = state.mic && Number.isFinite(state.mic.level) ? Math.max(-100, state.mic.level) : -100;
+		$('mic-level').value = micDb;
+		$('mic-level').title = `${Math.round(micDb)} dBFS`;
 		$('dial').disabled = inCall;
 		$('hangup').disabled = !inCall || c.state === 'incoming';
 		$('incoming').hidden = c.state !== 'incoming';
@@ -89,9 +105,17 @@ function main() {
 		const a = state.audio;
 		$('tone').textContent = a && !a.silent ? `${a.frequency.toFixed(1)} Hz` : '—';
 		$('level').value = a && Number.isFinite(a.level) ? Math.max(-100, a.level) : -100;
+		// The error sits where the user's eyes are: under the call button,
+		// or under the sign-in button before signing in.
 		const err = $('error');
+		const home = loggedIn ? $('call-row') : $('login-form');
+		if (loggedIn ? err.previousElementSibling !== home : err.parentElement !== home) {
+			if (loggedIn) home.after(err); else home.append(err);
+		}
 		err.hidden = !state.lastError;
-		err.textContent = state.lastError || '';
+		$('error-text').textContent = state.lastError || '';
+		$('error-detail').textContent = state.lastErrorDetail || '';
+		err.title = state.lastErrorDetail || '';
 	}
 
 	function create() {

@@ -4,9 +4,10 @@
 // XEP-0353 (JMI) is driven here (see jmi.js).
 import * as XMPP from 'stanza';
 import { registerJmi } from './jmi.js';
-import { attachAnalyser, toneStream } from './analyser.js';
+import { attachAnalyser, attachLevelMeter, toneStream } from './analyser.js';
 import { summarizeStats } from './stats.js';
 import { normalizeNumber } from './number.js';
+import { endText } from './labels.js';
 
 const STATS_INTERVAL_MS = 1000;
 const ANALYSER_INTERVAL_MS = 200;
@@ -14,11 +15,39 @@ const EVENT_LOG_MAX = 200;
 // A propose nobody answers (no <ringing/>, <proceed/> or <reject/>) ends the
 // attempt instead of leaving the user in "calling" forever.
 const PROPOSE_TIMEOUT_MS = 30000;
+// Once ICE is connected the call shows "In call" when the first audio packet
+// arrives; how often to look, and how long before it shows "In call" anyway,
+// flagged as no audio from the other side (a one-way call must not hang in
+// "Connecting…").
+const MEDIA_CHECK_MS = 100;
+const MEDIA_WAIT_MS = 8000;
+const SILENT_AUDIO = Object.freeze({ frequency: 0, level: -Infinity, silent: true });
+
+/**
+ * The microphone is only reachable from a secure context (https:// or
+ * localhost): elsewhere browsers leave navigator.mediaDevices undefined.
+ * @return {?string} why there is no microphone, or null
+ */
+export function microphoneUnavailable() {
+	if (typeof navigator !== 'undefined' && navigator.mediaDevices && navigator.mediaDevices.getUserMedia) return null;
+	const origin = typeof location !== 'undefined' ? location.origin : 'this page';
+	const secure = typeof isSecureContext !== 'undefined' ? isSecureContext : false;
+	return secure ? `navigator.mediaDevices is missing (${origin})`
+		: `navigator.mediaDevices is undefined: ${origin} is not a secure context`;
+}
+
+/** What the page tells the user when the microphone cannot be reached. */
+export const MICROPHONE_NEEDS_HTTPS = 'The microphone needs HTTPS or localhost: open this page over https:// (or on localhost) to make calls.';
 
 function randomId() {
 	const a = new Uint8Array(12);
 	crypto.getRandomValues(a);
 	return Array.from(a, b => b.toString(16).padStart(2, '0')).join('');
+}
+
+/** RTP packets received so far in a summarizeStats result. */
+function inboundPackets(s) {
+	return (s && s.audio && s.audio.inbound && s.audio.inbound.packetsReceived) || 0;
 }
 
 function bareJid(jid) {
@@ -62,6 +91,7 @@ export class Softphone {
 		this.localMedia = null;
 		this.audioCtx = null;
 		this.analyser = null;
+		this.micMeter = null;
 		this.remoteAudio = null;
 		this.timers = [];
 		this.state = {
@@ -70,9 +100,11 @@ export class Softphone {
 			domain: this.opts.domain,
 			mode: this.opts.mode,
 			lastError: null,
+			lastErrorDetail: null,
 			call: this._idleCall(),
 			stats: null,
-			audio: { frequency: 0, level: -Infinity, silent: true },
+			audio: { ...SILENT_AUDIO },
+			mic: { level: -Infinity },
 			dtmfSent: '',
 			dtmfPlayed: '',
 			events: [],
@@ -81,7 +113,22 @@ export class Softphone {
 
 	_idleCall() {
 		return { state: 'idle', direction: null, peer: null, number: null, sid: null,
-			startedAt: null, answeredAt: null, endedAt: null, duration: 0, endReason: null };
+			startedAt: null, answeredAt: null, connectedAt: null, endedAt: null, duration: 0,
+			endReason: null, endText: null, noInboundAudio: false };
+	}
+
+	/**
+	 * Forgets the previous call's media (the media panel, the received
+	 * audio, the microphone level, its error): each call starts blank.
+	 */
+	_resetMedia() {
+		this.state.stats = null;
+		this.state.audio = { ...SILENT_AUDIO };
+		this.state.mic = { level: -Infinity };
+		this.state.dtmfSent = '';
+		this.state.dtmfPlayed = '';
+		this.state.lastError = null;
+		this.state.lastErrorDetail = null;
 	}
 
 	/** fn(state) after each change. */
@@ -103,9 +150,15 @@ export class Softphone {
 		console.log(`[softphone] ${type}${detail === undefined ? '' : ' ' + JSON.stringify(detail)}`);
 	}
 
-	_error(message) {
+	/**
+	 * Shows an error to the user.
+	 * @param {string} message what the user reads
+	 * @param {string} [detail] the protocol-level account, for support
+	 */
+	_error(message, detail) {
 		this.state.lastError = String(message);
-		this._event('error', String(message));
+		this.state.lastErrorDetail = detail ? String(detail) : null;
+		this._event('error', detail ? `${message} [${detail}]` : String(message));
 		this._changed();
 	}
 
@@ -123,6 +176,7 @@ export class Softphone {
 		this.state.jid = jid;
 		this.state.connection = 'connecting';
 		this.state.lastError = null;
+		this.state.lastErrorDetail = null;
 		this._event('connecting', { jid, url: this.opts.websocketUrl });
 		this._changed();
 		const client = XMPP.createClient({
@@ -219,7 +273,7 @@ export class Softphone {
 			if (session !== this.session || session === this.endingLocally) return;
 			const cond = reason && reason.condition ? reason.condition : 'success';
 			this._event('jingle-terminated', { sid: session.sid, reason: cond, text: reason && reason.text });
-			this._endCall(cond, false);
+			this._endCall(cond, false, reason && reason.text);
 		});
 		client.jingle.on('peerTrackAdded', (session, track, stream) => {
 			if (session === this.session) this._onRemoteStream(stream || new MediaStream([track]));
@@ -266,9 +320,13 @@ export class Softphone {
 			const t = toneStream(this._ctx(), this.opts.toneHz);
 			this.localMedia = { stream: t.stream, stop: t.stop };
 		} else {
+			const why = microphoneUnavailable();
+			if (why) throw new Error(why);
 			const stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: false });
 			this.localMedia = { stream, stop: () => stream.getTracks().forEach(tr => tr.stop()) };
 		}
+		if (this.micMeter) this.micMeter.stop();
+		this.micMeter = attachLevelMeter(this._ctx(), this.localMedia.stream);
 		return this.localMedia.stream;
 	}
 
@@ -300,8 +358,9 @@ export class Softphone {
 		this.timers.push(setInterval(() => this._pollStats(), STATS_INTERVAL_MS));
 		this.timers.push(setInterval(() => {
 			if (this.analyser) this.state.audio = this.analyser.read();
+			if (this.micMeter) this.state.mic = { level: this.micMeter.read() };
 			const c = this.state.call;
-			if (c.state === 'active' && c.answeredAt) c.duration = Math.floor((Date.now() - c.answeredAt) / 1000);
+			if (c.state === 'active' && c.connectedAt) c.duration = Math.floor((Date.now() - c.connectedAt) / 1000);
 			this._changed();
 		}, ANALYSER_INTERVAL_MS));
 	}
@@ -311,34 +370,73 @@ export class Softphone {
 		this.timers = [];
 	}
 
+	/** summarizeStats of a peer connection, completed where Firefox has no transport stats. */
+	async _readStats(pc) {
+		const s = summarizeStats(await pc.getStats());
+		// Firefox has no "transport" stats: ask the transports themselves.
+		const dtls = pc.getSenders().map(x => x.transport).find(Boolean)
+			|| pc.getReceivers().map(x => x.transport).find(Boolean);
+		if (!s.dtlsState && dtls) s.dtlsState = dtls.state;
+		if (!s.iceState) s.iceState = (dtls && dtls.iceTransport && dtls.iceTransport.state) || pc.iceConnectionState;
+		s.connectionState = pc.connectionState;
+		s.at = Date.now();
+		return s;
+	}
+
 	async _pollStats() {
 		const session = this.session;
 		if (!session || !session.pc || session.pc.signalingState === 'closed') return;
 		try {
-			const pc = session.pc;
-			const s = summarizeStats(await pc.getStats());
-			// Firefox has no "transport" stats: ask the transports themselves.
-			const dtls = pc.getSenders().map(x => x.transport).find(Boolean)
-				|| pc.getReceivers().map(x => x.transport).find(Boolean);
-			if (!s.dtlsState && dtls) s.dtlsState = dtls.state;
-			if (!s.iceState) s.iceState = (dtls && dtls.iceTransport && dtls.iceTransport.state) || pc.iceConnectionState;
-			s.connectionState = pc.connectionState;
-			s.at = Date.now();
+			const s = await this._readStats(session.pc);
+			// The call may have ended (or another begun) while getStats ran.
+			if (session !== this.session) return;
 			this.state.stats = s;
+			const c = this.state.call;
+			if (c.noInboundAudio && inboundPackets(s) > 0) c.noInboundAudio = false;
 			this._changed();
 		} catch (e) {
 			this._event('stats-error', String(e));
 		}
 	}
 
-	/** The call is active once the session is accepted and its media connected. */
+	/**
+	 * The call is "active" (the page says "In call" and the timer runs) once
+	 * the session is accepted, ICE is connected and audio arrives: before
+	 * that it is "connecting", whatever the signalling says.
+	 */
 	_maybeActive(session) {
 		if (session !== this.session || session.state !== 'active') return;
 		const pc = session.pc;
 		const connected = pc.connectionState === 'connected'
 			|| pc.iceConnectionState === 'connected' || pc.iceConnectionState === 'completed';
-		if (connected && ['connecting', 'ringing', 'proposing'].includes(this.state.call.state)) {
-			this._setCall({ state: 'active', answeredAt: this.state.call.answeredAt || Date.now() });
+		if (!connected || !['connecting', 'ringing', 'proposing'].includes(this.state.call.state)) return;
+		if (this.awaitingMedia === session) return;
+		this.awaitingMedia = session;
+		this._awaitAudio(session).finally(() => { if (this.awaitingMedia === session) this.awaitingMedia = null; });
+	}
+
+	/** Polls the stats until the first audio packet arrives (or MEDIA_WAIT_MS passes), then goes active. */
+	async _awaitAudio(session) {
+		const since = Date.now();
+		for (;;) {
+			if (session !== this.session || this.state.call.state === 'active' || this.state.call.state === 'ended') return;
+			let s = null;
+			try {
+				s = await this._readStats(session.pc);
+			} catch (e) {
+				this._event('stats-error', String(e));
+			}
+			if (session !== this.session) return;
+			const flowing = s && inboundPackets(s) > 0;
+			const waited = Date.now() - since >= MEDIA_WAIT_MS;
+			if (flowing || waited) {
+				if (s) this.state.stats = s;
+				if (!flowing) this._event('no-inbound-audio', `${MEDIA_WAIT_MS} ms`);
+				this._setCall({ state: 'active', connectedAt: Date.now(), noInboundAudio: !flowing,
+					answeredAt: this.state.call.answeredAt || Date.now() });
+				return;
+			}
+			await new Promise(r => setTimeout(r, MEDIA_CHECK_MS));
 		}
 	}
 
@@ -349,7 +447,7 @@ export class Softphone {
 			if (session !== this.session) return;
 			this._maybeActive(session);
 			if (pc.connectionState === 'failed') {
-				this._error('media connection failed (ICE/DTLS)');
+				this._error('Could not connect the audio', `media connection failed (ICE ${pc.iceConnectionState}, connection ${pc.connectionState})`);
 			}
 		};
 		pc.addEventListener('iceconnectionstatechange', onState);
@@ -365,8 +463,13 @@ export class Softphone {
 
 	/** Dials a phone number (+E164@domain); resolves once the call is being placed. */
 	async dial(input) {
+		// A new attempt, even one refused here, no longer shows the last call.
+		if (this.state.call.state === 'ended') {
+			this.state.call = this._idleCall();
+			this._resetMedia();
+		}
 		const number = normalizeNumber(input);
-		if (!number) throw this._fail(`not a phone number in E.164 form (+ and digits): ${input}`);
+		if (!number) throw this._fail('Not a valid phone number', `not a phone number in E.164 form (+ and digits): ${input}`);
 		return this.call(`${number}@${this.opts.domain}`, number);
 	}
 
@@ -377,22 +480,24 @@ export class Softphone {
 	 * @param {string} [label] what the display shows (the number)
 	 */
 	async call(peer, label) {
-		if (this.state.connection !== 'connected') throw this._fail('not connected');
-		if (!['idle', 'ended'].includes(this.state.call.state)) throw this._fail('a call is in progress');
-		if (!/^[^@/\s]+@[^@/\s]+(\/.+)?$/.test(String(peer))) throw this._fail(`not a JID: ${peer}`);
+		if (!['idle', 'ended'].includes(this.state.call.state)) throw this._fail('A call is in progress');
+		// Before anything is sent: without a microphone there is no call.
+		const noMic = this.opts.toneHz ? null : microphoneUnavailable();
+		if (noMic) throw this._fail(MICROPHONE_NEEDS_HTTPS, noMic);
+		if (this.state.connection !== 'connected') throw this._fail('Not signed in', 'not connected');
+		if (!/^[^@/\s]+@[^@/\s]+(\/.+)?$/.test(String(peer))) throw this._fail('Not a valid address', `not a JID: ${peer}`);
 		const sid = randomId();
 		this.state.call = { ...this._idleCall(), state: 'proposing', direction: 'outgoing', peer,
 			number: label || bareJid(peer), sid, startedAt: Date.now(), jmi: this.opts.mode === 'jmi' };
-		this.state.dtmfSent = '';
-		this.state.dtmfPlayed = '';
-		this.state.lastError = null;
+		this._resetMedia();
 		this._event('dial', { peer, mode: this.opts.mode });
 		this._changed();
 		try {
 			await this._getLocalStream();
 		} catch (e) {
-			this._endCall('failed-application', false);
-			throw this._fail('no microphone: ' + e.message);
+			// Our side gave up (denied or missing microphone): nothing was sent.
+			this._endCall('failed-application', true);
+			throw this._fail('The microphone could not be opened', 'getUserMedia: ' + e.message);
 		}
 		this._startTimers();
 		if (this.opts.mode === 'jmi') {
@@ -403,7 +508,7 @@ export class Softphone {
 				processingHints: { store: true } });
 			this.proposeTimer = setTimeout(() => {
 				if (this.state.call.sid === sid && this.state.call.state === 'proposing') {
-					this._error(`no answer from ${peer} (no ringing or proceed in ${Math.round(this.opts.proposeTimeoutMs / 1000)} s)`);
+					this._error('No answer', `no answer from ${peer} (no ringing or proceed in ${Math.round(this.opts.proposeTimeoutMs / 1000)} s)`);
 					this.client.sendMessage({ to: peer, type: 'chat', jmi: { type: 'retract', id: sid, reason: { condition: 'timeout' } } });
 					this._endCall('timeout', false);
 				}
@@ -422,9 +527,9 @@ export class Softphone {
 		await session.start({ offerToReceiveAudio: true });
 	}
 
-	_fail(message) {
-		this._error(message);
-		return new Error(message);
+	_fail(message, detail) {
+		this._error(message, detail);
+		return new Error(detail ? `${message} (${detail})` : message);
 	}
 
 	// ------------------------------------------------------------- JMI
@@ -434,8 +539,9 @@ export class Softphone {
 			const call = this.state.call;
 			if (msg.id && msg.id === call.sid && !this.session && !['idle', 'ended'].includes(call.state)) {
 				const cond = msg.error ? msg.error.condition : 'error';
-				this._error(`call to ${call.peer} failed: ${cond}${msg.error && msg.error.text ? ' (' + msg.error.text + ')' : ''}`);
-				this._endCall(cond, false);
+				const text = msg.error && msg.error.text;
+				this._error(endText(cond), `call to ${call.peer} failed: ${cond}${text ? ' (' + text + ')' : ''}`);
+				this._endCall(cond, false, text);
 			}
 			return;
 		}
@@ -453,9 +559,9 @@ export class Softphone {
 				return;
 			}
 			const number = callerLabel(msg.from);
-			this.state.dtmfSent = this.state.dtmfPlayed = '';
 			this.state.call = { ...this._idleCall(), state: 'incoming', direction: 'incoming', peer: msg.from,
 				number, sid: id, startedAt: Date.now(), jmi: true };
+			this._resetMedia();
 			this.client.sendMessage({ to: msg.from, type: 'chat', jmi: { type: 'ringing', id } });
 			this._event('call-state', 'incoming');
 			this._changed();
@@ -464,18 +570,19 @@ export class Softphone {
 		if (id !== call.sid) return;
 		if (['ringing', 'proceed', 'reject'].includes(type)) clearTimeout(this.proposeTimer);
 		const why = (fallback) => (msg.jmi.reason && msg.jmi.reason.condition) || fallback;
+		const whyText = msg.jmi.reason && msg.jmi.reason.text;
 		if (type === 'ringing' && call.state === 'proposing') {
 			this._setCall({ state: 'ringing' });
 		} else if (type === 'proceed' && (call.state === 'proposing' || call.state === 'ringing') && call.direction === 'outgoing') {
 			// The responding resource gets the session-initiate (XEP-0353 3.2).
-			this._startSession(msg.from, call.sid).catch(e => this._fail('could not start the session: ' + e.message));
+			this._startSession(msg.from, call.sid).catch(e => this._fail('Could not start the call', e.message));
 		} else if (type === 'reject' && call.direction === 'outgoing' && !this.session) {
-			this._endCall(why('decline'), false);
+			this._endCall(why('decline'), false, whyText);
 		} else if (type === 'retract' && call.direction === 'incoming' && !this.session) {
-			this._endCall(why('cancel'), false);
+			this._endCall(why('cancel'), false, whyText);
 		} else if (type === 'finish') {
 			const session = this.session;
-			this._endCall(why('success'), false);
+			this._endCall(why('success'), false, whyText);
 			if (session) session.end('success', true);
 		}
 	}
@@ -499,8 +606,9 @@ export class Softphone {
 		// A refused transport-info or session-info does not end the call;
 		// a refused initiate/accept, or an unknown session, does.
 		if (action && !['session-initiate', 'session-accept'].includes(action) && cond !== 'unknown-session') return;
-		this._error(`${action || 'jingle request'} to ${session.peerID} failed: ${cond}`);
-		this._endCall(cond, false);
+		const text = req.error && req.error.text;
+		this._error(endText(cond), `${action || 'jingle request'} to ${session.peerID} failed: ${cond}${text ? ' (' + text + ')' : ''}`);
+		this._endCall(cond, false, text);
 		session.end('failed-application', true);
 	}
 
@@ -523,6 +631,7 @@ export class Softphone {
 		const number = callerLabel(session.peerID);
 		this.state.call = { ...this._idleCall(), state: 'incoming', direction: 'incoming', peer: session.peerID,
 			number, sid: session.sid, startedAt: Date.now(), jmi: false };
+		this._resetMedia();
 		this._event('call-state', 'incoming');
 		session.ring();
 		this._changed();
@@ -538,7 +647,7 @@ export class Softphone {
 			if (this.state.call.state !== 'active') this._setCall({ state: 'connecting', answeredAt: Date.now() });
 			this._maybeActive(session);
 		} catch (e) {
-			this._fail('could not answer: ' + e.message);
+			this._fail('Could not answer the call', e.message);
 			session.end('failed-application');
 		}
 	}
@@ -546,15 +655,18 @@ export class Softphone {
 	/** Answers the ringing incoming call. */
 	async answer() {
 		const call = this.state.call;
-		if (call.state !== 'incoming') throw this._fail('no incoming call');
+		if (call.state !== 'incoming') throw this._fail('No incoming call');
+		// Keep ringing (another device may answer) but say why not here.
+		const noMic = this.opts.toneHz ? null : microphoneUnavailable();
+		if (noMic) throw this._fail(MICROPHONE_NEEDS_HTTPS, noMic);
 		this._setCall({ state: 'connecting' });
 		if (call.jmi) {
 			try {
 				await this._getLocalStream();
 			} catch (e) {
 				this.client.sendMessage({ to: call.peer, type: 'chat', jmi: { type: 'reject', id: call.sid } });
-				this._endCall('failed-application', false);
-				throw this._fail('no microphone: ' + e.message);
+				this._endCall('failed-application', true);
+				throw this._fail('The microphone could not be opened', 'getUserMedia: ' + e.message);
 			}
 			this.client.sendMessage({ to: call.peer, type: 'chat', jmi: { type: 'proceed', id: call.sid } });
 			this._startTimers();
@@ -566,7 +678,7 @@ export class Softphone {
 	/** Declines the ringing incoming call. */
 	reject() {
 		const call = this.state.call;
-		if (call.state !== 'incoming') throw this._fail('no incoming call');
+		if (call.state !== 'incoming') throw this._fail('No incoming call');
 		if (call.jmi) {
 			this.client.sendMessage({ to: call.peer, type: 'chat', jmi: { type: 'reject', id: call.sid, reason: { condition: 'decline' } } });
 		} else if (this.session) {
@@ -636,19 +748,29 @@ export class Softphone {
 		this._changed();
 	}
 
-	_endCall(reason, local) {
+	/**
+	 * @param {string} reason Jingle reason or stanza error condition
+	 * @param {boolean} local whether this side ended it
+	 * @param {string} [text] the peer's own words (e.g. "SIP 486 Busy Here")
+	 */
+	_endCall(reason, local, text) {
 		const call = this.state.call;
 		if (call.state === 'ended' || call.state === 'idle') return;
 		this._stopTimers();
 		clearTimeout(this.proposeTimer);
 		if (this.analyser) { this.analyser.stop(); this.analyser = null; }
+		if (this.micMeter) { this.micMeter.stop(); this.micMeter = null; }
 		if (this.localMedia) { this.localMedia.stop(); this.localMedia = null; }
 		if (this.remoteAudio) this.remoteAudio.srcObject = null;
 		this.session = null;
+		// The media panel belonged to the call: blank it (the error stays).
+		this.state.stats = null;
+		this.state.audio = { ...SILENT_AUDIO };
+		this.state.mic = { level: -Infinity };
 		const now = Date.now();
 		this._setCall({
-			state: 'ended', endReason: reason, endedBy: local ? 'local' : 'remote', endedAt: now,
-			duration: call.answeredAt ? Math.floor((now - call.answeredAt) / 1000) : 0,
+			state: 'ended', endReason: reason, endText: text || null, endedBy: local ? 'local' : 'remote', endedAt: now,
+			duration: call.connectedAt ? Math.floor((now - call.connectedAt) / 1000) : 0,
 		});
 	}
 }

@@ -157,7 +157,8 @@ test('call: callee rejects (JMI reject) and caller gives up while ringing (JMI r
 			await b.evaluate(() => document.getElementById('reject').click());
 			const ca = await a.waitFor(() => window.softphone.state.call.state === 'ended' && window.softphone.state.call, null, 10000, 'alice sees the reject');
 			assert.equal(ca.endReason, 'decline');
-			assert.equal(await a.evaluate(() => document.getElementById('call-state').textContent), 'ended (decline)');
+			const status = await a.evaluate(() => ({ text: document.getElementById('call-state').textContent, title: document.getElementById('call-state').title }));
+			assert.deepEqual(status, { text: 'Call declined', title: 'decline' }, 'human words, the protocol word in the title');
 			const cb = await b.evaluate(() => window.softphone.state.call);
 			assert.deepEqual([cb.state, cb.endReason, cb.endedBy], ['ended', 'decline', 'local']);
 			// Retracted: alice hangs up while bob's phone rings.
@@ -221,10 +222,10 @@ test('call: SDP transforms make two Chromiums negotiate ICE renomination (Conver
 });
 
 // A call that never gets anywhere must end, with the reason on the page.
-for (const [name, params, target, reason, errorText] of [
-	['a JMI propose to a user that does not exist bounces', {}, 'nobody@localhost', /^(service-unavailable|item-not-found|recipient-unavailable)$/, /call to nobody@localhost failed/],
-	['a direct session-initiate to a resource that is gone gets an IQ error', { mode: 'direct' }, 'bob@localhost/gone', /^(service-unavailable|item-not-found|recipient-unavailable)$/, /session-initiate to bob@localhost\/gone failed/],
-	['an unanswered JMI propose times out and is retracted', { propose_timeout: '2000' }, 'alice@localhost', /^timeout$/, /no answer from alice@localhost/],
+for (const [name, params, target, reason, humanText, errorText] of [
+	['a JMI propose to a user that does not exist bounces', {}, 'nobody@localhost', /^(service-unavailable|item-not-found|recipient-unavailable)$/, 'Number not reachable', /call to nobody@localhost failed/],
+	['a direct session-initiate to a resource that is gone gets an IQ error', { mode: 'direct' }, 'bob@localhost/gone', /^(service-unavailable|item-not-found|recipient-unavailable)$/, 'Number not reachable', /session-initiate to bob@localhost\/gone failed/],
+	['an unanswered JMI propose times out and is retracted', { propose_timeout: '2000' }, 'alice@localhost', /^timeout$/, 'No answer', /no answer from alice@localhost/],
 ]) {
 	test(`call: ${name}; the call ends with the reason shown`, { timeout: 60_000 }, async () => {
 		let alice;
@@ -235,8 +236,10 @@ for (const [name, params, target, reason, errorText] of [
 				await a.evaluate((jid) => { window.softphone.call(jid).catch(() => {}); }, target);
 				const c = await a.waitFor(() => window.softphone.state.call.state === 'ended' && window.softphone.state.call, null, 15000, 'the call ends');
 				assert.match(c.endReason, reason);
-				const shown = await a.evaluate(() => ({ state: document.getElementById('call-state').textContent, error: document.getElementById('error').textContent }));
-				assert.equal(shown.state, `ended (${c.endReason})`);
+				const shown = await a.evaluate(() => ({ state: document.getElementById('call-state').textContent,
+					title: document.getElementById('call-state').title, error: document.getElementById('error').textContent }));
+				assert.equal(shown.state, humanText, 'the reason in words');
+				assert.equal(shown.title, c.endReason, 'the protocol word in the title');
 				assert.match(shown.error, errorText);
 				assert.equal(await a.evaluate(() => document.getElementById('dial').disabled), false, 'the user can dial again');
 			});

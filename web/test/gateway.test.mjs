@@ -9,17 +9,14 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startProsody, freePort } from './helpers/prosody.mjs';
 import { startSipp } from './helpers/sipp.mjs';
-import { launch } from './helpers/browsers.mjs';
+import { withGateway, hears, dial, active, ended, callLine, trace, ECHO_NUMBER, DID } from './helpers/gateway.mjs';
 import { writeToneWav } from './helpers/wav.mjs';
 import { artifacts, scratch } from './helpers/paths.mjs';
 import { stunBindingRequests } from './helpers/stun.mjs';
 
 const TONE = 440;
 const FIREFOX_TONE = 660;
-const ECHO_NUMBER = '+15550100';
-const DID = '+15557654321'; // owned by alice
 const sleep = (ms) => new Promise(r => setTimeout(r, ms));
 let wav;
 
@@ -29,117 +26,6 @@ before(() => {
 	wav = writeToneWav(join(scratch, `gw-tone-${TONE}.wav`), TONE);
 });
 
-/** The gateway's options (as in spec/e2e/gateway_calls_spec.lua), media on loopback. */
-function gatewayConfig(trunkPort, listenPort, extra = []) {
-	return [
-		`jingle_sip_trunk = "sip:127.0.0.1:${trunkPort}"`,
-		`jingle_sip_listen = "127.0.0.1:${listenPort}"`,
-		'jingle_sip_rtp_address = "127.0.0.1"',
-		// The namespace has only lo: offer the browser 127.0.0.1.
-		'jingle_sip_media_address = "127.0.0.1"',
-		'jingle_sip_dialplan = { "^%+1555" }',
-		// sipp runs scripted calls only: no OPTIONS health checks at it.
-		'jingle_sip_trunk_check_interval = 0',
-		`jingle_sip_numbers = { ["${DID}"] = "alice@localhost" }`,
-		...extra,
-	].join('\n');
-}
-
-/**
- * Runs body(ctx) with a gateway whose trunk is a sipp peer; on failure
- * prints every page's console, the gateway's call list and the trace of each
- * call the pages saw, sipp's logs and the tail of Prosody's log; always
- * closes what it started.
- * ctx: { prosody, sipp, gwPort, open(kind, user, opts, params) -> phone, phones }
- */
-async function withGateway({ sipp: sippOpts = {}, extra = [], inbound = false }, body) {
-	const ctx = { phones: [], cleanup: [] };
-	const gwPort = await freePort();
-	ctx.gwPort = gwPort;
-	try {
-		let trunkPort;
-		if (inbound) {
-			trunkPort = await freePort(); // sipp is the caller here, started by the test
-		} else {
-			ctx.sipp = await startSipp(sippOpts);
-			trunkPort = ctx.sipp.port;
-		}
-		ctx.prosody = await startProsody({
-			users: { alice: 'alice-pw', bob: 'bob-pw' },
-			extra: gatewayConfig(trunkPort, gwPort, extra),
-		});
-		ctx.open = async (kind, user, opts = {}, params = {}) => {
-			const browser = await launch(kind, opts);
-			const phone = { browser, user, kind };
-			ctx.phones.push(phone);
-			phone.page = await browser.newPage();
-			const q = new URLSearchParams({ jid: `${user}@localhost`, password: `${user}-pw`, autologin: '1', ...params });
-			await phone.page.goto(ctx.prosody.url('/softphone/') + '?' + q);
-			await phone.page.waitFor(() => window.softphone.state.connection === 'connected', null, 20000, `${user} connected`);
-			return phone;
-		};
-		return await body(ctx);
-	} catch (e) {
-		const sids = new Set();
-		for (const p of ctx.phones) {
-			console.error(`---- ${p.user} (${p.browser.version}) console ----`);
-			for (const l of p.page ? p.page.console : []) console.error(l);
-			try {
-				const st = await p.page.evaluate(() => window.softphone.state);
-				if (st.call.sid) sids.add(st.call.sid);
-				console.error(JSON.stringify({ call: st.call, stats: st.stats, audio: st.audio }));
-			} catch { /* page closed */ }
-		}
-		if (ctx.prosody) {
-			console.error('---- jingle_sip:calls() ----\n' + ctx.prosody.shell('jingle_sip:calls()'));
-			for (const sid of sids) {
-				console.error(`---- jingle_sip:trace('${sid.slice(0, 8)}') ----\n` + ctx.prosody.shell(`jingle_sip:trace('${sid.slice(0, 8)}')`));
-			}
-			console.error('---- prosody log (tail) ----\n' + ctx.prosody.log().split('\n').slice(-60).join('\n'));
-		}
-		if (ctx.sipp) console.error('---- sipp ----\n' + ctx.sipp.log());
-		throw e;
-	} finally {
-		for (const fn of ctx.cleanup) { try { fn(); } catch { /* gone */ } }
-		for (const p of ctx.phones) await p.browser.close().catch(() => {});
-		if (ctx.sipp) ctx.sipp.kill();
-		if (ctx.prosody) await ctx.prosody.stop();
-	}
-}
-
-/** Waits until the page's analyser hears `hz` (within 2 %); returns {frequency, level}. */
-async function hears(phone, hz, ms = 15000) {
-	return phone.page.waitFor((want) => {
-		const a = window.softphone.audio;
-		return a && !a.silent && Math.abs(a.frequency - want) / want <= 0.02 ? a : null;
-	}, hz, ms, `${phone.user} (${phone.kind}) hears ${hz} Hz`);
-}
-
-async function dial(phone, number) {
-	await phone.page.evaluate((n) => { window.softphone.dial(n).catch(() => {}); }, number);
-}
-
-async function active(phone, ms = 20000) {
-	return phone.page.waitFor(() => window.softphone.state.call.state === 'active' && window.softphone.state.call,
-		null, ms, `${phone.user} call active`);
-}
-
-async function ended(phone, ms = 15000) {
-	return phone.page.waitFor(() => window.softphone.state.call.state === 'ended' && window.softphone.state.call,
-		null, ms, `${phone.user} call ended`);
-}
-
-/** The line of jingle_sip:calls() for a call (by the first 10 characters of its SID). */
-function callLine(prosody, sid) {
-	const out = prosody.shell('jingle_sip:calls()');
-	const line = out.split('\n').find(l => l.includes(sid.slice(0, 10)));
-	assert.ok(line, `no line for ${sid} in jingle_sip:calls():\n${out}`);
-	return line;
-}
-
-function trace(prosody, sid) {
-	return prosody.shell(`jingle_sip:trace('${sid.slice(0, 8)}')`);
-}
 
 /** The selected pair and DTLS state the page shows, once packets flow both ways. */
 async function mediaPanel(phone) {

@@ -1,7 +1,8 @@
 // Pure functions of the softphone, without a browser.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { dominantFrequency } from '../src/analyser.js';
+import { dominantFrequency, rmsDb } from '../src/analyser.js';
+import { callStatusText, endText } from '../src/labels.js';
 import { summarizeStats, describePair } from '../src/stats.js';
 import { normalizeNumber } from '../src/number.js';
 import { Registry, parse } from 'stanza/jxt/index.js';
@@ -127,4 +128,32 @@ test('jmi: every action parses, with the Jingle reason of reject/retract/finish'
 	// The namespace StanzaJS 12 carries as a constant is not JMI's: ignored.
 	const other = reg.import(parse('<message xmlns="jabber:client"><propose xmlns="urn:xmpp:jingle:jingle-message:0" id="S5"/></message>'));
 	assert.equal(other.jmi, undefined);
+});
+
+test('analyser: rmsDb gives dBFS of a block (full-scale sine -3 dB, half amplitude -9 dB, silence -Infinity)', () => {
+	const sine = (amp) => Float32Array.from({ length: 4800 }, (_, i) => amp * Math.sin(2 * Math.PI * 440 * i / 48000));
+	assert.ok(Math.abs(rmsDb(sine(1)) - -3.01) < 0.05, String(rmsDb(sine(1))));
+	assert.ok(Math.abs(rmsDb(sine(0.5)) - -9.03) < 0.05, String(rmsDb(sine(0.5))));
+	assert.equal(rmsDb(new Float32Array(128)), -Infinity);
+	assert.equal(rmsDb([]), -Infinity);
+});
+
+test('labels: call states and end reasons in words a person understands', () => {
+	const ended = (endReason, endedBy = 'remote', direction = 'outgoing') => callStatusText({ state: 'ended', endReason, endedBy, direction });
+	assert.equal(callStatusText({ state: 'idle' }), 'Ready');
+	assert.equal(callStatusText({ state: 'proposing' }), 'Calling…');
+	assert.equal(callStatusText({ state: 'connecting' }), 'Connecting…');
+	assert.equal(callStatusText({ state: 'active' }), 'In call');
+	assert.equal(ended('success'), 'Call ended');
+	assert.equal(ended('not-allowed'), 'You are not allowed to call this number');
+	assert.equal(ended('busy'), 'Busy');
+	assert.equal(ended('timeout'), 'No answer');
+	assert.equal(ended('gone'), 'Number not reachable');
+	assert.equal(ended('item-not-found'), 'Number not reachable');
+	assert.equal(ended('decline'), 'Call declined');
+	assert.equal(ended('cancel', 'remote', 'incoming'), 'Missed call');
+	assert.equal(ended('cancel', 'local', 'outgoing'), 'Call cancelled');
+	// Anything unknown is a failed call, never a raw protocol word.
+	assert.equal(ended('x-something-new'), 'Call failed');
+	assert.equal(endText(null), 'Call failed');
 });

@@ -40,9 +40,11 @@ function readOr(path, fallback = '') {
 const sleep = (ms) => new Promise(r => setTimeout(r, ms));
 
 /**
- * @param {{users?: Object<string,string>, extra?: string, global?: string, timeoutMs?: number}} [opts]
+ * @param {{users?: Object<string,string>, extra?: string, global?: string, httpInterfaces?: string[],
+ *   timeoutMs?: number}} [opts]
  *   extra: config lines appended after the phone component line (its options);
- *   global: config lines for the global section.
+ *   global: config lines for the global section;
+ *   httpInterfaces: addresses the page is served on (default 127.0.0.1 only).
  * @return {Promise<{c2sPort:number, httpPort:number, dir:string, url:function(string):string,
  *   websocketUrl:string, log:function():string, stop:function():Promise<void>}>}
  */
@@ -61,6 +63,7 @@ export async function startProsody(opts = {}) {
 		writeFileSync(join(dir, 'extra.cfg.lua'), opts.extra + '\n');
 		cfgArgs.push(join(dir, 'extra.cfg.lua'));
 	}
+	if (opts.httpInterfaces) env.HTTP_INTERFACES = opts.httpInterfaces.map(a => JSON.stringify(a)).join(', ');
 	if (opts.global) {
 		writeFileSync(join(dir, 'global.cfg.lua'), opts.global + '\n');
 		env.GLOBAL_EXTRA_FILE = join(dir, 'global.cfg.lua');
