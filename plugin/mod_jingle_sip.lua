@@ -36,6 +36,7 @@ local time_now = require "util.time".now
 local call_service = require "jingle_sip.call.service"
 local relay_legs = require "jingle_sip.call.relay_legs"
 local devices = require "jingle_sip.devices"
+local jmi = require "jingle_sip.jingle.jmi"
 
 -- Seconds an inbound call waits for the owner's devices to say whether they
 -- speak JMI before ringing them anyway (local clients answer in milliseconds).
@@ -130,11 +131,20 @@ local function admit(stanza)
 	return policy.check_outbound(cfg, from, number, from and calls_by_user[jid_bare(from)] or 0, calls_disabled)
 end
 
+-- A refused propose is also answered the JMI way (XEP-0353 v0.6 §3.2:
+-- <reject/> with a Jingle reason): clients that watch JMI elements, not
+-- message errors, would otherwise ring until their own timeout. The error
+-- stays for the clients that read it.
 local function refuse(origin, stanza, reason, text)
 	local e = policy.reasons[reason]
 	module:log("info", "Refused call from %s to %s: %s", stanza.attr.from, stanza.attr.to, text)
 	stats:call_refused("outbound")
 	origin.send(st.error_reply(stanza, e.type, e.condition, text))
+	local m = stanza.name == "message" and jmi.parse(stanza)
+	if m and m.action == "propose" and m.id then
+		module:send(jmi.build("reject", { from = stanza.attr.to, to = stanza.attr.from, id = m.id,
+			namespace = m.namespace, reason = { condition = e.jingle, text = text } }))
+	end
 	return true
 end
 

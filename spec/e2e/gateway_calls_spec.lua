@@ -396,6 +396,33 @@ describe("calls through the gateway #lua54 #e2e", function()
 			server:log():sub(-2000))
 	end)
 
+	it("should answer a refused JMI propose with <reject/>, its Jingle reason and text", function()
+		peer = sipp.start({})
+		server = start_gateway(peer.port)
+		local report = call(server, "+4420799900000", { "--jmi", "--tone", "0", "--expect-reason", "decline" })
+		assert.equal("reject", report.jmi, report.log)
+		assert.equal("decline", report.termination_reason, report.log)
+		assert.equal("+4420799900000 is not in this server's dial plan", report.termination_text, report.log)
+		assert.equal(0, report.exit_code, report.log)
+		assert.is_nil(peer:messages():find("INVITE", 1, true), "the trunk saw an INVITE")
+	end)
+
+	it("should give up an outbound call at the ring timeout: CANCEL to the phone, <timeout/> to the caller", function()
+		-- The phone rings and never answers; it expects our CANCEL (and
+		-- answers it 200 + 487), so sipp exits 0 only if CANCEL came.
+		peer = sipp.start({ scenario = "uas_cancel.xml" })
+		server = start_gateway(peer.port, "jingle_sip_ring_timeout = 3")
+		local started = os.time()
+		local report = call(server, "+15550100", { "--tone", "0", "--expect-reason", "timeout" })
+		local took = os.time() - started
+		assert.equal("timeout", report.termination_reason, report.log)
+		assert.equal("nobody answered within 3 s", report.termination_text, report.log)
+		assert.equal(0, report.exit_code, report.log)
+		assert.is_true(took < 20, ("the call rang for %d s with a 3 s ring timeout"):format(took))
+		assert.equal(0, peer:wait(15), "the phone got no CANCEL:\n" .. peer:log())
+		assert.truthy(peer:messages():find("CANCEL sip:", 1, true), peer:messages():sub(-2000))
+	end)
+
 	it("should refuse a user the allow list does not name", function()
 		peer = sipp.start({})
 		server = start_gateway(peer.port, 'jingle_sip_allow = { "alice@localhost" }')

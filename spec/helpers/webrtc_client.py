@@ -308,10 +308,9 @@ class Call:
             if name == "propose":
                 self._on_propose(child, sender)
             elif name == "proceed" and not self.jmi_answer.done():
-                self.jmi_answer.set_result(("proceed", sender, None))
+                self.jmi_answer.set_result(("proceed", sender, (None, None)))
             elif name == "reject" and not self.jmi_answer.done():
-                reason, _text = jingle_reason(child)
-                self.jmi_answer.set_result(("reject", sender, reason))
+                self.jmi_answer.set_result(("reject", sender, jingle_reason(child)))
             elif name == "retract":
                 reason, text = jingle_reason(child)
                 self.result["jmi"] = "retract"
@@ -521,10 +520,10 @@ class Call:
             self.send_jmi(args.call, "propose", description=True)
             if not await self.unless_ended(self.jmi_answer):
                 return
-            kind, sender, reason = self.jmi_answer.result()
+            kind, sender, (reason, text) = self.jmi_answer.result()
             self.result["jmi"] = kind
             if kind == "reject":
-                self.end(reason or "decline", "remote")
+                self.end(reason or "decline", "remote", text)
                 return
             self.peer = sender
         else:
