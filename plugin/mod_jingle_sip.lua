@@ -37,6 +37,8 @@ local call_service = require "jingle_sip.call.service"
 local relay_legs = require "jingle_sip.call.relay_legs"
 local devices = require "jingle_sip.devices"
 local jmi = require "jingle_sip.jingle.jmi"
+local answer = require "jingle_sip.jingle.answer"
+local caps_nodes_mod = require "jingle_sip.caps_nodes"
 
 -- Seconds an inbound call waits for the owner's devices to say whether they
 -- speak JMI before ringing them anyway (local clients answer in milliseconds).
@@ -192,9 +194,17 @@ local function on_phone_disco_items(event)
 	return true
 end
 
+-- Which client each caller runs (XEP-0115 caps node), for declining video
+-- the way its parser takes (jingle_sip.jingle.answer). Kept across reloads.
+local caps_nodes = saved and saved.caps_nodes or caps_nodes_mod.new(function(full_jid)
+	local session = prosody.full_sessions[full_jid]
+	return session and session.presence
+end)
+
 -- RFC 6121: subscription answers go to the bare JID, presence to the sender.
 local function on_phone_presence(event)
 	local stanza = event.stanza
+	caps_nodes:observe(stanza)
 	local from, type = stanza.attr.from, stanza.attr.type
 	if not from then return true end
 	local number = numbers.from_jid(stanza.attr.to, module.host)
@@ -278,6 +288,7 @@ local service_deps = {
 	-- The gate above (policy.check_outbound) already admitted the call.
 	authorize = function() return true end,
 	caller_id = function(from) return directory:caller_id(jid_bare(from)) end,
+	decline_style = function(from) return answer.decline_style(caps_nodes:node_of(from)) end,
 	owner_of = function(number) return directory:owner(number) end,
 	trunk_pts = TRUNK_CODECS,
 	now = time_now,
@@ -397,7 +408,7 @@ end
 -- load, which watches the relay again. The relay's event descriptor stays
 -- open meanwhile, so no event is lost.
 function module.save()
-	return { relay = relay, legs_by_relay_id = legs_by_relay_id, service = service }
+	return { relay = relay, legs_by_relay_id = legs_by_relay_id, service = service, caps_nodes = caps_nodes }
 end
 
 function module.unload()

@@ -116,6 +116,46 @@ describe("calls through the gateway #lua54 #e2e", function()
 		assert.equal("PCMU/8000", report.codec, report.log)
 	end)
 
+	-- How the session-accept declines the video content of an audio+video
+	-- offer, for the client the caller's caps node names.
+	local function accept_contents(report)
+		for _, j in ipairs(report.jingle or {}) do
+			if j.dir == "in" and j.action == "session-accept" then
+				local names = {}
+				-- (XEP-0338's <group/> lists <content name=.../> too: no creator there.)
+				for attrs in j.xml:gmatch("<[%w:]*content ([^>]*creator=[^>]*)>") do
+					names[#names + 1] = attrs:match("name=\"([^\"]+)\"") .. "/"
+						.. (attrs:match("senders=\"([^\"]+)\"") or "both")
+				end
+				return names
+			end
+		end
+	end
+
+	for _, case in ipairs({
+		{ client = "Dino", node = "https://dino.im", accept = { "0/both" }, removed = false },
+		{ client = "Gajim", node = "https://gajim.org", accept = { "0/both" }, removed = true },
+		{ client = "Conversations", node = "http://conversations.im", accept = { "0/both", "video/none" },
+			removed = false },
+	}) do
+		it(("should decline the video of an audio+video call the way %s parses it"):format(case.client), function()
+			peer = sipp.start({})
+			server = start_gateway(peer.port)
+			local report = call(server, "+15550100", { "--caps-node", case.node, "--offer-video",
+				"--content-name", "0", "--tone", tostring(TONE), "--expect-tone", tostring(TONE), "--duration", "3" })
+			assert.equal(0, report.exit_code, report.log)
+			assert_tone_back(report, server)
+			assert.same(case.accept, accept_contents(report), report.log)
+			local removed = false
+			for _, j in ipairs(report.jingle or {}) do
+				if j.dir == "in" and j.action == "content-remove" and j.xml:find("name=\"video\"", 1, true) then
+					removed = true
+				end
+			end
+			assert.equal(case.removed, removed, "content-remove of the video content")
+		end)
+	end
+
 	it("should carry a tone each way, each heard at the other end, on an outbound call to a phone", function()
 		-- baresip answers with a 1000 Hz sine and records what it hears; the
 		-- client sends 440 Hz and must hear 1000 Hz: no echo anywhere.
