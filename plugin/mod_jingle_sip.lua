@@ -269,6 +269,20 @@ local legs_by_relay_id = saved and saved.legs_by_relay_id or {}
 -- The legs' own timers (a close waiting for its SIP hang-up to finish).
 local function legs_timer(seconds, fn) module:add_timer(seconds, fn) end
 
+-- What every call's legs take from the configuration: logging, timers and
+-- symmetric RTP (the trunk's RTP may come from another port than its SDP
+-- says, or from its signaling address when it is an IP literal).
+local function legs_options(o)
+	o.log = function(...) module:log(...) end
+	o.add_timer = legs_timer
+	o.latch = cfg.symmetric_rtp
+	local trunk_host = cfg.trunk and cfg.trunk.host
+	if trunk_host and (trunk_host:match("^[%d.]+$") or trunk_host:find(":", 1, true)) then
+		o.latch_addr = trunk_host
+	end
+	return o
+end
+
 -- The call service's dependencies: this module's sending, logging, timers,
 -- options and metrics.
 local service_deps = {
@@ -280,8 +294,7 @@ local service_deps = {
 		local created_at = time_now()
 		local call, err = relay:new_call()
 		if not call then return nil, err end
-		local legs = relay_legs.new(call, { log = function(...) module:log(...) end, created_at = created_at,
-			add_timer = legs_timer })
+		local legs = relay_legs.new(call, legs_options({ created_at = created_at }))
 		legs_by_relay_id[call.id] = legs
 		return legs
 	end,
@@ -372,7 +385,7 @@ local function on_relay_event(event)
 			module:log("warn", "Cannot take inbound call %d: %s", event.call_id, tostring(err))
 			return
 		end
-		local legs = relay_legs.new(call, { log = function(...) module:log(...) end, add_timer = legs_timer })
+		local legs = relay_legs.new(call, legs_options({}))
 		legs_by_relay_id[call.id] = legs
 		legs:apply_sip_media(fields)
 		if calls_disabled then
@@ -457,6 +470,7 @@ local function relay_config()
 			username = cfg.username, password = cfg.password,
 			register_expires = cfg.register and 3600 or 0, rtp_address = rtp_address,
 			user_agent = "jingle-sip/" .. version.module, options_interval = cfg.trunk_check_interval,
+			symmetric_rtp = cfg.symmetric_rtp and 1 or 0,
 		},
 	}
 end

@@ -177,6 +177,51 @@ describe("calls through the gateway #lua54 #e2e", function()
 		assert.equal(0, peer:wait(15), "sipp got no BYE for its answered dialog:\n" .. peer:log())
 	end)
 
+	-- A phone behind NAT: its SDP names one port, its RTP comes from another
+	-- (spec/helpers/nat_echo.py echoes from its real port whatever reaches
+	-- either). The client hears its tone back only if the gateway latched.
+	local function nat_phone()
+		local sdp_port, real_port = prosody.free_port(), prosody.free_port()
+		local p = io.popen(("/usr/bin/python3 %s/spec/helpers/nat_echo.py %d %d 40 >/dev/null 2>&1 & echo $!")
+			:format(prosody.repo, sdp_port, real_port))
+		local echo_pid = p:read("l")
+		p:close()
+		local phone = sipp.start({ scenario = "uas_answer_nat.xml", echo = false, keys = { nat_sdp_port = sdp_port } })
+		local kill = phone.kill
+		function phone.kill(self)
+			os.execute("kill " .. echo_pid .. " 2>/dev/null")
+			return kill(self)
+		end
+		phone.real_port = real_port
+		return phone
+	end
+	local NAT_CALL = { "--codecs", "PCMU", "--tone", tostring(TONE), "--duration", "4" }
+
+	it("should latch onto the real RTP port of a phone behind NAT (symmetric RTP, on by default)", function()
+		peer = nat_phone()
+		server = start_gateway(peer.port)
+		local report = call(server, "+15550100", { "--expect-tone", tostring(TONE), table.unpack(NAT_CALL) })
+		assert.equal(0, report.exit_code, report.log .. "\n" .. peer:log())
+		assert_tone_back(report, server)
+		local ok, out = server:shell(("jingle_sip:trace(%q)"):format(report.sid:sub(1, 8)))
+		assert.is_true(ok, out)
+		assert.truthy(out:find("latched rtp to 127.0.0.1:" .. peer.real_port, 1, true), out)
+	end)
+
+	it("should not follow a phone's RTP to another port with jingle_sip_symmetric_rtp = false", function()
+		peer = nat_phone()
+		server = start_gateway(peer.port, "jingle_sip_symmetric_rtp = false")
+		local report = call(server, "+15550100", NAT_CALL)
+		local heard = report.audio and report.audio.frequency_hz
+		assert.is_true(heard == nil or math.abs(heard - TONE) > 0.02 * TONE,
+			"the client heard its tone back without latching: " .. tostring(heard))
+		local ok, out = server:shell(("jingle_sip:trace(%q)"):format(report.sid:sub(1, 8)))
+		assert.is_true(ok, out)
+		assert.is_nil(out:find("latched rtp", 1, true), out)
+		local foreign = tonumber(out:match("foreign (%d+)"))
+		assert.is_true(foreign and foreign >= 50, "the echo from the other port was not dropped: " .. out)
+	end)
+
 	it("should carry DTMF from the keypad to the phone and back as RFC 4733 events", function()
 		-- A phone that accepts telephone-event in its answer (sipp's built-in
 		-- UAS does not, and then no digit may be sent to it).
