@@ -36,6 +36,9 @@ local time_now = require "util.time".now
 local call_service = require "jingle_sip.call.service"
 local relay_legs = require "jingle_sip.call.relay_legs"
 local devices = require "jingle_sip.devices"
+local jmi = require "jingle_sip.jingle.jmi"
+local answer = require "jingle_sip.jingle.answer"
+local caps_nodes_mod = require "jingle_sip.caps_nodes"
 
 -- Seconds an inbound call waits for the owner's devices to say whether they
 -- speak JMI before ringing them anyway (local clients answer in milliseconds).
@@ -130,11 +133,20 @@ local function admit(stanza)
 	return policy.check_outbound(cfg, from, number, from and calls_by_user[jid_bare(from)] or 0, calls_disabled)
 end
 
+-- A refused propose is also answered the JMI way (XEP-0353 v0.6 §3.2:
+-- <reject/> with a Jingle reason): clients that watch JMI elements, not
+-- message errors, would otherwise ring until their own timeout. The error
+-- stays for the clients that read it.
 local function refuse(origin, stanza, reason, text)
 	local e = policy.reasons[reason]
 	module:log("info", "Refused call from %s to %s: %s", stanza.attr.from, stanza.attr.to, text)
 	stats:call_refused("outbound")
 	origin.send(st.error_reply(stanza, e.type, e.condition, text))
+	local m = stanza.name == "message" and jmi.parse(stanza)
+	if m and m.action == "propose" and m.id then
+		module:send(jmi.build("reject", { from = stanza.attr.to, to = stanza.attr.from, id = m.id,
+			namespace = m.namespace, reason = { condition = e.jingle, text = text } }))
+	end
 	return true
 end
 
@@ -182,9 +194,17 @@ local function on_phone_disco_items(event)
 	return true
 end
 
+-- Which client each caller runs (XEP-0115 caps node), for declining video
+-- the way its parser takes (jingle_sip.jingle.answer). Kept across reloads.
+local caps_nodes = saved and saved.caps_nodes or caps_nodes_mod.new(function(full_jid)
+	local session = prosody.full_sessions[full_jid]
+	return session and session.presence
+end)
+
 -- RFC 6121: subscription answers go to the bare JID, presence to the sender.
 local function on_phone_presence(event)
 	local stanza = event.stanza
+	caps_nodes:observe(stanza)
 	local from, type = stanza.attr.from, stanza.attr.type
 	if not from then return true end
 	local number = numbers.from_jid(stanza.attr.to, module.host)
@@ -249,6 +269,20 @@ local legs_by_relay_id = saved and saved.legs_by_relay_id or {}
 -- The legs' own timers (a close waiting for its SIP hang-up to finish).
 local function legs_timer(seconds, fn) module:add_timer(seconds, fn) end
 
+-- What every call's legs take from the configuration: logging, timers and
+-- symmetric RTP (the trunk's RTP may come from another port than its SDP
+-- says, or from its signaling address when it is an IP literal).
+local function legs_options(o)
+	o.log = function(...) module:log(...) end
+	o.add_timer = legs_timer
+	o.latch = cfg.symmetric_rtp
+	local trunk_host = cfg.trunk and cfg.trunk.host
+	if trunk_host and (trunk_host:match("^[%d.]+$") or trunk_host:find(":", 1, true)) then
+		o.latch_addr = trunk_host
+	end
+	return o
+end
+
 -- The call service's dependencies: this module's sending, logging, timers,
 -- options and metrics.
 local service_deps = {
@@ -260,14 +294,14 @@ local service_deps = {
 		local created_at = time_now()
 		local call, err = relay:new_call()
 		if not call then return nil, err end
-		local legs = relay_legs.new(call, { log = function(...) module:log(...) end, created_at = created_at,
-			add_timer = legs_timer })
+		local legs = relay_legs.new(call, legs_options({ created_at = created_at }))
 		legs_by_relay_id[call.id] = legs
 		return legs
 	end,
 	-- The gate above (policy.check_outbound) already admitted the call.
 	authorize = function() return true end,
 	caller_id = function(from) return directory:caller_id(jid_bare(from)) end,
+	decline_style = function(from) return answer.decline_style(caps_nodes:node_of(from)) end,
 	owner_of = function(number) return directory:owner(number) end,
 	trunk_pts = TRUNK_CODECS,
 	now = time_now,
@@ -351,7 +385,7 @@ local function on_relay_event(event)
 			module:log("warn", "Cannot take inbound call %d: %s", event.call_id, tostring(err))
 			return
 		end
-		local legs = relay_legs.new(call, { log = function(...) module:log(...) end, add_timer = legs_timer })
+		local legs = relay_legs.new(call, legs_options({}))
 		legs_by_relay_id[call.id] = legs
 		legs:apply_sip_media(fields)
 		if calls_disabled then
@@ -387,7 +421,7 @@ end
 -- load, which watches the relay again. The relay's event descriptor stays
 -- open meanwhile, so no event is lost.
 function module.save()
-	return { relay = relay, legs_by_relay_id = legs_by_relay_id, service = service }
+	return { relay = relay, legs_by_relay_id = legs_by_relay_id, service = service, caps_nodes = caps_nodes }
 end
 
 function module.unload()
@@ -436,6 +470,7 @@ local function relay_config()
 			username = cfg.username, password = cfg.password,
 			register_expires = cfg.register and 3600 or 0, rtp_address = rtp_address,
 			user_agent = "jingle-sip/" .. version.module, options_interval = cfg.trunk_check_interval,
+			symmetric_rtp = cfg.symmetric_rtp and 1 or 0,
 		},
 	}
 end

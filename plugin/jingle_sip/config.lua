@@ -29,6 +29,7 @@ M.defaults = {
 	max_call_duration = 14400,
 	trunk_check_interval = 30,
 	media_timeout = 30,
+	symmetric_rtp = true,
 }
 
 -- Every option this module reads, in README order.
@@ -38,7 +39,7 @@ M.options = {
 	"jingle_sip_allow", "jingle_sip_dialplan", "jingle_sip_numbers", "jingle_sip_max_calls_per_user",
 	"jingle_sip_ring_timeout", "jingle_sip_max_call_duration", "jingle_sip_relay_workers",
 	"jingle_sip_max_calls", "jingle_sip_max_transcoded_calls", "jingle_sip_trunk_check_interval",
-	"jingle_sip_media_timeout",
+	"jingle_sip_media_timeout", "jingle_sip_symmetric_rtp",
 }
 
 --- The domain whose users may dial by default: the component's parent
@@ -263,6 +264,9 @@ function M.parse(get, host, names)
 	cfg.username = opt("username", nil, nil, string_opt)
 	cfg.password = opt("password", nil, nil, string_opt)
 	cfg.register = opt("register", d.register, d.register, parse_boolean)
+	-- Symmetric RTP (RFC 4961 practice, as SBCs do by default): a trunk
+	-- behind NAT sends from another port than its SDP names.
+	cfg.symmetric_rtp = opt("symmetric_rtp", d.symmetric_rtp, d.symmetric_rtp, parse_boolean)
 	if cfg.password and not cfg.username then
 		errors[#errors + 1] = "jingle_sip_password is set without jingle_sip_username"
 	end

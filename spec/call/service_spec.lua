@@ -145,6 +145,50 @@ describe("jingle_sip.call.service #lua54", function()
 			assert.truthy(table.concat(logs, "\n"):find("maximum call duration of 60 s reached", 1, true))
 		end)
 
+		it("should give up an outbound call nobody answers at the ring timeout: CANCEL and <timeout/>", function()
+			local svc, sent, made, timers = new_service()
+			svc:on_jingle_iq(fixture("conversations_session_initiate.xml"))
+			svc:on_relay_event(1, { type = "sip_progress" })
+			local dial
+			for _, t in ipairs(timers) do if t.seconds == 60 then dial = t end end
+			assert.is_not_nil(dial, "no timer armed for the ring timeout (60 s)")
+			dial.fn()
+			assert.equal(0, #svc:list())
+			local names = {}
+			for _, c in ipairs(made[1].calls) do names[#names + 1] = c[1] end
+			assert.truthy(table.concat(names, " "):find("sip_hangup", 1, true), table.concat(names, " "))
+			local jingle = sent[#sent]:get_child("jingle", "urn:xmpp:jingle:1")
+			assert.equal("session-terminate", jingle.attr.action)
+			local reason = jingle:get_child("reason")
+			assert.is_not_nil(reason:get_child("timeout"), tostring(reason))
+			assert.equal("nobody answered within 60 s", reason:get_child_text("text"))
+		end)
+
+		it("should leave an answered outbound call alone when the ring timeout fires", function()
+			local svc, _, _, timers = new_service()
+			svc:on_jingle_iq(fixture("conversations_session_initiate.xml"))
+			svc:on_relay_event(1, { type = "sip_answered" })
+			for _, t in ipairs(timers) do t.fn() end
+			assert.equal(1, #svc:list())
+		end)
+
+		it("should re-arm an outbound call's ring timeout for the time left after a rewire", function()
+			local clock = 100
+			local svc, _, _, timers = new_service({ now = function() return clock end })
+			svc:on_jingle_iq(fixture("conversations_session_initiate.xml"))
+			clock = 140
+			local new_timers = {}
+			svc:rewire(setmetatable({
+				add_timer = function(seconds, fn)
+					local t = { seconds = seconds, fn = fn, stop = function() end }
+					new_timers[#new_timers + 1] = t
+					return t
+				end,
+			}, { __index = svc.deps }))
+			for _, t in ipairs(timers) do assert.is_true(t.stopped) end
+			assert.equal(20, new_timers[#new_timers].seconds)
+		end)
+
 		it("should refuse a caller the policy refuses with forbidden and a session-terminate", function()
 			local svc, sent, made = new_service({ authorize = function()
 				return nil, "forbidden", "+15551234567 is outside the dial plan"

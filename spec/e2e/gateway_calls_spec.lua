@@ -116,6 +116,46 @@ describe("calls through the gateway #lua54 #e2e", function()
 		assert.equal("PCMU/8000", report.codec, report.log)
 	end)
 
+	-- How the session-accept declines the video content of an audio+video
+	-- offer, for the client the caller's caps node names.
+	local function accept_contents(report)
+		for _, j in ipairs(report.jingle or {}) do
+			if j.dir == "in" and j.action == "session-accept" then
+				local names = {}
+				-- (XEP-0338's <group/> lists <content name=.../> too: no creator there.)
+				for attrs in j.xml:gmatch("<[%w:]*content ([^>]*creator=[^>]*)>") do
+					names[#names + 1] = attrs:match("name=\"([^\"]+)\"") .. "/"
+						.. (attrs:match("senders=\"([^\"]+)\"") or "both")
+				end
+				return names
+			end
+		end
+	end
+
+	for _, case in ipairs({
+		{ client = "Dino", node = "https://dino.im", accept = { "0/both" }, removed = false },
+		{ client = "Gajim", node = "https://gajim.org", accept = { "0/both" }, removed = true },
+		{ client = "Conversations", node = "http://conversations.im", accept = { "0/both", "video/none" },
+			removed = false },
+	}) do
+		it(("should decline the video of an audio+video call the way %s parses it"):format(case.client), function()
+			peer = sipp.start({})
+			server = start_gateway(peer.port)
+			local report = call(server, "+15550100", { "--caps-node", case.node, "--offer-video",
+				"--content-name", "0", "--tone", tostring(TONE), "--expect-tone", tostring(TONE), "--duration", "3" })
+			assert.equal(0, report.exit_code, report.log)
+			assert_tone_back(report, server)
+			assert.same(case.accept, accept_contents(report), report.log)
+			local removed = false
+			for _, j in ipairs(report.jingle or {}) do
+				if j.dir == "in" and j.action == "content-remove" and j.xml:find("name=\"video\"", 1, true) then
+					removed = true
+				end
+			end
+			assert.equal(case.removed, removed, "content-remove of the video content")
+		end)
+	end
+
 	it("should carry a tone each way, each heard at the other end, on an outbound call to a phone", function()
 		-- baresip answers with a 1000 Hz sine and records what it hears; the
 		-- client sends 440 Hz and must hear 1000 Hz: no echo anywhere.
@@ -135,6 +175,51 @@ describe("calls through the gateway #lua54 #e2e", function()
 		assert.truthy((report.termination_text or ""):find("GSM/8000", 1, true), report.termination_text)
 		assert.equal(0, report.exit_code, report.log)
 		assert.equal(0, peer:wait(15), "sipp got no BYE for its answered dialog:\n" .. peer:log())
+	end)
+
+	-- A phone behind NAT: its SDP names one port, its RTP comes from another
+	-- (spec/helpers/nat_echo.py echoes from its real port whatever reaches
+	-- either). The client hears its tone back only if the gateway latched.
+	local function nat_phone()
+		local sdp_port, real_port = prosody.free_port(), prosody.free_port()
+		local p = io.popen(("/usr/bin/python3 %s/spec/helpers/nat_echo.py %d %d 40 >/dev/null 2>&1 & echo $!")
+			:format(prosody.repo, sdp_port, real_port))
+		local echo_pid = p:read("l")
+		p:close()
+		local phone = sipp.start({ scenario = "uas_answer_nat.xml", echo = false, keys = { nat_sdp_port = sdp_port } })
+		local kill = phone.kill
+		function phone.kill(self)
+			os.execute("kill " .. echo_pid .. " 2>/dev/null")
+			return kill(self)
+		end
+		phone.real_port = real_port
+		return phone
+	end
+	local NAT_CALL = { "--codecs", "PCMU", "--tone", tostring(TONE), "--duration", "4" }
+
+	it("should latch onto the real RTP port of a phone behind NAT (symmetric RTP, on by default)", function()
+		peer = nat_phone()
+		server = start_gateway(peer.port)
+		local report = call(server, "+15550100", { "--expect-tone", tostring(TONE), table.unpack(NAT_CALL) })
+		assert.equal(0, report.exit_code, report.log .. "\n" .. peer:log())
+		assert_tone_back(report, server)
+		local ok, out = server:shell(("jingle_sip:trace(%q)"):format(report.sid:sub(1, 8)))
+		assert.is_true(ok, out)
+		assert.truthy(out:find("latched rtp to 127.0.0.1:" .. peer.real_port, 1, true), out)
+	end)
+
+	it("should not follow a phone's RTP to another port with jingle_sip_symmetric_rtp = false", function()
+		peer = nat_phone()
+		server = start_gateway(peer.port, "jingle_sip_symmetric_rtp = false")
+		local report = call(server, "+15550100", NAT_CALL)
+		local heard = report.audio and report.audio.frequency_hz
+		assert.is_true(heard == nil or math.abs(heard - TONE) > 0.02 * TONE,
+			"the client heard its tone back without latching: " .. tostring(heard))
+		local ok, out = server:shell(("jingle_sip:trace(%q)"):format(report.sid:sub(1, 8)))
+		assert.is_true(ok, out)
+		assert.is_nil(out:find("latched rtp", 1, true), out)
+		local foreign = tonumber(out:match("foreign (%d+)"))
+		assert.is_true(foreign and foreign >= 50, "the echo from the other port was not dropped: " .. out)
 	end)
 
 	it("should carry DTMF from the keypad to the phone and back as RFC 4733 events", function()
@@ -394,6 +479,33 @@ describe("calls through the gateway #lua54 #e2e", function()
 		assert.is_nil(peer:messages():find("INVITE", 1, true), "the trunk saw an INVITE")
 		assert.truthy(server:log():find("Refused call from alice@localhost/[^\n]* to %+4420799900000@phone%.localhost"),
 			server:log():sub(-2000))
+	end)
+
+	it("should answer a refused JMI propose with <reject/>, its Jingle reason and text", function()
+		peer = sipp.start({})
+		server = start_gateway(peer.port)
+		local report = call(server, "+4420799900000", { "--jmi", "--tone", "0", "--expect-reason", "decline" })
+		assert.equal("reject", report.jmi, report.log)
+		assert.equal("decline", report.termination_reason, report.log)
+		assert.equal("+4420799900000 is not in this server's dial plan", report.termination_text, report.log)
+		assert.equal(0, report.exit_code, report.log)
+		assert.is_nil(peer:messages():find("INVITE", 1, true), "the trunk saw an INVITE")
+	end)
+
+	it("should give up an outbound call at the ring timeout: CANCEL to the phone, <timeout/> to the caller", function()
+		-- The phone rings and never answers; it expects our CANCEL (and
+		-- answers it 200 + 487), so sipp exits 0 only if CANCEL came.
+		peer = sipp.start({ scenario = "uas_cancel.xml" })
+		server = start_gateway(peer.port, "jingle_sip_ring_timeout = 3")
+		local started = os.time()
+		local report = call(server, "+15550100", { "--tone", "0", "--expect-reason", "timeout" })
+		local took = os.time() - started
+		assert.equal("timeout", report.termination_reason, report.log)
+		assert.equal("nobody answered within 3 s", report.termination_text, report.log)
+		assert.equal(0, report.exit_code, report.log)
+		assert.is_true(took < 20, ("the call rang for %d s with a 3 s ring timeout"):format(took))
+		assert.equal(0, peer:wait(15), "the phone got no CANCEL:\n" .. peer:log())
+		assert.truthy(peer:messages():find("CANCEL sip:", 1, true), peer:messages():sub(-2000))
 	end)
 
 	it("should refuse a user the allow list does not name", function()

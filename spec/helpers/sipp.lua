@@ -53,6 +53,7 @@ end
 
 --- opts: { scenario = file in spec/sipp/ or relay/tests/sipp/ (nil: built-in
 -- UAS), remote = "127.0.0.1:PORT" (UAC), service = user part to call,
+-- keys = { name = value } for the scenario's [name] keywords,
 -- calls = 1, echo = true (-rtp_echo), timeout = 40 }.
 -- Returns a run with port, media_port, wait(), kill(), log().
 function M.start(opts)
@@ -81,6 +82,11 @@ function M.start(opts)
 		args[#args + 1] = a
 	end
 	if opts.echo ~= false then args[#args + 1] = "-rtp_echo" end
+	for name, value in pairs(opts.keys or {}) do -- scenario [name] keywords
+		args[#args + 1] = "-key"
+		args[#args + 1] = name
+		args[#args + 1] = tostring(value)
+	end
 	if opts.service then
 		args[#args + 1] = "-s"
 		args[#args + 1] = opts.service

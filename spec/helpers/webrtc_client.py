@@ -197,7 +197,11 @@ class Call:
     # -- XMPP ----------------------------------------------------------------------
 
     async def _on_session_start(self, _event) -> None:
-        self.xmpp.send_presence()
+        presence = self.xmpp.make_presence()
+        if self.args.caps_node:  # XEP-0115: who we claim to be (Dino, Gajim, ...)
+            presence.xml.append(ET.Element("{http://jabber.org/protocol/caps}c", {
+                "hash": "sha-1", "node": self.args.caps_node, "ver": "dGVzdC1jYXBzLXZlcg=="}))
+        presence.send()
         self.result["jid"] = str(self.xmpp.boundjid)
         self.state("online", jid=str(self.xmpp.boundjid))
         self.online.set()
@@ -308,10 +312,9 @@ class Call:
             if name == "propose":
                 self._on_propose(child, sender)
             elif name == "proceed" and not self.jmi_answer.done():
-                self.jmi_answer.set_result(("proceed", sender, None))
+                self.jmi_answer.set_result(("proceed", sender, (None, None)))
             elif name == "reject" and not self.jmi_answer.done():
-                reason, _text = jingle_reason(child)
-                self.jmi_answer.set_result(("reject", sender, reason))
+                self.jmi_answer.set_result(("reject", sender, jingle_reason(child)))
             elif name == "retract":
                 reason, text = jingle_reason(child)
                 self.result["jmi"] = "retract"
@@ -412,6 +415,25 @@ class Call:
             self.result["candidates_received"] -= 1  # counted when queued
             await self.add_remote_candidate(name, el)
         self.pending_candidates = []
+
+    @staticmethod
+    def video_content(audio: ET.Element) -> ET.Element:
+        """A video content beside our audio one, as video-call clients
+        offer: same ICE credentials and fingerprint, VP8. The gateway
+        carries audio only and must decline it the way our client (by its
+        caps) can parse."""
+        content = ET.Element(js.q(js.NS_JINGLE, "content"),
+                             {"creator": audio.get("creator"), "name": "video", "senders": "both"})
+        description = ET.SubElement(content, js.q(js.NS_RTP, "description"), {"media": "video"})
+        ET.SubElement(description, js.q(js.NS_RTP, "payload-type"),
+                      {"id": "96", "name": "VP8", "clockrate": "90000"})
+        transport = audio.find(js.q(js.NS_ICE, "transport"))
+        video_transport = ET.SubElement(content, transport.tag,
+                                        {"ufrag": transport.get("ufrag"), "pwd": transport.get("pwd")})
+        for fp in transport:
+            if fp.tag.endswith("}fingerprint"):
+                video_transport.append(fp)
+        return content
 
     def local_contents(self, offer: bool) -> List[ET.Element]:
         return js.sdp_to_contents(self.pc.localDescription.sdp, self.contents, self.opts,
@@ -521,10 +543,10 @@ class Call:
             self.send_jmi(args.call, "propose", description=True)
             if not await self.unless_ended(self.jmi_answer):
                 return
-            kind, sender, reason = self.jmi_answer.result()
+            kind, sender, (reason, text) = self.jmi_answer.result()
             self.result["jmi"] = kind
             if kind == "reject":
-                self.end(reason or "decline", "remote")
+                self.end(reason or "decline", "remote", text)
                 return
             self.peer = sender
         else:
@@ -540,7 +562,10 @@ class Call:
         if self.opts.telephone_event:
             self.te_payloads = [js.PayloadType(id=pt, name="telephone-event", clockrate=rate)
                                 for pt, rate in OFFER_TELEPHONE_EVENTS]
-        if not await self.send_jingle("session-initiate", *self.local_contents(offer=True)):
+        offer = self.local_contents(offer=True)
+        if args.offer_video:
+            offer.append(self.video_content(offer[0]))
+        if not await self.send_jingle("session-initiate", *offer):
             self.end("failed-application", "local", "session-initiate refused")
             return
         self.state("session-initiate-sent", to=self.peer)
@@ -748,6 +773,9 @@ def parse_args(argv: List[str]) -> argparse.Namespace:
     p.add_argument("--dtmf-duration", type=int, default=200, help="ms per digit")
     p.add_argument("--hold", metavar="AT,LENGTH", help="session-info hold AT seconds after"
                    " connect, unhold LENGTH seconds later")
+    p.add_argument("--caps-node", help="XEP-0115 caps node in our presence (e.g. https://dino.im)")
+    p.add_argument("--offer-video", action="store_true",
+                   help="offer a video content beside the audio one (outbound session-initiate)")
     p.add_argument("--content-name", help="our offer's content name (default aiortc's mid"
                    " '0', as Conversations; Gajim: voice)")
     p.add_argument("--creator", default="initiator", help="our offer's content creator")

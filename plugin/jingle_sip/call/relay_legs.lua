@@ -23,9 +23,13 @@ M.CLOSE_GRACE = 2
 
 --- call: a callrelay call. opts = { log(level, fmt, ...), created_at,
 -- add_timer(seconds, fn) (optional: without it a close is immediate) }.
+--- opts: { log, add_timer, created_at, latch = follow the trunk's real RTP
+-- source (jingle_sip_symmetric_rtp), latch_addr = another IP it may send
+-- from (its signaling address) }.
 function M.new(call, opts)
 	return setmetatable({ call = call, relay_id = call.id, log = opts and opts.log or function() end,
 		add_timer = opts and opts.add_timer,
+		latch = opts and opts.latch or false, latch_addr = opts and opts.latch_addr,
 		-- The relay's traces (media and SIP) count milliseconds from the
 		-- call's creation, which is now.
 		created_at = opts and opts.created_at or time_now() }, Legs)
@@ -121,6 +125,10 @@ function Legs:client_start(p)
 	}
 	if self.sip_remote then
 		params.sip_remote_addr, params.sip_remote_port = self.sip_remote.address, self.sip_remote.port
+	end
+	if self.latch then
+		params.sip_latch = 1
+		params.sip_latch_addr = self.latch_addr
 	end
 	return self:check(self.call:media_start(params), nil, "media start")
 end

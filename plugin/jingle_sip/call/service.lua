@@ -16,7 +16,7 @@
 --     now() -> seconds,
 --     on_ended(call, outcome, condition, text)   -- metrics
 --     owner_of(number) -> bare JID | nil          -- DID ownership
---     ring_timeout,                 -- seconds an inbound call rings
+--     ring_timeout,                 -- seconds a call rings, either way
 --     add_timer(seconds, fn) -> { stop = fn }
 --     new_id() -> string            -- Jingle/JMI session ids
 --     on_started(call)              -- optional: a call was registered (metrics)
@@ -187,7 +187,21 @@ function Service:start_outbound(stanza, session)
 	self.proposals[key(session.sid, from)] = nil
 	call.legs = legs
 	self:register(call, legs)
+	self:arm_dial(call, 0)
 	self.deps.send(st.reply(stanza))
+end
+
+-- An outbound call rings no longer than an inbound one
+-- (jingle_sip_ring_timeout): past it the trunk gets CANCEL and the client
+-- a session-terminate with <timeout/>. `elapsed`: seconds already rung.
+function Service:arm_dial(call, elapsed)
+	local limit = self.deps.ring_timeout
+	if not (limit and self.deps.add_timer) then return end
+	call.dial_timer = self.deps.add_timer(math.max(limit - elapsed, 0), function()
+		if call.state == "dialing" or call.state == "ringing" then
+			call:hangup("timeout", ("nobody answered within %d s"):format(limit))
+		end
+	end)
 end
 
 function Service:register(call, legs)
@@ -234,6 +248,11 @@ function Service:rewire(deps)
 		if call.offer_timer then call.offer_timer.stop() end
 		call.offer_timer = nil
 		if call.state == "offering" then self:arm_offer(call) end
+		if call.dial_timer then call.dial_timer.stop() end
+		call.dial_timer = nil
+		if call.state == "dialing" or call.state == "ringing" then
+			self:arm_dial(call, now - (call.requested_at or now))
+		end
 	end
 	for _, ring in pairs(self.ringing) do
 		if ring.timer then ring.timer.stop() end
