@@ -279,6 +279,8 @@ typedef struct cr_sip_stats {
 	int32_t last_options_status;     /* 0 = timeout / not sent */
 	int32_t last_options_rtt_ms;
 	int32_t registered;              /* 1 = REGISTER succeeded and is refreshed */
+	uint64_t sdp_rejected;           /* SDP bodies refused by our check before parsing:
+					    488 to an offer, the call ended for an answer */
 } cr_sip_stats_t;
 
 /**

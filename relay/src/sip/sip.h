@@ -41,8 +41,13 @@ typedef struct cr_sip_media {
 /* Fills out->codecs from a "PCMU,PCMA,G722,opus" list with our payload
  * types; CR_ERR_INVALID names the unknown codec in err_buf. */
 int cr_sip_codecs_from_list(const char *list, cr_sip_media_t *out, char *err_buf);
-/* Parses an SDP with Sofia's parser; CR_ERR_INVALID when it has no audio. */
-int cr_sip_sdp_parse(const char *sdp, size_t len, cr_sip_media_t *out);
+/* What cr_sip_sdp_parse returns for an SDP cr_sdp_check() refused. */
+enum { CR_SIP_SDP_REFUSED = 1 };
+/* Checks an SDP with cr_sdp_check() (CR_SIP_SDP_REFUSED, the reason in why,
+ * Sofia never sees it), then parses it with Sofia's parser; CR_ERR_INVALID
+ * when it has no usable audio. why may be NULL. */
+int cr_sip_sdp_parse(const char *sdp, size_t len, cr_sip_media_t *out, char *why,
+		     size_t why_len);
 /* Writes our SDP for `local` (first codec first) into buf. */
 int cr_sip_sdp_build(const cr_sip_media_t *local, unsigned version, char *buf, size_t len);
 /* Our answer to `offer` from our preference list `prefs`: the first
@@ -101,6 +106,7 @@ struct cr_sip_ua {
 	/* Counters, any thread. */
 	atomic_uint_least64_t invites_sent, invites_received, invites_rejected_limit;
 	atomic_uint_least64_t options_sent, options_ok;
+	atomic_uint_least64_t sdp_rejected;
 	atomic_int trunk_up, last_options_status, last_options_rtt_ms, registered;
 };
 

@@ -13,6 +13,7 @@
 #include <sofia-sip/sip_header.h>
 #include <sofia-sip/su_alloc.h>
 
+#include "sdp_check.h"
 #include "sip.h"
 
 /* A call's trace stays bounded whatever the trunk does. */
@@ -97,12 +98,16 @@ void cr_sip_trace_msg(cr_call_t *call, char dir, const sip_t *sip)
 	if (sip->sip_payload && sip->sip_content_type &&
 	    g_ascii_strcasecmp(sip->sip_content_type->c_type, "application/sdp") == 0) {
 		cr_sip_media_t m;
+		char why[CR_SDP_MAX_WHY];
+		int err = cr_sip_sdp_parse(sip->sip_payload->pl_data, sip->sip_payload->pl_len,
+					   &m, why, sizeof(why));
 
-		if (cr_sip_sdp_parse(sip->sip_payload->pl_data, sip->sip_payload->pl_len,
-				     &m) == CR_OK)
+		if (err == CR_OK)
 			g_string_append_printf(s, " | SDP: %s:%d %s %s%s", m.address, m.port,
 					       m.n_codecs ? m.codecs[0].name : "-",
 					       m.direction, m.n_codecs > 1 ? " (+more)" : "");
+		else if (err == CR_SIP_SDP_REFUSED)
+			g_string_append_printf(s, " | SDP: refused (%s)", why);
 		else
 			g_string_append(s, " | SDP: unreadable");
 	}

@@ -699,4 +699,5 @@ void cr_relay_get_sip_stats(cr_relay_t *relay, cr_sip_stats_t *s)
 	s->last_options_status = atomic_load(&ua->last_options_status);
 	s->last_options_rtt_ms = atomic_load(&ua->last_options_rtt_ms);
 	s->registered = atomic_load(&ua->registered);
+	s->sdp_rejected = atomic_load(&ua->sdp_rejected);
 }
