@@ -70,6 +70,10 @@ void cr_sip_trace_line(cr_call_t *call, char dir, const char *fmt, ...) G_GNUC_P
 
 /* ---- ua: thread and NUA lifecycle (sip_ua.c) ---- */
 
+/* The largest SIP message we take (NTATAG_MAXSIZE): bigger ones are refused
+ * (513 Message Too Large where an answer can be sent) before parsing. */
+enum { CR_SIP_MAX_MESSAGE = 16 * 1024 };
+
 typedef struct cr_sip_ua cr_sip_ua_t;
 typedef struct cr_sip_session cr_sip_session_t;
 
