@@ -68,6 +68,12 @@ struct sip_s;
 void cr_sip_trace_msg(cr_call_t *call, char dir, const struct sip_s *sip);
 void cr_sip_trace_line(cr_call_t *call, char dir, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
 
+/* ---- header text (sip_header_text.c) ---- */
+
+/* The header's value (without its name) encoded into a new g_malloc'd
+ * NUL-terminated string; NULL when h is NULL or does not encode. */
+char *cr_sip_header_text(const sip_header_t *h);
+
 /* ---- ua: thread and NUA lifecycle (sip_ua.c) ---- */
 
 /* The largest SIP message we take (NTATAG_MAXSIZE): bigger ones are refused

@@ -522,7 +522,6 @@ static void on_new_invite(cr_sip_ua_t *ua, nua_handle_t *nh, const sip_t *sip)
 	cr_sip_session_t *s;
 	const char *caller, *called;
 	GString *head;
-	su_home_t home[1] = { SU_HOME_INIT(home) };
 	char *from_s, *to_s, why[CR_SDP_MAX_WHY];
 	remote_sdp_t got;
 
@@ -565,14 +564,15 @@ static void on_new_invite(cr_sip_ua_t *ua, nua_handle_t *nh, const sip_t *sip)
 	called = sip->sip_request && sip->sip_request->rq_url->url_user
 		? user_of(sip->sip_request->rq_url)
 		: sip->sip_to ? user_of(sip->sip_to->a_url) : "";
-	from_s = sip->sip_from ? sip_header_as_string(home, (sip_header_t *)sip->sip_from) : NULL;
-	to_s = sip->sip_to ? sip_header_as_string(home, (sip_header_t *)sip->sip_to) : NULL;
+	from_s = cr_sip_header_text((const sip_header_t *)sip->sip_from);
+	to_s = cr_sip_header_text((const sip_header_t *)sip->sip_to);
 	head = g_string_new(NULL);
 	g_string_append_printf(head, "caller=%s\ncalled=%s\nfrom=%s\nto=%s\n", caller, called,
 			       from_s ? from_s : "", to_s ? to_s : "");
 	emit_media(s, CR_EVENT_SIP_INCOMING, 0, head->str);
 	g_string_free(head, TRUE);
-	su_home_deinit(home);
+	g_free(from_s);
+	g_free(to_s);
 }
 
 /* re-INVITE or UPDATE from the peer: answer with our side of the same call. */
