@@ -9,7 +9,6 @@
  * case per rule; each is refused with its code and a reason that is safe to
  * put in a SIP Warning.
  */
-#include <dirent.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -47,31 +46,43 @@ static int why_is_safe(const char *why)
 	return 1;
 }
 
+/* The seeds by name (a fuzzer run may add its own files to the directory);
+ * `audio`: Sofia reads an audio stream with a codec from it. */
+static const struct {
+	const char *file;
+	bool audio;
+} seeds[] = {
+	{ "sipp_answer.sdp", true },            /* relay/tests/sipp/uas_answer.xml */
+	{ "sipp_uac_offer.sdp", true },         /* sipp -sn uac */
+	{ "baresip_answer.sdp", true },         /* baresip 1.0.0, captured */
+	{ "gateway_offer.sdp", true },          /* as cr_sip_sdp_build writes it */
+	{ "gateway_hold_ipv6.sdp", true },
+	{ "asterisk_answer.sdp", true },
+	{ "softphone_offer.sdp", true },
+	{ "trunk_g729_trailing_crlf.sdp", true },
+	{ "lf_only_old_hold.sdp", true },       /* LF endings, c=0.0.0.0 hold */
+	{ "rejected_stream_and_srtp.sdp", true },
+	{ "chromium_offer.sdp", false },        /* UDP/TLS/RTP/SAVPF + data channel */
+	{ "rfc8866_all_types.sdp", false },     /* every line type, multicast */
+};
+
 int test_sdp_check_accepts_real_peers(void)
 {
-	DIR *dir = opendir(CORPUS);
-	struct dirent *de;
 	char path[512], sdp[CR_SDP_MAX_BYTES + 1], why[CR_SDP_MAX_WHY];
 	size_t len;
-	int err = 0, files = 0;
+	int err = 0;
 	cr_sip_media_t local, m;
 
-	TEST_ASSERT(dir != NULL);
-	while ((de = readdir(dir))) {
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", CORPUS, de->d_name);
-		TEST_ERR(read_file(path, sdp, sizeof(sdp), &len));
+	for (size_t i = 0; i < sizeof(seeds) / sizeof(seeds[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", CORPUS, seeds[i].file);
+		if (read_file(path, sdp, sizeof(sdp), &len))
+			TEST_FAIL("cannot read %s", path);
 		if (cr_sdp_check(sdp, len, why, sizeof(why)) != CR_SDP_OK)
-			TEST_FAIL("%s refused: %s", de->d_name, why);
-		/* Sofia reads what we accept; every seed but the video-only
-		 * and browser ones has an audio stream with a codec. */
-		if (cr_sip_sdp_parse(sdp, len, &m, why, sizeof(why)) != CR_OK &&
-		    !strstr(de->d_name, "rfc8866") && !strstr(de->d_name, "chromium"))
-			TEST_FAIL("%s: no usable audio after the check (%s)", de->d_name, why);
-		files++;
+			TEST_FAIL("%s refused: %s", seeds[i].file, why);
+		/* Sofia reads what we accept. */
+		if (seeds[i].audio && cr_sip_sdp_parse(sdp, len, &m, why, sizeof(why)) != CR_OK)
+			TEST_FAIL("%s: no usable audio after the check (%s)", seeds[i].file, why);
 	}
-	TEST_ASSERT(files >= 12);
 
 	/* The gateway's own offers: every codec, IPv4 and IPv6, held. */
 	memset(&local, 0, sizeof(local));
@@ -92,8 +103,6 @@ int test_sdp_check_accepts_real_peers(void)
 	TEST_EQUALS(CR_SIP_DTMF_PT, m.dtmf_pt);
 	TEST_EQUALS(40000, m.port);
 out:
-	if (dir)
-		closedir(dir);
 	return err;
 }
 
