@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "helpers.h"
 #include "sip_helpers.h"
@@ -19,6 +20,7 @@
 int test_sip_bad_sdp_offer_488(void);
 int test_sip_bad_sdp_answer_bye(void);
 int test_sip_bad_sdp_early_cancel(void);
+int test_sip_bad_sdp_reinvite_488(void);
 int sip_test_take_inbound(sip_test_t *t, cr_event_t *ev);
 
 /* Resident memory of this process (the relay runs in it), in kB. */
@@ -164,6 +166,37 @@ int test_sip_bad_sdp_early_cancel(void)
 	TEST_EQUALS(1, sdp_rejected(t.relay));
 
 	TEST_ERR(outbound_call_works(&t));
+out:
+	sip_test_teardown(&t);
+	return err;
+}
+
+int test_sip_bad_sdp_reinvite_488(void)
+{
+	sip_test_t t;
+	cr_event_t ev;
+	char trace[8192];
+	int err = 0;
+
+	TEST_ERR(sip_test_setup(&t, NULL, NULL));
+	TEST_ERR(sip_test_uac(&t, "uac_bad_reinvite.xml", "15550001111", NULL));
+	TEST_ERR(sip_test_take_inbound(&t, &ev));
+	TEST_ERR(wait_sip_event(t.relay, CR_EVENT_SIP_ANSWERED, t.id, 10000, &ev));
+	/* sipp's re-INVITE comes 1.5 s after its ACK; 488 (the scenario
+	 * checks the Warning) leaves the call as it was. */
+	for (int i = 0; i < 100 && sdp_rejected(t.relay) == 0; i++)
+		usleep(50 * 1000);
+	TEST_EQUALS(1, sdp_rejected(t.relay));
+	/* No media change was reported for the refused offer, and audio
+	 * still flows both ways on what was agreed before. */
+	TEST_ASSERT(wait_event(t.relay, CR_EVENT_SIP_MEDIA_CHANGED, t.id, 200, &ev) != 0);
+	TEST_ERR(sip_test_rtp_echo(&t, &ev));
+	TEST_ERR(wait_event(t.relay, CR_EVENT_SIP_HANGUP, t.id, 15000, &ev));
+	TEST_STREQ("BYE", ev.text);
+	TEST_ERR(sip_test_sipp_done(&t, 1, 10000));
+	cr_call_get_sip_trace(t.call, trace, sizeof(trace));
+	TEST_ASSERT(strstr(trace, "SDP: refused (SDP: a byte above 0x7f") != NULL);
+	TEST_ASSERT(strstr(trace, "> SIP/2.0 488 Not Acceptable Here | Warning: SDP: a byte") != NULL);
 out:
 	sip_test_teardown(&t);
 	return err;
