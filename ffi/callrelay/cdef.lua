@@ -119,6 +119,7 @@ typedef struct cr_sip_stats {
 	int32_t last_options_status;
 	int32_t last_options_rtt_ms;
 	int32_t registered;
+	uint64_t sdp_rejected;
 } cr_sip_stats_t;
 void cr_sip_config_init(cr_sip_config_t *config);
 void cr_sip_dial_params_init(cr_sip_dial_params_t *params);

@@ -379,7 +379,7 @@ function M.call_sip_trace(handle)
 end
 
 local SIP_STATS = { "invites_sent", "invites_received", "invites_rejected_limit", "options_sent",
-	"options_ok", "trunk_up", "last_options_status", "last_options_rtt_ms", "registered" }
+	"options_ok", "trunk_up", "last_options_status", "last_options_rtt_ms", "registered", "sdp_rejected" }
 
 function M.relay_sip_stats(handle)
 	local s = ffi.new("cr_sip_stats_t")

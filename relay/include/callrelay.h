@@ -195,10 +195,14 @@ enum {
 					  * received after cr_sip_answer(); code = 200,
 					  * text = media (the trunk's address, the chosen codec) */
 	CR_EVENT_SIP_FAILED = 55,        /* outbound call failed; code = final status (or 0 when
-					  * no response came), text = reason phrase */
+					  * no response came), text = reason phrase; 488 when the
+					  * trunk's 18x/200 SDP failed our check (we sent CANCEL
+					  * or BYE), text = "SDP ... refused: <why>" */
 	CR_EVENT_SIP_HANGUP = 56,        /* the trunk ended the call: code = 200 for BYE, 487 for
 					  * CANCEL, 408 for a session timer expiry or dead
-					  * dialog; text = BYE, CANCEL or the reason */
+					  * dialog; text = BYE, CANCEL or the reason. 488: an
+					  * answer in the dialog (2xx to our re-INVITE, ACK)
+					  * failed our SDP check and we sent BYE */
 	CR_EVENT_SIP_MEDIA_CHANGED = 57, /* re-INVITE or UPDATE from the trunk changed the media
 					  * (hold, resume, codec, address); text = media */
 	CR_EVENT_SIP_ENDED = 58,         /* a hang-up of ours finished (cr_sip_hangup,
@@ -279,6 +283,8 @@ typedef struct cr_sip_stats {
 	int32_t last_options_status;     /* 0 = timeout / not sent */
 	int32_t last_options_rtt_ms;
 	int32_t registered;              /* 1 = REGISTER succeeded and is refreshed */
+	uint64_t sdp_rejected;           /* SDP bodies refused by our check before parsing:
+					    488 to an offer, the call ended for an answer */
 } cr_sip_stats_t;
 
 /**

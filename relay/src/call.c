@@ -51,11 +51,11 @@ static void call_setup(void *data)
 void cr_call_teardown(cr_call_t *call, const char *reason)
 {
 	cr_relay_t *r = call->relay;
+	bool was_live = call->live;
 
-	if (call->live) {
+	if (was_live) {
 		call->live = FALSE;
 		g_hash_table_remove(call->worker->calls, GUINT_TO_POINTER(call->id));
-		cr_call_unref(call); /* the worker table's reference */
 	}
 	cr_media_call_destroy(call->media, true);
 	call->media = NULL;
@@ -68,6 +68,10 @@ void cr_call_teardown(cr_call_t *call, const char *reason)
 			      reason ? reason : "closed");
 		call->worker = NULL;
 	}
+	/* The worker table's reference, last: it may be the call's last one
+	 * (relay destroyed right after the handle was closed). */
+	if (was_live)
+		cr_call_unref(call);
 }
 
 int cr_call_create(cr_relay_t *r, cr_call_t **out, char *err_buf)

@@ -268,7 +268,7 @@ describe("callrelay (" .. callrelay.backend .. " backend)", function()
 			local st = relay:sip_stats()
 			assert.same({ invites_sent = "number", invites_received = "number", invites_rejected_limit = "number",
 				options_sent = "number", options_ok = "number", trunk_up = "number", last_options_status = "number",
-				last_options_rtt_ms = "number", registered = "number" }, shape_of(st))
+				last_options_rtt_ms = "number", registered = "number", sdp_rejected = "number" }, shape_of(st))
 		end)
 	end)
 

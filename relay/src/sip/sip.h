@@ -41,8 +41,13 @@ typedef struct cr_sip_media {
 /* Fills out->codecs from a "PCMU,PCMA,G722,opus" list with our payload
  * types; CR_ERR_INVALID names the unknown codec in err_buf. */
 int cr_sip_codecs_from_list(const char *list, cr_sip_media_t *out, char *err_buf);
-/* Parses an SDP with Sofia's parser; CR_ERR_INVALID when it has no audio. */
-int cr_sip_sdp_parse(const char *sdp, size_t len, cr_sip_media_t *out);
+/* What cr_sip_sdp_parse returns for an SDP cr_sdp_check() refused. */
+enum { CR_SIP_SDP_REFUSED = 1 };
+/* Checks an SDP with cr_sdp_check() (CR_SIP_SDP_REFUSED, the reason in why,
+ * Sofia never sees it), then parses it with Sofia's parser; CR_ERR_INVALID
+ * when it has no usable audio. why may be NULL. */
+int cr_sip_sdp_parse(const char *sdp, size_t len, cr_sip_media_t *out, char *why,
+		     size_t why_len);
 /* Writes our SDP for `local` (first codec first) into buf. */
 int cr_sip_sdp_build(const cr_sip_media_t *local, unsigned version, char *buf, size_t len);
 /* Our answer to `offer` from our preference list `prefs`: the first
@@ -63,7 +68,17 @@ struct sip_s;
 void cr_sip_trace_msg(cr_call_t *call, char dir, const struct sip_s *sip);
 void cr_sip_trace_line(cr_call_t *call, char dir, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
 
+/* ---- header text (sip_header_text.c) ---- */
+
+/* The header's value (without its name) encoded into a new g_malloc'd
+ * NUL-terminated string; NULL when h is NULL or does not encode. */
+char *cr_sip_header_text(const sip_header_t *h);
+
 /* ---- ua: thread and NUA lifecycle (sip_ua.c) ---- */
+
+/* The largest SIP message we take (NTATAG_MAXSIZE): bigger ones are refused
+ * (513 Message Too Large where an answer can be sent) before parsing. */
+enum { CR_SIP_MAX_MESSAGE = 16 * 1024 };
 
 typedef struct cr_sip_ua cr_sip_ua_t;
 typedef struct cr_sip_session cr_sip_session_t;
@@ -101,6 +116,7 @@ struct cr_sip_ua {
 	/* Counters, any thread. */
 	atomic_uint_least64_t invites_sent, invites_received, invites_rejected_limit;
 	atomic_uint_least64_t options_sent, options_ok;
+	atomic_uint_least64_t sdp_rejected;
 	atomic_int trunk_up, last_options_status, last_options_rtt_ms, registered;
 };
 

@@ -16,6 +16,7 @@
 #include <sofia-sip/sip_status.h>
 #include <sofia-sip/su_tag_io.h>
 
+#include "sdp_check.h"
 #include "sip.h"
 
 typedef enum {
@@ -82,16 +83,46 @@ static void emit_media(cr_sip_session_t *s, int type, int code, const char *head
 	g_string_free(text, TRUE);
 }
 
-/* Reads the SDP of `sip` into m; false when it has none or a bad one. */
-static bool read_remote(const sip_t *sip, cr_sip_media_t *m)
+/* What a message's body gave us. */
+typedef enum {
+	REMOTE_NONE,     /* no SDP body */
+	REMOTE_OK,       /* read into m */
+	REMOTE_UNUSABLE, /* well-formed, but no audio we can use */
+	REMOTE_REFUSED,  /* cr_sdp_check() refused it: counted, why says why */
+} remote_sdp_t;
+
+/* Reads the SDP of `sip` into m. Every SDP from the network comes through
+ * here (or the trace) and so through cr_sdp_check() before Sofia's parser. */
+static remote_sdp_t read_remote(cr_sip_ua_t *ua, const sip_t *sip, cr_sip_media_t *m,
+				char why[CR_SDP_MAX_WHY])
 {
+	int err;
+
+	why[0] = '\0';
 	if (!sip || !sip->sip_payload || !sip->sip_payload->pl_len)
-		return false;
+		return REMOTE_NONE;
 	if (sip->sip_content_type &&
 	    g_ascii_strcasecmp(sip->sip_content_type->c_type, "application/sdp") != 0)
-		return false;
-	return cr_sip_sdp_parse(sip->sip_payload->pl_data, sip->sip_payload->pl_len, m) ==
-		CR_OK;
+		return REMOTE_NONE;
+	err = cr_sip_sdp_parse(sip->sip_payload->pl_data, sip->sip_payload->pl_len, m, why,
+			       CR_SDP_MAX_WHY);
+	if (err == CR_SIP_SDP_REFUSED) {
+		atomic_fetch_add(&ua->sdp_rejected, 1);
+		return REMOTE_REFUSED;
+	}
+	return err == CR_OK ? REMOTE_OK : REMOTE_UNUSABLE;
+}
+
+/* The Warning of our 488 to a refused offer (RFC 3261 20.43, code 399:
+ * miscellaneous); `why` never quotes the input, so it is a safe
+ * quoted-string. NUA copies tag values; only the phrase must be static. */
+static void respond_refused(nua_t *nua, nua_handle_t *nh, const char *why)
+{
+	char warning[CR_SDP_MAX_WHY + 32];
+
+	g_snprintf(warning, sizeof(warning), "399 jingle-sip \"%s\"", why);
+	nua_respond(nh, 488, "Not Acceptable Here", NUTAG_WITH_THIS(nua),
+		    SIPTAG_WARNING_STR(warning), TAG_END());
 }
 
 /* Outbound: the answer names the codec the trunk will send, first listed. */
@@ -125,6 +156,22 @@ static const char *held_direction(const char *dir)
 static void build_sdp(cr_sip_session_t *s, const cr_sip_media_t *local, char *buf, size_t len)
 {
 	cr_sip_sdp_build(local, ++s->sdp_version, buf, len);
+}
+
+/* A dialog whose answer (a 2xx to our re-INVITE, an SDP in an ACK) broke
+ * our SDP check cannot go on: BYE, and the plugin hears why. */
+static void end_for_refused_sdp(cr_sip_session_t *s, const char *what, const char *why)
+{
+	cr_sip_trace_line(s->call, '!', "%s refused: %s", what, why);
+	if (s->state == S_ENDING)
+		return;
+	s->state = S_ENDING;
+	if (!s->local_hangup && !s->remote_hangup) {
+		s->remote_hangup = true;
+		session_emit(s, CR_EVENT_SIP_HANGUP, 488, 0, "%s refused: %s", what, why);
+	}
+	cr_sip_trace_line(s->call, '>', "BYE");
+	nua_bye(s->nh, TAG_END());
 }
 
 static cr_sip_session_t *session_new(cr_sip_ua_t *ua, cr_call_t *call, bool inbound)
@@ -348,6 +395,8 @@ static void on_invite_response(cr_sip_session_t *s, int status, const char *phra
 			       const sip_t *sip)
 {
 	cr_sip_media_t m;
+	char why[CR_SDP_MAX_WHY];
+	remote_sdp_t got;
 
 	if (sip)
 		cr_sip_trace_msg(s->call, '<', sip);
@@ -368,9 +417,13 @@ static void on_invite_response(cr_sip_session_t *s, int status, const char *phra
 			if (status >= 300)
 				s->local_hold = !s->local_hold;
 		}
+		if (status < 200 || status >= 300)
+			return;
 		/* A refresh or our own re-INVITE: only a changed SDP matters. */
-		if (status >= 200 && status < 300 && read_remote(sip, &m) &&
-		    media_differs(&m, &s->remote)) {
+		got = read_remote(s->ua, sip, &m, why);
+		if (got == REMOTE_REFUSED)
+			end_for_refused_sdp(s, "SDP answer", why);
+		else if (got == REMOTE_OK && media_differs(&m, &s->remote)) {
 			s->remote = m;
 			choose_from_answer(s);
 			emit_media(s, CR_EVENT_SIP_MEDIA_CHANGED, status, NULL);
@@ -385,7 +438,18 @@ static void on_invite_response(cr_sip_session_t *s, int status, const char *phra
 	if (status > 100 && status < 200) {
 		if (sip && sip_has_feature(sip->sip_require, "100rel"))
 			cr_sip_trace_line(s->call, '>', "PRACK (sent by Sofia)");
-		if (read_remote(sip, &m)) {
+		got = read_remote(s->ua, sip, &m, why);
+		if (got == REMOTE_REFUSED) {
+			/* The INVITE is still pending: CANCEL it. */
+			cr_sip_trace_line(s->call, '!', "SDP in %d refused: %s", status, why);
+			s->state = S_ENDING;
+			s->failed = true;
+			s->cancelled = true;
+			session_emit(s, CR_EVENT_SIP_FAILED, 488, 0, "SDP in %d refused: %s",
+				     status, why);
+			cr_sip_trace_line(s->call, '>', "CANCEL");
+			nua_cancel(s->nh, TAG_END());
+		} else if (got == REMOTE_OK) {
 			s->remote = m;
 			s->have_remote = true;
 			choose_from_answer(s);
@@ -397,18 +461,26 @@ static void on_invite_response(cr_sip_session_t *s, int status, const char *phra
 		return;
 	}
 	if (status < 300) {
-		if (read_remote(sip, &m)) {
+		got = read_remote(s->ua, sip, &m, why);
+		if (got == REMOTE_OK) {
 			s->remote = m;
 			s->have_remote = true;
 		}
 		s->state = S_UP;
 		cr_sip_trace_line(s->call, '>', "ACK (sent by Sofia)");
-		if (!s->have_remote) {
-			/* 200 without an answer to our offer: unusable. */
+		if (got == REMOTE_REFUSED || !s->have_remote) {
+			/* 200 without a usable answer to our offer (an earlier
+			 * 18x's SDP would do): the call cannot go on. */
 			s->state = S_ENDING;
 			s->failed = true;
 			s->local_hangup = false;
-			session_emit(s, CR_EVENT_SIP_FAILED, 488, 0, "answer without SDP");
+			if (got == REMOTE_REFUSED) {
+				cr_sip_trace_line(s->call, '!', "SDP answer refused: %s", why);
+				session_emit(s, CR_EVENT_SIP_FAILED, 488, 0,
+					     "SDP answer refused: %s", why);
+			} else {
+				session_emit(s, CR_EVENT_SIP_FAILED, 488, 0, "answer without SDP");
+			}
 			cr_sip_trace_line(s->call, '>', "BYE");
 			nua_bye(s->nh, TAG_END());
 			return;
@@ -450,11 +522,17 @@ static void on_new_invite(cr_sip_ua_t *ua, nua_handle_t *nh, const sip_t *sip)
 	cr_sip_session_t *s;
 	const char *caller, *called;
 	GString *head;
-	su_home_t home[1] = { SU_HOME_INIT(home) };
-	char *from_s, *to_s;
+	char *from_s, *to_s, why[CR_SDP_MAX_WHY];
+	remote_sdp_t got;
 
 	atomic_fetch_add(&ua->invites_received, 1);
-	if (!read_remote(sip, &offer)) {
+	got = read_remote(ua, sip, &offer, why);
+	if (got == REMOTE_REFUSED) {
+		respond_refused(ua->nua, nh, why);
+		nua_handle_destroy(nh);
+		return;
+	}
+	if (got != REMOTE_OK) {
 		/* Offerless INVITEs (RFC 3261 13.2.1) are not supported: we need
 		 * the trunk's codecs before the plugin can ring anyone. */
 		nua_respond(nh, 488, "Not Acceptable Here", TAG_END());
@@ -486,14 +564,15 @@ static void on_new_invite(cr_sip_ua_t *ua, nua_handle_t *nh, const sip_t *sip)
 	called = sip->sip_request && sip->sip_request->rq_url->url_user
 		? user_of(sip->sip_request->rq_url)
 		: sip->sip_to ? user_of(sip->sip_to->a_url) : "";
-	from_s = sip->sip_from ? sip_header_as_string(home, (sip_header_t *)sip->sip_from) : NULL;
-	to_s = sip->sip_to ? sip_header_as_string(home, (sip_header_t *)sip->sip_to) : NULL;
+	from_s = cr_sip_header_text((const sip_header_t *)sip->sip_from);
+	to_s = cr_sip_header_text((const sip_header_t *)sip->sip_to);
 	head = g_string_new(NULL);
 	g_string_append_printf(head, "caller=%s\ncalled=%s\nfrom=%s\nto=%s\n", caller, called,
 			       from_s ? from_s : "", to_s ? to_s : "");
 	emit_media(s, CR_EVENT_SIP_INCOMING, 0, head->str);
 	g_string_free(head, TRUE);
-	su_home_deinit(home);
+	g_free(from_s);
+	g_free(to_s);
 }
 
 /* re-INVITE or UPDATE from the peer: answer with our side of the same call. */
@@ -501,10 +580,18 @@ static void on_offer_in_dialog(cr_sip_session_t *s, nua_handle_t *nh, const sip_
 			       bool is_update)
 {
 	cr_sip_media_t m, answer, prefs;
-	char sdp[2048];
+	char sdp[2048], why[CR_SDP_MAX_WHY];
+	remote_sdp_t got;
 
 	cr_sip_trace_msg(s->call, '<', sip);
-	if (!read_remote(sip, &m)) {
+	got = read_remote(s->ua, sip, &m, why);
+	if (got == REMOTE_REFUSED) {
+		/* RFC 3261 14.2: a refused re-INVITE leaves the session as it was. */
+		cr_sip_trace_line(s->call, '>', "SIP/2.0 488 Not Acceptable Here | Warning: %s", why);
+		respond_refused(s->ua->nua, nh, why);
+		return;
+	}
+	if (got != REMOTE_OK) {
 		/* Offerless re-INVITE (or a bare session refresh): we offer our
 		 * current media; the ACK brings the answer. */
 		if (is_update || !s->have_chosen) {
@@ -833,14 +920,22 @@ void cr_sip_dialog_event(cr_sip_ua_t *ua, nua_event_t event, int status, const c
 	case nua_r_invite:
 		on_invite_response(s, status, phrase, sip);
 		break;
-	case nua_i_ack:
+	case nua_i_ack: {
+		cr_sip_media_t m;
+		char why[CR_SDP_MAX_WHY];
+
 		if (sip)
 			cr_sip_trace_msg(s->call, '<', sip);
+		if (read_remote(ua, sip, &m, why) == REMOTE_REFUSED) {
+			end_for_refused_sdp(s, "SDP in ACK", why);
+			break;
+		}
 		if (s->state == S_ANSWERING) {
 			s->state = S_UP;
 			emit_media(s, CR_EVENT_SIP_ANSWERED, 200, NULL);
 		}
 		break;
+	}
 	case nua_i_cancel:
 		if (sip)
 			cr_sip_trace_msg(s->call, '<', sip);
@@ -869,11 +964,19 @@ void cr_sip_dialog_event(cr_sip_ua_t *ua, nua_event_t event, int status, const c
 		if (event == nua_r_bye && status >= 200)
 			s->final_status = status;
 		break;
-	case nua_i_prack:
+	case nua_i_prack: {
+		cr_sip_media_t m;
+		char why[CR_SDP_MAX_WHY];
+
 		if (sip)
 			cr_sip_trace_msg(s->call, '<', sip);
 		cr_sip_trace_line(s->call, '>', "SIP/2.0 200 OK to PRACK (sent by Sofia)");
+		/* We offer nothing in 18x, so a PRACK's SDP is never used; a
+		 * broken one is still counted. */
+		if (read_remote(ua, sip, &m, why) == REMOTE_REFUSED)
+			cr_sip_trace_line(s->call, '!', "SDP in PRACK refused: %s", why);
 		break;
+	}
 	case nua_r_update:
 		/* We never send UPDATE ourselves: NUA's session refresh. */
 		if (status >= 200)

@@ -1,9 +1,11 @@
 /**
  * @file sip_sdp.c  The SIP leg's SDP: our offers and answers, reading theirs
  *
- * Reading uses Sofia's SDP parser; we only build SDP ourselves, because NUA's
- * own SDP engine rewrites what it sends (FACTS.md), and we need the SDP to
- * say exactly which address and port the media plane listens on.
+ * Reading uses Sofia's SDP parser, only on what passed cr_sdp_check()
+ * (sdp_check.c): Sofia 1.12.11's parser loops allocating on some malformed
+ * m= lines. We build SDP ourselves, because NUA's own SDP engine rewrites
+ * what it sends, and we need the SDP to say exactly which address and port
+ * the media plane listens on.
  */
 #include <stdio.h>
 #include <string.h>
@@ -11,6 +13,7 @@
 #include <sofia-sip/sdp.h>
 #include <sofia-sip/su_alloc.h>
 
+#include "sdp_check.h"
 #include "sip.h"
 
 /* Codecs we know by name, with the payload type we offer them on. */
@@ -69,7 +72,8 @@ static const char *mode_name(unsigned mode)
 	}
 }
 
-int cr_sip_sdp_parse(const char *sdp, size_t len, cr_sip_media_t *out)
+int cr_sip_sdp_parse(const char *sdp, size_t len, cr_sip_media_t *out, char *why,
+		     size_t why_len)
 {
 	su_home_t home[1] = { SU_HOME_INIT(home) };
 	sdp_parser_t *parser;
@@ -81,8 +85,12 @@ int cr_sip_sdp_parse(const char *sdp, size_t len, cr_sip_media_t *out)
 	memset(out, 0, sizeof(*out));
 	out->dtmf_pt = -1;
 	out->ptime = 20;
+	if (why && why_len)
+		why[0] = '\0';
 	if (!sdp || !len)
 		return CR_ERR_INVALID;
+	if (cr_sdp_check(sdp, len, why, why_len) != CR_SDP_OK)
+		return CR_SIP_SDP_REFUSED;
 	parser = sdp_parse(home, sdp, (issize_t)len, 0);
 	session = sdp_session(parser);
 	if (!session)

@@ -13,6 +13,7 @@
 #include <sofia-sip/sip_header.h>
 #include <sofia-sip/su_alloc.h>
 
+#include "sdp_check.h"
 #include "sip.h"
 
 /* A call's trace stays bounded whatever the trunk does. */
@@ -58,15 +59,13 @@ void cr_sip_trace_line(cr_call_t *call, char dir, const char *fmt, ...)
 	g_free(line);
 }
 
-static void add_header(su_home_t *home, GString *s, const char *name, const void *h)
+static void add_header(GString *s, const char *name, const void *h)
 {
-	char *v;
+	char *v = cr_sip_header_text((const sip_header_t *)h);
 
-	if (!h)
-		return;
-	v = sip_header_as_string(home, (const sip_header_t *)h);
 	if (v)
 		g_string_append_printf(s, " | %s: %s", name, v);
+	g_free(v);
 }
 
 void cr_sip_trace_msg(cr_call_t *call, char dir, const sip_t *sip)
@@ -86,23 +85,27 @@ void cr_sip_trace_msg(cr_call_t *call, char dir, const sip_t *sip)
 		g_string_append_printf(s, "SIP/2.0 %d %s", sip->sip_status->st_status,
 				       sip->sip_status->st_phrase ? sip->sip_status->st_phrase : "");
 	}
-	add_header(home, s, "Call-ID", sip->sip_call_id);
-	add_header(home, s, "CSeq", sip->sip_cseq);
-	add_header(home, s, "From", sip->sip_from);
-	add_header(home, s, "To", sip->sip_to);
-	add_header(home, s, "P-Asserted-Identity", sip_p_asserted_identity(sip));
-	add_header(home, s, "Reason", sip->sip_reason);
-	add_header(home, s, "Require", sip->sip_require);
-	add_header(home, s, "Session-Expires", sip->sip_session_expires);
+	add_header(s, "Call-ID", sip->sip_call_id);
+	add_header(s, "CSeq", sip->sip_cseq);
+	add_header(s, "From", sip->sip_from);
+	add_header(s, "To", sip->sip_to);
+	add_header(s, "P-Asserted-Identity", sip_p_asserted_identity(sip));
+	add_header(s, "Reason", sip->sip_reason);
+	add_header(s, "Require", sip->sip_require);
+	add_header(s, "Session-Expires", sip->sip_session_expires);
 	if (sip->sip_payload && sip->sip_content_type &&
 	    g_ascii_strcasecmp(sip->sip_content_type->c_type, "application/sdp") == 0) {
 		cr_sip_media_t m;
+		char why[CR_SDP_MAX_WHY];
+		int err = cr_sip_sdp_parse(sip->sip_payload->pl_data, sip->sip_payload->pl_len,
+					   &m, why, sizeof(why));
 
-		if (cr_sip_sdp_parse(sip->sip_payload->pl_data, sip->sip_payload->pl_len,
-				     &m) == CR_OK)
+		if (err == CR_OK)
 			g_string_append_printf(s, " | SDP: %s:%d %s %s%s", m.address, m.port,
 					       m.n_codecs ? m.codecs[0].name : "-",
 					       m.direction, m.n_codecs > 1 ? " (+more)" : "");
+		else if (err == CR_SIP_SDP_REFUSED)
+			g_string_append_printf(s, " | SDP: refused (%s)", why);
 		else
 			g_string_append(s, " | SDP: unreadable");
 	}

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include <sofia-sip/su_log.h>
+#include <sofia-sip/nta_tag.h>
 #include <sofia-sip/nua_tag.h>
 #include <sofia-sip/sip_header.h>
 #include <sofia-sip/sip_status.h>
@@ -503,6 +504,9 @@ static gpointer sip_main(gpointer p)
 			     SIPTAG_USER_AGENT_STR(ua->user_agent),
 			     /* We build and read SDP ourselves (FACTS.md). */
 			     NUTAG_MEDIA_ENABLE(0),
+			     /* No message from a trunk comes near this; Sofia's
+			      * default (2 MiB over TCP) lets one peer stall us. */
+			     NTATAG_MAXSIZE(CR_SIP_MAX_MESSAGE),
 			     NUTAG_AUTOANSWER(0),
 			     NUTAG_AUTOACK(1),
 			     NUTAG_AUTOALERT(0),
@@ -699,4 +703,5 @@ void cr_relay_get_sip_stats(cr_relay_t *relay, cr_sip_stats_t *s)
 	s->last_options_status = atomic_load(&ua->last_options_status);
 	s->last_options_rtt_ms = atomic_load(&ua->last_options_rtt_ms);
 	s->registered = atomic_load(&ua->registered);
+	s->sdp_rejected = atomic_load(&ua->sdp_rejected);
 }
