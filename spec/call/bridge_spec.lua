@@ -517,11 +517,11 @@ describe("jingle_sip.call.bridge", function()
 			return call, legs, out
 		end
 
-		local function accept(call)
+		local function accept(call, pts)
 			return call:on_jingle({ action = "session-accept", sid = "in1", contents = { {
 				creator = "initiator", name = "audio",
 				description = { namespace = ns.RTP, media = "audio", rtcp_mux = true,
-					payload_types = { { id = 0, name = "PCMU", clockrate = 8000 } } },
+					payload_types = pts or { { id = 0, name = "PCMU", clockrate = 8000 } } },
 				transport = { namespace = ns.ICE_UDP, ufrag = "BOB1", pwd = "bobpassword0123456789012",
 					fingerprints = { { hash = "sha-256", setup = "active", value = "09:08" } },
 					candidates = { candidate("127.0.0.1", 41000) } } } } })
@@ -548,6 +548,32 @@ describe("jingle_sip.call.bridge", function()
 				legs:called("client_set_remote_credentials")[1])
 			assert.equal(1, #legs:called("client_add_candidate"))
 			assert.equal(1, #legs:called("sip_answer"))
+			assert.equal("active", call.state)
+		end)
+
+		local OPUS_FIRST = { { id = 111, name = "opus", clockrate = 48000, channels = 2 },
+			{ id = 0, name = "PCMU", clockrate = 8000 } }
+
+		it("should transcode the codec the device answers first and pass its PCMU through", function()
+			local call, legs = start_inbound()
+			legs.can_transcode = true
+			assert.is_true(accept(call, OPUS_FIRST))
+			local t = legs:called("transcode")[1]
+			assert.is_not_nil(t, "no transcoding for an answer that puts opus first")
+			assert.equal(111, t[2].client.id)
+			assert.equal(0, t[2].also.id)
+			assert.equal("transcode", legs:called("sip_answer")[1][2].choice.mode)
+			assert.equal("active", call.state)
+		end)
+
+		it("should carry the shared codec alone when no transcoding slot is free", function()
+			local call, legs = start_inbound()
+			legs.can_transcode = true
+			legs.transcode_refusal = "the relay already transcodes its maximum of 1 calls"
+			assert.is_true(accept(call, OPUS_FIRST))
+			local choice = legs:called("sip_answer")[1][2].choice
+			assert.equal("passthrough", choice.mode)
+			assert.equal(0, choice.client.id)
 			assert.equal("active", call.state)
 		end)
 

@@ -194,6 +194,56 @@ describe("transcoded calls through the gateway #lua54 #e2e", function()
 		assert.truthy(server:log():find("answered by alice@localhost/[^ ]+ %(transcode%)"), server:log():sub(-3000))
 	end)
 
+	-- The client's own codec order (RFC 3264 lets an answerer put its
+	-- favourite first, and it sends that one): whatever it answers or
+	-- offers, its tone must reach the phone (heard in baresip's recording)
+	-- and the phone's tone the client.
+	local function assert_crossed(report, phone, phone_tone)
+		phone:kill()
+		socket.sleep(0.5) -- baresip closes its WAV files
+		local heard = assert(phone:measure("dec"))
+		local audio = report.audio or {}
+		assert.is_true(math.abs((audio.frequency_hz or 0) - phone_tone) <= 0.02 * phone_tone,
+			("the client heard %s Hz, the phone sent %d Hz"):format(tostring(audio.frequency_hz), phone_tone))
+		assert.is_true(math.abs(heard.frequency_hz - TONE) <= 0.02 * TONE,
+			("the phone heard %s Hz, the client sent %d Hz"):format(tostring(heard.frequency_hz), TONE))
+		assert.is_true(heard.rms_dbfs > -30, ("the phone heard %.1f dBFS"):format(heard.rms_dbfs))
+	end
+
+	for _, order in ipairs({ "opus,PCMU", "PCMU,opus" }) do
+		it(("should carry both ways an inbound call the client answers %s first"):format(order:match("^[^,]+")), function()
+			local gateway_port = prosody.free_port()
+			server = start_gateway(prosody.free_port(), ('jingle_sip_listen = "127.0.0.1:%d"'):format(gateway_port)
+				.. "\njingle_sip_max_transcoded_calls = 2")
+			local callee = webrtc.start({ name = "callee", jid = "alice@localhost", password = "alice-pw",
+				port = server.c2s_port, args = { "--answer", "--codecs", order, "--tone", tostring(TONE),
+					"--expect-tone", "1000", "--duration", "4", "--timeout", "40" } })
+			assert.is_true(callee:wait_ready(15), callee:log())
+			local phone = baresip.start({ tone = 1000, lifetime = 25,
+				dial = ("sip:%s@127.0.0.1:%d"):format(DID, gateway_port) })
+			local report, err = callee:result(30)
+			assert.is_not_nil(report, err)
+			assert.equal(0, report.exit_code, callee:log() .. "\n" .. phone:log() .. "\n" .. server:log():sub(-3000))
+			-- The client's answer really was in its order.
+			local accept
+			for _, j in ipairs(report.jingle or {}) do
+				if j.dir == "out" and j.action == "session-accept" then accept = j.xml end
+			end
+			local first = accept and accept:match("<[%w:]*payload%-type [^>]*name=\"([^\"]+)\"")
+			assert.equal(order:match("^[^,]+"), first, accept)
+			assert_crossed(report, phone, 1000)
+		end)
+
+		it(("should carry both ways an outbound call the client offers %s first"):format(order:match("^[^,]+")), function()
+			local phone = baresip.start({ tone = 1000, lifetime = 25 })
+			server = start_gateway(phone.port, "jingle_sip_max_transcoded_calls = 2")
+			local report = call(server, "+15550100", { "--codecs", order, "--tone", tostring(TONE),
+				"--expect-tone", "1000", "--duration", "4" })
+			assert.equal(0, report.exit_code, report.log .. "\n" .. phone:log())
+			assert_crossed(report, phone, 1000)
+		end)
+	end
+
 	it("should refuse a call that needs transcoding when transcoding is off, with the reason", function()
 		peer = sipp.start({})
 		server = start_gateway(peer.port, "jingle_sip_max_transcoded_calls = 0")

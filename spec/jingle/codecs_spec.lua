@@ -91,6 +91,45 @@ describe("jingle.codecs", function()
 		end)
 	end)
 
+	describe("#choose_answer()", function()
+		local OPUS = { id = 111, name = "opus", clockrate = 48000, channels = 2 }
+		local PCMU = { id = 0, name = "PCMU", clockrate = 8000 }
+		local PCMA = { id = 8, name = "PCMA", clockrate = 8000 }
+		local TE48 = { id = 110, name = "telephone-event", clockrate = 48000 }
+		local TE8 = { id = 126, name = "telephone-event", clockrate = 8000 }
+
+		it("should transcode the codec a client answers first when the trunk lacks it, its shared one passed", function()
+			local c = codecs.choose_answer({ OPUS, PCMU, PCMA, TE48, TE8 }, G711_TRUNK, true)
+			assert.equal("transcode", c.mode)
+			assert.equal(111, c.client.id, "the client sends its first codec")
+			assert.equal("pcmu/8000/1", codecs.key(c.trunk))
+			assert.equal(0, c.also.id, "PCMU from the client passes through")
+			assert.equal(110, c.client_dtmf.id, "telephone-event at the client codec's clock")
+			assert.equal("passthrough", c.fallback.mode)
+			assert.equal(0, c.fallback.client.id)
+		end)
+
+		it("should pass through when the client answers the trunk's codec first", function()
+			local c = codecs.choose_answer({ PCMU, OPUS, TE8 }, G711_TRUNK, true)
+			assert.equal("passthrough", c.mode)
+			assert.equal(0, c.client.id)
+			assert.is_nil(c.also)
+		end)
+
+		it("should pass the shared codec through when the relay cannot transcode", function()
+			local c = codecs.choose_answer({ OPUS, PCMU }, G711_TRUNK, false)
+			assert.equal("passthrough", c.mode)
+			assert.equal(0, c.client.id)
+		end)
+
+		it("should transcode as #choose() does when nothing is shared", function()
+			local c = codecs.choose_answer({ OPUS }, G711_TRUNK, true)
+			assert.equal("transcode", c.mode)
+			assert.is_nil(c.also)
+			assert.is_nil(c.fallback)
+		end)
+	end)
+
 	describe("#trunk_offer()", function()
 		local trunk = { { id = 0, name = "PCMU", clockrate = 8000 }, { id = 8, name = "PCMA", clockrate = 8000 },
 			{ id = 9, name = "G722", clockrate = 8000 }, { id = 111, name = "opus", clockrate = 48000, channels = 2 },

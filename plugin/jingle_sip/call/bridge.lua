@@ -426,14 +426,21 @@ function Call:on_accept(session)
 		self:finish("failed", "unsupported-applications", "no audio content in session-accept", true, "reject")
 		return true
 	end
-	local choice = codecs.choose(audio.description.payload_types, self.trunk_pts)
+	local choice = codecs.choose_answer(audio.description.payload_types, self.trunk_pts, self.legs.can_transcode)
 	if not choice or (choice.mode == "transcode" and not self.legs.can_transcode) then
 		self:finish("failed", "incompatible-parameters", "no codec shared with the trunk", true, "reject")
 		return true
 	end
 	if choice.mode == "transcode" then
 		local ok, refusal = self.legs:transcode(choice)
-		if not ok then
+		if not ok and choice.fallback then
+			-- The client prefers a codec the trunk lacks but also takes the
+			-- trunk's: without a transcoding slot only that one is carried,
+			-- and whatever it sends in its first codec is dropped (counted).
+			self:log("warn", "client sends %s first, but transcoding is refused (%s): carrying only %s",
+				codecs.key(choice.client) or "?", tostring(refusal), codecs.key(choice.fallback.client) or "?")
+			choice = choice.fallback
+		elseif not ok then
 			self:finish("failed", "general-error", refusal, true, "reject")
 			return true
 		end

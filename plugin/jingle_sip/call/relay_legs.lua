@@ -66,6 +66,12 @@ local function codec_map(choice, sip_pt, sip_dtmf_pt)
 	if choice.mode ~= "transcode" then
 		map[1] = { client_pt = choice.client.id, sip_pt = sip_pt or choice.trunk.id, name = name,
 			clock_rate = clock, channels = channels }
+	elseif choice.also then
+		-- The client may also send the trunk's own codec (its answer listed
+		-- it): that stream passes through beside the transcoded one.
+		local aname, aclock, achannels = codecs.resolve(choice.also)
+		map[1] = { client_pt = choice.also.id, sip_pt = sip_pt or choice.trunk.id, name = aname,
+			clock_rate = aclock, channels = achannels }
 	end
 	local sip_dtmf = sip_dtmf_pt or (choice.trunk_dtmf and choice.trunk_dtmf.id)
 	if sip_dtmf and (choice.client_dtmf or choice.trunk_dtmf) then

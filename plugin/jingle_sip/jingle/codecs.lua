@@ -152,6 +152,38 @@ function M.choose(client_pts, trunk_pts)
 	return choice
 end
 
+-- Inbound: the codecs of the client's session-accept. An answer lists them
+-- in the answerer's order of preference (RFC 3264 §6.1), and clients send
+-- the first (libwebrtc, aiortc): every payload type of the answer is a
+-- stream the client may send. When that first codec is not the trunk's,
+-- the relay transcodes it (mode "transcode", `also` = the codec the client
+-- shares with the trunk, passed through should the client switch to it);
+-- `fallback` is the passthrough choice for when transcoding is refused.
+-- Otherwise as M.choose.
+function M.choose_answer(client_pts, trunk_pts, can_transcode)
+	local shared, condition, text = M.choose(client_pts, trunk_pts)
+	if not shared or shared.mode == "transcode" then return shared, condition, text end
+	local first
+	for _, pt in ipairs(client_pts or {}) do
+		local name = M.resolve(pt)
+		if name and not NOT_AUDIO[name] then
+			first = pt
+			break
+		end
+	end
+	if not first or M.same(first, shared.client) or not can_transcode
+		or not (M.is_transcodable(first) and M.is_transcodable(shared.trunk)) then
+		return shared
+	end
+	local choice = {
+		mode = "transcode", client = first, trunk = shared.trunk, also = shared.client,
+		client_dtmf = pick_dtmf(client_pts, first), trunk_dtmf = shared.trunk_dtmf,
+		fallback = shared,
+	}
+	choice.dtmf = shared.dtmf
+	return choice
+end
+
 -- What we offer the trunk for a client's offer: every audio codec the client
 -- offered that the trunk takes, in the client's order, so the trunk's answer
 -- can land on any of them and media passes through untouched; then, when the
