@@ -36,7 +36,8 @@ local function installer_config(dir)
 	local f = assert(io.open(dir .. "/global.cfg.lua", "w"))
 	f:write(global, "\n")
 	f:close()
-	local code, out = run(("GLOBAL_EXTRA_FILE=%s/global.cfg.lua PLUGIN_PATHS='{ }' sh %s/scripts/prosody-config.sh %s %d %d")
+	local code, out = run(("GLOBAL_EXTRA_FILE=%s/global.cfg.lua PLUGIN_PATHS='{ }'"
+		.. " sh %s/scripts/prosody-config.sh %s %d %d")
 		:format(dir, repo, dir, prosody.free_port(), prosody.free_port()))
 	assert(code == 0, out)
 	return dir .. "/prosody.cfg.lua", tree, global
@@ -110,7 +111,8 @@ describe("packaging #lua54", function()
 	end)
 
 	it("should refuse to build for a Lua other than 5.4, which the C binding is built for", function()
-		local code, out = run(("cd %s && luarocks --lua-version=5.1 make --tree=%s/lua51 rockspec/mod_jingle_sip-scm-1.rockspec")
+		local code, out = run(("cd %s && luarocks --lua-version=5.1 make --tree=%s/lua51"
+			.. " rockspec/mod_jingle_sip-scm-1.rockspec")
 			:format(repo, base))
 		assert.are_not.equal(0, code, out)
 		assert.truthy(out:find("depends on lua >= 5.4, < 5.5", 1, true), out)
