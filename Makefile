@@ -5,7 +5,7 @@
 #   make deps       install missing Debian packages (deps/debian-packages.txt)
 #   make test       deps + build + every suite; ends with "N passed, N failed"
 #   make test-c     the C tests under ASan+UBSan (T=substring: only those)
-#   make lint       luacheck and the cdef check
+#   make lint       luacheck, the cdef check and the doc-citation check
 #   make run        local demo: Prosody with the module on phone.localhost
 #   make web        npm ci (web/package-lock.json) + bundle the softphone into web/dist
 #   make test-web   only the browser suite (Chromium + Firefox, own network namespace)
@@ -26,10 +26,13 @@ INSTALL_MODDIR = $(if $(LUADIR),$(LUADIR),$(MODDIR))/mod_jingle_sip
 BUILD ?= build
 
 # Quiet by default: one line per step ("CC relay/src/call.c"); V=1 prints
-# the full commands instead.
+# the full commands instead; make -s prints neither.
 V ?= 0
 ifeq ($(V),1)
 Q =
+say = @true
+else ifneq ($(findstring s,$(firstword -$(MAKEFLAGS))),)
+Q = @
 say = @true
 else
 Q = @
@@ -63,7 +66,7 @@ LIB = $(BUILD)/lib/libcallrelay.so
 LUA54_MOD = $(BUILD)/lib/callrelay_core.so
 CTEST_BIN = $(BUILD)/asan/test_relay
 
-.PHONY: all deps test test-c test-web lint check-cdef run install uninstall \
+.PHONY: all deps test test-c test-web lint check-cdef check-doc-refs run install uninstall \
 	dist bench clean web help
 
 all: $(LIB) $(LUA54_MOD)
@@ -112,7 +115,11 @@ test-c: $(CTEST_BIN)
 check-cdef:
 	@lua5.4 scripts/check-cdef.lua relay/include/callrelay.h ffi/callrelay/cdef.lua
 
-lint: check-cdef
+# Comments and docs cite only documents inside the repository.
+check-doc-refs:
+	@sh scripts/check-doc-refs.sh
+
+lint: check-cdef check-doc-refs
 	$(say) LUACHECK "plugin ffi spec scripts"
 	$(Q)luacheck -q plugin ffi spec scripts
 
