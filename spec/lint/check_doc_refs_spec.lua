@@ -43,14 +43,15 @@ describe("scripts/check-doc-refs.sh", function()
 	end)
 
 	it("should fail on each kind of citation outside the repository, naming file and line", function()
+		-- Split so that this spec does not trip the check it tests.
 		local bad = table.concat({
 			"/* fine: docs/INTEROP.md#3 */",
-			"/* bare: INTEROP 3 */",
-			"/* item: INTEROP item 3 */",
-			"/* file: INTEROP.md item 3 */",
+			"/* bare: INTE" .. "ROP 3 */",
+			"/* item: INTE" .. "ROP item 3 */",
+			"/* file: INTE" .. "ROP.md item 3 */",
 			"/* guide: see " .. "../" .. "shared/guide */",
 			"/* facts: " .. "FACTS" .. ".md */",
-			"/* anchor: docs/INTEROP.md#99 */",
+			"/* anchor: docs/INTEROP.md#" .. "99 */",
 			"",
 		}, "\n")
 		local dir = scratch_repo("bad", bad)
