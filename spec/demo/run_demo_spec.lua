@@ -51,7 +51,56 @@ local function wait_for(pred, timeout)
 	return nil
 end
 
+-- The pid of a child of ppid whose command line contains needle.
+local function child_of(ppid, needle)
+	local p = io.popen("ls /proc")
+	local found
+	for pid in p:read("a"):gmatch("%d+") do
+		local stat = read_file("/proc/" .. pid .. "/stat") or ""
+		local parent = stat:match("^%d+ %b() %S+ (%d+)")
+		local cmd = (read_file("/proc/" .. pid .. "/cmdline") or ""):gsub("%z", " ")
+		if parent == ppid and cmd:find(needle, 1, true) then found = pid end
+	end
+	p:close()
+	return found
+end
+
 describe("make run (scripts/run-demo.sh) #lua54", function()
+	it("should end make run with exit status 0 and no make error when the demo gets SIGTERM", function()
+		local base = ("%s/build/spec-demo/make-%d-%d"):format(repo, prosody.free_port(), os.time())
+		local dir = base .. "/run"
+		assert(os.execute("mkdir -p " .. base))
+		local env = { "DEMO_DIR=" .. dir }
+		for _, name in ipairs({ "C2S", "HTTP", "SIP", "PSTN", "PSTN_MEDIA", "PSTN_CONTROL" }) do
+			env[#env + 1] = ("DEMO_%s_PORT=%d"):format(name, prosody.free_port())
+		end
+		local out_file, pid_file, rc_file = base .. "/out", base .. "/pid", base .. "/rc"
+		-- deps and web are taken as done (-o): this is about make and the script.
+		assert(os.execute(("( env %s sh -c 'echo $$ >%s; exec make -s -C %s -o deps -o web run' >%s 2>&1 </dev/null;"
+			.. " echo $? >%s ) &"):format(table.concat(env, " "), pid_file, repo, out_file, rc_file)))
+		local make_pid = wait_for(function() return (read_file(pid_file) or ""):match("%d+") end, 5)
+		assert.is_not_nil(make_pid, "make did not start")
+		local script_pid
+		finally(function()
+			for pid in pairs(demo_pids(dir, script_pid)) do os.execute("kill -KILL " .. pid .. " 2>/dev/null") end
+		end)
+		local out = wait_for(function()
+			local o = read_file(out_file) or ""
+			if o:find("Press Ctrl-C to stop", 1, true) or read_file(rc_file) then return o end
+		end, 60)
+		assert.truthy(out and out:find("Press Ctrl-C to stop", 1, true), "the demo did not come up:\n"
+			.. (read_file(out_file) or ""))
+		script_pid = child_of(make_pid, "scripts/run-demo.sh")
+		assert.is_not_nil(script_pid, "no run-demo.sh under make")
+		assert(os.execute("kill -TERM " .. script_pid))
+		local rc = wait_for(function() return (read_file(rc_file) or ""):match("%d+") end, 20)
+		local final = read_file(out_file) or ""
+		assert.equal("0", rc, final)
+		assert.truthy(final:find("Stopped.", 1, true), final)
+		assert.falsy(final:find("make: ***", 1, true), final)
+	end)
+
+
 	it("should print commands with its ports, listen on loopback only and exit 0 on SIGTERM", function()
 		local base = ("%s/build/spec-demo/%d-%d"):format(repo, prosody.free_port(), os.time())
 		local dir = base .. "/run"
