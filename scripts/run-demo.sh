@@ -12,10 +12,11 @@
 #   DEMO_C2S_PORT (5222), DEMO_HTTP_PORT (5280), DEMO_SIP_PORT (5060: the
 #   gateway's SIP port), DEMO_PSTN_PORT (5070: the local PSTN's SIP port),
 #   DEMO_PSTN_MEDIA_PORT (6000: its RTP echo, also uses the port + 2),
-#   DEMO_PSTN_CONTROL_PORT (8888: its sipp control socket),
+#   DEMO_PSTN_CONTROL_PORT (its sipp control socket; unset: sipp takes the
+#   first free one from 8888 up),
 #   DEMO_CALLER_PORT (5090), DEMO_CALLER_MEDIA_PORT (6010) and
-#   DEMO_CALLER_CONTROL_PORT (8889): the ports of the printed sipp command
-#   that calls in,
+#   DEMO_CALLER_CONTROL_PORT (unset: from 8888 up): the ports of the
+#   printed sipp command that calls in,
 #   DEMO_MEDIA_ADDRESS (127.0.0.1: the address the relay offers browsers;
 #   set your LAN address when your browser cannot use loopback),
 #   DEMO_DIR (build/run).
@@ -27,10 +28,13 @@ http_port=${DEMO_HTTP_PORT:-5280}
 sip_port=${DEMO_SIP_PORT:-5060}
 pstn_port=${DEMO_PSTN_PORT:-5070}
 pstn_media_port=${DEMO_PSTN_MEDIA_PORT:-6000}
-pstn_control_port=${DEMO_PSTN_CONTROL_PORT:-8888}
 caller_port=${DEMO_CALLER_PORT:-5090}
 caller_media_port=${DEMO_CALLER_MEDIA_PORT:-6010}
-caller_control_port=${DEMO_CALLER_CONTROL_PORT:-8889}
+# sipp's control socket: on loopback (-ci), at the port given or, without
+# -cp, the first free one from 8888 up (an explicit port that is taken
+# makes sipp exit).
+pstn_control="-ci 127.0.0.1${DEMO_PSTN_CONTROL_PORT:+ -cp $DEMO_PSTN_CONTROL_PORT}"
+caller_control="-ci 127.0.0.1${DEMO_CALLER_CONTROL_PORT:+ -cp $DEMO_CALLER_CONTROL_PORT}"
 media_address=${DEMO_MEDIA_ADDRESS:-127.0.0.1}
 echo_number="+15550100"
 alice_did="+15550001"
@@ -91,9 +95,9 @@ trap 'exit 0' INT TERM
 # The local PSTN: answers every call (any number the dial plan lets
 # through) and echoes the caller's RTP, so a caller hears themselves.
 mkdir -p "$dir/pstn"
-# -ci/-cp: sipp's control socket listens on 0.0.0.0:8888 unless told.
+# $pstn_control: sipp's control socket listens on 0.0.0.0 unless told.
 sipp -sn uas -i 127.0.0.1 -p "$pstn_port" -mi 127.0.0.1 -mp "$pstn_media_port" -rtp_echo \
-	-ci 127.0.0.1 -cp "$pstn_control_port" -nostdin \
+	$pstn_control -nostdin \
 	-trace_err -error_file "$dir/pstn/errors.log" >/dev/null 2>&1 &
 pstn_pid=$!
 
@@ -139,7 +143,7 @@ jingle-sip demo is running.
   Users:        alice@localhost (password alice), number $alice_did
                 bob@localhost   (password bob),   number $bob_did
   Numbers:      $echo_number, or any +1555... number: answered by the local PSTN (echo)
-  Inbound:      sipp -sf $repo/relay/tests/sipp/uac_call.xml 127.0.0.1:$sip_port -s $alice_did -i 127.0.0.1 -p $caller_port -mi 127.0.0.1 -mp $caller_media_port -ci 127.0.0.1 -cp $caller_control_port -rtp_echo -m 1
+  Inbound:      sipp -sf $repo/relay/tests/sipp/uac_call.xml 127.0.0.1:$sip_port -s $alice_did -i 127.0.0.1 -p $caller_port -mi 127.0.0.1 -mp $caller_media_port $caller_control -rtp_echo -m 1
                 rings alice's pages (4 s call, her audio echoed back)
   XMPP:         localhost, client port 127.0.0.1:$c2s_port (plain TCP, PLAIN auth allowed: demo only),
                 WebSocket ws://127.0.0.1:$http_port/xmpp-websocket
