@@ -11,7 +11,7 @@
 #   make test-web   only the browser suite (Chromium + Firefox, own network namespace)
 #   make install    PREFIX=/usr/local DESTDIR= MODDIR=$(PREFIX)/lib/prosody/modules
 #   make uninstall  remove what make install put there (same variables)
-#   make dist       build/dist/mod_jingle_sip-scm-1.src.rock for prosodyctl install
+#   make dist       build/dist/: source and binary rocks for prosodyctl install
 #   make bench      benchmarks, results in build/bench/
 #   make clean      remove build/ and web/dist/
 #   make help       this list
@@ -165,9 +165,14 @@ uninstall:
 # rockspec names as its source, zipped with the rockspec the way
 # `luarocks pack` lays them out. `prosodyctl install` (luarocks install)
 # builds it in a temporary directory, so it installs from anywhere.
+# And a binary rock built from it, for hosts without compilers: luarocks
+# names it ".all" (our libraries sit in the Lua tree, not lib/); it is for
+# this architecture only, so it is renamed after it and luarocks refuses it
+# elsewhere.
 DIST_NAME = mod_jingle_sip-scm-1
 DIST_DIR = $(BUILD)/dist
 DIST_ROCK = $(DIST_DIR)/$(DIST_NAME).src.rock
+DIST_ARCH = $(shell luarocks --lua-version=5.4 config arch 2>/dev/null)
 
 dist:
 	$(say) DIST $(DIST_ROCK)
@@ -178,6 +183,10 @@ dist:
 		-czf $(DIST_DIR)/$(DIST_NAME).tar.gz
 	$(Q)cp rockspec/$(DIST_NAME).rockspec $(DIST_DIR)/
 	$(Q)cd $(DIST_DIR) && zip -q $(DIST_NAME).src.rock $(DIST_NAME).rockspec $(DIST_NAME).tar.gz
+	$(say) DIST $(DIST_DIR)/$(DIST_NAME).$(DIST_ARCH).rock
+	$(Q)cd $(DIST_DIR) && luarocks --lua-version=5.4 build --pack-binary-rock $(DIST_NAME).src.rock >build.log 2>&1 \
+		|| { cat build.log >&2; exit 1; }
+	$(Q)mv $(DIST_DIR)/$(DIST_NAME).all.rock $(DIST_DIR)/$(DIST_NAME).$(DIST_ARCH).rock
 
 $(BUILD)/bench/bench_lifecycle: relay/bench/bench_lifecycle.c $(LIB)
 	@mkdir -p $(dir $@)

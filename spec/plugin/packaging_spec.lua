@@ -15,6 +15,13 @@ local function run(cmd)
 	return code, out
 end
 
+local function run_out(cmd)
+	local p = io.popen(cmd)
+	local out = p:read("l")
+	p:close()
+	return out
+end
+
 local function exists(path)
 	local f = io.open(path, "rb")
 	if f then f:close() end
@@ -86,27 +93,69 @@ describe("packaging #lua54", function()
 		assert.equal(0, code, out)
 	end)
 
-	it("should install the .src.rock of make dist in a fresh checkout with prosodyctl install", function()
-		-- A fresh checkout: the tracked files (as they are in this worktree)
-		-- in a git repository of their own, built by nobody yet.
+	-- make dist in a fresh checkout (the tracked files as they are in this
+	-- worktree, in a git repository of their own, built by nobody yet); the
+	-- rocks are then moved away from it and the checkout deleted: they carry
+	-- everything. Built once for the tests below.
+	local rocks
+	local function dist_rocks()
+		if rocks then return rocks end
 		local checkout = base .. "/checkout"
 		local code, out = run(("mkdir -p %s && cd %s && git ls-files -z | tar --null -T - -cf - | tar -xf - -C %s"
 			.. " && cd %s && git init -q && git add -A"):format(checkout, repo, checkout, checkout))
 		assert.equal(0, code, out)
 		code, out = run(("cd %s && make -s dist"):format(checkout))
 		assert.equal(0, code, out)
-		-- The rock alone, away from the checkout: it carries its source.
-		local rock = base .. "/elsewhere/mod_jingle_sip-scm-1.src.rock"
-		code, out = run(("mkdir -p %s/elsewhere && cp %s/build/dist/mod_jingle_sip-scm-1.src.rock %s && rm -rf %s")
-			:format(base, checkout, rock, checkout))
+		local arch = run_out("luarocks --lua-version=5.4 config arch")
+		rocks = { src = base .. "/elsewhere/mod_jingle_sip-scm-1.src.rock",
+			bin = base .. "/elsewhere/mod_jingle_sip-scm-1." .. arch .. ".rock" }
+		code, out = run(("mkdir -p %s/elsewhere && cp %s/build/dist/*.rock %s/elsewhere/ && rm -rf %s")
+			:format(base, checkout, base, checkout))
 		assert.equal(0, code, out)
-		local dir = base .. "/server"
+		assert.is_true(exists(rocks.src), "no source rock")
+		assert.is_true(exists(rocks.bin), "no binary rock for " .. arch)
+		return rocks
+	end
+
+	-- prosodyctl install ROCK into a fresh server directory's tree, from /,
+	-- then Prosody loads it from there and answers; prosodyctl remove.
+	local function assert_prosodyctl_installs(rock, name)
+		local dir = base .. "/server-" .. name
 		local config, tree, global = installer_config(dir)
 		if prosody.is_root then assert(run("chown -R prosody:prosody " .. base) == 0) end
-		code, out = run("cd / && " .. as_prosody(("prosodyctl --config %s install %s"):format(config, rock)))
+		local code, out = run("cd / && " .. as_prosody(("prosodyctl --config %s install %s"):format(config, rock)))
 		assert.equal(0, code, out)
 		assert.truthy(out:find("mod_jingle_sip scm-1 is now installed in " .. tree, 1, true), out)
 		assert_loads_and_answers(dir, tree, global)
+		assert_removes(config, tree)
+		return out
+	end
+
+	it("should install the .src.rock of make dist in a fresh checkout with prosodyctl install", function()
+		local out = assert_prosodyctl_installs(dist_rocks().src, "src")
+		assert.truthy(out:find("callrelay_core.so", 1, true), "the source rock was not built:\n" .. out)
+	end)
+
+	it("should install the binary rock of make dist with prosodyctl install, building nothing", function()
+		local out = assert_prosodyctl_installs(dist_rocks().bin, "bin")
+		-- Nothing compiled: a host without the build packages can take it.
+		assert.falsy(out:find("\nCC ", 1, true), out)
+		assert.falsy(out:find("callrelay_core.so", 1, true), out)
+	end)
+
+	it("should need the tree given to the prosody user for prosodyctl remove after an install as root", function()
+		assert.is_true(prosody.is_root, "this spec runs as root, as the test suite does")
+		local dir = base .. "/server-root"
+		local config, tree = installer_config(dir)
+		-- --root: prosodyctl stays root, so luarocks writes the tree as root.
+		local code, out = run(("cd / && prosodyctl --config %s --root install %s"):format(config, dist_rocks().bin))
+		assert.equal(0, code, out)
+		assert(run("chown prosody:prosody " .. dir .. "/prosody.log") == 0)
+		code, out = run(("prosodyctl --config %s remove mod_jingle_sip"):format(config))
+		assert.are_not.equal(0, code, out)
+		assert.is_true(exists(tree .. "/share/lua/5.4/mod_jingle_sip/mod_jingle_sip.lua"), out)
+		-- As the README says: give the tree to the prosody user.
+		assert(run("chown -R prosody:prosody " .. tree) == 0)
 		assert_removes(config, tree)
 	end)
 
