@@ -7,12 +7,19 @@
 #     "INTEROP item 4", "INTEROP.md item 12" instead of docs/INTEROP.md#5),
 #   - a docs/<name>.md#<anchor> citation whose anchor that file lacks.
 # Checks the files git tracks (so build output and node_modules are not
-# read); this script itself spells the patterns and is skipped.
+# read), or outside git every file but those; this script itself spells the
+# patterns and is skipped.
 set -eu
 cd "$(dirname "$0")/.."
 self=scripts/check-doc-refs.sh
 
-files=$(git ls-files | grep -v -x -e "$self")
+if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+	files=$(git ls-files | grep -v -x -e "$self" || true)
+else
+	# An unpacked release tarball: every file but build output.
+	files=$(find . -type f ! -path './build/*' ! -path '*/node_modules/*' ! -path './web/dist/*' \
+		! -path './.git/*' | sed 's,^\./,,' | grep -v -x -e "$self" || true)
+fi
 status=0
 fail() {
 	echo "$1" >&2
