@@ -1,13 +1,20 @@
 # jingle-sip: build, test, install, run, bench.
+# `make help` prints the lines below that start with "#   make".
 #
-#   make            build the relay library and the Lua 5.4 binding
+#   make            build the relay library and the Lua 5.4 binding (V=1: full commands)
 #   make deps       install missing Debian packages (deps/*-packages.txt)
 #   make test       deps + build + every suite; ends with "N passed, N failed"
+#   make test-c     the C tests under ASan+UBSan (T=substring: only those)
+#   make lint       luacheck, the cdef check and the doc-citation check
 #   make run        local demo: Prosody with the module on phone.localhost
 #   make web        npm ci (web/package-lock.json) + bundle the softphone into web/dist
 #   make test-web   only the browser suite (Chromium + Firefox, own network namespace)
 #   make install    PREFIX=/usr/local DESTDIR= MODDIR=$(PREFIX)/lib/prosody/modules
+#   make uninstall  remove what make install put there (same variables)
+#   make dist       build/dist/: source and binary rocks for prosodyctl install
 #   make bench      benchmarks, results in build/bench/
+#   make clean      remove build/ and web/dist/
+#   make help       this list
 
 PREFIX ?= /usr/local
 DESTDIR ?=
@@ -17,6 +24,20 @@ LUADIR ?=
 INSTALL_MODDIR = $(if $(LUADIR),$(LUADIR),$(MODDIR))/mod_jingle_sip
 
 BUILD ?= build
+
+# Quiet by default: one line per step ("CC relay/src/call.c"); V=1 prints
+# the full commands instead; make -s prints neither.
+V ?= 0
+ifeq ($(V),1)
+Q =
+say = @true
+else ifneq ($(findstring s,$(firstword -$(MAKEFLAGS))),)
+Q = @
+say = @true
+else
+Q = @
+say = @printf '%-7s %s\n'
+endif
 CC ?= cc
 PKG_CONFIG ?= pkg-config
 RELAY_PKGS = glib-2.0
@@ -45,38 +66,48 @@ LIB = $(BUILD)/lib/libcallrelay.so
 LUA54_MOD = $(BUILD)/lib/callrelay_core.so
 CTEST_BIN = $(BUILD)/asan/test_relay
 
-.PHONY: all deps test test-c test-web lint check-cdef check-deps run install uninstall bench clean web
+.PHONY: all deps test test-c test-web lint check-cdef check-deps check-doc-refs run install uninstall \
+	dist bench clean web help
 
 all: $(LIB) $(LUA54_MOD)
+
+help:
+	@sed -n 's/^#   make/make/p' $(firstword $(MAKEFILE_LIST))
 
 deps:
 	@sh scripts/deps.sh
 
 $(BUILD)/obj/%.o: %.c $(RELAY_HDR)
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) $(OPT_CFLAGS) -fvisibility=hidden -c $< -o $@
+	$(say) CC $<
+	$(Q)$(CC) $(BASE_CFLAGS) $(OPT_CFLAGS) -fvisibility=hidden -c $< -o $@
 
 $(LIB): $(RELAY_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) -shared -o $@ $^ $(RELAY_LIBS) -Wl,--no-undefined -Wl,-soname,libcallrelay.so
+	$(say) LD $(notdir $@)
+	$(Q)$(CC) -shared -o $@ $^ $(RELAY_LIBS) -Wl,--no-undefined -Wl,-soname,libcallrelay.so
 
 # The Lua 5.4 binding finds libcallrelay.so next to itself ($ORIGIN), in the
 # build tree and once installed alike.
 $(LUA54_MOD): $(wildcard ffi/lua54/*.c ffi/lua54/*.h) relay/include/callrelay.h $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) $(OPT_CFLAGS) $(LUA54_CFLAGS) -shared -o $@ $(wildcard ffi/lua54/*.c) \
+	$(say) CCLD $(notdir $@)
+	$(Q)$(CC) $(BASE_CFLAGS) $(OPT_CFLAGS) $(LUA54_CFLAGS) -shared -o $@ $(wildcard ffi/lua54/*.c) \
 		-L$(BUILD)/lib -lcallrelay -Wl,-rpath,'$$ORIGIN'
 
 $(BUILD)/asan/%.o: %.c $(RELAY_HDR) $(CTEST_HDR)
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) $(shell $(PKG_CONFIG) --cflags $(CTEST_PKGS)) -O1 -g $(SAN_FLAGS) \
+	$(say) CC-SAN $<
+	$(Q)$(CC) $(BASE_CFLAGS) $(shell $(PKG_CONFIG) --cflags $(CTEST_PKGS)) -O1 -g $(SAN_FLAGS) \
 		-Irelay/src -c $< -o $@
 
 $(CTEST_BIN): $(RELAY_ASAN_OBJ) $(CTEST_SRC:%.c=$(BUILD)/asan/%.o)
-	$(CC) $(SAN_FLAGS) -o $@ $^ $(RELAY_LIBS) $(shell $(PKG_CONFIG) --libs $(CTEST_PKGS)) -lm
+	$(say) LD $(notdir $@)
+	$(Q)$(CC) $(SAN_FLAGS) -o $@ $^ $(RELAY_LIBS) $(shell $(PKG_CONFIG) --libs $(CTEST_PKGS)) -lm
 
 test-c: $(CTEST_BIN)
-	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:fast_unwind_on_malloc=0 \
+	$(say) TEST "$(notdir $(CTEST_BIN)) $(T)"
+	$(Q)ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:fast_unwind_on_malloc=0 \
 	LSAN_OPTIONS=suppressions=relay/tests/lsan.supp:print_suppressions=0 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	$(CTEST_BIN) $(T)
@@ -88,8 +119,13 @@ check-cdef:
 check-deps:
 	@scripts/check-deps
 
-lint: check-cdef check-deps
-	luacheck -q plugin ffi spec scripts
+# Comments and docs cite only documents inside the repository.
+check-doc-refs:
+	@sh scripts/check-doc-refs.sh
+
+lint: check-cdef check-deps check-doc-refs
+	$(say) LUACHECK "plugin ffi spec scripts"
+	$(Q)luacheck -q plugin ffi spec scripts
 
 # The web softphone: npm packages from web/package-lock.json (npm ci, only
 # when the lock changed), bundled by esbuild into web/dist/, which
@@ -102,7 +138,8 @@ $(WEB_NPM_STAMP): web/package.json web/package-lock.json
 	@touch $@
 
 web/dist/index.html: $(WEB_SRC) $(WEB_NPM_STAMP)
-	node web/build.mjs
+	$(say) BUNDLE web/dist
+	$(Q)node web/build.mjs
 
 web: web/dist/index.html
 
@@ -116,19 +153,49 @@ run: deps all web
 	@sh scripts/run-demo.sh
 
 install: all
-	install -d $(DESTDIR)$(INSTALL_MODDIR)/lib $(DESTDIR)$(INSTALL_MODDIR)/callrelay
-	install -m 644 plugin/mod_jingle_sip.lua $(DESTDIR)$(INSTALL_MODDIR)/
-	cd plugin && find jingle_sip -name '*.lua' -exec install -D -m 644 {} $(DESTDIR)$(INSTALL_MODDIR)/{} \;
-	install -m 644 ffi/callrelay.lua $(DESTDIR)$(INSTALL_MODDIR)/
-	install -m 644 ffi/callrelay/*.lua $(DESTDIR)$(INSTALL_MODDIR)/callrelay/
-	install -m 755 $(LIB) $(LUA54_MOD) $(DESTDIR)$(INSTALL_MODDIR)/lib/
+	$(say) INSTALL $(DESTDIR)$(INSTALL_MODDIR)
+	$(Q)install -d $(DESTDIR)$(INSTALL_MODDIR)/lib $(DESTDIR)$(INSTALL_MODDIR)/callrelay
+	$(Q)install -m 644 plugin/mod_jingle_sip.lua $(DESTDIR)$(INSTALL_MODDIR)/
+	$(Q)cd plugin && find jingle_sip -name '*.lua' -exec install -D -m 644 {} $(DESTDIR)$(INSTALL_MODDIR)/{} \;
+	$(Q)install -m 644 ffi/callrelay.lua $(DESTDIR)$(INSTALL_MODDIR)/
+	$(Q)install -m 644 ffi/callrelay/*.lua $(DESTDIR)$(INSTALL_MODDIR)/callrelay/
+	$(Q)install -m 755 $(LIB) $(LUA54_MOD) $(DESTDIR)$(INSTALL_MODDIR)/lib/
 
 uninstall:
-	rm -rf $(DESTDIR)$(INSTALL_MODDIR)
+	$(say) RM $(DESTDIR)$(INSTALL_MODDIR)
+	$(Q)rm -rf $(DESTDIR)$(INSTALL_MODDIR)
+
+# A source rock: the tracked files of this checkout as the tarball the
+# rockspec names as its source, zipped with the rockspec the way
+# `luarocks pack` lays them out. `prosodyctl install` (luarocks install)
+# builds it in a temporary directory, so it installs from anywhere.
+# And a binary rock built from it, for hosts without compilers: luarocks
+# names it ".all" (our libraries sit in the Lua tree, not lib/); it is for
+# this architecture only, so it is renamed after it and luarocks refuses it
+# elsewhere.
+DIST_NAME = mod_jingle_sip-scm-1
+DIST_DIR = $(BUILD)/dist
+DIST_ROCK = $(DIST_DIR)/$(DIST_NAME).src.rock
+DIST_ARCH = $(shell luarocks --lua-version=5.4 config arch 2>/dev/null)
+
+dist:
+	$(say) DIST $(DIST_ROCK)
+	$(Q)test "$$(git rev-parse --show-toplevel 2>/dev/null)" = "$(CURDIR)" || \
+		{ echo "make dist: $(CURDIR) is not the top of a git checkout" >&2; exit 1; }
+	$(Q)rm -rf $(DIST_DIR) && mkdir -p $(DIST_DIR)
+	$(Q)git ls-files -z | tar --null -T - --transform 's,^,$(DIST_NAME)/,' \
+		-czf $(DIST_DIR)/$(DIST_NAME).tar.gz
+	$(Q)cp rockspec/$(DIST_NAME).rockspec $(DIST_DIR)/
+	$(Q)cd $(DIST_DIR) && zip -q $(DIST_NAME).src.rock $(DIST_NAME).rockspec $(DIST_NAME).tar.gz
+	$(say) DIST $(DIST_DIR)/$(DIST_NAME).$(DIST_ARCH).rock
+	$(Q)cd $(DIST_DIR) && luarocks --lua-version=5.4 build --pack-binary-rock $(DIST_NAME).src.rock >build.log 2>&1 \
+		|| { cat build.log >&2; exit 1; }
+	$(Q)mv $(DIST_DIR)/$(DIST_NAME).all.rock $(DIST_DIR)/$(DIST_NAME).$(DIST_ARCH).rock
 
 $(BUILD)/bench/bench_lifecycle: relay/bench/bench_lifecycle.c $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) $(OPT_CFLAGS) -o $@ $< -L$(BUILD)/lib -lcallrelay -Wl,-rpath,'$$ORIGIN/../lib'
+	$(say) CCLD $(notdir $@)
+	$(Q)$(CC) $(BASE_CFLAGS) $(OPT_CFLAGS) -o $@ $< -L$(BUILD)/lib -lcallrelay -Wl,-rpath,'$$ORIGIN/../lib'
 
 # Links the relay's objects, not the library: the client peer of the C tests
 # uses the relay's DTLS/SRTP wrappers, which the library does not export.
@@ -136,11 +203,13 @@ BENCH_MEDIA_SRC = relay/bench/bench_media.c relay/tests/peer_client.c relay/test
 	relay/tests/tone.c
 $(BUILD)/bench/bench_media: $(BENCH_MEDIA_SRC) $(RELAY_OBJ) $(CTEST_HDR)
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) $(shell $(PKG_CONFIG) --cflags $(CTEST_PKGS)) $(OPT_CFLAGS) -Irelay/src \
+	$(say) CCLD $(notdir $@)
+	$(Q)$(CC) $(BASE_CFLAGS) $(shell $(PKG_CONFIG) --cflags $(CTEST_PKGS)) $(OPT_CFLAGS) -Irelay/src \
 		-o $@ $(BENCH_MEDIA_SRC) $(RELAY_OBJ) $(RELAY_LIBS) $(shell $(PKG_CONFIG) --libs $(CTEST_PKGS)) -lm
 
 bench: all $(BUILD)/bench/bench_lifecycle $(BUILD)/bench/bench_media
 	@sh scripts/bench.sh
 
 clean:
-	rm -rf $(BUILD) web/dist
+	$(say) RM "$(BUILD) web/dist"
+	$(Q)rm -rf $(BUILD) web/dist

@@ -164,7 +164,7 @@ local function on_propose(event)
 	if not ok then return refuse(event.origin, stanza, reason, text) end
 end
 
--- Phone JIDs look like contacts (INTEROP.md item 12): they answer disco
+-- Phone JIDs look like contacts (docs/INTEROP.md#12): they answer disco
 -- and presence for every well-formed number; a malformed one gets an error
 -- that shows the right form.
 local function on_phone_disco_info(event)

@@ -7,8 +7,13 @@
 rockspec_format = "3.0"
 package = "mod_jingle_sip"
 version = "scm-1"
+-- The source is the tarball of the checkout that `make dist` zips with a
+-- copy of this rockspec into build/dist/mod_jingle_sip-scm-1.src.rock: the
+-- file `prosodyctl install` takes (it runs luarocks in Prosody's data directory,
+-- where no relative path of a checkout resolves). `luarocks make` in a
+-- checkout builds the checkout itself and does not read this.
 source = {
-	url = "git+file:///srv/git/jingle-sip.git",
+	url = "mod_jingle_sip-scm-1.tar.gz",
 }
 description = {
 	summary = "Phone calls for XMPP users: a Jingle to SIP gateway for Prosody",
@@ -22,7 +27,9 @@ Sofia-SIP, GStreamer), loaded into Prosody through a small Lua binding.
 	labels = { "prosody", "xmpp", "jingle", "sip", "voip" },
 }
 dependencies = {
-	"lua >= 5.1",
+	-- Prosody on Debian runs Lua 5.4, and the rock builds callrelay_core.so
+	-- against the Lua 5.4 headers: that C module loads into Lua 5.4 only.
+	"lua >= 5.4, < 5.5",
 }
 build = {
 	type = "make",

@@ -4,12 +4,19 @@
 # mod_jingle_sip on phone.localhost and two demo users, serves the web
 # softphone (web/dist, built by `make web`), and a local "PSTN": sipp's
 # built-in UAS on loopback, which answers every call and echoes the caller's
-# audio, configured as the gateway's trunk. Prints how to connect and stops
-# everything it started on Ctrl-C (or SIGTERM).
+# audio, configured as the gateway's trunk. Prints how to connect; on Ctrl-C
+# (or SIGTERM) stops everything it started and exits 0: a requested stop is
+# not a failure. Everything it starts listens on 127.0.0.1 only.
 #
 # Environment (all optional):
 #   DEMO_C2S_PORT (5222), DEMO_HTTP_PORT (5280), DEMO_SIP_PORT (5060: the
 #   gateway's SIP port), DEMO_PSTN_PORT (5070: the local PSTN's SIP port),
+#   DEMO_PSTN_MEDIA_PORT (6000: its RTP echo, also uses the port + 2),
+#   DEMO_PSTN_CONTROL_PORT (its sipp control socket; unset: sipp takes the
+#   first free one from 8888 up),
+#   DEMO_CALLER_PORT (5090), DEMO_CALLER_MEDIA_PORT (6010) and
+#   DEMO_CALLER_CONTROL_PORT (unset: from 8888 up): the ports of the
+#   printed sipp command that calls in,
 #   DEMO_MEDIA_ADDRESS (127.0.0.1: the address the relay offers browsers;
 #   set your LAN address when your browser cannot use loopback),
 #   DEMO_DIR (build/run).
@@ -20,6 +27,14 @@ c2s_port=${DEMO_C2S_PORT:-5222}
 http_port=${DEMO_HTTP_PORT:-5280}
 sip_port=${DEMO_SIP_PORT:-5060}
 pstn_port=${DEMO_PSTN_PORT:-5070}
+pstn_media_port=${DEMO_PSTN_MEDIA_PORT:-6000}
+caller_port=${DEMO_CALLER_PORT:-5090}
+caller_media_port=${DEMO_CALLER_MEDIA_PORT:-6010}
+# sipp's control socket: on loopback (-ci), at the port given or, without
+# -cp, the first free one from 8888 up (an explicit port that is taken
+# makes sipp exit).
+pstn_control="-ci 127.0.0.1${DEMO_PSTN_CONTROL_PORT:+ -cp $DEMO_PSTN_CONTROL_PORT}"
+caller_control="-ci 127.0.0.1${DEMO_CALLER_CONTROL_PORT:+ -cp $DEMO_CALLER_CONTROL_PORT}"
 media_address=${DEMO_MEDIA_ADDRESS:-127.0.0.1}
 echo_number="+15550100"
 alice_did="+15550001"
@@ -34,6 +49,8 @@ done
 
 rm -rf "$dir"
 mkdir -p "$dir"
+# Absolute: the printed commands must work from any directory.
+dir=$(cd "$dir" && pwd)
 cat > "$dir/gateway.cfg.lua" <<CFG
 -- The local PSTN (sipp, started by scripts/run-demo.sh) is the trunk.
 jingle_sip_trunk = "sip:127.0.0.1:$pstn_port"
@@ -71,13 +88,16 @@ stop() {
 	echo "Stopped."
 }
 trap stop EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+# Ctrl-C or SIGTERM is how the demo is meant to end: clean up (EXIT) and
+# report success, so `make run` does not end in "Error 143".
+trap 'exit 0' INT TERM
 
 # The local PSTN: answers every call (any number the dial plan lets
 # through) and echoes the caller's RTP, so a caller hears themselves.
 mkdir -p "$dir/pstn"
-sipp -sn uas -i 127.0.0.1 -p "$pstn_port" -mi 127.0.0.1 -rtp_echo -nostdin \
+# $pstn_control: sipp's control socket listens on 0.0.0.0 unless told.
+sipp -sn uas -i 127.0.0.1 -p "$pstn_port" -mi 127.0.0.1 -mp "$pstn_media_port" -rtp_echo \
+	$pstn_control -nostdin \
 	-trace_err -error_file "$dir/pstn/errors.log" >/dev/null 2>&1 &
 pstn_pid=$!
 
@@ -102,6 +122,12 @@ if ! kill -0 "$pstn_pid" 2>/dev/null; then
 	exit 1
 fi
 
+if [ "$(id -u)" -eq 0 ]; then
+	admin_shell="runuser -u prosody -- prosodyctl --config $dir/prosody.cfg.lua shell"
+else
+	admin_shell="prosodyctl --config $dir/prosody.cfg.lua shell"
+fi
+
 if [ -f "$dir/www/index.html" ]; then
 	softphone_url="http://127.0.0.1:$http_port/softphone/?jid=alice@localhost"
 else
@@ -117,12 +143,14 @@ jingle-sip demo is running.
   Users:        alice@localhost (password alice), number $alice_did
                 bob@localhost   (password bob),   number $bob_did
   Numbers:      $echo_number, or any +1555... number: answered by the local PSTN (echo)
-  Inbound:      sipp -sf $repo/relay/tests/sipp/uac_call.xml 127.0.0.1:$sip_port -s $alice_did -i 127.0.0.1 -p 5090 -rtp_echo -m 1
+  Inbound:      sipp -sf $repo/relay/tests/sipp/uac_call.xml 127.0.0.1:$sip_port -s $alice_did -i 127.0.0.1 -p $caller_port -mi 127.0.0.1 -mp $caller_media_port $caller_control -rtp_echo -m 1
                 rings alice's pages (4 s call, her audio echoed back)
   XMPP:         localhost, client port 127.0.0.1:$c2s_port (plain TCP, PLAIN auth allowed: demo only),
                 WebSocket ws://127.0.0.1:$http_port/xmpp-websocket
   Gateway:      phone.localhost (+E164@phone.localhost), SIP 127.0.0.1:$sip_port,
                 trunk = local PSTN sip:127.0.0.1:$pstn_port, media offered on $media_address
+  Admin shell:  $admin_shell
+                e.g. $admin_shell 'jingle_sip:status()'
   Log:          $dir/prosody.log
   $(grep -o "mod_jingle_sip .* loaded.*" "$dir/prosody.log" | head -1)
 

@@ -1,4 +1,4 @@
--- Phone JIDs as contacts (INTEROP.md item 12): what a phone JID says about
+-- Phone JIDs as contacts (docs/INTEROP.md#12): what a phone JID says about
 -- itself in disco#info (XEP-0030 v2.5) and in its presence, with entity
 -- capabilities (XEP-0115 v1.6) computed over that same disco#info.
 -- Conversations shows its call buttons only for a contact whose caps list

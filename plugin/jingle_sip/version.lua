@@ -2,7 +2,7 @@
 return {
 	module = "0.1.0",
 	-- Features every client needs to see before it offers a call
-	-- (INTEROP.md item 12: Conversations shows the call button on these).
+	-- (docs/INTEROP.md#12: Conversations shows the call button on these).
 	disco_features = {
 		"urn:xmpp:jingle:1",                         -- XEP-0166
 		"urn:xmpp:jingle:apps:rtp:1",                -- XEP-0167

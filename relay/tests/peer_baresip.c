@@ -1,7 +1,7 @@
 /**
  * @file peer_baresip.c  baresip as the trunk: auto-answers and loops audio back
  *
- * Headless (FACTS.md): its own config directory, sip_listen on an IP
+ * Headless (docs/PLATFORM.md#peers): its own config directory, sip_listen on an IP
  * address, answermode=auto, and the aubridge device "loop" as both player
  * and source, so the audio it decodes from us is what it encodes back.
  */

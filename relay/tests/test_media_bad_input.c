@@ -19,7 +19,7 @@ int test_media_bad_input(void)
 
 	TEST_ERR(fx_setup(&f, &po));
 	/* SIP-leg packets before the call is connected: no plain RTP may
-	 * ever reach the client (INTEROP 13). */
+	 * ever reach the client (docs/INTEROP.md#13). */
 	f.params.sip_latch = 1;
 	TEST_ERR(fx_start(&f));
 	/* Sent before the client's candidates exist, so no DTLS handshake can

@@ -1,5 +1,5 @@
 /**
- * @file test_media_candidates.c  Remote candidates that break agents are dropped before libnice (INTEROP 8)
+ * @file test_media_candidates.c  Remote candidates that break agents are dropped before libnice (docs/INTEROP.md#8)
  *
  * Among the client's real candidates come an mDNS one (a browser hiding its
  * host address as UUID.local) and a priority-0 one. Both are dropped with a

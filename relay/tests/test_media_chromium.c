@@ -3,10 +3,10 @@
  *
  * The client is controlling and the DTLS client (it offered actpass, we
  * answered passive), its candidates come one transport-info at a time, the
- * first before the relay's session exists (INTEROP 3/8), the rest after the
+ * first before the relay's session exists (docs/INTEROP.md#3 and #8), the rest after the
  * answer; candidates on IPv4 and IPv6. Audio sent by the client must come
  * back to it through the relay and the SIP echo, counted both ways, with
- * the payload types mapped per leg (INTEROP 14).
+ * the payload types mapped per leg (docs/INTEROP.md#14).
  */
 #include "helpers.h"
 #include "media_fixture.h"

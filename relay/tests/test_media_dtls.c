@@ -52,7 +52,7 @@ int test_media_fingerprint_late(void)
 	int err = 0;
 
 	TEST_ERR(fx_setup(&f, &po));
-	/* INTEROP 13: Dino sends its fingerprint in a later transport-info. */
+	/* docs/INTEROP.md#13: Dino sends its fingerprint in a later transport-info. */
 	g_strlcpy(fp, f.params.remote_fingerprint, sizeof(fp));
 	f.params.remote_fingerprint[0] = '\0';
 	TEST_ERR(fx_start(&f));

@@ -1,7 +1,7 @@
 /**
  * @file test_media_latching.c  Symmetric RTP: latch onto the trunk's real source, never onto a third party
  *
- * INTEROP 15. The trunk's SDP names a port it does not send from (the
+ * docs/INTEROP.md#15. The trunk's SDP names a port it does not send from (the
  * echo's "foreign" socket, which never answers); its RTP really comes from
  * the echo's RTP socket on the same IP. With sip_latch the relay latches on
  * the first packet from there and sends the client's audio to it, so audio

@@ -1,5 +1,5 @@
 /**
- * @file test_media_loss.c  Consent and liveness under injected loss: total loss times out, 30 % loss does not (INTEROP 7)
+ * @file test_media_loss.c  Consent and liveness under injected loss: total loss times out, 30 % loss does not (docs/INTEROP.md#7)
  *
  * The client runs in a network namespace the test creates, joined to the
  * host by a veth pair with private addresses; the relay's host candidate is

@@ -1,7 +1,7 @@
 /**
  * @file test_media_nominated.c  Test 2: media goes on the nominated pair, not the best-priority valid one
  *
- * INTEROP 1. The client (controlling, regular nomination) has an IPv4 and
+ * docs/INTEROP.md#1. The client (controlling, regular nomination) has an IPv4 and
  * an IPv6 host candidate and nominates the pair it ranks best (IPv6). The
  * relay was told a lower priority for the IPv6 candidate, so in its own
  * ranking the IPv4 pair, also valid, is the best: it must still send on the

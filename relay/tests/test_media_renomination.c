@@ -1,7 +1,7 @@
 /**
  * @file test_media_renomination.c  Test 5: Conversations-like renomination (NOMINATION 0xC001) moves the media
  *
- * INTEROP 5. The client (controlling) nominates with NOMINATION and never
+ * docs/INTEROP.md#5. The client (controlling) nominates with NOMINATION and never
  * USE-CANDIDATE, as libwebrtc does once renomination is on, without the
  * option being negotiated. It has two host candidates: A (higher priority)
  * and B. It nominates A with value 1; the call completes and audio comes

@@ -1,7 +1,7 @@
 /**
  * @file test_media_ringing.c  Test 3: the client starts its checks 45 s, then 90 s, late
  *
- * INTEROP 2. The relay learns the client's candidate and credentials at
+ * docs/INTEROP.md#2. The relay learns the client's candidate and credentials at
  * session-initiate; the client only starts ICE at session-accept, when the
  * phone is answered. Meanwhile nothing listens at the client's address, so
  * every check the relay makes fails. 45 s (and, in a second test, 90 s)

@@ -1,5 +1,5 @@
 /**
- * @file test_media_turn.c  Our relay (TURN) candidates carry rel-addr/rel-port (INTEROP 8)
+ * @file test_media_turn.c  Our relay (TURN) candidates carry rel-addr/rel-port (docs/INTEROP.md#8)
  *
  * With a TURN server configured (coturn on 127.0.0.1, started here) the
  * relay gathers a relay candidate besides its host one, and emits it with

@@ -139,7 +139,7 @@ describe("the WebRTC test client calling itself through Prosody #lua54", functio
 		assert.equal("direct", caller.mode)
 		assert.is_nil(caller.jmi)
 		-- What went over the wire: the offer as Gajim shapes it, the answer
-		-- echoing name and creator (INTEROP 10) and picking a DTLS role (13).
+		-- echoing name and creator (docs/INTEROP.md#10) and picking a DTLS role (#13).
 		local offer = describe_content(jingle(caller, "out", "session-initiate"))
 		assert.equal("voice", offer.content.attr.name)
 		assert.equal("initiator", offer.content.attr.creator)

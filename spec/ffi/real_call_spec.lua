@@ -8,7 +8,7 @@
 -- this spec exchange SDP through files (see spec/helpers/webrtc_peer.py).
 local callrelay = require "callrelay"
 
-local PYTHON = "/usr/bin/python3" -- Debian's, with aiortc (FACTS.md)
+local PYTHON = "/usr/bin/python3" -- Debian's, with aiortc (docs/PLATFORM.md#python)
 local PEER = "spec/helpers/webrtc_peer.py"
 local TONE_HZ = 440
 local AUDIO_SECONDS = 3
@@ -99,7 +99,7 @@ local function parse_offer(sdp)
 	return o
 end
 
--- Codecs are matched by name and clock rate, never by number (INTEROP 14).
+-- Codecs are matched by name and clock rate, never by number (docs/INTEROP.md#14).
 local function find_codec(offer, name, clock)
 	for _, c in ipairs(offer.codecs) do
 		if c.name:upper() == name:upper() and c.clock == clock then return c end

@@ -589,7 +589,7 @@ class Call:
         self.peer = sender
         self.result.update(sid=self.sid, peer=sender)
         # Ring at once: Conversations gives up on a proposal that gets
-        # neither a receipt nor <ringing/> within seconds (INTEROP 11).
+        # neither a receipt nor <ringing/> within seconds (docs/INTEROP.md#11).
         self.send_jmi(sender, "ringing")
         asyncio.ensure_future(self._answer_proposal(sender))
 

@@ -124,7 +124,7 @@ describe("jingle.answer", function()
 			assert.is_true(H.stanzajs_accepts(iq))
 		end)
 
-		it("should echo creator and name of every client's content exactly (INTEROP item 10)", function()
+		it("should echo creator and name of every client's content exactly (docs/INTEROP.md#10)", function()
 			for fixture, name in pairs({ ["conversations_session_initiate.xml"] = "0", ["dino_session_initiate.xml"] = "audio",
 				["gajim_session_initiate.xml"] = "voice", ["movim_chromium_session_initiate.xml"] = "0",
 				["stanzajs_session_initiate.xml"] = "0" }) do

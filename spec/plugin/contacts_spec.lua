@@ -1,4 +1,4 @@
--- Phone JIDs look like contacts (INTEROP.md item 12) and the call gate
+-- Phone JIDs look like contacts (docs/INTEROP.md#12) and the call gate
 -- refuses what policy forbids, against a real Prosody: disco#info with the
 -- Jingle features, subscriptions and probes answered with caps (XEP-0115)
 -- that match that disco#info, clear errors for malformed phone JIDs.

@@ -176,7 +176,7 @@ test('call: callee rejects (JMI reject) and caller gives up while ringing (JMI r
 // window.softphone.transforms. Here both Chromiums act like Conversations
 // (libwebrtc with renomination): a=ice-options:renomination in the offer and
 // the answer each browser is given, which makes Chromium nominate with the
-// NOMINATION attribute (FACTS.md). The call must still work end to end.
+// NOMINATION attribute (docs/PLATFORM.md#libnice). The call must still work end to end.
 test('call: SDP transforms make two Chromiums negotiate ICE renomination (Conversations-style); the call still carries both tones', { timeout: 120_000 }, async () => {
 	let alice, bob;
 	const bobHz = 1209;

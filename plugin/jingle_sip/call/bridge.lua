@@ -156,7 +156,7 @@ function Call:add_remote_candidates(transport)
 	local kept, dropped = candidates.filter(transport.candidates or {})
 	for _, rc in ipairs(kept) do
 		-- Component 2 with rtcp-mux agreed is Firefox being thorough
-		-- (INTEROP item 4): the relay ignores it, so do we.
+		-- (docs/INTEROP.md#4): the relay ignores it, so do we.
 		if not (self.rtcp_mux and rc.component == 2) then
 			self.legs:client_add_candidate(rc)
 		end
@@ -207,7 +207,7 @@ function M.outbound(o, session)
 	local fp = (audio.transport.fingerprints or {})[1]
 	if not fp then
 		-- Every client we meet offers DTLS-SRTP; plain RTP toward a client
-		-- is never sent (INTEROP item 13).
+		-- is never sent (docs/INTEROP.md#13).
 		return err("not-acceptable", "security-required", "DTLS-SRTP is required")
 	end
 	local choice, condition, text = codecs.choose(audio.description.payload_types, o.trunk_pts)
@@ -386,7 +386,7 @@ function Call:on_transport(transport)
 			self:restart_ice(transport)
 		end
 	end
-	-- COMPAT: Dino may send its fingerprint in a transport-info (INTEROP 13).
+	-- COMPAT: Dino may send its fingerprint in a transport-info (docs/INTEROP.md#13).
 	local fp = (transport.fingerprints or {})[1]
 	if fp and not self.remote_fingerprint then
 		self.remote_fingerprint = fp

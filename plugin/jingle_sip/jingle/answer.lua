@@ -86,7 +86,7 @@ function M.session_accept(offer, opts)
 	if not audio then return nil, declined, why end
 	local style = opts.style or "inactive"
 	local accepted = {
-		-- INTEROP item 10: creator and name exactly as offered.
+		-- docs/INTEROP.md#10: creator and name exactly as offered.
 		{
 			creator = audio.creator, name = audio.name, senders = audio.senders,
 			description = {

@@ -7,7 +7,7 @@
 -- Conversations' OMEMO verification) to someone else would be a lie.
 --
 -- What the clients' parsers need from us, and why it is always written:
---   * content creator+name exactly as received (INTEROP item 10; Gajim keys
+--   * content creator+name exactly as received (docs/INTEROP.md#10; Gajim keys
 --     contents by (creator, name) in gajim/common/jingle_session.py).
 --   * payload-type clockrate (Gajim jingle_rtp.py skips payload-types without
 --     id, name or clockrate; Movim JingletoSDP.php needs it for a=rtpmap).
@@ -224,7 +224,7 @@ function M.session_info(sid, kind, ref)
 	}
 end
 
--- A reference to a content: creator and name copied exactly (INTEROP item 10).
+-- A reference to a content: creator and name copied exactly (docs/INTEROP.md#10).
 local function ref_of(content)
 	return { creator = content.creator, name = content.name }
 end

@@ -6,7 +6,7 @@
 -- and the C relay takes candidates as SDP attribute text (RFC 8839 §5.1),
 -- so both directions are here. Candidates that break ICE agents are
 -- dropped before they reach the relay, each with a reason for the trace
--- (INTEROP item 8).
+-- (docs/INTEROP.md#8).
 
 local tonumber, tostring, ipairs, type = tonumber, tostring, ipairs, type
 local math_type = math.type
@@ -74,7 +74,7 @@ function M.to_jingle(rc, id)
 	}
 	if rc.type ~= "host" then
 		-- Firefox rejects srflx/relay candidates without related address
-		-- (INTEROP item 8); RFC 8839 §5.1 allows 0.0.0.0 9 when hidden.
+		-- (docs/INTEROP.md#8); RFC 8839 §5.1 allows 0.0.0.0 9 when hidden.
 		c.rel_addr = rc.raddr or "0.0.0.0"
 		c.rel_port = rc.rport or 9
 	end

@@ -1,4 +1,4 @@
--- Codec choice for the two legs of a call (INTEROP item 14).
+-- Codec choice for the two legs of a call (docs/INTEROP.md#14).
 --
 -- Payload types are matched by name, clock rate and channels, never by
 -- number: each leg keeps its own dynamic numbers (the client's on the Jingle

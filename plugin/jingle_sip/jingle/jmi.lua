@@ -83,7 +83,7 @@ local function parse_message(message)
 		end
 	end
 	-- Conversations asks for a receipt on its propose and fails the call
-	-- without receipt or <ringing/> (INTEROP item 11).
+	-- without receipt or <ringing/> (docs/INTEROP.md#11).
 	m.receipt_requested = inner:get_child("request", ns.RECEIPTS) ~= nil
 	if m.action == "propose" and #m.descriptions == 0 then
 		return nil, bad("propose without description")

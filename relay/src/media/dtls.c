@@ -7,7 +7,7 @@
  * datagrams OpenSSL built for the MTU we gave it. The peer's certificate is
  * accepted during the handshake and checked against the fingerprint the
  * signaling gave once both are known (the fingerprint may come later,
- * INTEROP 13).
+ * docs/INTEROP.md#13).
  */
 #include <openssl/err.h>
 #include <openssl/evp.h>

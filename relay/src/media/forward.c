@@ -9,7 +9,7 @@
  * translated, not terminated: SR/RR from one side describe exactly the
  * stream the other side receives, and are forwarded after SRTCP
  * (un)protection. Nothing is ever sent toward the client before SRTP keys
- * exist (INTEROP 13).
+ * exist (docs/INTEROP.md#13).
  */
 #include "../relay_internal.h"
 #include "media.h"
@@ -311,7 +311,7 @@ void cr_forward_from_sip(cr_media_call_t *mc, bool rtcp, uint8_t *buf, size_t le
 	if (mc->closed)
 		return;
 	if (!mc->keys_ready) {
-		/* Never plain RTP toward the client (INTEROP 13). */
+		/* Never plain RTP toward the client (docs/INTEROP.md#13). */
 		COUNT(mc, early_dropped, 1);
 		return;
 	}

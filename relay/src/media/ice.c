@@ -113,7 +113,7 @@ static void on_selected_pair(NiceAgent *agent, guint stream_id, guint comp, Nice
 	if (nomination_disagrees(mc, r)) {
 		/* libnice ranks by priority: a stale (lower) NOMINATION on a
 		 * higher-priority pair makes it select that pair again. The
-		 * highest value wins (INTEROP 5): put it back, and tell the
+		 * highest value wins (docs/INTEROP.md#5): put it back, and tell the
 		 * signaling nothing about the blip. */
 		cr_trace_add(&mc->trace, "ice", "not the highest nomination (%u): back to [%s]:%u",
 			     mc->nomination_max, mc->nomination_addr, mc->nomination_port);
@@ -269,7 +269,7 @@ out:
  * and it ignores the value. A client that moves to another address of its
  * own (same relay candidate: the usual Wi-Fi -> mobile move) is marked
  * nominated and never selected, so media keeps going to the old address.
- * INTEROP 5 says the highest value wins: when a value higher than any
+ * docs/INTEROP.md#5 says the highest value wins: when a value higher than any
  * before names a remote candidate other than the selected one, select it
  * with the selected pair's local candidate (nice_agent_set_selected_pair,
  * from an idle source: we are inside libnice here). The pair may not have
@@ -338,7 +338,7 @@ void cr_ice_stop(cr_media_call_t *mc)
 	mc->agent = NULL;
 }
 
-/* INTEROP 8: candidates some agents choke on never reach libnice. */
+/* docs/INTEROP.md#8: candidates some agents choke on never reach libnice. */
 static const char *reject_reason(char **f, int n)
 {
 	/* foundation comp transport priority addr port typ type ... */
@@ -379,7 +379,7 @@ void cr_ice_add_candidate(cr_media_call_t *mc, const char *text)
 		return;
 	}
 	if (comp > mc->n_components) {
-		/* INTEROP 4: Firefox trickles RTCP candidates though it accepts
+		/* docs/INTEROP.md#4: Firefox trickles RTCP candidates though it accepts
 		 * rtcp-mux; they must not touch the muxed session. */
 		cr_trace_add(&mc->trace, "ice", "remote candidate ignored (rtcp-mux, comp 2): %s",
 			     body);

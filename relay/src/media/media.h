@@ -271,7 +271,7 @@ typedef struct cr_media_call {
 	bool keys_ready;
 	bool dtls_waiting_fingerprint; /* handshake done, fingerprint unknown */
 	cr_srtp_t srtp;
-	GPtrArray *dtls_out; /* GBytes our DTLS sent before ICE had a pair (INTEROP 9) */
+	GPtrArray *dtls_out; /* GBytes our DTLS sent before ICE had a pair (docs/INTEROP.md#9) */
 
 	/* SIP leg */
 	int rtp_fd, rtcp_fd;

@@ -5,7 +5,7 @@
  * ports) is made here on the calling thread so no public function waits for
  * a worker. Everything else is a command run on the call's worker in the
  * order it was given; commands that arrive before cr_call_media_start()
- * (early trickled candidates, INTEROP 3/8) wait in a short queue.
+ * (early trickled candidates, docs/INTEROP.md#3 and #8) wait in a short queue.
  */
 #include <stdarg.h>
 #include <unistd.h>

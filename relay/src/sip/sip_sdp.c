@@ -1,11 +1,17 @@
 /**
  * @file sip_sdp.c  The SIP leg's SDP: our offers and answers, reading theirs
  *
+<<<<<<< HEAD
  * Reading uses Sofia's SDP parser, only on what passed cr_sdp_check()
  * (sdp_check.c): Sofia 1.12.11's parser loops allocating on some malformed
  * m= lines. We build SDP ourselves, because NUA's own SDP engine rewrites
  * what it sends, and we need the SDP to say exactly which address and port
  * the media plane listens on.
+=======
+ * Reading uses Sofia's SDP parser; we only build SDP ourselves, because NUA's
+ * own SDP engine rewrites what it sends (docs/PLATFORM.md#sofia-sdp), and we need the SDP to
+ * say exactly which address and port the media plane listens on.
+>>>>>>> install-demo
  */
 #include <stdio.h>
 #include <string.h>
@@ -183,7 +189,7 @@ int cr_sip_sdp_answer(const cr_sip_media_t *offer, const cr_sip_media_t *prefs,
 	answer->dtmf_pt = want_dtmf ? offer->dtmf_pt : -1;
 	g_strlcpy(answer->direction, cr_sip_direction_answer(offer->direction),
 		  sizeof(answer->direction));
-	/* Match by name, clock and channels, never by number (INTEROP 14);
+	/* Match by name, clock and channels, never by number (docs/INTEROP.md#14);
 	 * keep the offer's payload type. */
 	for (int i = 0; i < prefs->n_codecs && !answer->n_codecs; i++)
 		for (int k = 0; k < offer->n_codecs; k++) {

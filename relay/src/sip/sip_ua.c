@@ -4,7 +4,7 @@
  * Sofia's NUA runs on one dedicated thread with its own GMainContext (the
  * su_glib root's GSource attached there). Every nua_* call happens on that
  * thread: commands from the controlling thread are posted as idle sources,
- * results leave as relay events. Teardown order follows FACTS.md:
+ * results leave as relay events. Teardown order follows docs/PLATFORM.md#sofia-teardown:
  * nua_shutdown, wait for nua_r_shutdown, nua_destroy, su_root_destroy.
  */
 #include <stdlib.h>
@@ -502,7 +502,7 @@ static gpointer sip_main(gpointer p)
 			     TAG_IF(ua->tls_listen_uri, NUTAG_SIPS_URL(ua->tls_listen_uri)),
 			     TAG_IF(ua->tls_cert_dir, NUTAG_CERTIFICATE_DIR(ua->tls_cert_dir)),
 			     SIPTAG_USER_AGENT_STR(ua->user_agent),
-			     /* We build and read SDP ourselves (FACTS.md). */
+			     /* We build and read SDP ourselves (docs/PLATFORM.md#sofia-sdp). */
 			     NUTAG_MEDIA_ENABLE(0),
 			     /* No message from a trunk comes near this; Sofia's
 			      * default (2 MiB over TCP) lets one peer stall us. */

@@ -13,7 +13,7 @@ export const FIREFOX = process.env.FIREFOX_BIN || '/usr/bin/firefox-esr';
 
 const sleep = (ms) => new Promise(r => setTimeout(r, ms));
 
-/** Chromium flags (FACTS.md "Browsers (headless)"), with the WAV it plays as its microphone. */
+/** Chromium flags (docs/PLATFORM.md#browsers), with the WAV it plays as its microphone. */
 export function chromiumArgs(fakeAudioWav) {
 	const args = [
 		'--no-sandbox', // root in CI; the namespace is the fence
