@@ -31,6 +31,8 @@ local external_services = require "jingle_sip.external_services"
 local configmanager = require "core.configmanager"
 local st = require "util.stanza"
 local jid_bare = require "util.jid".bare
+local jid_split = require "util.jid".split
+local storagemanager = require "core.storagemanager"
 local new_id = require "util.id".medium
 local time_now = require "util.time".now
 local call_service = require "jingle_sip.call.service"
@@ -257,6 +259,7 @@ local DROP_REASONS = { srtp_auth_failed = "srtp-auth", early_dropped = "before-k
 
 local function metric_outcome(outcome, condition)
 	if outcome == "completed" then return "answered" end
+	if outcome == "missed" then return "no-answer" end
 	if outcome == "declined" or condition == "decline" then return "rejected" end
 	if condition == "busy" then return "busy" end
 	if condition == "timeout" then return "no-answer" end
@@ -321,6 +324,16 @@ local service_deps = {
 		}, done)
 	end,
 	direct_target = devices.direct_target,
+	-- Owners on this server only: another server's users may be online
+	-- there, or woken by its push service, which we cannot see.
+	reachability = function(owner)
+		local node, host = jid_split(owner)
+		local h = prosody.hosts[host]
+		if not (node and h and h.type == "local") then return "unknown" end
+		local push = storagemanager.open(host, "cloud_notify"):get(node)
+		return devices.reachability(prosody.bare_sessions[owner], push)
+	end,
+	missed_call_message = cfg.missed_call_message,
 	on_started = function(call)
 		-- Inbound calls count from their INVITE (on_relay_event).
 		if call.direction == "outbound" then stats:call_started("outbound") end

@@ -30,6 +30,7 @@ M.defaults = {
 	trunk_check_interval = 30,
 	media_timeout = 30,
 	symmetric_rtp = true,
+	missed_call_message = true,
 }
 
 -- Every option this module reads, in README order.
@@ -39,7 +40,7 @@ M.options = {
 	"jingle_sip_allow", "jingle_sip_dialplan", "jingle_sip_numbers", "jingle_sip_max_calls_per_user",
 	"jingle_sip_ring_timeout", "jingle_sip_max_call_duration", "jingle_sip_relay_workers",
 	"jingle_sip_max_calls", "jingle_sip_max_transcoded_calls", "jingle_sip_trunk_check_interval",
-	"jingle_sip_media_timeout", "jingle_sip_symmetric_rtp",
+	"jingle_sip_media_timeout", "jingle_sip_symmetric_rtp", "jingle_sip_missed_call_message",
 }
 
 --- The domain whose users may dial by default: the component's parent
@@ -267,6 +268,8 @@ function M.parse(get, host, names)
 	-- Symmetric RTP (RFC 4961 practice, as SBCs do by default): a trunk
 	-- behind NAT sends from another port than its SDP names.
 	cfg.symmetric_rtp = opt("symmetric_rtp", d.symmetric_rtp, d.symmetric_rtp, parse_boolean)
+	cfg.missed_call_message = opt("missed_call_message", d.missed_call_message, d.missed_call_message,
+		parse_boolean)
 	if cfg.password and not cfg.username then
 		errors[#errors + 1] = "jingle_sip_password is set without jingle_sip_username"
 	end

@@ -35,6 +35,17 @@ function M.features(query)
 	}
 end
 
+--- Can anything of a local owner ring now? `user_sessions`: Prosody's
+-- bare_sessions entry (nil when offline); `push_services`: the owner's
+-- XEP-0357 registrations as mod_cloud_notify keeps them (nil or empty when
+-- none). "online" (a session is bound: smacks-hibernated ones count, they
+-- come back), "push" (a push service can wake a mobile client), "offline".
+function M.reachability(user_sessions, push_services)
+	if user_sessions and next(user_sessions.sessions or {}) ~= nil then return "online" end
+	if type(push_services) == "table" and next(push_services) ~= nil then return "push" end
+	return "offline"
+end
+
 --- Asks every available session of `user_sessions` (Prosody's bare_sessions
 -- entry, nil when the user is offline) and calls done(devices) once, with
 -- devices = { { jid, priority, jmi, jingle_audio, answered } }.

@@ -51,6 +51,8 @@ local function new_service(opts)
 		trunk_pts = { { id = 0, name = "PCMU", clockrate = 8000 }, { id = 101, name = "telephone-event", clockrate = 8000 } },
 		now = opts.now or function() return 0 end,
 		max_call_duration = opts.max_call_duration,
+		reachability = opts.reachability,
+		missed_call_message = opts.missed_call_message,
 		discover_devices = opts.discover_devices,
 		direct_target = opts.discover_devices and require "jingle_sip.devices".direct_target,
 	})
@@ -237,8 +239,8 @@ describe("jingle_sip.call.service #lua54", function()
 	end)
 
 	describe("inbound", function()
-		local function ring()
-			local svc, sent, _, timers = new_service()
+		local function ring(opts)
+			local svc, sent, _, timers = new_service(opts)
 			local legs = fake_legs(7)
 			svc:on_incoming(legs, { caller = "+15550009999", called = "+15557654321",
 				trunk_pts = { { id = 0, name = "PCMU", clockrate = 8000 } } })
@@ -257,6 +259,50 @@ describe("jingle_sip.call.service #lua54", function()
 			svc:on_incoming(legs, { caller = "+15550009999", called = "+15550000000" })
 			assert.same({ "sip_reject", 404, "Not Found" }, legs.calls[1])
 			assert.equal("close", legs.calls[2][1])
+		end)
+
+		local function bodies(sent)
+			local list = {}
+			for _, s in ipairs(sent) do
+				local b = s.name == "message" and s:get_child_text("body")
+				if b then list[#list + 1] = b end
+			end
+			return list
+		end
+
+		it("should answer 480 at once, ring nobody and leave a missed-call message for an unreachable owner", function()
+			local svc, sent, legs = ring({ reachability = function() return "offline" end, missed_call_message = true })
+			assert.same({ "sip_reject", "close" }, names(legs))
+			assert.same({ "sip_reject", 480, "Temporarily Unavailable" }, legs.calls[1])
+			assert.equal(0, #svc:list())
+			for _, s in ipairs(sent) do
+				assert.is_nil(s:get_child("propose", "urn:xmpp:jingle-message:0"), "rang: " .. tostring(s))
+			end
+			local b = bodies(sent)
+			assert.equal(1, #b)
+			assert.matches("^Missed call from %+15550009999 to your number %+15557654321 %(nobody was online%)", b[1])
+			assert.equal("+15550009999@phone.example.net", sent[#sent].attr.from)
+			assert.equal("bob@example.org", sent[#sent].attr.to)
+		end)
+
+		it("should ring an owner with a push registration or of another server", function()
+			for _, reach in ipairs({ "push", "online", "unknown" }) do
+				local _, sent, legs = ring({ reachability = function() return reach end })
+				assert.same({ "sip_progress" }, names(legs), reach)
+				assert.is_not_nil(sent[1]:get_child("propose", "urn:xmpp:jingle-message:0"), reach)
+			end
+		end)
+
+		it("should leave a missed-call message when nobody answers or the caller hangs up first", function()
+			local _, sent, _, timers = ring({ missed_call_message = true })
+			timers[1].fn()
+			assert.matches("%(nobody answered%)", bodies(sent)[1])
+			local svc, sent2 = ring({ missed_call_message = true })
+			svc:on_relay_event(7, { type = "sip_hangup" })
+			assert.matches("%(the caller hung up%)", bodies(sent2)[1])
+			local _, sent3, _, timers3 = ring({ missed_call_message = false })
+			timers3[1].fn()
+			assert.equal(0, #bodies(sent3))
 		end)
 
 		it("should ring every device of the owner with one propose to the bare JID", function()
@@ -278,7 +324,17 @@ describe("jingle_sip.call.service #lua54", function()
 			assert.is_true(timers[1].stopped)
 			assert.equal("client_start", legs.calls[2][1])
 			-- The other device answers too late: it is told the call went elsewhere.
+			local before = #sent
 			svc:on_message(jmi_message("proceed", "bob@example.org/laptop"))
+			assert.equal(1, #svc:list())
+			assert.equal(before + 1, #sent, "the late device was told nothing")
+			local retract = sent[#sent]:get_child("retract", "urn:xmpp:jingle-message:0")
+			assert.is_not_nil(retract, tostring(sent[#sent]))
+			assert.equal("bob@example.org/laptop", sent[#sent].attr.to)
+			assert.equal("Answered on another device",
+				retract:get_child("reason", "urn:xmpp:jingle:1"):get_child_text("text"))
+			-- The device that took it proceeding again starts nothing new.
+			svc:on_message(jmi_message("proceed", "bob@example.org/phone"))
 			assert.equal(1, #svc:list())
 		end)
 

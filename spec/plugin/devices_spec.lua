@@ -38,6 +38,16 @@ describe("jingle_sip.devices #lua54", function()
 		end)
 	end)
 
+	describe("reachability()", function()
+		it("should say online while a session is bound, push with a registration, else offline", function()
+			assert.equal("online", devices.reachability({ sessions = { laptop = {} } }, nil))
+			assert.equal("push", devices.reachability(nil, { ["push.example/n1"] = { jid = "push.example" } }))
+			assert.equal("push", devices.reachability({ sessions = {} }, { x = {} }))
+			assert.equal("offline", devices.reachability(nil, nil))
+			assert.equal("offline", devices.reachability({ sessions = {} }, {}))
+		end)
+	end)
+
 	describe("discover()", function()
 		it("should ask each available device, skip unavailable ones, and report once", function()
 			local asked, calls = {}, 0

@@ -23,6 +23,9 @@
 --     on_milestone(call, what)      -- optional: "reached" | "media" (bridge.lua)
 --     discover_devices(owner, done) -- optional: done(devices) once (jingle_sip.devices)
 --     direct_target(devices) -> device | nil   -- optional: call that device directly
+--     reachability(owner) -> "online" | "push" | "offline" | "unknown"
+--                                   -- optional: can anything of the owner ring now
+--     missed_call_message,          -- optional: tell the owner of calls nobody took
 --   }
 
 local jid = require "util.jid"
@@ -48,6 +51,7 @@ function M.new(deps)
 		per_user = {},    -- bare JID -> number of live calls
 		ringing = {},     -- sid -> inbound call ringing the owner's devices
 		ringing_by_relay = {}, -- relay call id -> the same
+		answered = {},    -- sid -> an inbound ring a device took, while late answers may come
 		recent = {},      -- ended calls, newest first, for the admin shell
 	}, Service)
 end
@@ -83,6 +87,16 @@ function Service:on_message(stanza)
 	local ring = self.ringing[m.id]
 	if ring then
 		self:on_ring_answer(ring, m)
+		return true
+	end
+	local taken = self.answered[m.id]
+	if taken then
+		-- Another device of the owner proceeds after one already took the
+		-- call (no carbons, or a late delivery): tell it, or it rings on.
+		local decision = jmi.on_answer(taken, m)
+		if decision.kind == "duplicate" then
+			for _, s in ipairs(decision.send) do self.deps.send(s) end
+		end
 		return true
 	end
 	local number = self:number_of(m.to or stanza.attr.to)
@@ -286,6 +300,13 @@ function Service:out_for(phone_jid)
 				if c == call then service.by_relay_id[id] = nil end
 			end
 			service:count(call, -1)
+			-- An inbound call rung straight at a device (no JMI) that nobody took.
+			if call.direction == "inbound" and not call.answered_at
+				and (condition == "timeout" or outcome == "cancelled") then
+				service:missed({ sid = call.sid, local_jid = call.phone, peer_jid = call.peer,
+					info = { called = call.number }, rang_at = call.requested_at },
+					outcome == "cancelled" and "the caller hung up" or "nobody answered")
+			end
 			if service.deps.on_ended then service.deps.on_ended(call, outcome, condition, text) end
 		end,
 	}
@@ -320,6 +341,21 @@ function Service:on_incoming(legs, info)
 		sid = self.deps.new_id(), local_jid = self:caller_jid(info.caller), peer_jid = owner,
 		legs = legs, info = info, rang_at = self.deps.now(),
 	}
+	local reach = self.deps.reachability and self.deps.reachability(owner)
+	if reach == "offline" then
+		-- No device online and no push service to wake one: ringing would
+		-- only keep the caller waiting and leave a stale propose offline.
+		self.deps.log("info", "inbound call %s from %s to %s: %s has no online device and no push: 480",
+			ring.sid, tostring(info.caller), tostring(info.called), owner)
+		legs:sip_reject(480, "Temporarily Unavailable")
+		legs:close("nobody to ring")
+		self:missed(ring, "nobody was online")
+		if self.deps.on_ended then
+			self.deps.on_ended({ direction = "inbound", sid = ring.sid, peer = owner, number = info.called },
+				"missed", "timeout", "no device online and no push service")
+		end
+		return
+	end
 	self.ringing[ring.sid] = ring
 	if legs.relay_id then self.ringing_by_relay[legs.relay_id] = ring end
 	legs:sip_progress()
@@ -378,10 +414,33 @@ function Service:start_inbound(ring, device)
 	return call
 end
 
+-- A ring one device took stays known for as long as it could have rung, so
+-- the owner's other devices that proceed late are told (jmi.on_answer).
+function Service:remember_answered(ring)
+	self.answered[ring.sid] = ring
+	if self.deps.add_timer then
+		self.deps.add_timer(self.deps.ring_timeout or 60, function()
+			if self.answered[ring.sid] == ring then self.answered[ring.sid] = nil end
+		end)
+	end
+end
+
 function Service:forget_ring(ring)
 	self.ringing[ring.sid] = nil
 	if ring.legs.relay_id then self.ringing_by_relay[ring.legs.relay_id] = nil end
 	if ring.timer then ring.timer.stop() end
+end
+
+-- The owner's missed-call message: a chat message from the caller's phone
+-- JID, since a stored JMI propose is not something clients show after the
+-- fact. `why`: "nobody answered", "the caller hung up", ...
+function Service:missed(ring, why)
+	if not self.deps.missed_call_message then return end
+	local caller = ring.local_jid:match("^(%+%d+)@") or "an unknown number"
+	local text = ("Missed call from %s to your number %s (%s), %s"):format(caller, tostring(ring.info.called),
+		why, os.date("!%Y-%m-%d %H:%M UTC", math.floor(ring.rang_at or self.deps.now())))
+	self.deps.send(st.message({ from = ring.local_jid, to = jid.bare(ring.peer_jid), type = "chat",
+		id = "missed-" .. ring.sid }):text_tag("body", text):tag("store", { xmlns = "urn:xmpp:hints" }):up())
 end
 
 -- Ends a call that is still ringing: devices stop, the trunk is told
@@ -392,6 +451,9 @@ function Service:stop_ringing(ring, condition, text, status, phrase)
 	if not ring.discovering then self.deps.send(jmi.retract(ring, condition, text)) end
 	if status then ring.legs:sip_reject(status, phrase) end
 	ring.legs:close(text)
+	if condition == "timeout" or condition == "cancel" then
+		self:missed(ring, condition == "cancel" and "the caller hung up" or "nobody answered")
+	end
 	if self.deps.on_ended then
 		self.deps.on_ended({ direction = "inbound", sid = ring.sid, peer = ring.peer_jid },
 			condition == "cancel" and "cancelled" or "failed", condition, text)
@@ -404,6 +466,7 @@ function Service:on_ring_answer(ring, m)
 	if decision.kind == "proceed" then
 		self:forget_ring(ring)
 		ring.answered_by = decision.initiate_to
+		self:remember_answered(ring)
 		self:start_inbound(ring, decision.initiate_to)
 	elseif decision.kind == "reject" or decision.kind == "finish" then
 		self:forget_ring(ring)

@@ -1,0 +1,118 @@
+-- Inbound calls to an owner who may not be there: a real Prosody with the
+-- module, sipp as the phone calling a DID, real XMPP clients. An owner with
+-- nothing online and no push registration is not rung (480 at once); one
+-- with a push registration (mod_cloud_notify, XEP-0357) is; either way the
+-- owner learns of the missed call from a chat message. And a second device
+-- that takes the call too late is told it went elsewhere.
+local prosody = require "spec.helpers.prosody"
+local sipp = require "spec.helpers.sipp"
+local webrtc = require "spec.helpers.webrtc_client"
+local xmpp = require "spec.helpers.xmpp_client"
+local gateway = require "spec.helpers.gateway"
+local st = require "util.stanza"
+local new_id = require "util.id".short
+local socket = require "socket"
+
+local DID = gateway.DID -- owned by alice
+
+local function login(server, resource)
+	return xmpp.connect({ host = "localhost", port = server.c2s_port, user = "alice", password = "alice-pw",
+		resource = resource })
+end
+
+-- The chat messages from a phone JID alice is sent once she comes online.
+local function missed_messages(server)
+	local c = login(server, "later")
+	c:send(st.presence())
+	local found, proposes = {}, 0
+	while true do
+		local m = c:receive(function(s) return s.name == "message" end, 3)
+		if not m then break end
+		if m:get_child("propose", "urn:xmpp:jingle-message:0") then proposes = proposes + 1 end
+		local body = m:get_child_text("body")
+		if body then found[#found + 1] = { from = m.attr.from, body = body } end
+	end
+	c:close()
+	return found, proposes
+end
+
+describe("inbound calls to an owner who may be away #lua54 #e2e", function()
+	local server, phone
+
+	after_each(function()
+		if phone then phone:kill() end
+		if server then server:stop() end
+		server, phone = nil, nil
+	end)
+
+	local function start(extra, opts)
+		local gateway_port = prosody.free_port()
+		server = gateway.start(prosody.free_port(), ('jingle_sip_listen = "127.0.0.1:%d"\n%s')
+			:format(gateway_port, extra or ""), opts)
+		return gateway_port
+	end
+
+	it("should answer 480 at once when the owner has no device online and no push, and tell them later", function()
+		local port = start()
+		local started = socket.gettime()
+		phone = sipp.start({ scenario = "uac_expect_480.xml", remote = "127.0.0.1:" .. port, service = DID })
+		assert.equal(0, phone:wait(20), "the phone got no 480:\n" .. phone:log())
+		local took = socket.gettime() - started
+		assert.is_true(took < 5, ("the caller waited %.1f s for a user nobody could ring"):format(took))
+		assert.is_nil(phone:messages():find("SIP/2.0 180", 1, true), "it rang:\n" .. phone:messages())
+		local messages, proposes = missed_messages(server)
+		assert.equal(0, proposes, "a stale call proposal waited in offline storage")
+		assert.equal(1, #messages, "missed-call messages: " .. #messages)
+		assert.equal("+15551112222@phone.localhost", messages[1].from)
+		assert.matches("^Missed call from %+15551112222 to your number %+15557654321 %(nobody was online%), ",
+			messages[1].body)
+	end)
+
+	it("should ring an owner whose phone app registered for push, then report the missed call", function()
+		local port = start("jingle_sip_ring_timeout = 3", { modules = { "cloud_notify" } })
+		-- A mobile client: enables XEP-0357 push, then goes away.
+		local c = login(server, "mobile")
+		local enabled = c:iq(st.iq({ type = "set", id = new_id() })
+			:tag("enable", { xmlns = "urn:xmpp:push:0", jid = "push.invalid", node = "spec-device" }), 5)
+		assert.is_not_nil(enabled, "no answer to push enable")
+		assert.equal("result", enabled.attr.type, tostring(enabled))
+		c:close()
+		socket.sleep(0.5)
+		local started = socket.gettime()
+		phone = sipp.start({ scenario = "uac_expect_480.xml", remote = "127.0.0.1:" .. port, service = DID })
+		assert.equal(0, phone:wait(20), phone:log())
+		local took = socket.gettime() - started
+		assert.truthy(phone:messages():find("SIP/2.0 180", 1, true), "it never rang:\n" .. phone:messages())
+		assert.is_true(took >= 2.5, ("rang only %.1f s of a 3 s ring timeout"):format(took))
+		local messages = missed_messages(server)
+		local last = messages[#messages]
+		assert.is_not_nil(last, "no missed-call message")
+		assert.matches("^Missed call from %+15551112222 to your number %+15557654321 %(nobody answered%), ", last.body)
+	end)
+
+	it("should send no missed-call message with jingle_sip_missed_call_message = false", function()
+		local port = start("jingle_sip_missed_call_message = false")
+		phone = sipp.start({ scenario = "uac_expect_480.xml", remote = "127.0.0.1:" .. port, service = DID })
+		assert.equal(0, phone:wait(20), phone:log())
+		local messages = missed_messages(server)
+		assert.equal(0, #messages, messages[1] and messages[1].body)
+	end)
+
+	it("should tell a second device that proceeds after the first took the call", function()
+		local port = start()
+		local first = webrtc.start({ name = "first", jid = "alice@localhost", password = "alice-pw",
+			port = server.c2s_port, args = { "--answer", "--resource", "first", "--tone", "440",
+				"--duration", "3", "--timeout", "30" } })
+		local late = webrtc.start({ name = "late", jid = "alice@localhost", password = "alice-pw",
+			port = server.c2s_port, args = { "--answer", "--resource", "late", "--answer-delay", "2",
+				"--tone", "440", "--timeout", "30" } })
+		assert.is_true(first:wait_ready(15), first:log())
+		assert.is_true(late:wait_ready(15), late:log())
+		phone = sipp.start({ scenario = "uac_call.xml", remote = "127.0.0.1:" .. port, service = DID })
+		local report = assert(first:result(30))
+		assert.equal(0, report.exit_code, first:log())
+		local late_report = assert(late:result(30))
+		assert.equal("retract", late_report.jmi, late:log())
+		assert.equal("Answered on another device", late_report.termination_text, late:log())
+	end)
+end)
