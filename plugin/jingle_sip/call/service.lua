@@ -341,6 +341,8 @@ function Service:on_incoming(legs, info)
 		sid = self.deps.new_id(), local_jid = self:caller_jid(info.caller), peer_jid = owner,
 		legs = legs, info = info, rang_at = self.deps.now(),
 	}
+	ring.history = {}
+	self:ring_note(ring, "sip<", ("INVITE from %s to %s"):format(tostring(info.caller), tostring(info.called)))
 	local reach = self.deps.reachability and self.deps.reachability(owner)
 	if reach == "offline" then
 		-- No device online and no push service to wake one: ringing would
@@ -350,6 +352,7 @@ function Service:on_incoming(legs, info)
 		legs:sip_reject(480, "Temporarily Unavailable")
 		legs:close("nobody to ring")
 		self:missed(ring, "nobody was online")
+		self:ring_ended(ring, "missed", "no device online and no push service (480)")
 		if self.deps.on_ended then
 			self.deps.on_ended({ direction = "inbound", sid = ring.sid, peer = owner, number = info.called },
 				"missed", "timeout", "no device online and no push service")
@@ -379,6 +382,7 @@ end
 function Service:ring_devices(ring, devices)
 	local target = self.deps.direct_target and self.deps.direct_target(devices)
 	if not target then
+		self:ring_note(ring, "jmi>", "propose to " .. ring.peer_jid)
 		self.deps.send(jmi.ring(ring))
 		self.deps.log("info", "inbound call %s from %s to %s rings %s", ring.sid,
 			tostring(ring.info.caller), ring.info.called, ring.peer_jid)
@@ -410,8 +414,32 @@ function Service:start_inbound(ring, device)
 		trunk_pts = ring.info.trunk_pts, now = self.deps.now(), requested_at = ring.rang_at,
 	})
 	call.legs = ring.legs
+	call.caller = ring.info.caller
+	-- The call's trace starts at the INVITE, not at the answer.
+	for i, e in ipairs(ring.history or {}) do table.insert(call.history, i, e) end
+	call.started_at = ring.rang_at or call.started_at
 	self:register(call, ring.legs)
 	return call
+end
+
+-- A line in a ringing call's own trace (jingle_sip:trace() shows it, and
+-- the call's once a device answers).
+function Service:ring_note(ring, area, text)
+	ring.history = ring.history or {}
+	ring.history[#ring.history + 1] = { t = self.deps.now(), area = area, text = text }
+end
+
+-- A ring that ended unanswered stays visible in jingle_sip:calls() and
+-- jingle_sip:trace() like an ended call (outcome: missed, cancelled,
+-- rejected).
+function Service:ring_ended(ring, outcome, reason)
+	self:ring_note(ring, "call", ("ended: %s %s"):format(outcome, reason))
+	table.insert(self.recent, 1, {
+		sid = ring.sid, direction = "inbound", peer = ring.peer_jid, number = ring.info.called,
+		caller = ring.info.caller, state = "ended", started_at = ring.rang_at, ended_at = self.deps.now(),
+		outcome = outcome, end_reason = reason, history = ring.history,
+	})
+	if #self.recent > RECENT_CALLS then table.remove(self.recent) end
 end
 
 -- A ring one device took stays known for as long as it could have rung, so
@@ -454,6 +482,8 @@ function Service:stop_ringing(ring, condition, text, status, phrase)
 	if condition == "timeout" or condition == "cancel" then
 		self:missed(ring, condition == "cancel" and "the caller hung up" or "nobody answered")
 	end
+	self:ring_ended(ring, condition == "cancel" and "cancelled" or (condition == "timeout" and "missed" or "failed"),
+		condition .. (text and (" " .. text) or ""))
 	if self.deps.on_ended then
 		self.deps.on_ended({ direction = "inbound", sid = ring.sid, peer = ring.peer_jid },
 			condition == "cancel" and "cancelled" or "failed", condition, text)
@@ -474,6 +504,8 @@ function Service:on_ring_answer(ring, m)
 		-- already told the user's other devices.
 		ring.legs:sip_reject(603, "Decline")
 		ring.legs:close("declined by " .. tostring(m.from))
+		self:ring_note(ring, "jmi<", m.action .. " from " .. tostring(m.from))
+		self:ring_ended(ring, "rejected", "decline by " .. tostring(m.from) .. " (603)")
 		if self.deps.on_ended then
 			self.deps.on_ended({ direction = "inbound", sid = ring.sid, peer = ring.peer_jid },
 				"declined", "decline", nil)
@@ -507,9 +539,19 @@ function Service:hangup_all(condition, text)
 end
 
 --- Finds a live or recently ended call by its session id or a prefix of it.
+-- What the admin views show of an inbound call still ringing the owner.
+local function ringing_view(ring)
+	return { sid = ring.sid, direction = "inbound", peer = ring.peer_jid, number = ring.info.called,
+		caller = ring.info.caller, state = "ringing", started_at = ring.rang_at, history = ring.history or {},
+		legs = ring.legs }
+end
+
 function Service:find(id)
 	id = tostring(id or "")
 	local found = {}
+	for _, ring in pairs(self.ringing) do
+		if ring.sid:sub(1, #id) == id then found[#found + 1] = ringing_view(ring) end
+	end
 	for _, call in pairs(self.calls) do
 		if call.sid:sub(1, #id) == id then found[#found + 1] = call end
 	end
@@ -537,10 +579,16 @@ function Service:describe_calls()
 					or "?")) or "")) or "-",
 			s.selected_pair ~= "" and s.selected_pair or "no pair",
 			s.client_rx_packets or 0, s.client_tx_packets or 0, s.sip_rx_packets or 0, s.sip_tx_packets or 0)
+		if call.caller then lines[#lines] = lines[#lines] .. " from " .. tostring(call.caller) end
 		if call.end_reason then
 			lines[#lines] = lines[#lines] .. " | " .. tostring(call.outcome) .. ": " .. call.end_reason
 		end
 	end
+	-- Inbound calls still ringing, from their INVITE on.
+	local rings = {}
+	for _, ring in pairs(self.ringing) do rings[#rings + 1] = ring end
+	table.sort(rings, function(a, b) return (a.rang_at or 0) < (b.rang_at or 0) end)
+	for _, ring in ipairs(rings) do line(ringing_view(ring)) end
 	for _, call in ipairs(self:list()) do line(call) end
 	for _, call in ipairs(self.recent) do line(call) end
 	return lines
