@@ -413,7 +413,9 @@ local function relay_config()
 	local host = listen.address:find(":", 1, true) and ("[" .. listen.address .. "]") or listen.address
 	local media = {
 		ice_addresses = cfg.media_address, sip_rtp_address = rtp_address,
-		sip_port_min = cfg.rtp_ports[1], sip_port_max = cfg.rtp_ports[2],
+		sip_port_min = cfg.rtp_port_range[1], sip_port_max = cfg.rtp_port_range[2],
+		ice_port_min = cfg.media_port_range and cfg.media_port_range[1] or 0,
+		ice_port_max = cfg.media_port_range and cfg.media_port_range[2] or 0,
 		media_timeout_ms = cfg.media_timeout * 1000,
 	}
 	-- STUN/TURN for the relay's own candidates: the XEP-0215 services the
