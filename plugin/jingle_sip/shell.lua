@@ -5,7 +5,12 @@
 -- the commands look it up when they run, so a reload never leaves a stale
 -- reference behind.
 --
--- An instance: { host, directory (jingle_sip.ownership), status() -> text }.
+-- An instance: { host, directory (jingle_sip.ownership), status() -> level
+-- ("ok" | "warn" | "error"), summary, detail lines (jingle_sip.health) }.
+--
+-- A command that fails returns nil/false and a message: Prosody 0.12's
+-- admin shell then answers "! Error: message" and `prosodyctl shell` exits
+-- non-zero, which is what a script checks.
 local numbers = require "jingle_sip.numbers"
 local jid = require "util.jid"
 
@@ -125,10 +130,16 @@ function M.install(env, components)
 		return true, ("caller ID of %s: %s"):format(bare, c.directory:caller_id(bare) or "none (the trunk's default)")
 	end
 
+	-- One line an operator can script: "OK: ..." and exit status 0 when
+	-- calls work (a warning too), "! Error: ..." and a non-zero exit when
+	-- calls are refused or the trunk is down; the details above it.
 	function cmds:status(host)
 		local c, err = pick(components, host)
 		if not c then return nil, err end
-		return true, c.status()
+		local level, summary, details = c.status()
+		local print = self.session.print
+		for _, line in ipairs(details or {}) do print(line) end
+		return level ~= "error", summary
 	end
 	return cmds
 end
