@@ -49,15 +49,16 @@ function M.install(env, components)
 	env.jingle_sip = cmds
 
 	-- Calls in progress, then recently ended ones: who, number, direction,
-	-- state, duration, codec, selected ICE pair, packets each way.
+	-- state, duration, the relay's media path with each leg's codec,
+	-- selected ICE pair, packets each way.
 	function cmds:calls(host)
 		local c, err = pick(components, host)
 		if not c then return nil, err end
 		if not c.calls then return nil, "calls are not running on " .. c.host end
 		local print = self.session.print
 		local lines = c.calls()
-		print(("%-10s %-8s %-30s %-16s %-9s %7s %-22s %s"):format("id", "dir", "peer", "number", "state",
-			"time", "path", "pair and packets"))
+		print(("%-10s %-8s %-30s %-16s %-9s %7s %-48s %s"):format("id", "dir", "peer", "number", "state",
+			"time", "media path and codecs", "pair and packets"))
 		for _, line in ipairs(lines) do print(line) end
 		return true, ("%d call%s on %s (jingle_sip:trace(id) shows one)"):format(#lines,
 			#lines == 1 and "" or "s", c.host)
