@@ -27,6 +27,7 @@ local contacts = require "jingle_sip.contacts"
 local ownership = require "jingle_sip.ownership"
 local shell = require "jingle_sip.shell"
 local metrics = require "jingle_sip.metrics"
+local health_of = require "jingle_sip.health"
 local external_services = require "jingle_sip.external_services"
 local configmanager = require "core.configmanager"
 local st = require "util.stanza"
@@ -67,21 +68,41 @@ local cfg, config_errors, config_warnings = config.parse(function(name)
 	return module:get_option(name)
 end, module.host, option_names())
 
--- Checks: why calls are refused, or nil when they are taken.
+-- Checks: why calls are refused (calls_disabled, the text callers get:
+-- it never names options), and the operator's view of it (health: each bad
+-- option and its reason, warnings, the trunk's state; jingle_sip.health).
 local calls_disabled
+local health = health_of.new({ trunk_uri = cfg.trunk and cfg.trunk.uri,
+	check_interval = cfg.trunk_check_interval, register = cfg.register })
 for _, text in ipairs(config_warnings) do
 	module:log("warn", "%s", text)
+	health:warn(text)
 end
 for _, text in ipairs(config_errors) do
 	module:log("error", "Bad configuration, calls are refused: %s", text)
 end
 if #config_errors > 0 then
 	calls_disabled = "the phone gateway is misconfigured and takes no calls (see the server log)"
-	module:log_status("error", "Calls refused: %d bad jingle_sip_* option(s), see the log", #config_errors)
+	health:refuse(("%d bad jingle_sip_* option%s"):format(#config_errors, #config_errors == 1 and "" or "s"),
+		config_errors)
 elseif not cfg.trunk then
 	calls_disabled = "the phone gateway has no SIP trunk configured and takes no calls"
-	module:log_status("error", "Calls refused: jingle_sip_trunk is not set (the SIP trunk to call through)")
+	health:refuse("jingle_sip_trunk is not set (the SIP trunk to call through)")
+	module:log("error", "Calls refused: jingle_sip_trunk is not set (the SIP trunk to call through)")
 end
+
+-- The module status (module:list() in the admin shell) follows the health:
+-- set again whenever its summary changes.
+local current_sip_stats -- () -> Relay:sip_stats() or nil; set once the relay runs
+local published_status
+local function publish_status()
+	local level, summary = health:status()
+	if summary == published_status then return end
+	published_status = summary
+	-- Not log_status: the summary may hold "%" (dial plan patterns).
+	module:set_status(level == "ok" and "info" or level, summary, true)
+end
+publish_status()
 
 -- Number ownership and caller ID live in Prosody's storage (internal or
 -- SQL), seeded from jingle_sip_numbers; admin changes win (README.md).
@@ -100,10 +121,7 @@ local shell_components = module:shared("/*/jingle_sip/components")
 shell_components[module.host] = {
 	host = module.host,
 	directory = directory,
-	status = function()
-		if calls_disabled then return "calls refused: " .. calls_disabled end
-		return ("calls enabled through %s"):format(cfg.trunk.uri)
-	end,
+	status = function() return health:status(current_sip_stats and current_sip_stats()) end,
 }
 local shell_env = module:shared("/*/admin_shell/env")
 shell.install(shell_env, shell_components)
@@ -390,6 +408,24 @@ local function called_number(text)
 	return numbers.normalize(text) or numbers.normalize("+" .. text)
 end
 
+-- The trunk's health from the relay: OPTIONS answered or not (only on a
+-- change), each REGISTER result. Logged on a change, counted in the
+-- trunk_up/registered gauges, shown by status() and the module status.
+local function on_trunk_event(event)
+	local level, line
+	if event.type == "sip_trunk_state" then
+		local up = event.value == 1
+		level, line = health:trunk_state(up, event.code)
+		stats:trunk_state(up)
+	else
+		local ok = event.code >= 200 and event.code < 300
+		level, line = health:registration_result(event.code, event.value, event.text)
+		stats:registration_state(ok)
+	end
+	if line then module:log(level, "%s", line) end
+	publish_status()
+end
+
 local function on_relay_event(event)
 	if event.type == "sip_incoming" then
 		local fields = event.fields or {}
@@ -409,6 +445,10 @@ local function on_relay_event(event)
 		stats:call_started("inbound")
 		service:on_incoming(legs, { caller = fields.caller, called = called_number(fields.called),
 			trunk_pts = relay_legs.offered_codecs(fields) })
+		return
+	end
+	if event.type == "sip_trunk_state" or event.type == "sip_registered" then
+		on_trunk_event(event)
 		return
 	end
 	local legs = legs_by_relay_id[event.call_id]
@@ -460,7 +500,9 @@ local function relay_config()
 	local host = listen.address:find(":", 1, true) and ("[" .. listen.address .. "]") or listen.address
 	local media = {
 		ice_addresses = cfg.media_address, sip_rtp_address = rtp_address,
-		sip_port_min = cfg.rtp_ports[1], sip_port_max = cfg.rtp_ports[2],
+		sip_port_min = cfg.rtp_port_range[1], sip_port_max = cfg.rtp_port_range[2],
+		ice_port_min = cfg.media_port_range and cfg.media_port_range[1] or 0,
+		ice_port_max = cfg.media_port_range and cfg.media_port_range[2] or 0,
 		media_timeout_ms = cfg.media_timeout * 1000,
 	}
 	-- STUN/TURN for the relay's own candidates: the XEP-0215 services the
@@ -504,8 +546,24 @@ else
 end
 if not relay then
 	calls_disabled = "the phone gateway's media relay is not running and it takes no calls"
-	module:log_status("error", "Cannot start the media relay, calls are refused: %s", relay_err)
+	module:log("error", "Cannot start the media relay, calls are refused: %s", relay_err)
+	health:refuse("the media relay is not running: " .. tostring(relay_err))
+	publish_status()
 	return
+end
+
+if cfg.trunk and #config_errors == 0 then
+	current_sip_stats = function()
+		if relay.closed then return nil end
+		return relay:sip_stats()
+	end
+	-- A reload keeps the relay, whose trunk events came before this load:
+	-- start from its counters (a fresh relay has checked nothing yet).
+	local s = relay:sip_stats()
+	if s.trunk_up >= 0 then
+		on_trunk_event({ type = "sip_trunk_state", value = s.trunk_up, code = s.last_options_status })
+	end
+	if s.registered == 1 then on_trunk_event({ type = "sip_registered", code = 200, value = 0, text = "" }) end
 end
 
 watcher = relay_watch.watch(server, relay, on_relay_event, function(e, event)

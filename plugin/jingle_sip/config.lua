@@ -21,7 +21,7 @@ M.defaults = {
 	max_transcoded_calls = 20,
 	listen = "0.0.0.0:5060",
 	register = false,
-	rtp_ports = { 16384, 32767 },
+	rtp_port_range = { 16384, 32767 },
 	dialplan = {},
 	numbers = {},
 	max_calls_per_user = 2,
@@ -36,11 +36,19 @@ M.defaults = {
 -- Every option this module reads, in README order.
 M.options = {
 	"jingle_sip_trunk", "jingle_sip_listen", "jingle_sip_username", "jingle_sip_password",
-	"jingle_sip_register", "jingle_sip_media_address", "jingle_sip_rtp_address", "jingle_sip_rtp_ports",
+	"jingle_sip_register", "jingle_sip_media_address", "jingle_sip_media_port_range", "jingle_sip_rtp_address",
+	"jingle_sip_rtp_port_range",
 	"jingle_sip_allow", "jingle_sip_dialplan", "jingle_sip_numbers", "jingle_sip_max_calls_per_user",
 	"jingle_sip_ring_timeout", "jingle_sip_max_call_duration", "jingle_sip_relay_workers",
 	"jingle_sip_max_calls", "jingle_sip_max_transcoded_calls", "jingle_sip_trunk_check_interval",
 	"jingle_sip_media_timeout", "jingle_sip_symmetric_rtp", "jingle_sip_missed_call_message",
+}
+
+-- Old names still read, each with its replacement. Prosody 0.12 warns that
+-- any option ending in _ports "has no effect for virtual hosts" (it takes
+-- them for listener ports), so the RTP range got a name it leaves alone.
+M.deprecated = {
+	jingle_sip_rtp_ports = "jingle_sip_rtp_port_range",
 }
 
 --- The domain whose users may dial by default: the component's parent
@@ -127,16 +135,34 @@ local function as_list(v)
 	return { v } -- one item given without braces, as Prosody's get_option_array allows
 end
 
---- Parses the port range {min, max}. Returns { min, max } or nil, text.
-function M.parse_port_range(v)
+local function parse_range(v, example)
 	if type(v) ~= "table" or #v ~= 2 then
-		return nil, ("%s is not a range { first, last }, e.g. { 16384, 32767 }"):format(show(v))
+		return nil, ("%s is not a range { first, last }, e.g. %s"):format(show(v), example)
 	end
 	local lo, e1 = parse_integer(v[1], 1024, 65535)
 	local hi, e2 = parse_integer(v[2], 1024, 65535)
 	if not lo or not hi then return nil, e1 or e2 end
+	return lo, hi
+end
+
+--- Parses the SIP leg's RTP port range {min, max}. Returns { min, max } or nil, text.
+function M.parse_port_range(v)
+	local lo, hi = parse_range(v, "{ 16384, 32767 }")
+	if not lo then return nil, hi end
 	if hi - lo < 1 then
 		return nil, ("{ %d, %d } holds no RTP/RTCP port pair: the last port must be above the first"):format(lo, hi)
+	end
+	return { lo, hi }
+end
+
+--- Parses the client-facing (ICE) port range {min, max}: one port per call
+-- and component, so a single port is a valid (if tiny) range.
+-- Returns { min, max } or nil, text.
+function M.parse_media_port_range(v)
+	local lo, hi = parse_range(v, "{ 40000, 40999 }")
+	if not lo then return nil, hi end
+	if hi < lo then
+		return nil, ("{ %d, %d }: the last port must not be below the first"):format(lo, hi)
 	end
 	return { lo, hi }
 end
@@ -218,6 +244,7 @@ end
 function M.unknown_options(names)
 	local known, unknown = {}, {}
 	for _, name in ipairs(M.options) do known[name] = true end
+	for name in pairs(M.deprecated) do known[name] = true end
 	for _, name in ipairs(names) do
 		if type(name) == "string" and name:match("^jingle_sip_") and not known[name] then
 			unknown[#unknown + 1] = name
@@ -278,7 +305,19 @@ function M.parse(get, host, names)
 	end
 	cfg.media_address = opt("media_address", nil, nil, parse_ip)
 	cfg.rtp_address = opt("rtp_address", nil, nil, parse_ip)
-	cfg.rtp_ports = opt("rtp_ports", { d.rtp_ports[1], d.rtp_ports[2] }, nil, M.parse_port_range)
+	cfg.media_port_range = opt("media_port_range", nil, nil, M.parse_media_port_range)
+	local rtp_range_name = "rtp_port_range"
+	if get("jingle_sip_rtp_ports") ~= nil then
+		if get("jingle_sip_rtp_port_range") ~= nil then
+			warnings[#warnings + 1] = "jingle_sip_rtp_ports is ignored: jingle_sip_rtp_port_range is set; "
+				.. "remove the old name"
+		else
+			warnings[#warnings + 1] = "jingle_sip_rtp_ports is deprecated (Prosody takes options ending in "
+				.. "_ports for listener ports): rename it jingle_sip_rtp_port_range"
+			rtp_range_name = "rtp_ports"
+		end
+	end
+	cfg.rtp_port_range = opt(rtp_range_name, { d.rtp_port_range[1], d.rtp_port_range[2] }, nil, M.parse_port_range)
 
 	-- Who may dial: on error nobody (never a wider set than configured).
 	local parent = M.parent_domain(host)

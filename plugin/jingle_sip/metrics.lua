@@ -59,6 +59,10 @@ function M.new(metric)
 		media_failures = metric("counter", "media_failures", "", "ICE and DTLS failures by reason",
 			{ "stage", "reason" }),
 		dropped = metric("counter", "packets_dropped", "", "Media packets dropped by reason", { "reason" }),
+		-- Set from the relay's first health-check answer and first REGISTER
+		-- result on (no series before: not checked is not down).
+		trunk_up = metric("gauge", "trunk_up", "", "1 when the trunk answers SIP OPTIONS, 0 when it does not", {}),
+		registered = metric("gauge", "registered", "", "1 when registered at the trunk, 0 when REGISTER failed", {}),
 	}, Metrics)
 end
 
@@ -99,6 +103,16 @@ end
 --- The relay dropped `count` packets (default 1) for `reason`.
 function Metrics:packets_dropped(reason, count)
 	self.dropped:with_labels(known(M.drop_reasons, reason)):add(count or 1)
+end
+
+--- The trunk answers the relay's OPTIONS health checks (up) or not.
+function Metrics:trunk_state(up)
+	self.trunk_up:with_labels():set(up and 1 or 0)
+end
+
+--- The last REGISTER succeeded (ok) or failed.
+function Metrics:registration_state(ok)
+	self.registered:with_labels():set(ok and 1 or 0)
 end
 
 return M

@@ -5,7 +5,12 @@
 -- the commands look it up when they run, so a reload never leaves a stale
 -- reference behind.
 --
--- An instance: { host, directory (jingle_sip.ownership), status() -> text }.
+-- An instance: { host, directory (jingle_sip.ownership), status() -> level
+-- ("ok" | "warn" | "error"), summary, detail lines (jingle_sip.health) }.
+--
+-- A command that fails returns nil/false and a message: Prosody 0.12's
+-- admin shell then answers "! Error: message" and `prosodyctl shell` exits
+-- non-zero, which is what a script checks.
 local numbers = require "jingle_sip.numbers"
 local jid = require "util.jid"
 
@@ -44,15 +49,16 @@ function M.install(env, components)
 	env.jingle_sip = cmds
 
 	-- Calls in progress, then recently ended ones: who, number, direction,
-	-- state, duration, codec, selected ICE pair, packets each way.
+	-- state, duration, the relay's media path with each leg's codec,
+	-- selected ICE pair, packets each way.
 	function cmds:calls(host)
 		local c, err = pick(components, host)
 		if not c then return nil, err end
 		if not c.calls then return nil, "calls are not running on " .. c.host end
 		local print = self.session.print
 		local lines = c.calls()
-		print(("%-10s %-8s %-30s %-16s %-9s %7s %-22s %s"):format("id", "dir", "peer", "number", "state",
-			"time", "path", "pair and packets"))
+		print(("%-10s %-8s %-30s %-16s %-9s %7s %-48s %s"):format("id", "dir", "peer", "number", "state",
+			"time", "media path and codecs", "pair and packets"))
 		for _, line in ipairs(lines) do print(line) end
 		return true, ("%d call%s on %s (jingle_sip:trace(id) shows one)"):format(#lines,
 			#lines == 1 and "" or "s", c.host)
@@ -125,10 +131,16 @@ function M.install(env, components)
 		return true, ("caller ID of %s: %s"):format(bare, c.directory:caller_id(bare) or "none (the trunk's default)")
 	end
 
+	-- One line an operator can script: "OK: ..." and exit status 0 when
+	-- calls work (a warning too), "! Error: ..." and a non-zero exit when
+	-- calls are refused or the trunk is down; the details above it.
 	function cmds:status(host)
 		local c, err = pick(components, host)
 		if not c then return nil, err end
-		return true, c.status()
+		local level, summary, details = c.status()
+		local print = self.session.print
+		for _, line in ipairs(details or {}) do print(line) end
+		return level ~= "error", summary
 	end
 	return cmds
 end

@@ -54,12 +54,13 @@ end
 --- opts: { scenario = file in spec/sipp/ or relay/tests/sipp/ (nil: built-in
 -- UAS), remote = "127.0.0.1:PORT" (UAC), service = user part to call,
 -- keys = { name = value } for the scenario's [name] keywords,
--- calls = 1, echo = true (-rtp_echo), timeout = 40 }.
+-- calls = 1, echo = true (-rtp_echo), timeout = 40, port = its SIP port
+-- (default: a free one) }.
 -- Returns a run with port, media_port, wait(), kill(), log().
 function M.start(opts)
 	opts = opts or {}
 	local self = setmetatable({}, Run)
-	self.port = prosody.free_port()
+	self.port = opts.port or prosody.free_port()
 	self.media_port = prosody.free_port()
 	self.dir = ("%s/build/spec-sipp/%d-%d"):format(prosody.repo, self.port, math.random(1e9))
 	os.execute("mkdir -p " .. quote(self.dir))

@@ -22,7 +22,8 @@ describe("jingle_sip.config #lua54", function()
 		assert.is_nil(cfg.trunk, "no trunk by default")
 		assert.same({ address = "0.0.0.0", port = 5060 }, cfg.listen)
 		assert.is_false(cfg.register)
-		assert.same({ 16384, 32767 }, cfg.rtp_ports)
+		assert.same({ 16384, 32767 }, cfg.rtp_port_range)
+		assert.is_nil(cfg.media_port_range, "ICE ports: any")
 		assert.same({ ["example.net"] = true }, cfg.allow, "parent domain only")
 		assert.same({ allow = {}, deny = {} }, cfg.dialplan, "nothing may be dialled")
 		assert.same({}, cfg.numbers)
@@ -40,7 +41,7 @@ describe("jingle_sip.config #lua54", function()
 			jingle_sip_listen = "[::1]:5080",
 			jingle_sip_username = "acct", jingle_sip_password = "secret", jingle_sip_register = true,
 			jingle_sip_media_address = "192.0.2.10", jingle_sip_rtp_address = "2001:db8::1",
-			jingle_sip_rtp_ports = { 20000, 20099 },
+			jingle_sip_rtp_port_range = { 20000, 20099 }, jingle_sip_media_port_range = { 40000, 40000 },
 			jingle_sip_allow = { "example.net", "Bob@Other.Example" },
 			jingle_sip_dialplan = { "^%+1[2-9]%d+$", "!^%+1900" },
 			jingle_sip_numbers = { ["+1 555 123 4567"] = "alice@example.net" },
@@ -55,7 +56,8 @@ describe("jingle_sip.config #lua54", function()
 		assert.is_true(cfg.register)
 		assert.equal("192.0.2.10", cfg.media_address)
 		assert.equal("2001:db8::1", cfg.rtp_address)
-		assert.same({ 20000, 20099 }, cfg.rtp_ports)
+		assert.same({ 20000, 20099 }, cfg.rtp_port_range)
+		assert.same({ 40000, 40000 }, cfg.media_port_range, "one port is a range")
 		assert.same({ ["example.net"] = true, ["bob@other.example"] = true }, cfg.allow)
 		assert.same({ allow = { "^%+1[2-9]%d+$" }, deny = { "^%+1900" } }, cfg.dialplan)
 		assert.same({ ["+15551234567"] = "alice@example.net" }, cfg.numbers)
@@ -66,6 +68,21 @@ describe("jingle_sip.config #lua54", function()
 		assert.equal(100, cfg.max_calls)
 	end)
 
+	it("should still read jingle_sip_rtp_ports, with a warning to rename it", function()
+		local cfg, errors, warnings = parse({ jingle_sip_rtp_ports = { 20000, 20099 } })
+		assert.same({}, errors, "the old name is not an unknown option")
+		assert.same({}, config.unknown_options({ "jingle_sip_rtp_ports", "jingle_sip_rtp_port_range",
+			"jingle_sip_media_port_range" }))
+		assert.same({ 20000, 20099 }, cfg.rtp_port_range)
+		assert.is_true(has(warnings, "jingle_sip_rtp_ports is deprecated"), table.concat(warnings, "\n"))
+		assert.is_true(has(warnings, "rename it jingle_sip_rtp_port_range"))
+		cfg, errors, warnings = parse({ jingle_sip_rtp_ports = { 20000, 20099 },
+			jingle_sip_rtp_port_range = { 30000, 30099 } })
+		assert.same({}, errors)
+		assert.same({ 30000, 30099 }, cfg.rtp_port_range, "the new name wins")
+		assert.is_true(has(warnings, "jingle_sip_rtp_ports is ignored"), table.concat(warnings, "\n"))
+	end)
+
 	describe("bad values", function()
 		-- option = { bad value, text the error must contain, safe fallback check }
 		local cases = {
@@ -73,7 +90,8 @@ describe("jingle_sip.config #lua54", function()
 			jingle_sip_listen = { "localhost:5060", "IP address" },
 			jingle_sip_register = { "yes", "not true or false" },
 			jingle_sip_media_address = { "media.example.net", "not an IP address" },
-			jingle_sip_rtp_ports = { { 30000, 20000 }, "last port must be above the first" },
+			jingle_sip_rtp_port_range = { { 30000, 20000 }, "last port must be above the first" },
+			jingle_sip_media_port_range = { { 40001, 40000 }, "last port must not be below the first" },
 			jingle_sip_allow = { { "*.example.net" }, "wildcards are not supported" },
 			jingle_sip_dialplan = { { "%+1555" }, "must start with ^" },
 			jingle_sip_numbers = { { ["15551234567"] = "alice@example.net" }, "without a leading +" },
@@ -89,6 +107,12 @@ describe("jingle_sip.config #lua54", function()
 				assert.truthy(errors[1]:find(case[2], 1, true), errors[1])
 			end)
 		end
+
+		it("should name a bad port range given under the deprecated jingle_sip_rtp_ports", function()
+			local _, errors = parse({ jingle_sip_rtp_ports = { 100, 200 } })
+			assert.equal(1, #errors, table.concat(errors, "\n"))
+			assert.truthy(errors[1]:find("jingle_sip_rtp_ports: 100 is not a whole number from 1024", 1, true), errors[1])
+		end)
 
 		it("should fall back to nobody and nothing for a bad allow list or dial plan", function()
 			local cfg = parse({ jingle_sip_allow = { "example.net", "a@b/c" },

@@ -35,7 +35,7 @@ describe("mod_jingle_sip metrics in a real Prosody #lua54", function()
 	it("should declare its families on /metrics", function()
 		local body = scrape()
 		for _, name in ipairs({ "calls", "active_calls", "call_setup_seconds", "media_setup_seconds",
-			"media_failures", "packets_dropped" }) do
+			"media_failures", "packets_dropped", "trunk_up", "registered" }) do
 			assert.truthy(body:find("# TYPE prosody_mod_jingle_sip__" .. name .. " ", 1, true), name .. "\n" .. body)
 		end
 	end)

@@ -23,7 +23,8 @@ describe("jingle_sip.metrics #lua54", function()
 	it("should declare every family with help text before anything happens", function()
 		local text = registry:render()
 		for _, family in ipairs({ "calls counter", "active_calls gauge", "call_setup_seconds histogram",
-			"media_setup_seconds histogram", "media_failures counter", "packets_dropped counter" }) do
+			"media_setup_seconds histogram", "media_failures counter", "packets_dropped counter", "trunk_up gauge",
+			"registered gauge" }) do
 			local name, type_ = family:match("(%S+) (%S+)")
 			assert.truthy(text:find("# TYPE prosody_mod_jingle_sip__" .. name .. " " .. type_, 1, true), text)
 			assert.truthy(text:find("# HELP prosody_mod_jingle_sip__" .. name .. " %S"), text)
@@ -67,6 +68,17 @@ describe("jingle_sip.metrics #lua54", function()
 		assert.equal(3, (sample('prosody_mod_jingle_sip__packets_dropped_total{reason="before-keys"}')))
 		assert.equal(1, (sample('prosody_mod_jingle_sip__packets_dropped_total{reason="srtp-auth"}')))
 		assert.equal(1, (sample('prosody_mod_jingle_sip__packets_dropped_total{reason="other"}')))
+	end)
+
+	it("should show the trunk's state as gauges", function()
+		m:trunk_state(false)
+		m:registration_state(false)
+		assert.equal(0, (sample("prosody_mod_jingle_sip__trunk_up")))
+		assert.equal(0, (sample("prosody_mod_jingle_sip__registered")))
+		m:trunk_state(true)
+		m:registration_state(true)
+		assert.equal(1, (sample("prosody_mod_jingle_sip__trunk_up")))
+		assert.equal(1, (sample("prosody_mod_jingle_sip__registered")))
 	end)
 
 	it("should count an unknown outcome as other", function()

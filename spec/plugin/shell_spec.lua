@@ -50,6 +50,20 @@ describe("jingle_sip.shell #lua54", function()
 		assert.same({}, components["phone.a.example"].directory.assigned)
 	end)
 
+	it("should print the status details and fail (for prosodyctl's exit status) only on an error", function()
+		local level
+		components["phone.a.example"] = { host = "phone.a.example",
+			status = function() return level, "summary of " .. level, { "detail 1", "detail 2" } end }
+		for _, case in ipairs({ { "ok", true }, { "warn", true }, { "error", false } }) do
+			level, printed = case[1], {}
+			cmds.session = { print = function(line) printed[#printed + 1] = line end }
+			local ok, message = cmds:status()
+			assert.equal(case[2], ok, level)
+			assert.equal("summary of " .. level, message)
+			assert.same({ "detail 1", "detail 2" }, printed)
+		end
+	end)
+
 	it("should remove itself when the last component unloads", function()
 		components["phone.a.example"] = { host = "phone.a.example" }
 		shell.uninstall(env, components)

@@ -563,21 +563,37 @@ function Service:find(id)
 	return found[1]
 end
 
+-- The relay's media path, its first word ("passthrough" or "transcoded"
+-- in its call stats): what really happens to the packets, which the codec
+-- choice alone does not tell (a PCMU call toward a trunk without
+-- telephone-event is transcoded so DTMF crosses in-band). Then the codec on
+-- each leg, from the choice (the relay's own names when there is none).
+local function media_columns(call, s)
+	local codecs = require "jingle_sip.jingle.codecs"
+	local media_path = s.media_path or ""
+	local path = media_path:match("^%a+") or "-"
+	local choice = call.choice
+	if choice then
+		return path, ("client %s sip %s"):format(codecs.key(choice.client) or "?",
+			codecs.key(choice.trunk or choice.client) or "?")
+	end
+	local client_codec, sip_codec = media_path:match("^transcoded ([^%s,]+) <%-> ([^%s,]+)")
+	if client_codec then return path, ("client %s sip %s"):format(client_codec, sip_codec) end
+	return path, "-"
+end
+
 --- One line per call, live first then recent, for the admin shell.
 function Service:describe_calls()
 	local lines = {}
 	local now = self.deps.now()
 	local function line(call)
 		local s = call.legs and call.legs:summary() or {}
-		local choice = call.choice
 		local dur = (call.ended_at or now) - (call.started_at or now)
-		lines[#lines + 1] = ("%-10s %-8s %-30s %-16s %-9s %6.1fs %-22s %s rx/tx client %d/%d sip %d/%d"):format(
+		local path, codecs = media_columns(call, s)
+		lines[#lines + 1] = ("%-10s %-8s %-30s %-16s %-9s %6.1fs %-48s %s rx/tx client %d/%d sip %d/%d"):format(
 			call.sid:sub(1, 10), call.direction, tostring(call.peer), tostring(call.number),
-			call.state, dur,
-			choice and (choice.mode .. " " .. (require "jingle_sip.jingle.codecs".key(choice.client) or "?")
-				.. (choice.mode == "transcode" and (" <-> " .. (require "jingle_sip.jingle.codecs".key(choice.trunk)
-					or "?")) or "")) or "-",
-			s.selected_pair ~= "" and s.selected_pair or "no pair",
+			call.state, dur, path .. " " .. codecs,
+			s.selected_pair and s.selected_pair ~= "" and s.selected_pair or "no pair",
 			s.client_rx_packets or 0, s.client_tx_packets or 0, s.sip_rx_packets or 0, s.sip_tx_packets or 0)
 		if call.caller then lines[#lines] = lines[#lines] .. " from " .. tostring(call.caller) end
 		if call.end_reason then
