@@ -144,7 +144,8 @@ enum {
 	CR_MAX_ADDR_LEN = 64,
 	CR_MAX_CODECS = 16,
 	CR_MAX_CODEC_NAME_LEN = 32,
-	CR_MAX_PAIR_LEN = 160
+	CR_MAX_PAIR_LEN = 160,
+	CR_MAX_REMOTE_CANDIDATES = 64
 };
 enum {
 	CR_EVENT_LOCAL_CANDIDATE = 10,
@@ -253,6 +254,7 @@ typedef struct cr_call_stats {
 	uint64_t early_dropped;
 	uint64_t sip_foreign;
 	uint64_t unmapped_pt;
+	uint64_t candidates_dropped;
 	uint64_t dtmf_events;
 	char media_path[CR_MAX_PAIR_LEN];
 	uint64_t transcoded_packets;

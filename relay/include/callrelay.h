@@ -427,7 +427,8 @@ enum {
 	CR_MAX_ADDR_LEN = 64,
 	CR_MAX_CODECS = 16,
 	CR_MAX_CODEC_NAME_LEN = 32,
-	CR_MAX_PAIR_LEN = 160
+	CR_MAX_PAIR_LEN = 160,
+	CR_MAX_REMOTE_CANDIDATES = 64 /* per call and ICE restart; more are dropped (counted) */
 };
 
 /* Media event types (cr_event_t.type). */
@@ -564,6 +565,7 @@ typedef struct cr_call_stats {
 	uint64_t early_dropped;     /* dropped: media before SRTP keys existed */
 	uint64_t sip_foreign;       /* dropped: SIP-leg packets from an address not negotiated */
 	uint64_t unmapped_pt;       /* dropped: payload type not in the codec map */
+	uint64_t candidates_dropped; /* remote candidates refused (cr_call_add_remote_candidate) */
 	uint64_t dtmf_events;
 	char media_path[CR_MAX_PAIR_LEN]; /* "passthrough" or "transcoded opus/48000 <-> PCMU/8000" */
 	uint64_t transcoded_packets; /* RTP packets the transcoder produced, both ways */
@@ -604,7 +606,10 @@ CR_EXPORT int cr_call_media_start(cr_call_t *call, const cr_media_params_t *para
 
 /**
  * Add one remote candidate, at any time (before cr_call_media_start() too).
- * mDNS ".local" and priority-0 candidates are dropped with a trace line.
+ * Dropped with a trace line and counted (candidates_dropped): mDNS
+ * ".local", priority-0, non-UDP, port-0, unspecified (0.0.0.0/8, ::),
+ * multicast, broadcast and reserved (240/4) addresses, and every candidate
+ * past CR_MAX_REMOTE_CANDIDATES since the call's last ICE restart.
  * @param call the call
  * @param candidate SDP candidate attribute, with or without "a=" ("candidate:1 1 udp ...")
  * @return 0 if queued, CR_ERR_INVALID when unparsable

@@ -558,6 +558,7 @@ int cr_call_get_stats(cr_call_t *call, cr_call_stats_t *s)
 	LOAD(early_dropped);
 	LOAD(sip_foreign);
 	LOAD(unmapped_pt);
+	LOAD(candidates_dropped);
 	LOAD(dtmf_events);
 	LOAD(transcoded_packets);
 	LOAD(transcode_dropped);
