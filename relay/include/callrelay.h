@@ -69,7 +69,10 @@ typedef struct cr_call cr_call_t;
 /* Relay configuration. Initialise with cr_relay_config_init(), then set. */
 typedef struct cr_relay_config {
 	int workers;     /* worker threads; 0 = one per online core */
-	int max_calls;   /* concurrent calls; 0 = unlimited */
+	int max_calls;   /* concurrent calls; 0 = unlimited; -1 = auto: the soft
+			  * RLIMIT_NOFILE is raised to the hard limit and half the
+			  * descriptors left, divided by those a call holds
+			  * (fds_per_call), and at most one per SIP-leg port pair */
 	int event_queue; /* events kept before new ones are dropped (counted); 0 = 65536 */
 	const struct cr_media_config *media; /* media plane; NULL = calls without media */
 	const struct cr_sip_config *sip; /* SIP user agent toward the trunk; NULL = none */
@@ -96,6 +99,12 @@ typedef struct cr_relay_stats {
 	uint64_t calls_closed;
 	uint64_t events_dropped; /* queue full: the consumer is not draining */
 	uint32_t transcoded_calls; /* calls holding a transcoding slot */
+	uint32_t max_calls;      /* the limit in force (derived when configured -1) */
+	uint32_t fds_per_call;   /* descriptors one call holds at most */
+	uint64_t fd_limit_was;   /* soft RLIMIT_NOFILE found at create */
+	uint64_t fd_limit;       /* soft RLIMIT_NOFILE after (raised with max_calls -1) */
+	uint32_t fds_at_start;   /* descriptors open when the limit was derived (0: not) */
+	uint64_t fd_exhausted;   /* EMFILE/ENFILE met (each also a CR_EVENT_ERROR) */
 } cr_relay_stats_t;
 
 /**
@@ -214,7 +223,10 @@ enum {
 /* Limits of SIP text fields, terminating NUL included. */
 enum {
 	CR_SIP_MAX_URI_LEN = 512,
-	CR_SIP_MAX_TRACE_LINE = 512
+	CR_SIP_MAX_TRACE_LINE = 512,
+	CR_SIP_MAX_SOURCES = 64,       /* entries of trusted_sources */
+	CR_SIP_MAX_SOURCES_LEN = 1024, /* cr_sip_stats_t.trusted_sources */
+	CR_SIP_DEFAULT_INVITE_RATE = 10
 };
 
 /* SIP user agent configuration. Initialise with cr_sip_config_init(). Every
@@ -245,6 +257,18 @@ typedef struct cr_sip_config {
 				   * -1 = no session timer */
 	int symmetric_rtp;        /* 1 = latch onto the address the trunk sends RTP
 				   * from (reported in media text); 0 = SDP only */
+	const char *trusted_sources; /* who may send SIP: comma-separated IPs or CIDRs,
+				   * IPv4 and IPv6 (at most CR_SIP_MAX_SOURCES); NULL =
+				   * every address the hosts of trunk_uri and
+				   * outbound_proxy resolve to at cr_relay_create().
+				   * INVITEs and UPDATEs from elsewhere get 403 */
+	int source_filter;        /* 0 = a kernel socket filter (BPF) on Sofia's UDP and
+				   * TCP listen sockets drops packets from outside
+				   * trusted_sources before Sofia reads them; -1 = no
+				   * filter (firewall instead; strangers then get 403) */
+	int invite_rate;          /* new INVITEs a second from one source address, in
+				   * bursts of twice that; more get 503 before a call
+				   * exists. 0 = CR_SIP_DEFAULT_INVITE_RATE, -1 = no limit */
 } cr_sip_config_t;
 
 /* Parameters of an outbound call. */
@@ -279,6 +303,12 @@ typedef struct cr_sip_stats {
 	int32_t last_options_status;     /* 0 = timeout / not sent */
 	int32_t last_options_rtt_ms;
 	int32_t registered;              /* 1 = REGISTER succeeded and is refreshed */
+	uint64_t requests_untrusted;     /* answered 403: from outside trusted_sources */
+	uint64_t invites_rejected_rate;  /* answered 503: the source passed invite_rate */
+	uint64_t filter_drops;           /* packets the kernel dropped on the filtered SIP
+					  * sockets: the source filter (or a full buffer) */
+	int32_t filtered_sockets;        /* SIP sockets carrying the source filter; 0 = none */
+	char trusted_sources[CR_SIP_MAX_SOURCES_LEN]; /* in force: "IP/PREFIX,..." */
 } cr_sip_stats_t;
 
 /**

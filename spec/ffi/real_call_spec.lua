@@ -173,7 +173,9 @@ local MEDIA_LOCAL_SHAPE = { ice_ufrag = "string", ice_pwd = "string", fingerprin
 	sip_rtp_addr = "string", sip_rtp_port = "number", sip_rtcp_port = "number" }
 local SIP_STATS_SHAPE = { invites_sent = "number", invites_received = "number",
 	invites_rejected_limit = "number", options_sent = "number", options_ok = "number", trunk_up = "number",
-	last_options_status = "number", last_options_rtt_ms = "number", registered = "number" }
+	last_options_status = "number", last_options_rtt_ms = "number", registered = "number",
+	requests_untrusted = "number", invites_rejected_rate = "number", filter_drops = "number",
+	filtered_sockets = "number", trusted_sources = "string" }
 local EVENT_SHAPE = { type = "string", call_id = "number", time_us = "number", code = "number",
 	value = "number", text = "string" }
 -- Events whose text the API parses into `fields`, as this call produces them.
