@@ -7,6 +7,9 @@
  * how it reads incoming checks), rtcp-mux or a second component.
  */
 #include <arpa/inet.h>
+#include <errno.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include "../relay_internal.h"
 #include "media.h"
@@ -209,6 +212,15 @@ int cr_ice_start(cr_media_call_t *mc)
 	if (mc->params.remote_ufrag[0] && mc->params.remote_pwd[0])
 		cr_ice_set_remote_credentials(mc, mc->params.remote_ufrag, mc->params.remote_pwd);
 	if (!nice_agent_gather_candidates(mc->agent, mc->stream_id)) {
+		/* libnice says nothing of why: a probe tells descriptor exhaustion apart. */
+		int probe = eventfd(0, EFD_CLOEXEC), saved = errno;
+
+		if (probe >= 0)
+			close(probe);
+		else if (cr_fd_exhausted(mc->call->relay, saved, "gathering ICE candidates")) {
+			cr_trace_add(&mc->trace, "ice", "gathering failed: out of file descriptors");
+			return CR_ERR_INTERNAL;
+		}
 		cr_trace_add(&mc->trace, "ice", "gathering failed (no usable address or port)");
 		return CR_ERR_PORTS;
 	}
