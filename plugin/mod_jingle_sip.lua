@@ -322,6 +322,17 @@ else
 end
 calls_by_user = service.per_user
 shell_components[module.host].calls = function() return service:describe_calls() end
+-- The limits of README.md's "Running it on a public address", with what they refused.
+shell_components[module.host].status = function()
+	if calls_disabled then return "calls refused: " .. calls_disabled end
+	local text = ("calls enabled through %s"):format(cfg.trunk.uri)
+	if not relay then return text end
+	local rs, ss = relay:stats(), relay:sip_stats()
+	return text .. ("; SIP from %s: %d dropped by the kernel filter (%d sockets), %d answered 403, "
+		.. "%d INVITEs over the rate, %d over max_calls %d; %d times out of descriptors")
+		:format(ss.trusted_sources, ss.filter_drops, ss.filtered_sockets, ss.requests_untrusted,
+			ss.invites_rejected_rate, ss.invites_rejected_limit, rs.max_calls, rs.fd_exhausted)
+end
 shell_components[module.host].trace = function(id) return service:trace_lines(id) end
 
 -- XEP-0166 v1.1 / XEP-0353 v0.6: the calls themselves, after the gate.
@@ -344,6 +355,11 @@ local function called_number(text)
 end
 
 local function on_relay_event(event)
+	if event.type == "error" then
+		-- Not about one call: out of descriptors (EMFILE), no source filter, ...
+		module:log("error", "Media relay: %s", event.text)
+		return
+	end
 	if event.type == "sip_incoming" then
 		local fields = event.fields or {}
 		local call, err = relay:adopt_call(event.call_id)
@@ -399,6 +415,11 @@ function module.unload()
 	if relay then relay:close() end
 end
 
+-- jingle_sip_max_calls for the relay: "auto" = -1 (derived from the descriptor limit).
+local function relay_max_calls()
+	return cfg.max_calls == "auto" and -1 or cfg.max_calls
+end
+
 -- What the relay needs from the configuration.
 local function relay_config()
 	local listen = cfg.listen
@@ -428,7 +449,7 @@ local function relay_config()
 		module:log("info", "Media relay uses TURN %s port %d as %s", ext.turn_server, ext.turn_port, ext.turn_username)
 	end
 	return {
-		workers = cfg.relay_workers, max_calls = cfg.max_calls,
+		workers = cfg.relay_workers, max_calls = relay_max_calls(),
 		max_transcoded_calls = cfg.max_transcoded_calls,
 		media = media,
 		sip = {
@@ -436,6 +457,10 @@ local function relay_config()
 			username = cfg.username, password = cfg.password,
 			register_expires = cfg.register and 3600 or 0, rtp_address = rtp_address,
 			user_agent = "jingle-sip/" .. version.module, options_interval = cfg.trunk_check_interval,
+			-- nil: the addresses the trunk's host resolves to (the relay resolves it).
+			trusted_sources = cfg.trunk_sources and table.concat(cfg.trunk_sources, ","),
+			source_filter = cfg.trunk_source_filter and 0 or -1,
+			invite_rate = cfg.invite_rate == 0 and -1 or cfg.invite_rate,
 		},
 	}
 end
@@ -452,7 +477,7 @@ elseif cfg.trunk and #config_errors == 0 then
 else
 	-- No trunk: no SIP, but the relay still starts so the module's
 	-- plumbing is checked at load.
-	relay, relay_err = callrelay.new_relay({ workers = cfg.relay_workers, max_calls = cfg.max_calls })
+	relay, relay_err = callrelay.new_relay({ workers = cfg.relay_workers, max_calls = relay_max_calls() })
 end
 if not relay then
 	calls_disabled = "the phone gateway's media relay is not running and it takes no calls"
@@ -466,3 +491,21 @@ end)
 
 module:log("info", "mod_jingle_sip %s loaded (relay %s, %s backend, %d workers) from %s",
 	version.module, callrelay.version(), callrelay.backend, relay:stats().workers, module_dir)
+do -- The limits in force, for an operator on a public address (README.md).
+	local rs, ss = relay:stats(), relay:sip_stats()
+	if cfg.max_calls == "auto" then
+		module:log("info", "jingle_sip_max_calls = %d (auto: descriptor limit %d, raised from %d; %d open, "
+			.. "%d per call, half kept for Prosody)", rs.max_calls, rs.fd_limit, rs.fd_limit_was, rs.fds_at_start,
+			rs.fds_per_call)
+	else
+		module:log("info", "jingle_sip_max_calls = %d (0 = no limit; descriptor limit %d, %d per call)",
+			rs.max_calls, rs.fd_limit, rs.fds_per_call)
+	end
+	if ss.trusted_sources ~= "" then
+		module:log("info", "SIP is accepted only from %s (%s); new INVITEs per second per source: %s",
+			ss.trusted_sources, ss.filtered_sockets > 0
+				and ("kernel filter on %d sockets, others dropped unread"):format(ss.filtered_sockets)
+				or "no kernel filter, others answered 403",
+			cfg.invite_rate == 0 and "no limit" or tostring(cfg.invite_rate))
+	end
+end
