@@ -357,7 +357,9 @@ end
 local function on_relay_event(event)
 	if event.type == "error" then
 		-- Not about one call: out of descriptors (EMFILE), no source filter, ...
-		module:log("error", "Media relay: %s", event.text)
+		-- CR_ERR_UNSUPPORTED (-8, relay/include/callrelay.h): the SIP source
+		-- filter is on some sockets only (TCP needs privileges).
+		module:log(event.code == -8 and "warn" or "error", "Media relay: %s", event.text)
 		return
 	end
 	if event.type == "sip_incoming" then

@@ -182,28 +182,38 @@ int cr_sip_filter_attach(cr_sip_ua_t *ua, GHashTable *before, const int *ports, 
 	GArray *prog = build_program(ua->sources);
 	struct sock_fprog fprog = { .len = (unsigned short)prog->len,
 				    .filter = (struct sock_filter *)(void *)prog->data };
+	GString *failed = g_string_new(NULL);
 	GHashTableIter it;
 	gpointer key;
 	int err = CR_OK;
 
 	g_hash_table_iter_init(&it, after);
-	while (g_hash_table_iter_next(&it, &key, NULL) && !err) {
-		int fd = GPOINTER_TO_INT(key);
+	while (g_hash_table_iter_next(&it, &key, NULL)) {
+		int fd = GPOINTER_TO_INT(key), type = 0;
+		socklen_t len = sizeof(type);
 
 		if (g_hash_table_contains(before, key) || !is_sip_socket(fd, ports, n_ports))
 			continue;
 		if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &fprog, sizeof(fprog)) != 0) {
-			err = cr_set_error(err_buf, CR_ERR_INTERNAL,
-					   "sip: cannot attach the source filter to socket %d: %s",
-					   fd, g_strerror(errno));
-			break;
+			/* Measured: this kernel refuses filters on TCP sockets to an
+			 * unprivileged process (EPERM) and allows them on UDP. */
+			getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len);
+			g_string_append_printf(failed, "%s%s port %d (%s)", failed->len ? ", " : "",
+					       type == SOCK_STREAM ? "TCP" : "UDP", local_port(fd),
+					       g_strerror(errno));
+			continue;
 		}
-		/* Sofia may have read datagrams already; count from here. */
 		g_array_append_val(ua->filtered_fds, fd);
 	}
-	if (!err && ua->filtered_fds->len == 0)
+	if (ua->filtered_fds->len == 0 && !failed->len)
 		err = cr_set_error(err_buf, CR_ERR_INTERNAL,
 				   "sip: found no SIP socket to attach the source filter to");
+	else if (failed->len)
+		err = cr_set_error(err_buf, ua->filtered_fds->len ? CR_ERR_UNSUPPORTED : CR_ERR_INTERNAL,
+				   "sip: the source filter is not on %s: packets from there reach "
+				   "the SIP stack (a firewall rule must drop them, README.md)",
+				   failed->str);
+	g_string_free(failed, TRUE);
 	g_array_free(prog, TRUE);
 	g_hash_table_destroy(after);
 	return err;

@@ -501,10 +501,13 @@ static void attach_source_filter(cr_sip_ua_t *ua, GHashTable *before)
 	ports[n++] = listen_port(ua->listen_uri);
 	if (ua->tls_listen_uri)
 		ports[n++] = listen_port(ua->tls_listen_uri);
-	if (cr_sip_filter_attach(ua, before, ports, n, msg) != CR_OK)
-		/* Requests from strangers still get 403; the operator is told. */
-		cr_relay_emit(ua->relay, CR_EVENT_ERROR, 0, CR_ERR_INTERNAL, 0,
-			      "%s (requests from outside the trusted sources get 403)", msg);
+	int err = cr_sip_filter_attach(ua, before, ports, n, msg);
+
+	/* Requests from strangers still get 403; the operator is told
+	 * (CR_ERR_UNSUPPORTED: some sockets filtered, others not). */
+	if (err)
+		cr_relay_emit(ua->relay, CR_EVENT_ERROR, 0, err, 0,
+			      "%s; requests from outside the trusted sources get 403", msg);
 }
 
 static gpointer sip_main(gpointer p)
