@@ -23,6 +23,7 @@ int test_sip_stranger_filtered(void);
 int test_sip_stranger_forbidden(void);
 int test_sip_invite_rate(void);
 int test_sip_sources_config(void);
+int test_sip_ipv6_sources(void);
 
 int sip_test_take_inbound(sip_test_t *t, cr_event_t *ev);
 
@@ -227,6 +228,76 @@ int test_sip_sources_config(void)
 		TEST_ASSERT(relay == NULL);
 	}
 out:
+	cr_relay_destroy(relay);
+	return err;
+}
+
+static char v6_listen[64], v6_trunk[64];
+static const char *v6_sources;
+
+static void ipv6(cr_sip_config_t *sip, cr_relay_config_t *cfg)
+{
+	(void)cfg;
+	sip->listen_uri = v6_listen;
+	sip->trunk_uri = v6_trunk;
+	sip->rtp_address = "::1";
+	sip->trusted_sources = v6_sources;
+}
+
+/* The filter's IPv6 half: sipp on ::1 is a stranger to a list of other
+ * networks (dropped unread) and trusted by one naming ::1 (its INVITE
+ * arrives and is answered 403 by the "plugin"). */
+int test_sip_ipv6_sources(void)
+{
+	cr_relay_t *relay = NULL;
+	sipp_run_t run = { .pid = -1 };
+	cr_sip_stats_t st;
+	cr_event_t ev;
+	cr_call_t *call = NULL;
+	char target[64], port[16];
+	const char *args[] = { target, "-i", "::1", "-p", port, "-m", "1", "-timeout", "4s",
+			       "-timeout_error", "-s", "15550001111", "-t", "u1", NULL };
+	int sip_port, err = 0;
+
+	for (int trusted = 0; trusted < 2; trusted++) {
+		sip_port = free_port(true, false);
+		snprintf(v6_listen, sizeof(v6_listen), "sip:[::1]:%d;transport=udp", sip_port);
+		snprintf(v6_trunk, sizeof(v6_trunk), "sip:[::1]:%d;transport=udp",
+			 free_port(true, false));
+		snprintf(target, sizeof(target), "[::1]:%d", sip_port);
+		snprintf(port, sizeof(port), "%d", free_port(false, false));
+		v6_sources = trusted ? "2001:db8::/32, ::1" : "2001:db8::/32, ::2/127, 127.0.0.1";
+		TEST_ERR(sip_relay_create(sip_port, 0, "udp", ipv6, &relay));
+		cr_relay_get_sip_stats(relay, &st);
+		TEST_EQUALS(1, st.filtered_sockets);
+		TEST_ERR(sipp_start(&run, "uac_403.xml", args));
+		if (trusted) {
+			TEST_ERR(wait_event(relay, CR_EVENT_SIP_INCOMING, 0, 5000, &ev));
+			TEST_ERR(cr_call_adopt(relay, ev.call_id, &call));
+			TEST_ERR(cr_sip_reject(call, 403));
+		}
+		TEST_ASSERT(sipp_wait(&run, 15000) == 0);
+		cr_relay_get_sip_stats(relay, &st);
+		if (trusted) {
+			TEST_EQUALS(0, run.exit_status); /* its 403 came from the plugin's reject */
+			TEST_EQUALS(1, st.invites_received);
+		} else {
+			TEST_ASSERT(run.exit_status != 0);
+			TEST_EQUALS(0, st.invites_received);
+			TEST_ASSERT(st.filter_drops >= 1);
+		}
+		cr_call_close(call, NULL);
+		call = NULL;
+		cr_relay_destroy(relay);
+		relay = NULL;
+		remove_dir(run.dir);
+		run.dir[0] = '\0';
+	}
+out:
+	sipp_kill(&run);
+	if (run.dir[0])
+		remove_dir(run.dir);
+	cr_call_close(call, NULL);
 	cr_relay_destroy(relay);
 	return err;
 }
