@@ -493,6 +493,13 @@ end)
 
 module:log("info", "mod_jingle_sip %s loaded (relay %s, %s backend, %d workers) from %s",
 	version.module, callrelay.version(), callrelay.backend, relay:stats().workers, module_dir)
+-- The relay counts what the limits refused; the metrics read it when collected.
+module:hook_global("stats-update", function()
+	if not relay then return end
+	local counters = relay:sip_stats()
+	counters.fd_exhausted = relay:stats().fd_exhausted
+	stats:limits(counters)
+end)
 do -- The limits in force, for an operator on a public address (README.md).
 	local rs, ss = relay:stats(), relay:sip_stats()
 	if cfg.max_calls == "auto" then
