@@ -304,7 +304,7 @@ typedef struct cr_sip_stats {
 	int32_t last_options_rtt_ms;
 	int32_t registered;              /* 1 = REGISTER succeeded and is refreshed */
 	uint64_t requests_untrusted;     /* answered 403: from outside trusted_sources */
-	uint64_t invites_rejected_rate;  /* answered 503: the source passed invite_rate */
+	uint64_t invites_rejected_rate;  /* answered 503: the source passed invite_rate (in invites_received too) */
 	uint64_t filter_drops;           /* packets the kernel dropped on the filtered SIP
 					  * sockets: the source filter (or a full buffer) */
 	int32_t filtered_sockets;        /* SIP sockets carrying the source filter; 0 = none */
