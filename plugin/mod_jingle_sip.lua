@@ -387,6 +387,22 @@ else
 end
 calls_by_user = service.per_user
 shell_components[module.host].calls = function() return service:describe_calls() end
+-- status(): health's verdict, plus the limits of README.md's "Running it on
+-- a public address" with what they refused, as one more detail line.
+shell_components[module.host].status = function()
+	local ss = current_sip_stats and current_sip_stats()
+	local level, summary, details = health:status(ss)
+	if relay and ss then
+		local rs = relay:stats()
+		details = details or {}
+		details[#details + 1] = ("limits: SIP from %s: %d dropped by the kernel filter (%d sockets), "
+			.. "%d answered 403, %d INVITEs over the rate, %d over max_calls %d, %d SDP bodies refused; "
+			.. "%d times out of descriptors"):format(ss.trusted_sources, ss.filter_drops, ss.filtered_sockets,
+			ss.requests_untrusted, ss.invites_rejected_rate, ss.invites_rejected_limit, rs.max_calls,
+			ss.sdp_rejected, rs.fd_exhausted)
+	end
+	return level, summary, details
+end
 shell_components[module.host].trace = function(id) return service:trace_lines(id) end
 
 -- XEP-0166 v1.1 / XEP-0353 v0.6: the calls themselves, after the gate.
@@ -427,6 +443,13 @@ local function on_trunk_event(event)
 end
 
 local function on_relay_event(event)
+	if event.type == "error" then
+		-- Not about one call: out of descriptors (EMFILE), no source filter, ...
+		-- CR_ERR_UNSUPPORTED (-8, relay/include/callrelay.h): the SIP source
+		-- filter is on some sockets only (TCP needs privileges).
+		module:log(event.code == -8 and "warn" or "error", "Media relay: %s", event.text)
+		return
+	end
 	if event.type == "sip_incoming" then
 		local fields = event.fields or {}
 		local call, err = relay:adopt_call(event.call_id)
@@ -486,6 +509,11 @@ function module.unload()
 	if relay then relay:close() end
 end
 
+-- jingle_sip_max_calls for the relay: "auto" = -1 (derived from the descriptor limit).
+local function relay_max_calls()
+	return cfg.max_calls == "auto" and -1 or cfg.max_calls
+end
+
 -- What the relay needs from the configuration.
 local function relay_config()
 	local listen = cfg.listen
@@ -517,7 +545,7 @@ local function relay_config()
 		module:log("info", "Media relay uses TURN %s port %d as %s", ext.turn_server, ext.turn_port, ext.turn_username)
 	end
 	return {
-		workers = cfg.relay_workers, max_calls = cfg.max_calls,
+		workers = cfg.relay_workers, max_calls = relay_max_calls(),
 		max_transcoded_calls = cfg.max_transcoded_calls,
 		media = media,
 		sip = {
@@ -526,6 +554,10 @@ local function relay_config()
 			register_expires = cfg.register and 3600 or 0, rtp_address = rtp_address,
 			user_agent = "jingle-sip/" .. version.module, options_interval = cfg.trunk_check_interval,
 			symmetric_rtp = cfg.symmetric_rtp and 1 or 0,
+			-- nil: the addresses the trunk's host resolves to (the relay resolves it).
+			trusted_sources = cfg.trunk_sources and table.concat(cfg.trunk_sources, ","),
+			source_filter = cfg.trunk_source_filter and 0 or -1,
+			invite_rate = cfg.invite_rate == 0 and -1 or cfg.invite_rate,
 		},
 	}
 end
@@ -542,7 +574,7 @@ elseif cfg.trunk and #config_errors == 0 then
 else
 	-- No trunk: no SIP, but the relay still starts so the module's
 	-- plumbing is checked at load.
-	relay, relay_err = callrelay.new_relay({ workers = cfg.relay_workers, max_calls = cfg.max_calls })
+	relay, relay_err = callrelay.new_relay({ workers = cfg.relay_workers, max_calls = relay_max_calls() })
 end
 if not relay then
 	calls_disabled = "the phone gateway's media relay is not running and it takes no calls"
@@ -572,3 +604,28 @@ end)
 
 module:log("info", "mod_jingle_sip %s loaded (relay %s, %s backend, %d workers) from %s",
 	version.module, callrelay.version(), callrelay.backend, relay:stats().workers, module_dir)
+-- The relay counts what the limits refused; the metrics read it when collected.
+module:hook_global("stats-update", function()
+	if not relay then return end
+	local counters = relay:sip_stats()
+	counters.fd_exhausted = relay:stats().fd_exhausted
+	stats:limits(counters)
+end)
+do -- The limits in force, for an operator on a public address (README.md).
+	local rs, ss = relay:stats(), relay:sip_stats()
+	if cfg.max_calls == "auto" then
+		module:log("info", "jingle_sip_max_calls = %d (auto: descriptor limit %d, raised from %d; %d open, "
+			.. "%d per call, half kept for Prosody)", rs.max_calls, rs.fd_limit, rs.fd_limit_was, rs.fds_at_start,
+			rs.fds_per_call)
+	else
+		module:log("info", "jingle_sip_max_calls = %d (0 = no limit; descriptor limit %d, %d per call)",
+			rs.max_calls, rs.fd_limit, rs.fds_per_call)
+	end
+	if ss.trusted_sources ~= "" then
+		module:log("info", "SIP is accepted only from %s (%s); new INVITEs per second per source: %s",
+			ss.trusted_sources, ss.filtered_sockets > 0
+				and ("kernel filter on %d sockets, others dropped unread"):format(ss.filtered_sockets)
+				or "no kernel filter, others answered 403",
+			cfg.invite_rate == 0 and "no limit" or tostring(cfg.invite_rate))
+	end
+end

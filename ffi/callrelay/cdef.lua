@@ -47,6 +47,12 @@ typedef struct cr_relay_stats {
 	uint64_t calls_closed;
 	uint64_t events_dropped;
 	uint32_t transcoded_calls;
+	uint32_t max_calls;
+	uint32_t fds_per_call;
+	uint64_t fd_limit_was;
+	uint64_t fd_limit;
+	uint32_t fds_at_start;
+	uint64_t fd_exhausted;
 } cr_relay_stats_t;
 const char *cr_version(void);
 const char *cr_error_to_string(int err);
@@ -72,7 +78,10 @@ enum {
 };
 enum {
 	CR_SIP_MAX_URI_LEN = 512,
-	CR_SIP_MAX_TRACE_LINE = 512
+	CR_SIP_MAX_TRACE_LINE = 512,
+	CR_SIP_MAX_SOURCES = 64,
+	CR_SIP_MAX_SOURCES_LEN = 1024,
+	CR_SIP_DEFAULT_INVITE_RATE = 10
 };
 typedef struct cr_sip_config {
 	const char *listen_uri;
@@ -91,6 +100,9 @@ typedef struct cr_sip_config {
 	int options_interval;
 	int session_expires;
 	int symmetric_rtp;
+	const char *trusted_sources;
+	int source_filter;
+	int invite_rate;
 } cr_sip_config_t;
 typedef struct cr_sip_dial_params {
 	const char *number;
@@ -120,6 +132,11 @@ typedef struct cr_sip_stats {
 	int32_t last_options_rtt_ms;
 	int32_t registered;
 	uint64_t sdp_rejected;
+	uint64_t requests_untrusted;
+	uint64_t invites_rejected_rate;
+	uint64_t filter_drops;
+	int32_t filtered_sockets;
+	char trusted_sources[CR_SIP_MAX_SOURCES_LEN];
 } cr_sip_stats_t;
 void cr_sip_config_init(cr_sip_config_t *config);
 void cr_sip_dial_params_init(cr_sip_dial_params_t *params);
@@ -145,7 +162,8 @@ enum {
 	CR_MAX_ADDR_LEN = 64,
 	CR_MAX_CODECS = 16,
 	CR_MAX_CODEC_NAME_LEN = 32,
-	CR_MAX_PAIR_LEN = 160
+	CR_MAX_PAIR_LEN = 160,
+	CR_MAX_REMOTE_CANDIDATES = 64
 };
 enum {
 	CR_EVENT_LOCAL_CANDIDATE = 10,
@@ -254,6 +272,7 @@ typedef struct cr_call_stats {
 	uint64_t early_dropped;
 	uint64_t sip_foreign;
 	uint64_t unmapped_pt;
+	uint64_t candidates_dropped;
 	uint64_t dtmf_events;
 	char media_path[CR_MAX_PAIR_LEN];
 	uint64_t transcoded_packets;

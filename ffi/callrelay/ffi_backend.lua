@@ -91,6 +91,7 @@ local SIP_CONFIG = {
 	{ "from_domain", "str" }, { "register_expires", "int" }, { "rtp_address", "str" },
 	{ "rtp_port_min", "int" }, { "rtp_port_max", "int" }, { "user_agent", "str" },
 	{ "options_interval", "int" }, { "session_expires", "int" }, { "symmetric_rtp", "int" },
+	{ "trusted_sources", "str" }, { "source_filter", "int" }, { "invite_rate", "int" },
 }
 local MEDIA_PARAMS = {
 	{ "ice_controlling", "int" }, { "rtcp_mux", "int" }, { "dtls_role", "int" },
@@ -190,6 +191,9 @@ function M.relay_stats(handle)
 		workers = tonumber(st.workers), active_calls = tonumber(st.active_calls),
 		calls_created = tonumber(st.calls_created), calls_closed = tonumber(st.calls_closed),
 		events_dropped = tonumber(st.events_dropped), transcoded_calls = tonumber(st.transcoded_calls),
+		max_calls = tonumber(st.max_calls), fds_per_call = tonumber(st.fds_per_call),
+		fd_limit_was = tonumber(st.fd_limit_was), fd_limit = tonumber(st.fd_limit),
+		fds_at_start = tonumber(st.fds_at_start), fd_exhausted = tonumber(st.fd_exhausted),
 	}
 end
 
@@ -345,8 +349,8 @@ end
 
 local CALL_STATS = { "client_rx_packets", "client_rx_bytes", "client_tx_packets", "client_tx_bytes",
 	"sip_rx_packets", "sip_rx_bytes", "sip_tx_packets", "sip_tx_bytes", "srtp_auth_failed", "dtls_bad",
-	"ice_bad", "early_dropped", "sip_foreign", "unmapped_pt", "dtmf_events", "transcoded_packets",
-	"transcode_dropped" }
+	"ice_bad", "early_dropped", "sip_foreign", "unmapped_pt", "candidates_dropped", "dtmf_events",
+	"transcoded_packets", "transcode_dropped" }
 
 function M.call_stats(handle)
 	local s = ffi.new("cr_call_stats_t")
@@ -379,13 +383,15 @@ function M.call_sip_trace(handle)
 end
 
 local SIP_STATS = { "invites_sent", "invites_received", "invites_rejected_limit", "options_sent",
-	"options_ok", "trunk_up", "last_options_status", "last_options_rtt_ms", "registered", "sdp_rejected" }
+	"options_ok", "trunk_up", "last_options_status", "last_options_rtt_ms", "registered", "sdp_rejected",
+	"requests_untrusted", "invites_rejected_rate", "filter_drops", "filtered_sockets" }
 
 function M.relay_sip_stats(handle)
 	local s = ffi.new("cr_sip_stats_t")
 	lib.cr_relay_get_sip_stats(check_open(handle, "relay", 2), s)
 	local t = {}
 	for _, k in ipairs(SIP_STATS) do t[k] = tonumber(s[k]) end
+	t.trusted_sources = ffi.string(s.trusted_sources)
 	return t
 end
 

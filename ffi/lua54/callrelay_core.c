@@ -176,6 +176,9 @@ static void read_sip_config(lua_State *L, int t, cr_sip_config_t *s)
 	s->options_interval = cr_lua_opt_int(L, t, "sip", "options_interval", 0);
 	s->session_expires = cr_lua_opt_int(L, t, "sip", "session_expires", 0);
 	s->symmetric_rtp = cr_lua_opt_int(L, t, "sip", "symmetric_rtp", 0);
+	s->trusted_sources = cr_lua_opt_str(L, t, "sip", "trusted_sources", NULL);
+	s->source_filter = cr_lua_opt_int(L, t, "sip", "source_filter", 0);
+	s->invite_rate = cr_lua_opt_int(L, t, "sip", "invite_rate", 0);
 }
 
 static int l_relay_create(lua_State *L)
@@ -274,7 +277,7 @@ static int l_relay_stats(lua_State *L)
 	cr_relay_stats_t st;
 
 	cr_relay_get_stats(check_open_relay(L, 1), &st);
-	lua_createtable(L, 0, 6);
+	lua_createtable(L, 0, 12);
 	lua_pushinteger(L, st.workers);
 	lua_setfield(L, -2, "workers");
 	lua_pushinteger(L, st.active_calls);
@@ -287,6 +290,18 @@ static int l_relay_stats(lua_State *L)
 	lua_setfield(L, -2, "events_dropped");
 	lua_pushinteger(L, st.transcoded_calls);
 	lua_setfield(L, -2, "transcoded_calls");
+	lua_pushinteger(L, st.max_calls);
+	lua_setfield(L, -2, "max_calls");
+	lua_pushinteger(L, st.fds_per_call);
+	lua_setfield(L, -2, "fds_per_call");
+	lua_pushinteger(L, (lua_Integer)st.fd_limit_was);
+	lua_setfield(L, -2, "fd_limit_was");
+	lua_pushinteger(L, (lua_Integer)st.fd_limit);
+	lua_setfield(L, -2, "fd_limit");
+	lua_pushinteger(L, st.fds_at_start);
+	lua_setfield(L, -2, "fds_at_start");
+	lua_pushinteger(L, (lua_Integer)st.fd_exhausted);
+	lua_setfield(L, -2, "fd_exhausted");
 	return 1;
 }
 

@@ -244,6 +244,7 @@ static int l_call_stats(lua_State *L)
 	cr_lua_set_int(L, "early_dropped", (lua_Integer)s.early_dropped);
 	cr_lua_set_int(L, "sip_foreign", (lua_Integer)s.sip_foreign);
 	cr_lua_set_int(L, "unmapped_pt", (lua_Integer)s.unmapped_pt);
+	cr_lua_set_int(L, "candidates_dropped", (lua_Integer)s.candidates_dropped);
 	cr_lua_set_int(L, "dtmf_events", (lua_Integer)s.dtmf_events);
 	cr_lua_set_str(L, "media_path", s.media_path);
 	cr_lua_set_int(L, "transcoded_packets", (lua_Integer)s.transcoded_packets);

@@ -16,7 +16,7 @@ static int l_relay_sip_stats(lua_State *L)
 	cr_sip_stats_t s;
 
 	cr_relay_get_sip_stats(cr_lua_check_relay(L, 1), &s);
-	lua_createtable(L, 0, 10);
+	lua_createtable(L, 0, 15);
 	cr_lua_set_int(L, "invites_sent", (lua_Integer)s.invites_sent);
 	cr_lua_set_int(L, "invites_received", (lua_Integer)s.invites_received);
 	cr_lua_set_int(L, "invites_rejected_limit", (lua_Integer)s.invites_rejected_limit);
@@ -27,6 +27,12 @@ static int l_relay_sip_stats(lua_State *L)
 	cr_lua_set_int(L, "last_options_rtt_ms", s.last_options_rtt_ms);
 	cr_lua_set_int(L, "registered", s.registered);
 	cr_lua_set_int(L, "sdp_rejected", (lua_Integer)s.sdp_rejected);
+	cr_lua_set_int(L, "requests_untrusted", (lua_Integer)s.requests_untrusted);
+	cr_lua_set_int(L, "invites_rejected_rate", (lua_Integer)s.invites_rejected_rate);
+	cr_lua_set_int(L, "filter_drops", (lua_Integer)s.filter_drops);
+	cr_lua_set_int(L, "filtered_sockets", s.filtered_sockets);
+	lua_pushstring(L, s.trusted_sources);
+	lua_setfield(L, -2, "trusted_sources");
 	return 1;
 }
 

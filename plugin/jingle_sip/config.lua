@@ -17,7 +17,9 @@ local M = {}
 -- only users of the component's parent domain may dial (see README.md).
 M.defaults = {
 	relay_workers = 0,
-	max_calls = 0,
+	max_calls = "auto",
+	trunk_source_filter = true,
+	invite_rate = 10,
 	max_transcoded_calls = 20,
 	listen = "0.0.0.0:5060",
 	register = false,
@@ -35,7 +37,8 @@ M.defaults = {
 
 -- Every option this module reads, in README order.
 M.options = {
-	"jingle_sip_trunk", "jingle_sip_listen", "jingle_sip_username", "jingle_sip_password",
+	"jingle_sip_trunk", "jingle_sip_trunk_sources", "jingle_sip_trunk_source_filter", "jingle_sip_invite_rate",
+	"jingle_sip_listen", "jingle_sip_username", "jingle_sip_password",
 	"jingle_sip_register", "jingle_sip_media_address", "jingle_sip_media_port_range", "jingle_sip_rtp_address",
 	"jingle_sip_rtp_port_range",
 	"jingle_sip_allow", "jingle_sip_dialplan", "jingle_sip_numbers", "jingle_sip_max_calls_per_user",
@@ -133,6 +136,36 @@ end
 local function as_list(v)
 	if type(v) == "table" then return v end
 	return { v } -- one item given without braces, as Prosody's get_option_array allows
+end
+
+--- Parses the trusted SIP sources: IPs or CIDRs, IPv4 and IPv6 (at most 64,
+-- the relay's limit). Returns a list of "address[/bits]" strings or nil, text.
+function M.parse_sources(v)
+	local list = {}
+	for _, item in ipairs(as_list(v)) do
+		local addr, bits
+		if type(item) == "string" then addr, bits = item:match("^([^/]+)/?(%d*)$") end
+		local parsed = addr and ip.new_ip(addr)
+		local max = parsed and (parsed.proto == "IPv6" and 128 or 32)
+		if not parsed or (bits ~= "" and tonumber(bits) > max) then
+			return nil, ("%s is not an IP address or CIDR (\"192.0.2.10\", \"198.51.100.0/24\", \"2001:db8::/32\")")
+				:format(show(item))
+		end
+		list[#list + 1] = item
+	end
+	if #list == 0 then return nil, "the list is empty: no SIP could be received" end
+	if #list > 64 then return nil, ("%d entries: at most 64"):format(#list) end
+	return list
+end
+
+--- Parses jingle_sip_max_calls: "auto" or a whole number (0 = no limit).
+local function parse_max_calls(v)
+	if v == "auto" then return v end
+	local n = tonumber(v)
+	if type(v) == "boolean" or not n or n ~= math.floor(n) or n < 0 then
+		return nil, ("%s is not \"auto\" or a whole number of at least 0"):format(show(v))
+	end
+	return math.tointeger(n) or n
 end
 
 local function parse_range(v, example)
@@ -283,11 +316,16 @@ function M.parse(get, host, names)
 	end
 
 	cfg.relay_workers = opt("relay_workers", d.relay_workers, d.relay_workers, parse_integer, 0, 1024)
-	cfg.max_calls = opt("max_calls", d.max_calls, d.max_calls, parse_integer, 0)
+	cfg.max_calls = opt("max_calls", d.max_calls, d.max_calls, parse_max_calls)
 	cfg.max_transcoded_calls = opt("max_transcoded_calls", d.max_transcoded_calls, d.max_transcoded_calls,
 		parse_integer, 0)
 
 	cfg.trunk = opt("trunk", nil, nil, M.parse_trunk)
+	-- Who may send SIP: on error nobody but the trunk (the default).
+	cfg.trunk_sources = opt("trunk_sources", nil, nil, M.parse_sources)
+	cfg.trunk_source_filter = opt("trunk_source_filter", d.trunk_source_filter, d.trunk_source_filter,
+		parse_boolean)
+	cfg.invite_rate = opt("invite_rate", d.invite_rate, d.invite_rate, parse_integer, 0, 100000)
 	cfg.listen = opt("listen", M.parse_listen(d.listen), nil, M.parse_listen)
 	cfg.username = opt("username", nil, nil, string_opt)
 	cfg.password = opt("password", nil, nil, string_opt)

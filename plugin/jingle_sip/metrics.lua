@@ -25,6 +25,14 @@ M.drop_reasons = { ["not-negotiated"] = true, ["before-keys"] = true, ["srtp-aut
 	["srtp-replay"] = true, ["unknown-source"] = true, malformed = true, ["queue-full"] = true, ["dtls-rejected"] = true,
 	other = true }
 
+-- What the public-address limits refused (README.md, "Running it on a public
+-- address"), from the relay's own counters: SIP answered 403 (untrusted),
+-- packets the kernel filter dropped (filtered), INVITEs past the per-source
+-- rate (invite-rate) or past max_calls (max-calls), descriptors exhausted.
+M.limit_reasons = { untrusted = "requests_untrusted", filtered = "filter_drops",
+	["invite-rate"] = "invites_rejected_rate", ["max-calls"] = "invites_rejected_limit",
+	["fd-exhausted"] = "fd_exhausted", ["sdp-rejected"] = "sdp_rejected" }
+
 -- Histogram buckets in seconds. Post-dial delay is usually 1-10 s; media
 -- setup (ICE + DTLS after the answer) should be well under a second.
 local SETUP_BUCKETS = { 0.5, 1, 2, 3, 5, 8, 13, 20, 30, 60 }
@@ -63,6 +71,8 @@ function M.new(metric)
 		-- result on (no series before: not checked is not down).
 		trunk_up = metric("gauge", "trunk_up", "", "1 when the trunk answers SIP OPTIONS, 0 when it does not", {}),
 		registered = metric("gauge", "registered", "", "1 when registered at the trunk, 0 when REGISTER failed", {}),
+		refused = metric("counter", "refused_by_limits", "",
+			"SIP requests, packets and calls the public-address limits refused, by reason", { "reason" }),
 	}, Metrics)
 end
 
@@ -113,6 +123,14 @@ end
 --- The last REGISTER succeeded (ok) or failed.
 function Metrics:registration_state(ok)
 	self.registered:with_labels():set(ok and 1 or 0)
+end
+
+--- Copies the relay's refusal counters (relay:stats() and relay:sip_stats()
+-- merged in `counters`) into the refused_by_limits family.
+function Metrics:limits(counters)
+	for reason, key in pairs(M.limit_reasons) do
+		self.refused:with_labels(reason):set(counters[key] or 0)
+	end
 end
 
 return M

@@ -69,7 +69,10 @@ typedef struct cr_call cr_call_t;
 /* Relay configuration. Initialise with cr_relay_config_init(), then set. */
 typedef struct cr_relay_config {
 	int workers;     /* worker threads; 0 = one per online core */
-	int max_calls;   /* concurrent calls; 0 = unlimited */
+	int max_calls;   /* concurrent calls; 0 = unlimited; -1 = auto: the soft
+			  * RLIMIT_NOFILE is raised to the hard limit and half the
+			  * descriptors left, divided by those a call holds
+			  * (fds_per_call), and at most one per SIP-leg port pair */
 	int event_queue; /* events kept before new ones are dropped (counted); 0 = 65536 */
 	const struct cr_media_config *media; /* media plane; NULL = calls without media */
 	const struct cr_sip_config *sip; /* SIP user agent toward the trunk; NULL = none */
@@ -96,6 +99,12 @@ typedef struct cr_relay_stats {
 	uint64_t calls_closed;
 	uint64_t events_dropped; /* queue full: the consumer is not draining */
 	uint32_t transcoded_calls; /* calls holding a transcoding slot */
+	uint32_t max_calls;      /* the limit in force (derived when configured -1) */
+	uint32_t fds_per_call;   /* descriptors one call holds at most */
+	uint64_t fd_limit_was;   /* soft RLIMIT_NOFILE found at create */
+	uint64_t fd_limit;       /* soft RLIMIT_NOFILE after (raised with max_calls -1) */
+	uint32_t fds_at_start;   /* descriptors open when the limit was derived (0: not) */
+	uint64_t fd_exhausted;   /* EMFILE/ENFILE met (each also a CR_EVENT_ERROR) */
 } cr_relay_stats_t;
 
 /**
@@ -218,7 +227,10 @@ enum {
 /* Limits of SIP text fields, terminating NUL included. */
 enum {
 	CR_SIP_MAX_URI_LEN = 512,
-	CR_SIP_MAX_TRACE_LINE = 512
+	CR_SIP_MAX_TRACE_LINE = 512,
+	CR_SIP_MAX_SOURCES = 64,       /* entries of trusted_sources */
+	CR_SIP_MAX_SOURCES_LEN = 1024, /* cr_sip_stats_t.trusted_sources */
+	CR_SIP_DEFAULT_INVITE_RATE = 10
 };
 
 /* SIP user agent configuration. Initialise with cr_sip_config_init(). Every
@@ -249,6 +261,18 @@ typedef struct cr_sip_config {
 				   * -1 = no session timer */
 	int symmetric_rtp;        /* 1 = latch onto the address the trunk sends RTP
 				   * from (reported in media text); 0 = SDP only */
+	const char *trusted_sources; /* who may send SIP: comma-separated IPs or CIDRs,
+				   * IPv4 and IPv6 (at most CR_SIP_MAX_SOURCES); NULL =
+				   * every address the hosts of trunk_uri and
+				   * outbound_proxy resolve to at cr_relay_create().
+				   * INVITEs and UPDATEs from elsewhere get 403 */
+	int source_filter;        /* 0 = a kernel socket filter (BPF) on Sofia's UDP and
+				   * TCP listen sockets drops packets from outside
+				   * trusted_sources before Sofia reads them; -1 = no
+				   * filter (firewall instead; strangers then get 403) */
+	int invite_rate;          /* new INVITEs a second from one source address, in
+				   * bursts of twice that; more get 503 before a call
+				   * exists. 0 = CR_SIP_DEFAULT_INVITE_RATE, -1 = no limit */
 } cr_sip_config_t;
 
 /* Parameters of an outbound call. */
@@ -285,6 +309,12 @@ typedef struct cr_sip_stats {
 	int32_t registered;              /* 1 = REGISTER succeeded and is refreshed */
 	uint64_t sdp_rejected;           /* SDP bodies refused by our check before parsing:
 					    488 to an offer, the call ended for an answer */
+	uint64_t requests_untrusted;     /* answered 403: from outside trusted_sources */
+	uint64_t invites_rejected_rate;  /* answered 503: the source passed invite_rate (in invites_received too) */
+	uint64_t filter_drops;           /* packets the kernel dropped on the filtered SIP
+					  * sockets: the source filter (or a full buffer) */
+	int32_t filtered_sockets;        /* SIP sockets carrying the source filter; 0 = none */
+	char trusted_sources[CR_SIP_MAX_SOURCES_LEN]; /* in force: "IP/PREFIX,..." */
 } cr_sip_stats_t;
 
 /**
@@ -433,7 +463,8 @@ enum {
 	CR_MAX_ADDR_LEN = 64,
 	CR_MAX_CODECS = 16,
 	CR_MAX_CODEC_NAME_LEN = 32,
-	CR_MAX_PAIR_LEN = 160
+	CR_MAX_PAIR_LEN = 160,
+	CR_MAX_REMOTE_CANDIDATES = 64 /* per call and ICE restart; more are dropped (counted) */
 };
 
 /* Media event types (cr_event_t.type). */
@@ -570,6 +601,7 @@ typedef struct cr_call_stats {
 	uint64_t early_dropped;     /* dropped: media before SRTP keys existed */
 	uint64_t sip_foreign;       /* dropped: SIP-leg packets from an address not negotiated */
 	uint64_t unmapped_pt;       /* dropped: payload type not in the codec map */
+	uint64_t candidates_dropped; /* remote candidates refused (cr_call_add_remote_candidate) */
 	uint64_t dtmf_events;
 	char media_path[CR_MAX_PAIR_LEN]; /* "passthrough" or "transcoded opus/48000 <-> PCMU/8000" */
 	uint64_t transcoded_packets; /* RTP packets the transcoder produced, both ways */
@@ -610,7 +642,10 @@ CR_EXPORT int cr_call_media_start(cr_call_t *call, const cr_media_params_t *para
 
 /**
  * Add one remote candidate, at any time (before cr_call_media_start() too).
- * mDNS ".local" and priority-0 candidates are dropped with a trace line.
+ * Dropped with a trace line and counted (candidates_dropped): mDNS
+ * ".local", priority-0, non-UDP, port-0, unspecified (0.0.0.0/8, ::),
+ * multicast, broadcast and reserved (240/4) addresses, and every candidate
+ * past CR_MAX_REMOTE_CANDIDATES since the call's last ICE restart.
  * @param call the call
  * @param candidate SDP candidate attribute, with or without "a=" ("candidate:1 1 udp ...")
  * @return 0 if queued, CR_ERR_INVALID when unparsable

@@ -59,9 +59,10 @@ int cr_relay_create(const cr_relay_config_t *config, cr_relay_t **out, char *err
 		return cr_set_error(err_buf, CR_ERR_INVALID,
 				    "workers must be between 0 and %d, got %d",
 				    CR_MAX_WORKERS, config->workers);
-	if (config->max_calls < 0)
+	if (config->max_calls < -1)
 		return cr_set_error(err_buf, CR_ERR_INVALID,
-				    "max_calls must be 0 or more, got %d", config->max_calls);
+				    "max_calls must be -1 (auto), 0 (no limit) or more, got %d",
+				    config->max_calls);
 	if (config->max_transcoded_calls < -1)
 		return cr_set_error(err_buf, CR_ERR_INVALID,
 				    "max_transcoded_calls must be -1 (no limit), 0 (off) or more, got %d",
@@ -92,6 +93,10 @@ int cr_relay_create(const cr_relay_config_t *config, cr_relay_t **out, char *err
 		if (err)
 			goto out;
 	}
+	r->fds_per_call = cr_fd_budget_per_call(r->media);
+	r->fd_limit = r->fd_limit_was = cr_fd_limit_now();
+	if (config->max_calls < 0)
+		cr_fd_budget_apply(r);
 	err = cr_event_queue_create((size_t)r->config.event_queue, &r->events);
 	if (err) {
 		cr_set_error(err_buf, err, "cannot create the event queue: %s",
@@ -176,6 +181,12 @@ void cr_relay_get_stats(cr_relay_t *r, cr_relay_stats_t *s)
 	s->calls_closed = atomic_load(&r->calls_closed);
 	s->events_dropped = cr_event_queue_dropped(r->events);
 	s->transcoded_calls = (uint32_t)atomic_load(&r->transcoded_calls);
+	s->max_calls = (uint32_t)r->config.max_calls;
+	s->fds_per_call = (uint32_t)r->fds_per_call;
+	s->fd_limit_was = r->fd_limit_was;
+	s->fd_limit = r->fd_limit;
+	s->fds_at_start = (uint32_t)r->fds_at_start;
+	s->fd_exhausted = atomic_load(&r->fd_exhausted);
 }
 
 void cr_relay_emit(cr_relay_t *r, int type, uint32_t call_id, int32_t code,

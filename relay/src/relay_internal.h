@@ -60,6 +60,10 @@ struct cr_relay {
 	atomic_int transcoded_calls; /* slots taken of config.max_transcoded_calls */
 	struct cr_media_relay *media; /* media plane, NULL without config->media */
 	struct cr_sip_ua *sip;   /* the SIP user agent, or NULL (relay/src/sip/) */
+	/* Descriptors (fd_budget.c): set at create when max_calls is auto. */
+	uint64_t fd_limit_was, fd_limit;
+	int fds_at_start, fds_per_call;
+	atomic_uint_least64_t fd_exhausted;
 };
 
 /* call.c */
@@ -93,6 +97,17 @@ void cr_sip_call_init(cr_call_t *call);
 void cr_sip_call_fini(cr_call_t *call);
 /* From cr_call_close(): hangs the call's SIP leg up, if any. */
 void cr_sip_call_closing(cr_call_t *call);
+
+/* fd_budget.c */
+struct cr_media_relay;
+/* Descriptors one call of this media plane holds at most. */
+int cr_fd_budget_per_call(const struct cr_media_relay *media);
+/* Raises the soft RLIMIT_NOFILE to the hard one and sets config.max_calls
+ * from the descriptors left. */
+void cr_fd_budget_apply(struct cr_relay *relay);
+/* Counts and reports errnum when it is EMFILE or ENFILE (true then). */
+bool cr_fd_exhausted(struct cr_relay *relay, int errnum, const char *what);
+uint64_t cr_fd_limit_now(void);
 
 /* relay.c */
 void cr_relay_emit(struct cr_relay *relay, int type, uint32_t call_id,

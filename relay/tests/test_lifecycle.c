@@ -40,7 +40,7 @@ int test_bad_config(void)
 	cfg.workers = 1;
 	cfg.max_calls = -3;
 	TEST_EQUALS(CR_ERR_INVALID, cr_relay_create(&cfg, &relay, msg));
-	TEST_STREQ("max_calls must be 0 or more, got -3", msg);
+	TEST_STREQ("max_calls must be -1 (auto), 0 (no limit) or more, got -3", msg);
 	TEST_EQUALS(CR_ERR_INVALID, cr_relay_create(NULL, NULL, NULL));
 out:
 	cr_relay_destroy(relay);

@@ -23,7 +23,9 @@ end
 local EVENT_SHAPE = { type = "string", call_id = "number", time_us = "number",
 	code = "number", value = "number", text = "string" }
 local STATS_SHAPE = { workers = "number", active_calls = "number", calls_created = "number",
-	calls_closed = "number", events_dropped = "number", transcoded_calls = "number" }
+	calls_closed = "number", events_dropped = "number", transcoded_calls = "number", max_calls = "number",
+	fds_per_call = "number", fd_limit_was = "number", fd_limit = "number", fds_at_start = "number",
+	fd_exhausted = "number" }
 
 local function shape_of(t)
 	local shape = {}
@@ -268,7 +270,10 @@ describe("callrelay (" .. callrelay.backend .. " backend)", function()
 			local st = relay:sip_stats()
 			assert.same({ invites_sent = "number", invites_received = "number", invites_rejected_limit = "number",
 				options_sent = "number", options_ok = "number", trunk_up = "number", last_options_status = "number",
-				last_options_rtt_ms = "number", registered = "number", sdp_rejected = "number" }, shape_of(st))
+				last_options_rtt_ms = "number", registered = "number", sdp_rejected = "number",
+				requests_untrusted = "number",
+				invites_rejected_rate = "number", filter_drops = "number", filtered_sockets = "number",
+				trusted_sources = "string" }, shape_of(st))
 		end)
 	end)
 

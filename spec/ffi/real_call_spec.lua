@@ -165,8 +165,8 @@ local STATS_SHAPE = { ice_state = "number", dtls_state = "number", selected_pair
 	media_path = "string" }
 for _, k in ipairs({ "client_rx_packets", "client_rx_bytes", "client_tx_packets", "client_tx_bytes",
 	"sip_rx_packets", "sip_rx_bytes", "sip_tx_packets", "sip_tx_bytes", "srtp_auth_failed", "dtls_bad",
-	"ice_bad", "early_dropped", "sip_foreign", "unmapped_pt", "dtmf_events", "transcoded_packets",
-	"transcode_dropped" }) do
+	"ice_bad", "early_dropped", "sip_foreign", "unmapped_pt", "candidates_dropped", "dtmf_events",
+	"transcoded_packets", "transcode_dropped" }) do
 	STATS_SHAPE[k] = "number"
 end
 local MEDIA_LOCAL_SHAPE = { ice_ufrag = "string", ice_pwd = "string", fingerprint = "string",
@@ -174,7 +174,9 @@ local MEDIA_LOCAL_SHAPE = { ice_ufrag = "string", ice_pwd = "string", fingerprin
 local SIP_STATS_SHAPE = { invites_sent = "number", invites_received = "number",
 	invites_rejected_limit = "number", options_sent = "number", options_ok = "number", trunk_up = "number",
 	last_options_status = "number", last_options_rtt_ms = "number", registered = "number",
-	sdp_rejected = "number" }
+	sdp_rejected = "number",
+	requests_untrusted = "number", invites_rejected_rate = "number", filter_drops = "number",
+	filtered_sockets = "number", trusted_sources = "string" }
 local EVENT_SHAPE = { type = "string", call_id = "number", time_us = "number", code = "number",
 	value = "number", text = "string" }
 -- Events whose text the API parses into `fields`, as this call produces them.

@@ -131,6 +131,7 @@ end
 -- of module directories (default: this checkout's plugin/, with the relay
 -- libraries taken from build/lib).
 -- opts.modules: more global modules to enable (e.g. { "http_openmetrics" }).
+-- opts.nofile: Prosody's descriptor limit (soft and hard, via prlimit).
 -- opts.users: { name = password }; opts.dir: a stopped instance's dir to
 -- start again on its data. Returns an instance with c2s_port,
 -- http_port, dir, log(), wait_log(), stop().
@@ -175,7 +176,8 @@ function M.start(opts)
 		self.c2s_port, self.http_port, extra)))
 	for user, password in pairs(opts.users or {}) do self:register(user, password) end
 	local env = opts.plugin_paths and "" or ("CALLRELAY_LIBDIR=" .. repo .. "/build/lib ")
-	self.pid = capture(("%s sh -c 'exec %s >%s/stdout.log 2>&1 & echo $!'"):format(env,
+	local limit = opts.nofile and ("prlimit --nofile=%d:%d -- "):format(opts.nofile, opts.nofile) or ""
+	self.pid = capture(("%s sh -c 'exec %s%s >%s/stdout.log 2>&1 & echo $!'"):format(env, limit,
 		as_prosody("prosody --config " .. self.config), self.dir)):match("%d+")
 	assert(self.pid, "prosody did not start")
 	if not wait_port(self.c2s_port, 15) then

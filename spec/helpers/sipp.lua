@@ -55,7 +55,8 @@ end
 -- UAS), remote = "127.0.0.1:PORT" (UAC), service = user part to call,
 -- keys = { name = value } for the scenario's [name] keywords,
 -- calls = 1, echo = true (-rtp_echo), timeout = 40, port = its SIP port
--- (default: a free one) }.
+-- (default: a free one), ip = "127.0.0.1" (the address sipp sends from: any
+-- of 127.0.0.0/8), rate = calls a second (-r) }.
 -- Returns a run with port, media_port, wait(), kill(), log().
 function M.start(opts)
 	opts = opts or {}
@@ -75,7 +76,8 @@ function M.start(opts)
 		args[#args + 1] = "uas"
 	end
 	if opts.remote then args[#args + 1] = opts.remote end
-	for _, a in ipairs({ "-i", "127.0.0.1", "-p", tostring(self.port), "-mi", "127.0.0.1",
+	local ip = opts.ip or "127.0.0.1"
+	for _, a in ipairs({ "-i", ip, "-p", tostring(self.port), "-mi", ip,
 		"-mp", tostring(self.media_port), "-m", tostring(opts.calls or 1),
 		"-timeout", tostring(opts.timeout or 40) .. "s", "-timeout_error",
 		"-trace_err", "-error_file", self.dir .. "/errors.log",
@@ -87,6 +89,10 @@ function M.start(opts)
 		args[#args + 1] = "-key"
 		args[#args + 1] = name
 		args[#args + 1] = tostring(value)
+	end
+	if opts.rate then
+		args[#args + 1] = "-r"
+		args[#args + 1] = tostring(opts.rate)
 	end
 	if opts.service then
 		args[#args + 1] = "-s"

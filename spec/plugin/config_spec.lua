@@ -98,6 +98,10 @@ describe("jingle_sip.config #lua54", function()
 			jingle_sip_max_calls_per_user = { 0, "at least 1" },
 			jingle_sip_ring_timeout = { 2.5, "whole number from 1 to 3600" },
 			jingle_sip_max_call_duration = { -1, "at least 0" },
+			jingle_sip_trunk_sources = { { "192.0.2.1", "trunk.example.net" }, "not an IP address or CIDR" },
+			jingle_sip_trunk_source_filter = { "off", "not true or false" },
+			jingle_sip_invite_rate = { -1, "whole number from 0 to 100000" },
+			jingle_sip_max_calls = { "lots", "not \"auto\" or a whole number" },
 		}
 		for name, case in pairs(cases) do
 			it("should name " .. name .. " and the value in the error", function()
@@ -112,6 +116,25 @@ describe("jingle_sip.config #lua54", function()
 			local _, errors = parse({ jingle_sip_rtp_ports = { 100, 200 } })
 			assert.equal(1, #errors, table.concat(errors, "\n"))
 			assert.truthy(errors[1]:find("jingle_sip_rtp_ports: 100 is not a whole number from 1024", 1, true), errors[1])
+		end)
+
+		it("should read trusted SIP sources as IPs and CIDRs of both families", function()
+			local cfg, errors = parse({ jingle_sip_trunk_sources = { "192.0.2.10", "198.51.100.0/24",
+				"2001:db8::/32" }, jingle_sip_invite_rate = 0, jingle_sip_max_calls = 0 })
+			assert.same({}, errors)
+			assert.same({ "192.0.2.10", "198.51.100.0/24", "2001:db8::/32" }, cfg.trunk_sources)
+			assert.equal(0, cfg.invite_rate)
+			assert.equal(0, cfg.max_calls)
+			local _, bad = parse({ jingle_sip_trunk_sources = { "10.0.0.0/33" } })
+			assert.truthy(bad[1] and bad[1]:find("not an IP address or CIDR", 1, true))
+		end)
+
+		it("should default to the trunk's addresses, the kernel filter, 10 INVITEs/s and auto max_calls", function()
+			local cfg = parse({})
+			assert.is_nil(cfg.trunk_sources)
+			assert.is_true(cfg.trunk_source_filter)
+			assert.equal(10, cfg.invite_rate)
+			assert.equal("auto", cfg.max_calls)
 		end)
 
 		it("should fall back to nobody and nothing for a bad allow list or dial plan", function()

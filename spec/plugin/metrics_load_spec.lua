@@ -35,8 +35,17 @@ describe("mod_jingle_sip metrics in a real Prosody #lua54", function()
 	it("should declare its families on /metrics", function()
 		local body = scrape()
 		for _, name in ipairs({ "calls", "active_calls", "call_setup_seconds", "media_setup_seconds",
-			"media_failures", "packets_dropped", "trunk_up", "registered" }) do
+			"media_failures", "packets_dropped", "trunk_up", "registered", "refused_by_limits" }) do
 			assert.truthy(body:find("# TYPE prosody_mod_jingle_sip__" .. name .. " ", 1, true), name .. "\n" .. body)
+		end
+	end)
+
+	it("should export what the public-address limits refused, from the relay's counters", function()
+		local body = scrape()
+		for _, reason in ipairs({ "untrusted", "filtered", "invite-rate", "max-calls", "fd-exhausted" }) do
+			local line = ('prosody_mod_jingle_sip__refused_by_limits_total{host="phone.localhost",reason="%s"} ')
+				:format(reason)
+			assert.truthy(body:find(line, 1, true), line .. "\n" .. body)
 		end
 	end)
 

@@ -31,6 +31,19 @@ describe("jingle_sip.metrics #lua54", function()
 		end
 	end)
 
+	it("should copy the relay's refusal counters into refused_by_limits by reason", function()
+		m:limits({ requests_untrusted = 3, filter_drops = 40, invites_rejected_rate = 4,
+			invites_rejected_limit = 1, fd_exhausted = 2, sdp_rejected = 6 })
+		assert.equal(3, (sample('prosody_mod_jingle_sip__refused_by_limits_total{reason="untrusted"}')))
+		assert.equal(40, (sample('prosody_mod_jingle_sip__refused_by_limits_total{reason="filtered"}')))
+		assert.equal(4, (sample('prosody_mod_jingle_sip__refused_by_limits_total{reason="invite-rate"}')))
+		assert.equal(1, (sample('prosody_mod_jingle_sip__refused_by_limits_total{reason="max-calls"}')))
+		assert.equal(2, (sample('prosody_mod_jingle_sip__refused_by_limits_total{reason="fd-exhausted"}')))
+		assert.equal(6, (sample('prosody_mod_jingle_sip__refused_by_limits_total{reason="sdp-rejected"}')))
+		m:limits({ requests_untrusted = 5 }) -- the relay's counters only grow; missing ones read 0
+		assert.equal(5, (sample('prosody_mod_jingle_sip__refused_by_limits_total{reason="untrusted"}')))
+	end)
+
 	it("should count calls by direction and outcome and keep the active gauge", function()
 		m:call_started("outbound")
 		m:call_started("outbound")

@@ -7,6 +7,9 @@
  * how it reads incoming checks), rtcp-mux or a second component.
  */
 #include <arpa/inet.h>
+#include <errno.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include "../relay_internal.h"
 #include "media.h"
@@ -209,6 +212,15 @@ int cr_ice_start(cr_media_call_t *mc)
 	if (mc->params.remote_ufrag[0] && mc->params.remote_pwd[0])
 		cr_ice_set_remote_credentials(mc, mc->params.remote_ufrag, mc->params.remote_pwd);
 	if (!nice_agent_gather_candidates(mc->agent, mc->stream_id)) {
+		/* libnice says nothing of why: a probe tells descriptor exhaustion apart. */
+		int probe = eventfd(0, EFD_CLOEXEC), saved = errno;
+
+		if (probe >= 0)
+			close(probe);
+		else if (cr_fd_exhausted(mc->call->relay, saved, "gathering ICE candidates")) {
+			cr_trace_add(&mc->trace, "ice", "gathering failed: out of file descriptors");
+			return CR_ERR_INTERNAL;
+		}
 		cr_trace_add(&mc->trace, "ice", "gathering failed (no usable address or port)");
 		return CR_ERR_PORTS;
 	}
@@ -338,9 +350,46 @@ void cr_ice_stop(cr_media_call_t *mc)
 	mc->agent = NULL;
 }
 
+/* Addresses no ICE check may go to: checks sent there would reach every
+ * host of a network (broadcast, multicast) or none (unspecified). */
+static const char *unusable_address(const char *addr)
+{
+	unsigned char a[16];
+
+	if (inet_pton(AF_INET, addr, a) == 1) {
+		if (a[0] == 0)
+			return "unspecified address";
+		if (a[0] >= 224 && a[0] <= 239)
+			return "multicast address";
+		if (a[0] >= 240) /* 240/4 is reserved; 255.255.255.255 is broadcast */
+			return "broadcast or reserved address";
+		return NULL;
+	}
+	if (inet_pton(AF_INET6, addr, a) == 1) {
+		static const unsigned char mapped[12] = { [10] = 0xff, [11] = 0xff };
+		static const unsigned char zero[16];
+
+		if (memcmp(a, zero, sizeof(zero)) == 0)
+			return "unspecified address";
+		if (a[0] == 0xff)
+			return "multicast address";
+		if (memcmp(a, mapped, sizeof(mapped)) == 0) {
+			char v4[INET_ADDRSTRLEN];
+
+			inet_ntop(AF_INET, a + 12, v4, sizeof(v4));
+			return unusable_address(v4);
+		}
+		return NULL;
+	}
+	return NULL; /* not an IP: libnice's parser refuses it */
+}
+
 /* docs/INTEROP.md#8: candidates some agents choke on never reach libnice. */
 static const char *reject_reason(char **f, int n)
 {
+	guint64 port;
+	char *end;
+
 	/* foundation comp transport priority addr port typ type ... */
 	if (n < 8)
 		return "too few fields";
@@ -350,7 +399,10 @@ static const char *reject_reason(char **f, int n)
 		return "mDNS address";
 	if (g_ascii_strcasecmp(f[2], "udp") != 0)
 		return "not UDP";
-	return NULL;
+	port = g_ascii_strtoull(f[5], &end, 10);
+	if (*end || end == f[5] || port == 0 || port > 65535)
+		return "port 0 or out of range";
+	return unusable_address(f[4]);
 }
 
 void cr_ice_add_candidate(cr_media_call_t *mc, const char *text)
@@ -369,7 +421,11 @@ void cr_ice_add_candidate(cr_media_call_t *mc, const char *text)
 	why = reject_reason(f, n);
 	comp = n > 1 ? (guint)g_ascii_strtoull(f[1], NULL, 10) : 0;
 	g_strfreev(f);
+	if (!why && mc->remote_candidates >= CR_MAX_REMOTE_CANDIDATES)
+		why = "over the limit of remote candidates per ICE session";
 	if (why) {
+		atomic_fetch_add_explicit(&mc->counters.candidates_dropped, 1,
+					  memory_order_relaxed);
 		cr_trace_add(&mc->trace, "ice", "remote candidate dropped (%s): %s", why, body);
 		return;
 	}
@@ -397,6 +453,7 @@ void cr_ice_add_candidate(cr_media_call_t *mc, const char *text)
 	}
 	list = g_slist_append(NULL, cand);
 	added = nice_agent_set_remote_candidates(mc->agent, mc->stream_id, cand->component_id, list);
+	mc->remote_candidates++;
 	cr_trace_add(&mc->trace, "ice", "remote candidate comp %u %s%s", cand->component_id, body,
 		     added == 1 ? "" : " (not added)");
 	g_slist_free(list);
@@ -412,6 +469,9 @@ void cr_ice_end_of_candidates(cr_media_call_t *mc)
 void cr_ice_set_remote_credentials(cr_media_call_t *mc, const char *ufrag, const char *pwd)
 {
 	cr_trace_add(&mc->trace, "ice", "remote credentials ufrag=%s", ufrag);
+	/* New credentials are the client's ICE restart: a new candidate budget. */
+	if (strcmp(ufrag, mc->params.remote_ufrag) != 0)
+		mc->remote_candidates = 0;
 	g_strlcpy(mc->params.remote_ufrag, ufrag, sizeof(mc->params.remote_ufrag));
 	g_strlcpy(mc->params.remote_pwd, pwd, sizeof(mc->params.remote_pwd));
 	nice_agent_set_remote_credentials(mc->agent, mc->stream_id, ufrag, pwd);
@@ -423,6 +483,7 @@ void cr_ice_restart(cr_media_call_t *mc, const char *ufrag, const char *pwd)
 	/* Restarting drops the remote credentials and candidates; the
 	 * signaling sends the new ones after. */
 	nice_agent_restart_stream(mc->agent, mc->stream_id);
+	mc->remote_candidates = 0;
 	nice_agent_set_local_credentials(mc->agent, mc->stream_id, ufrag, pwd);
 	mc->ice_connected = false;
 	mc->nomination_max = 0; /* the client's values start over with the restart */

@@ -163,6 +163,7 @@ typedef struct cr_counters {
 	atomic_uint_least64_t srtp_auth_failed, dtls_bad, ice_bad, early_dropped;
 	atomic_uint_least64_t sip_foreign, unmapped_pt, dtmf_events;
 	atomic_uint_least64_t transcoded_packets, transcode_dropped;
+	atomic_uint_least64_t candidates_dropped;
 	atomic_int ice_state, dtls_state;
 } cr_counters_t;
 
@@ -258,6 +259,7 @@ typedef struct cr_media_call {
 	guint n_components;
 	bool gathering_done_sent;
 	bool ice_connected;
+	unsigned remote_candidates; /* given to libnice since the last ICE restart */
 	/* renomination workaround (ice.c, cr_ice_on_nomination) */
 	uint32_t nomination_max;   /* highest NOMINATION value the client sent */
 	uint32_t nomination_stale; /* last lower value seen (traced once) */

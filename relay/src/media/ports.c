@@ -48,7 +48,10 @@ static int bind_udp(const struct sockaddr_storage *addr, int port)
 		len = sizeof(struct sockaddr_in);
 	}
 	if (bind(fd, (struct sockaddr *)&ss, len) < 0) {
+		int saved = errno;
+
 		close(fd);
+		errno = saved;
 		return -1;
 	}
 	return fd;
@@ -68,11 +71,22 @@ int cr_ports_open(cr_ports_t *p, const struct sockaddr_storage *addr, int *rtp_f
 		if (p->used[i])
 			continue;
 		a = bind_udp(addr, port);
+		if (a < 0 && (errno == EMFILE || errno == ENFILE)) {
+			err = CR_ERR_INTERNAL; /* no other pair would do better */
+			break;
+		}
 		if (a < 0)
 			continue;
 		b = bind_udp(addr, port + 1);
 		if (b < 0) {
+			int saved = errno;
+
 			close(a);
+			errno = saved;
+			if (saved == EMFILE || saved == ENFILE) {
+				err = CR_ERR_INTERNAL;
+				break;
+			}
 			continue;
 		}
 		p->used[i] = 1;

@@ -76,6 +76,14 @@ int cr_media_call_create(cr_call_t *call, cr_media_relay_t *mr, cr_media_call_t 
 	g_mutex_init(&mc->pair_lock);
 	cr_trace_init(&mc->trace);
 	err = cr_ports_open(&mr->ports, &mr->sip_addr, &mc->rtp_fd, &mc->rtcp_fd, &mc->rtp_port);
+	if (err == CR_ERR_INTERNAL) {
+		int saved = errno;
+
+		cr_fd_exhausted(call->relay, saved, "opening a call's RTP sockets");
+		cr_set_error(err_buf, err, "no descriptor left for the call's RTP sockets: %s",
+			     g_strerror(saved));
+		goto out;
+	}
 	if (err) {
 		cr_set_error(err_buf, err, "no free RTP port pair in %d..%d", mr->ports.min,
 			     mr->ports.max);
@@ -558,6 +566,7 @@ int cr_call_get_stats(cr_call_t *call, cr_call_stats_t *s)
 	LOAD(early_dropped);
 	LOAD(sip_foreign);
 	LOAD(unmapped_pt);
+	LOAD(candidates_dropped);
 	LOAD(dtmf_events);
 	LOAD(transcoded_packets);
 	LOAD(transcode_dropped);

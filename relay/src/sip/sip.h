@@ -73,6 +73,27 @@ void cr_sip_trace_line(cr_call_t *call, char dir, const char *fmt, ...) G_GNUC_P
 /* The header's value (without its name) encoded into a new g_malloc'd
  * NUL-terminated string; NULL when h is NULL or does not encode. */
 char *cr_sip_header_text(const sip_header_t *h);
+/* ---- sources: who may send SIP (sip_sources.c) ---- */
+
+/* One trusted network; IPv4-mapped IPv6 is stored as IPv4. */
+typedef struct cr_sip_cidr {
+	int family;       /* AF_INET or AF_INET6 */
+	int prefix;
+	uint8_t addr[16]; /* network byte order, host bits zero */
+} cr_sip_cidr_t;
+
+struct sockaddr;
+/* Appends the comma-separated IPs/CIDRs of text to list (cr_sip_cidr_t). */
+int cr_sip_sources_parse(const char *text, GArray *list, char *err_buf);
+/* Appends what the hosts of trunk_uri and outbound_proxy (may be NULL)
+ * resolve to, each as a /32 or /128. */
+int cr_sip_sources_default(const char *trunk_uri, const char *outbound_proxy, GArray *list,
+			   char *err_buf);
+/* The host address of sa as a /32 or /128; -1 when not IP. */
+int cr_sip_sources_from_sockaddr(const struct sockaddr *sa, cr_sip_cidr_t *c);
+bool cr_sip_sources_match(const GArray *list, const struct sockaddr *sa);
+/* "IP/PREFIX,IP/PREFIX" */
+void cr_sip_sources_text(const GArray *list, char *buf, size_t len);
 
 /* ---- ua: thread and NUA lifecycle (sip_ua.c) ---- */
 
@@ -91,6 +112,10 @@ struct cr_sip_ua {
 	char *rtp_address, *user_agent;
 	char *trunk_hostport; /* host[:port][;params] of trunk_uri */
 	int register_expires, options_interval, session_expires, symmetric_rtp;
+	GArray *sources;      /* cr_sip_cidr_t: who may send SIP */
+	char sources_text[CR_SIP_MAX_SOURCES_LEN];
+	bool source_filter;   /* attach the kernel filter (sip_filter.c) */
+	int invite_rate;      /* new INVITEs a second per source; 0 = no limit */
 	/* The thread. */
 	GThread *thread;
 	GMainContext *context;
@@ -113,8 +138,12 @@ struct cr_sip_ua {
 	gint64 opt_sent_at;
 	bool opt_auth_tried;
 	GSource *opt_timer;
+	GHashTable *rate_buckets; /* sip_rate.c */
+	/* Written on the SIP thread before start finishes, read after. */
+	GArray *filtered_fds;  /* int: Sofia's sockets carrying the source filter */
 	/* Counters, any thread. */
 	atomic_uint_least64_t invites_sent, invites_received, invites_rejected_limit;
+	atomic_uint_least64_t requests_untrusted, invites_rejected_rate;
 	atomic_uint_least64_t options_sent, options_ok;
 	atomic_uint_least64_t sdp_rejected;
 	atomic_int trunk_up, last_options_status, last_options_rtt_ms, registered;
@@ -128,6 +157,24 @@ bool cr_sip_ua_authenticate(cr_sip_ua_t *ua, nua_handle_t *nh, const sip_t *sip)
  * is stopping. Returns false (after destroy) when the UA is gone. */
 bool cr_sip_ua_post(cr_sip_ua_t *ua, void (*fn)(void *data), void *data,
 		    void (*destroy)(void *data));
+
+/* ---- filter: the kernel drops strangers' packets (sip_filter.c) ---- */
+
+/* The process's descriptors now (a set of fds), before nua_create(). */
+GHashTable *cr_sip_filter_snapshot(void);
+/* Attaches a BPF filter accepting only ua->sources to every UDP and
+ * listening TCP socket on one of ports (0 = any) opened since `before`. */
+int cr_sip_filter_attach(cr_sip_ua_t *ua, GHashTable *before, const int *ports, int n_ports,
+			 char *err_buf);
+/* Packets the kernel dropped on the filtered sockets (filter or full buffer). */
+uint64_t cr_sip_filter_drops(const cr_sip_ua_t *ua);
+
+/* ---- rate: new INVITEs per source (sip_rate.c), SIP thread ---- */
+
+void cr_sip_rate_init(cr_sip_ua_t *ua);
+void cr_sip_rate_free(cr_sip_ua_t *ua);
+/* Takes a token for a new INVITE from `from`; false past the rate. */
+bool cr_sip_rate_admit(cr_sip_ua_t *ua, const struct sockaddr *from);
 
 /* ---- dialog: sessions <-> calls (sip_dialog.c) ---- */
 

@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include <sofia-sip/msg_addr.h>
 #include <sofia-sip/nua_tag.h>
 #include <sofia-sip/sip_extra.h>
 #include <sofia-sip/sip_header.h>
@@ -872,6 +873,43 @@ int cr_call_adopt(cr_relay_t *relay, uint32_t call_id, cr_call_t **out)
 	return CR_OK;
 }
 
+/* ---- who sent it ---- */
+
+/* The source address of the request NUA reports now (valid in the callback). */
+static const struct sockaddr *request_source(cr_sip_ua_t *ua)
+{
+	msg_t *msg = nua_current_request(ua->nua);
+	su_addrinfo_t *ai = msg ? msg_addrinfo(msg) : NULL;
+
+	return ai ? ai->ai_addr : NULL;
+}
+
+/* Requests from outside the trusted sources get 403 and are counted: they
+ * never ring anybody, and no caller ID of theirs is ever read. The kernel
+ * filter keeps them from getting this far unless it is off. */
+static bool refuse_untrusted(cr_sip_ua_t *ua, nua_handle_t *nh, bool new_dialog)
+{
+	if (cr_sip_sources_match(ua->sources, request_source(ua)))
+		return false;
+	atomic_fetch_add(&ua->requests_untrusted, 1);
+	nua_respond(nh, 403, "Forbidden", NUTAG_WITH_CURRENT(ua->nua), TAG_END());
+	if (new_dialog)
+		nua_handle_destroy(nh);
+	return true;
+}
+
+/* A flood of new INVITEs from one source gets 503 before any call exists. */
+static bool refuse_over_rate(cr_sip_ua_t *ua, nua_handle_t *nh)
+{
+	if (cr_sip_rate_admit(ua, request_source(ua)))
+		return false;
+	atomic_fetch_add(&ua->invites_received, 1); /* as those refused past max_calls */
+	atomic_fetch_add(&ua->invites_rejected_rate, 1);
+	nua_respond(nh, 503, "Service Unavailable", SIPTAG_RETRY_AFTER_STR("1"), TAG_END());
+	nua_handle_destroy(nh);
+	return true;
+}
+
 /* ---- NUA events about calls ---- */
 
 void cr_sip_dialog_event(cr_sip_ua_t *ua, nua_event_t event, int status, const char *phrase,
@@ -882,6 +920,8 @@ void cr_sip_dialog_event(cr_sip_ua_t *ua, nua_event_t event, int status, const c
 
 	switch (event) {
 	case nua_i_invite:
+		if (refuse_untrusted(ua, nh, !s))
+			return;
 		if (!s) {
 			bool stopping;
 
@@ -891,7 +931,7 @@ void cr_sip_dialog_event(cr_sip_ua_t *ua, nua_event_t event, int status, const c
 			if (stopping) {
 				nua_respond(nh, 503, "Service Unavailable", TAG_END());
 				nua_handle_destroy(nh);
-			} else {
+			} else if (!refuse_over_rate(ua, nh)) {
 				on_new_invite(ua, nh, sip);
 			}
 		} else {
@@ -899,6 +939,8 @@ void cr_sip_dialog_event(cr_sip_ua_t *ua, nua_event_t event, int status, const c
 		}
 		return;
 	case nua_i_update:
+		if (refuse_untrusted(ua, nh, false))
+			return;
 		if (s)
 			on_offer_in_dialog(s, nh, sip, true);
 		else

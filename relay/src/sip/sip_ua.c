@@ -224,6 +224,11 @@ static int check_config(const cr_sip_config_t *c, char **trunk_hostport, char *e
 				    RFC4028_MIN_SE, c->session_expires);
 	if (c->symmetric_rtp != 0 && c->symmetric_rtp != 1)
 		return cr_set_error(err_buf, CR_ERR_INVALID, "sip: symmetric_rtp must be 0 or 1");
+	if (c->source_filter != 0 && c->source_filter != -1)
+		return cr_set_error(err_buf, CR_ERR_INVALID, "sip: source_filter must be 0 or -1");
+	if (c->invite_rate < -1)
+		return cr_set_error(err_buf, CR_ERR_INVALID,
+				    "sip: invite_rate must be -1, 0 or more, got %d", c->invite_rate);
 	/* Last: it allocates. */
 	return check_uri("trunk_uri", c->trunk_uri, false, trunk_hostport, err_buf);
 }
@@ -475,11 +480,43 @@ static void quiet_sofia_logs(void)
 		su_log_set_level(soa_log, 0);
 }
 
+/* The port a listen URI binds (0 = chosen by the system: any). */
+static int listen_port(const char *uri)
+{
+	su_home_t home[1] = { SU_HOME_INIT(home) };
+	url_t *url = uri ? url_make(home, uri) : NULL;
+	int port = -1;
+
+	if (url)
+		port = url->url_port ? atoi(url->url_port)
+			: url->url_type == url_sips ? 5061 : 5060;
+	su_home_deinit(home);
+	return port;
+}
+
+static void attach_source_filter(cr_sip_ua_t *ua, GHashTable *before)
+{
+	char msg[CR_MAX_ERROR_LEN];
+	int ports[2], n = 0;
+
+	ports[n++] = listen_port(ua->listen_uri);
+	if (ua->tls_listen_uri)
+		ports[n++] = listen_port(ua->tls_listen_uri);
+	int err = cr_sip_filter_attach(ua, before, ports, n, msg);
+
+	/* Requests from strangers still get 403; the operator is told
+	 * (CR_ERR_UNSUPPORTED: some sockets filtered, others not). */
+	if (err)
+		cr_relay_emit(ua->relay, CR_EVENT_ERROR, 0, err, 0,
+			      "%s; requests from outside the trusted sources get 403", msg);
+}
+
 static gpointer sip_main(gpointer p)
 {
 	cr_sip_ua_t *ua = p;
 	char msg[CR_MAX_ERROR_LEN];
 	char *listen;
+	GHashTable *fds_before = NULL;
 
 	g_main_context_push_thread_default(ua->context);
 	su_init();
@@ -497,6 +534,8 @@ static gpointer sip_main(gpointer p)
 	}
 	ua->su_source = su_glib_root_gsource(ua->root);
 	g_source_attach(ua->su_source, ua->context);
+	cr_sip_rate_init(ua);
+	fds_before = cr_sip_filter_snapshot();
 	ua->nua = nua_create(ua->root, nua_callback, ua,
 			     NUTAG_URL(ua->listen_uri),
 			     TAG_IF(ua->tls_listen_uri, NUTAG_SIPS_URL(ua->tls_listen_uri)),
@@ -534,6 +573,10 @@ static gpointer sip_main(gpointer p)
 		finish_start(ua, -1, msg);
 		goto out;
 	}
+	if (ua->source_filter)
+		attach_source_filter(ua, fds_before);
+	g_hash_table_destroy(fds_before);
+	fds_before = NULL;
 	finish_start(ua, 1, NULL);
 	if (ua->register_expires > 0)
 		start_register(ua);
@@ -568,6 +611,9 @@ static gpointer sip_main(gpointer p)
 	nua_destroy(ua->nua);
 	ua->nua = NULL;
 out:
+	if (fds_before)
+		g_hash_table_destroy(fds_before);
+	cr_sip_rate_free(ua);
 	if (ua->root)
 		su_root_destroy(ua->root);
 	if (ua->su_source)
@@ -592,6 +638,10 @@ static void ua_free(cr_sip_ua_t *ua)
 	g_free(ua->rtp_address);
 	g_free(ua->user_agent);
 	g_free(ua->trunk_hostport);
+	if (ua->sources)
+		g_array_free(ua->sources, TRUE);
+	if (ua->filtered_fds)
+		g_array_free(ua->filtered_fds, TRUE);
 	if (ua->unadopted)
 		g_hash_table_destroy(ua->unadopted);
 	if (ua->loop)
@@ -633,12 +683,22 @@ int cr_sip_ua_start(struct cr_relay *relay, const cr_sip_config_t *c, cr_sip_ua_
 	ua->session_expires = c->session_expires == 0 ? DEFAULT_SESSION_EXPIRES
 		: c->session_expires;
 	ua->symmetric_rtp = c->symmetric_rtp;
+	ua->source_filter = c->source_filter == 0;
+	ua->invite_rate = c->invite_rate == 0 ? CR_SIP_DEFAULT_INVITE_RATE
+		: c->invite_rate < 0 ? 0 : c->invite_rate;
+	ua->filtered_fds = g_array_new(FALSE, FALSE, sizeof(int));
+	ua->sources = g_array_new(FALSE, FALSE, sizeof(cr_sip_cidr_t));
 	atomic_init(&ua->trunk_up, -1);
 	g_mutex_init(&ua->lock);
 	g_cond_init(&ua->cond);
 	ua->unadopted = g_hash_table_new(g_direct_hash, g_direct_equal);
 	ua->context = g_main_context_new();
 	ua->loop = g_main_loop_new(ua->context, FALSE);
+	err = c->trusted_sources ? cr_sip_sources_parse(c->trusted_sources, ua->sources, err_buf)
+		: cr_sip_sources_default(c->trunk_uri, c->outbound_proxy, ua->sources, err_buf);
+	if (err)
+		goto out;
+	cr_sip_sources_text(ua->sources, ua->sources_text, sizeof(ua->sources_text));
 	ua->thread = g_thread_try_new("cr-sip", sip_main, ua, &error);
 	if (!ua->thread) {
 		g_clear_error(&error);
@@ -704,4 +764,9 @@ void cr_relay_get_sip_stats(cr_relay_t *relay, cr_sip_stats_t *s)
 	s->last_options_rtt_ms = atomic_load(&ua->last_options_rtt_ms);
 	s->registered = atomic_load(&ua->registered);
 	s->sdp_rejected = atomic_load(&ua->sdp_rejected);
+	s->requests_untrusted = atomic_load(&ua->requests_untrusted);
+	s->invites_rejected_rate = atomic_load(&ua->invites_rejected_rate);
+	s->filter_drops = cr_sip_filter_drops(ua);
+	s->filtered_sockets = (int32_t)ua->filtered_fds->len;
+	g_strlcpy(s->trusted_sources, ua->sources_text, sizeof(s->trusted_sources));
 }
