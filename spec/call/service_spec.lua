@@ -183,6 +183,20 @@ describe("jingle_sip.call.service #lua54", function()
 			assert.is_not_nil(sent[1]:get_child("error"):get_child("unknown-session", "urn:xmpp:jingle:errors:1"))
 		end)
 
+		it("should answer unknown-session to a session-terminate for a session it does not have", function()
+			local svc, sent = new_service()
+			local terminate = st.iq({ type = "set", id = "t1", from = "alice@example.org/x",
+				to = "+15551234567@phone.example.net" })
+				:tag("jingle", { xmlns = "urn:xmpp:jingle:1", action = "session-terminate", sid = "no-such-sid" })
+				:tag("reason"):tag("success"):up():up()
+			svc:on_jingle_iq(terminate)
+			assert.equal(1, #sent, "exactly one answer")
+			assert.equal("error", sent[1].attr.type, "an error, not a result")
+			assert.equal("item-not-found", select(2, sent[1]:get_error()))
+			assert.is_not_nil(sent[1]:get_child("error"):get_child("unknown-session", "urn:xmpp:jingle:errors:1"),
+				"carries <unknown-session/>")
+		end)
+
 		it("should answer bad-request for a jingle element without a sid", function()
 			local svc, sent = new_service()
 			local bad = st.iq({ type = "set", id = "b1", from = "alice@example.org/x", to = "+15551234567@phone.example.net" })

@@ -133,13 +133,11 @@ function Service:on_jingle_iq(stanza)
 		return self:start_outbound(stanza, session)
 	end
 	if not call then
-		-- A terminate for a session we never had (or already ended) is
-		-- acknowledged: the client is only tidying up.
-		if session.action == "session-terminate" then
-			self.deps.send(st.reply(stanza))
-		else
-			self.deps.send(errors.unknown_session(stanza))
-		end
+		-- XEP-0166 v1.1.2 section 10: every action for a session we do not
+		-- have (never had, or already ended) gets item-not-found with
+		-- unknown-session, session-terminate included, so a client can tell
+		-- a stale sid from an acknowledged hang-up.
+		self.deps.send(errors.unknown_session(stanza))
 		return
 	end
 	local ok, cerr = call:on_jingle(session)
