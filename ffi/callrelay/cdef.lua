@@ -196,6 +196,7 @@ typedef struct cr_media_config {
 	const char *certificate_file;
 	const char *private_key_file;
 	int media_timeout_ms;
+	int sip_media_timeout_ms;
 } cr_media_config_t;
 typedef struct cr_codec_map {
 	int client_pt;
@@ -270,6 +271,7 @@ int cr_call_set_remote_credentials(cr_call_t *call, const char *ufrag,
 int cr_call_set_remote_fingerprint(cr_call_t *call, const char *fingerprint);
 int cr_call_set_sip_remote(cr_call_t *call, const char *addr, int rtp_port,
 				     int rtcp_port);
+int cr_call_watch_sip_media(cr_call_t *call, int on);
 int cr_call_set_codecs(cr_call_t *call, const cr_codec_map_t *codecs, int n_codecs);
 int cr_call_set_transcode(cr_call_t *call, const cr_codec_t *client,
 				    const cr_codec_t *sip, char *err_buf);

@@ -84,6 +84,7 @@ local MEDIA_CONFIG = {
 	{ "turn_username", "str" }, { "turn_password", "str" }, { "sip_rtp_address", "str" },
 	{ "sip_port_min", "int" }, { "sip_port_max", "int" }, { "certificate_file", "str" },
 	{ "private_key_file", "str" }, { "media_timeout_ms", "int" },
+	{ "sip_media_timeout_ms", "int" },
 }
 local SIP_CONFIG = {
 	{ "listen_uri", "str" }, { "tls_listen_uri", "str" }, { "tls_cert_dir", "str" },
@@ -308,6 +309,10 @@ end
 
 function M.call_end_of_candidates(handle)
 	return result(lib.cr_call_end_of_candidates(check_open(handle, "call", 2)))
+end
+
+function M.call_watch_sip_media(handle, on)
+	return result(lib.cr_call_watch_sip_media(check_open(handle, "call", 2), on and 1 or 0))
 end
 
 function M.call_set_remote_credentials(handle, ufrag, pwd)

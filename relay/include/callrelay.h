@@ -439,7 +439,9 @@ enum {
 	CR_EVENT_DTLS_CONNECTED = 14,  /* text = "role=client|server profile=NAME" (SRTP keys installed) */
 	CR_EVENT_DTLS_FAILED = 15,     /* code = CR_DTLS_FAIL_*; text = reason; the call carries no media */
 	CR_EVENT_FIRST_MEDIA = 16,     /* code = CR_DIR_*: the first packet forwarded that way */
-	CR_EVENT_MEDIA_TIMEOUT = 17,   /* value = seconds without authenticated media from the client */
+	CR_EVENT_MEDIA_TIMEOUT = 17,   /* value = seconds without media; code 0: no authenticated media from the
+					* client; code CR_DIR_SIP_TO_CLIENT: no RTP from the trunk while watched
+					* (cr_call_watch_sip_media) */
 	CR_EVENT_DTMF = 18,            /* code = CR_DIR_*; value = duration in ms; text = "digit=D event=N duration_ms=MS"
 					* (+ " sent=1" for a digit of cr_call_send_dtmf(), reported when its end went out;
 					* sip->client digits are reported as they come from the trunk) */
@@ -494,6 +496,8 @@ typedef struct cr_media_config {
 	const char *certificate_file;/* PEM certificate, or NULL to generate ECDSA P-256 */
 	const char *private_key_file;/* PEM key of certificate_file */
 	int media_timeout_ms;        /* no media from the client this long -> CR_EVENT_MEDIA_TIMEOUT; 0 = 30000 */
+	int sip_media_timeout_ms;    /* no RTP from the trunk this long while watched -> CR_EVENT_MEDIA_TIMEOUT
+				      * code CR_DIR_SIP_TO_CLIENT; 0 = 60000 */
 } cr_media_config_t;
 
 /* One codec both legs carry, matched by name/clock rate/channels. */
@@ -648,6 +652,19 @@ CR_EXPORT int cr_call_set_remote_fingerprint(cr_call_t *call, const char *finger
  */
 CR_EXPORT int cr_call_set_sip_remote(cr_call_t *call, const char *addr, int rtp_port,
 				     int rtcp_port);
+
+/**
+ * Watch (on) or stop watching the trunk's RTP: while watched, no RTP from
+ * the trunk for the relay's sip_media_timeout_ms raises
+ * CR_EVENT_MEDIA_TIMEOUT with code CR_DIR_SIP_TO_CLIENT, once, until RTP
+ * comes again. The count starts when the watch starts. The signaling
+ * watches an answered call that neither side holds (a held trunk may
+ * rightly send nothing); the relay never ends the call itself.
+ * @param call the call
+ * @param on 1 to watch, 0 to stop
+ * @return 0 if queued
+ */
+CR_EXPORT int cr_call_watch_sip_media(cr_call_t *call, int on);
 
 /**
  * Replace the codec map (payload types of both legs). The SIP leg's

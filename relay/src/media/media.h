@@ -146,6 +146,7 @@ typedef struct cr_media_relay {
 	char *sip_rtp_address;
 	struct sockaddr_storage sip_addr;
 	int media_timeout_ms;
+	int sip_media_timeout_ms;
 	cr_ports_t ports;
 	cr_dtls_ctx_t *dtls;
 } cr_media_relay_t;
@@ -308,6 +309,9 @@ typedef struct cr_media_call {
 	GSource *tick;
 	int64_t last_client_media_us;
 	bool timeout_reported;
+	bool sip_watch;              /* cr_call_watch_sip_media(): the trunk must send */
+	int64_t last_sip_media_us;   /* last RTP from the trunk, or the watch's start */
+	bool sip_timeout_reported;
 } cr_media_call_t;
 
 /* session.c */

@@ -76,6 +76,16 @@ static bool accept_source(cr_media_call_t *mc, bool rtcp, const struct sockaddr_
 	return true;
 }
 
+/* RTP from the trunk: the call is alive on that side (session.c's tick). */
+static void sip_media_seen(cr_media_call_t *mc)
+{
+	mc->last_sip_media_us = g_get_monotonic_time();
+	if (mc->sip_timeout_reported) {
+		mc->sip_timeout_reported = false;
+		cr_trace_add(&mc->trace, "media", "trunk RTP resumed");
+	}
+}
+
 static gboolean on_readable(gint fd, GIOCondition cond, gpointer p, bool rtcp_socket)
 {
 	cr_media_call_t *mc = p;
@@ -99,6 +109,8 @@ static gboolean on_readable(gint fd, GIOCondition cond, gpointer p, bool rtcp_so
 			continue;
 		}
 		rtcp = rtcp_socket || cr_is_rtcp(buf, (size_t)n);
+		if (!rtcp)
+			sip_media_seen(mc);
 		atomic_fetch_add_explicit(&mc->counters.sip_rx_packets, 1, memory_order_relaxed);
 		atomic_fetch_add_explicit(&mc->counters.sip_rx_bytes, (uint64_t)n,
 					  memory_order_relaxed);
