@@ -423,8 +423,15 @@ function M.call_sip_reject(handle, status)
 	return result(lib.cr_sip_reject(check_open(handle, "call", 2), status))
 end
 
-function M.call_sip_hangup(handle)
-	return result(lib.cr_sip_hangup(check_open(handle, "call", 2)))
+-- hangup([cause, text]): with a Q.850 cause and a text, the BYE says why
+-- (RFC 3326 Reason header).
+function M.call_sip_hangup(handle, cause, text)
+	local h = check_open(handle, "call", 2)
+	if cause == nil then return result(lib.cr_sip_hangup(h)) end
+	if type(cause) ~= "number" or cause % 1 ~= 0 then
+		error("bad argument #2 (integer expected)", 2)
+	end
+	return result(lib.cr_sip_hangup_reason(h, cause, check_string(text, 3)))
 end
 
 -- hold: true puts the trunk on hold (re-INVITE a=sendonly), false resumes.

@@ -359,6 +359,19 @@ CR_EXPORT int cr_sip_reject(cr_call_t *call, int status);
  */
 CR_EXPORT int cr_sip_hangup(cr_call_t *call);
 
+enum { CR_MAX_SIP_REASON_LEN = 160 };
+
+/**
+ * cr_sip_hangup() that says why: the BYE (or CANCEL, or 480) carries an
+ * RFC 3326 header `Reason: Q.850;cause=CAUSE;text="TEXT"` (quotes,
+ * backslashes and non-printable bytes of text are left out).
+ * @param call the call
+ * @param q850_cause ITU-T Q.850 cause, 1..127 (16: normal clearing)
+ * @param text why, at most CR_MAX_SIP_REASON_LEN bytes
+ * @return 0 if success (posted), otherwise a CR_ERR_* code (CR_ERR_INVALID for a bad cause or text)
+ */
+CR_EXPORT int cr_sip_hangup_reason(cr_call_t *call, int q850_cause, const char *text);
+
 /**
  * Put the trunk on hold or take it off: a re-INVITE offering the codec in use
  * with a=sendonly (hold) or a=sendrecv (resume). Only on an established
