@@ -416,6 +416,22 @@ function Service:on_relay_event(relay_id, event)
 end
 
 --- Ends every call (module unload without reload, shutdown).
+--- A client's full JID went unavailable (its c2s session closed, or it sent
+-- unavailable presence to a phone JID or the component): its calls end at
+-- once, instead of by the media timeout while the trunk leg still costs
+-- money. Returns how many calls ended.
+function Service:on_peer_gone(full_jid, text)
+	local list = {}
+	for _, call in pairs(self.calls) do
+		if call.peer == full_jid and call.state ~= "ended" then list[#list + 1] = call end
+	end
+	for _, call in ipairs(list) do
+		self.deps.log("info", "%s went unavailable: ending call %s", full_jid, call.sid)
+		call:peer_gone(text)
+	end
+	return #list
+end
+
 function Service:hangup_all(condition, text)
 	local list = {}
 	for _, call in pairs(self.calls) do list[#list + 1] = call end
