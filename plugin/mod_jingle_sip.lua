@@ -234,7 +234,7 @@ local TRUNK_CODECS = {
 -- The relay's drop counters (cr_call_stats_t) as metrics drop reasons.
 local DROP_REASONS = { srtp_auth_failed = "srtp-auth", early_dropped = "before-keys",
 	sip_foreign = "unknown-source", unmapped_pt = "not-negotiated", ice_bad = "malformed",
-	dtls_bad = "dtls-rejected" }
+	dtls_bad = "dtls-rejected", sip_ssrc_dropped = "unknown-ssrc" }
 
 local function metric_outcome(outcome, condition)
 	if outcome == "completed" then return "answered" end

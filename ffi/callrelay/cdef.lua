@@ -260,6 +260,7 @@ typedef struct cr_call_stats {
 	char media_path[CR_MAX_PAIR_LEN];
 	uint64_t transcoded_packets;
 	uint64_t transcode_dropped;
+	uint64_t sip_ssrc_dropped;
 } cr_call_stats_t;
 void cr_media_config_init(cr_media_config_t *config);
 void cr_media_params_init(cr_media_params_t *params);

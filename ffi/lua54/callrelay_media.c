@@ -253,6 +253,7 @@ static int l_call_stats(lua_State *L)
 	cr_lua_set_str(L, "media_path", s.media_path);
 	cr_lua_set_int(L, "transcoded_packets", (lua_Integer)s.transcoded_packets);
 	cr_lua_set_int(L, "transcode_dropped", (lua_Integer)s.transcode_dropped);
+	cr_lua_set_int(L, "sip_ssrc_dropped", (lua_Integer)s.sip_ssrc_dropped);
 	return 1;
 }
 

@@ -585,6 +585,8 @@ typedef struct cr_call_stats {
 	char media_path[CR_MAX_PAIR_LEN]; /* "passthrough" or "transcoded opus/48000 <-> PCMU/8000" */
 	uint64_t transcoded_packets; /* RTP packets the transcoder produced, both ways */
 	uint64_t transcode_dropped;  /* dropped: a transcoder queue was full */
+	uint64_t sip_ssrc_dropped;   /* dropped: trunk RTP whose SSRC is not the stream followed
+				      * (junk spoofing the trunk's address; see docs/ARCHITECTURE.md) */
 } cr_call_stats_t;
 
 /**

@@ -164,6 +164,7 @@ typedef struct cr_counters {
 	atomic_uint_least64_t srtp_auth_failed, dtls_bad, ice_bad, early_dropped;
 	atomic_uint_least64_t sip_foreign, unmapped_pt, dtmf_events;
 	atomic_uint_least64_t transcoded_packets, transcode_dropped;
+	atomic_uint_least64_t sip_ssrc_dropped;
 	atomic_int ice_state, dtls_state;
 } cr_counters_t;
 
@@ -285,6 +286,15 @@ typedef struct cr_media_call {
 	uint64_t sip_no_remote; /* client packets dropped before the trunk's address was set */
 	struct sockaddr_storage latch_ip; /* other allowed IP (port ignored) */
 	bool latch_ip_set;
+	/* the trunk's RTP stream (rtp_leg.c, accept_ssrc): the SSRC followed,
+	 * and another one that may be replacing it */
+	bool ssrc_latched;
+	uint32_t ssrc;
+	int64_t ssrc_last_us;        /* last packet of the followed SSRC */
+	bool ssrc_candidate_set;
+	uint32_t ssrc_candidate;
+	int ssrc_candidate_count;    /* its packets since the followed SSRC's last */
+	int64_t ssrc_candidate_last_us;
 
 	/* forwarding */
 	int16_t pt_to_sip[128];
@@ -395,6 +405,9 @@ void cr_transcode_destroy(cr_transcode_t *xc);
 /* Worker: takes a plain RTP packet of direction dir when pt is the codec
  * transcoded on its source leg; false when it is not (pass it through). */
 bool cr_transcode_push(cr_transcode_t *xc, int dir, int pt, const uint8_t *buf, size_t len);
+/* Tests only (relay/tests/test_media_trunk_ssrc.c): stops dir's decoder as a
+ * broken element would, so its pipeline goes silent without an error. Worker. */
+void cr_transcode_test_break(cr_transcode_t *xc, int dir);
 
 /* helpers */
 int cr_parse_addr(const char *ip, int port, struct sockaddr_storage *ss, socklen_t *len);

@@ -603,6 +603,7 @@ int cr_call_get_stats(cr_call_t *call, cr_call_stats_t *s)
 	LOAD(dtmf_events);
 	LOAD(transcoded_packets);
 	LOAD(transcode_dropped);
+	LOAD(sip_ssrc_dropped);
 #undef LOAD
 	return CR_OK;
 }
