@@ -624,6 +624,25 @@ describe("jingle_sip.call.bridge", function()
 			assert.same({ "sip_reject", 480, "Temporarily Unavailable" }, legs:called("sip_reject")[1])
 		end)
 
+		it("should answer the phone with 480 when the ringing device goes away", function()
+			local call, legs, out = start_inbound()
+			local sent = #out.sent
+			call:peer_gone("the client went offline")
+			assert.same({ "sip_reject", 480, "Temporarily Unavailable" }, legs:called("sip_reject")[1])
+			assert.equal(0, #legs:called("sip_hangup"))
+			assert.equal(sent, #out.sent, "nothing sent to the device that left")
+		end)
+
+		it("should watch the trunk once answered, and hang up with a reason when the device goes away", function()
+			local call, legs = start_inbound()
+			assert.equal(0, #legs:called("watch_trunk_media"), "not while ringing")
+			assert.is_true(accept(call))
+			assert.same({ "watch_trunk_media", true }, legs:called("watch_trunk_media")[1])
+			call:peer_gone("the client's session closed")
+			assert.same({ cause = 16, text = "the client's session closed" }, legs:called("sip_hangup")[1][2])
+			assert.equal(0, #legs:called("sip_reject"))
+		end)
+
 		it("should trickle our candidates to the device in transport-info", function()
 			local call, _, out = start_inbound()
 			call:on_relay({ type = "local_candidate", candidate = { foundation = "1", component = 1,

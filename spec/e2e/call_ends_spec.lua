@@ -3,7 +3,8 @@
 -- sipp. A trunk that goes silent after answering is hung up after
 -- jingle_sip_trunk_media_timeout (not while it holds the call); a client
 -- whose session closes has its call hung up at once, both with a BYE that
--- says why (RFC 3326 Reason, checked by the sipp scenarios); and a
+-- says why (RFC 3326 Reason, checked by the sipp scenarios), and so has
+-- one whose client sends it unavailable presence; and a
 -- session-terminate for a sid the gateway does not have is an error.
 local socket = require "socket"
 local st = require "util.stanza"
@@ -74,6 +75,25 @@ describe("calls that lost one side #lua54 #e2e", function()
 		assert.truthy(server:log():find("ended: failed gone the client's session closed", 1, true),
 			server:log():sub(-3000))
 		assert.is_nil(server:log():find("no media from the client", 1, true))
+	end)
+
+	it("should send the phone a BYE at once when the client says it is unavailable", function()
+		peer = sipp.start({ scenario = "uas_bye_client_gone.xml" })
+		server = gateway.start(peer.port)
+		-- Directed unavailable presence to the phone JID 2 s into the call;
+		-- its stream stays open (and it keeps sending its tone).
+		local caller = webrtc.start({ name = "leaving", jid = "alice@localhost", password = "alice-pw",
+			port = server.c2s_port, args = { "--call", "+15550100@phone.localhost", "--tone",
+				tostring(TONE), "--codecs", "PCMU", "--unavailable-at", "2", "--duration", "30",
+				"--timeout", "30" } })
+		local started = socket.gettime()
+		local rc = peer:wait(20)
+		local took = socket.gettime() - started
+		os.execute("kill -KILL " .. caller.pid)
+		assert.equal(0, rc, "the phone got no BYE with a Reason:\n" .. peer:log() .. server:log():sub(-3000))
+		assert.is_true(took < 10, ("the BYE came %.1f s after the call started"):format(took))
+		assert.truthy(server:log():find("ended: failed gone the client went offline", 1, true),
+			server:log():sub(-3000))
 	end)
 
 	it("should answer unknown-session to a session-terminate for a sid it does not have", function()
