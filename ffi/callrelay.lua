@@ -194,6 +194,11 @@ local PASSTHROUGH = {
 	sip_trace = "call_sip_trace", sip_dial = "call_sip_dial", sip_ringing = "call_sip_ringing",
 	sip_answer = "call_sip_answer", sip_reject = "call_sip_reject", sip_hangup = "call_sip_hangup",
 	sip_hold = "call_sip_hold",
+	-- sip_hangup([cause, text]): a Q.850 cause (1..127) and a text put an
+	-- RFC 3326 Reason header on the BYE/CANCEL/480.
+	-- watch_sip_media(on): no RTP from the trunk for the relay's
+	-- sip_media_timeout_ms while on -> a media_timeout event with code 2.
+	watch_sip_media = "call_watch_sip_media",
 	-- send_dtmf(digit, duration_ms, volume?): digit "0"-"9", "*", "#", "A"-"D";
 	-- duration 40..1000 ms; volume 0..63 (-dBm0, default 10). A digit that is
 	-- not a one-character string raises; a bad digit, duration or volume

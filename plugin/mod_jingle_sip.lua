@@ -273,7 +273,7 @@ local TRUNK_CODECS = {
 -- The relay's drop counters (cr_call_stats_t) as metrics drop reasons.
 local DROP_REASONS = { srtp_auth_failed = "srtp-auth", early_dropped = "before-keys",
 	sip_foreign = "unknown-source", unmapped_pt = "not-negotiated", ice_bad = "malformed",
-	dtls_bad = "dtls-rejected" }
+	dtls_bad = "dtls-rejected", sip_ssrc_dropped = "unknown-ssrc" }
 
 local function metric_outcome(outcome, condition)
 	if outcome == "completed" then return "answered" end
@@ -405,6 +405,38 @@ shell_components[module.host].status = function()
 end
 shell_components[module.host].trace = function(id) return service:trace_lines(id) end
 
+-- A client that went away ends its calls at once (issue: the trunk leg
+-- kept costing money until the media timeout). Two ways to learn it:
+-- unavailable presence from a full JID to a phone JID or the component
+-- (directed, or broadcast because the phone is in its roster; observed
+-- before on_phone_presence answers it), and for a local user its c2s
+-- session closing (resource-unbind on the user's host, which fires also
+-- when the stream just dies without any presence).
+local function on_presence_gone(event)
+	local stanza = event.stanza
+	local from = stanza.attr.from
+	if stanza.attr.type == "unavailable" and from and select(3, jid_split(from)) then
+		service:on_peer_gone(from, "the client went offline")
+	end
+end
+module:hook("presence/full", on_presence_gone, 20)
+module:hook("presence/bare", on_presence_gone, 20)
+module:hook("presence/host", on_presence_gone, 20)
+
+local function on_resource_unbind(event)
+	local session = event.session
+	if session and session.full_jid then
+		service:on_peer_gone(session.full_jid, event.error
+			and ("the client's session closed: " .. tostring(event.error)) or "the client's session closed")
+	end
+end
+local function watch_user_host(host)
+	local h = prosody.hosts[host]
+	if h and h.type == "local" then module:context(host):hook("resource-unbind", on_resource_unbind) end
+end
+for host in pairs(prosody.hosts) do watch_user_host(host) end
+module:hook_global("host-activated", watch_user_host)
+
 -- XEP-0166 v1.1 / XEP-0353 v0.6: the calls themselves, after the gate.
 local function on_jingle(event)
 	service:on_jingle_iq(event.stanza)
@@ -479,7 +511,8 @@ local function on_relay_event(event)
 	if event.type == "call_closed" then legs_by_relay_id[event.call_id] = nil end
 	if event.type == "dtls_failed" then
 		stats:media_failed("dtls", event.code == 2 and "fingerprint-mismatch" or "other")
-	elseif event.type == "media_timeout" then
+	elseif event.type == "media_timeout" and event.code ~= 2 then
+		-- (code 2: the trunk went silent, not the client's ICE consent)
 		stats:media_failed("ice", "consent-lost")
 	elseif event.type == "selected_pair" or event.type == "dtls_connected" or event.type == "sip_answered"
 		or event.type == "dtmf" or event.type == "first_media" or event.type == "sip_media_changed" then
@@ -532,6 +565,7 @@ local function relay_config()
 		ice_port_min = cfg.media_port_range and cfg.media_port_range[1] or 0,
 		ice_port_max = cfg.media_port_range and cfg.media_port_range[2] or 0,
 		media_timeout_ms = cfg.media_timeout * 1000,
+		sip_media_timeout_ms = cfg.trunk_media_timeout * 1000,
 	}
 	-- STUN/TURN for the relay's own candidates: the XEP-0215 services the
 	-- server already offers its clients (mod_external_services, mod_turn_external).

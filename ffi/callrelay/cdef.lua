@@ -150,6 +150,8 @@ int cr_sip_answer(cr_call_t *call, const cr_sip_answer_params_t *params,
 			    char *err_buf);
 int cr_sip_reject(cr_call_t *call, int status);
 int cr_sip_hangup(cr_call_t *call);
+enum { CR_MAX_SIP_REASON_LEN = 160 };
+int cr_sip_hangup_reason(cr_call_t *call, int q850_cause, const char *text);
 int cr_sip_hold(cr_call_t *call, int hold);
 int cr_call_get_sip_trace(cr_call_t *call, char *buf, int len);
 int cr_call_create(cr_relay_t *relay, cr_call_t **out, char *err_buf);
@@ -215,6 +217,7 @@ typedef struct cr_media_config {
 	const char *certificate_file;
 	const char *private_key_file;
 	int media_timeout_ms;
+	int sip_media_timeout_ms;
 } cr_media_config_t;
 typedef struct cr_codec_map {
 	int client_pt;
@@ -277,6 +280,7 @@ typedef struct cr_call_stats {
 	char media_path[CR_MAX_PAIR_LEN];
 	uint64_t transcoded_packets;
 	uint64_t transcode_dropped;
+	uint64_t sip_ssrc_dropped;
 } cr_call_stats_t;
 void cr_media_config_init(cr_media_config_t *config);
 void cr_media_params_init(cr_media_params_t *params);
@@ -290,6 +294,7 @@ int cr_call_set_remote_credentials(cr_call_t *call, const char *ufrag,
 int cr_call_set_remote_fingerprint(cr_call_t *call, const char *fingerprint);
 int cr_call_set_sip_remote(cr_call_t *call, const char *addr, int rtp_port,
 				     int rtcp_port);
+int cr_call_watch_sip_media(cr_call_t *call, int on);
 int cr_call_set_codecs(cr_call_t *call, const cr_codec_map_t *codecs, int n_codecs);
 int cr_call_set_transcode(cr_call_t *call, const cr_codec_t *client,
 				    const cr_codec_t *sip, char *err_buf);

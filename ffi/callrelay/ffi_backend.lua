@@ -84,6 +84,7 @@ local MEDIA_CONFIG = {
 	{ "turn_username", "str" }, { "turn_password", "str" }, { "sip_rtp_address", "str" },
 	{ "sip_port_min", "int" }, { "sip_port_max", "int" }, { "certificate_file", "str" },
 	{ "private_key_file", "str" }, { "media_timeout_ms", "int" },
+	{ "sip_media_timeout_ms", "int" },
 }
 local SIP_CONFIG = {
 	{ "listen_uri", "str" }, { "tls_listen_uri", "str" }, { "tls_cert_dir", "str" },
@@ -314,6 +315,10 @@ function M.call_end_of_candidates(handle)
 	return result(lib.cr_call_end_of_candidates(check_open(handle, "call", 2)))
 end
 
+function M.call_watch_sip_media(handle, on)
+	return result(lib.cr_call_watch_sip_media(check_open(handle, "call", 2), on and 1 or 0))
+end
+
 function M.call_set_remote_credentials(handle, ufrag, pwd)
 	return result(lib.cr_call_set_remote_credentials(check_open(handle, "call", 2),
 		check_string(ufrag, 2), check_string(pwd, 3)))
@@ -350,7 +355,7 @@ end
 local CALL_STATS = { "client_rx_packets", "client_rx_bytes", "client_tx_packets", "client_tx_bytes",
 	"sip_rx_packets", "sip_rx_bytes", "sip_tx_packets", "sip_tx_bytes", "srtp_auth_failed", "dtls_bad",
 	"ice_bad", "early_dropped", "sip_foreign", "unmapped_pt", "candidates_dropped", "dtmf_events",
-	"transcoded_packets", "transcode_dropped" }
+	"transcoded_packets", "transcode_dropped", "sip_ssrc_dropped" }
 
 function M.call_stats(handle)
 	local s = ffi.new("cr_call_stats_t")
@@ -424,8 +429,15 @@ function M.call_sip_reject(handle, status)
 	return result(lib.cr_sip_reject(check_open(handle, "call", 2), status))
 end
 
-function M.call_sip_hangup(handle)
-	return result(lib.cr_sip_hangup(check_open(handle, "call", 2)))
+-- hangup([cause, text]): with a Q.850 cause and a text, the BYE says why
+-- (RFC 3326 Reason header).
+function M.call_sip_hangup(handle, cause, text)
+	local h = check_open(handle, "call", 2)
+	if cause == nil then return result(lib.cr_sip_hangup(h)) end
+	if type(cause) ~= "number" or cause % 1 ~= 0 then
+		error("bad argument #2 (integer expected)", 2)
+	end
+	return result(lib.cr_sip_hangup_reason(h, cause, check_string(text, 3)))
 end
 
 -- hold: true puts the trunk on hold (re-INVITE a=sendonly), false resumes.

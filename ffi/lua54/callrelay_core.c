@@ -155,6 +155,7 @@ static void read_media_config(lua_State *L, int t, cr_media_config_t *m)
 	m->certificate_file = cr_lua_opt_str(L, t, "media", "certificate_file", NULL);
 	m->private_key_file = cr_lua_opt_str(L, t, "media", "private_key_file", NULL);
 	m->media_timeout_ms = cr_lua_opt_int(L, t, "media", "media_timeout_ms", 0);
+	m->sip_media_timeout_ms = cr_lua_opt_int(L, t, "media", "sip_media_timeout_ms", 0);
 }
 
 static void read_sip_config(lua_State *L, int t, cr_sip_config_t *s)

@@ -164,6 +164,11 @@ static int l_call_end_of_candidates(lua_State *L)
 	return result(L, cr_call_end_of_candidates(cr_lua_check_call(L, 1)));
 }
 
+static int l_call_watch_sip_media(lua_State *L)
+{
+	return result(L, cr_call_watch_sip_media(cr_lua_check_call(L, 1), lua_toboolean(L, 2)));
+}
+
 static int l_call_set_remote_credentials(lua_State *L)
 {
 	cr_call_t *call = cr_lua_check_call(L, 1);
@@ -249,6 +254,7 @@ static int l_call_stats(lua_State *L)
 	cr_lua_set_str(L, "media_path", s.media_path);
 	cr_lua_set_int(L, "transcoded_packets", (lua_Integer)s.transcoded_packets);
 	cr_lua_set_int(L, "transcode_dropped", (lua_Integer)s.transcode_dropped);
+	cr_lua_set_int(L, "sip_ssrc_dropped", (lua_Integer)s.sip_ssrc_dropped);
 	return 1;
 }
 
@@ -285,6 +291,7 @@ static const luaL_Reg media_functions[] = {
 	{ "call_media_start", l_call_media_start },
 	{ "call_add_remote_candidate", l_call_add_remote_candidate },
 	{ "call_end_of_candidates", l_call_end_of_candidates },
+	{ "call_watch_sip_media", l_call_watch_sip_media },
 	{ "call_set_remote_credentials", l_call_set_remote_credentials },
 	{ "call_set_remote_fingerprint", l_call_set_remote_fingerprint },
 	{ "call_set_sip_remote", l_call_set_sip_remote },

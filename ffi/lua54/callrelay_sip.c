@@ -83,9 +83,18 @@ static int l_call_sip_reject(lua_State *L)
 	return result(L, cr_sip_reject(call, (int)luaL_checkinteger(L, 2)), NULL);
 }
 
+/* hangup([cause, text]): with a Q.850 cause and a text, the BYE says why
+ * (RFC 3326 Reason header). */
 static int l_call_sip_hangup(lua_State *L)
 {
-	return result(L, cr_sip_hangup(cr_lua_check_call(L, 1)), NULL);
+	cr_call_t *call = cr_lua_check_call(L, 1);
+
+	if (lua_isnoneornil(L, 2))
+		return result(L, cr_sip_hangup(call), NULL);
+	if (!lua_isinteger(L, 2)) /* the FFI backend takes no "16" either */
+		return luaL_typeerror(L, 2, "integer");
+	return result(L, cr_sip_hangup_reason(call, (int)luaL_checkinteger(L, 2), luaL_checkstring(L, 3)),
+		      NULL);
 }
 
 /* hold: true puts the trunk on hold (re-INVITE a=sendonly), false resumes. */

@@ -33,6 +33,7 @@ M.defaults = {
 	media_timeout = 30,
 	symmetric_rtp = true,
 	missed_call_message = true,
+	trunk_media_timeout = 60,
 }
 
 -- Every option this module reads, in README order.
@@ -44,7 +45,8 @@ M.options = {
 	"jingle_sip_allow", "jingle_sip_dialplan", "jingle_sip_numbers", "jingle_sip_max_calls_per_user",
 	"jingle_sip_ring_timeout", "jingle_sip_max_call_duration", "jingle_sip_relay_workers",
 	"jingle_sip_max_calls", "jingle_sip_max_transcoded_calls", "jingle_sip_trunk_check_interval",
-	"jingle_sip_media_timeout", "jingle_sip_symmetric_rtp", "jingle_sip_missed_call_message",
+	"jingle_sip_media_timeout", "jingle_sip_trunk_media_timeout", "jingle_sip_symmetric_rtp",
+	"jingle_sip_missed_call_message",
 }
 
 -- Old names still read, each with its replacement. Prosody 0.12 warns that
@@ -381,6 +383,8 @@ function M.parse(get, host, names)
 	cfg.trunk_check_interval = opt("trunk_check_interval", d.trunk_check_interval, d.trunk_check_interval,
 		parse_integer, 0, 3600)
 	cfg.media_timeout = opt("media_timeout", d.media_timeout, d.media_timeout, parse_integer, 2, 3600)
+	cfg.trunk_media_timeout = opt("trunk_media_timeout", d.trunk_media_timeout, d.trunk_media_timeout,
+		parse_integer, 2, 3600)
 	return cfg, errors, warnings
 end
 

@@ -22,7 +22,8 @@ M.media_failures = {
 
 -- Why the relay dropped a media packet.
 M.drop_reasons = { ["not-negotiated"] = true, ["before-keys"] = true, ["srtp-auth"] = true,
-	["srtp-replay"] = true, ["unknown-source"] = true, malformed = true, ["queue-full"] = true, ["dtls-rejected"] = true,
+	["srtp-replay"] = true, ["unknown-source"] = true,
+	["unknown-ssrc"] = true, malformed = true, ["queue-full"] = true, ["dtls-rejected"] = true,
 	other = true }
 
 -- What the public-address limits refused (README.md, "Running it on a public

@@ -395,6 +395,19 @@ CR_EXPORT int cr_sip_reject(cr_call_t *call, int status);
  */
 CR_EXPORT int cr_sip_hangup(cr_call_t *call);
 
+enum { CR_MAX_SIP_REASON_LEN = 160 };
+
+/**
+ * cr_sip_hangup() that says why: the BYE (or CANCEL, or 480) carries an
+ * RFC 3326 header `Reason: Q.850;cause=CAUSE;text="TEXT"` (quotes,
+ * backslashes and non-printable bytes of text are left out).
+ * @param call the call
+ * @param q850_cause ITU-T Q.850 cause, 1..127 (16: normal clearing)
+ * @param text why, at most CR_MAX_SIP_REASON_LEN bytes
+ * @return 0 if success (posted), otherwise a CR_ERR_* code (CR_ERR_INVALID for a bad cause or text)
+ */
+CR_EXPORT int cr_sip_hangup_reason(cr_call_t *call, int q850_cause, const char *text);
+
 /**
  * Put the trunk on hold or take it off: a re-INVITE offering the codec in use
  * with a=sendonly (hold) or a=sendrecv (resume). Only on an established
@@ -476,7 +489,9 @@ enum {
 	CR_EVENT_DTLS_CONNECTED = 14,  /* text = "role=client|server profile=NAME" (SRTP keys installed) */
 	CR_EVENT_DTLS_FAILED = 15,     /* code = CR_DTLS_FAIL_*; text = reason; the call carries no media */
 	CR_EVENT_FIRST_MEDIA = 16,     /* code = CR_DIR_*: the first packet forwarded that way */
-	CR_EVENT_MEDIA_TIMEOUT = 17,   /* value = seconds without authenticated media from the client */
+	CR_EVENT_MEDIA_TIMEOUT = 17,   /* value = seconds without media; code 0: no authenticated media from the
+					* client; code CR_DIR_SIP_TO_CLIENT: no RTP from the trunk while watched
+					* (cr_call_watch_sip_media) */
 	CR_EVENT_DTMF = 18,            /* code = CR_DIR_*; value = duration in ms; text = "digit=D event=N duration_ms=MS"
 					* (+ " sent=1" for a digit of cr_call_send_dtmf(), reported when its end went out;
 					* sip->client digits are reported as they come from the trunk) */
@@ -531,6 +546,8 @@ typedef struct cr_media_config {
 	const char *certificate_file;/* PEM certificate, or NULL to generate ECDSA P-256 */
 	const char *private_key_file;/* PEM key of certificate_file */
 	int media_timeout_ms;        /* no media from the client this long -> CR_EVENT_MEDIA_TIMEOUT; 0 = 30000 */
+	int sip_media_timeout_ms;    /* no RTP from the trunk this long while watched -> CR_EVENT_MEDIA_TIMEOUT
+				      * code CR_DIR_SIP_TO_CLIENT; 0 = 60000 */
 } cr_media_config_t;
 
 /* One codec both legs carry, matched by name/clock rate/channels. */
@@ -606,6 +623,8 @@ typedef struct cr_call_stats {
 	char media_path[CR_MAX_PAIR_LEN]; /* "passthrough" or "transcoded opus/48000 <-> PCMU/8000" */
 	uint64_t transcoded_packets; /* RTP packets the transcoder produced, both ways */
 	uint64_t transcode_dropped;  /* dropped: a transcoder queue was full */
+	uint64_t sip_ssrc_dropped;   /* dropped: trunk RTP whose SSRC is not the stream followed
+				      * (junk spoofing the trunk's address; see docs/ARCHITECTURE.md) */
 } cr_call_stats_t;
 
 /**
@@ -689,6 +708,19 @@ CR_EXPORT int cr_call_set_remote_fingerprint(cr_call_t *call, const char *finger
  */
 CR_EXPORT int cr_call_set_sip_remote(cr_call_t *call, const char *addr, int rtp_port,
 				     int rtcp_port);
+
+/**
+ * Watch (on) or stop watching the trunk's RTP: while watched, no RTP from
+ * the trunk for the relay's sip_media_timeout_ms raises
+ * CR_EVENT_MEDIA_TIMEOUT with code CR_DIR_SIP_TO_CLIENT, once, until RTP
+ * comes again. The count starts when the watch starts. The signaling
+ * watches an answered call that neither side holds (a held trunk may
+ * rightly send nothing); the relay never ends the call itself.
+ * @param call the call
+ * @param on 1 to watch, 0 to stop
+ * @return 0 if queued
+ */
+CR_EXPORT int cr_call_watch_sip_media(cr_call_t *call, int on);
 
 /**
  * Replace the codec map (payload types of both legs). The SIP leg's

@@ -17,25 +17,30 @@ int fx_setup(fixture_t *f, const peer_opts_t *po)
 }
 
 static int setup_relay(fixture_t *f, const char *ice_addresses, int media_timeout_ms,
-		       int max_transcoded_calls);
+		       int max_transcoded_calls, int sip_media_timeout_ms);
 
 int fx_setup_relay(fixture_t *f)
 {
-	return setup_relay(f, "127.0.0.1,::1", 0, 0);
+	return setup_relay(f, "127.0.0.1,::1", 0, 0, 0);
 }
 
 int fx_setup_relay_at(fixture_t *f, const char *ice_addresses, int media_timeout_ms)
 {
-	return setup_relay(f, ice_addresses, media_timeout_ms, 0);
+	return setup_relay(f, ice_addresses, media_timeout_ms, 0, 0);
 }
 
 int fx_setup_relay_transcoding(fixture_t *f, int max_transcoded_calls)
 {
-	return setup_relay(f, "127.0.0.1,::1", 0, max_transcoded_calls);
+	return setup_relay(f, "127.0.0.1,::1", 0, max_transcoded_calls, 0);
+}
+
+int fx_setup_relay_trunk_timeout(fixture_t *f, int sip_media_timeout_ms)
+{
+	return setup_relay(f, "127.0.0.1,::1", 0, 0, sip_media_timeout_ms);
 }
 
 static int setup_relay(fixture_t *f, const char *ice_addresses, int media_timeout_ms,
-		       int max_transcoded_calls)
+		       int max_transcoded_calls, int sip_media_timeout_ms)
 {
 	cr_relay_config_t cfg;
 	cr_media_config_t mcfg;
@@ -48,6 +53,7 @@ static int setup_relay(fixture_t *f, const char *ice_addresses, int media_timeou
 	cfg.workers = 2;
 	mcfg.ice_addresses = ice_addresses;
 	mcfg.media_timeout_ms = media_timeout_ms;
+	mcfg.sip_media_timeout_ms = sip_media_timeout_ms;
 	mcfg.ice_port_min = 31000;
 	mcfg.ice_port_max = 31999;
 	mcfg.sip_rtp_address = "127.0.0.1";

@@ -40,6 +40,8 @@ int fx_setup_relay(fixture_t *f);
 int fx_setup_relay_at(fixture_t *f, const char *ice_addresses, int media_timeout_ms);
 /* fx_setup_relay() with the relay's max_transcoded_calls set. */
 int fx_setup_relay_transcoding(fixture_t *f, int max_transcoded_calls);
+/* fx_setup_relay() with the relay's sip_media_timeout_ms set. */
+int fx_setup_relay_trunk_timeout(fixture_t *f, int sip_media_timeout_ms);
 int fx_setup_peer(fixture_t *f, const peer_opts_t *po);
 void fx_teardown(fixture_t *f);
 /* Processes relay events for up to timeout_ms, until one of type arrives

@@ -24,8 +24,10 @@ int test_media_bad_input(void)
 	TEST_ERR(fx_start(&f));
 	/* Sent before the client's candidates exist, so no DTLS handshake can
 	 * have finished when they arrive, however loaded the machine is. */
+	/* (The SSRC of the stream the echo sends later, the peer's: one trunk,
+	 * one stream, which rtp_leg.c follows by SSRC.) */
 	for (int i = 0; i < 5; i++) {
-		uint8_t rtp[172] = { 0x80, 96, 0, (uint8_t)i, 0, 0, 0, 1, 9, 9, 9, 9 };
+		uint8_t rtp[172] = { 0x80, 96, 0, (uint8_t)i, 0, 0, 0, 1, 0x11, 0x22, 0x33, 0x44 };
 
 		echo_send_to(f.echo, false, "127.0.0.1", f.local.sip_rtp_port, rtp, sizeof(rtp));
 	}

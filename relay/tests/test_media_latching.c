@@ -86,9 +86,11 @@ int test_media_sip_latching(void)
 	TEST_EQUALS(0, st.sip_rx_packets);
 	TEST_ASSERT(!fx_trace_has(&f, "latched"));
 
-	/* The trunk's real source: latched, and the client's audio goes there. */
+	/* The trunk's real source: latched, and the client's audio goes there.
+	 * Its stream's SSRC is the one the echo then sends back (the peer's
+	 * 0x11223344): one trunk, one stream (rtp_leg.c follows it by SSRC). */
 	TEST_ASSERT(echo_send_to(f.echo, false, "127.0.0.1", f.local.sip_rtp_port,
-				 (const unsigned char *)"\x80\x60\x00\x01\x00\x00\x00\x01\x05\x05\x05\x05"
+				 (const unsigned char *)"\x80\x60\x00\x01\x00\x00\x00\x01\x11\x22\x33\x44"
 							"0123456789",
 				 22) == 22);
 	TEST_ERR(fx_audio_roundtrip(&f, 25, 10000));

@@ -118,6 +118,38 @@ describe("jingle_sip.call.relay_legs #lua54", function()
 		end)
 	end)
 
+	describe("calls that lost one side", function()
+		it("should tell the trunk's silence from the client's", function()
+			local legs = relay_legs.new(fake_call())
+			assert.same({ type = "media_timeout", from = "trunk", seconds = 60,
+				text = "no media from the phone for 60 s" },
+				legs:translate({ type = "media_timeout", code = 2, value = 60,
+					text = "no media from the phone for 60 s" }))
+			assert.equal("client", legs:translate({ type = "media_timeout", code = 0, value = 30,
+				text = "no media from the client for 30 s" }).from)
+		end)
+
+		it("should report the trunk's SDP direction with its media changes", function()
+			local legs = relay_legs.new(fake_call())
+			assert.same({ type = "sip_media_changed", direction = "sendonly" },
+				legs:translate({ type = "sip_media_changed", code = 0, text = "",
+					fields = { direction = "sendonly" } }))
+		end)
+
+		it("should pass the watch and a hang-up's reason to the relay", function()
+			local call = fake_call()
+			local legs = relay_legs.new(call)
+			legs:watch_trunk_media(true)
+			assert.same({ "watch_sip_media", true }, call:last("watch_sip_media"))
+			legs:sip_hangup({ cause = 16, text = ("x"):rep(200) })
+			local hangup = call:last("sip_hangup")
+			assert.equal(16, hangup[2])
+			assert.equal(160, #hangup[3], "cut to the relay's limit")
+			legs:sip_hangup()
+			assert.equal(1, #call:last("sip_hangup"), "no reason: a plain hang-up")
+		end)
+	end)
+
 	describe("closing", function()
 		it("should close at once when no SIP hang-up is under way", function()
 			local legs, call, timers = legs_with_timer()

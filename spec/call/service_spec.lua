@@ -120,6 +120,28 @@ describe("jingle_sip.call.service #lua54", function()
 			assert.equal(0, #svc:list())
 		end)
 
+		it("should end the calls of a full JID that went unavailable, and only those", function()
+			local svc, sent, made = new_service()
+			local initiate = fixture("conversations_session_initiate.xml")
+			svc:on_jingle_iq(initiate)
+			svc:on_relay_event(1, { type = "sip_answered" })
+			local other = fixture("conversations_session_initiate.xml")
+			other.attr.from = "alice@example.org/laptop"
+			other:get_child("jingle", "urn:xmpp:jingle:1").attr.sid = "other-sid"
+			svc:on_jingle_iq(other)
+			assert.equal(2, #svc:list())
+			local before = #sent
+			assert.equal(0, svc:on_peer_gone("alice@example.org/elsewhere", "gone"), "another resource: no call")
+			assert.equal(1, svc:on_peer_gone(initiate.attr.from, "the client's session closed"))
+			assert.equal(before, #sent, "no session-terminate to a client that is gone")
+			assert.equal(1, #svc:list(), "the other resource's call goes on")
+			local hangup
+			for _, c in ipairs(made[1].calls) do if c[1] == "sip_hangup" then hangup = c end end
+			assert.is_not_nil(hangup, "the phone got a BYE")
+			assert.same({ cause = 16, text = "the client's session closed" }, hangup[2])
+			assert.equal(0, svc:on_peer_gone(initiate.attr.from, "again"), "nothing left to end")
+		end)
+
 		it("should keep a call through a rewire (module reload), re-arming its limit for the time left", function()
 			local clock = 100
 			local svc, sent, made, timers = new_service({ max_call_duration = 60, now = function() return clock end })
@@ -227,6 +249,20 @@ describe("jingle_sip.call.service #lua54", function()
 			svc:on_jingle_iq(ti)
 			assert.equal("item-not-found", select(2, sent[1]:get_error()))
 			assert.is_not_nil(sent[1]:get_child("error"):get_child("unknown-session", "urn:xmpp:jingle:errors:1"))
+		end)
+
+		it("should answer unknown-session to a session-terminate for a session it does not have", function()
+			local svc, sent = new_service()
+			local terminate = st.iq({ type = "set", id = "t1", from = "alice@example.org/x",
+				to = "+15551234567@phone.example.net" })
+				:tag("jingle", { xmlns = "urn:xmpp:jingle:1", action = "session-terminate", sid = "no-such-sid" })
+				:tag("reason"):tag("success"):up():up()
+			svc:on_jingle_iq(terminate)
+			assert.equal(1, #sent, "exactly one answer")
+			assert.equal("error", sent[1].attr.type, "an error, not a result")
+			assert.equal("item-not-found", select(2, sent[1]:get_error()))
+			assert.is_not_nil(sent[1]:get_child("error"):get_child("unknown-session", "urn:xmpp:jingle:errors:1"),
+				"carries <unknown-session/>")
 		end)
 
 		it("should answer bad-request for a jingle element without a sid", function()

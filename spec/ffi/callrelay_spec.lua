@@ -208,6 +208,32 @@ describe("callrelay (" .. callrelay.backend .. " backend)", function()
 			assert.has_error_match(function() call:sip_hold(false) end, "call is closed")
 		end)
 
+		it("should watch the trunk's media and hang up with a reason on every backend", function()
+			local call = assert(relay:new_call())
+			assert.is_true(call:watch_sip_media(true))
+			assert.is_true(call:watch_sip_media(false))
+			-- The SIP thread ignores it (no dialog), but the arguments are checked here.
+			assert.is_true(call:sip_hangup(16, "the client went offline"))
+			local ok, msg, name = call:sip_hangup(0, "no such cause")
+			assert.is_nil(ok, msg)
+			assert.equal("invalid", name)
+			ok, msg, name = call:sip_hangup(41, ("x"):rep(161))
+			assert.is_nil(ok, msg)
+			assert.equal("invalid", name)
+			assert.has_error_match(function() call:sip_hangup("16", "text") end, "integer expected")
+			assert.has_error_match(function() call:sip_hangup(16) end, "string expected")
+			call:close()
+			assert.has_error_match(function() call:watch_sip_media(true) end, "call is closed")
+		end)
+
+		it("should refuse a negative trunk media timeout", function()
+			local r, msg = callrelay.new_relay({ workers = 1,
+				media = { sip_rtp_address = "127.0.0.1", sip_port_min = 31004, sip_port_max = 31007,
+					sip_media_timeout_ms = -1 } })
+			assert.is_nil(r)
+			assert.truthy(tostring(msg):find("sip_media_timeout_ms", 1, true), msg)
+		end)
+
 		it("should raise on malformed parameters", function()
 			local call = assert(relay:new_call())
 			assert.has_error_match(function() call:media_start({ dtls_role = "sideways" }) end, "dtls_role")

@@ -492,9 +492,18 @@ class Call:
                 self.state(f"{kind}-sent")
             await asyncio.sleep(length)
 
+    async def _go_unavailable(self) -> None:
+        """Directed unavailable presence to the peer mid-call, the stream kept open."""
+        await asyncio.sleep(self.args.unavailable_at)
+        if not self.ended.is_set():
+            self.xmpp.send_presence(pto=self.peer, ptype="unavailable")
+            self.state("unavailable-sent")
+
     async def _media_phase(self) -> None:
         if self.args.hold:
             asyncio.ensure_future(self._hold_and_resume())
+        if self.args.unavailable_at is not None:
+            asyncio.ensure_future(self._go_unavailable())
         if self.args.dtmf:
             await asyncio.sleep(self.args.dtmf_delay)
             if self.dtmf_sender is None:
@@ -771,6 +780,8 @@ def parse_args(argv: List[str]) -> argparse.Namespace:
                    " <dtmf/> session-info, one iq each (for clients without RFC 4733)")
     p.add_argument("--dtmf-delay", type=float, default=1.0, help="seconds after connect")
     p.add_argument("--dtmf-duration", type=int, default=200, help="ms per digit")
+    p.add_argument("--unavailable-at", type=float, metavar="AT",
+                   help="send the peer unavailable presence AT seconds after connect (stream stays open)")
     p.add_argument("--hold", metavar="AT,LENGTH", help="session-info hold AT seconds after"
                    " connect, unhold LENGTH seconds later")
     p.add_argument("--caps-node", help="XEP-0115 caps node in our presence (e.g. https://dino.im)")

@@ -30,6 +30,7 @@ describe("jingle_sip.config #lua54", function()
 		assert.equal(2, cfg.max_calls_per_user)
 		assert.equal(60, cfg.ring_timeout)
 		assert.equal(14400, cfg.max_call_duration)
+		assert.equal(60, cfg.trunk_media_timeout)
 		assert.is_nil(cfg.media_address)
 		assert.is_nil(cfg.rtp_address)
 		assert.is_true(has(warnings, "jingle_sip_dialplan allows no number"))
@@ -97,6 +98,7 @@ describe("jingle_sip.config #lua54", function()
 			jingle_sip_numbers = { { ["15551234567"] = "alice@example.net" }, "without a leading +" },
 			jingle_sip_max_calls_per_user = { 0, "at least 1" },
 			jingle_sip_ring_timeout = { 2.5, "whole number from 1 to 3600" },
+			jingle_sip_trunk_media_timeout = { 1, "whole number from 2 to 3600" },
 			jingle_sip_max_call_duration = { -1, "at least 0" },
 			jingle_sip_trunk_sources = { { "192.0.2.1", "trunk.example.net" }, "not an IP address or CIDR" },
 			jingle_sip_trunk_source_filter = { "off", "not true or false" },

@@ -253,8 +253,10 @@ test('gateway: DTMF from the keypad reaches the SIP phone as RFC 4733 events and
 	});
 });
 
-test('gateway: the page is closed mid-call without hanging up; the SIP leg ends within the media timeout with the reason in the trace', { timeout: 60_000 }, async () => {
-	await withGateway({ extra: ['jingle_sip_media_timeout = 3'] }, async (ctx) => {
+test('gateway: the page is closed mid-call without hanging up; its session closes, so the SIP leg ends at once with the reason in the trace', { timeout: 60_000 }, async () => {
+	// The media timeout (10 s) stays well above the bound: the call must end
+	// by the closed session (resource-unbind), not by the silence.
+	await withGateway({ extra: ['jingle_sip_media_timeout = 10'] }, async (ctx) => {
 		const { prosody, sipp, open } = ctx;
 		const alice = await open('chromium', 'alice', { fakeAudioWav: wav });
 		await dial(alice, ECHO_NUMBER);
@@ -266,11 +268,13 @@ test('gateway: the page is closed mid-call without hanging up; the SIP leg ends 
 		assert.equal(await sipp.wait(20000), 0, 'the phone never got a BYE');
 		const took = (Date.now() - closedAt) / 1000;
 		console.log(`SIP leg ended ${took.toFixed(1)} s after the page closed`);
-		assert.ok(took < 15, `took ${took} s`);
+		// (took includes the browser's own shutdown, ~3-4 s here: the
+		// gateway ends the call the second the WebSocket closes)
+		assert.ok(took < 8, `took ${took} s, the media timeout is 10 s`);
 		const line = callLine(prosody, call.sid);
-		assert.match(line, /failed: connectivity-error no media from the client/, line);
+		assert.match(line, /failed: gone the client's session closed/, line);
 		const tr = trace(prosody, call.sid);
-		assert.match(tr, /no media from the client/, tr);
+		assert.match(tr, /the client's session closed/, tr);
 		assert.match(tr, /sip>\s+BYE/, tr);
 	});
 });

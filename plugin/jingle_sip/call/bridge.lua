@@ -13,8 +13,10 @@
 --     legs:client_set_remote_fingerprint{ hash, value, setup }
 --     legs:sip_dial{ number, caller_id, choice, offer = trunk pts }  legs:set_choice(choice)
 --     legs:sip_progress()  legs:sip_answer()  legs:sip_hold(bool)
+--     legs:watch_trunk_media(bool)   (the trunk must send RTP now)
 --     legs:transcode(choice) -> true | nil, text   (choice.mode == "transcode")
---     legs:sip_reject(status, phrase)  legs:sip_hangup()  legs:close(reason)
+--     legs:sip_reject(status, phrase)  legs:sip_hangup(reason?)  legs:close(reason)
+--                      (reason = { cause = Q.850 cause, text }: the BYE's Reason header)
 --     legs:send_dtmf(digit, duration_ms, volume) -> true | nil, message, name
 --                                        (RFC 4733 toward the trunk)
 --   out (the module):
@@ -23,8 +25,10 @@
 --
 -- Relay events arrive normalised as { type = ..., ... }:
 --   local_candidate { candidate }      gathering_done
---   dtls_connected  dtls_failed { text }  ice_failed { text }  media_timeout
---   sip_progress { status, early_media, trunk }  sip_answered { trunk }
+--   dtls_connected  dtls_failed { text }  ice_failed { text }
+--   media_timeout { from = "client" | "trunk", seconds, text }
+--   sip_progress { status, early_media, trunk }  sip_answered { trunk, direction }
+--   sip_media_changed { direction }   (the trunk's SDP direction: its hold)
 --     (trunk = { codec = pt, dtmf = pt | nil }: what the trunk's SDP chose)
 --   sip_failed { status, phrase }  sip_hangup { text }  closed { text }
 --   first_media { direction = 1 client->phone | 2 phone->client }
@@ -43,6 +47,9 @@ local ns = require "jingle_sip.jingle.ns"
 local reasons = require "jingle_sip.call.reasons"
 
 local ipairs = ipairs
+
+-- ITU-T Q.850 causes for the Reason header (RFC 3326) of our BYEs.
+local Q850_NORMAL_CLEARING, Q850_TEMPORARY_FAILURE = 16, 41
 
 local Call = {}
 Call.__index = Call
@@ -170,7 +177,9 @@ end
 
 -- Ends the call on both legs once. `condition`/`text`: the Jingle reason.
 -- tell_client=false when the client ended it (no terminate back).
-function Call:finish(outcome, condition, text, tell_client, sip_action)
+-- sip_cause: a Q.850 cause for the BYE's Reason header (with `text`), when
+-- the gateway, not a person, ends the call.
+function Call:finish(outcome, condition, text, tell_client, sip_action, sip_cause)
 	if self.state == "ended" then return end
 	local was = self.state
 	self.state = "ended"
@@ -185,7 +194,7 @@ function Call:finish(outcome, condition, text, tell_client, sip_action)
 	if sip_action == "reject" then
 		self.legs:sip_reject(reasons.to_sip(condition))
 	elseif sip_action ~= "none" then
-		self.legs:sip_hangup()
+		self.legs:sip_hangup(sip_cause and text and { cause = sip_cause, text = text } or nil)
 	end
 	self.legs:close(text or condition)
 	self.out.ended(self, outcome, condition, text)
@@ -323,6 +332,8 @@ function Call:on_jingle(session)
 			-- to hold, a=sendrecv to resume; the relay skips repeats).
 			self:log("info", "client %s: %s the phone", kind, kind == "hold" and "holding" or "resuming")
 			self.legs:sip_hold(kind == "hold")
+			self.client_held = kind == "hold"
+			self:watch_trunk()
 			return true
 		end
 		-- ringing/active/mute, or hold before the answer: informational for
@@ -454,6 +465,7 @@ function Call:on_accept(session)
 	self:on_transport(audio.transport)
 	self.legs:sip_answer({ choice = choice })
 	self.state = "active"
+	self:watch_trunk()
 	self:milestone("answered")
 	self:log("info", "answered by %s (%s)", self.peer, choice.mode)
 	return true
@@ -473,6 +485,18 @@ function Call:accept_outbound()
 	for _, f in ipairs(followups or {}) do self:send(f) end
 	self.local_candidates = {}
 	self.state = "active"
+	self:watch_trunk()
+end
+
+--- The relay watches the trunk's RTP exactly while the trunk must send:
+-- the call is answered and neither side holds (a held trunk, or a trunk
+-- we hold, may rightly send nothing). Told only on a change.
+function Call:watch_trunk()
+	local trunk_holds = self.trunk_direction ~= nil and self.trunk_direction ~= "sendrecv"
+	local want = self.state == "active" and not self.client_held and not trunk_holds
+	if want == (self.watching_trunk or false) then return end
+	self.watching_trunk = want
+	self.legs:watch_trunk_media(want)
 end
 
 -- Outbound: the trunk's SDP (183 or 200) says which of the offered codecs it
@@ -535,7 +559,11 @@ function Call:on_relay(event)
 			self.state = "ringing"
 			self:send({ action = "session-info", info = { kind = "ringing" } })
 		end
+	elseif t == "sip_media_changed" then
+		self.trunk_direction = event.direction
+		self:watch_trunk()
 	elseif t == "sip_answered" then
+		self.trunk_direction = event.direction
 		if self.direction == "outbound" and (self.state == "dialing" or self.state == "ringing") then
 			if event.trunk and not self:settle_codec(event.trunk) then return end
 			self:milestone("reached")
@@ -557,13 +585,28 @@ function Call:on_relay(event)
 		self:finish("failed", "security-error", event.text or "DTLS failed", true)
 	elseif t == "ice_failed" then
 		self:finish("failed", "connectivity-error", event.text or "ICE failed", true)
+	elseif t == "media_timeout" and event.from == "trunk" then
+		-- The trunk froze after answering: hang up both sides, saying why.
+		self:finish("failed", "connectivity-error",
+			event.text or ("no media from the phone for %d s"):format(event.seconds or 0), true, "hangup",
+			Q850_TEMPORARY_FAILURE)
 	elseif t == "media_timeout" then
-		self:finish("failed", "connectivity-error", "no media from the client (media timeout)", true)
+		self:finish("failed", "connectivity-error", "no media from the client (media timeout)", true, nil,
+			Q850_TEMPORARY_FAILURE)
 	elseif t == "closed" then
 		if self.state ~= "ended" then
 			self:finish("failed", "general-error", event.text or "relay closed the call", true, "none")
 		end
 	end
+end
+
+--- The client's full JID went away (its session closed, or it said
+-- unavailable): end at once, nobody is left to tell on the XMPP side; the
+-- trunk's BYE (or rejection) says why.
+function Call:peer_gone(text)
+	local answered = self.state == "active"
+	local sip_action = (self.direction == "inbound" and not answered) and "reject" or "hangup"
+	self:finish("failed", "gone", text, false, sip_action, Q850_NORMAL_CLEARING)
 end
 
 --- Caller-side hang-up decided by the gateway (ring timeout, max duration,

@@ -247,11 +247,21 @@ function Legs:send_dtmf(digit, duration_ms, volume)
 	self:check(ok, err, "DTMF " .. tostring(digit))
 	return ok, err, name
 end
-function Legs:sip_hangup()
+--- reason (optional): { cause = Q.850 cause, text } for the BYE's RFC 3326
+-- Reason header, so the trunk's records say why the gateway hung up.
+function Legs:sip_hangup(reason)
 	self.sip_ending = true
+	if reason and reason.cause and reason.text then
+		return self:check(self.call:sip_hangup(reason.cause, reason.text:sub(1, 160)))
+	end
 	return self:check(self.call:sip_hangup())
 end
 function Legs:sip_hold(on) return self:check(self.call:sip_hold(on), nil, on and "hold" or "resume") end
+--- Whether the trunk must be sending RTP now (answered, nobody holds): the
+-- relay reports its silence past jingle_sip_trunk_media_timeout.
+function Legs:watch_trunk_media(on)
+	return self:check(self.call:watch_sip_media(on), nil, "trunk media watch")
+end
 --- Closes the relay call. When a SIP hang-up of ours is still under way the
 -- close waits for it (bounded by CLOSE_GRACE), so the trace an operator
 -- reads afterwards ends with the BYE and its answer, not before them.
@@ -343,9 +353,10 @@ function Legs:translate(e)
 	elseif t == "sip_answered" then
 		local trunk = trunk_choice(e.fields or {})
 		self:apply_sip_media(e.fields or {}, trunk ~= nil)
-		return { type = "sip_answered", trunk = trunk }
+		return { type = "sip_answered", trunk = trunk, direction = (e.fields or {}).direction }
 	elseif t == "sip_media_changed" then
 		self:apply_sip_media(e.fields or {})
+		return { type = "sip_media_changed", direction = (e.fields or {}).direction }
 	elseif t == "sip_failed" then
 		return { type = "sip_failed", status = e.code, phrase = e.text }
 	elseif t == "sip_hangup" then
@@ -353,7 +364,9 @@ function Legs:translate(e)
 	elseif t == "dtls_failed" then
 		return { type = "dtls_failed", text = e.text }
 	elseif t == "media_timeout" then
-		return { type = "media_timeout" }
+		-- code 2 (CR_DIR_SIP_TO_CLIENT): no RTP from the trunk while watched.
+		return { type = "media_timeout", from = e.code == 2 and "trunk" or "client",
+			seconds = e.value, text = e.text ~= "" and e.text or nil }
 	elseif t == "first_media" then
 		return { type = "first_media", direction = e.code }
 	elseif t == "call_closed" then

@@ -147,13 +147,11 @@ function Service:on_jingle_iq(stanza)
 		return self:start_outbound(stanza, session)
 	end
 	if not call then
-		-- A terminate for a session we never had (or already ended) is
-		-- acknowledged: the client is only tidying up.
-		if session.action == "session-terminate" then
-			self.deps.send(st.reply(stanza))
-		else
-			self.deps.send(errors.unknown_session(stanza))
-		end
+		-- XEP-0166 v1.1.2 section 10: every action for a session we do not
+		-- have (never had, or already ended) gets item-not-found with
+		-- unknown-session, session-terminate included, so a client can tell
+		-- a stale sid from an acknowledged hang-up.
+		self.deps.send(errors.unknown_session(stanza))
 		return
 	end
 	local ok, cerr = call:on_jingle(session)
@@ -532,6 +530,22 @@ function Service:on_relay_event(relay_id, event)
 end
 
 --- Ends every call (module unload without reload, shutdown).
+--- A client's full JID went unavailable (its c2s session closed, or it sent
+-- unavailable presence to a phone JID or the component): its calls end at
+-- once, instead of by the media timeout while the trunk leg still costs
+-- money. Returns how many calls ended.
+function Service:on_peer_gone(full_jid, text)
+	local list = {}
+	for _, call in pairs(self.calls) do
+		if call.peer == full_jid and call.state ~= "ended" then list[#list + 1] = call end
+	end
+	for _, call in ipairs(list) do
+		self.deps.log("info", "%s went unavailable: ending call %s", full_jid, call.sid)
+		call:peer_gone(text)
+	end
+	return #list
+end
+
 function Service:hangup_all(condition, text)
 	local list = {}
 	for _, call in pairs(self.calls) do list[#list + 1] = call end
@@ -627,9 +641,9 @@ function Service:trace_lines(id)
 	end
 	local s = call.legs and call.legs:summary() or {}
 	lines[#lines + 1] = ("counters: client rx %d tx %d, sip rx %d tx %d; dropped: srtp auth %d, early %d, "
-		.. "foreign %d, unmapped pt %d; dtmf %d"):format(s.client_rx_packets or 0, s.client_tx_packets or 0,
-		s.sip_rx_packets or 0, s.sip_tx_packets or 0, s.srtp_auth_failed or 0, s.early_dropped or 0,
-		s.sip_foreign or 0, s.unmapped_pt or 0, s.dtmf_events or 0)
+		.. "foreign %d, unknown ssrc %d, unmapped pt %d; dtmf %d"):format(s.client_rx_packets or 0,
+		s.client_tx_packets or 0, s.sip_rx_packets or 0, s.sip_tx_packets or 0, s.srtp_auth_failed or 0,
+		s.early_dropped or 0, s.sip_foreign or 0, s.sip_ssrc_dropped or 0, s.unmapped_pt or 0, s.dtmf_events or 0)
 	return lines
 end
 

@@ -146,6 +146,7 @@ typedef struct cr_media_relay {
 	char *sip_rtp_address;
 	struct sockaddr_storage sip_addr;
 	int media_timeout_ms;
+	int sip_media_timeout_ms;
 	cr_ports_t ports;
 	cr_dtls_ctx_t *dtls;
 } cr_media_relay_t;
@@ -164,6 +165,7 @@ typedef struct cr_counters {
 	atomic_uint_least64_t sip_foreign, unmapped_pt, dtmf_events;
 	atomic_uint_least64_t transcoded_packets, transcode_dropped;
 	atomic_uint_least64_t candidates_dropped;
+	atomic_uint_least64_t sip_ssrc_dropped;
 	atomic_int ice_state, dtls_state;
 } cr_counters_t;
 
@@ -286,6 +288,15 @@ typedef struct cr_media_call {
 	uint64_t sip_no_remote; /* client packets dropped before the trunk's address was set */
 	struct sockaddr_storage latch_ip; /* other allowed IP (port ignored) */
 	bool latch_ip_set;
+	/* the trunk's RTP stream (rtp_leg.c, accept_ssrc): the SSRC followed,
+	 * and another one that may be replacing it */
+	bool ssrc_latched;
+	uint32_t ssrc;
+	int64_t ssrc_last_us;        /* last packet of the followed SSRC */
+	bool ssrc_candidate_set;
+	uint32_t ssrc_candidate;
+	int ssrc_candidate_count;    /* its packets since the followed SSRC's last */
+	int64_t ssrc_candidate_last_us;
 
 	/* forwarding */
 	int16_t pt_to_sip[128];
@@ -310,6 +321,9 @@ typedef struct cr_media_call {
 	GSource *tick;
 	int64_t last_client_media_us;
 	bool timeout_reported;
+	bool sip_watch;              /* cr_call_watch_sip_media(): the trunk must send */
+	int64_t last_sip_media_us;   /* last RTP from the trunk, or the watch's start */
+	bool sip_timeout_reported;
 } cr_media_call_t;
 
 /* session.c */
@@ -393,6 +407,9 @@ void cr_transcode_destroy(cr_transcode_t *xc);
 /* Worker: takes a plain RTP packet of direction dir when pt is the codec
  * transcoded on its source leg; false when it is not (pass it through). */
 bool cr_transcode_push(cr_transcode_t *xc, int dir, int pt, const uint8_t *buf, size_t len);
+/* Tests only (relay/tests/test_media_trunk_ssrc.c): stops dir's decoder as a
+ * broken element would, so its pipeline goes silent without an error. Worker. */
+void cr_transcode_test_break(cr_transcode_t *xc, int dir);
 
 /* helpers */
 int cr_parse_addr(const char *ip, int port, struct sockaddr_storage *ss, socklen_t *len);

@@ -73,6 +73,8 @@ int cr_media_relay_create(const cr_media_config_t *c, cr_media_relay_t **out, ch
 				    c->ice_port_min, c->ice_port_max);
 	if (c->media_timeout_ms < 0)
 		return cr_set_error(err_buf, CR_ERR_INVALID, "media: media_timeout_ms must be >= 0");
+	if (c->sip_media_timeout_ms < 0)
+		return cr_set_error(err_buf, CR_ERR_INVALID, "media: sip_media_timeout_ms must be >= 0");
 	m = g_new0(cr_media_relay_t, 1);
 	if (cr_parse_addr(c->sip_rtp_address, 0, &m->sip_addr, NULL)) {
 		err = cr_set_error(err_buf, CR_ERR_INVALID, "media: sip_rtp_address %s is not an IP address",
@@ -108,6 +110,7 @@ int cr_media_relay_create(const cr_media_config_t *c, cr_media_relay_t **out, ch
 	m->turn_password = g_strdup(c->turn_password ? c->turn_password : "");
 	m->sip_rtp_address = g_strdup(c->sip_rtp_address);
 	m->media_timeout_ms = c->media_timeout_ms ? c->media_timeout_ms : 30000;
+	m->sip_media_timeout_ms = c->sip_media_timeout_ms ? c->sip_media_timeout_ms : 60000;
 	err = cr_dtls_ctx_create(c->certificate_file, c->private_key_file, &m->dtls, err_buf);
 out:
 	if (err) {

@@ -8,6 +8,15 @@
  * trunks behind NAT or sending from another port. An arbitrary third party
  * (another IP) never takes the stream, and nobody does once the trunk's
  * own source is known.
+ *
+ * Within the accepted source, RTP is followed by SSRC (accept_ssrc): the
+ * first stream's SSRC is latched; packets of any other SSRC are dropped and
+ * counted, so junk sent from (or spoofing) the trunk's address never
+ * reaches the client or a transcoder's jitter buffer. A real new stream
+ * (the trunk restarted its media, a re-INVITE moved it) takes over once it
+ * persists: CR_SSRC_SWITCH_PACKETS packets of that one SSRC while the
+ * followed one sent nothing for CR_SSRC_SWITCH_QUIET_MS. A new remote
+ * address (cr_rtp_leg_set_remote) forgets the SSRC.
  */
 #include <errno.h>
 #include <glib-unix.h>
@@ -17,6 +26,13 @@
 #include "media.h"
 
 #define CR_RTP_BUF 2048
+/* A new SSRC is followed after this many of its packets... */
+#define CR_SSRC_SWITCH_PACKETS 5
+/* ...while the followed stream was silent this long (2.5 ptimes of 20 ms:
+ * a live stream interleaved with spoofed packets never yields)... */
+#define CR_SSRC_SWITCH_QUIET_MS 50
+/* ...and a candidate not seen for this long gives its place to the next. */
+#define CR_SSRC_CANDIDATE_MS 60
 #define CR_SRTP_ROOM 64 /* tag + MKI room for protecting in place */
 
 static bool same_ip(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
@@ -76,6 +92,56 @@ static bool accept_source(cr_media_call_t *mc, bool rtcp, const struct sockaddr_
 	return true;
 }
 
+static uint32_t rtp_ssrc(const uint8_t *p)
+{
+	return (uint32_t)p[8] << 24 | (uint32_t)p[9] << 16 | (uint32_t)p[10] << 8 | p[11];
+}
+
+/* Whether an RTP packet from the trunk belongs to the stream followed (see
+ * the top of the file); false = drop it. */
+static bool accept_ssrc(cr_media_call_t *mc, const uint8_t *p, int64_t now)
+{
+	uint32_t ssrc = rtp_ssrc(p);
+
+	if (!mc->ssrc_latched || ssrc == mc->ssrc) {
+		if (!mc->ssrc_latched)
+			cr_trace_add(&mc->trace, "sip", "trunk rtp ssrc %08x", ssrc);
+		mc->ssrc_latched = true;
+		mc->ssrc = ssrc;
+		mc->ssrc_last_us = now;
+		mc->ssrc_candidate_set = false; /* the followed stream lives */
+		return true;
+	}
+	if (!mc->ssrc_candidate_set || ssrc != mc->ssrc_candidate) {
+		if (mc->ssrc_candidate_set &&
+		    now - mc->ssrc_candidate_last_us < CR_SSRC_CANDIDATE_MS * 1000)
+			return false; /* another one is on trial */
+		mc->ssrc_candidate_set = true;
+		mc->ssrc_candidate = ssrc;
+		mc->ssrc_candidate_count = 0;
+	}
+	mc->ssrc_candidate_last_us = now;
+	if (++mc->ssrc_candidate_count < CR_SSRC_SWITCH_PACKETS ||
+	    now - mc->ssrc_last_us < CR_SSRC_SWITCH_QUIET_MS * 1000)
+		return false;
+	cr_trace_add(&mc->trace, "sip", "trunk rtp ssrc %08x -> %08x (new stream persisted)",
+		     mc->ssrc, ssrc);
+	mc->ssrc = ssrc;
+	mc->ssrc_last_us = now;
+	mc->ssrc_candidate_set = false;
+	return true;
+}
+
+/* RTP from the trunk: the call is alive on that side (session.c's tick). */
+static void sip_media_seen(cr_media_call_t *mc)
+{
+	mc->last_sip_media_us = g_get_monotonic_time();
+	if (mc->sip_timeout_reported) {
+		mc->sip_timeout_reported = false;
+		cr_trace_add(&mc->trace, "media", "trunk RTP resumed");
+	}
+}
+
 static gboolean on_readable(gint fd, GIOCondition cond, gpointer p, bool rtcp_socket)
 {
 	cr_media_call_t *mc = p;
@@ -99,6 +165,13 @@ static gboolean on_readable(gint fd, GIOCondition cond, gpointer p, bool rtcp_so
 			continue;
 		}
 		rtcp = rtcp_socket || cr_is_rtcp(buf, (size_t)n);
+		if (!rtcp && !accept_ssrc(mc, buf, g_get_monotonic_time())) {
+			atomic_fetch_add_explicit(&mc->counters.sip_ssrc_dropped, 1,
+						  memory_order_relaxed);
+			continue;
+		}
+		if (!rtcp)
+			sip_media_seen(mc);
 		atomic_fetch_add_explicit(&mc->counters.sip_rx_packets, 1, memory_order_relaxed);
 		atomic_fetch_add_explicit(&mc->counters.sip_rx_bytes, (uint64_t)n,
 					  memory_order_relaxed);
@@ -159,6 +232,8 @@ void cr_rtp_leg_set_remote(cr_media_call_t *mc, const char *addr, int rtp_port, 
 	mc->sip_remote_len = len;
 	mc->sip_remote_set = true;
 	mc->sip_latched = false;
+	mc->ssrc_latched = false; /* a new remote, a new stream: taken at once */
+	mc->ssrc_candidate_set = false;
 	cr_trace_add(&mc->trace, "sip", "remote rtp %s:%d rtcp %d", addr, rtp_port,
 		     rtcp_port ? rtcp_port : rtp_port + 1);
 	if (mc->sip_no_remote) {

@@ -23,7 +23,8 @@ typedef enum {
 	CMD_ICE_RESTART,
 	CMD_CODECS,
 	CMD_DTMF,
-	CMD_TRANSCODE
+	CMD_TRANSCODE,
+	CMD_SIP_WATCH
 } cmd_type_t;
 
 typedef struct cmd {
@@ -161,11 +162,44 @@ void cr_media_call_destroy(cr_media_call_t *mc, bool release_ports)
 	g_free(mc);
 }
 
+/* The trunk's half of the liveness check: it has nothing to do with the
+ * client's keys, a trunk that froze after answering is silent either way. */
+static void check_sip_media(cr_media_call_t *mc, int64_t now)
+{
+	int secs;
+
+	if (!mc->sip_watch || mc->sip_timeout_reported ||
+	    now - mc->last_sip_media_us <= (int64_t)mc->mr->sip_media_timeout_ms * 1000)
+		return;
+	secs = (int)((now - mc->last_sip_media_us) / 1000000);
+	mc->sip_timeout_reported = true;
+	cr_trace_add(&mc->trace, "media", "timeout: no RTP from the trunk for %d s", secs);
+	cr_media_emit(mc, CR_EVENT_MEDIA_TIMEOUT, CR_DIR_SIP_TO_CLIENT, secs,
+		      "no media from the phone for %d s", secs);
+}
+
+static void sip_watch(cr_media_call_t *mc, bool on)
+{
+	if (on == mc->sip_watch)
+		return;
+	mc->sip_watch = on;
+	/* A watch counts from its start: a hold may have lasted longer than
+	 * the timeout, and that silence was expected. */
+	mc->last_sip_media_us = g_get_monotonic_time();
+	mc->sip_timeout_reported = false;
+	if (on)
+		cr_trace_add(&mc->trace, "media", "watching the trunk's RTP (timeout %d s)",
+			     mc->mr->sip_media_timeout_ms / 1000);
+	else
+		cr_trace_add(&mc->trace, "media", "not watching the trunk's RTP (held or not answered)");
+}
+
 static gboolean on_tick(gpointer p)
 {
 	cr_media_call_t *mc = p;
 	int64_t now = g_get_monotonic_time();
 
+	check_sip_media(mc, now);
 	if (!mc->keys_ready)
 		return G_SOURCE_CONTINUE;
 	if (!mc->timeout_reported &&
@@ -257,6 +291,9 @@ static void run_cmd(cr_media_call_t *mc, cmd_t *c)
 		break;
 	case CMD_DTMF:
 		cr_dtmf_tx_queue(mc, c->a[0], c->x, c->y);
+		break;
+	case CMD_SIP_WATCH:
+		sip_watch(mc, c->x != 0);
 		break;
 	case CMD_TRANSCODE:
 		/* codecs[0] is the client leg's codec, codecs[1] the SIP leg's,
@@ -424,6 +461,11 @@ int cr_call_set_sip_remote(cr_call_t *call, const char *addr, int rtp_port, int 
 	return post(call, CMD_SIP_REMOTE, addr, NULL, rtp_port, rtcp_port, NULL);
 }
 
+int cr_call_watch_sip_media(cr_call_t *call, int on)
+{
+	return post(call, CMD_SIP_WATCH, NULL, NULL, on ? 1 : 0, 0, NULL);
+}
+
 int cr_call_set_codecs(cr_call_t *call, const cr_codec_map_t *codecs, int n_codecs)
 {
 	cr_media_params_t p;
@@ -570,6 +612,7 @@ int cr_call_get_stats(cr_call_t *call, cr_call_stats_t *s)
 	LOAD(dtmf_events);
 	LOAD(transcoded_packets);
 	LOAD(transcode_dropped);
+	LOAD(sip_ssrc_dropped);
 #undef LOAD
 	return CR_OK;
 }

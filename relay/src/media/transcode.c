@@ -29,6 +29,12 @@
  * become RFC 4733 packets in the client leg's stream (its SSRC and
  * timestamps; sequence numbers toward the client are renumbered here so the
  * inserted packets fit in).
+ *
+ * A pipeline that broke is rebuilt, not left silent for the rest of the
+ * call (pipe_reset): on an error on its bus, or when it took
+ * XC_STALL_PACKETS packets over XC_STALL_MS and gave nothing back (a wedged
+ * jitter buffer or decoder). At most once per XC_RESET_MIN_MS per
+ * direction; the leg's stream stays continuous like after a codec change.
  */
 #include <gst/app/gstappsink.h>
 #include <gst/app/gstappsrc.h>
@@ -47,6 +53,9 @@
 #define XC_TONE_REPEAT_US 250000
 #define XC_RTCP_MS 2500 /* our sender reports on transcoded legs */
 #define XC_TONE_MAX_MS 5000 /* a client tone without its end packet stops after this */
+#define XC_STALL_MS 1000     /* packets in, nothing out this long: the pipeline is broken... */
+#define XC_STALL_PACKETS 25  /* ...when at least this many went in meanwhile (not a pause) */
+#define XC_RESET_MIN_MS 2000 /* a direction's pipeline is rebuilt at most this often */
 
 /* What GStreamer calls each codec we transcode. */
 typedef struct codec_elems {
@@ -86,6 +95,13 @@ typedef struct xc_pipe {
 	GstElement *pipeline, *src, *sink;
 	GstElement *dtmf_src; /* client->sip with in-band DTMF: the tone generator */
 	GSource *bus_watch;
+	/* Worker only: what pipe_reset() rebuilds it from, and its health. */
+	cr_codec_t in, out;
+	int unanswered;         /* packets pushed since its last output */
+	int64_t unanswered_since_us;
+	GSource *reset;         /* a rebuild is due (idle source) */
+	int64_t last_reset_us;
+	int resets;
 } xc_pipe_t;
 
 typedef struct xc_out {
@@ -569,6 +585,8 @@ static gboolean on_wake(gpointer data)
 	g_mutex_unlock(&xc->lock);
 	while ((o = g_queue_pop_head(&batch))) {
 		gsize len;
+
+		xc->pipes[o->dir].unanswered = 0; /* it gives: healthy */
 		const uint8_t *d = g_bytes_get_data(o->pkt, &len);
 		uint8_t pkt[2048];
 
@@ -585,7 +603,60 @@ static gboolean on_wake(gpointer data)
 	return G_SOURCE_CONTINUE;
 }
 
-/* Worker: GStreamer errors and warnings go into the call's trace. */
+static int pipe_start(cr_transcode_t *xc, xc_pipe_t *p, int dir, const cr_codec_t *in,
+		      const cr_codec_t *out);
+static void pipe_stop(xc_pipe_t *p);
+
+static const char *dir_name(int dir)
+{
+	return dir == CR_DIR_CLIENT_TO_SIP ? "client->sip" : "sip->client";
+}
+
+static gboolean on_reset(gpointer data)
+{
+	xc_pipe_t *p = data;
+	cr_transcode_t *xc = p->xc;
+	cr_codec_t in = p->in, out = p->out;
+	int64_t t0 = g_get_monotonic_time();
+	int dir = p->dir, err;
+
+	g_source_unref(p->reset);
+	p->reset = NULL;
+	pipe_stop(p);
+	p->last_reset_us = t0;
+	p->resets++;
+	err = pipe_start(xc, p, dir, &in, &out);
+	if (err) {
+		pipe_stop(p);
+		cr_trace_add(&xc->mc->trace, "transcode", "%s pipeline could not be rebuilt",
+			     dir_name(dir));
+		cr_media_emit(xc->mc, CR_EVENT_MEDIA_ERROR, err, 0, "transcoding %s failed",
+			      dir_name(dir));
+		return G_SOURCE_REMOVE;
+	}
+	cr_trace_add(&xc->mc->trace, "transcode", "%s pipeline rebuilt in %.1f ms (reset %d)",
+		     dir_name(dir), (double)(g_get_monotonic_time() - t0) / 1000, p->resets);
+	return G_SOURCE_REMOVE;
+}
+
+/* Worker: rebuilds p from an idle source (never inside its own bus
+ * callback), unless one is due or the last was too recent. */
+static void pipe_reset(xc_pipe_t *p, const char *why)
+{
+	int64_t now = g_get_monotonic_time();
+
+	if (p->reset || !p->xc)
+		return;
+	if (p->resets && now - p->last_reset_us < (int64_t)XC_RESET_MIN_MS * 1000)
+		return;
+	cr_trace_add(&p->xc->mc->trace, "transcode", "%s pipeline reset: %s", dir_name(p->dir), why);
+	p->reset = g_idle_source_new();
+	g_source_set_callback(p->reset, on_reset, p, NULL);
+	g_source_attach(p->reset, p->xc->mc->context);
+}
+
+/* Worker: GStreamer errors and warnings go into the call's trace; an error
+ * rebuilds the pipeline. */
 static gboolean on_bus(GstBus *bus, GstMessage *msg, gpointer data)
 {
 	xc_pipe_t *p = data;
@@ -599,8 +670,7 @@ static gboolean on_bus(GstBus *bus, GstMessage *msg, gpointer data)
 		gst_message_parse_error(msg, &error, &debug);
 		cr_trace_add(&mc->trace, "transcode", "%s pipeline error: %s (%s)", dir, error->message,
 			     debug ? debug : "");
-		cr_media_emit(mc, CR_EVENT_MEDIA_ERROR, CR_ERR_INTERNAL, 0,
-			      "transcoding %s failed: %s", dir, error->message);
+		pipe_reset(p, "after an error");
 	} else if (GST_MESSAGE_TYPE(msg) == GST_MESSAGE_ELEMENT &&
 		   gst_message_has_name(msg, "dtmf-event")) {
 		int number;
@@ -620,6 +690,11 @@ static gboolean on_bus(GstBus *bus, GstMessage *msg, gpointer data)
 
 static void pipe_stop(xc_pipe_t *p)
 {
+	if (p->reset) {
+		g_source_destroy(p->reset);
+		g_source_unref(p->reset);
+		p->reset = NULL;
+	}
 	if (p->pipeline) {
 		/* Joins the streaming threads: no callback runs after this. */
 		gst_element_set_state(p->pipeline, GST_STATE_NULL);
@@ -651,12 +726,15 @@ static int pipe_start(cr_transcode_t *xc, xc_pipe_t *p, int dir, const cr_codec_
 	p->xc = xc;
 	p->dir = dir;
 	p->in_pt = in->pt;
+	p->in = *in;
+	p->out = *out;
+	p->unanswered = 0;
 	src = g_strdup_printf(
 		"appsrc name=src is-live=true do-timestamp=true format=time max-bytes=%d "
 		"leaky-type=downstream "
 		"caps=\"application/x-rtp,media=(string)audio,clock-rate=(int)%d,"
 		"encoding-name=(string)%s,payload=(int)%d\" "
-		"! rtpjitterbuffer latency=%d do-lost=true ! %s ! %s ! audioconvert ! audioresample",
+		"! rtpjitterbuffer latency=%d do-lost=true ! %s ! %s name=dec ! audioconvert ! audioresample",
 		XC_SRC_MAX_BYTES, ie->rtp_clock, ie->encoding, in->pt, XC_JITTER_MS, ie->depay, ie->dec);
 	tail = g_strdup_printf("%s ! %s pt=%d %s "
 			       "! appsink name=sink sync=false async=false max-buffers=64 drop=true",
@@ -801,6 +879,7 @@ bool cr_transcode_push(cr_transcode_t *xc, int dir, int pt, const uint8_t *buf, 
 {
 	xc_pipe_t *p = &xc->pipes[dir];
 	GstBuffer *b;
+	int64_t now;
 
 	if (dir == CR_DIR_CLIENT_TO_SIP && xc->inband && pt == xc->client_dtmf_pt && p->dtmf_src) {
 		dtmf_inband(xc, buf, len);
@@ -816,8 +895,28 @@ bool cr_transcode_push(cr_transcode_t *xc, int dir, int pt, const uint8_t *buf, 
 	}
 	if (pt != p->in_pt || !p->src)
 		return false;
+	now = g_get_monotonic_time();
+	if (!p->unanswered++)
+		p->unanswered_since_us = now;
+	else if (p->unanswered >= XC_STALL_PACKETS &&
+		 now - p->unanswered_since_us >= (int64_t)XC_STALL_MS * 1000)
+		pipe_reset(p, "packets went in and nothing came out for a second");
 	b = gst_buffer_new_memdup(buf, len);
 	/* Never blocks: the appsrc drops its oldest packets when full. */
 	gst_app_src_push_buffer(GST_APP_SRC(p->src), b);
 	return true;
+}
+
+void cr_transcode_test_break(cr_transcode_t *xc, int dir)
+{
+	GstElement *dec;
+
+	if (!xc || !xc->pipes[dir].pipeline)
+		return;
+	dec = gst_bin_get_by_name(GST_BIN(xc->pipes[dir].pipeline), "dec");
+	if (!dec)
+		return;
+	gst_element_set_locked_state(dec, TRUE);
+	gst_element_set_state(dec, GST_STATE_NULL);
+	gst_object_unref(dec);
 }

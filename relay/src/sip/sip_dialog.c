@@ -652,6 +652,7 @@ typedef struct cmd_job {
 	int status;
 	cr_sip_media_t prefs;
 	bool want_dtmf;
+	char reason[CR_MAX_SIP_REASON_LEN + 40]; /* RFC 3326 Reason value for the hang-up, or "" */
 } cmd_job_t;
 
 static void cmd_job_free(void *p)
@@ -662,25 +663,30 @@ static void cmd_job_free(void *p)
 	g_free(job);
 }
 
-static void hang_up(cr_sip_session_t *s)
+/* reason: an RFC 3326 Reason header value for the BYE/CANCEL/480, or "". */
+static void hang_up(cr_sip_session_t *s, const char *reason)
 {
+	bool r = reason && *reason;
+
 	if (s->state == S_ENDING)
 		return;
 	s->local_hangup = true;
 	switch (s->state) {
 	case S_CALLING:
 		s->cancelled = true;
-		cr_sip_trace_line(s->call, '>', "CANCEL");
-		nua_cancel(s->nh, TAG_END());
+		cr_sip_trace_line(s->call, '>', "CANCEL%s%s", r ? " | Reason: " : "", r ? reason : "");
+		nua_cancel(s->nh, TAG_IF(r, SIPTAG_REASON_STR(reason)), TAG_END());
 		break;
 	case S_INCOMING:
 		s->final_status = 480;
-		cr_sip_trace_line(s->call, '>', "SIP/2.0 480 Temporarily Unavailable");
-		nua_respond(s->nh, 480, "Temporarily Unavailable", TAG_END());
+		cr_sip_trace_line(s->call, '>', "SIP/2.0 480 Temporarily Unavailable%s%s",
+				  r ? " | Reason: " : "", r ? reason : "");
+		nua_respond(s->nh, 480, "Temporarily Unavailable",
+			    TAG_IF(r, SIPTAG_REASON_STR(reason)), TAG_END());
 		break;
 	default:
-		cr_sip_trace_line(s->call, '>', "BYE");
-		nua_bye(s->nh, TAG_END());
+		cr_sip_trace_line(s->call, '>', "BYE%s%s", r ? " | Reason: " : "", r ? reason : "");
+		nua_bye(s->nh, TAG_IF(r, SIPTAG_REASON_STR(reason)), TAG_END());
 		break;
 	}
 	s->state = S_ENDING;
@@ -748,7 +754,7 @@ static void cmd_on_sip_thread(void *p)
 	if (!s)
 		return;
 	if (job->type == CMD_HANGUP || job->type == CMD_CLOSE) {
-		hang_up(s);
+		hang_up(s, job->reason);
 		return;
 	}
 	if (job->type == CMD_HOLD) {
@@ -845,6 +851,29 @@ int cr_sip_hangup(cr_call_t *call)
 	int err = check_call(call, NULL);
 
 	return err ? err : post_cmd(call, CMD_HANGUP, 0, NULL);
+}
+
+int cr_sip_hangup_reason(cr_call_t *call, int q850_cause, const char *text)
+{
+	cmd_job_t *job;
+	GString *clean;
+	int err = check_call(call, NULL);
+
+	if (err)
+		return err;
+	if (q850_cause < 1 || q850_cause > 127 || !text || strlen(text) > CR_MAX_SIP_REASON_LEN)
+		return CR_ERR_INVALID;
+	/* RFC 3326 text is a quoted-string: keep printable ASCII, drop the
+	 * quote and backslash, so nothing the text holds escapes the header. */
+	clean = g_string_new(NULL);
+	for (const char *c = text; *c; c++)
+		if (*c >= 0x20 && *c < 0x7f && *c != '"' && *c != '\\')
+			g_string_append_c(clean, *c);
+	job = g_new0(cmd_job_t, 1);
+	g_snprintf(job->reason, sizeof(job->reason), "Q.850;cause=%d;text=\"%s\"", q850_cause,
+		   clean->str);
+	g_string_free(clean, TRUE);
+	return post_cmd(call, CMD_HANGUP, 0, job);
 }
 
 void cr_sip_call_closing(cr_call_t *call)
