@@ -9,6 +9,8 @@ local st = require "util.stanza"
 local xmpp = require "spec.helpers.xmpp_client"
 local sipp = require "spec.helpers.sipp"
 local gateway = require "spec.helpers.gateway"
+local prosody = require "spec.helpers.prosody"
+local webrtc = require "spec.helpers.webrtc_client"
 
 local ROUNDS = 200
 local NUMBER = "+15550100"
@@ -61,6 +63,13 @@ local function session_initiate(client, sid, ufrag)
 		:tag("candidate", { component = "1", foundation = "1", generation = "0", id = "c1", ip = "127.0.0.1",
 			network = "0", port = "9", priority = "2130706431", protocol = "udp", type = "host" })
 	return s
+end
+
+local function assert_tone_back(report)
+	local audio = report.audio or {}
+	assert.is_number(audio.frequency_hz, "no audio came back:\n" .. report.log)
+	assert.is_true(math.abs(audio.frequency_hz - TONE) <= 0.02 * TONE, tostring(audio.frequency_hz))
+	assert.is_true(report.rtp.packets_received >= 100, "received " .. report.rtp.packets_received)
 end
 
 local function jingle_of(s) return s:get_child("jingle", "urn:xmpp:jingle:1") end
@@ -146,9 +155,39 @@ describe("long ICE credentials through the gateway #lua54 #e2e", function()
 		local report = gateway.call(server, NUMBER, { "--tone", tostring(TONE), "--expect-tone", tostring(TONE),
 			"--duration", "3", "--codecs", "PCMU" })
 		assert.equal(0, report.exit_code, report.log)
-		local audio = report.audio or {}
-		assert.is_number(audio.frequency_hz, "no audio came back:\n" .. report.log)
-		assert.is_true(math.abs(audio.frequency_hz - TONE) <= 0.02 * TONE, tostring(audio.frequency_hz))
-		assert.is_true(report.rtp.packets_received >= 100, "received " .. report.rtp.packets_received)
+		assert_tone_back(report)
+	end)
+
+	it("should carry an outbound call whose client uses a 256-char ufrag and pwd", function()
+		trunk = sipp.start({})
+		server = gateway.start(trunk.port)
+		local report = gateway.call(server, NUMBER, { "--ice-credentials-length", "256", "--tone", tostring(TONE),
+			"--expect-tone", tostring(TONE), "--duration", "3", "--codecs", "PCMU" })
+		assert.equal(0, report.exit_code, report.log)
+		assert_tone_back(report)
+		assert.truthy(server:log():find("ended: completed success", 1, true))
+		-- The call's trace shows the client's offer with its 256-char ufrag.
+		local ok, out = server:shell(("jingle_sip:trace(%q)"):format(report.sid))
+		assert.is_true(ok, out)
+		local ufrag = out:match("jingle<%s+session%-initiate[^\n]-ufrag ([A-Za-z0-9+/]+)")
+		assert.equal(256, ufrag and #ufrag, out)
+	end)
+
+	it("should carry an inbound call answered with a 256-char ufrag and pwd", function()
+		local gateway_port = prosody.free_port()
+		server = gateway.start(prosody.free_port(), ('jingle_sip_listen = "127.0.0.1:%d"'):format(gateway_port))
+		local callee = webrtc.start({ name = "callee", jid = "alice@localhost", password = "alice-pw",
+			port = server.c2s_port, args = { "--answer", "--ice-credentials-length", "256", "--tone", tostring(TONE),
+				"--expect-tone", tostring(TONE), "--timeout", "40" } })
+		assert.is_true(callee:wait_ready(15), callee:log())
+		trunk = sipp.start({ scenario = "uac_call.xml", remote = "127.0.0.1:" .. gateway_port,
+			service = gateway.DID })
+		local rc = trunk:wait(40)
+		local report, err = callee:result(20)
+		assert.is_not_nil(report, err)
+		report.log = callee:log()
+		assert.equal(0, rc, "sipp (the phone) did not complete its call:\n" .. trunk:log())
+		assert_tone_back(report)
+		assert.equal("success", report.termination_reason)
 	end)
 end)
