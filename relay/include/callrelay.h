@@ -427,6 +427,8 @@ enum {
 	CR_MAX_PWD_LEN = 257,
 	/* "sha-512 " + 64 colon-separated hex pairs (RFC 8122 §5) + NUL = 200 */
 	CR_MAX_FINGERPRINT_LEN = 208,
+	/* RFC 8839 §5.1: a candidate foundation is 1..32 ice-chars (+ NUL). */
+	CR_MAX_FOUNDATION_LEN = 33,
 	CR_MAX_ADDR_LEN = 64,
 	CR_MAX_CODECS = 16,
 	CR_MAX_CODEC_NAME_LEN = 32,
@@ -607,7 +609,8 @@ CR_EXPORT int cr_call_media_start(cr_call_t *call, const cr_media_params_t *para
 
 /**
  * Add one remote candidate, at any time (before cr_call_media_start() too).
- * mDNS ".local" and priority-0 candidates are dropped with a trace line.
+ * mDNS ".local", priority-0, non-UDP candidates and foundations longer
+ * than CR_MAX_FOUNDATION_LEN - 1 are dropped with a trace line.
  * @param call the call
  * @param candidate SDP candidate attribute, with or without "a=" ("candidate:1 1 udp ...")
  * @return 0 if queued, CR_ERR_INVALID when unparsable

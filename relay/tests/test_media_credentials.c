@@ -45,6 +45,11 @@ int test_media_long_credentials(void)
 	TEST_ERR(fx_wait(&f, CR_EVENT_SELECTED_PAIR, 10000, NULL));
 	TEST_ERR(fx_wait_connected(&f, 10000));
 	TEST_ERR(fx_audio_roundtrip(&f, 10, 10000));
+	/* A foundation past RFC 8839's 32 ice-chars never reaches libnice. */
+	TEST_ERR(cr_call_add_remote_candidate(
+		f.call, "candidate:123456789012345678901234567890123 1 udp 2130706431 127.0.0.1 9 typ host"));
+	fx_wait(&f, 0, 200, NULL);
+	TEST_ASSERT(fx_trace_has(&f, "remote candidate dropped (foundation longer than 32 characters)"));
 	/* The same credentials set again later (a transport-info) are taken too. */
 	TEST_ERR(cr_call_set_remote_credentials(f.call, ufrag, pwd));
 	TEST_ERR(cr_call_set_remote_fingerprint(f.call, f.params.remote_fingerprint));
