@@ -226,7 +226,10 @@ describe("call setup failures over the real relay #lua54", function()
 	end
 
 	setup(function()
-		trunk = sipp.start({ calls = 1000, timeout = 600 })
+		-- A trunk that answers a CANCEL as well as it answers a call: sipp's
+		-- built-in UAS never ends a cancelled INVITE, which leaves Sofia's
+		-- transaction (and the relay's shutdown) waiting.
+		trunk = sipp.start({ scenario = "uas_answer_or_cancel.xml", calls = 1000, timeout = 600 })
 		listen_port = prosody.free_port()
 		local rtp_base = 40000 + 2 * math.random(0, 9000)
 		relay = assert(callrelay.new_relay({ workers = 1,
@@ -322,6 +325,15 @@ describe("call setup failures over the real relay #lua54", function()
 							assert.equal("error", reply.attr.type, step)
 						end
 					end
+				end
+				if propose then
+					-- The device that proceeded hears the call is over.
+					local told = find_sent(function(s)
+						local jmi = jmi_child(s)
+						return (jmi and (jmi.name == "finish" or jmi.name == "retract"))
+							or jingle_action(s) == "session-terminate"
+					end)
+					assert.is_table(told, step .. ": the device was not told the call ended")
 				end
 				assert_baseline(step)
 				assert.equal(0, caller:wait(20), step .. ": the trunk was not told\n" .. caller:log())

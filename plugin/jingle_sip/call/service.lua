@@ -283,6 +283,10 @@ function Service:abandon(subject, text)
 	end
 	if call and call.state ~= "ended" then
 		try("ending the call", call.hangup, call, "general-error", text)
+	elseif ring and ring.answered_by and not call then
+		-- A device proceeded, but its session-initiate never went out:
+		-- XEP-0353's finish tells every device of the owner.
+		try("telling the devices", function() self.deps.send(jmi.finish(ring, "general-error", text)) end)
 	end
 	if call then try("forgetting the call", self.forget_call, self, call, "failed", "general-error", text) end
 	if legs then
