@@ -315,7 +315,12 @@ local service_deps = {
 		local created_at = time_now()
 		local call, err = relay:new_call()
 		if not call then return nil, err end
-		local legs = relay_legs.new(call, legs_options({ created_at = created_at }))
+		-- The relay call is only the call service's once it has its legs.
+		local ok, legs = pcall(relay_legs.new, call, legs_options({ created_at = created_at }))
+		if not ok then
+			call:close("internal error")
+			error(legs, 0)
+		end
 		legs_by_relay_id[call.id] = legs
 		return legs
 	end,
@@ -474,40 +479,8 @@ local function on_trunk_event(event)
 	publish_status()
 end
 
-local function on_relay_event(event)
-	if event.type == "error" then
-		-- Not about one call: out of descriptors (EMFILE), no source filter, ...
-		-- CR_ERR_UNSUPPORTED (-8, relay/include/callrelay.h): the SIP source
-		-- filter is on some sockets only (TCP needs privileges).
-		module:log(event.code == -8 and "warn" or "error", "Media relay: %s", event.text)
-		return
-	end
-	if event.type == "sip_incoming" then
-		local fields = event.fields or {}
-		local call, err = relay:adopt_call(event.call_id)
-		if not call then
-			module:log("warn", "Cannot take inbound call %d: %s", event.call_id, tostring(err))
-			return
-		end
-		local legs = relay_legs.new(call, legs_options({}))
-		legs_by_relay_id[call.id] = legs
-		legs:apply_sip_media(fields)
-		if calls_disabled then
-			legs:sip_reject(503)
-			legs:close(calls_disabled)
-			return
-		end
-		stats:call_started("inbound")
-		service:on_incoming(legs, { caller = fields.caller, called = called_number(fields.called),
-			trunk_pts = relay_legs.offered_codecs(fields) })
-		return
-	end
-	if event.type == "sip_trunk_state" or event.type == "sip_registered" then
-		on_trunk_event(event)
-		return
-	end
-	local legs = legs_by_relay_id[event.call_id]
-	if not legs then return end
+-- A relay event for a call the module knows.
+local function on_call_event(legs, event)
 	if event.type == "call_closed" then legs_by_relay_id[event.call_id] = nil end
 	if event.type == "dtls_failed" then
 		stats:media_failed("dtls", event.code == 2 and "fingerprint-mismatch" or "other")
@@ -523,6 +496,51 @@ local function on_relay_event(event)
 	end
 	local translated = legs:translate(event)
 	if translated then service:on_relay_event(event.call_id, translated) end
+end
+
+local function on_relay_event(event)
+	if event.type == "error" then
+		-- Not about one call: out of descriptors (EMFILE), no source filter, ...
+		-- CR_ERR_UNSUPPORTED (-8, relay/include/callrelay.h): the SIP source
+		-- filter is on some sockets only (TCP needs privileges).
+		module:log(event.code == -8 and "warn" or "error", "Media relay: %s", event.text)
+		return
+	end
+	if event.type == "sip_trunk_state" or event.type == "sip_registered" then
+		on_trunk_event(event)
+		return
+	end
+	if event.type == "sip_incoming" then
+		local fields = event.fields or {}
+		local call, err = relay:adopt_call(event.call_id)
+		if not call then
+			module:log("warn", "Cannot take inbound call %d: %s", event.call_id, tostring(err))
+			return
+		end
+		local ok, legs = pcall(relay_legs.new, call, legs_options({}))
+		if not ok then
+			module:log("error", "Cannot take inbound call %d: %s", event.call_id, tostring(legs))
+			call:close("internal error")
+			return
+		end
+		legs_by_relay_id[call.id] = legs
+		-- Every failure from here closes the relay call (service:guard).
+		service:guard({ legs = legs }, "taking an inbound call", function()
+			legs:apply_sip_media(fields)
+			if calls_disabled then
+				legs:sip_reject(503)
+				legs:close(calls_disabled)
+				return
+			end
+			stats:call_started("inbound")
+			service:on_incoming(legs, { caller = fields.caller, called = called_number(fields.called),
+				trunk_pts = relay_legs.offered_codecs(fields) })
+		end)
+		return
+	end
+	local legs = legs_by_relay_id[event.call_id]
+	if not legs then return end
+	service:guard({ legs = legs }, "relay event " .. tostring(event.type), on_call_event, legs, event)
 end
 
 -- Prosody 0.12 calls save() only on a reload, before unload() (with

@@ -158,9 +158,10 @@ int cr_call_create(cr_relay_t *relay, cr_call_t **out, char *err_buf);
 uint32_t cr_call_id(const cr_call_t *call);
 void cr_call_close(cr_call_t *call, const char *reason);
 enum {
-	CR_MAX_UFRAG_LEN = 64,
-	CR_MAX_PWD_LEN = 64,
-	CR_MAX_FINGERPRINT_LEN = 128,
+	CR_MAX_UFRAG_LEN = 257,
+	CR_MAX_PWD_LEN = 257,
+	CR_MAX_FINGERPRINT_LEN = 208,
+	CR_MAX_FOUNDATION_LEN = 33,
 	CR_MAX_ADDR_LEN = 64,
 	CR_MAX_CODECS = 16,
 	CR_MAX_CODEC_NAME_LEN = 32,

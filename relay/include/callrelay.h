@@ -470,9 +470,14 @@ CR_EXPORT void cr_call_close(cr_call_t *call, const char *reason);
  */
 
 enum {
-	CR_MAX_UFRAG_LEN = 64,
-	CR_MAX_PWD_LEN = 64,
-	CR_MAX_FINGERPRINT_LEN = 128, /* "sha-256 AB:CD:..." */
+	/* RFC 8839 §5.4: ice-ufrag 4..256 and ice-pwd 22..256 ice-chars; the
+	 * buffers hold 256 and the NUL (libnice's own limit is the same). */
+	CR_MAX_UFRAG_LEN = 257,
+	CR_MAX_PWD_LEN = 257,
+	/* "sha-512 " + 64 colon-separated hex pairs (RFC 8122 §5) + NUL = 200 */
+	CR_MAX_FINGERPRINT_LEN = 208,
+	/* RFC 8839 §5.1: a candidate foundation is 1..32 ice-chars (+ NUL). */
+	CR_MAX_FOUNDATION_LEN = 33,
 	CR_MAX_ADDR_LEN = 64,
 	CR_MAX_CODECS = 16,
 	CR_MAX_CODEC_NAME_LEN = 32,
@@ -664,7 +669,8 @@ CR_EXPORT int cr_call_media_start(cr_call_t *call, const cr_media_params_t *para
  * Dropped with a trace line and counted (candidates_dropped): mDNS
  * ".local", priority-0, non-UDP, port-0, unspecified (0.0.0.0/8, ::),
  * multicast, broadcast and reserved (240/4) addresses, and every candidate
- * past CR_MAX_REMOTE_CANDIDATES since the call's last ICE restart.
+ * past CR_MAX_REMOTE_CANDIDATES since the call's last ICE restart; foundations
+ * longer than CR_MAX_FOUNDATION_LEN - 1 are dropped with a trace line too.
  * @param call the call
  * @param candidate SDP candidate attribute, with or without "a=" ("candidate:1 1 udp ...")
  * @return 0 if queued, CR_ERR_INVALID when unparsable
@@ -681,9 +687,9 @@ CR_EXPORT int cr_call_end_of_candidates(cr_call_t *call);
 /**
  * Set the client's ICE credentials; new ones mean an ICE restart by the client.
  * @param call the call
- * @param ufrag the client's ice-ufrag
- * @param pwd the client's ice-pwd
- * @return 0 if queued
+ * @param ufrag the client's ice-ufrag, 1..CR_MAX_UFRAG_LEN-1 bytes
+ * @param pwd the client's ice-pwd, 1..CR_MAX_PWD_LEN-1 bytes
+ * @return 0 if queued, CR_ERR_INVALID when empty or too long
  */
 CR_EXPORT int cr_call_set_remote_credentials(cr_call_t *call, const char *ufrag,
 					     const char *pwd);
@@ -692,8 +698,9 @@ CR_EXPORT int cr_call_set_remote_credentials(cr_call_t *call, const char *ufrag,
  * Set (or correct) the client's DTLS fingerprint, "sha-256 AB:CD:...". A
  * handshake that finished before is checked against it now.
  * @param call the call
- * @param fingerprint hash name, space, colon-separated hex
- * @return 0 if queued
+ * @param fingerprint hash name (sha-1, sha-224, sha-256, sha-384 or
+ *        sha-512), space, colon-separated hex; < CR_MAX_FINGERPRINT_LEN bytes
+ * @return 0 if queued, CR_ERR_INVALID when malformed or too long
  */
 CR_EXPORT int cr_call_set_remote_fingerprint(cr_call_t *call, const char *fingerprint);
 

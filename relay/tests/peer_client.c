@@ -24,7 +24,7 @@ struct peer {
 	GThread *thread;
 	NiceAgent *agent;
 	guint stream;
-	char ufrag[16], pwd[32];
+	char ufrag[CR_MAX_UFRAG_LEN], pwd[CR_MAX_PWD_LEN];
 	cr_dtls_ctx_t *dctx;
 	cr_dtls_t dtls;
 	cr_srtp_t srtp;
@@ -413,6 +413,29 @@ void peer_free(peer_t *p)
 const char *peer_ufrag(peer_t *p) { return p->ufrag; }
 const char *peer_pwd(peer_t *p) { return p->pwd; }
 const char *peer_fingerprint(peer_t *p) { return p->dctx->fingerprint; }
+
+int peer_fingerprint_with(peer_t *p, const char *hash, char *buf, size_t len)
+{
+	X509 *cert = SSL_CTX_get0_certificate(p->dctx->ssl_ctx);
+	const EVP_MD *md_type;
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned n = 0;
+	char name[16];
+	size_t pos = 0;
+
+	/* "sha-512" (RFC 8122) is OpenSSL's "sha512". */
+	for (const char *c = hash; *c && pos + 1 < sizeof(name); c++)
+		if (*c != '-')
+			name[pos++] = *c;
+	name[pos] = '\0';
+	md_type = EVP_get_digestbyname(name);
+	if (!cert || !md_type || X509_digest(cert, md_type, md, &n) != 1)
+		return -1;
+	pos = (size_t)g_snprintf(buf, len, "%s", hash);
+	for (unsigned i = 0; i < n && pos + 4 < len; i++)
+		pos += (size_t)g_snprintf(buf + pos, len - pos, i ? ":%02X" : " %02X", md[i]);
+	return pos + 1 < len ? 0 : -1;
+}
 
 int peer_wait_gathered(peer_t *p, int timeout_ms)
 {

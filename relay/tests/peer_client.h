@@ -9,6 +9,7 @@
 #define CR_PEER_CLIENT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 typedef struct peer peer_t;
@@ -34,6 +35,9 @@ void peer_free(peer_t *peer);
 const char *peer_ufrag(peer_t *peer);
 const char *peer_pwd(peer_t *peer);
 const char *peer_fingerprint(peer_t *peer);
+/* The peer's certificate fingerprint with another hash ("sha-512"), the
+ * way the signaling spells it; 0 if it fit in buf. */
+int peer_fingerprint_with(peer_t *peer, const char *hash, char *buf, size_t len);
 /* Waits for the peer's gathering; returns the number of candidates. */
 int peer_wait_gathered(peer_t *peer, int timeout_ms);
 /* The i-th local candidate as "candidate:..." (no "a="), or NULL. */

@@ -43,6 +43,7 @@ local function new_service(opts)
 			if opts.no_legs then return nil, "no free port in the configured range" end
 			local legs = fake_legs(#made + 1)
 			legs.params = params
+			if opts.legs_hook then opts.legs_hook(legs) end
 			made[#made + 1] = legs
 			return legs
 		end,
@@ -140,6 +141,41 @@ describe("jingle_sip.call.service #lua54", function()
 			assert.is_not_nil(hangup, "the phone got a BYE")
 			assert.same({ cause = 16, text = "the client's session closed" }, hangup[2])
 			assert.equal(0, svc:on_peer_gone(initiate.attr.from, "again"), "nothing left to end")
+		end)
+
+		it("should answer internal-server-error and close the legs when a setup step raises", function()
+			local svc, sent, made = new_service({ legs_hook = function(legs)
+				function legs.sip_dial() error("boom in sip_dial") end
+			end })
+			svc:on_jingle_iq(fixture("conversations_session_initiate.xml"))
+			local reply = sent[#sent]
+			assert.equal("error", reply.attr.type, tostring(reply))
+			local e = reply:get_child("error")
+			assert.is_table(e:get_child("internal-server-error", "urn:ietf:params:xml:ns:xmpp-stanzas"))
+			assert.is_nil(tostring(reply):find("boom", 1, true), "the Lua error stays in the log")
+			local closed
+			for _, c in ipairs(made[1].calls) do
+				if c[1] == "close" then closed = c[2] end
+			end
+			assert.equal("the phone gateway failed to handle this call (internal error)", closed)
+			assert.equal(0, svc:live_calls("alice@example.org"))
+			assert.equal(0, #svc:list())
+		end)
+
+		it("should end a live call and still answer the iq when handling it raises", function()
+			local svc, sent, made = new_service()
+			svc:on_jingle_iq(fixture("conversations_session_initiate.xml"))
+			svc:on_relay_event(1, { type = "sip_answered" })
+			made[1].client_add_candidate = function() error("boom in a candidate") end
+			local info = fixture("conversations_transport_info.xml")
+			svc:on_jingle_iq(info)
+			local reply
+			for _, s in ipairs(sent) do
+				if s.attr.id == info.attr.id then reply = s end
+			end
+			assert.equal("error", reply.attr.type, tostring(reply))
+			assert.equal(0, svc:live_calls("alice@example.org"))
+			assert.equal("failed", svc.recent[1].outcome)
 		end)
 
 		it("should keep a call through a rewire (module reload), re-arming its limit for the time left", function()

@@ -234,11 +234,25 @@ describe("callrelay (" .. callrelay.backend .. " backend)", function()
 			assert.truthy(tostring(msg):find("sip_media_timeout_ms", 1, true), msg)
 		end)
 
+		it("should take the longest ICE credentials and fingerprint the RFCs allow", function()
+			local call = assert(relay:new_call())
+			local sha512 = "sha-512 " .. ("AB:"):rep(63) .. "AB"
+			assert.is_true(call:set_remote_credentials(("u"):rep(256), ("p"):rep(256)))
+			assert.is_true(call:set_remote_fingerprint(sha512))
+			local ok, msg, name = call:set_remote_credentials(("u"):rep(257), ("p"):rep(22))
+			assert.is_nil(ok, "257 characters")
+			assert.equal("invalid", name, msg)
+			call:close()
+		end)
+
 		it("should raise on malformed parameters", function()
 			local call = assert(relay:new_call())
 			assert.has_error_match(function() call:media_start({ dtls_role = "sideways" }) end, "dtls_role")
-			assert.has_error_match(function() call:media_start({ remote_ufrag = ("x"):rep(100) }) end,
-				"longer than")
+			-- RFC 8839 allows 256 characters; the buffers hold no more.
+			assert.has_error_match(function() call:media_start({ remote_ufrag = ("x"):rep(257) }) end,
+				"remote_ufrag is longer than 256 bytes")
+			assert.has_error_match(function() call:media_start({ remote_pwd = ("x"):rep(257) }) end,
+				"remote_pwd is longer than 256 bytes")
 			assert.has_error_match(function() call:sip_dial({ number = 42 }) end, "params.number must be a string")
 			call:close()
 			assert.has_error_match(function() call:stats() end, "call is closed")

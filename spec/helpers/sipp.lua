@@ -68,7 +68,12 @@ function M.start(opts)
 	local args = { "sipp" }
 	if opts.scenario then
 		local path = prosody.repo .. "/spec/sipp/" .. opts.scenario
-		if not io.open(path) then path = prosody.repo .. "/relay/tests/sipp/" .. opts.scenario end
+		local found = io.open(path)
+		if found then
+			found:close() -- a spec counting its descriptors must not see it
+		else
+			path = prosody.repo .. "/relay/tests/sipp/" .. opts.scenario
+		end
 		args[#args + 1] = "-sf"
 		args[#args + 1] = path
 	else

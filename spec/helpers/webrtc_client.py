@@ -56,6 +56,8 @@ import asyncio
 import json
 import logging
 import os
+import random
+import string
 import sys
 import time
 import uuid
@@ -384,6 +386,16 @@ class Call:
 
     def add_track(self) -> None:
         self.pc.addTrack(self.track)
+        if self.args.ice_credentials_length:
+            # RFC 8839 allows ice-ufrag and ice-pwd of up to 256 ice-chars;
+            # aioice makes 4 and 22. Longer ones before the description is
+            # made, so the SDP, the Jingle transport and every STUN check
+            # carry them.
+            n = self.args.ice_credentials_length
+            chars = string.ascii_letters + string.digits + "+/"
+            gatherer = self.pc.getTransceivers()[0].sender.transport.transport.iceGatherer
+            gatherer._connection.local_username = "".join(random.choice(chars) for _ in range(n))
+            gatherer._connection.local_password = "".join(random.choice(chars) for _ in range(n))
         if self.args.codecs:
             wanted = [c.lower() for c in self.args.codecs.split(",")]
             caps = RTCRtpSender.getCapabilities("audio").codecs
@@ -767,6 +779,8 @@ def parse_args(argv: List[str]) -> argparse.Namespace:
     p.add_argument("--tone", type=float, default=440.0, help="tone to send, Hz (0: silence)")
     p.add_argument("--sample-rate", type=int, choices=(8000, 48000), default=48000)
     p.add_argument("--codecs", help="codec preference, e.g. opus,PCMU (default: aiortc's)")
+    p.add_argument("--ice-credentials-length", type=int, default=0,
+                   help="our ice-ufrag and ice-pwd this long (RFC 8839: up to 256; default aioice's)")
     p.add_argument("--duration", type=float, default=0.0,
                    help="hang up this many seconds after media connected (0: wait for the peer)")
     p.add_argument("--timeout", type=float, default=25.0, help="overall bound, seconds")

@@ -85,7 +85,7 @@ describe("jingle.build", function()
 		it("should echo creator and name exactly and carry one content", function()
 			local offer = assert(parse.jingle(H.stanza("gajim_session_initiate.xml")))
 			local s = build.transport_info(offer.sid, offer.contents[1], {
-				ufrag = "x1", pwd = "y2",
+				ufrag = "x1x1", pwd = "y2y2y2y2y2y2y2y2y2y2y2",
 				candidates = { { component = 1, foundation = "1", generation = 0, id = "c1", ip = "192.0.2.5",
 					network = 0, port = 3478, priority = 2130706431, protocol = "udp", type = "host" } },
 			})
@@ -107,7 +107,7 @@ describe("jingle.build", function()
 
 		it("should write end-of-candidates the StanzaJS way when asked", function()
 			local s = build.transport_info("s1", { creator = "initiator", name = "0" },
-				{ ufrag = "u", end_of_candidates = true })
+				{ ufrag = "uFr4", end_of_candidates = true })
 			local back = assert(parse.jingle(H.rewire(build.jingle(s))))
 			assert.is_true(back.contents[1].transport.end_of_candidates)
 		end)

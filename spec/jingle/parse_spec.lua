@@ -14,7 +14,8 @@ local function content(inner, attrs)
 end
 
 local function transport(cands)
-	return "<transport xmlns='urn:xmpp:jingle:transports:ice-udp:1' ufrag='u' pwd='p'>" .. cands .. "</transport>"
+	return "<transport xmlns='urn:xmpp:jingle:transports:ice-udp:1' ufrag='uFr4' pwd='pwd0123456789abcdefghij'>"
+		.. cands .. "</transport>"
 end
 
 describe("jingle.parse", function()

@@ -44,6 +44,17 @@ function Legs:check(ok, err, what)
 	return ok
 end
 
+--- Like check, for a step the call cannot go on without (media start, the
+-- client's credentials and fingerprint, SIP dial and answer): a failure is
+-- raised as { text } so that the call service's one cleanup path
+-- (Service:guard -> Service:abandon) ends the call with that reason.
+function Legs:must(ok, err, what)
+	if not self:check(ok, err, what) then
+		error({ text = ("%s failed: %s"):format(what, tostring(err)) }, 0)
+	end
+	return ok
+end
+
 function Legs:local_description()
 	if not self.local_desc then
 		local m = assert(self.call:media_local())
@@ -136,7 +147,8 @@ function Legs:client_start(p)
 		params.sip_latch = 1
 		params.sip_latch_addr = self.latch_addr
 	end
-	return self:check(self.call:media_start(params), nil, "media start")
+	local ok, err = self.call:media_start(params)
+	return self:must(ok, err, "media start")
 end
 
 function Legs:client_add_candidate(rc)
@@ -157,7 +169,7 @@ end
 
 function Legs:client_set_remote_credentials(ufrag, pwd)
 	local ok, err = self.call:set_remote_credentials(ufrag, pwd)
-	return self:check(ok, err, "remote ICE credentials")
+	return self:must(ok, err, "remote ICE credentials")
 end
 
 function Legs:client_set_remote_fingerprint(fp)
@@ -166,7 +178,7 @@ function Legs:client_set_remote_fingerprint(fp)
 			self.relay_id)
 	end
 	local ok, err = self.call:set_remote_fingerprint(fp.hash .. " " .. fp.value)
-	return self:check(ok, err, "remote fingerprint")
+	return self:must(ok, err, "remote fingerprint")
 end
 
 local function sip_codec_name(pt)
@@ -191,7 +203,7 @@ function Legs:sip_dial(p)
 		local_rtp_address = loc.sip_rtp_addr, local_rtp_port = loc.sip_rtp_port,
 		telephone_event = (p.choice.client_dtmf or p.choice.trunk_dtmf) and 1 or 0,
 	})
-	return self:check(ok, err, "SIP dial")
+	return self:must(ok, err, "SIP dial")
 end
 
 --- The codecs settled (the trunk's answer chose one): the relay maps them.
@@ -232,7 +244,7 @@ function Legs:sip_answer(p)
 	})
 	self:check(self.call:set_codecs(codec_map(p.choice)), nil, "codec map")
 	if p.choice.mode ~= "transcode" then self:dtmf_bridge(p.choice) end
-	return self:check(ok, err, "SIP answer")
+	return self:must(ok, err, "SIP answer")
 end
 
 function Legs:sip_reject(status)

@@ -38,6 +38,9 @@ local bridge = require "jingle_sip.call.bridge"
 
 local M = {}
 local Service = {}
+-- What the client is told when a step failed with a Lua error; the error
+-- itself goes to the log, not to the client.
+local INTERNAL_TEXT = "the phone gateway failed to handle this call (internal error)"
 -- How many ended calls the admin shell can still show.
 local RECENT_CALLS = 20
 Service.__index = Service
@@ -86,7 +89,7 @@ function Service:on_message(stanza)
 	if not m or not m.action then return false end
 	local ring = self.ringing[m.id]
 	if ring then
-		self:on_ring_answer(ring, m)
+		self:guard({ ring = ring }, "answering an inbound call", self.on_ring_answer, self, ring, m)
 		return true
 	end
 	local taken = self.answered[m.id]
@@ -130,8 +133,19 @@ end
 -- Jingle iqs.
 ---------------------------------------------------------------------------
 
---- An iq set carrying <jingle/> to a phone JID. Always answers the iq.
+--- An iq set carrying <jingle/> to a phone JID. Always answers the iq,
+-- with an internal-server-error when handling it raised (each call's own
+-- steps are guarded further in, which also ends that call).
 function Service:on_jingle_iq(stanza)
+	local ok, e = xpcall(self.handle_jingle_iq, debug.traceback, self, stanza)
+	if not ok then
+		self.deps.log("error", "Jingle iq from %s failed: %s", tostring(stanza.attr.from), tostring(e))
+		self.deps.send(errors.reply(stanza, { condition = "internal-server-error", type = "cancel",
+			text = INTERNAL_TEXT }))
+	end
+end
+
+function Service:handle_jingle_iq(stanza)
 	local session, perr = parse.jingle(stanza)
 	if not session then
 		self.deps.send(errors.reply(stanza, perr))
@@ -154,7 +168,7 @@ function Service:on_jingle_iq(stanza)
 		self.deps.send(errors.unknown_session(stanza))
 		return
 	end
-	local ok, cerr = call:on_jingle(session)
+	local ok, cerr = self:guard({ call = call }, "handling " .. session.action, call.on_jingle, call, session)
 	if ok then
 		self.deps.send(st.reply(stanza))
 	else
@@ -185,22 +199,32 @@ function Service:start_outbound(stanza, session)
 		self.deps.send(errors.reply(stanza, { condition = "resource-constraint", type = "wait", text = lerr }))
 		return
 	end
-	local call, cerr = bridge.outbound({
-		decline_style = self.deps.decline_style and self.deps.decline_style(from),
-		sid = session.sid, peer = from, phone = to, number = number,
-		caller_id = self.deps.caller_id(from), legs = legs, out = self:out_for(to),
-		trunk_pts = self.deps.trunk_pts, now = self.deps.now(), received_at = received_at,
-	}, session)
-	if not call then
-		legs:close(cerr.text or "refused")
+	-- From here on a relay call exists: any failure, a refusal or a Lua
+	-- error in any step, ends in Service:abandon (see guard).
+	local subject = { legs = legs }
+	local started, cerr = self:guard(subject, "setting up the call", function()
+		local call, refusal = bridge.outbound({
+			decline_style = self.deps.decline_style and self.deps.decline_style(from),
+			sid = session.sid, peer = from, phone = to, number = number,
+			caller_id = self.deps.caller_id(from), legs = legs, out = self:out_for(to),
+			trunk_pts = self.deps.trunk_pts, now = self.deps.now(), received_at = received_at,
+		}, session)
+		if not call then
+			self:abandon(subject, refusal.text or "refused")
+			return nil, refusal
+		end
+		subject.call = call
+		self.proposals[key(session.sid, from)] = nil
+		call.legs = legs
+		self:register(call, legs)
+		self:arm_dial(call, 0)
+		return true
+	end)
+	if started then
+		self.deps.send(st.reply(stanza))
+	else
 		self.deps.send(errors.reply(stanza, cerr))
-		return
 	end
-	self.proposals[key(session.sid, from)] = nil
-	call.legs = legs
-	self:register(call, legs)
-	self:arm_dial(call, 0)
-	self.deps.send(st.reply(stanza))
 end
 
 -- An outbound call rings no longer than an inbound one
@@ -218,10 +242,94 @@ end
 
 function Service:register(call, legs)
 	self.calls[key(call.sid, call.peer)] = call
-	self:arm_duration(call, 0)
 	if legs.relay_id then self.by_relay_id[legs.relay_id] = call end
+	call.registered = true
 	self:count(call, 1)
+	self:arm_duration(call, 0)
 	if self.deps.on_started then self.deps.on_started(call) end
+end
+
+-- Takes an ended call out of the live tables, once (the bridge's
+-- out.ended, or Service:abandon when the bridge could not get that far).
+function Service:forget_call(call, outcome, condition, text)
+	if call.forgotten then return end
+	call.forgotten = true
+	if call.duration_timer then call.duration_timer.stop() end
+	if call.offer_timer then call.offer_timer.stop() end
+	if not call.registered then return end
+	if self.calls[key(call.sid, call.peer)] == call then self.calls[key(call.sid, call.peer)] = nil end
+	-- Ended calls stay visible to the admin shell for a while.
+	table.insert(self.recent, 1, call)
+	if #self.recent > RECENT_CALLS then table.remove(self.recent) end
+	for id, c in pairs(self.by_relay_id) do
+		if c == call then self.by_relay_id[id] = nil end
+	end
+	self:count(call, -1)
+	-- An inbound call rung straight at a device (no JMI) that nobody took.
+	if call.direction == "inbound" and not call.answered_at
+		and (condition == "timeout" or outcome == "cancelled") then
+		self:missed({ sid = call.sid, local_jid = call.phone, peer_jid = call.peer,
+			info = { called = call.number }, rang_at = call.requested_at },
+			outcome == "cancelled" and "the caller hung up" or "nobody answered")
+	end
+	if self.deps.on_ended then self.deps.on_ended(call, outcome, condition, text) end
+end
+
+---------------------------------------------------------------------------
+-- Failures once relay legs exist: one way out.
+---------------------------------------------------------------------------
+
+--- Runs fn(...) for the call `subject` = { legs, call, ring } (the parts
+-- that exist so far; the call and ring are also found from the legs) and
+-- returns what it returned. A Lua error in fn ends the call through
+-- Service:abandon, so nothing of it stays open, and returns nil and an
+-- internal-server-error for the stanza's reply.
+function Service:guard(subject, what, fn, ...)
+	local ok, result, refusal = xpcall(fn, function(e)
+		-- A relay step that failed (relay_legs' Legs:must) carries its reason.
+		if type(e) == "table" then return e end
+		return debug.traceback(e, 2)
+	end, ...)
+	if ok then return result, refusal end
+	local text = type(result) == "table" and result.text or INTERNAL_TEXT
+	self.deps.log("error", "%s failed: %s", what, type(result) == "table" and text or tostring(result))
+	self:abandon(subject, text)
+	return nil, { condition = "internal-server-error", type = "cancel", text = text }
+end
+
+--- The one cleanup path (issue 15): ends whatever part of a call exists
+-- (a ring, a bridged call, the relay legs) with `text` as the reason,
+-- toward the client and the trunk, and closes the relay call. Each step
+-- runs protected, so a failing step never keeps the next from running and
+-- the relay call with its sockets is closed in every case.
+function Service:abandon(subject, text)
+	local legs = subject.legs or (subject.call and subject.call.legs) or (subject.ring and subject.ring.legs)
+	local relay_id = legs and legs.relay_id
+	local call = subject.call or (relay_id and self.by_relay_id[relay_id])
+	local ring = subject.ring or (relay_id and self.ringing_by_relay[relay_id])
+	local function try(step, fn, ...)
+		local ok, e = pcall(fn, ...)
+		if not ok then self.deps.log("error", "cleanup of a failed call: %s failed: %s", step, tostring(e)) end
+	end
+	if ring and self.ringing[ring.sid] == ring then
+		try("stopping the ring", self.stop_ringing, self, ring, "general-error", text, 500, "Server Internal Error")
+	end
+	if call and call.state ~= "ended" then
+		try("ending the call", call.hangup, call, "general-error", text)
+	elseif ring and ring.answered_by and not call then
+		-- A device proceeded, but its session-initiate never went out:
+		-- XEP-0353's finish tells every device of the owner.
+		try("telling the devices", function() self.deps.send(jmi.finish(ring, "general-error", text)) end)
+	end
+	if call then try("forgetting the call", self.forget_call, self, call, "failed", "general-error", text) end
+	if legs then
+		try("closing the relay legs", legs.close, legs, text)
+		-- The legs' own close may have failed before reaching the relay.
+		local rc = rawget(legs, "call")
+		if type(rc) == "table" and not rc.closed and not rawget(legs, "closing") then
+			try("closing the relay call", rc.close, rc, text)
+		end
+	end
 end
 
 -- A call never outlives jingle_sip_max_call_duration (0 = no limit): a
@@ -232,7 +340,8 @@ function Service:arm_duration(call, elapsed)
 	if not (limit and limit > 0 and self.deps.add_timer) then return end
 	call.duration_timer = self.deps.add_timer(math.max(limit - elapsed, 0), function()
 		if call.state ~= "ended" then
-			call:hangup("success", ("maximum call duration of %d s reached"):format(limit))
+			self:guard({ call = call }, "maximum call duration", call.hangup, call, "success",
+				("maximum call duration of %d s reached"):format(limit))
 		end
 	end)
 end
@@ -241,7 +350,8 @@ end
 function Service:arm_ring(ring, elapsed)
 	ring.timer = self.deps.add_timer(math.max(self.deps.ring_timeout - elapsed, 0), function()
 		if self.ringing[ring.sid] == ring then
-			self:stop_ringing(ring, "timeout", "nobody answered", 480, "Temporarily Unavailable")
+			self:guard({ ring = ring }, "ring timeout", self.stop_ringing, self, ring, "timeout", "nobody answered",
+				480, "Temporarily Unavailable")
 		end
 	end)
 end
@@ -288,24 +398,7 @@ function Service:out_for(phone_jid)
 			if service.deps.on_milestone then service.deps.on_milestone(call, what) end
 		end,
 		ended = function(call, outcome, condition, text)
-			service.calls[key(call.sid, call.peer)] = nil
-			if call.duration_timer then call.duration_timer.stop() end
-			if call.offer_timer then call.offer_timer.stop() end
-			-- Ended calls stay visible to the admin shell for a while.
-			table.insert(service.recent, 1, call)
-			if #service.recent > RECENT_CALLS then table.remove(service.recent) end
-			for id, c in pairs(service.by_relay_id) do
-				if c == call then service.by_relay_id[id] = nil end
-			end
-			service:count(call, -1)
-			-- An inbound call rung straight at a device (no JMI) that nobody took.
-			if call.direction == "inbound" and not call.answered_at
-				and (condition == "timeout" or outcome == "cancelled") then
-				service:missed({ sid = call.sid, local_jid = call.phone, peer_jid = call.peer,
-					info = { called = call.number }, rang_at = call.requested_at },
-					outcome == "cancelled" and "the caller hung up" or "nobody answered")
-			end
-			if service.deps.on_ended then service.deps.on_ended(call, outcome, condition, text) end
+			service:forget_call(call, outcome, condition, text)
 		end,
 	}
 end
@@ -325,8 +418,12 @@ function Service:caller_jid(caller)
 end
 
 --- An INVITE from the trunk, already a relay call whose legs are `legs`.
--- info = { caller, called, trunk_pts }.
+-- info = { caller, called, trunk_pts }. Whatever fails closes the legs.
 function Service:on_incoming(legs, info)
+	self:guard({ legs = legs }, "ringing an inbound call", self.ring_owner, self, legs, info)
+end
+
+function Service:ring_owner(legs, info)
 	local owner = info.called and self.deps.owner_of(info.called)
 	if not owner then
 		self.deps.log("info", "inbound call from %s to unknown number %s: 404",
@@ -367,7 +464,7 @@ function Service:on_incoming(legs, info)
 		self.deps.discover_devices(owner, function(devices)
 			if self.ringing[ring.sid] ~= ring then return end -- ended meanwhile
 			ring.discovering = nil
-			self:ring_devices(ring, devices)
+			self:guard({ ring = ring }, "ringing devices", self.ring_devices, self, ring, devices)
 		end)
 	else
 		self:ring_devices(ring, nil)
@@ -401,7 +498,9 @@ end
 function Service:arm_offer(call)
 	if not (call.ring_deadline and self.deps.add_timer) then return end
 	call.offer_timer = self.deps.add_timer(math.max(call.ring_deadline - self.deps.now(), 0), function()
-		if call.state == "offering" then call:hangup("timeout", "nobody answered") end
+		if call.state == "offering" then
+			self:guard({ call = call }, "ring timeout", call.hangup, call, "timeout", "nobody answered")
+		end
 	end)
 end
 
@@ -519,13 +618,14 @@ end
 function Service:on_relay_event(relay_id, event)
 	local call = self.by_relay_id[relay_id]
 	if call then
-		call:on_relay(event)
+		self:guard({ call = call }, "relay event " .. tostring(event.type), call.on_relay, call, event)
 		return
 	end
 	local ring = self.ringing_by_relay[relay_id]
 	if ring and (event.type == "sip_hangup" or event.type == "closed") then
 		-- The caller hung up while the user's devices rang.
-		self:stop_ringing(ring, "cancel", event.text or "caller hung up", nil)
+		self:guard({ ring = ring }, "caller hang-up", self.stop_ringing, self, ring, "cancel",
+			event.text or "caller hung up", nil)
 	end
 end
 

@@ -34,6 +34,7 @@
 --   text = <what was wrong> } that jingle_sip.jingle.errors turns into a reply.
 
 local ns = require "jingle_sip.jingle.ns"
+local ice_grammar = require "jingle_sip.jingle.ice_grammar"
 
 local tonumber, tostring, type, pairs, ipairs = tonumber, tostring, type, pairs, ipairs
 local math_type = math.type
@@ -289,6 +290,13 @@ function M.candidate(el)
 	if not c.foundation or c.foundation == "" or not c.ip or c.ip == "" then
 		return nil, bad("candidate needs foundation and ip")
 	end
+	-- Each of these becomes a field of the SDP candidate line the relay
+	-- (libnice) parses: nothing outside RFC 8839's grammar gets that far.
+	local ok, why = ice_grammar.foundation(c.foundation)
+	if ok then ok, why = ice_grammar.address(c.ip) end
+	if ok and c.rel_addr then ok, why = ice_grammar.address(c.rel_addr, "candidate rel-addr") end
+	if ok then ok, why = ice_grammar.protocol(c.protocol) end
+	if not ok then return nil, bad(why) end
 	-- Dino (0176_jingle_ice_udp/candidate.vala) rejects other types too.
 	if not CANDIDATE_TYPES[c.type or ""] then
 		return nil, bad("candidate type must be host, srflx, prflx or relay")
@@ -297,11 +305,24 @@ function M.candidate(el)
 	return c
 end
 
+-- XEP-0176 v1.1 §5.1: ufrag and pwd (RFC 8839 §5.4 lengths and characters),
+-- checked here so that a session-initiate carrying bad ones is refused
+-- before any relay call exists. A transport-info may name the ufrag alone
+-- (StanzaJS does, to tie candidates to their credentials).
+local function check_credentials(t)
+	local ok, why = true, nil
+	if t.ufrag ~= nil then ok, why = ice_grammar.ufrag(t.ufrag) end
+	if ok and t.pwd ~= nil then ok, why = ice_grammar.pwd(t.pwd) end
+	return ok, why
+end
+
 local function parse_ice_transport(el)
 	local t = {
 		namespace = ns.ICE_UDP, ufrag = el.attr.ufrag, pwd = el.attr.pwd,
 		candidates = {}, fingerprints = {},
 	}
+	local credentials_ok, why = check_credentials(t)
+	if not credentials_ok then return nil, bad(why) end
 	for child, cns in each_child(el, ns.ICE_UDP) do
 		if child.name == "candidate" and cns == ns.ICE_UDP then
 			local c, err = M.candidate(child)
@@ -309,9 +330,13 @@ local function parse_ice_transport(el)
 			t.candidates[#t.candidates + 1] = c
 		elseif child.name == "fingerprint" and cns == ns.DTLS then
 			-- XEP-0320 v0.4: hash and setup attributes, fingerprint as text.
-			t.fingerprints[#t.fingerprints + 1] = {
-				hash = child.attr.hash, setup = child.attr.setup, value = child:get_text(),
+			local fp = {
+				hash = child.attr.hash, setup = child.attr.setup,
+				value = (child:get_text() or ""):match("^%s*(.-)%s*$"),
 			}
+			local fp_ok, fp_why = ice_grammar.fingerprint(fp)
+			if not fp_ok then return nil, bad(fp_why) end
+			t.fingerprints[#t.fingerprints + 1] = fp
 		elseif child.name == "gathering-complete" and cns == ns.ICE_UDP then
 			-- COMPAT: legastero/stanza (ICESession.ts onIceEndOfCandidates)
 			-- signals end-of-candidates this way.

@@ -386,6 +386,8 @@ bool cr_dtls_fingerprint_matches(const cr_dtls_t *d, const char *expected)
 	hash[hex - expected] = '\0';
 	if (!g_ascii_strcasecmp(hash, "sha-1"))
 		md_type = EVP_sha1();
+	else if (!g_ascii_strcasecmp(hash, "sha-224"))
+		md_type = EVP_sha224();
 	else if (!g_ascii_strcasecmp(hash, "sha-256"))
 		md_type = EVP_sha256();
 	else if (!g_ascii_strcasecmp(hash, "sha-384"))

@@ -393,6 +393,9 @@ static const char *reject_reason(char **f, int n)
 	/* foundation comp transport priority addr port typ type ... */
 	if (n < 8)
 		return "too few fields";
+	/* libnice would cut it short silently, pairing it with others. */
+	if (strlen(f[0]) >= CR_MAX_FOUNDATION_LEN)
+		return "foundation longer than 32 characters";
 	if (g_ascii_strtoull(f[3], NULL, 10) == 0)
 		return "priority 0";
 	if (g_str_has_suffix(f[4], ".local"))
