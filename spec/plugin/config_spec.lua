@@ -98,6 +98,7 @@ describe("jingle_sip.config #lua54", function()
 			jingle_sip_max_calls_per_user = { 0, "at least 1" },
 			jingle_sip_ring_timeout = { 2.5, "whole number from 1 to 3600" },
 			jingle_sip_max_call_duration = { -1, "at least 0" },
+			jingle_sip_default_country = { "USA", "not a supported country; one of AT, AU, CA" },
 		}
 		for name, case in pairs(cases) do
 			it("should name " .. name .. " and the value in the error", function()
@@ -174,6 +175,13 @@ describe("jingle_sip.config #lua54", function()
 		assert.same({}, errors)
 		assert.same({ ["example.org"] = true }, cfg.allow)
 		assert.same({ "^%+44" }, cfg.dialplan.allow)
+	end)
+
+	it("should read the default country in any case and leave it unset by default", function()
+		local cfg, errors = parse({ jingle_sip_default_country = "us" })
+		assert.same({}, errors)
+		assert.equal("US", cfg.default_country)
+		assert.is_nil(parse({}).default_country, "no default country: no national numbers guessed")
 	end)
 
 	it("should document every option with its default in README.md", function()
