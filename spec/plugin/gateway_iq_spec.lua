@@ -85,3 +85,29 @@ describe("jabber:iq:gateway on the component #lua54", function()
 		assert.equal("bad-request", select(2, error_of(reply)))
 	end)
 end)
+
+describe("jingle_sip.gateway_iq without a default country #lua54", function()
+	local gateway_iq = require "jingle_sip.gateway_iq"
+
+	local function set(typed)
+		return st.iq({ type = "set", from = "carol@users.test/x", to = COMPONENT, id = "q1" }):query(GATEWAY)
+			:text_tag("prompt", typed)
+	end
+
+	it("should ask for + and the country code and name no country", function()
+		local desc = gateway_iq.description(nil)
+		assert.matches("%+ and the country code", desc)
+		assert.is_nil(desc:find(" in ", 1, true), desc)
+	end)
+
+	it("should translate international numbers and refuse national ones with the reason", function()
+		local reply = gateway_iq.on_set(set("+44 20 7946 0958"), COMPONENT, nil)
+		assert.equal("result", reply.attr.type)
+		assert.equal("+442079460958@" .. COMPONENT, reply:get_child("query", GATEWAY):get_child_text("jid"))
+		reply = gateway_iq.on_set(set("(555) 010-0100"), COMPONENT, nil)
+		local type, condition, text = error_of(reply)
+		assert.equal("modify", type)
+		assert.equal("jid-malformed", condition)
+		assert.matches("no default country", text)
+	end)
+end)
