@@ -42,6 +42,7 @@ local devices = require "jingle_sip.devices"
 local jmi = require "jingle_sip.jingle.jmi"
 local answer = require "jingle_sip.jingle.answer"
 local caps_nodes_mod = require "jingle_sip.caps_nodes"
+local gateway_iq = require "jingle_sip.gateway_iq"
 
 -- Seconds an inbound call waits for the owner's devices to say whether they
 -- speak JMI before ringing them anyway (local clients answer in milliseconds).
@@ -135,6 +136,16 @@ module:add_identity("gateway", "pstn", "Phone calls (jingle-sip)")
 for _, feature in ipairs(version.disco_features) do
 	module:add_feature(feature)
 end
+-- XEP-0100 v1.0 §6.3: the component turns dialled numbers into phone JIDs.
+module:add_feature(gateway_iq.xmlns)
+module:hook("iq-get/host/jabber:iq:gateway:query", function(event)
+	event.origin.send(gateway_iq.on_get(event.stanza, cfg.default_country))
+	return true
+end)
+module:hook("iq-set/host/jabber:iq:gateway:query", function(event)
+	event.origin.send(gateway_iq.on_set(event.stanza, module.host, cfg.default_country))
+	return true
+end)
 
 -- The gate every outbound call passes before the call code sees it: a JMI
 -- propose (XEP-0353 v0.4) or a Jingle session-initiate (XEP-0166 v1.1) to a

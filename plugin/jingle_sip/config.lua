@@ -46,7 +46,7 @@ M.options = {
 	"jingle_sip_ring_timeout", "jingle_sip_max_call_duration", "jingle_sip_relay_workers",
 	"jingle_sip_max_calls", "jingle_sip_max_transcoded_calls", "jingle_sip_trunk_check_interval",
 	"jingle_sip_media_timeout", "jingle_sip_trunk_media_timeout", "jingle_sip_symmetric_rtp",
-	"jingle_sip_missed_call_message",
+	"jingle_sip_missed_call_message", "jingle_sip_default_country",
 }
 
 -- Old names still read, each with its replacement. Prosody 0.12 warns that
@@ -250,6 +250,18 @@ function M.parse_dialplan(v)
 	return plan
 end
 
+--- Parses the default country of national numbers (jabber:iq:gateway):
+-- an ISO 3166-1 code of jingle_sip.numbers' table, any case. Returns the
+-- upper-case code or nil, text.
+function M.parse_country(v)
+	local iso = type(v) == "string" and v:upper()
+	if not iso or not numbers.countries[iso] then
+		return nil, ("%s is not a supported country; one of %s"):format(show(v),
+			table.concat(numbers.country_list(), ", "))
+	end
+	return iso
+end
+
 --- Parses number seeds { ["+E.164"] = "user@domain" }. Returns
 -- { [number] = bare JID } or nil, text.
 function M.parse_numbers(v)
@@ -374,6 +386,8 @@ function M.parse(get, host, names)
 			.. "it lists the numbers you are willing to pay for, e.g. { \"^%+1[2-9]%d%d[2-9]%d%d%d%d%d%d$\" }"
 	end
 	cfg.numbers = opt("numbers", {}, {}, M.parse_numbers)
+	-- Without it only international forms are translated (nil: no guess).
+	cfg.default_country = opt("default_country", nil, nil, M.parse_country)
 
 	cfg.max_calls_per_user = opt("max_calls_per_user", d.max_calls_per_user, d.max_calls_per_user,
 		parse_integer, 1)

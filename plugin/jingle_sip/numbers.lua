@@ -96,6 +96,99 @@ function M.from_jid(jid, host)
 	return number
 end
 
+-- Dialled numbers (XEP-0100 v1.0 §6.3, jabber:iq:gateway): what a user
+-- types, "(555) 010-0100" or "+44 20 7946 0958", turned into the canonical
+-- number. This is the one place that reads national forms, and only with
+-- the country the operator named (jingle_sip_default_country): the digits
+-- alone never say which country they belong to (see the decision above).
+--
+-- Per country (ITU-T E.164 and each country's numbering plan): its calling
+-- code, its national trunk prefix (dialled before a national number, dropped
+-- in the international form; "" where the leading 0 is part of the number,
+-- as in Italy and Spain), the international prefix its users dial besides
+-- the 00 most of the world uses, and the length range of its national
+-- significant numbers and the digits they start with (after the trunk
+-- prefix: NANP area codes start with 2-9). Nothing beyond these is checked: whether a number is
+-- in service is the trunk's answer, not ours.
+M.countries = {
+	US = { name = "the United States", code = "1", trunk = "1", intl = "011", min = 10, max = 10, lead = "[2-9]" },
+	CA = { name = "Canada", code = "1", trunk = "1", intl = "011", min = 10, max = 10, lead = "[2-9]" },
+	GB = { name = "the United Kingdom", code = "44", trunk = "0", intl = "00", min = 9, max = 10, lead = "[1-9]" },
+	DE = { name = "Germany", code = "49", trunk = "0", intl = "00", min = 6, max = 13, lead = "[1-9]" },
+	FR = { name = "France", code = "33", trunk = "0", intl = "00", min = 9, max = 9, lead = "[1-9]" },
+	NL = { name = "the Netherlands", code = "31", trunk = "0", intl = "00", min = 9, max = 9, lead = "[1-9]" },
+	CH = { name = "Switzerland", code = "41", trunk = "0", intl = "00", min = 9, max = 9, lead = "[1-9]" },
+	AT = { name = "Austria", code = "43", trunk = "0", intl = "00", min = 4, max = 13, lead = "[1-9]" },
+	IT = { name = "Italy", code = "39", trunk = "", intl = "00", min = 6, max = 11, lead = "%d" },
+	ES = { name = "Spain", code = "34", trunk = "", intl = "00", min = 9, max = 9, lead = "%d" },
+	AU = { name = "Australia", code = "61", trunk = "0", intl = "0011", min = 9, max = 9, lead = "[1-9]" },
+}
+
+M.ERR_NO_COUNTRY = "no-country"
+M.ERR_NATIONAL_LENGTH = "national-length"
+
+--- The supported country codes (ISO 3166-1 alpha-2), sorted, for messages.
+function M.country_list()
+	local list = {}
+	for iso in pairs(M.countries) do list[#list + 1] = iso end
+	table.sort(list)
+	return list
+end
+
+--- Turns what a user dialled into the canonical number. `country` is an
+-- ISO 3166-1 code of M.countries, or nil when the operator named none (then
+-- only international forms are understood). "+" or "00" (or the country's
+-- own international prefix, e.g. 011 in the US) start an international
+-- number; other digits are a national number of `country`, with or without
+-- its trunk prefix. Returns the number, or nil, error code, human text.
+function M.from_dialled(s, country)
+	if type(s) ~= "string" or not s:match("%S") then
+		return nil, M.ERR_EMPTY, "no phone number given"
+	end
+	-- "+44 (0)20 ...": the (0) is a trunk prefix that must not be dialled
+	-- after the country code; dropping it silently would be a guess.
+	if s:find("(0)", 1, true) then
+		return nil, M.ERR_NOT_E164, ("%q: leave out the (0); after + and the country code no trunk "
+			.. "prefix is dialled"):format(s)
+	end
+	local digits = s:gsub("[%s%-%.%(%)/]", "")
+	if not digits:match("^%+?%d+$") then
+		return nil, M.ERR_NOT_E164, ("%q is not a phone number: only digits, a leading + and the "
+			.. "separators space - . ( ) / are understood"):format(s)
+	end
+	local plan = country and M.countries[country]
+	-- The country's own prefix first: Australia's 0011 also starts with 00.
+	local international = digits:match("^%+(.*)$")
+		or (plan and digits:sub(1, #plan.intl) == plan.intl and digits:sub(#plan.intl + 1))
+		or digits:match("^00(.*)$")
+	if international then
+		local number, code, text = M.parse("+" .. international)
+		if not number then return nil, code, ("%q: %s"):format(s, text) end
+		return number
+	end
+	if not plan then
+		return nil, M.ERR_NO_COUNTRY, ("%q is a national number, but this gateway has no default country; "
+			.. "write + and the country code, e.g. %s"):format(s, example)
+	end
+	local national = digits
+	if plan.trunk ~= "" and #national > plan.min and national:sub(1, #plan.trunk) == plan.trunk then
+		national = national:sub(#plan.trunk + 1)
+	end
+	if #national < plan.min or #national > plan.max then
+		local range = plan.min == plan.max and tostring(plan.min) or ("%d to %d"):format(plan.min, plan.max)
+		return nil, M.ERR_NATIONAL_LENGTH, ("%q has %d digits; a national number in %s has %s%s; "
+			.. "or write + and the country code"):format(s, #national, plan.name, range,
+			plan.trunk ~= "" and (" (not counting the trunk prefix " .. plan.trunk .. ")") or "")
+	end
+	if not national:match("^" .. plan.lead) then
+		return nil, M.ERR_NOT_E164, ("%q: a national number in %s does not start with %s%s"):format(s,
+			plan.name, national:sub(1, 1), plan.trunk ~= "" and (" after the trunk prefix " .. plan.trunk) or "")
+	end
+	local number, code, text = M.parse("+" .. plan.code .. national)
+	if not number then return nil, code, ("%q: %s"):format(s, text) end
+	return number
+end
+
 --- The phone JID of a canonical number on component `host`.
 function M.to_jid(number, host)
 	return number .. "@" .. host

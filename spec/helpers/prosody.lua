@@ -80,8 +80,8 @@ function Instance:wait_log(pattern, timeout)
 end
 
 function Instance:register(user, password)
-	assert(sh(as_prosody(("prosodyctl --config %s register %s localhost %s >/dev/null 2>&1")
-		:format(self.config, user, password))), "prosodyctl register failed")
+	assert(sh(as_prosody(("prosodyctl --config %s register %s %s %s >/dev/null 2>&1")
+		:format(self.config, user, self.domain, password))), "prosodyctl register failed")
 end
 
 --- Runs one admin shell line (`prosodyctl shell LINE`) against this server.
@@ -133,18 +133,24 @@ end
 -- opts.modules: more global modules to enable (e.g. { "http_openmetrics" }).
 -- opts.nofile: Prosody's descriptor limit (soft and hard, via prlimit).
 -- opts.users: { name = password }; opts.dir: a stopped instance's dir to
--- start again on its data. Returns an instance with c2s_port,
--- http_port, dir, log(), wait_log(), stop().
+-- start again on its data. opts.domain (default "localhost") and
+-- opts.phone_domain (default "phone.localhost"): the user host and the
+-- component; opts.s2s_port: open server-to-server links on that port of
+-- 127.0.0.1 (default: no s2s). Returns an instance with c2s_port,
+-- http_port, domain, phone_domain, dir, log(), wait_log(), stop().
 function M.start(opts)
 	opts = opts or {}
 	local self = setmetatable({}, Instance)
+	self.domain = opts.domain or "localhost"
+	self.phone_domain = opts.phone_domain or "phone.localhost"
 	self.c2s_port = M.free_port()
 	self.http_port = M.free_port()
 	-- opts.dir: reuse the directory (and data) of an earlier, stopped instance.
 	self.dir = opts.dir or ("%s/build/spec-prosody/%d-%d"):format(repo, self.c2s_port, os.time())
 	self.config = self.dir .. "/prosody.cfg.lua"
 	assert(sh("mkdir -p " .. self.dir))
-	local env_cfg = ""
+	local env_cfg = ("XMPP_DOMAIN=%s PHONE_DOMAIN=%s "):format(self.domain, self.phone_domain)
+	if opts.s2s_port then env_cfg = env_cfg .. ("S2S_PORT=%d "):format(opts.s2s_port) end
 	-- Tests bind loopback only: the module's SIP listener and media
 	-- addresses default to 127.0.0.1 (and a free SIP port) unless a spec
 	-- sets them itself.

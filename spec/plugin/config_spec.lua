@@ -104,6 +104,7 @@ describe("jingle_sip.config #lua54", function()
 			jingle_sip_trunk_source_filter = { "off", "not true or false" },
 			jingle_sip_invite_rate = { -1, "whole number from 0 to 100000" },
 			jingle_sip_max_calls = { "lots", "not \"auto\" or a whole number" },
+			jingle_sip_default_country = { "USA", "not a supported country; one of AT, AU, CA" },
 		}
 		for name, case in pairs(cases) do
 			it("should name " .. name .. " and the value in the error", function()
@@ -199,6 +200,13 @@ describe("jingle_sip.config #lua54", function()
 		assert.same({}, errors)
 		assert.same({ ["example.org"] = true }, cfg.allow)
 		assert.same({ "^%+44" }, cfg.dialplan.allow)
+	end)
+
+	it("should read the default country in any case and leave it unset by default", function()
+		local cfg, errors = parse({ jingle_sip_default_country = "us" })
+		assert.same({}, errors)
+		assert.equal("US", cfg.default_country)
+		assert.is_nil(parse({}).default_country, "no default country: no national numbers guessed")
 	end)
 
 	it("should document every option with its default in README.md", function()

@@ -33,10 +33,11 @@ export function gatewayConfig(trunkPort, listenPort, extra = []) {
  * prints every page's console, the gateway's call list and the trace of each
  * call the pages saw, sipp's logs and the tail of Prosody's log; always
  * closes what it started.
- * httpInterfaces: where Prosody serves the page besides 127.0.0.1's default.
+ * httpInterfaces: where Prosody serves the page besides 127.0.0.1's default;
+ * prosody: more startProsody options (global, phoneDomain, s2sPort).
  * ctx: { prosody, sipp, gwPort, open(kind, user, opts, params) -> phone, phones, cleanup }
  */
-export async function withGateway({ sipp: sippOpts = {}, extra = [], inbound = false, httpInterfaces }, body) {
+export async function withGateway({ sipp: sippOpts = {}, extra = [], inbound = false, httpInterfaces, prosody: prosodyOpts = {} }, body) {
 	const ctx = { phones: [], cleanup: [] };
 	const gwPort = await freePort();
 	ctx.gwPort = gwPort;
@@ -52,6 +53,7 @@ export async function withGateway({ sipp: sippOpts = {}, extra = [], inbound = f
 			users: { alice: 'alice-pw', bob: 'bob-pw' },
 			extra: gatewayConfig(trunkPort, gwPort, extra),
 			httpInterfaces,
+			...prosodyOpts,
 		});
 		ctx.open = async (kind, user, opts = {}, params = {}) => {
 			const browser = await launch(kind, opts);

@@ -44,7 +44,9 @@ const sleep = (ms) => new Promise(r => setTimeout(r, ms));
  *   timeoutMs?: number}} [opts]
  *   extra: config lines appended after the phone component line (its options);
  *   global: config lines for the global section;
- *   httpInterfaces: addresses the page is served on (default 127.0.0.1 only).
+ *   httpInterfaces: addresses the page is served on (default 127.0.0.1 only);
+ *   phoneDomain: the component (default phone.localhost); s2sPort: open
+ *   server-to-server links on that port of 127.0.0.1 (default: none).
  * @return {Promise<{c2sPort:number, httpPort:number, dir:string, url:function(string):string,
  *   websocketUrl:string, log:function():string, stop:function():Promise<void>}>}
  */
@@ -63,6 +65,8 @@ export async function startProsody(opts = {}) {
 		writeFileSync(join(dir, 'extra.cfg.lua'), opts.extra + '\n');
 		cfgArgs.push(join(dir, 'extra.cfg.lua'));
 	}
+	if (opts.phoneDomain) env.PHONE_DOMAIN = opts.phoneDomain;
+	if (opts.s2sPort) env.S2S_PORT = String(opts.s2sPort);
 	if (opts.httpInterfaces) env.HTTP_INTERFACES = opts.httpInterfaces.map(a => JSON.stringify(a)).join(', ');
 	if (opts.global) {
 		writeFileSync(join(dir, 'global.cfg.lua'), opts.global + '\n');
