@@ -7,6 +7,7 @@ local prosody = require "spec.helpers.prosody"
 local webrtc = require "spec.helpers.webrtc_client"
 local sipp = require "spec.helpers.sipp"
 local baresip = require "spec.helpers.baresip"
+local socket = require "socket"
 
 local TONE = 440
 local gateway = require "spec.helpers.gateway"
@@ -195,18 +196,33 @@ describe("calls through the gateway #lua54 #e2e", function()
 	-- (spec/helpers/nat_echo.py echoes from its real port whatever reaches
 	-- either). The client hears its tone back only if the gateway latched.
 	local function nat_phone()
-		local sdp_port, real_port = prosody.free_port(), prosody.free_port()
-		local p = io.popen(("/usr/bin/python3 %s/spec/helpers/nat_echo.py %d %d 40 >/dev/null 2>&1 & echo $!")
-			:format(prosody.repo, sdp_port, real_port))
+		local ready = ("%s/build/spec-sipp/nat-%d.ready"):format(prosody.repo, math.random(1e9))
+		os.execute(("mkdir -p %s/build/spec-sipp"):format(prosody.repo))
+		local p = io.popen(("/usr/bin/python3 %s/spec/helpers/nat_echo.py %s 60 >/dev/null 2>&1 & echo $!")
+			:format(prosody.repo, ready))
 		local echo_pid = p:read("l")
 		p:close()
-		local phone = sipp.start({ scenario = "uas_answer_nat.xml", echo = false, keys = { nat_sdp_port = sdp_port } })
+		local ports
+		for _ = 1, 100 do -- up to 10 s for the echo to bind its ports
+			local f = io.open(ready)
+			if f then
+				ports = f:read("l")
+				f:close()
+				break
+			end
+			socket.sleep(0.1)
+		end
+		assert.is_not_nil(ports, "spec/helpers/nat_echo.py did not start")
+		os.remove(ready)
+		local sdp_port, real_port = ports:match("^(%d+) (%d+)$")
+		local phone = sipp.start({ scenario = "uas_answer_nat.xml", echo = false,
+			keys = { nat_sdp_port = sdp_port } })
 		local kill = phone.kill
 		function phone.kill(self)
 			os.execute("kill " .. echo_pid .. " 2>/dev/null")
 			return kill(self)
 		end
-		phone.real_port = real_port
+		phone.real_port = tonumber(real_port)
 		return phone
 	end
 	local NAT_CALL = { "--codecs", "PCMU", "--tone", tostring(TONE), "--duration", "4" }
