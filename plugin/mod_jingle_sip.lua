@@ -405,6 +405,9 @@ local function on_relay_event(event)
 		stats:media_failed("dtls", event.code == 2 and "fingerprint-mismatch" or "other")
 	elseif event.type == "media_timeout" then
 		stats:media_failed("ice", "consent-lost")
+	elseif event.type == "ice_failed" then
+		stats:media_failed("ice", "timeout")
+		module:log("info", "Relay call %d: %s", event.call_id, event.text)
 	elseif event.type == "selected_pair" or event.type == "dtls_connected" or event.type == "sip_answered"
 		or event.type == "dtmf" or event.type == "first_media" or event.type == "sip_media_changed" then
 		-- One line per state change an operator needs to follow a call.

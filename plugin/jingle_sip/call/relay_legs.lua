@@ -348,6 +348,8 @@ function Legs:translate(e)
 		return { type = "dtls_failed", text = e.text }
 	elseif t == "media_timeout" then
 		return { type = "media_timeout" }
+	elseif t == "ice_failed" then
+		return { type = "ice_failed", text = e.text }
 	elseif t == "first_media" then
 		return { type = "first_media", direction = e.code }
 	elseif t == "call_closed" then
