@@ -6,13 +6,15 @@
 // rule is gone the call must still be up, the page must hear its tone come
 // back from the phone, the browser's ICE must be connected and the relay's
 // pair ready again (its checks went on through the outage), with no ICE
-// failure on either side.
+// failure on either side. And when the checks never get through, the call
+// ends after the failure timeout with connectivity-error and a text saying
+// for how long, the phone gets its BYE.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { withGateway, hears, dial, active, trace, ECHO_NUMBER } from './helpers/gateway.mjs';
+import { withGateway, hears, dial, active, ended, callLine, trace, ECHO_NUMBER } from './helpers/gateway.mjs';
 import { writeToneWav } from './helpers/wav.mjs';
 import { scratch } from './helpers/paths.mjs';
 
@@ -106,3 +108,30 @@ for (const kind of ['chromium', 'firefox']) {
 			{ timeout: 90_000 }, () => outage(kind, seconds * 1000));
 	}
 }
+
+test('ICE never works: Chromium\'s checks dropped from the start; the call ends after the failure timeout with connectivity-error saying how long, the phone gets its BYE',
+	{ timeout: 60_000 }, async () => {
+		mkdirSync(scratch, { recursive: true });
+		const wav = writeToneWav(join(scratch, `outage-tone-${TONE}.wav`), TONE);
+		await withGateway({ extra: ['jingle_sip_media_timeout = 3'] }, async ({ prosody, sipp, open, cleanup }) => {
+			const phone = await open('chromium', 'alice', { fakeAudioWav: wav });
+			let lift = dropChecks();
+			cleanup.push(() => { if (lift) lift(); });
+			await dial(phone, ECHO_NUMBER);
+			// The page never shows the call active: no audio ever flows.
+			const call = await phone.page.waitFor(() => window.softphone.state.call.sid && window.softphone.state.call,
+				null, 15000, 'the call has a session');
+			const end = await ended(phone, 20000);
+			lift();
+			lift = null;
+			assert.equal(end.endedBy, 'remote');
+			assert.equal(end.endReason, 'connectivity-error');
+			assert.match(end.endText || '', /^ICE failed: no answered check or media from the client for [3-9] s$/);
+			assert.equal(await sipp.wait(15000), 0, 'the phone did not get its BYE');
+			const line = callLine(prosody, call.sid);
+			assert.match(line, /failed: connectivity-error ICE failed: no answered check or media/, line);
+			const tr = trace(prosody, call.sid);
+			assert.match(tr, /re-check round|checks failed for now/, tr);
+			console.log(`chromium: ${end.endText}`);
+		});
+	});
