@@ -1,5 +1,6 @@
 // ICE that does not give up (issue 16), with real browsers through the
-// gateway: mid-call, every connectivity check (STUN: UDP whose payload starts
+// gateway. While the phone rings 45 s the relay checks the page's candidates
+// (which cannot answer before our session-accept) and never says failed. Mid-call, every connectivity check (STUN: UDP whose payload starts
 // with a byte below 4, RFC 7983) is dropped both ways for 8 s, then 15 s, by
 // an nftables rule on the loopback of the namespace test/run.sh creates (all
 // traffic here is local, so one output rule sees both directions). After the
@@ -135,3 +136,32 @@ test('ICE never works: Chromium\'s checks dropped from the start; the call ends 
 			console.log(`chromium: ${end.endText}`);
 		});
 	});
+
+for (const kind of ['chromium', 'firefox']) {
+	test(`ICE while ringing: the phone rings 45 s before answering ${kind}'s call; 20 s in the relay is still checking, never failed; then the call completes`,
+		{ timeout: 100_000 }, async () => {
+			mkdirSync(scratch, { recursive: true });
+			const wav = writeToneWav(join(scratch, `outage-tone-${TONE}.wav`), TONE);
+			const hz = kind === 'firefox' ? FIREFOX_TONE : TONE;
+			const opts = kind === 'firefox' ? { fakeHz: FIREFOX_TONE } : { fakeAudioWav: wav };
+			await withGateway({ sipp: { scenario: 'uas_ring45.xml', timeoutS: 90 } }, async ({ prosody, sipp, open }) => {
+				const phone = await open(kind, 'alice', opts);
+				await dial(phone, ECHO_NUMBER);
+				const ringing = await phone.page.waitFor(() => window.softphone.state.call.state === 'ringing' && window.softphone.state.call,
+					null, 15000, 'ringing');
+				await sleep(20000);
+				const tr = trace(prosody, ringing.sid);
+				// libnice alone said failed 5-7 s in and stopped checking.
+				assert.match(tr, /re-check round \d+/, tr);
+				assert.doesNotMatch(tr, /comp 1 state failed|ICE failed/, tr);
+				const call = await active(phone, 45000);
+				await hears(phone, hz);
+				const after = trace(prosody, call.sid);
+				assert.doesNotMatch(after, /comp 1 state failed|ICE failed/, after);
+				console.log(`${kind}: ${(after.match(/re-check round/g) || []).length} re-check rounds while ringing, then connected`);
+				await phone.page.evaluate(() => window.softphone.hangup());
+				assert.equal(await sipp.wait(15000), 0, 'the phone did not get its BYE');
+				assert.match(callLine(prosody, call.sid), /completed: success/);
+			});
+		});
+}
