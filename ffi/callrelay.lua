@@ -16,7 +16,7 @@ local EVENT_NAMES = {
 	-- media plane
 	[10] = "local_candidate", [11] = "gathering_done", [12] = "ice_state", [13] = "selected_pair",
 	[14] = "dtls_connected", [15] = "dtls_failed", [16] = "first_media", [17] = "media_timeout",
-	[18] = "dtmf", [19] = "ice_restarted", [20] = "media_error",
+	[18] = "dtmf", [19] = "ice_restarted", [20] = "media_error", [21] = "ice_failed",
 	-- SIP user agent
 	[50] = "sip_incoming", [51] = "sip_trying", [52] = "sip_ringing", [53] = "sip_early_media",
 	[54] = "sip_answered", [55] = "sip_failed", [56] = "sip_hangup", [57] = "sip_media_changed",

@@ -498,6 +498,9 @@ local function on_call_event(legs, event)
 	elseif event.type == "media_timeout" and event.code ~= 2 then
 		-- (code 2: the trunk went silent, not the client's ICE consent)
 		stats:media_failed("ice", "consent-lost")
+	elseif event.type == "ice_failed" then
+		stats:media_failed("ice", "timeout")
+		module:log("info", "Relay call %d: %s", event.call_id, event.text)
 	elseif event.type == "selected_pair" or event.type == "dtls_connected" or event.type == "sip_answered"
 		or event.type == "dtmf" or event.type == "first_media" or event.type == "sip_media_changed" then
 		-- One line per state change an operator needs to follow a call.

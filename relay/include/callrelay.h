@@ -501,7 +501,11 @@ enum {
 					* (+ " sent=1" for a digit of cr_call_send_dtmf(), reported when its end went out;
 					* sip->client digits are reported as they come from the trunk) */
 	CR_EVENT_ICE_RESTARTED = 19,   /* text = "ufrag=U pwd=P" (new local credentials, also returned by cr_call_ice_restart) */
-	CR_EVENT_MEDIA_ERROR = 20      /* code = CR_ERR_*; text = what failed (gathering, bad candidate, ...) */
+	CR_EVENT_MEDIA_ERROR = 20,     /* code = CR_ERR_*; text = what failed (gathering, bad candidate, ...) */
+	CR_EVENT_ICE_FAILED = 21       /* once: the client leg's ICE gave no sign of life (no answered
+					* check, no media) for media_timeout_ms after the answer;
+					* value = seconds; text says how long. The call carries no
+					* media; the relay does not close it itself */
 };
 
 /* ICE component states (CR_EVENT_ICE_STATE code), libnice's order. */
@@ -550,7 +554,8 @@ typedef struct cr_media_config {
 	int sip_port_max;
 	const char *certificate_file;/* PEM certificate, or NULL to generate ECDSA P-256 */
 	const char *private_key_file;/* PEM key of certificate_file */
-	int media_timeout_ms;        /* no media from the client this long -> CR_EVENT_MEDIA_TIMEOUT; 0 = 30000 */
+	int media_timeout_ms;        /* no media from the client this long -> CR_EVENT_MEDIA_TIMEOUT, no sign
+				      * of ICE life this long after the answer -> CR_EVENT_ICE_FAILED; 0 = 30000 */
 	int sip_media_timeout_ms;    /* no RTP from the trunk this long while watched -> CR_EVENT_MEDIA_TIMEOUT
 				      * code CR_DIR_SIP_TO_CLIENT; 0 = 60000 */
 } cr_media_config_t;

@@ -97,6 +97,9 @@ void cr_sip_call_init(cr_call_t *call);
 void cr_sip_call_fini(cr_call_t *call);
 /* From cr_call_close(): hangs the call's SIP leg up, if any. */
 void cr_sip_call_closing(cr_call_t *call);
+/* The SIP leg is answered (either way): the client leg's ICE failure
+ * clock starts (media/ice_patience.c). No-op without media. */
+void cr_media_call_answered(cr_call_t *call);
 
 /* fd_budget.c */
 struct cr_media_relay;

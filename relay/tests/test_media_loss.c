@@ -9,79 +9,15 @@
  * link: no timeout, no ICE failure, audio keeps coming back).
  */
 #include <glib.h>
-#include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <unistd.h>
 
 #include "media_fixture.h"
+#include "netns.h"
 #include "test.h"
 
 int test_media_loss_total_times_out(void);
 int test_media_loss_30_percent_survives(void);
 
 #define LOSS_TIMEOUT_MS 3000
-
-typedef struct netns {
-	char name[32], host_if[16], peer_if[16];
-	char host_ip[32], peer_ip[32];
-	bool up;
-} netns_t;
-
-static int sh(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
-
-static int sh(const char *fmt, ...)
-{
-	va_list ap;
-	gchar *cmd;
-	int rc;
-
-	va_start(ap, fmt);
-	cmd = g_strdup_vprintf(fmt, ap);
-	va_end(ap);
-	rc = system(cmd);
-	if (rc != 0)
-		fprintf(stderr, "  command failed (%d): %s\n", rc, cmd);
-	g_free(cmd);
-	return rc == 0 ? 0 : -1;
-}
-
-static void netns_down(netns_t *n)
-{
-	gchar *cmd;
-
-	if (!n->name[0])
-		return;
-	/* Deleting the namespace deletes its veth end, and with it the pair. */
-	cmd = g_strdup_printf("ip netns del %s 2>/dev/null; ip link del %s 2>/dev/null", n->name,
-			      n->host_if);
-	if (system(cmd) != 0) {
-		/* the link went with the namespace */
-	}
-	g_free(cmd);
-	n->name[0] = '\0';
-}
-
-static int netns_up(netns_t *n)
-{
-	int k = getpid() % 250;
-
-	g_snprintf(n->name, sizeof(n->name), "crloss%d", getpid());
-	g_snprintf(n->host_if, sizeof(n->host_if), "crh%d", getpid());
-	g_snprintf(n->peer_if, sizeof(n->peer_if), "crp%d", getpid());
-	g_snprintf(n->host_ip, sizeof(n->host_ip), "10.213.%d.1", k);
-	g_snprintf(n->peer_ip, sizeof(n->peer_ip), "10.213.%d.2", k);
-	if (sh("ip netns add %s", n->name) ||
-	    sh("ip link add %s type veth peer name %s", n->host_if, n->peer_if) ||
-	    sh("ip link set %s netns %s", n->peer_if, n->name) ||
-	    sh("ip addr add %s/30 dev %s", n->host_ip, n->host_if) ||
-	    sh("ip link set %s up", n->host_if) ||
-	    sh("ip -n %s addr add %s/30 dev %s", n->name, n->peer_ip, n->peer_if) ||
-	    sh("ip -n %s link set %s up", n->name, n->peer_if) ||
-	    sh("ip -n %s link set lo up", n->name))
-		return -1;
-	return 0;
-}
 
 /* Drops the client's outgoing UDP in its namespace: every packet, or
  * percent of them at random. */
@@ -91,15 +27,7 @@ static int netns_loss(netns_t *n, int percent)
 
 	if (percent < 100)
 		g_snprintf(match, sizeof(match), "numgen random mod 100 < %d", percent);
-	return sh("ip netns exec %s nft -f - <<'EOF'\n"
-		  "table inet crloss {\n"
-		  "  chain out {\n"
-		  "    type filter hook output priority 0;\n"
-		  "    meta l4proto udp %s counter drop\n"
-		  "  }\n"
-		  "}\n"
-		  "EOF\n",
-		  n->name, match);
+	return netns_drop(n, match, false);
 }
 
 /* Relay on the host end, client inside, call up with audio both ways. */
@@ -108,7 +36,7 @@ static int call_up(fixture_t *f, netns_t *n)
 	peer_opts_t po = { .controlling = true, .dtls_active = true, .components = 1,
 			   .addresses = n->peer_ip, .netns = n->name };
 
-	if (netns_up(n))
+	if (netns_up(n, "crloss"))
 		return -1;
 	if (fx_setup_relay_at(f, n->host_ip, LOSS_TIMEOUT_MS) || fx_setup_peer(f, &po) ||
 	    fx_start(f) || fx_trickle_peer(f, 0, 10) ||

@@ -6,17 +6,25 @@
  * phone is answered. Meanwhile nothing listens at the client's address, so
  * every check the relay makes fails. 45 s (and, in a second test, 90 s)
  * later the client appears on that address with those credentials and starts checking: the relay must answer
- * with triggered checks on its failed pairs and the call must complete,
- * with libnice's default timers.
+ * with triggered checks on its failed pairs and the call must complete.
+ * Meanwhile the relay keeps checking with back-off and never reports ICE
+ * failed: nobody has answered yet (issue 16).
+ *
+ * Inbound, the other way round: the relay offers, the client accepts 15 s
+ * later, and its checks only start 20 s after its answer; the relay's pair
+ * is not failed then (the failure timeout, 30 s, runs from the answer) and
+ * the call completes.
  */
 #include <glib.h>
 
 #include "helpers.h"
+#include "relay_internal.h"
 #include "media_fixture.h"
 #include "test.h"
 
 int test_media_ringing_45s(void);
 int test_media_ringing_90s(void);
+int test_media_ringing_late_answer(void);
 
 static int ringing(int ring_ms)
 {
@@ -24,6 +32,7 @@ static int ringing(int ring_ms)
 			   .addresses = "127.0.0.1", .ufrag = "RingUfrg",
 			   .pwd = "RingingPasswordOf24Chars" };
 	fixture_t f;
+	cr_call_stats_t st;
 	char cand[128];
 	int err = 0;
 
@@ -40,8 +49,13 @@ static int ringing(int ring_ms)
 	TEST_ERR(cr_call_end_of_candidates(f.call));
 	/* The phone rings. */
 	fx_wait(&f, 0, ring_ms, NULL);
-	/* Every check failed meanwhile: the relay gave up on its side. */
-	TEST_ASSERT(fx_trace_has(&f, "comp 1 state failed"));
+	/* Every check failed meanwhile, but the relay kept checking with
+	 * back-off and never called it failed: no answer yet (issue 16). */
+	TEST_ASSERT(!fx_trace_has(&f, "comp 1 state failed"));
+	TEST_ASSERT(fx_trace_has(&f, "re-check round"));
+	TEST_ERR(cr_call_get_stats(f.call, &st));
+	TEST_ASSERT(st.ice_state != CR_ICE_FAILED);
+	TEST_EQUALS(0, f.seen[CR_EVENT_ICE_FAILED]);
 	TEST_ASSERT(fx_wait(&f, CR_EVENT_SELECTED_PAIR, 0, NULL) != 0);
 	/* Answered: the client starts, on the address it announced. */
 	TEST_ERR(fx_setup_peer(&f, &po));
@@ -63,4 +77,50 @@ int test_media_ringing_45s(void)
 int test_media_ringing_90s(void)
 {
 	return ringing(90000);
+}
+
+int test_media_ringing_late_answer(void)
+{
+	peer_opts_t po = { .controlling = false, .dtls_active = true, .components = 1,
+			   .addresses = "127.0.0.1", .ufrag = "LateUfrg",
+			   .pwd = "LateAnswerPasswordOf24Ch" };
+	fixture_t f;
+	cr_call_stats_t st;
+	char cand[128];
+	int err = 0;
+
+	po.port = 33800 + 2 * g_random_int_range(0, 200);
+	TEST_ERR(fx_setup_relay(&f));
+	f.hold_relay_cands = true; /* they went out in our session-initiate */
+	f.params.ice_controlling = 1;
+	f.params.dtls_role = CR_DTLS_PASSIVE; /* we offered actpass; the client is active */
+	TEST_ERR(fx_start(&f));
+	/* The owner's device rings for 15 s. */
+	fx_wait(&f, 0, 15000, NULL);
+	/* session-accept: the client's credentials and candidate; the trunk
+	 * gets its 200 OK (what marks the answer in a real call). */
+	TEST_ERR(cr_call_set_remote_credentials(f.call, po.ufrag, po.pwd));
+	g_snprintf(cand, sizeof(cand), "candidate:1 1 UDP 2015363327 127.0.0.1 %d typ host", po.port);
+	TEST_ERR(cr_call_add_remote_candidate(f.call, cand));
+	TEST_ERR(cr_call_end_of_candidates(f.call));
+	cr_media_call_answered(f.call);
+	/* The client's ICE is slow to start: 20 s after its answer our checks
+	 * still find nobody, yet the relay's pair is not failed. */
+	fx_wait(&f, 0, 20000, NULL);
+	TEST_ERR(cr_call_get_stats(f.call, &st));
+	TEST_ASSERT(st.ice_state != CR_ICE_FAILED);
+	TEST_EQUALS(0, f.seen[CR_EVENT_ICE_FAILED]);
+	TEST_ASSERT(!fx_trace_has(&f, "comp 1 state failed"));
+	TEST_ASSERT(fx_trace_has(&f, "re-check round"));
+	/* Now it starts, on the address it announced. */
+	TEST_ERR(fx_setup_peer(&f, &po));
+	TEST_ERR(cr_call_set_remote_fingerprint(f.call, peer_fingerprint(f.peer)));
+	fx_give_relay_cands(&f);
+	TEST_ERR(fx_wait(&f, CR_EVENT_SELECTED_PAIR, 15000, NULL));
+	TEST_ERR(fx_wait_connected(&f, 10000));
+	TEST_ERR(fx_audio_roundtrip(&f, 30, 10000));
+	TEST_EQUALS(0, f.seen[CR_EVENT_ICE_FAILED]);
+out:
+	fx_teardown(&f);
+	return err;
 }

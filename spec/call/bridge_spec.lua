@@ -476,6 +476,17 @@ describe("jingle_sip.call.bridge", function()
 			assert.equal(1, #legs:called("close"))
 		end)
 
+		it("should end the call with connectivity-error and the relay's text when its ICE fails", function()
+			local call, _, legs, out = start_outbound()
+			call:on_relay({ type = "sip_answered" })
+			call:on_relay({ type = "ice_failed",
+				text = "ICE failed: no answered check or media from the client for 30 s" })
+			assert.equal("connectivity-error", out.last().reason.condition)
+			assert.equal("ICE failed: no answered check or media from the client for 30 s",
+				out.last().reason.text)
+			assert.equal(1, #legs:called("sip_hangup"))
+		end)
+
 		it("should answer stanzas for an ended call with unknown-session", function()
 			local call = start_outbound()
 			call:on_relay({ type = "sip_failed", status = 404, phrase = "Not Found" })

@@ -150,6 +150,15 @@ describe("jingle_sip.call.relay_legs #lua54", function()
 		end)
 	end)
 
+	describe("relay events", function()
+		it("should hand the relay's ICE failure to the call with its text", function()
+			local legs = legs_with_timer()
+			local text = "ICE failed: no answered check or media from the client for 30 s"
+			assert.same({ type = "ice_failed", text = text },
+				legs:translate({ type = "ice_failed", code = 0, value = 30, text = text }))
+		end)
+	end)
+
 	describe("closing", function()
 		it("should close at once when no SIP hang-up is under way", function()
 			local legs, call, timers = legs_with_timer()

@@ -379,6 +379,8 @@ function Legs:translate(e)
 		-- code 2 (CR_DIR_SIP_TO_CLIENT): no RTP from the trunk while watched.
 		return { type = "media_timeout", from = e.code == 2 and "trunk" or "client",
 			seconds = e.value, text = e.text ~= "" and e.text or nil }
+	elseif t == "ice_failed" then
+		return { type = "ice_failed", text = e.text }
 	elseif t == "first_media" then
 		return { type = "first_media", direction = e.code }
 	elseif t == "call_closed" then

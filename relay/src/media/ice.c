@@ -79,6 +79,10 @@ static void on_state(NiceAgent *agent, guint stream_id, guint comp, guint state,
 
 	(void)agent;
 	(void)stream_id;
+	if (mc->ice_rechecking)
+		return; /* our own re-check resets the state: not news */
+	if (comp == 1 && !cr_ice_patience_on_state(mc, state))
+		return; /* failed for now; ice_patience.c checks again */
 	cr_trace_add(&mc->trace, "ice", "comp %u state %s", comp, name);
 	cr_media_emit(mc, CR_EVENT_ICE_STATE, (int32_t)state, (int32_t)comp, "%s", name);
 	if (comp == 1)
@@ -175,8 +179,20 @@ int cr_ice_start(cr_media_call_t *mc)
 	if (!mc->agent)
 		return CR_ERR_INTERNAL;
 	cr_nice_log_register(mc);
+	/* keepalive-conncheck: our keepalives on the selected pair are
+	 * Binding requests (every 4-6 s) instead of indications (every 25 s),
+	 * so a client that gave its pair up during an outage (Firefox revives
+	 * a failed pair only when a check arrives) hears from us again, and
+	 * their answers tell ice_patience.c the leg is alive. Without
+	 * consent-freshness libnice fails the pair only 50 s after the last
+	 * answer, after our own failure timeout. */
 	g_object_set(mc->agent, "controlling-mode", mc->params.ice_controlling ? TRUE : FALSE,
-		     "ice-tcp", FALSE, "ice-udp", TRUE, "upnp", FALSE, NULL);
+		     "ice-tcp", FALSE, "ice-udp", TRUE, "upnp", FALSE, "keepalive-conncheck", TRUE,
+		     NULL);
+	/* libnice waits idle-timeout (5 s) after its last check before it
+	 * says FAILED; ice_patience.c checks again after that, so a shorter
+	 * wait makes the rounds closer. */
+	g_object_set(mc->agent, "idle-timeout", (guint)CR_ICE_IDLE_TIMEOUT_MS, NULL);
 	if (mr->stun_server)
 		g_object_set(mc->agent, "stun-server", mr->stun_server, "stun-server-port",
 			     (guint)mr->stun_port, NULL);
@@ -466,7 +482,50 @@ void cr_ice_add_candidate(cr_media_call_t *mc, const char *text)
 void cr_ice_end_of_candidates(cr_media_call_t *mc)
 {
 	cr_trace_add(&mc->trace, "ice", "remote end-of-candidates");
+	mc->remote_eoc = true;
 	nice_agent_peer_candidate_gathering_done(mc->agent, mc->stream_id);
+}
+
+/*
+ * COMPAT libnice 0.1.21 has no call to check failed pairs again: a failed
+ * pair comes back only with a check from the client (a triggered check),
+ * and only while no pair is selected. Restarting the stream and giving it
+ * back the same credentials (ours and the client's) and the client's
+ * candidates makes fresh pairs; to the client this is just more checks of
+ * the same session. Our local candidates survive a restart.
+ */
+void cr_ice_recheck(cr_media_call_t *mc)
+{
+	GSList *remote[3] = { NULL, NULL, NULL };
+	cr_media_local_t local;
+	guint comp;
+	int added = 0;
+
+	if (!mc->agent || !mc->params.remote_ufrag[0])
+		return;
+	for (comp = 1; comp <= mc->n_components; comp++)
+		remote[comp] = nice_agent_get_remote_candidates(mc->agent, mc->stream_id, comp);
+	g_mutex_lock(&mc->local_lock);
+	local = mc->local;
+	g_mutex_unlock(&mc->local_lock);
+	mc->ice_rechecking = true;
+	nice_agent_restart_stream(mc->agent, mc->stream_id);
+	mc->ice_rechecking = false;
+	nice_agent_set_local_credentials(mc->agent, mc->stream_id, local.ice_ufrag, local.ice_pwd);
+	nice_agent_set_remote_credentials(mc->agent, mc->stream_id, mc->params.remote_ufrag,
+					  mc->params.remote_pwd);
+	for (comp = 1; comp <= mc->n_components; comp++) {
+		if (remote[comp]) {
+			int n = nice_agent_set_remote_candidates(mc->agent, mc->stream_id, comp,
+								 remote[comp]);
+
+			added += n > 0 ? n : 0;
+		}
+		g_slist_free_full(remote[comp], (GDestroyNotify)nice_candidate_free);
+	}
+	if (mc->remote_eoc)
+		nice_agent_peer_candidate_gathering_done(mc->agent, mc->stream_id);
+	cr_trace_add(&mc->trace, "ice", "checking %d remote candidate(s) again", added);
 }
 
 void cr_ice_set_remote_credentials(cr_media_call_t *mc, const char *ufrag, const char *pwd)
@@ -489,6 +548,10 @@ void cr_ice_restart(cr_media_call_t *mc, const char *ufrag, const char *pwd)
 	mc->remote_candidates = 0;
 	nice_agent_set_local_credentials(mc->agent, mc->stream_id, ufrag, pwd);
 	mc->ice_connected = false;
+	mc->remote_eoc = false;
+	mc->ice_working = false;
+	mc->ice_rechecks = 0;
+	mc->ice_recheck_us = 0;
 	mc->nomination_max = 0; /* the client's values start over with the restart */
 	mc->nomination_stale = 0;
 	mc->nomination_blip = false;

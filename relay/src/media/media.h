@@ -324,6 +324,16 @@ typedef struct cr_media_call {
 	bool sip_watch;              /* cr_call_watch_sip_media(): the trunk must send */
 	int64_t last_sip_media_us;   /* last RTP from the trunk, or the watch's start */
 	bool sip_timeout_reported;
+
+	/* ICE patience (ice_patience.c) */
+	bool remote_eoc;          /* the client said end-of-candidates */
+	bool ice_working;         /* component 1 connected or ready */
+	int64_t ice_answered_us;  /* the call was answered (or ICE first worked); 0 = ringing */
+	int64_t ice_alive_us;     /* last sign of life: connected, answered keepalive, client media */
+	int64_t ice_recheck_us;   /* when to check the client's candidates again; 0 = not due */
+	int ice_rechecks;         /* rounds since ICE last worked (the back-off step) */
+	bool ice_rechecking;      /* inside cr_ice_recheck(): its GATHERING is not news */
+	bool ice_failed_reported;
 } cr_media_call_t;
 
 /* session.c */
@@ -349,6 +359,19 @@ void cr_ice_on_nomination(cr_media_call_t *mc, const char *addr, guint port, uin
 int cr_ice_send(cr_media_call_t *mc, guint component, const uint8_t *buf, size_t len);
 /* Random ICE credential text of len characters from the ice-char set. */
 void cr_ice_random_string(char *buf, size_t len);
+/* libnice's wait after its last check before it says FAILED (ice.c). */
+#define CR_ICE_IDLE_TIMEOUT_MS 2000
+/* Checks the client's candidates again from scratch, same credentials. */
+void cr_ice_recheck(cr_media_call_t *mc);
+
+/* ice_patience.c */
+/* libnice's component-1 state changed; false = keep FAILED from the signaling. */
+bool cr_ice_patience_on_state(cr_media_call_t *mc, guint state);
+void cr_ice_patience_alive(cr_media_call_t *mc);
+void cr_ice_patience_answered(cr_media_call_t *mc);
+void cr_ice_patience_tick(cr_media_call_t *mc, int64_t now);
+/* Seconds since the answer or the last sign of ICE life (0 before the answer). */
+int cr_ice_patience_silent_s(const cr_media_call_t *mc, int64_t now);
 
 /* nice_log.c: libnice's debug facts about this call's agent into its trace */
 void cr_nice_log_register(cr_media_call_t *mc);

@@ -37,6 +37,13 @@ static void on_log(const gchar *domain, GLogLevelFlags level, const gchar *msg, 
 	mc = g_hash_table_lookup(agents, agent);
 	if (!mc)
 		return;
+	/* libnice 0.1.21 (agent/conncheck.c): the answer to one of our
+	 * keepalive checks (keepalive-conncheck) on the selected pair. Too
+	 * frequent for the trace; it is what tells a live client leg. */
+	if (strstr(msg, "Keepalive for selected pair")) {
+		cr_ice_patience_alive(mc);
+		return;
+	}
 	text = strstr(msg, "received NOMINATION attr for remote candidate [");
 	if (text) {
 		char addr[CR_MAX_ADDR_LEN];

@@ -24,7 +24,8 @@ typedef enum {
 	CMD_CODECS,
 	CMD_DTMF,
 	CMD_TRANSCODE,
-	CMD_SIP_WATCH
+	CMD_SIP_WATCH,
+	CMD_ANSWERED
 } cmd_type_t;
 
 typedef struct cmd {
@@ -200,16 +201,24 @@ static gboolean on_tick(gpointer p)
 	int64_t now = g_get_monotonic_time();
 
 	check_sip_media(mc, now);
+	cr_ice_patience_tick(mc, now);
 	if (!mc->keys_ready)
 		return G_SOURCE_CONTINUE;
 	if (!mc->timeout_reported &&
 	    now - mc->last_client_media_us > (int64_t)mc->mr->media_timeout_ms * 1000) {
 		int secs = (int)((now - mc->last_client_media_us) / 1000000);
+		int ice_secs = cr_ice_patience_silent_s(mc, now);
+		char ice[64] = "";
 
+		/* ICE silent as long: say so, it tells a vanished client from
+		 * one that only stopped sending (ice_patience.c). */
+		if (ice_secs >= mc->mr->media_timeout_ms / 1000)
+			g_snprintf(ice, sizeof(ice), ", and no answered ICE check for %d s", ice_secs);
 		mc->timeout_reported = true;
-		cr_trace_add(&mc->trace, "media", "timeout: nothing from the client for %d s", secs);
-		cr_media_emit(mc, CR_EVENT_MEDIA_TIMEOUT, 0, secs, "no media from the client for %d s",
-			      secs);
+		cr_trace_add(&mc->trace, "media", "timeout: nothing from the client for %d s%s", secs,
+			     ice);
+		cr_media_emit(mc, CR_EVENT_MEDIA_TIMEOUT, 0, secs, "no media from the client for %d s%s",
+			      secs, ice);
 	}
 	return G_SOURCE_CONTINUE;
 }
@@ -282,6 +291,9 @@ static void run_cmd(cr_media_call_t *mc, cmd_t *c)
 		break;
 	case CMD_ICE_RESTART:
 		cr_ice_restart(mc, c->a, c->b);
+		break;
+	case CMD_ANSWERED:
+		cr_ice_patience_answered(mc);
 		break;
 	case CMD_CODECS:
 		mc->params.n_codecs = c->params->n_codecs;
@@ -378,6 +390,12 @@ static int post(cr_call_t *call, cmd_type_t type, const char *a, const char *b, 
 		c->params = g_memdup2(params, sizeof(*params));
 	cr_worker_post(call->worker, cmd_on_worker, c, cmd_free);
 	return CR_OK;
+}
+
+void cr_media_call_answered(cr_call_t *call)
+{
+	if (call->media)
+		post(call, CMD_ANSWERED, NULL, NULL, 0, 0, NULL);
 }
 
 /* Whether a codec map names telephone-event (RFC 4733) at all. */

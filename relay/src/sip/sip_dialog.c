@@ -487,6 +487,7 @@ static void on_invite_response(cr_sip_session_t *s, int status, const char *phra
 			return;
 		}
 		choose_from_answer(s);
+		cr_media_call_answered(s->call);
 		emit_media(s, CR_EVENT_SIP_ANSWERED, status, NULL);
 		return;
 	}
@@ -1003,6 +1004,7 @@ void cr_sip_dialog_event(cr_sip_ua_t *ua, nua_event_t event, int status, const c
 		}
 		if (s->state == S_ANSWERING) {
 			s->state = S_UP;
+			cr_media_call_answered(s->call);
 			emit_media(s, CR_EVENT_SIP_ANSWERED, 200, NULL);
 		}
 		break;

@@ -1,0 +1,133 @@
+/**
+ * @file ice_patience.c  Client leg ICE that keeps checking, with back-off, and fails once, late and clearly
+ *
+ * libnice 0.1.21 on its own gives up in seconds: a check is sent three
+ * times (RTO 500 ms, doubled), the pair fails 2 s in and the component 5 s
+ * later (idle-timeout), and nothing is checked again unless the client
+ * checks first. A client that answers late (ringing) or a link that drops
+ * checks for a few seconds mid-call must not end like that (issue 16).
+ *
+ * - While ICE does not work, a component-1 FAILED from libnice is kept from
+ *   the signaling (no CR_EVENT_ICE_STATE, the stats keep the last state)
+ *   and the client's candidates are checked again (cr_ice_recheck) after
+ *   1, 2, 4, then every 5 s (the tick is 1 s), each round being
+ *   libnice's own: three sends over 2 s, then CR_ICE_IDLE_TIMEOUT_MS (2 s,
+ *   libnice's default is 5) before it says FAILED again. So the client
+ *   gets a check at least every ~10 s, however long it rings.
+ * - Once working, keepalives are checks every 4-6 s (keepalive-conncheck,
+ *   ice.c); their answers, a connected state and authenticated media from
+ *   the client are the signs of life.
+ * - The failure clock starts at the answer (the SIP leg answered, either
+ *   way: the client has both descriptions) or when ICE first works,
+ *   whichever is first. Past the relay's media timeout (media_timeout_ms,
+ *   30 s by default, what browsers allow for consent) without a sign of life
+ *   after that, ICE has failed: CR_EVENT_ICE_STATE failed and
+ *   CR_EVENT_ICE_FAILED (once, with the seconds), and checks stop. Once
+ *   SRTP keys exist the media timeout reports the same moment instead (its
+ *   text adds how long ICE was silent). Before the answer there is no
+ *   limit: ringing is bounded by the signaling.
+ */
+#include "media.h"
+
+/* Pause before the next round of checks, by rounds already made. */
+static int64_t recheck_delay_us(int rounds)
+{
+	static const int delay_s[] = { 1, 2, 4, 5 };
+	int i = rounds < (int)G_N_ELEMENTS(delay_s) ? rounds : (int)G_N_ELEMENTS(delay_s) - 1;
+
+	return (int64_t)delay_s[i] * G_USEC_PER_SEC;
+}
+
+bool cr_ice_patience_on_state(cr_media_call_t *mc, guint state)
+{
+	int64_t now = g_get_monotonic_time();
+	int64_t delay;
+
+	if (state == NICE_COMPONENT_STATE_CONNECTED || state == NICE_COMPONENT_STATE_READY) {
+		if (!mc->ice_working && mc->ice_rechecks)
+			cr_trace_add(&mc->trace, "ice", "working again after %d round(s) of re-checks",
+				     mc->ice_rechecks);
+		mc->ice_working = true;
+		mc->ice_alive_us = now;
+		mc->ice_rechecks = 0;
+		mc->ice_recheck_us = 0;
+		if (!mc->ice_answered_us)
+			mc->ice_answered_us = now;
+		return true;
+	}
+	mc->ice_working = false;
+	if (state != NICE_COMPONENT_STATE_FAILED || mc->ice_failed_reported)
+		return true;
+	delay = recheck_delay_us(mc->ice_rechecks);
+	mc->ice_recheck_us = now + delay;
+	cr_trace_add(&mc->trace, "ice", "comp 1 checks failed for now: checking again in %d s",
+		     (int)(delay / G_USEC_PER_SEC));
+	return false;
+}
+
+/* Keepalive checks go every 4-6 s: a longer gap between answers means
+ * they were lost for a while, worth a trace line when they come back. */
+#define ALIVE_GAP_US (7 * G_USEC_PER_SEC)
+
+void cr_ice_patience_alive(cr_media_call_t *mc)
+{
+	int64_t now = g_get_monotonic_time();
+
+	if (mc->ice_working && mc->ice_alive_us && now - mc->ice_alive_us > ALIVE_GAP_US)
+		cr_trace_add(&mc->trace, "ice", "keepalive check answered again after %d s",
+			     (int)((now - mc->ice_alive_us) / G_USEC_PER_SEC));
+	mc->ice_alive_us = now;
+}
+
+void cr_ice_patience_answered(cr_media_call_t *mc)
+{
+	if (mc->ice_answered_us)
+		return;
+	mc->ice_answered_us = g_get_monotonic_time();
+	cr_trace_add(&mc->trace, "ice", "answered: ICE fails after %d s without a sign of life",
+		     mc->mr->media_timeout_ms / 1000);
+}
+
+static void report_failure(cr_media_call_t *mc, int64_t now, int64_t since)
+{
+	int secs = (int)((now - since) / G_USEC_PER_SEC);
+	const char *name = nice_component_state_to_string(NICE_COMPONENT_STATE_FAILED);
+
+	mc->ice_failed_reported = true;
+	mc->ice_recheck_us = 0;
+	cr_trace_add(&mc->trace, "ice", "failed: no answered check or media from the client for %d s",
+		     secs);
+	atomic_store(&mc->counters.ice_state, (int)NICE_COMPONENT_STATE_FAILED);
+	cr_media_emit(mc, CR_EVENT_ICE_STATE, NICE_COMPONENT_STATE_FAILED, 1, "%s", name);
+	cr_media_emit(mc, CR_EVENT_ICE_FAILED, 0, secs,
+		      "ICE failed: no answered check or media from the client for %d s", secs);
+}
+
+int cr_ice_patience_silent_s(const cr_media_call_t *mc, int64_t now)
+{
+	if (!mc->ice_answered_us)
+		return 0;
+	return (int)((now - MAX(mc->ice_answered_us, mc->ice_alive_us)) / G_USEC_PER_SEC);
+}
+
+void cr_ice_patience_tick(cr_media_call_t *mc, int64_t now)
+{
+	int64_t since;
+
+	if (!mc->agent || mc->ice_failed_reported)
+		return;
+	if (mc->ice_recheck_us && now >= mc->ice_recheck_us) {
+		mc->ice_recheck_us = 0;
+		mc->ice_rechecks++;
+		cr_trace_add(&mc->trace, "ice", "re-check round %d", mc->ice_rechecks);
+		cr_ice_recheck(mc);
+	}
+	/* With SRTP keys the media timeout (session.c) ends a silent call at
+	 * the same moment, saying for how long ICE was silent too: one
+	 * report, the one callers have always had. */
+	if (!mc->ice_answered_us || mc->keys_ready)
+		return;
+	since = MAX(mc->ice_answered_us, mc->ice_alive_us);
+	if (now - since >= (int64_t)mc->mr->media_timeout_ms * 1000)
+		report_failure(mc, now, since);
+}
