@@ -207,7 +207,15 @@ $(BUILD)/bench/bench_media: $(BENCH_MEDIA_SRC) $(RELAY_OBJ) $(CTEST_HDR)
 	$(Q)$(CC) $(BASE_CFLAGS) $(shell $(PKG_CONFIG) --cflags $(CTEST_PKGS)) $(OPT_CFLAGS) -Irelay/src \
 		-o $@ $(BENCH_MEDIA_SRC) $(RELAY_OBJ) $(RELAY_LIBS) $(shell $(PKG_CONFIG) --libs $(CTEST_PKGS)) -lm
 
-bench: all $(BUILD)/bench/bench_lifecycle $(BUILD)/bench/bench_media
+BENCH_ANSWER_SRC = relay/bench/bench_answer.c relay/tests/peer_client.c relay/tests/sip_helpers.c \
+	relay/tests/helpers.c
+$(BUILD)/bench/bench_answer: $(BENCH_ANSWER_SRC) $(RELAY_OBJ) $(CTEST_HDR)
+	@mkdir -p $(dir $@)
+	$(say) CCLD $(notdir $@)
+	$(Q)$(CC) $(BASE_CFLAGS) $(shell $(PKG_CONFIG) --cflags $(CTEST_PKGS)) $(OPT_CFLAGS) -Irelay/src \
+		-o $@ $(BENCH_ANSWER_SRC) $(RELAY_OBJ) $(RELAY_LIBS) $(shell $(PKG_CONFIG) --libs $(CTEST_PKGS)) -lm
+
+bench: all $(BUILD)/bench/bench_lifecycle $(BUILD)/bench/bench_media $(BUILD)/bench/bench_answer
 	@sh scripts/bench.sh
 
 clean:

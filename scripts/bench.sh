@@ -17,5 +17,9 @@ results="$out/results.txt"
 	# Calls per core with audio flowing both ways: passthrough, then
 	# transcoded (Opus <-> PCMU), each on one worker.
 	"$out/bench_media" "${BENCH_PASSTHROUGH_CALLS:-40}" "${BENCH_TRANSCODED_CALLS:-20}" 5
+	# The trunk's 200 OK to the first audio each way, outbound calls through
+	# the relay to sipp (docs/PERFORMANCE.md): median and p95 per stage over
+	# N calls for each kind of client ICE.
+	"$out/bench_answer" "${BENCH_ANSWER_CALLS:-20}" "${BENCH_ANSWER_RING_MS:-500}"
 } | tee "$results"
 echo "bench: results in $results"

@@ -53,6 +53,8 @@ struct peer {
 	char dtmf[64];       /* digits received (under lock) */
 	uint32_t dtmf_ts;    /* timestamp of the last event counted */
 	bool dtmf_any;
+	/* Monotonic times (us) for the 200-OK-to-audio bench; 0 = not yet. */
+	atomic_llong keys_at, first_audio_at, first_check_at;
 };
 
 typedef struct invoke {
@@ -148,6 +150,13 @@ static void dtls_send(void *arg, const uint8_t *data, size_t len)
 	nice_agent_send(p->agent, p->stream, 1, (guint)len, (const gchar *)data);
 }
 
+typedef struct audio_args {
+	int n, interval;
+} audio_args_t;
+
+static void send_one(peer_t *p, void *arg);
+static void start_audio(peer_t *p, void *arg);
+
 static void handshake_done(peer_t *p)
 {
 	if (!p->relay_fp[0]) {
@@ -160,6 +169,14 @@ static void handshake_done(peer_t *p)
 		return;
 	}
 	atomic_store(&p->keys_ready, true);
+	atomic_store(&p->keys_at, g_get_monotonic_time());
+	if (p->opts.audio_on_keys > 0) {
+		/* A browser sends its first packet once SRTP is keyed. */
+		audio_args_t a = { p->opts.audio_on_keys, 20 };
+
+		send_one(p, NULL);
+		start_audio(p, &a);
+	}
 }
 
 static void on_recv(NiceAgent *agent, guint stream, guint comp, guint len, gchar *buf, gpointer d)
@@ -216,7 +233,8 @@ static void on_recv(NiceAgent *agent, guint stream, guint comp, guint len, gchar
 			hl += 4 + 4 * (pkt[hl + 2] << 8 | pkt[hl + 3]);
 		if (p->sink && n > hl)
 			p->sink(p->sink_arg, pkt + hl, n - hl);
-		atomic_fetch_add(&p->audio_rx, 1);
+		if (atomic_fetch_add(&p->audio_rx, 1) == 0)
+			atomic_store(&p->first_audio_at, g_get_monotonic_time());
 	} else if (p->opts.dtmf_pt && (pkt[1] & 0x7f) == p->opts.dtmf_pt && n >= 16) {
 		int hl = 12 + 4 * (pkt[0] & 0x0f);
 		uint32_t ts = (uint32_t)pkt[4] << 24 | (uint32_t)pkt[5] << 16 | (uint32_t)pkt[6] << 8 | pkt[7];
@@ -268,6 +286,8 @@ static void on_state(NiceAgent *agent, guint stream, guint comp, guint state, gp
 
 	(void)agent;
 	(void)stream;
+	if (comp == 1 && state == NICE_COMPONENT_STATE_CONNECTING && !atomic_load(&p->first_check_at))
+		atomic_store(&p->first_check_at, g_get_monotonic_time());
 	if (comp == 1 && (state == NICE_COMPONENT_STATE_CONNECTED ||
 			  state == NICE_COMPONENT_STATE_READY) && p->opts.dtls_active &&
 	    !p->dtls.started) {
@@ -491,6 +511,26 @@ static void set_fp(peer_t *p, void *arg)
 		handshake_done(p);
 }
 
+void peer_set_relay_fingerprint(peer_t *p, const char *fp)
+{
+	peer_run(p, set_fp, (void *)fp);
+}
+
+int64_t peer_keys_at(peer_t *p)
+{
+	return atomic_load(&p->keys_at);
+}
+
+int64_t peer_first_audio_at(peer_t *p)
+{
+	return atomic_load(&p->first_audio_at);
+}
+
+int64_t peer_first_check_at(peer_t *p)
+{
+	return atomic_load(&p->first_check_at);
+}
+
 int peer_wait_dtls(peer_t *p, const char *fp, int timeout_ms)
 {
 	gint64 end = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
@@ -556,10 +596,6 @@ static gboolean audio_tick(gpointer d)
 	send_one(j->p, NULL);
 	return --j->left > 0 ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
 }
-
-typedef struct audio_args {
-	int n, interval;
-} audio_args_t;
 
 static void start_audio(peer_t *p, void *arg)
 {

@@ -28,6 +28,8 @@ typedef struct peer_opts {
 	const char *netns;        /* run the agent in this network namespace (ip netns name) */
 	int send_loss_percent;    /* audio packets peer_send_audio() drops (random) */
 	int dtmf_pt;              /* telephone-event it takes back (peer_dtmf_digits), 0 = none */
+	int audio_on_keys;        /* send this many 20 ms audio packets from the moment SRTP
+				   * is keyed, as a browser does (0 = only peer_send_audio) */
 } peer_opts_t;
 
 int peer_new(const peer_opts_t *opts, peer_t **out);
@@ -44,6 +46,14 @@ int peer_wait_gathered(peer_t *peer, int timeout_ms);
 const char *peer_candidate(peer_t *peer, int i);
 void peer_set_remote(peer_t *peer, const char *ufrag, const char *pwd);
 void peer_add_remote_candidate(peer_t *peer, const char *candidate);
+/* Gives the relay's fingerprint (the session-accept) without waiting. */
+void peer_set_relay_fingerprint(peer_t *peer, const char *fingerprint);
+/* Monotonic times in microseconds (g_get_monotonic_time), 0 = not yet: the
+ * agent's first state CONNECTING (its checks start), SRTP keyed, the first
+ * audio packet received. */
+int64_t peer_first_check_at(peer_t *peer);
+int64_t peer_keys_at(peer_t *peer);
+int64_t peer_first_audio_at(peer_t *peer);
 /* Waits until SRTP keys are set up (the relay's fingerprint given first). */
 int peer_wait_dtls(peer_t *peer, const char *relay_fingerprint, int timeout_ms);
 /* Sends n RTP packets, every interval_ms, from the peer's thread. */

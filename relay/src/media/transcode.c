@@ -46,6 +46,11 @@
 #define XC_MAX_QUEUED 256    /* packets waiting for the worker, both ways */
 #define XC_SRC_MAX_BYTES 65536 /* appsrc queue; older packets go first past it */
 #define XC_JITTER_MS 60
+/* The jitter buffer starts on the first packet instead of holding it for
+ * XC_JITTER_MS: in-order packets leave at once anyway, the latency only
+ * bounds the wait for a missing one, so without this the call's first audio
+ * came 60 ms late each way (docs/PERFORMANCE.md). */
+#define XC_JITTER_FASTSTART_PACKETS 1
 /* The same digit again within this (since its last report): the same tone.
  * Loaded machines showed dropouts inside one 200 ms tone of more than
  * 150 ms; a keypad repeating a digit pauses between the two (the test
@@ -734,15 +739,21 @@ static int pipe_start(cr_transcode_t *xc, xc_pipe_t *p, int dir, const cr_codec_
 		"leaky-type=downstream "
 		"caps=\"application/x-rtp,media=(string)audio,clock-rate=(int)%d,"
 		"encoding-name=(string)%s,payload=(int)%d\" "
-		"! rtpjitterbuffer latency=%d do-lost=true ! %s ! %s name=dec ! audioconvert ! audioresample",
-		XC_SRC_MAX_BYTES, ie->rtp_clock, ie->encoding, in->pt, XC_JITTER_MS, ie->depay, ie->dec);
+		"! rtpjitterbuffer latency=%d faststart-min-packets=%d do-lost=true ! %s ! %s name=dec "
+		"! audioconvert ! audioresample",
+		XC_SRC_MAX_BYTES, ie->rtp_clock, ie->encoding, in->pt, XC_JITTER_MS,
+		XC_JITTER_FASTSTART_PACKETS, ie->depay, ie->dec);
 	tail = g_strdup_printf("%s ! %s pt=%d %s "
 			       "! appsink name=sink sync=false async=false max-buffers=64 drop=true",
 			       oe->enc, oe->pay, out->pt, oe->pay_opts);
 	if (xc->inband && dir == CR_DIR_CLIENT_TO_SIP)
-		/* The client's RFC 4733 events become tones mixed into its audio. */
+		/* The client's RFC 4733 events become tones mixed into its audio.
+		 * The tone's pad is idle until a digit comes: without
+		 * ignore-inactive-pads the mixer held the audio for its timeout
+		 * waiting for it (measured: first audio 30 ms later, and each
+		 * packet after the first ~20 ms late; docs/PERFORMANCE.md). */
 		desc = g_strdup_printf(
-			"audiomixer name=mix start-time-selection=first "
+			"audiomixer name=mix start-time-selection=first ignore-inactive-pads=true "
 			"! audio/x-raw,format=S16LE,rate=%d,channels=1 ! %s "
 			"%s ! audio/x-raw,format=S16LE,rate=%d,channels=1 ! queue ! mix. "
 			"dtmfsrc name=dtmf ! audio/x-raw,format=S16LE,rate=8000,channels=1 "

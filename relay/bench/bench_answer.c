@@ -1,0 +1,336 @@
+/**
+ * @file bench_answer.c  Benchmark: from the trunk's 200 OK to the first audio, outbound calls
+ *
+ * Plays an outbound call the way the plugin does (docs/ARCHITECTURE.md, "A
+ * call, outbound"), N times in a row on one relay: the client's offer
+ * (credentials, fingerprint, candidates; it offered DTLS actpass, so the
+ * relay is ICE-controlled and the DTLS client) starts the client leg, then
+ * the relay dials sipp, which rings for a while and answers with PCMU and
+ * echoes RTP. On CR_EVENT_SIP_ANSWERED the bench does what the plugin does
+ * with it: the trunk's RTP address to the relay, then the session-accept to
+ * the client (our credentials, candidates, fingerprint). The client is the C
+ * tests' libnice + DTLS-SRTP peer; it sends 20 ms audio from the moment
+ * SRTP is keyed, as a browser does.
+ *
+ * Each stage is timed from the 200 OK's event (raised on the SIP thread as
+ * the response is read): session-accept given to the client, the client's
+ * checks start, the relay's ICE connected, its DTLS done, the first packet
+ * client -> trunk and trunk -> client through the relay, and that packet at
+ * the client. The XMPP hop (Prosody, the client's signaling) is not in
+ * these figures. Prints one "name median p95 unit" line per stage.
+ */
+#include <glib.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "callrelay.h"
+#include "../tests/peer_client.h"
+#include "../tests/sip_helpers.h"
+
+#define MAX_CALLS 200
+#define MAX_CANDS 16
+
+enum stage {
+	ST_ACCEPT,       /* session-accept handed to the client */
+	ST_CHECKS,       /* the client's agent starts checking */
+	ST_ICE,          /* the relay's component 1 connected */
+	ST_DTLS,         /* the relay's DTLS done, SRTP keyed */
+	ST_UP,           /* first packet client -> trunk forwarded */
+	ST_DOWN,         /* first packet trunk -> client forwarded */
+	ST_AUDIO,        /* that packet at the client */
+	ST_COUNT
+};
+
+static const char *const stage_names[ST_COUNT] = {
+	"session_accept", "client_checks", "relay_ice_connected", "relay_dtls_done",
+	"first_rtp_client_to_trunk", "first_rtp_trunk_to_client", "first_audio_at_client",
+};
+
+static cr_media_config_t media_cfg;
+
+static void add_media(cr_sip_config_t *sip, cr_relay_config_t *cfg)
+{
+	(void)sip;
+	cr_media_config_init(&media_cfg);
+	media_cfg.ice_addresses = "127.0.0.1";
+	media_cfg.ice_port_min = 35000;
+	media_cfg.ice_port_max = 35999;
+	media_cfg.sip_rtp_address = "127.0.0.1";
+	media_cfg.sip_port_min = 36000;
+	media_cfg.sip_port_max = 36999;
+	cfg->media = &media_cfg;
+	cfg->max_transcoded_calls = 1;
+}
+
+static double ms(int64_t us)
+{
+	return (double)us / 1000.0;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Nearest-rank percentile of n sorted values. */
+static double percentile(const double *sorted, int n, int pct)
+{
+	int rank = (pct * n + 99) / 100;
+
+	return sorted[rank < 1 ? 0 : rank - 1];
+}
+
+/* How the client's ICE behaves. */
+enum client_kind {
+	/* answers our checks before it has our credentials (its own password
+	 * signs the reply) and nominates on its first check (aggressive) */
+	CLIENT_EARLY,
+	/* the same, but nominates only after its checks found a pair working
+	 * (regular nomination, libwebrtc's default without renomination) */
+	CLIENT_REGULAR,
+	/* answers no check before it has our credentials (as nICEr holds such
+	 * "pre-answer" requests): its agent starts only at the session-accept,
+	 * on the port and credentials its offer announced */
+	CLIENT_QUIET,
+	/* an early client whose call the relay transcodes, as the plugin does
+	 * when the trunk has no telephone-event and the client has: PCMU both
+	 * ways, the client's RFC 4733 digits become tones (the DTMF bridge) */
+	CLIENT_TRANSCODED,
+	CLIENT_KINDS
+};
+
+static const char *const client_names[CLIENT_KINDS] = { "early", "regular", "quiet",
+							"transcoded" };
+
+static int client_new(enum client_kind kind, int port, peer_t **peer)
+{
+	peer_opts_t po = { .controlling = true, .dtls_active = false, .components = 1,
+			   .addresses = "127.0.0.1", .audio_on_keys = 500,
+			   .regular_nomination = kind == CLIENT_REGULAR };
+	bool quiet = kind == CLIENT_QUIET;
+
+	if (quiet) {
+		po.port = port;
+		po.ufrag = "QuietUfr";
+		po.pwd = "QuietClientPasswordOf24c";
+	}
+	if (peer_new(&po, peer) || peer_wait_gathered(*peer, 5000) < 1)
+		return -1;
+	return 0;
+}
+
+/* One call: fills t[] with microseconds after the 200 OK. Returns 0. */
+static int one_call(sip_test_t *st, enum client_kind kind, int64_t t[ST_COUNT])
+{
+	bool quiet = kind == CLIENT_QUIET;
+	char cands[MAX_CANDS][512], msg[CR_MAX_ERROR_LEN] = "", addr[64];
+	int port = quiet ? free_port(false, false) : 0;
+	char offer_cand[128];
+	cr_media_params_t p;
+	cr_media_local_t local;
+	cr_sip_dial_params_t dial;
+	peer_t *peer = NULL;
+	cr_call_t *call = NULL;
+	int n_cands = 0, err = -1;
+	int64_t answered = 0;
+	uint32_t id;
+
+	for (int i = 0; i < ST_COUNT; i++)
+		t[i] = 0;
+	if ((!quiet && client_new(kind, 0, &peer)) || port < 0 ||
+	    cr_call_create(st->relay, &call, msg) || cr_call_get_media_local(call, &local)) {
+		fprintf(stderr, "bench_answer: call setup: %s\n", msg);
+		goto out;
+	}
+	id = cr_call_id(call);
+	/* session-initiate: the client leg starts with the client's offer. */
+	cr_media_params_init(&p);
+	p.ice_controlling = 0;
+	p.rtcp_mux = 1;
+	p.dtls_role = CR_DTLS_ACTIVE;
+	g_strlcpy(p.remote_ufrag, quiet ? "QuietUfr" : peer_ufrag(peer), sizeof(p.remote_ufrag));
+	g_strlcpy(p.remote_pwd, quiet ? "QuietClientPasswordOf24c" : peer_pwd(peer),
+		  sizeof(p.remote_pwd));
+	if (!quiet) /* the quiet client's certificate exists only from its start */
+		g_strlcpy(p.remote_fingerprint, peer_fingerprint(peer), sizeof(p.remote_fingerprint));
+	if (kind == CLIENT_TRANSCODED) {
+		/* The peer's filler bytes are valid PCMU samples. */
+		cr_codec_t cl = { 111, "PCMU", 8000, 1, 126, 8000 }, sp = { 0, "PCMU", 8000, 1, 0, 0 };
+
+		if (cr_call_set_transcode(call, &cl, &sp, msg)) {
+			fprintf(stderr, "bench_answer: transcode: %s\n", msg);
+			goto out;
+		}
+	} else {
+		/* The peer sends a filler on its payload type 111; passthrough
+		 * only renumbers, so the trunk's PCMU 0 stands opposite it. */
+		p.n_codecs = 1;
+		p.codecs[0] = (cr_codec_map_t){ 111, 0, "PCMU", 8000, 1 };
+	}
+	if (cr_call_media_start(call, &p, msg)) {
+		fprintf(stderr, "bench_answer: media start: %s\n", msg);
+		goto out;
+	}
+	g_snprintf(offer_cand, sizeof(offer_cand),
+		   "candidate:1 1 UDP 2015363327 127.0.0.1 %d typ host", port);
+	for (int k = 0; quiet ? k < 1 : peer_candidate(peer, k) != NULL; k++)
+		cr_call_add_remote_candidate(call, quiet ? offer_cand : peer_candidate(peer, k));
+	cr_call_end_of_candidates(call);
+	cr_sip_dial_params_init(&dial);
+	dial.number = "+15550100";
+	dial.caller_id = "alice";
+	dial.codecs = "PCMU";
+	dial.local_rtp_address = local.sip_rtp_addr;
+	dial.local_rtp_port = local.sip_rtp_port;
+	if (cr_sip_dial(call, &dial, msg)) {
+		fprintf(stderr, "bench_answer: dial: %s\n", msg);
+		goto out;
+	}
+	for (gint64 end = g_get_monotonic_time() + 20 * G_USEC_PER_SEC;
+	     g_get_monotonic_time() < end && !(t[ST_AUDIO] && t[ST_UP] && t[ST_DOWN]);) {
+		struct pollfd pfd = { .fd = cr_relay_event_fd(st->relay), .events = POLLIN };
+		cr_event_t ev;
+
+		poll(&pfd, 1, 2);
+		if (answered && peer && !t[ST_AUDIO] && peer_first_audio_at(peer))
+			t[ST_AUDIO] = peer_first_audio_at(peer) - answered;
+		while (cr_relay_poll_events(st->relay, &ev, 1) == 1) {
+			if (ev.call_id != id)
+				continue;
+			switch (ev.type) {
+			case CR_EVENT_LOCAL_CANDIDATE:
+				/* Outbound: candidates wait for the session-accept. */
+				if (answered)
+					peer_add_remote_candidate(peer, ev.text);
+				else if (n_cands < MAX_CANDS)
+					g_strlcpy(cands[n_cands++], ev.text, sizeof(cands[0]));
+				break;
+			case CR_EVENT_SIP_ANSWERED:
+				answered = ev.time_us;
+				if (text_value(ev.text, "address", addr, sizeof(addr)) ||
+				    cr_call_set_sip_remote(call, addr, text_int(ev.text, "port"), 0)) {
+					fprintf(stderr, "bench_answer: no trunk media in: %s\n", ev.text);
+					goto out;
+				}
+				if (quiet && (client_new(kind, port, &peer) ||
+					      cr_call_set_remote_fingerprint(call, peer_fingerprint(peer))))
+					goto out;
+				peer_set_remote(peer, local.ice_ufrag, local.ice_pwd);
+				for (int k = 0; k < n_cands; k++)
+					peer_add_remote_candidate(peer, cands[k]);
+				peer_set_relay_fingerprint(peer, local.fingerprint);
+				t[ST_ACCEPT] = g_get_monotonic_time() - answered;
+				break;
+			case CR_EVENT_ICE_STATE:
+				if (answered && !t[ST_ICE] && ev.value == 1 &&
+				    (ev.code == CR_ICE_CONNECTED || ev.code == CR_ICE_READY))
+					t[ST_ICE] = ev.time_us - answered;
+				break;
+			case CR_EVENT_DTLS_CONNECTED:
+				t[ST_DTLS] = ev.time_us - answered;
+				break;
+			case CR_EVENT_FIRST_MEDIA:
+				t[ev.code == CR_DIR_CLIENT_TO_SIP ? ST_UP : ST_DOWN] = ev.time_us - answered;
+				break;
+			case CR_EVENT_SIP_FAILED:
+			case CR_EVENT_SIP_HANGUP:
+			case CR_EVENT_DTLS_FAILED:
+				fprintf(stderr, "bench_answer: event %d: %s\n", ev.type, ev.text);
+				goto out;
+			default:
+				break;
+			}
+		}
+	}
+	if (answered && peer && peer_first_check_at(peer))
+		t[ST_CHECKS] = peer_first_check_at(peer) - answered;
+	if (!t[ST_AUDIO] || !t[ST_UP] || !t[ST_DOWN]) {
+		char trace[8192];
+		cr_call_stats_t cs;
+
+		cr_call_get_trace(call, trace, sizeof(trace));
+		fprintf(stderr, "bench_answer: no audio both ways; relay trace:\n%s", trace);
+		if (!cr_call_get_stats(call, &cs))
+			fprintf(stderr, "sip rx %llu tx %llu foreign %llu unmapped %llu early %llu\n",
+				(unsigned long long)cs.sip_rx_packets,
+				(unsigned long long)cs.sip_tx_packets,
+				(unsigned long long)cs.sip_foreign, (unsigned long long)cs.unmapped_pt,
+				(unsigned long long)cs.early_dropped);
+		cr_call_get_sip_trace(call, trace, sizeof(trace));
+		fprintf(stderr, "sip trace:\n%s", trace);
+		goto out;
+	}
+	err = 0;
+	if (getenv("BENCH_ANSWER_TRACE")) {
+		char trace[16384];
+
+		cr_call_get_trace(call, trace, sizeof(trace));
+		fprintf(stderr, "--- %s client, relay trace (ms since the call's creation):\n%s",
+			client_names[kind], trace);
+	}
+out:
+	if (call)
+		cr_call_close(call, "bench done");
+	if (peer)
+		peer_free(peer);
+	return err;
+}
+
+int main(int argc, char **argv)
+{
+	int n = argc > 1 ? atoi(argv[1]) : 20;
+	const char *ring_ms = argc > 2 ? argv[2] : "500";
+	static double v[CLIENT_KINDS][ST_COUNT][MAX_CALLS];
+	char calls_s[16];
+	sip_test_t st;
+	int err = 1, done = 0;
+
+	if (n < 1 || n > MAX_CALLS || atoi(ring_ms) < 0) {
+		fprintf(stderr, "usage: bench_answer [CALLS [RING_MS]]\n");
+		return 2;
+	}
+	snprintf(calls_s, sizeof(calls_s), "%d", CLIENT_KINDS * n);
+	if (sip_test_setup(&st, "udp", add_media)) {
+		fprintf(stderr, "bench_answer: relay setup failed\n");
+		return 1;
+	}
+	{
+		const char *args[] = { "-i", "127.0.0.1", "-p", st.trunk_port_s, "-mp", st.media_port_s,
+				       "-rtp_echo", "-m", calls_s, "-d", ring_ms, "-timeout", "300s",
+				       "-timeout_error", "-t", "u1", NULL };
+
+		if (sipp_start(&st.sipp, "uas_ring_answer.xml", args))
+			goto out;
+	}
+	g_usleep(300000); /* sipp binds its port */
+	/* Alternate the clients so each sees the same machine load. */
+	for (; done < CLIENT_KINDS * n; done++) {
+		int64_t t[ST_COUNT];
+		int q = done % CLIENT_KINDS;
+
+		if (one_call(&st, q, t))
+			goto out;
+		for (int s = 0; s < ST_COUNT; s++)
+			v[q][s][done / CLIENT_KINDS] = ms(t[s]);
+		g_usleep(100000); /* the BYE and sipp's next call */
+	}
+	printf("answer_calls %d per client (outbound, sipp rings %s ms, libnice+DTLS client, "
+	       "loopback; the XMPP hop not included)\n", n, ring_ms);
+	for (int q = 0; q < CLIENT_KINDS; q++)
+		for (int s = 0; s < ST_COUNT; s++) {
+			qsort(v[q][s], (size_t)n, sizeof(double), cmp_double);
+			printf("answer_%s_%s_ms median %.1f p95 %.1f\n",
+			       client_names[q], stage_names[s], percentile(v[q][s], n, 50),
+			       percentile(v[q][s], n, 95));
+		}
+	err = 0;
+out:
+	if (err)
+		fprintf(stderr, "bench_answer: stopped after %d calls\n", done);
+	sip_test_teardown(&st);
+	return err;
+}
