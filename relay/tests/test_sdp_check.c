@@ -54,6 +54,7 @@ static const struct {
 } seeds[] = {
 	{ "sipp_answer.sdp", true },            /* relay/tests/sipp/uas_answer.xml */
 	{ "sipp_uac_offer.sdp", true },         /* sipp -sn uac */
+	{ "sipp_ipv6_offer.sdp", true },        /* sipp -i ::1: o= IN IP6 [::1] */
 	{ "baresip_answer.sdp", true },         /* baresip 1.0.0, captured */
 	{ "gateway_offer.sdp", true },          /* as cr_sip_sdp_build writes it */
 	{ "gateway_hold_ipv6.sdp", true },
@@ -127,6 +128,8 @@ static const bad_sdp_t bad[] = {
 	{ "payload type 128", HEAD "m=audio 6000 RTP/AVP 0 128\r\n", 0, CR_SDP_BAD_VALUE },
 	{ "payload type not a number", HEAD "m=audio 6000 RTP/SAVPF 0 x\r\n", 0, CR_SDP_BAD_VALUE },
 	{ "port 70000", HEAD "m=audio 70000 RTP/AVP 0\r\n", 0, CR_SDP_BAD_VALUE },
+	{ "c= IPv6 in brackets", "v=0\r\no=- 1 1 IN IP6 [::1]\r\ns=-\r\nc=IN IP6 [::1]\r\nt=0 0\r\n", 0,
+	  CR_SDP_BAD_VALUE },
 	{ "port not a number", HEAD "m=audio 6O00 RTP/AVP 0\r\n", 0, CR_SDP_BAD_VALUE },
 	{ "port count 0", HEAD "m=audio 6000/0 RTP/AVP 0\r\n", 0, CR_SDP_BAD_VALUE },
 	{ "m= without formats", HEAD "m=audio 6000 RTP/AVP\r\n", 0, CR_SDP_BAD_VALUE },

@@ -212,6 +212,13 @@ static int check_origin(check_t *c, span_t v)
 		return fail(c, CR_SDP_BAD_VALUE, "o= session id and version must be numbers");
 	if (!is_token(f[3]) || !is_token(f[4]))
 		return fail(c, CR_SDP_BAD_VALUE, "o= network or address type is not a token");
+	/* COMPAT: sipp (and some SIP stacks) write an IPv6 o= address in URI
+	 * brackets ("IN IP6 [::1]"). Nothing reads the o= address, and Sofia's
+	 * parser takes it: accept the brackets there, never in c=. */
+	if (f[5].n > 2 && f[5].p[0] == '[' && f[5].p[f[5].n - 1] == ']') {
+		f[5].p++;
+		f[5].n -= 2;
+	}
 	if (!is_address(f[5]))
 		return fail(c, CR_SDP_BAD_VALUE, "o= address is not an address");
 	return CR_SDP_OK;
