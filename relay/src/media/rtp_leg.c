@@ -86,6 +86,7 @@ static gboolean on_readable(gint fd, GIOCondition cond, gpointer p, bool rtcp_so
 	for (int i = 0; i < 64; i++) { /* bounded: let other calls run */
 		socklen_t flen = sizeof(from);
 		ssize_t n = recvfrom(fd, buf, CR_RTP_BUF, 0, (struct sockaddr *)&from, &flen);
+		cr_pkt_kind_t kind;
 		bool rtcp;
 
 		if (n < 0)
@@ -94,11 +95,12 @@ static gboolean on_readable(gint fd, GIOCondition cond, gpointer p, bool rtcp_so
 			atomic_fetch_add_explicit(&mc->counters.sip_foreign, 1, memory_order_relaxed);
 			continue;
 		}
-		if (n < 12 || (buf[0] >> 6) != 2) {
+		kind = cr_demux_sip(buf, (size_t)n, rtcp_socket);
+		if (kind == CR_PKT_BAD) {
 			atomic_fetch_add_explicit(&mc->counters.unmapped_pt, 1, memory_order_relaxed);
 			continue;
 		}
-		rtcp = rtcp_socket || cr_is_rtcp(buf, (size_t)n);
+		rtcp = kind == CR_PKT_RTCP;
 		atomic_fetch_add_explicit(&mc->counters.sip_rx_packets, 1, memory_order_relaxed);
 		atomic_fetch_add_explicit(&mc->counters.sip_rx_bytes, (uint64_t)n,
 					  memory_order_relaxed);
