@@ -8,6 +8,8 @@
 #   make test-web   only the browser suite (Chromium + Firefox, own network namespace)
 #   make install    PREFIX=/usr/local DESTDIR= MODDIR=$(PREFIX)/lib/prosody/modules
 #   make bench      benchmarks, results in build/bench/
+#   make fuzz       libFuzzer targets relay/fuzz/fuzz_*.c + the Jingle parser
+#                   fuzzer, FUZZ_SECONDS each (default 60); build/fuzz/results.txt
 
 PREFIX ?= /usr/local
 DESTDIR ?=
@@ -45,7 +47,7 @@ LIB = $(BUILD)/lib/libcallrelay.so
 LUA54_MOD = $(BUILD)/lib/callrelay_core.so
 CTEST_BIN = $(BUILD)/asan/test_relay
 
-.PHONY: all deps test test-c test-web lint check-cdef run install uninstall bench clean web
+.PHONY: all deps test test-c test-web lint check-cdef run install uninstall bench clean web fuzz fuzz-build
 
 all: $(LIB) $(LUA54_MOD)
 
@@ -137,6 +139,35 @@ $(BUILD)/bench/bench_media: $(BENCH_MEDIA_SRC) $(RELAY_OBJ) $(CTEST_HDR)
 
 bench: all $(BUILD)/bench/bench_lifecycle $(BUILD)/bench/bench_media
 	@sh scripts/bench.sh
+
+# Fuzzing (relay/fuzz/): every relay/fuzz/fuzz_NAME.c is a libFuzzer target
+# build/fuzz/bin/fuzz_NAME, linked with the whole relay compiled by clang
+# with the same sanitizers, plus the shared helpers relay/fuzz/*.c that are
+# not targets (relay/fuzz/harness.c). scripts/fuzz.sh runs each one from relay/fuzz/corpus/NAME/.
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_SAN = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_CFLAGS = $(BASE_CFLAGS) -O1 -g $(FUZZ_SAN) -Irelay/src -Irelay/fuzz
+FUZZ_SRC = $(sort $(wildcard relay/fuzz/fuzz_*.c))
+FUZZ_HELPER_SRC = $(filter-out $(FUZZ_SRC),$(sort $(wildcard relay/fuzz/*.c)))
+FUZZ_BIN = $(FUZZ_SRC:relay/fuzz/%.c=$(BUILD)/fuzz/bin/%)
+FUZZ_RELAY_OBJ = $(RELAY_SRC:%.c=$(BUILD)/fuzz/obj/%.o) $(FUZZ_HELPER_SRC:%.c=$(BUILD)/fuzz/obj/%.o)
+
+$(BUILD)/fuzz/obj/%.o: %.c $(RELAY_HDR) $(wildcard relay/fuzz/*.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+$(BUILD)/fuzz/bin/%: relay/fuzz/%.c $(FUZZ_RELAY_OBJ)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_RELAY_OBJ) $(RELAY_LIBS) -lm
+
+# Kept between runs: the objects are intermediates of the pattern rules.
+.SECONDARY: $(FUZZ_RELAY_OBJ)
+
+fuzz-build: $(FUZZ_BIN)
+
+fuzz: fuzz-build
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) BUILD=$(BUILD) sh scripts/fuzz.sh $(FUZZ_BIN)
 
 clean:
 	rm -rf $(BUILD) web/dist
