@@ -5,12 +5,15 @@
  * (msg_recv_iovec + msg_recv_commit + msg_extract, msg_next for the rest of
  * a stream), bounded by the UA's maximum message size, then hands every
  * complete message to what our code does first with one: Sofia's sanity
- * check and the call's SIP trace line (headers encoded, SDP summarised).
+ * check and the call's SIP trace line (headers encoded, SDP summarised),
+ * which must hold only what the message said.
  *
  * Input: byte 0 selects the mode (bit 0: stream instead of datagram, bits
  * 1-2: chunk size of the stream reads, bit 3: extract-copy flag); the rest
  * is the wire bytes, up to a little over the UA's limit (fuzz-max-len: 20000).
  */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <sofia-sip/msg.h>
@@ -26,6 +29,25 @@
 enum { UA_MAX_MESSAGE = 16 * 1024 };
 
 static cr_call_t trace_call;
+static bool verbose; /* CR_FUZZ_VERBOSE=1: each trace line and rejection on stderr */
+/* Which byte values the current input holds. */
+static bool in_input[256];
+
+/* The trace may say less than the message, never something else: a byte
+ * outside printable ASCII that the input does not hold came from memory
+ * the encoder did not write (under ASan, its 0xbe malloc fill). */
+static void check_trace(const GString *trace)
+{
+	for (gsize i = 0; i < trace->len; i++) {
+		uint8_t c = (uint8_t)trace->str[i];
+
+		if ((c >= 0x20 && c < 0x7f) || c == '\n' || in_input[c])
+			continue;
+		fprintf(stderr, "SIP trace holds byte 0x%02x at %zu, not in the message: %s\n", c,
+			(size_t)i, trace->str);
+		abort();
+	}
+}
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -35,6 +57,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc;
 	(void)argv;
 	cr_fuzz_quiet();
+	verbose = getenv("CR_FUZZ_VERBOSE") != NULL;
 	su_init();
 	cr_sip_call_init(&trace_call);
 	return 0;
@@ -45,9 +68,16 @@ static void use_message(msg_t *msg)
 {
 	sip_t *sip = sip_object(msg);
 
-	if (!sip || sip_sanity_check(sip) < 0)
+	if (!sip || sip_sanity_check(sip) < 0) {
+		if (verbose)
+			fprintf(stderr, "not a sane SIP message (extract errors 0x%x)\n",
+				msg_extract_errors(msg));
 		return;
+	}
 	cr_sip_trace_msg(&trace_call, '<', sip);
+	if (verbose)
+		fprintf(stderr, "%s", trace_call.sip_trace->str);
+	check_trace(trace_call.sip_trace);
 	/* The trace is bounded per call; start afresh so every input runs
 	 * the whole formatting path. */
 	g_string_truncate(trace_call.sip_trace, 0);
@@ -127,6 +157,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 1)
 		return 0;
+	memset(in_input, 0, sizeof(in_input));
+	for (size_t i = 1; i < size; i++)
+		in_input[data[i]] = true;
 	flags = MSG_DO_CANONIC | ((data[0] & 8) ? MSG_DO_EXTRACT_COPY : 0);
 	if (data[0] & 1)
 		stream(data + 1, size - 1, chunks[(data[0] >> 1) & 3], flags);
