@@ -143,7 +143,8 @@ bench: all $(BUILD)/bench/bench_lifecycle $(BUILD)/bench/bench_media
 # Fuzzing (relay/fuzz/): every relay/fuzz/fuzz_NAME.c is a libFuzzer target
 # build/fuzz/bin/fuzz_NAME, linked with the whole relay compiled by clang
 # with the same sanitizers, plus the shared helpers relay/fuzz/*.c that are
-# not targets (relay/fuzz/harness.c). scripts/fuzz.sh runs each one from relay/fuzz/corpus/NAME/.
+# not targets (relay/fuzz/harness.c). scripts/fuzz.sh runs each one from
+# relay/fuzz/corpus/NAME/ and writes build/fuzz/results.txt.
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_SAN = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
@@ -157,9 +158,11 @@ $(BUILD)/fuzz/obj/%.o: %.c $(RELAY_HDR) $(wildcard relay/fuzz/*.h)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
 
-$(BUILD)/fuzz/bin/%: relay/fuzz/%.c $(FUZZ_RELAY_OBJ)
+# libFuzzer's entry points (LLVMFuzzerTestOneInput, ...) need no prototype.
+$(BUILD)/fuzz/bin/%: relay/fuzz/%.c $(FUZZ_RELAY_OBJ) $(RELAY_HDR) $(wildcard relay/fuzz/*.h)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_RELAY_OBJ) $(RELAY_LIBS) -lm
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -Wno-missing-prototypes -fsanitize=fuzzer -o $@ $< \
+		$(FUZZ_RELAY_OBJ) $(RELAY_LIBS) -lm
 
 # Kept between runs: the objects are intermediates of the pattern rules.
 .SECONDARY: $(FUZZ_RELAY_OBJ)
