@@ -109,6 +109,21 @@ local function elements(el, out)
 	return out
 end
 
+-- Elements in a tree, counting no further than limit. A mutation never
+-- grows a stanza past MAX_NODES: a client's stanza cannot be larger than
+-- Prosody's stanza size limit, and repeating an already repeated child
+-- would otherwise grow without bound (and measure the harness, not the
+-- parsers).
+local MAX_NODES = 20000
+local function count_nodes(el, limit)
+	local n = 1
+	for _, child in ipairs(el.tags or {}) do
+		if n >= limit then break end
+		n = n + count_nodes(child, limit - n)
+	end
+	return n
+end
+
 local function value()
 	local v = pick(INTERESTING)
 	if rand(8) == 1 then v = v .. pick(INTERESTING) end
@@ -146,6 +161,7 @@ local tree_mutations = {
 		local child = pick(el.tags)
 		-- Thousands only now and then: a big stanza costs as much as hundreds of small ones.
 		local n = rand(50) == 1 and 3000 or pick({ 2, 3, 10, 100 })
+		n = math.min(n, MAX_NODES // count_nodes(child, MAX_NODES))
 		for _ = 1, n do el:add_direct_child(st.clone(child)) end
 	end,
 	function(el) -- graft an element from another fixture
@@ -171,6 +187,7 @@ local tree_mutations = {
 local function mutate_tree(stanza)
 	local s = st.clone(stanza)
 	for _ = 1, rand(4) do
+		if count_nodes(s, MAX_NODES) >= MAX_NODES then break end
 		pick(tree_mutations)(pick(elements(s)))
 	end
 	return s
@@ -257,26 +274,32 @@ end
 
 local deadline = os.time() + opts.seconds
 local i = 0
-while i < opts.iterations and os.time() < deadline do
-	i = i + 1
-	local base = pick(corpus)
+local function one_input(base)
 	if rand(4) == 1 then
 		local text = mutate_text(base.text)
 		local ok, s = pcall(xml.parse, text)
 		if ok and s then run(s, text) end
-	else
-		-- util.stanza refuses what no XML parser would deliver (control
-		-- characters, invalid UTF-8): such a mutation is skipped.
-		local ok, s = pcall(mutate_tree, base.stanza)
-		if ok then
-			run(s, s)
-			-- As the wire delivers it: serialised and parsed again.
-			local wired, again = pcall(xml.parse, tostring(s))
-			if wired and again then run(again, s) end
-		elseif not tostring(s):find("invalid %a+ value") then
-			finding("harness: " .. tostring(s), base.text)
-		end
+		return
 	end
+	-- util.stanza refuses what no XML parser would deliver (control
+	-- characters, invalid UTF-8): such a mutation is skipped.
+	local ok, s = pcall(mutate_tree, base.stanza)
+	if ok then
+		run(s, s)
+		-- As the wire delivers it: serialised and parsed again.
+		local wired, again = pcall(xml.parse, tostring(s))
+		if wired and again then run(again, s) end
+	elseif not tostring(s):find("invalid %a+ value") then
+		finding("harness: " .. tostring(s), base.text)
+	end
+end
+
+while i < opts.iterations and os.time() < deadline do
+	i = i + 1
+	local base = pick(corpus)
+	-- Memory running out anywhere (RLIMIT_AS) is a finding, not the end.
+	local ok, err = pcall(one_input, base)
+	if not ok then finding("harness: " .. tostring(err), base.text) end
 	if i % 256 == 0 then collectgarbage() end
 end
 
