@@ -13,6 +13,8 @@
 #   make uninstall  remove what make install put there (same variables)
 #   make dist       build/dist/: source and binary rocks for prosodyctl install
 #   make bench      benchmarks, results in build/bench/
+#   make fuzz       libFuzzer targets relay/fuzz/fuzz_*.c + the Jingle parser
+#                   fuzzer, FUZZ_SECONDS each (default 60); build/fuzz/results.txt
 #   make clean      remove build/ and web/dist/
 #   make help       this list
 
@@ -67,7 +69,7 @@ LUA54_MOD = $(BUILD)/lib/callrelay_core.so
 CTEST_BIN = $(BUILD)/asan/test_relay
 
 .PHONY: all deps test test-c test-web lint check-cdef check-deps check-doc-refs run install uninstall \
-	dist bench clean web help
+	dist bench clean web help fuzz fuzz-build
 
 all: $(LIB) $(LUA54_MOD)
 
@@ -217,6 +219,38 @@ $(BUILD)/bench/bench_answer: $(BENCH_ANSWER_SRC) $(RELAY_OBJ) $(CTEST_HDR)
 
 bench: all $(BUILD)/bench/bench_lifecycle $(BUILD)/bench/bench_media $(BUILD)/bench/bench_answer
 	@sh scripts/bench.sh
+
+# Fuzzing (relay/fuzz/): every relay/fuzz/fuzz_NAME.c is a libFuzzer target
+# build/fuzz/bin/fuzz_NAME, linked with the whole relay compiled by clang
+# with the same sanitizers, plus the shared helpers relay/fuzz/*.c that are
+# not targets (relay/fuzz/harness.c). scripts/fuzz.sh runs each one from
+# relay/fuzz/corpus/NAME/ and writes build/fuzz/results.txt.
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_SAN = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_CFLAGS = $(BASE_CFLAGS) -O1 -g $(FUZZ_SAN) -Irelay/src -Irelay/fuzz
+FUZZ_SRC = $(sort $(wildcard relay/fuzz/fuzz_*.c))
+FUZZ_HELPER_SRC = $(filter-out $(FUZZ_SRC),$(sort $(wildcard relay/fuzz/*.c)))
+FUZZ_BIN = $(FUZZ_SRC:relay/fuzz/%.c=$(BUILD)/fuzz/bin/%)
+FUZZ_RELAY_OBJ = $(RELAY_SRC:%.c=$(BUILD)/fuzz/obj/%.o) $(FUZZ_HELPER_SRC:%.c=$(BUILD)/fuzz/obj/%.o)
+
+$(BUILD)/fuzz/obj/%.o: %.c $(RELAY_HDR) $(wildcard relay/fuzz/*.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+# libFuzzer's entry points (LLVMFuzzerTestOneInput, ...) need no prototype.
+$(BUILD)/fuzz/bin/%: relay/fuzz/%.c $(FUZZ_RELAY_OBJ) $(RELAY_HDR) $(wildcard relay/fuzz/*.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -Wno-missing-prototypes -fsanitize=fuzzer -o $@ $< \
+		$(FUZZ_RELAY_OBJ) $(RELAY_LIBS) -lm
+
+# Kept between runs: the objects are intermediates of the pattern rules.
+.SECONDARY: $(FUZZ_RELAY_OBJ)
+
+fuzz-build: $(FUZZ_BIN)
+
+fuzz: fuzz-build
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) BUILD=$(BUILD) sh scripts/fuzz.sh $(FUZZ_BIN)
 
 clean:
 	$(say) RM "$(BUILD) web/dist"

@@ -96,6 +96,24 @@ if [ $build_ok -eq 1 ]; then
 	busted_suite luajit-specs luajit --exclude-tags=lua54 spec/ffi
 fi
 
+# Fuzz targets (relay/fuzz/, scripts/fuzz-jingle.lua) for a few seconds each
+# from their committed corpora, so they keep building and running: one check
+# per target, read from build/fuzz/results.txt.
+if step fuzz-build make -s fuzz-build; then
+	echo "==> fuzz targets (5 s each)"
+	timeout 900 make -s fuzz FUZZ_SECONDS=5 >"$out/fuzz.log" 2>&1
+	if [ -s build/fuzz/results.txt ]; then
+		cat build/fuzz/results.txt
+		fpass=$(grep -c ' result=ok$' build/fuzz/results.txt)
+		ffail=$(grep -vc ' result=ok$' build/fuzz/results.txt)
+		add "$fpass" "$ffail"
+	else
+		cat "$out/fuzz.log"
+		echo "fuzz targets: no results (crashed or timed out)"
+		add 0 1
+	fi
+fi
+
 # Browser suite (node --test, TAP): Chromium and Firefox against a real
 # Prosody, inside a network namespace of its own (web/test/run.sh).
 if [ $build_ok -eq 1 ] && [ $web_ok -eq 1 ]; then

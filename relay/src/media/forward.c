@@ -44,32 +44,26 @@ void cr_forward_setup(cr_media_call_t *mc)
 
 static void dtmf_seen(cr_media_call_t *mc, int dir, const uint8_t *p, size_t len, int clock)
 {
-	/* RFC 4733 2.3: event, E|R|volume, duration; report once per event at
-	 * its end (the end packet is sent three times). */
+	/* Report once per event at its end (RFC 4733 2.5.1.4: the end packet
+	 * is sent three times). */
 	static const char digits[] = "0123456789*#ABCD";
-	size_t hl = 12 + 4u * (p[0] & 0x0f);
-	uint32_t ts = ((uint32_t)p[4] << 24) | ((uint32_t)p[5] << 16) | ((uint32_t)p[6] << 8) | p[7];
-	const uint8_t *ev;
-	int event, ms;
+	cr_rtp_event_t ev;
+	int ms;
 	char digit;
 
-	if (len < hl + 4)
+	if (!cr_rtp_event_read(p, len, &ev) || !ev.end)
 		return;
-	ev = p + hl;
-	if (!(ev[1] & 0x80))
-		return;
-	if (mc->dtmf_state[dir].reported && mc->dtmf_state[dir].last_ts == ts)
+	if (mc->dtmf_state[dir].reported && mc->dtmf_state[dir].last_ts == ev.timestamp)
 		return;
 	mc->dtmf_state[dir].reported = true;
-	mc->dtmf_state[dir].last_ts = ts;
-	event = ev[0];
-	ms = (int)(((uint32_t)ev[2] << 8 | ev[3]) * 1000u / (uint32_t)clock);
-	digit = event < 16 ? digits[event] : '?';
+	mc->dtmf_state[dir].last_ts = ev.timestamp;
+	ms = (int)((uint32_t)ev.duration * 1000u / (uint32_t)clock);
+	digit = ev.event < 16 ? digits[ev.event] : '?';
 	COUNT(mc, dtmf_events, 1);
 	cr_trace_add(&mc->trace, "media", "dtmf %s digit %c duration %d ms",
 		     dir == CR_DIR_CLIENT_TO_SIP ? "client->sip" : "sip->client", digit, ms);
-	cr_media_emit(mc, CR_EVENT_DTMF, dir, ms, "digit=%c event=%d duration_ms=%d", digit, event,
-		      ms);
+	cr_media_emit(mc, CR_EVENT_DTMF, dir, ms, "digit=%c event=%d duration_ms=%d", digit,
+		      ev.event, ms);
 }
 
 static void first_media(cr_media_call_t *mc, int dir)
@@ -207,17 +201,18 @@ void cr_forward_from_client(cr_media_call_t *mc, guint comp, uint8_t *in, size_t
 {
 	uint8_t buf[CR_PKT_BUF];
 	int n = (int)len;
+	cr_pkt_kind_t kind;
 	bool rtcp;
 	int pt, to;
 
 	if (mc->closed || len == 0)
 		return;
-	/* RFC 7983 demultiplexing by the first byte. */
-	if (in[0] >= 20 && in[0] <= 63) {
+	kind = cr_demux_client(in, len);
+	if (kind == CR_PKT_DTLS) {
 		from_client_dtls(mc, in, len);
 		return;
 	}
-	if (in[0] < 128 || in[0] > 191 || len < 12 || len > sizeof(buf)) {
+	if (kind == CR_PKT_BAD || len > sizeof(buf)) {
 		COUNT(mc, ice_bad, 1);
 		return;
 	}
@@ -226,7 +221,7 @@ void cr_forward_from_client(cr_media_call_t *mc, guint comp, uint8_t *in, size_t
 		return;
 	}
 	memcpy(buf, in, len);
-	rtcp = comp == 2 || cr_is_rtcp(buf, len);
+	rtcp = comp == 2 || kind == CR_PKT_RTCP;
 	if (cr_srtp_unprotect(&mc->srtp, buf, &n, rtcp)) {
 		COUNT(mc, srtp_auth_failed, 1);
 		return;
@@ -269,38 +264,14 @@ void cr_forward_from_client(cr_media_call_t *mc, guint comp, uint8_t *in, size_t
 }
 
 /* The trunk's receiver reports about the client's stream count sequence
- * numbers as sent to the trunk, shifted past injected digits: shift the
- * extended highest sequence number back (RFC 3550 6.4.1), so the client
- * reads its own numbers. Bounded walk over the compound packet, in place. */
+ * numbers as sent to the trunk, shifted past injected digits: shift them
+ * back (packet.c), so the client reads its own numbers. */
 static void rtcp_unshift_reports(cr_media_call_t *mc, uint8_t *buf, size_t len)
 {
 	const cr_sip_out_t *o = &mc->sip_out;
-	size_t off = 0;
 
-	if (!o->known || !o->seq_offset)
-		return;
-	while (off + 8 <= len) {
-		uint8_t *p = buf + off;
-		size_t plen = ((size_t)(p[2] << 8 | p[3]) + 1) * 4;
-		size_t first = p[1] == 200 ? 28 : p[1] == 201 ? 8 : 0; /* SR : RR */
-
-		if (off + plen > len)
-			return;
-		for (int i = 0; first && i < (p[0] & 0x1f) && first + 24u * (i + 1u) <= plen; i++) {
-			uint8_t *b = p + first + 24u * (unsigned)i;
-			uint32_t ssrc = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
-			uint32_t ext = (uint32_t)b[8] << 24 | (uint32_t)b[9] << 16 | (uint32_t)b[10] << 8 | b[11];
-
-			if (ssrc != o->ssrc)
-				continue;
-			ext -= (uint32_t)(int32_t)(int16_t)o->seq_offset;
-			b[8] = (uint8_t)(ext >> 24);
-			b[9] = (uint8_t)(ext >> 16);
-			b[10] = (uint8_t)(ext >> 8);
-			b[11] = (uint8_t)ext;
-		}
-		off += plen;
-	}
+	if (o->known)
+		cr_rtcp_unshift_reports(buf, len, o->ssrc, o->seq_offset);
 }
 
 void cr_forward_from_sip(cr_media_call_t *mc, bool rtcp, uint8_t *buf, size_t len)

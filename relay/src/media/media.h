@@ -134,6 +134,36 @@ static inline bool cr_is_rtcp(const uint8_t *p, size_t len)
 	return len >= 8 && p[1] >= 192 && p[1] <= 223;
 }
 
+/* ---- packet.c: pure per-packet functions (no call state, no I/O) ---- */
+typedef enum {
+	CR_PKT_BAD = 0, /* neither: dropped and counted by the caller */
+	CR_PKT_DTLS,
+	CR_PKT_RTP,
+	CR_PKT_RTCP
+} cr_pkt_kind_t;
+
+/* A datagram from the client after ICE, by its first byte (RFC 7983);
+ * RTP/RTCP needs the 12-byte fixed header. */
+cr_pkt_kind_t cr_demux_client(const uint8_t *p, size_t len);
+/* A datagram from the trunk: RTP version 2 with a full fixed header;
+ * everything on the RTCP socket is RTCP. */
+cr_pkt_kind_t cr_demux_sip(const uint8_t *p, size_t len, bool rtcp_socket);
+/* Shifts the extended highest sequence number of the report blocks about
+ * ssrc back by seq_offset, in place, over a compound RTCP packet. */
+void cr_rtcp_unshift_reports(uint8_t *buf, size_t len, uint32_t ssrc, uint16_t seq_offset);
+
+/* One RFC 4733 telephone-event payload. */
+typedef struct cr_rtp_event {
+	uint32_t timestamp;
+	uint8_t event;
+	bool end;
+	uint8_t volume;
+	uint16_t duration; /* in clock units */
+} cr_rtp_event_t;
+
+/* Reads the event of an RTP packet; false when it is too short to hold one. */
+bool cr_rtp_event_read(const uint8_t *p, size_t len, cr_rtp_event_t *ev);
+
 /* ---- relay-wide media state (media_relay.c) ---- */
 typedef struct cr_media_relay {
 	char **ice_addresses; /* NULL-terminated */

@@ -152,6 +152,7 @@ static gboolean on_readable(gint fd, GIOCondition cond, gpointer p, bool rtcp_so
 	for (int i = 0; i < 64; i++) { /* bounded: let other calls run */
 		socklen_t flen = sizeof(from);
 		ssize_t n = recvfrom(fd, buf, CR_RTP_BUF, 0, (struct sockaddr *)&from, &flen);
+		cr_pkt_kind_t kind;
 		bool rtcp;
 
 		if (n < 0)
@@ -160,11 +161,12 @@ static gboolean on_readable(gint fd, GIOCondition cond, gpointer p, bool rtcp_so
 			atomic_fetch_add_explicit(&mc->counters.sip_foreign, 1, memory_order_relaxed);
 			continue;
 		}
-		if (n < 12 || (buf[0] >> 6) != 2) {
+		kind = cr_demux_sip(buf, (size_t)n, rtcp_socket);
+		if (kind == CR_PKT_BAD) {
 			atomic_fetch_add_explicit(&mc->counters.unmapped_pt, 1, memory_order_relaxed);
 			continue;
 		}
-		rtcp = rtcp_socket || cr_is_rtcp(buf, (size_t)n);
+		rtcp = kind == CR_PKT_RTCP;
 		if (!rtcp && !accept_ssrc(mc, buf, g_get_monotonic_time())) {
 			atomic_fetch_add_explicit(&mc->counters.sip_ssrc_dropped, 1,
 						  memory_order_relaxed);
