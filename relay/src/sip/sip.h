@@ -131,6 +131,9 @@ struct cr_sip_ua {
 	nua_t *nua;
 	GSource *su_source;
 	bool shutdown_done;
+	bool shutdown_abandoned; /* NUA never finished: this UA is left allocated */
+	bool unregistering;      /* our un-REGISTER at shutdown awaits its answer */
+	gint64 stop_started;
 	GList *sessions;       /* cr_sip_session_t* */
 	nua_handle_t *reg_nh;
 	bool reg_auth_tried;
@@ -185,5 +188,7 @@ void cr_sip_dialog_event(cr_sip_ua_t *ua, nua_event_t event, int status,
 			 cr_sip_session_t *session, const sip_t *sip, tagi_t tags[]);
 /* After nua_r_shutdown: frees every session left. */
 void cr_sip_dialog_free_all(cr_sip_ua_t *ua);
+/* Hangs up every session not already ending (BYE, CANCEL or 480). */
+void cr_sip_dialog_hang_up_all(cr_sip_ua_t *ua, const char *reason);
 
 #endif

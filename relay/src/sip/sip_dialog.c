@@ -693,6 +693,12 @@ static void hang_up(cr_sip_session_t *s, const char *reason)
 	s->state = S_ENDING;
 }
 
+void cr_sip_dialog_hang_up_all(cr_sip_ua_t *ua, const char *reason)
+{
+	for (GList *l = ua->sessions; l; l = l->next)
+		hang_up(l->data, reason);
+}
+
 static void answer(cr_sip_session_t *s, const cmd_job_t *job)
 {
 	cr_sip_media_t ans;

@@ -6,6 +6,14 @@
  * thread: commands from the controlling thread are posted as idle sources,
  * results leave as relay events. Teardown order follows docs/PLATFORM.md#sofia-teardown:
  * nua_shutdown, wait for nua_r_shutdown, nua_destroy, su_root_destroy.
+ *
+ * Closing happens in two steps because Sofia 1.12.11 refuses every command,
+ * nua_handle_destroy() included, once nua_shutdown() was called, and NUA's
+ * shutdown waits (up to 30 s) for any client transaction a trunk never ends,
+ * e.g. an INVITE whose CANCEL got its 200 but never a 487. So we first end
+ * our dialogs and registration ourselves, give the trunk SHUTDOWN_GRACE_MS to
+ * answer, destroy whatever handles are left (their transactions go with
+ * them) and only then call nua_shutdown(), which then has nothing to wait for.
  */
 #include <stdlib.h>
 #include <arpa/inet.h>
@@ -29,9 +37,18 @@
 enum {
 	DEFAULT_SESSION_EXPIRES = 1800,
 	RFC4028_MIN_SE = 90,
-	/* Bounds NUA's own shutdown (BYE/CANCEL of live dialogs). */
+	/* Time the trunk gets to answer our BYE/CANCEL/un-REGISTER at close. */
 	SHUTDOWN_GRACE_MS = 5000,
+	SHUTDOWN_POLL_MS = 50,
+	/* nua_shutdown() with no handle left answers at once; this only
+	 * bounds the wait should it not. */
+	SHUTDOWN_FINISH_MS = 2000,
 };
+
+/* UAs whose NUA never finished its shutdown: kept reachable and never
+ * touched again (see the end of sip_main). */
+static GMutex abandoned_lock;
+static GSList *abandoned_uas;
 
 /* ---- configuration ---- */
 
@@ -399,8 +416,15 @@ static void nua_callback(nua_event_t event, int status, char const *phrase, nua_
 		return;
 	case nua_r_register:
 	case nua_r_unregister:
-		if (nh == ua->reg_nh)
+		if (nh == ua->reg_nh) {
+			bool tried_before = ua->reg_auth_tried;
+
 			on_register(ua, status, phrase, sip);
+			/* Final unless on_register() just answered a challenge. */
+			if (event == nua_r_unregister && status >= 200 &&
+			    (tried_before || !ua->reg_auth_tried))
+				ua->unregistering = false;
+		}
 		return;
 	case nua_r_options:
 		if (nh == ua->opt_nh)
@@ -434,7 +458,7 @@ static void finish_start(cr_sip_ua_t *ua, int state, const char *msg)
 	g_mutex_unlock(&ua->lock);
 }
 
-static gboolean shutdown_grace_over(gpointer p)
+static gboolean shutdown_finish_over(gpointer p)
 {
 	cr_sip_ua_t *ua = p;
 
@@ -442,21 +466,56 @@ static gboolean shutdown_grace_over(gpointer p)
 	return G_SOURCE_REMOVE;
 }
 
+/* Second step: nothing of ours may keep NUA's shutdown busy. */
+static void shutdown_nua(cr_sip_ua_t *ua)
+{
+	GSource *finish;
+
+	cr_sip_dialog_free_all(ua);
+	if (ua->reg_nh)
+		nua_handle_destroy(ua->reg_nh);
+	if (ua->opt_nh)
+		nua_handle_destroy(ua->opt_nh);
+	ua->reg_nh = ua->opt_nh = NULL;
+	nua_shutdown(ua->nua);
+	finish = g_timeout_source_new(SHUTDOWN_FINISH_MS);
+	g_source_set_callback(finish, shutdown_finish_over, ua, NULL);
+	g_source_attach(finish, ua->context);
+	g_source_unref(finish);
+}
+
+static gboolean shutdown_poll(gpointer p)
+{
+	cr_sip_ua_t *ua = p;
+	bool settled = !ua->sessions && !ua->unregistering;
+
+	if (!settled && g_get_monotonic_time() - ua->stop_started < SHUTDOWN_GRACE_MS * 1000)
+		return G_SOURCE_CONTINUE;
+	shutdown_nua(ua);
+	return G_SOURCE_REMOVE;
+}
+
+/* First step: end what we own while commands are still accepted. */
 static void begin_shutdown(void *p)
 {
 	cr_sip_ua_t *ua = p;
-	GSource *grace;
+	GSource *poll;
 
 	if (ua->opt_timer) {
 		g_source_destroy(ua->opt_timer);
 		g_source_unref(ua->opt_timer);
 		ua->opt_timer = NULL;
 	}
-	nua_shutdown(ua->nua);
-	grace = g_timeout_source_new(SHUTDOWN_GRACE_MS);
-	g_source_set_callback(grace, shutdown_grace_over, ua, NULL);
-	g_source_attach(grace, ua->context);
-	g_source_unref(grace);
+	ua->stop_started = g_get_monotonic_time();
+	cr_sip_dialog_hang_up_all(ua, NULL);
+	if (ua->reg_nh && atomic_load(&ua->registered)) {
+		ua->unregistering = true;
+		nua_unregister(ua->reg_nh, TAG_END());
+	}
+	poll = g_timeout_source_new(SHUTDOWN_POLL_MS);
+	g_source_set_callback(poll, shutdown_poll, ua, NULL);
+	g_source_attach(poll, ua->context);
+	g_source_unref(poll);
 }
 
 /* Sofia's modules each log to stderr at their own level (default 3), which
@@ -600,13 +659,19 @@ static gpointer sip_main(gpointer p)
 		nua_handle_destroy(ua->opt_nh);
 	ua->reg_nh = ua->opt_nh = NULL;
 	if (!ua->shutdown_done) {
-		/* nua_destroy() refuses an unfinished shutdown (a peer that never
-		 * answers our CANCEL or BYE); tearing the root down under live
-		 * NUA timers would crash, so this one UA is left allocated. */
-		g_warning("sip: NUA shutdown did not finish within %d ms", SHUTDOWN_GRACE_MS);
-		ua->root = NULL;
-		ua->su_source = NULL;
-		goto out;
+		/* nua_destroy() refuses an unfinished shutdown, and NUA's stack
+		 * runs on a Sofia thread of its own that keeps its timers going
+		 * and posting events to our root, whose GSource is attached to
+		 * ua->context with ua as NUA's magic: freeing the root, the
+		 * context or ua under it is a use-after-free (the crash of
+		 * relay/tests/test_sip_shutdown_cancel.c before the two-step
+		 * close). So the whole UA stays allocated and reachable, and
+		 * nothing iterates its context again. */
+		g_warning("sip: NUA shutdown did not finish within %d ms; its resources stay "
+			  "allocated", SHUTDOWN_FINISH_MS);
+		ua->shutdown_abandoned = true;
+		g_main_context_pop_thread_default(ua->context);
+		return NULL;
 	}
 	nua_destroy(ua->nua);
 	ua->nua = NULL;
@@ -740,6 +805,12 @@ void cr_sip_ua_stop(cr_sip_ua_t *ua)
 	g_thread_join(ua->thread);
 	g_hash_table_foreach(ua->unadopted, close_unadopted, NULL);
 	g_hash_table_remove_all(ua->unadopted);
+	if (ua->shutdown_abandoned) {
+		g_mutex_lock(&abandoned_lock);
+		abandoned_uas = g_slist_prepend(abandoned_uas, ua);
+		g_mutex_unlock(&abandoned_lock);
+		return;
+	}
 	ua_free(ua);
 }
 
