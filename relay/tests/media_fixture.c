@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "media_fixture.h"
+#include "netns.h"
 
 int fx_setup(fixture_t *f, const peer_opts_t *po)
 {
@@ -227,4 +228,19 @@ bool fx_trace_has(fixture_t *f, const char *needle)
 
 	cr_call_get_trace(f->call, buf, sizeof(buf));
 	return strstr(buf, needle) != NULL;
+}
+
+int fx_call_up_in_netns(fixture_t *f, netns_t *n, const char *prefix, int media_timeout_ms)
+{
+	peer_opts_t po = { .controlling = true, .dtls_active = true, .components = 1,
+			   .addresses = n->peer_ip, .netns = n->name };
+
+	if (netns_up(n, prefix))
+		return -1;
+	if (fx_setup_relay_at(f, n->host_ip, media_timeout_ms) || fx_setup_peer(f, &po) ||
+	    fx_start(f) || fx_trickle_peer(f, 0, 10) ||
+	    fx_wait(f, CR_EVENT_SELECTED_PAIR, 10000, NULL) || fx_wait_connected(f, 10000) ||
+	    fx_audio_roundtrip(f, 25, 10000))
+		return -1;
+	return 0;
 }

@@ -57,6 +57,11 @@ int fx_trickle_peer(fixture_t *f, int from, int delay_ms);
 int fx_wait_connected(fixture_t *f, int timeout_ms);
 /* Sends audio from the peer and waits for it back through the echo. */
 int fx_audio_roundtrip(fixture_t *f, int n, int timeout_ms);
+struct netns;
+/* A call between the relay on the host side of a new namespace pair
+ * (netns_up(n, prefix)) and the client peer inside it, connected and
+ * carrying audio both ways. media_timeout_ms as fx_setup_relay_at(). */
+int fx_call_up_in_netns(fixture_t *f, struct netns *n, const char *prefix, int media_timeout_ms);
 bool fx_trace_has(fixture_t *f, const char *needle);
 
 #endif

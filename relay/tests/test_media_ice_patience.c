@@ -27,21 +27,6 @@ int test_media_ice_unanswered_never_fails(void);
 #define SHORT_TIMEOUT_MS 3000
 
 /* Relay on the host end, client inside, call up with audio both ways. */
-static int call_up(fixture_t *f, netns_t *n, int media_timeout_ms)
-{
-	peer_opts_t po = { .controlling = true, .dtls_active = true, .components = 1,
-			   .addresses = n->peer_ip, .netns = n->name };
-
-	if (netns_up(n, "crice"))
-		return -1;
-	if (fx_setup_relay_at(f, n->host_ip, media_timeout_ms) || fx_setup_peer(f, &po) ||
-	    fx_start(f) || fx_trickle_peer(f, 0, 10) ||
-	    fx_wait(f, CR_EVENT_SELECTED_PAIR, 10000, NULL) || fx_wait_connected(f, 10000) ||
-	    fx_audio_roundtrip(f, 25, 10000))
-		return -1;
-	return 0;
-}
-
 static int outage(int outage_ms, bool checks_only)
 {
 	fixture_t f;
@@ -50,7 +35,7 @@ static int outage(int outage_ms, bool checks_only)
 	int err = 0, sent = outage_ms / 20, before, during;
 
 	memset(&f, 0, sizeof(f));
-	TEST_ERR(call_up(&f, &n, 0)); /* the default failure timeout, 30 s */
+	TEST_ERR(fx_call_up_in_netns(&f, &n, "crice", 0)); /* the default failure timeout, 30 s */
 	TEST_ERR(netns_drop(&n, checks_only ? NETNS_MATCH_STUN : "", true));
 	before = peer_audio_received(f.peer);
 	peer_send_audio(f.peer, sent, 20);
@@ -101,7 +86,7 @@ int test_media_ice_gone_mid_call(void)
 	int err = 0;
 
 	memset(&f, 0, sizeof(f));
-	TEST_ERR(call_up(&f, &n, SHORT_TIMEOUT_MS));
+	TEST_ERR(fx_call_up_in_netns(&f, &n, "crice", SHORT_TIMEOUT_MS));
 	TEST_ERR(netns_drop(&n, "", true));
 	t0 = g_get_monotonic_time();
 	TEST_ERR(fx_wait(&f, CR_EVENT_MEDIA_TIMEOUT, SHORT_TIMEOUT_MS + 5000, &ev));

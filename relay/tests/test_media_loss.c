@@ -31,21 +31,6 @@ static int netns_loss(netns_t *n, int percent)
 }
 
 /* Relay on the host end, client inside, call up with audio both ways. */
-static int call_up(fixture_t *f, netns_t *n)
-{
-	peer_opts_t po = { .controlling = true, .dtls_active = true, .components = 1,
-			   .addresses = n->peer_ip, .netns = n->name };
-
-	if (netns_up(n, "crloss"))
-		return -1;
-	if (fx_setup_relay_at(f, n->host_ip, LOSS_TIMEOUT_MS) || fx_setup_peer(f, &po) ||
-	    fx_start(f) || fx_trickle_peer(f, 0, 10) ||
-	    fx_wait(f, CR_EVENT_SELECTED_PAIR, 10000, NULL) || fx_wait_connected(f, 10000) ||
-	    fx_audio_roundtrip(f, 25, 10000))
-		return -1;
-	return 0;
-}
-
 int test_media_loss_total_times_out(void)
 {
 	fixture_t f;
@@ -55,7 +40,7 @@ int test_media_loss_total_times_out(void)
 	int err = 0;
 
 	memset(&f, 0, sizeof(f));
-	TEST_ERR(call_up(&f, &n));
+	TEST_ERR(fx_call_up_in_netns(&f, &n, "crloss", LOSS_TIMEOUT_MS));
 	TEST_ERR(netns_loss(&n, 100));
 	t0 = g_get_monotonic_time();
 	peer_send_audio(f.peer, 250, 20); /* the client still talks; nothing arrives */
@@ -77,7 +62,7 @@ int test_media_loss_30_percent_survives(void)
 	int err = 0, before, back, sent = 250;
 
 	memset(&f, 0, sizeof(f));
-	TEST_ERR(call_up(&f, &n));
+	TEST_ERR(fx_call_up_in_netns(&f, &n, "crloss", LOSS_TIMEOUT_MS));
 	TEST_ERR(netns_loss(&n, 30));
 	before = peer_audio_received(f.peer);
 	peer_send_audio(f.peer, sent, 20); /* 5 s, longer than the media timeout */
