@@ -209,9 +209,10 @@ $(BUILD)/bench/bench_media: $(BENCH_MEDIA_SRC) $(RELAY_OBJ) $(CTEST_HDR)
 	$(Q)$(CC) $(BASE_CFLAGS) $(shell $(PKG_CONFIG) --cflags $(CTEST_PKGS)) $(OPT_CFLAGS) -Irelay/src \
 		-o $@ $(BENCH_MEDIA_SRC) $(RELAY_OBJ) $(RELAY_LIBS) $(shell $(PKG_CONFIG) --libs $(CTEST_PKGS)) -lm
 
-BENCH_ANSWER_SRC = relay/bench/bench_answer.c relay/tests/peer_client.c relay/tests/sip_helpers.c \
-	relay/tests/helpers.c
-$(BUILD)/bench/bench_answer: $(BENCH_ANSWER_SRC) $(RELAY_OBJ) $(CTEST_HDR)
+BENCH_ANSWER_SRC = relay/bench/bench_answer.c relay/bench/janus_client.c relay/bench/sip_tap.c \
+	relay/tests/peer_client.c relay/tests/sip_helpers.c \
+	relay/tests/helpers.c relay/tests/netns.c
+$(BUILD)/bench/bench_answer: $(BENCH_ANSWER_SRC) $(RELAY_OBJ) $(CTEST_HDR) $(wildcard relay/bench/*.h)
 	@mkdir -p $(dir $@)
 	$(say) CCLD $(notdir $@)
 	$(Q)$(CC) $(BASE_CFLAGS) $(shell $(PKG_CONFIG) --cflags $(CTEST_PKGS)) $(OPT_CFLAGS) -Irelay/src \

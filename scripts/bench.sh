@@ -19,7 +19,8 @@ results="$out/results.txt"
 	"$out/bench_media" "${BENCH_PASSTHROUGH_CALLS:-40}" "${BENCH_TRANSCODED_CALLS:-20}" 5
 	# The trunk's 200 OK to the first audio each way, outbound calls through
 	# the relay to sipp (docs/PERFORMANCE.md): median and p95 per stage over
-	# N calls for each kind of client ICE.
+	# N calls for each kind of client ICE, and the same calls through Janus's
+	# SIP plugin in the same run, with the ratio.
 	"$out/bench_answer" "${BENCH_ANSWER_CALLS:-20}" "${BENCH_ANSWER_RING_MS:-500}"
 } | tee "$results"
 echo "bench: results in $results"
