@@ -118,28 +118,39 @@ enum client_kind {
 	 * when the trunk has no telephone-event and the client has: PCMU both
 	 * ways, the client's RFC 4733 digits become tones (the DTMF bridge) */
 	CLIENT_TRANSCODED,
-	/* the first two again, calling through Janus's SIP plugin instead of
-	 * the relay (janus_client.c). No quiet one: its offer would need the
-	 * certificate that the peer makes only with its agent, and Janus takes
-	 * the fingerprint from the offer alone. */
+	/* the first three again, calling through Janus's SIP plugin instead
+	 * of the relay (janus_client.c) */
 	JANUS_EARLY,
 	JANUS_REGULAR,
+	JANUS_QUIET,
 	CLIENT_KINDS
 };
 
 static const char *const client_names[CLIENT_KINDS] = {
-	"early", "regular", "quiet", "transcoded", "janus_early", "janus_regular",
+	"early", "regular", "quiet", "transcoded", "janus_early", "janus_regular", "janus_quiet",
 };
 
 /* The relay's kind of client that a Janus call plays. */
 static enum client_kind janus_as(enum client_kind kind)
 {
-	return kind == JANUS_EARLY ? CLIENT_EARLY : kind == JANUS_REGULAR ? CLIENT_REGULAR : kind;
+	return kind == JANUS_EARLY ? CLIENT_EARLY : kind == JANUS_REGULAR ? CLIENT_REGULAR
+		: kind == JANUS_QUIET ? CLIENT_QUIET : kind;
 }
 
 static bool is_janus(enum client_kind kind)
 {
 	return kind >= JANUS_EARLY;
+}
+
+/* A pause of 0-20 ms (libnice's Ta) before each call is dialled: the
+ * phase between the relay's check timer, which starts with the client's
+ * offer, and the 200 OK is then as random as in real calls instead of
+ * fixed by the harness's timing. Seeded, so runs compare. */
+static GRand *phase;
+
+static void random_phase(void)
+{
+	g_usleep((gulong)g_rand_int_range(phase, 0, 20000));
 }
 
 /* Every call's 200 OK passes the tap on its way from sipp. */
@@ -153,22 +164,33 @@ static netns_t janus_ns;
 #define QUIET_UFRAG "QuietUfr"
 #define QUIET_PWD "QuietClientPasswordOf24c"
 
+/* A quiet client's agent starts only with the answer (peer_start), on the
+ * port and credentials its offer announced; its certificate (the offer's
+ * fingerprint) exists from the start. */
 static int client_new(enum client_kind kind, int port, peer_t **peer)
 {
 	peer_opts_t po = { .controlling = true, .dtls_active = false, .components = 1,
 			   .addresses = is_janus(kind) ? janus_ns.host_ip : "127.0.0.1",
 			   .audio_on_keys = 500,
 			   .regular_nomination = janus_as(kind) == CLIENT_REGULAR };
-	bool quiet = kind == CLIENT_QUIET;
+	bool quiet = janus_as(kind) == CLIENT_QUIET;
 
 	if (quiet) {
 		po.port = port;
 		po.ufrag = QUIET_UFRAG;
 		po.pwd = QUIET_PWD;
+		po.start_later = true;
 	}
-	if (peer_new(&po, peer) || peer_wait_gathered(*peer, 5000) < 1)
+	if (peer_new(&po, peer) || (!quiet && peer_wait_gathered(*peer, 5000) < 1))
 		return -1;
 	return 0;
+}
+
+/* The quiet client gets the answer: its agent starts. */
+static int client_go(peer_t *peer)
+{
+	peer_start(peer);
+	return peer_wait_gathered(peer, 5000) < 1 ? -1 : 0;
 }
 
 /* One call: fills t[] with microseconds after the 200 OK. Returns 0. */
@@ -189,7 +211,7 @@ static int one_call(sip_test_t *st, enum client_kind kind, int64_t t[ST_COUNT])
 
 	for (int i = 0; i < ST_COUNT; i++)
 		t[i] = 0;
-	if ((!quiet && client_new(kind, 0, &peer)) || port < 0 ||
+	if (port < 0 || client_new(kind, port, &peer) ||
 	    cr_call_create(st->relay, &call, msg) || cr_call_get_media_local(call, &local)) {
 		fprintf(stderr, "bench_answer: call setup: %s\n", msg);
 		goto out;
@@ -200,11 +222,9 @@ static int one_call(sip_test_t *st, enum client_kind kind, int64_t t[ST_COUNT])
 	p.ice_controlling = 0;
 	p.rtcp_mux = 1;
 	p.dtls_role = CR_DTLS_ACTIVE;
-	g_strlcpy(p.remote_ufrag, quiet ? QUIET_UFRAG : peer_ufrag(peer), sizeof(p.remote_ufrag));
-	g_strlcpy(p.remote_pwd, quiet ? QUIET_PWD : peer_pwd(peer),
-		  sizeof(p.remote_pwd));
-	if (!quiet) /* the quiet client's certificate exists only from its start */
-		g_strlcpy(p.remote_fingerprint, peer_fingerprint(peer), sizeof(p.remote_fingerprint));
+	g_strlcpy(p.remote_ufrag, peer_ufrag(peer), sizeof(p.remote_ufrag));
+	g_strlcpy(p.remote_pwd, peer_pwd(peer), sizeof(p.remote_pwd));
+	g_strlcpy(p.remote_fingerprint, peer_fingerprint(peer), sizeof(p.remote_fingerprint));
 	if (kind == CLIENT_TRANSCODED) {
 		/* The peer's filler bytes are valid PCMU samples. */
 		cr_codec_t cl = { 111, "PCMU", 8000, 1, 126, 8000 }, sp = { 0, "PCMU", 8000, 1, 0, 0 };
@@ -234,6 +254,7 @@ static int one_call(sip_test_t *st, enum client_kind kind, int64_t t[ST_COUNT])
 	dial.codecs = "PCMU";
 	dial.local_rtp_address = local.sip_rtp_addr;
 	dial.local_rtp_port = local.sip_rtp_port;
+	random_phase();
 	sip_tap_arm(tap);
 	if (cr_sip_dial(call, &dial, msg)) {
 		fprintf(stderr, "bench_answer: dial: %s\n", msg);
@@ -270,8 +291,7 @@ static int one_call(sip_test_t *st, enum client_kind kind, int64_t t[ST_COUNT])
 					fprintf(stderr, "bench_answer: no trunk media in: %s\n", ev.text);
 					goto out;
 				}
-				if (quiet && (client_new(kind, port, &peer) ||
-					      cr_call_set_remote_fingerprint(call, peer_fingerprint(peer))))
+				if (quiet && client_go(peer))
 					goto out;
 				peer_set_remote(peer, local.ice_ufrag, local.ice_pwd);
 				for (int k = 0; k < n_cands; k++)
@@ -337,11 +357,12 @@ out:
 }
 
 /* The client's SDP offer to Janus: what a browser offers for audio only,
- * with the peer's credentials, fingerprint and candidates. The peer sends
+ * with the peer's credentials, fingerprint and candidates (the quiet
+ * client's one, on a port where nothing listens yet). The peer sends
  * its audio on payload type 111: offered as PCMU, which the SIP plugin
  * passes on to the trunk unchanged; its SSRC is the peer's fixed
  * 0x11223344 (Janus drops a stream of an SSRC not announced). */
-static char *janus_offer(peer_t *peer)
+static char *janus_offer(peer_t *peer, int quiet_port)
 {
 	GString *sdp = g_string_new(NULL);
 
@@ -355,7 +376,10 @@ static char *janus_offer(peer_t *peer)
 			       "a=rtcp-mux\r\na=rtpmap:111 PCMU/8000\r\n"
 			       "a=rtpmap:101 telephone-event/8000\r\na=ssrc:287454020 cname:bench\r\n",
 			       peer_ufrag(peer), peer_pwd(peer), peer_fingerprint(peer));
-	for (int k = 0; peer_candidate(peer, k); k++)
+	if (quiet_port)
+		g_string_append_printf(sdp, "a=candidate:1 1 udp 2015363327 %s %d typ host\r\n",
+				       janus_ns.host_ip, quiet_port);
+	for (int k = 0; !quiet_port && peer_candidate(peer, k); k++)
 		g_string_append_printf(sdp, "a=%s\r\n", peer_candidate(peer, k));
 	g_string_append(sdp, "a=end-of-candidates\r\n");
 	return g_string_free(sdp, FALSE);
@@ -398,6 +422,8 @@ static int janus_answer_to_peer(peer_t *peer, const char *sdp)
  * from the client (Janus's own are not visible). Returns 0. */
 static int janus_one_call(enum client_kind kind, int64_t t[ST_COUNT])
 {
+	bool quiet = janus_as(kind) == CLIENT_QUIET;
+	int port = quiet ? free_port(false, false) : 0;
 	char uri[96], *offer = NULL, *answer = g_malloc(65536);
 	peer_t *peer = NULL;
 	int64_t answered;
@@ -405,12 +431,13 @@ static int janus_one_call(enum client_kind kind, int64_t t[ST_COUNT])
 
 	for (int i = 0; i < ST_COUNT; i++)
 		t[i] = 0;
-	if (janus_attach(janus) || client_new(kind, 0, &peer)) {
+	if (port < 0 || janus_attach(janus) || client_new(kind, port, &peer)) {
 		fprintf(stderr, "bench_answer: Janus call setup failed\n");
 		goto out;
 	}
-	offer = janus_offer(peer);
+	offer = janus_offer(peer, port);
 	g_snprintf(uri, sizeof(uri), "sip:+15550100@127.0.0.1:%d", trunk_port);
+	random_phase();
 	sip_tap_arm(tap);
 	if (janus_call(janus, uri, offer) || janus_wait_accepted(janus, answer, 65536, 20000)) {
 		fprintf(stderr, "bench_answer: Janus call failed\n");
@@ -421,6 +448,8 @@ static int janus_one_call(enum client_kind kind, int64_t t[ST_COUNT])
 		fprintf(stderr, "bench_answer: the 200 did not pass the tap\n");
 		goto out;
 	}
+	if (quiet && client_go(peer))
+		goto out;
 	if (getenv("BENCH_ANSWER_TRACE"))
 		fprintf(stderr, "--- %s client, Janus's answer:\n%s", client_names[kind], answer);
 	if (janus_answer_to_peer(peer, answer))
@@ -472,6 +501,7 @@ int main(int argc, char **argv)
 	/* sipp listens on a port of its own; the relay's trunk port (and
 	 * Janus's call URI) is the tap's, which forwards to sipp. */
 	trunk_port = st.trunk_port;
+	phase = g_rand_new_with_seed(16);
 	sipp_port = free_port(false, false);
 	snprintf(sipp_port_s, sizeof(sipp_port_s), "%d", sipp_port);
 	if (sipp_port < 0 || sip_tap_start(trunk_port, sipp_port, &tap)) {
@@ -528,6 +558,8 @@ out:
 	sip_test_teardown(&st);
 	janus_stop(janus);
 	netns_down(&janus_ns);
+	if (phase)
+		g_rand_free(phase);
 	sip_tap_stop(tap);
 	return err;
 }
