@@ -364,6 +364,8 @@ typedef struct cr_media_call {
 	int ice_rechecks;         /* rounds since ICE last worked (the back-off step) */
 	bool ice_rechecking;      /* inside cr_ice_recheck(): its GATHERING is not news */
 	bool ice_failed_reported;
+	int64_t ice_checking_us;  /* our first check left (libnice's log); 0 = none yet */
+	bool ice_pair_answered;   /* a check of ours was answered (libnice's log) */
 } cr_media_call_t;
 
 /* session.c */
@@ -399,6 +401,9 @@ void cr_ice_recheck(cr_media_call_t *mc);
 bool cr_ice_patience_on_state(cr_media_call_t *mc, guint state);
 void cr_ice_patience_alive(cr_media_call_t *mc);
 void cr_ice_patience_answered(cr_media_call_t *mc);
+/* libnice's log said: one of our checks left / was answered (nice_log.c). */
+void cr_ice_patience_check_sent(cr_media_call_t *mc);
+void cr_ice_patience_check_answered(cr_media_call_t *mc);
 void cr_ice_patience_tick(cr_media_call_t *mc, int64_t now);
 /* Seconds since the answer or the last sign of ICE life (0 before the answer). */
 int cr_ice_patience_silent_s(const cr_media_call_t *mc, int64_t now);
