@@ -130,6 +130,8 @@ function Directory:assign(number, owner)
 	local ok, err = self.numbers_store:set(number, { owner = owner, set_by = "admin" })
 	if not ok then return nil, "storage error: " .. tostring(err) end
 	self.records[number] = { owner = owner, set_by = "admin" }
+	-- The module asks a new owner to share their presence (jingle_sip.presence_book).
+	if self.on_assigned then self.on_assigned(number, owner) end
 	return true
 end
 
