@@ -462,6 +462,8 @@ shell_components[module.host].status = function()
 			ss.requests_untrusted, ss.invites_rejected_rate, ss.invites_rejected_limit, rs.max_calls,
 			ss.sdp_rejected, rs.fd_exhausted)
 	end
+	details = details or {}
+	details[#details + 1] = book:summary()
 	return level, summary, details
 end
 shell_components[module.host].trace = function(id) return service:trace_lines(id) end

@@ -159,8 +159,17 @@ function Book:reachability(bare)
 	return next(self.owners[bare].resources) and "online" or "offline"
 end
 
---- Forgets an owner (their last number went away).
-function Book:forget(bare) self.owners[bare] = nil end
+--- One line for the operator (jingle_sip:status()).
+function Book:summary()
+	local sharing, online, devices = 0, 0, 0
+	for _, e in pairs(self.owners) do
+		if e.known then sharing = sharing + 1 end
+		if e.count > 0 then online = online + 1 end
+		devices = devices + e.count
+	end
+	return ("presence: %d owners share it with the component, %d online with %d devices; %d verified caps; "
+		.. "%d entries over the bounds not kept"):format(sharing, online, devices, self.caps_count, self.dropped)
+end
 
 --- What a verified caps string says: the features table given to
 -- remember_caps, or nil.

@@ -167,6 +167,16 @@ describe("users of an ejabberd server #lua54 #e2e", function()
 		end
 		assert.equal("both", subscription, "no mutual subscription with the component:\n"
 			.. remote:log():sub(-2000) .. server:log():sub(-3000))
+		-- The gateway now sees her device.
+		local out
+		for _ = 1, 20 do
+			local ok
+			ok, out = server:shell("jingle_sip:status()")
+			assert.is_true(ok, out)
+			if out:find("presence: 1 owners share it with the component, 1 online with 1 devices", 1, true) then break end
+			socket.sleep(0.5)
+		end
+		assert.truthy(out:find("presence: 1 owners share it with the component, 1 online with 1 devices", 1, true), out)
 	end)
 
 	it("should answer 480 at once when nothing of the ejabberd owner is online, and tell her later", function()

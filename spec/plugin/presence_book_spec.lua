@@ -73,5 +73,7 @@ describe("jingle_sip.presence_book #lua54", function()
 		for i = 1, 40 do book:observe(presence("carol@users.example/r" .. i)) end
 		assert.equal(32, #book:devices("carol@users.example"))
 		assert.equal(8, book.dropped)
+		assert.equal("presence: 1 owners share it with the component, 1 online with 32 devices; 0 verified caps; "
+			.. "8 entries over the bounds not kept", book:summary())
 	end)
 end)
