@@ -57,7 +57,11 @@ function M.from_sessions(user_sessions)
 	for _, session in pairs(user_sessions and user_sessions.sessions or {}) do
 		local presence, full_jid = session.presence, session.full_jid
 		if full_jid and presence and (presence.attr.type == nil or presence.attr.type == "available") then
-			list[#list + 1] = { jid = full_jid, priority = session.priority or 0, caps = book_mod.caps_of(presence) }
+			-- A hibernated session (XEP-0198, its link lost) would answer only
+			-- once woken: asking it would delay the ring and spend the wake-up
+			-- push on a disco query instead of the call.
+			list[#list + 1] = { jid = full_jid, priority = session.priority or 0, caps = book_mod.caps_of(presence),
+				asleep = session.hibernating and true or nil }
 		end
 	end
 	return list
@@ -86,6 +90,8 @@ function M.discover(list, o, done)
 		local known = o.book and o.book:caps_features(d.caps)
 		if known then
 			device.jmi, device.jingle_audio, device.answered = known.jmi, known.jingle_audio, true
+		elseif d.asleep then
+			device.asleep = true -- not asked: it may speak JMI, the propose wakes it (M.wants_jmi)
 		else
 			pending = pending + 1
 			local node = d.caps and (d.caps.node .. "#" .. d.caps.ver) or nil

@@ -125,6 +125,51 @@ describe("inbound calls to an owner who may be away #lua54 #e2e", function()
 		assert.matches("^Missed call from %+15551112222 to your number %+15557654321 %(nobody answered%), ", last.body)
 	end)
 
+	it("should push to a mobile client whose session hibernates (XEP-0198) and ring it", function()
+		local port = start("jingle_sip_ring_timeout = 4", { modules = { "cloud_notify", "smacks" },
+			global = "push_notification_with_sender = true" })
+		server:register("pushapp", "pushapp-pw")
+		local app = xmpp.connect({ host = "localhost", port = server.c2s_port, user = "pushapp",
+			password = "pushapp-pw", resource = "app" })
+		finally(function() app:close() end)
+		-- A mobile client with stream management and push; its link drops,
+		-- so Prosody keeps the session (hibernated) and pushes what it queues.
+		local c = login(server, "mobile")
+		local enabled = c:iq(st.iq({ type = "set", id = new_id() })
+			:tag("enable", { xmlns = "urn:xmpp:push:0", jid = app.jid, node = "sleeping-device" }), 5)
+		assert.equal("result", enabled and enabled.attr.type, tostring(enabled))
+		c:send(st.stanza("enable", { xmlns = "urn:xmpp:sm:3", resume = "true" }))
+		assert.is_not_nil(c:receive(function(s) return s.name == "enabled" end, 5), "no stream management")
+		c:send(st.presence())
+		-- Acknowledge what arrived (the component's one presence subscription
+		-- request among it), so only the call is left to push.
+		local handled = 0
+		while c:receive(function(s) return s.name == "presence" or s.name == "message" or s.name == "iq" end, 1) do
+			handled = handled + 1
+		end
+		c:send(st.stanza("a", { xmlns = "urn:xmpp:sm:3", h = tostring(handled) }))
+		socket.sleep(0.2)
+		c.conn:close()
+		socket.sleep(1)
+		phone = sipp.start({ scenario = "uac_expect_480.xml", remote = "127.0.0.1:" .. port, service = DID })
+		-- The call itself is the first thing pushed: nothing asks the
+		-- sleeping session anything before its propose.
+		local push = app:receive(function(s)
+			return s.name == "iq" and s.attr.type == "set" and s:get_child("pubsub", "http://jabber.org/protocol/pubsub")
+		end, 10)
+		assert.is_not_nil(push, "no push reached the app server:\n" .. server:log():sub(-3000))
+		app:send(st.reply(push))
+		local publish = push:get_child("pubsub", "http://jabber.org/protocol/pubsub"):get_child("publish")
+		assert.equal("sleeping-device", publish.attr.node)
+		local form = publish:get_child("item"):get_child("notification", "urn:xmpp:push:0")
+			:get_child("x", "jabber:x:data")
+		local fields = {}
+		for field in form:childtags("field") do fields[field.attr.var] = field:get_child_text("value") end
+		assert.equal("+15551112222@phone.localhost", fields["last-message-sender"], tostring(push))
+		assert.equal(0, phone:wait(20), phone:log())
+		assert.truthy(phone:messages():find("SIP/2.0 180", 1, true), "it never rang:\n" .. phone:messages())
+	end)
+
 	it("should send no missed-call message with jingle_sip_missed_call_message = false", function()
 		local port = start("jingle_sip_missed_call_message = false")
 		phone = sipp.start({ scenario = "uac_expect_480.xml", remote = "127.0.0.1:" .. port, service = DID })

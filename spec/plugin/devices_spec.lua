@@ -81,6 +81,18 @@ describe("jingle_sip.devices #lua54", function()
 				answered = true }, result[2])
 		end)
 
+		it("should not ask a hibernated session (XEP-0198), whose caps are unknown, and leave it to JMI", function()
+			local asleep = session("bob@example.org/mobile", 0)
+			asleep.hibernating = true
+			local result
+			devices.discover({ sessions = { mobile = asleep } }, { send_iq = error, new_id = tostring },
+				function(list) result = list end)
+			assert.same({ { jid = "bob@example.org/mobile", priority = 0, jmi = false, jingle_audio = false,
+				answered = false, asleep = true } }, result)
+			assert.is_true(devices.wants_jmi(result))
+			assert.is_nil(devices.direct_target(result))
+		end)
+
 		it("should report an offline user's empty list at once", function()
 			local result
 			devices.discover(nil, { send_iq = error, new_id = tostring }, function(list) result = list end)
