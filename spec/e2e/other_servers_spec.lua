@@ -43,7 +43,7 @@ describe("users of an ejabberd server #lua54 #e2e", function()
 		trunk = baresip.start({ tone = 1000, lifetime = 100 })
 		sip_port = prosody.free_port()
 		local s2s_port = prosody.free_port()
-		remote = ejabberd.start({ domain = USERS, users = { carol = "carol-pw" },
+		remote = ejabberd.start({ domain = USERS, users = { carol = "carol-pw", erin = "erin-pw" },
 			peers = { [PHONE_HOST] = s2s_port, [PLAIN] = s2s_port }, lifetime = 110 })
 		server = prosody.start({
 			domain = PLAIN, phone_domain = PHONE_HOST, s2s_port = s2s_port,
@@ -248,5 +248,25 @@ describe("users of an ejabberd server #lua54 #e2e", function()
 		assert.equal("Answered on another device", plain_report.termination_text, logs)
 		-- Her caps were verified once and kept: a later call asks nobody.
 		assert.is_true((plain_report.disco_info_asked or 0) <= 1, logs)
+	end)
+
+	it("should ask a user of another server for her presence when an admin assigns her a number", function()
+		local ok, out = server:shell(('jingle_sip:assign("+15557650000", "erin@%s")'):format(USERS))
+		assert.is_true(ok, out)
+		local erin = xmpp.connect({ host = USERS, port = remote.c2s_port, user = "erin", password = "erin-pw",
+			resource = "desk" })
+		finally(function() erin:close() end)
+		erin:send(st.presence())
+		local ask = erin:receive(function(p)
+			return p.name == "presence" and p.attr.type == "subscribe" and p.attr.from == PHONE_HOST
+		end, 15)
+		assert.is_not_nil(ask, "no subscription request from the component:\n" .. server:log():sub(-3000))
+		erin:send(st.presence({ to = PHONE_HOST, type = "subscribed" }))
+		for _ = 1, 20 do
+			out = select(2, server:shell("jingle_sip:status()"))
+			if out:find("presence: 2 owners share it with the component", 1, true) then break end
+			socket.sleep(0.5)
+		end
+		assert.truthy(out:find("presence: 2 owners share it with the component", 1, true), out)
 	end)
 end)
