@@ -72,8 +72,8 @@ end
 -- `list`: { { jid, priority, caps } } (from_sessions(), or the presence
 -- book's for users of other servers); a bare_sessions entry is taken too.
 -- A device whose caps (XEP-0115) the book verified before is not asked;
--- the others get a disco#info (with the caps node when announced), whose
--- answer the book verifies and keeps for the next call.
+-- the others get a disco#info, whose answer the book checks against the
+-- announced caps and keeps for the next call.
 -- o = { from = the asking JID, send_iq(stanza, timeout) -> promise,
 --       new_id() -> string, timeout = seconds, book = presence book or nil }
 function M.discover(list, o, done)
@@ -94,9 +94,11 @@ function M.discover(list, o, done)
 			device.asleep = true -- not asked: it may speak JMI, the propose wakes it (M.wants_jmi)
 		else
 			pending = pending + 1
-			local node = d.caps and (d.caps.node .. "#" .. d.caps.ver) or nil
+			-- Without the caps node (XEP-0115 §6.2 asks with node#ver): some
+			-- clients answer only the plain query, and both must list the
+			-- same identities and features, which the hash check verifies.
 			local iq = st.iq({ type = "get", from = o.from, to = d.jid, id = o.new_id() })
-				:tag("query", { xmlns = DISCO_INFO, node = node })
+				:tag("query", { xmlns = DISCO_INFO })
 			o.send_iq(iq, o.timeout):next(function(event)
 				local query = event.stanza:get_child("query", DISCO_INFO)
 				if query then
