@@ -26,6 +26,7 @@ local webrtc = require "spec.helpers.webrtc_client"
 local USERS, PHONE = "users.example.org", "phone.example.net"
 local DID = "+15557654321" -- alice's, assigned through node 1's admin shell
 local BOB = "+15557650002" -- bob's number and caller ID, the same way
+local LATE = "+15557650003" -- bob's too, assigned once both nodes run
 local CARRIER_IP = "127.0.0.2" -- the carriers' address (the edge's allow list)
 local TONE = 440
 
@@ -169,6 +170,15 @@ describe("two gateway nodes behind Kamailio, storage on PostgreSQL #lua54 #e2e",
 		assert.is_true(ok, out)
 		assert.truthy(out:find(DID .. "%s+alice@users%.example%.org"), out)
 		assert.truthy(out:find("caller ID of bob@users.example.org: " .. BOB, 1, true), out)
+		-- A change through node 1 reaches node 2 at its next load (a module
+		-- reload, which keeps calls: docs/DEPLOY.md).
+		ok, out = nodes[1]:shell(('jingle_sip:assign("%s", "bob@%s")'):format(LATE, USERS))
+		assert.is_true(ok, out)
+		ok, out = nodes[2]:shell(('module:reload("jingle_sip", "%s")'):format(PHONE))
+		assert.is_true(ok, out)
+		ok, out = nodes[2]:shell("jingle_sip:numbers()")
+		assert.is_true(ok, out)
+		assert.truthy(out:find(LATE .. "%s+bob@users%.example%.org"), out)
 	end)
 
 	it("should refuse strangers and drop floods at the edge", function()
