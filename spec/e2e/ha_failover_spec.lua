@@ -117,6 +117,19 @@ describe("two gateway nodes behind Kamailio, storage on PostgreSQL #lua54 #e2e",
 			:format(dir .. "/hosts", ports.dns)
 		users = prosody.start({ domain = USERS, phone_domain = false, s2s_port = ports.users_s2s,
 			users = { alice = "alice-pw", bob = "bob-pw" }, global = resolver })
+		-- The edge first: the nodes' trunk health checks find it up.
+		edge = kamailio.start({ port = ports.edge,
+			dispatcher = {
+				("1 sip:127.0.0.1:%d 8 10"):format(ports.sip1), -- node 1, first
+				("1 sip:127.0.0.1:%d 8 5"):format(ports.sip2),
+				-- Carriers, not probed until one fails: the first is dead.
+				("2 sip:%s:%d 0 10"):format(CARRIER_IP, ports.dead_carrier),
+				("2 sip:%s:%d 0 5"):format(CARRIER_IP, ports.carrier),
+			},
+			addresses = { ("1 %s 32 0 carriers"):format(CARRIER_IP) },
+			defines = { DS_PING_INTERVAL = 1, FR_TIMER = 1000, FR_TIMER_INVITE = 1500,
+				PIKE_UNIT = 1, PIKE_DENSITY = 20 },
+		})
 		-- Both nodes: the same storage, and the same dialback secret, so
 		-- either can vouch for phone.example.net when the other one is asked.
 		local global = table.concat({ resolver, 'storage = "sql"', "sql = " .. pg:prosody_sql(),
@@ -133,18 +146,13 @@ describe("two gateway nodes behind Kamailio, storage on PostgreSQL #lua54 #e2e",
 		end
 		-- ... and node 2 reads them from there.
 		nodes[2] = start_node(2, ports.sip2, ports.s2s2, global, ports.edge)
-		edge = kamailio.start({ port = ports.edge,
-			dispatcher = {
-				("1 sip:127.0.0.1:%d 8 10"):format(ports.sip1), -- node 1, first
-				("1 sip:127.0.0.1:%d 8 5"):format(ports.sip2),
-				-- Carriers, not probed until one fails: the first is dead.
-				("2 sip:%s:%d 0 10"):format(CARRIER_IP, ports.dead_carrier),
-				("2 sip:%s:%d 0 5"):format(CARRIER_IP, ports.carrier),
-			},
-			addresses = { ("1 %s 32 0 carriers"):format(CARRIER_IP) },
-			defines = { DS_PING_INTERVAL = 1, FR_TIMER = 1000, FR_TIMER_INVITE = 1500,
-				PIKE_UNIT = 1, PIKE_DENSITY = 20 },
-		})
+		-- The edge probed both nodes up.
+		local deadline = socket.gettime() + 10
+		while edge:destination_flags("sip:127.0.0.1:" .. ports.sip1) ~= "AP"
+			or edge:destination_flags("sip:127.0.0.1:" .. ports.sip2) ~= "AP" do
+			assert(socket.gettime() < deadline, "the edge never saw both nodes up:\n" .. edge:rpc("dispatcher.list"))
+			socket.sleep(0.2)
+		end
 	end)
 
 	teardown(function()
