@@ -375,9 +375,21 @@ local service_deps = {
 	end,
 	-- The gate above (policy.check_outbound) already admitted the call.
 	authorize = function() return true end,
-	caller_id = function(from) return directory:caller_id(jid_bare(from)) end,
+	-- Ownership and caller ID read through to the store at each call, so
+	-- nodes sharing it see each other's changes (docs/DEPLOY.md); a
+	-- failing store leaves the copy from the last load in use.
+	caller_id = function(from)
+		local bare = jid_bare(from)
+		local ok, err = directory:refresh_caller_id(bare)
+		if not ok then module:log("warn", "Caller ID of %s from memory: storage error: %s", bare, err) end
+		return directory:caller_id(bare)
+	end,
 	decline_style = function(from) return answer.decline_style(caps_nodes:node_of(from)) end,
-	owner_of = function(number) return directory:owner(number) end,
+	owner_of = function(number)
+		local ok, err = directory:refresh_number(number)
+		if not ok then module:log("warn", "Owner of %s from memory: storage error: %s", number, err) end
+		return directory:owner(number)
+	end,
 	trunk_pts = TRUNK_CODECS,
 	now = time_now,
 	ring_timeout = cfg.ring_timeout,
