@@ -92,8 +92,7 @@ describe("two gateway nodes behind Kamailio, storage on PostgreSQL #lua54 #e2e",
 	setup(function()
 		pg = postgres.start()
 		local ports = {}
-		for _, name in ipairs({ "dns", "users_s2s", "s2s1", "s2s2", "sip1", "sip2", "edge", "carrier",
-			"dead_carrier" }) do
+		for _, name in ipairs({ "dns", "users_s2s", "s2s1", "s2s2", "sip1", "sip2", "carrier", "dead_carrier" }) do
 			ports[name] = prosody.free_port()
 		end
 		carrier_port, dead_carrier_port = ports.carrier, ports.dead_carrier
@@ -117,7 +116,7 @@ describe("two gateway nodes behind Kamailio, storage on PostgreSQL #lua54 #e2e",
 		users = prosody.start({ domain = USERS, phone_domain = false, s2s_port = ports.users_s2s,
 			users = { alice = "alice-pw", bob = "bob-pw" }, global = resolver })
 		-- The edge first: the nodes' trunk health checks find it up.
-		edge = kamailio.start({ port = ports.edge,
+		edge = kamailio.start({
 			dispatcher = {
 				("1 sip:127.0.0.1:%d 8 10"):format(ports.sip1), -- node 1, first
 				("1 sip:127.0.0.1:%d 8 5"):format(ports.sip2),
@@ -126,14 +125,14 @@ describe("two gateway nodes behind Kamailio, storage on PostgreSQL #lua54 #e2e",
 				("2 sip:%s:%d 0 5"):format(CARRIER_IP, ports.carrier),
 			},
 			addresses = { ("1 %s 32 0 carriers"):format(CARRIER_IP) },
-			defines = { DS_PING_INTERVAL = 1, FR_TIMER = 1000, FR_TIMER_INVITE = 1500,
+			defines = { DS_PING_INTERVAL = 1, FR_TIMER_INVITE = 1500,
 				PIKE_UNIT = 1, PIKE_DENSITY = 20 },
 		})
 		-- Both nodes: the same storage, and the same dialback secret, so
 		-- either can vouch for phone.example.net when the other one is asked.
 		local global = table.concat({ resolver, 'storage = "sql"', "sql = " .. pg:prosody_sql(),
 			'dialback_secret = "ha-failover-spec-shared-secret"' }, "\n")
-		nodes[1] = start_node(1, ports.sip1, ports.s2s1, global, ports.edge)
+		nodes[1] = start_node(1, ports.sip1, ports.s2s1, global, edge.port)
 		-- Numbers and caller IDs go into PostgreSQL through node 1's shell:
 		-- one before node 2 loads them, the rest while it runs (its calls
 		-- read through to the store).
@@ -142,7 +141,17 @@ describe("two gateway nodes behind Kamailio, storage on PostgreSQL #lua54 #e2e",
 			assert(ok, out)
 		end
 		node1(('jingle_sip:assign("%s", "bob@%s")'):format(BOB, USERS))
-		nodes[2] = start_node(2, ports.sip2, ports.s2s2, global, ports.edge)
+		nodes[2] = start_node(2, ports.sip2, ports.s2s2, global, edge.port)
+		-- (its component may load a moment after its client port opens)
+		local loaded_by = socket.gettime() + 10
+		repeat
+			local ok, out = nodes[2]:shell("jingle_sip:numbers()")
+			local loaded = ok and out:find(BOB, 1, true)
+			if not loaded then
+				assert(socket.gettime() < loaded_by, "node 2 never loaded the numbers:\n" .. out)
+				socket.sleep(0.2)
+			end
+		until loaded
 		node1(('jingle_sip:assign("%s", "alice@%s")'):format(DID, USERS))
 		node1(('jingle_sip:caller_id("bob@%s", "%s")'):format(USERS, BOB))
 		-- The edge probed both nodes up.
