@@ -75,28 +75,70 @@ describe("two gateway nodes behind Kamailio, storage on PostgreSQL #lua54 #e2e",
 	local nodes, node_ports = {}, {}
 	local carrier_port, dead_carrier_port
 
-	local function start_node(i, sip_port, s2s_port, global, edge_port)
-		return prosody.start({
-			domain = ("node%d.example.net"):format(i), phone_domain = PHONE, s2s_port = s2s_port,
-			global = global,
-			extra = table.concat({
-				('jingle_sip_trunk = "sip:127.0.0.1:%d"'):format(edge_port),
-				('jingle_sip_listen = "127.0.0.1:%d"'):format(sip_port),
-				'jingle_sip_rtp_address = "127.0.0.1"',
-				'jingle_sip_dialplan = { "^%+1555" }',
-				('jingle_sip_allow = { "%s" }'):format(USERS),
-			}, "\n"),
-		})
+	-- A port free for both UDP and TCP (a node's SIP listens on both).
+	local function free_sip_port()
+		for _ = 1, 20 do
+			local port = prosody.free_port()
+			local udp = assert(socket.udp())
+			local ok = udp:setsockname("127.0.0.1", port)
+			udp:close()
+			if ok then return port end
+		end
+		error("no free SIP port")
+	end
+
+	local function dispatcher()
+		return {
+			("1 sip:127.0.0.1:%d 8 10"):format(node_ports[1]), -- node 1, first
+			("1 sip:127.0.0.1:%d 8 5"):format(node_ports[2]),
+			-- Carriers, not probed until one fails: the first is dead.
+			("2 sip:%s:%d 0 10"):format(CARRIER_IP, dead_carrier_port),
+			("2 sip:%s:%d 0 5"):format(CARRIER_IP, carrier_port),
+		}
+	end
+
+	-- Node i, up once its relay's SIP runs and its trunk check reached the
+	-- edge; a SIP port another process took meanwhile gets another one
+	-- (and the edge's dispatcher list with it).
+	local function start_node(i, s2s_port, global)
+		for attempt = 1, 3 do
+			local node = prosody.start({
+				domain = ("node%d.example.net"):format(i), phone_domain = PHONE, s2s_port = s2s_port,
+				global = global,
+				extra = table.concat({
+					('jingle_sip_trunk = "sip:127.0.0.1:%d"'):format(edge.port),
+					('jingle_sip_listen = "127.0.0.1:%d"'):format(node_ports[i]),
+					'jingle_sip_rtp_address = "127.0.0.1"',
+					'jingle_sip_dialplan = { "^%+1555" }',
+					('jingle_sip_allow = { "%s" }'):format(USERS),
+				}, "\n"),
+			})
+			local deadline = socket.gettime() + 15
+			repeat
+				local log = node:log()
+				if log:find("Trunk sip:127.0.0.1:" .. edge.port .. " is up", 1, true) then return node end
+				local failed = log:find("Cannot start the media relay", 1, true)
+				if failed or socket.gettime() > deadline then
+					node:stop()
+					assert(attempt < 3 and log:find("Address already in use", 1, true),
+						("node %d did not start:\n%s"):format(i, log:sub(-3000)))
+					node_ports[i] = free_sip_port()
+					assert(edge:set_dispatcher(dispatcher()))
+					break
+				end
+				socket.sleep(0.1)
+			until false
+		end
 	end
 
 	setup(function()
 		pg = postgres.start()
 		local ports = {}
-		for _, name in ipairs({ "dns", "users_s2s", "s2s1", "s2s2", "sip1", "sip2", "carrier", "dead_carrier" }) do
+		for _, name in ipairs({ "dns", "users_s2s", "s2s1", "s2s2", "carrier", "dead_carrier" }) do
 			ports[name] = prosody.free_port()
 		end
 		carrier_port, dead_carrier_port = ports.carrier, ports.dead_carrier
-		node_ports = { ports.sip1, ports.sip2 }
+		node_ports = { free_sip_port(), free_sip_port() }
 		dir = ("%s/build/spec-ha/%d-%d"):format(prosody.repo, ports.dns, os.time())
 		assert(os.execute("mkdir -p " .. quote(dir)))
 		-- Names: SRV from the DNS server, the SRV targets from a hosts file.
@@ -117,13 +159,7 @@ describe("two gateway nodes behind Kamailio, storage on PostgreSQL #lua54 #e2e",
 			users = { alice = "alice-pw", bob = "bob-pw" }, global = resolver })
 		-- The edge first: the nodes' trunk health checks find it up.
 		edge = kamailio.start({
-			dispatcher = {
-				("1 sip:127.0.0.1:%d 8 10"):format(ports.sip1), -- node 1, first
-				("1 sip:127.0.0.1:%d 8 5"):format(ports.sip2),
-				-- Carriers, not probed until one fails: the first is dead.
-				("2 sip:%s:%d 0 10"):format(CARRIER_IP, ports.dead_carrier),
-				("2 sip:%s:%d 0 5"):format(CARRIER_IP, ports.carrier),
-			},
+			dispatcher = dispatcher(),
 			addresses = { ("1 %s 32 0 carriers"):format(CARRIER_IP) },
 			defines = { DS_PING_INTERVAL = 1, FR_TIMER_INVITE = 1500,
 				PIKE_UNIT = 1, PIKE_DENSITY = 20 },
@@ -132,7 +168,7 @@ describe("two gateway nodes behind Kamailio, storage on PostgreSQL #lua54 #e2e",
 		-- either can vouch for phone.example.net when the other one is asked.
 		local global = table.concat({ resolver, 'storage = "sql"', "sql = " .. pg:prosody_sql(),
 			'dialback_secret = "ha-failover-spec-shared-secret"' }, "\n")
-		nodes[1] = start_node(1, ports.sip1, ports.s2s1, global, edge.port)
+		nodes[1] = start_node(1, ports.s2s1, global)
 		-- Numbers and caller IDs go into PostgreSQL through node 1's shell:
 		-- one before node 2 loads them, the rest while it runs (its calls
 		-- read through to the store).
@@ -141,7 +177,7 @@ describe("two gateway nodes behind Kamailio, storage on PostgreSQL #lua54 #e2e",
 			assert(ok, out)
 		end
 		node1(('jingle_sip:assign("%s", "bob@%s")'):format(BOB, USERS))
-		nodes[2] = start_node(2, ports.sip2, ports.s2s2, global, edge.port)
+		nodes[2] = start_node(2, ports.s2s2, global)
 		-- (its component may load a moment after its client port opens)
 		local loaded_by = socket.gettime() + 10
 		repeat
@@ -156,8 +192,8 @@ describe("two gateway nodes behind Kamailio, storage on PostgreSQL #lua54 #e2e",
 		node1(('jingle_sip:caller_id("bob@%s", "%s")'):format(USERS, BOB))
 		-- The edge probed both nodes up.
 		local deadline = socket.gettime() + 10
-		while edge:destination_flags("sip:127.0.0.1:" .. ports.sip1) ~= "AP"
-			or edge:destination_flags("sip:127.0.0.1:" .. ports.sip2) ~= "AP" do
+		while edge:destination_flags("sip:127.0.0.1:" .. node_ports[1]) ~= "AP"
+			or edge:destination_flags("sip:127.0.0.1:" .. node_ports[2]) ~= "AP" do
 			assert(socket.gettime() < deadline, "the edge never saw both nodes up:\n" .. edge:rpc("dispatcher.list"))
 			socket.sleep(0.2)
 		end

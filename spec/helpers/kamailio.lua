@@ -62,6 +62,15 @@ function Edge:rpc(command)
 	return capture(("kamcmd -s %s %s 2>&1"):format(quote("unix:" .. self.dir .. "/kamailio_ctl"), command))
 end
 
+--- Replaces the dispatcher list (lines) and has the edge reload it.
+-- Returns true, or nil and the RPC's answer.
+function Edge:set_dispatcher(lines)
+	write_file(self.dir .. "/dispatcher.list", table.concat(lines, "\n") .. "\n")
+	local out = self:rpc("dispatcher.reload")
+	if out:find("error", 1, true) then return nil, out end
+	return true
+end
+
 --- The value of one of the edge's statistics (e.g. "edge_flood_dropped").
 function Edge:stat(name)
 	return tonumber(self:rpc("stats.get_statistics " .. name):match("= (%d+)"))
