@@ -217,7 +217,16 @@ $(BUILD)/bench/bench_answer: $(BENCH_ANSWER_SRC) $(RELAY_OBJ) $(CTEST_HDR)
 	$(Q)$(CC) $(BASE_CFLAGS) $(shell $(PKG_CONFIG) --cflags $(CTEST_PKGS)) $(OPT_CFLAGS) -Irelay/src \
 		-o $@ $(BENCH_ANSWER_SRC) $(RELAY_OBJ) $(RELAY_LIBS) $(shell $(PKG_CONFIG) --libs $(CTEST_PKGS)) -lm
 
-bench: all $(BUILD)/bench/bench_lifecycle $(BUILD)/bench/bench_media $(BUILD)/bench/bench_answer
+# The load generator and, in child processes, the relay and the bare loop
+# (relay/bench/bench_ramp.c). Links the relay's objects like bench_media.
+$(BUILD)/bench/bench_ramp: relay/bench/bench_ramp.c $(RELAY_OBJ)
+	@mkdir -p $(dir $@)
+	$(say) CCLD $(notdir $@)
+	$(Q)$(CC) $(BASE_CFLAGS) $(OPT_CFLAGS) -Irelay/src \
+		-o $@ relay/bench/bench_ramp.c $(RELAY_OBJ) $(RELAY_LIBS)
+
+bench: all $(BUILD)/bench/bench_lifecycle $(BUILD)/bench/bench_media $(BUILD)/bench/bench_answer \
+	$(BUILD)/bench/bench_ramp
 	@sh scripts/bench.sh
 
 # Fuzzing (relay/fuzz/): every relay/fuzz/fuzz_NAME.c is a libFuzzer target
