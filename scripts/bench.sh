@@ -12,12 +12,12 @@ results="$out/results.txt"
 if [ -n "${BENCH_QUICK:-}" ]; then
 	ramp_calls=${BENCH_RAMP_CALLS:-100,300}
 	ramp_seconds=${BENCH_RAMP_SECONDS:-3}
-	transcoded=${BENCH_TRANSCODED_CALLS:-10}
+	transcoded=${BENCH_TRANSCODED_CALLS:-10,20}
 	answer=${BENCH_ANSWER_CALLS:-5}
 else
 	ramp_calls=${BENCH_RAMP_CALLS:-100,500,1000,2000}
 	ramp_seconds=${BENCH_RAMP_SECONDS:-5}
-	transcoded=${BENCH_TRANSCODED_CALLS:-20}
+	transcoded=${BENCH_TRANSCODED_CALLS:-20,50}
 	answer=${BENCH_ANSWER_CALLS:-20}
 fi
 load() { cut -d' ' -f1-3 /proc/loadavg; }
@@ -30,16 +30,13 @@ load() { cut -d' ' -f1-3 /proc/loadavg; }
 	echo "# load before: $(load)"
 	"$out/bench_lifecycle"
 	# The media ramp: N calls through the relay, then the bare
-	# recv->libsrtp2->send loop and rtpengine, from a load generator in its
-	# own process (relay/bench/bench_ramp.c). Its summary line goes last.
-	"$out/bench_ramp" "$ramp_calls" "$ramp_seconds" "${BENCH_RAMP_SYSTEMS:-relay,bare,rtpengine}" \
-		>"$out/ramp.txt"
+	# recv->libsrtp2->send loop, rtpengine and, on their own smaller ramp,
+	# transcoded calls (Opus <-> PCMU), all from a load generator in its own
+	# process (relay/bench/bench_ramp.c). Its summary line goes last.
+	BENCH_RAMP_TRANSCODED="$transcoded" "$out/bench_ramp" "$ramp_calls" "$ramp_seconds" \
+		"${BENCH_RAMP_SYSTEMS:-relay,bare,rtpengine,transcoded}" >"$out/ramp.txt"
 	grep -v '^summary:' "$out/ramp.txt"
 	echo "# load after the ramp: $(load)"
-	# Transcoded calls per core (Opus <-> PCMU on one worker), beside the
-	# ramp's passthrough figure. Its generator still shares the relay's
-	# process (its threads' CPU left out): see docs/PERFORMANCE.md.
-	"$out/bench_media" 0 "$transcoded" 5
 	# The trunk's 200 OK to the first audio each way, outbound calls through
 	# the relay to sipp (docs/PERFORMANCE.md): median and p95 per stage over
 	# N calls for each kind of client ICE.

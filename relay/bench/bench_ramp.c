@@ -62,6 +62,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <math.h>
+#include <opus/opus.h>
+
 #include "callrelay.h"
 
 #define RTP_LEN 172     /* 12-byte header + 160 bytes payload */
@@ -70,12 +73,20 @@
 #define PT_TRUNK 96
 #define PERIOD_NS 20000000LL
 #define MAX_CALLS 4000
-#define HIST_US 200000  /* latency histogram: 1 us buckets up to 200 ms */
+#define HIST_US 1000000 /* latency histogram: 1 us buckets up to 1 s */
 #define BATCH 64
 #define SETUP_INFLIGHT 40
 
-enum { SYS_RELAY, SYS_BARE, SYS_RTPENGINE };
-static const char *sys_name[] = { "relay", "bare", "rtpengine" };
+enum { SYS_RELAY, SYS_BARE, SYS_RTPENGINE, SYS_TRANSCODED, N_SYS };
+static const char *sys_name[] = { "relay", "bare", "rtpengine", "transcoded" };
+#define IS_RELAY(s) ((s) == SYS_RELAY || (s) == SYS_TRANSCODED)
+
+/* Transcoded calls: the client sends real Opus (a 1 kHz tone, 50 frames
+ * encoded once and cycled), the trunk PCMU (the same tone). */
+#define OPUS_FRAMES 50
+static uint8_t opus_frame[OPUS_FRAMES][400];
+static int opus_len[OPUS_FRAMES];
+static uint8_t pcmu_frame[OPUS_FRAMES][160];
 
 /* ---- small helpers ---------------------------------------------------- */
 
@@ -441,6 +452,7 @@ typedef struct window {
 	uint64_t sent[2], recv[2], bad[2]; /* [0] client->trunk, [1] trunk->client */
 	uint32_t *hist;          /* one-way latency, 1 us buckets, both directions */
 	uint64_t late;           /* beyond the histogram */
+	uint64_t sent_late;      /* the generator sent more than 5 ms after the due time */
 } window_t;
 
 typedef struct gen {
@@ -624,6 +636,11 @@ static void on_media(int dir, const uint8_t *p, int len, int64_t rx_ns)
 	int64_t t;
 	int32_t tag;
 
+	if (G.sys == SYS_TRANSCODED) {
+		if (G.win.hist && G.tag == G.win.tag)
+			G.win.recv[dir]++;
+		return;
+	}
 	if (len != RTP_LEN)
 		return;
 	memcpy(&t, p + 12, 8);
@@ -683,6 +700,55 @@ static void queue_pkt(typeof(out_c) *o, int fd, const struct sockaddr_in *to, in
 		flush_out(fd, o);
 }
 
+/* G.711 mu-law of a 16-bit sample. */
+static uint8_t mulaw(int16_t pcm)
+{
+	int v = pcm, sign = v < 0 ? 0x80 : 0, exp = 7;
+
+	if (v < 0)
+		v = -v;
+	v += 0x84;
+	if (v > 0x7fff)
+		v = 0x7fff;
+	while (exp > 0 && !(v & (0x4000 >> (7 - exp))))
+		exp--;
+	return (uint8_t)~(sign | (exp << 4) | ((v >> (exp + 3)) & 0x0f));
+}
+
+static void make_tone_frames(void)
+{
+	int err;
+	OpusEncoder *enc = opus_encoder_create(48000, 1, OPUS_APPLICATION_VOIP, &err);
+	int16_t pcm[960];
+
+	if (!enc)
+		die("opus encoder");
+	for (int f = 0; f < OPUS_FRAMES; f++) {
+		for (int i = 0; i < 960; i++)
+			pcm[i] = (int16_t)(8000 * sin(2 * M_PI * 1000 * (f * 960 + i) / 48000.0));
+		opus_len[f] = opus_encode(enc, pcm, 960, opus_frame[f], sizeof(opus_frame[f]));
+		if (opus_len[f] <= 0)
+			die("opus encode");
+		for (int i = 0; i < 160; i++)
+			pcmu_frame[f][i] = mulaw(pcm[i * 6]);
+	}
+	opus_encoder_destroy(enc);
+}
+
+/* A transcoded call's packet: codec payload, no stamp (the transcoder
+ * makes new payloads, so only counts and CPU are measured). */
+static int fill_tc(uint8_t *p, bool opus, uint16_t seq, uint32_t ssrc)
+{
+	int f = seq % OPUS_FRAMES, len = opus ? opus_len[f] : 160;
+
+	p[0] = 0x80, p[1] = opus ? PT_CLIENT : 0;
+	p[2] = (uint8_t)(seq >> 8), p[3] = (uint8_t)seq;
+	*(uint32_t *)(p + 4) = htonl((uint32_t)seq * (opus ? 960u : 160u));
+	*(uint32_t *)(p + 8) = htonl(ssrc);
+	memcpy(p + 12, opus ? opus_frame[f] : pcmu_frame[f], (size_t)len);
+	return 12 + len;
+}
+
 static void send_due(int64_t now)
 {
 	for (int i = 0; i < G.n; i++) {
@@ -690,14 +756,25 @@ static void send_due(int64_t now)
 
 		if (c->state != 3 || (!G.saturate && now < c->next_due))
 			continue;
+		if (!G.saturate && now - c->next_due > 5000000 && G.win.hist && G.tag == G.win.tag)
+			G.win.sent_late++;
 		c->next_due += PERIOD_NS;
 		if (c->next_due < now)
 			c->next_due = now + PERIOD_NS - (now - c->phase) % PERIOD_NS;
-		fill_rtp(out_c.buf[out_c.n], PT_CLIENT, ++c->seq_c, c->ssrc_c, i, 0);
-		queue_pkt(&out_c, G.cli_fd, &c->cli, gcm_protect(&c->tx, out_c.buf[out_c.n], RTP_LEN));
-		fill_rtp(out_t.buf[out_t.n], G.sys == SYS_RELAY ? PT_TRUNK : PT_CLIENT, ++c->seq_t,
-			 c->ssrc_t, i, 1);
-		queue_pkt(&out_t, G.trk_fd, &c->trk, RTP_LEN);
+		if (G.sys == SYS_TRANSCODED) {
+			int l = fill_tc(out_c.buf[out_c.n], true, ++c->seq_c, c->ssrc_c);
+
+			queue_pkt(&out_c, G.cli_fd, &c->cli, gcm_protect(&c->tx, out_c.buf[out_c.n], l));
+			queue_pkt(&out_t, G.trk_fd, &c->trk,
+				  fill_tc(out_t.buf[out_t.n], false, ++c->seq_t, c->ssrc_t));
+		} else {
+			fill_rtp(out_c.buf[out_c.n], PT_CLIENT, ++c->seq_c, c->ssrc_c, i, 0);
+			queue_pkt(&out_c, G.cli_fd, &c->cli,
+				  gcm_protect(&c->tx, out_c.buf[out_c.n], RTP_LEN));
+			fill_rtp(out_t.buf[out_t.n], G.sys == SYS_RELAY ? PT_TRUNK : PT_CLIENT,
+				 ++c->seq_t, c->ssrc_t, i, 1);
+			queue_pkt(&out_t, G.trk_fd, &c->trk, RTP_LEN);
+		}
 		if (G.win.hist && G.tag == G.win.tag)
 			G.win.sent[0]++, G.win.sent[1]++;
 	}
@@ -802,7 +879,7 @@ static void drain(int fd, bool client)
 
 /* ---- the relay host (child) ---------------------------------------------- */
 
-static int relay_host(int ctl, int cpu)
+static int relay_host(int ctl, int cpu, bool transcode)
 {
 	cr_relay_config_t cfg;
 	cr_media_config_t mcfg;
@@ -817,7 +894,7 @@ static int relay_host(int ctl, int cpu)
 	cr_relay_config_init(&cfg);
 	cr_media_config_init(&mcfg);
 	cfg.workers = 1;
-	cfg.max_transcoded_calls = 0;
+	cfg.max_transcoded_calls = transcode ? -1 : 0;
 	mcfg.ice_addresses = "127.0.0.1";
 	mcfg.ice_port_min = 20000;
 	mcfg.ice_port_max = 29999;
@@ -891,8 +968,19 @@ static int relay_host(int ctl, int cpu)
 				g_strlcpy(p.remote_fingerprint, line + off, sizeof(p.remote_fingerprint));
 				g_strlcpy(p.sip_remote_addr, "127.0.0.1", sizeof(p.sip_remote_addr));
 				p.sip_remote_port = tport;
-				p.n_codecs = 1;
-				p.codecs[0] = (cr_codec_map_t){ PT_CLIENT, PT_TRUNK, "opus", 48000, 2 };
+				if (transcode) {
+					cr_codec_t cl = { PT_CLIENT, "opus", 48000, 2, 0, 0 },
+						   sp = { 0, "PCMU", 8000, 1, 0, 0 };
+
+					if (cr_call_set_transcode(call, &cl, &sp, msg)) {
+						n = snprintf(reply, sizeof(reply), "fail %d %s", idx, msg);
+						send(ctl, reply, (size_t)n, 0);
+						continue;
+					}
+				} else {
+					p.n_codecs = 1;
+					p.codecs[0] = (cr_codec_map_t){ PT_CLIENT, PT_TRUNK, "opus", 48000, 2 };
+				}
 				if (cr_call_media_start(call, &p, msg)) {
 					n = snprintf(reply, sizeof(reply), "fail %d %s", idx, msg);
 					send(ctl, reply, (size_t)n, 0);
@@ -968,7 +1056,7 @@ static int bare_loop(int ctl, int cpu)
 			if (li == 0xffffffffu) {
 				char line[512], reply[128];
 				ssize_t l = recv(ctl, line, sizeof(line) - 1, MSG_DONTWAIT);
-				int idx, cport, tport, k = 0;
+				int idx, cport, tport;
 				char hex[2][57];
 				uint8_t key[2][28];
 
@@ -1002,7 +1090,6 @@ static int bare_loop(int ctl, int cpu)
 						return 1;
 					ev.data.u32 = (uint32_t)(nlegs + j);
 					epoll_ctl(ep, EPOLL_CTL_ADD, g->fd, &ev);
-					k++;
 				}
 				l = snprintf(reply, sizeof(reply), "local %d %d %d", idx,
 					     sock_port(legs[nlegs].fd), sock_port(legs[nlegs + 1].fd));
@@ -1164,7 +1251,7 @@ static void ctl_message(char *line)
 	int idx, a, b;
 	char s1[260], s2[260];
 
-	if (sscanf(line, "local %d %259s %259s %d", &idx, s1, s2, &a) == 4 && G.sys == SYS_RELAY) {
+	if (sscanf(line, "local %d %259s %259s %d", &idx, s1, s2, &a) == 4 && IS_RELAY(G.sys)) {
 		gcall_t *c = &G.calls[idx];
 
 		g_strlcpy(c->r_ufrag, s1, sizeof(c->r_ufrag));
@@ -1205,7 +1292,7 @@ static void start_call(int i)
 	gcall_t *c = &G.calls[i];
 
 	init_call(i);
-	if (G.sys == SYS_RELAY) {
+	if (IS_RELAY(G.sys)) {
 		ctl_send("call %d %s %s %d %d %s", i, c->ufrag, c->pwd, sock_port(G.cli_fd),
 			 sock_port(G.trk_fd), G.fingerprint);
 	} else if (G.sys == SYS_BARE) {
@@ -1301,7 +1388,7 @@ static void turn(void)
 			}
 		}
 	}
-	if (G.sys == SYS_RELAY)
+	if (IS_RELAY(G.sys))
 		for (int i = 0; i < G.n; i++)
 			if (G.calls[i].state == 1 || G.calls[i].state == 2)
 				check_call(&G.calls[i], now);
@@ -1337,6 +1424,7 @@ typedef struct result {
 	uint64_t sent, recv, bad;
 	double sat_calls_per_core, sat_cpu;
 	double gen_cpu;          /* the generator's own cores, for the record */
+	double gen_late_pct;     /* packets the generator sent > 5 ms late: it, not the SUT, fell behind */
 	double load1;            /* the machine's 1-minute load average after the window */
 	bool skipped;            /* not run: the N before lost too much */
 } result_t;
@@ -1390,6 +1478,7 @@ static void measure(result_t *r, int seconds, long rss0)
 	g1 = proc_cpu(getpid(), 0);
 	t1 = (double)mono_ns() / 1e9;
 	r->gen_cpu = (g1 - g0) / (t1 - t0);
+	r->gen_late_pct = G.win.sent[0] ? 100.0 * (double)G.win.sent_late / (double)G.win.sent[0] : 0;
 	G.tag++;                 /* what follows is not counted */
 	run_for(300000000LL);    /* stragglers of the window */
 	r->cpu = (c1 - c0) / (t1 - t0);
@@ -1422,7 +1511,11 @@ static void measure(result_t *r, int seconds, long rss0)
 		t1 = (double)mono_ns() / 1e9;
 		G.saturate = false;
 		G.tag++;
-		run_for(300000000LL);
+		/* nothing sent for a second: the backlog the blast left in the
+		 * sockets drains before the next N is measured */
+		G.sending = false;
+		run_for(1000000000LL);
+		G.sending = true;
 		got = G.win.recv[0] + G.win.recv[1];
 		r->sat_cpu = (c1 - c0) / (t1 - t0);
 		r->sat_calls_per_core = r->sat_cpu > 0 ? (double)got / (t1 - t0) / 100.0 / r->sat_cpu : 0;
@@ -1530,11 +1623,12 @@ up:;
 			close(G.trk_fd);
 			close(G.ep);
 			close(G.tfd);
-			_exit(sys == SYS_RELAY ? relay_host(sv[1], cpu_sut) : bare_loop(sv[1], cpu_sut));
+			_exit(IS_RELAY(sys) ? relay_host(sv[1], cpu_sut, sys == SYS_TRANSCODED)
+					   : bare_loop(sv[1], cpu_sut));
 		}
 		close(sv[1]);
 		G.ctl = sv[0];
-		G.skip_tid = sys == SYS_RELAY ? G.pid : 0;
+		G.skip_tid = IS_RELAY(sys) ? G.pid : 0;
 		if (wait_ready(G.ctl)) {
 			fprintf(stderr, "bench_ramp: %s did not start\n", sys_name[sys]);
 			stop_child(G.pid, G.ctl);
@@ -1551,11 +1645,15 @@ up:;
 		memset(r, 0, sizeof(*r));
 		r->n = ns[k];
 		if (ramp_to(ns[k]) < ns[k]) {
+			/* Measured all the same (the table shows up < N, the
+			 * summary never takes it); no larger N after it. */
 			fprintf(stderr, "bench_ramp: %s: %d of %d calls up (%d failed)\n", sys_name[sys],
 				G.keyed, ns[k], G.failed);
 			r->up = G.keyed;
 			for (int j = k + 1; j < nn; j++)
-				res[j].n = ns[j], res[j].up = -1;
+				res[j].n = ns[j], res[j].skipped = true;
+			if (G.keyed > 0)
+				measure(r, seconds, rss0);
 			break;
 		}
 		measure(r, seconds, rss0);
@@ -1595,15 +1693,30 @@ up:;
 	return 0;
 }
 
+static const char *ms(char *b, double v)
+{
+	if (v >= HIST_US / 1000.0)
+		snprintf(b, 16, ">%d", HIST_US / 1000);
+	else
+		snprintf(b, 16, "%.3f", v);
+	return b;
+}
+
 static void print_table(int sys, const result_t *r, int nn)
 {
-	printf("\n# %s: N calls, 50 packets/s each way each (172-byte RTP)\n", sys_name[sys]);
-	printf("# %-6s %5s %8s %10s %12s %8s %8s %8s %9s%s\n", "N", "up", "cpu", "cpu/call",
-	       "calls/core", "loss%", "p50ms", "p99ms", "rss/call", sys == SYS_BARE ? "  saturated calls/core (cpu)" : "");
+	char b1[16], b2[16];
+
+	if (sys == SYS_TRANSCODED)
+		printf("\n# transcoded (relay, Opus <-> PCMU on one worker): N calls, 50 packets/s each "
+		       "way each; latency not measured (the transcoder makes new payloads)\n");
+	else
+		printf("\n# %s: N calls, 50 packets/s each way each (172-byte RTP); cpu in cores of the "
+		       "system's own threads; p50/p99 one-way ms; rss per call KiB%s\n", sys_name[sys],
+		       sys == SYS_BARE ? "; saturated: every call back to back for 1 s" : "");
 	for (int k = 0; k < nn; k++) {
 		if (r[k].skipped) {
-			printf("%s_ramp N=%d skipped (a smaller N lost >= BENCH_RAMP_STOP_LOSS, default 10 %%)\n",
-			       sys_name[sys], r[k].n);
+			printf("%s_ramp N=%d skipped (a smaller N lost >= BENCH_RAMP_STOP_LOSS, default 10 %%, "
+			       "or did not set every call up)\n", sys_name[sys], r[k].n);
 			continue;
 		}
 		if (r[k].up < 0 || (r[k].up < r[k].n && r[k].cpu == 0)) {
@@ -1612,9 +1725,13 @@ static void print_table(int sys, const result_t *r, int nn)
 			continue;
 		}
 		printf("%s_ramp N=%-5d up=%-5d cpu=%.3f cpu_per_call_ms=%.4f calls_per_core=%.0f "
-		       "loss_pct=%.3f p50_ms=%.3f p99_ms=%.3f rss_per_call_kib=%.1f generator_cpu=%.2f load=%.2f",
+		       "loss_pct=%.3f p50_ms=%s p99_ms=%s rss_per_call_kib=%.1f generator_cpu=%.2f "
+		       "generator_late_pct=%.2f load=%.2f",
 		       sys_name[sys], r[k].n, r[k].up, r[k].cpu, 1000.0 * r[k].cpu / r[k].up,
-		       r[k].calls_per_core, r[k].loss_pct, r[k].p50, r[k].p99, r[k].rss_kib, r[k].gen_cpu, r[k].load1);
+		       r[k].calls_per_core, r[k].loss_pct,
+		       sys == SYS_TRANSCODED ? "n/a" : ms(b1, r[k].p50),
+		       sys == SYS_TRANSCODED ? "n/a" : ms(b2, r[k].p99), r[k].rss_kib, r[k].gen_cpu,
+		       r[k].gen_late_pct, r[k].load1);
 		if (sys == SYS_BARE)
 			printf(" saturated_calls_per_core=%.0f saturated_cpu=%.3f", r[k].sat_calls_per_core,
 			       r[k].sat_cpu);
@@ -1626,15 +1743,18 @@ int main(int argc, char **argv)
 {
 	int ns[16], nn = 0, seconds, ncpu = (int)sysconf(_SC_NPROCESSORS_ONLN);
 	int cpu_gen = ncpu >= 2 ? 0 : -1, cpu_sut = ncpu >= 2 ? 1 : -1;
-	static result_t res[3][16];
-	bool want[3] = { false, false, false };
+	static result_t res[N_SYS][16];
+	bool want[N_SYS] = { false, false, false, false };
+	int tns[16], tnn = 0;
 	char *list;
 	struct itimerspec its = { .it_interval = { 0, 1000000 }, .it_value = { 0, 1000000 } };
 	struct epoll_event ev = { .events = EPOLLIN };
 	int on = 1;
 
 	if (argc < 4) {
-		fprintf(stderr, "usage: bench_ramp N1,N2,... SECONDS relay,bare,rtpengine\n");
+		fprintf(stderr, "usage: bench_ramp N1,N2,... SECONDS relay,bare,rtpengine,transcoded\n");
+		fprintf(stderr, "  env: BENCH_RAMP_TRANSCODED (20,50), BENCH_RAMP_STOP_LOSS (10), BENCH_RAMP_NICE,\n");
+		fprintf(stderr, "  BENCH_CPU_GEN, BENCH_CPU_SUT (0 and 1 with two cores or more)\n");
 		return 2;
 	}
 	for (char *t = strtok(argv[1], ","); t && nn < 16; t = strtok(NULL, ","))
@@ -1645,6 +1765,20 @@ int main(int argc, char **argv)
 	want[SYS_RELAY] = strstr(list, "relay") != NULL;
 	want[SYS_BARE] = strstr(list, "bare") != NULL;
 	want[SYS_RTPENGINE] = strstr(list, "rtpengine") != NULL;
+	want[SYS_TRANSCODED] = strstr(list, "transcoded") != NULL;
+	{
+		/* transcoded calls cost far more: their own, smaller ramp */
+		char *tl = g_strdup(getenv("BENCH_RAMP_TRANSCODED") ? getenv("BENCH_RAMP_TRANSCODED")
+								     : "20,50");
+
+		for (char *t = strtok(tl, ","); t && tnn < 16; t = strtok(NULL, ","))
+			if ((tns[tnn] = atoi(t)) > 0 && tns[tnn] <= MAX_CALLS &&
+			    (!tnn || tns[tnn] > tns[tnn - 1]))
+				tnn++;
+		g_free(tl);
+		if (!tnn)
+			want[SYS_TRANSCODED] = false;
+	}
 	if (!nn || seconds < 1)
 		return 2;
 	if (getenv("BENCH_CPU_GEN"))
@@ -1689,8 +1823,15 @@ int main(int argc, char **argv)
 	printf("ramp_window %d s per N, 50 packets/s each way per call, 172-byte RTP, "
 	       "SRTP AEAD_AES_128_GCM on the client leg\n", seconds);
 	fflush(stdout);
-	for (int s = 0; s < 3; s++)
-		if (want[s]) {
+	make_tone_frames();
+	for (int s = 0; s < N_SYS; s++)
+		if (want[s] && s == SYS_TRANSCODED) {
+			if (run_system(s, tns, tnn, seconds, cpu_gen, cpu_sut, res[s]))
+				for (int k = 0; k < tnn; k++)
+					res[s][k].n = tns[k], res[s][k].up = -1;
+			print_table(s, res[s], tnn);
+			fflush(stdout);
+		} else if (want[s]) {
 			if (run_system(s, ns, nn, seconds, cpu_gen, cpu_sut, res[s])) {
 				for (int k = 0; k < nn; k++)
 					res[s][k].n = ns[k], res[s][k].up = -1;
@@ -1716,6 +1857,20 @@ int main(int argc, char **argv)
 			       e->calls_per_core > 0 ? r->calls_per_core / e->calls_per_core : 0,
 			       b->calls_per_core > 0 ? r->calls_per_core / b->calls_per_core : 0,
 			       b->sat_calls_per_core > 0 ? r->calls_per_core / b->sat_calls_per_core : 0);
+		}
+		if (want[SYS_TRANSCODED]) {
+			/* beside the passthrough figure: the largest transcoded N with every call up */
+			int tb = -1;
+
+			for (int k = 0; k < tnn; k++)
+				if (res[SYS_TRANSCODED][k].up == tns[k] && !res[SYS_TRANSCODED][k].skipped)
+					tb = k;
+			if (tb >= 0)
+				printf("transcoded_calls_per_core %.0f (N=%d, loss %.3f %%)\n",
+				       res[SYS_TRANSCODED][tb].calls_per_core, tns[tb],
+				       res[SYS_TRANSCODED][tb].loss_pct);
+			else
+				printf("transcoded_calls_per_core 0 (no transcoded N set up)\n");
 		}
 		if (best < 0) {
 			printf("summary: calls=0 passthrough_calls_per_core=0 rtpengine_ratio=0 "
