@@ -1666,7 +1666,7 @@ static int run_system(int sys, const int *ns, int nn, int seconds, int cpu_gen, 
 	char tmpdir[] = "/tmp/bench_ramp.XXXXXX";
 	long rss0;
 	struct epoll_event ev = { .events = EPOLLIN };
-	double stop_loss = getenv("BENCH_RAMP_STOP_LOSS") ? atof(getenv("BENCH_RAMP_STOP_LOSS")) : 10;
+	double stop_loss = getenv("BENCH_RAMP_STOP_LOSS") ? atof(getenv("BENCH_RAMP_STOP_LOSS")) : 1;
 
 	(void)cpu_gen;
 	gen_reset();
@@ -1801,7 +1801,7 @@ static void print_table(int sys, const result_t *r, int nn)
 					 "forwarded per CPU second" : "");
 	for (int k = 0; k < nn; k++) {
 		if (r[k].skipped) {
-			printf("%s_ramp N=%d skipped (a smaller N lost >= BENCH_RAMP_STOP_LOSS, default 10 %%, "
+			printf("%s_ramp N=%d skipped (a smaller N lost >= BENCH_RAMP_STOP_LOSS, default 1 %%, "
 			       "or did not set every call up)\n", sys_name[sys], r[k].n);
 			continue;
 		}
@@ -1841,7 +1841,7 @@ int main(int argc, char **argv)
 
 	if (argc < 4) {
 		fprintf(stderr, "usage: bench_ramp N1,N2,... SECONDS relay,bare,rtpengine,transcoded\n");
-		fprintf(stderr, "  env: BENCH_RAMP_TRANSCODED (20,50), BENCH_RAMP_STOP_LOSS (10), BENCH_RAMP_NICE,\n");
+		fprintf(stderr, "  env: BENCH_RAMP_TRANSCODED (20,50), BENCH_RAMP_STOP_LOSS (1), BENCH_RAMP_NICE,\n");
 		fprintf(stderr, "  BENCH_RAMP_GEN_FIFO (1),\n");
 		fprintf(stderr, "  BENCH_CPU_GEN, BENCH_CPU_SUT (0 and 1 with two cores or more)\n");
 		return 2;
@@ -1963,18 +1963,18 @@ int main(int argc, char **argv)
 			       ns[k], r1, r2, r3);
 		}
 		if (want[SYS_TRANSCODED]) {
-			/* beside the passthrough figure: the largest transcoded N with every call up */
+			/* beside the passthrough figure: the largest transcoded N held */
 			int tb = -1;
 
 			for (int k = 0; k < tnn; k++)
-				if (res[SYS_TRANSCODED][k].up == tns[k] && !res[SYS_TRANSCODED][k].skipped)
+				if (!strcmp(verdict(&res[SYS_TRANSCODED][k]), "held"))
 					tb = k;
 			if (tb >= 0)
 				printf("transcoded_calls_per_core %.0f (N=%d, loss %.3f %%)\n",
 				       res[SYS_TRANSCODED][tb].calls_per_core, tns[tb],
 				       res[SYS_TRANSCODED][tb].loss_pct);
 			else
-				printf("transcoded_calls_per_core 0 (no transcoded N set up)\n");
+				printf("transcoded_calls_per_core n/a (no transcoded N held)\n");
 		}
 		if (best < 0) {
 			printf("summary: calls=0 passthrough_calls_per_core=0 rtpengine_ratio=n/a "
