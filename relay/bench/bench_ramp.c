@@ -913,11 +913,12 @@ static int relay_host(int ctl, int cpu, bool transcode)
 	cfg.workers = 1;
 	cfg.max_transcoded_calls = transcode ? -1 : 0;
 	mcfg.ice_addresses = "127.0.0.1";
-	mcfg.ice_port_min = 20000;
-	mcfg.ice_port_max = 29999;
+	/* clear of the C tests' ranges (30000-33999), which may run beside */
+	mcfg.ice_port_min = 40000;
+	mcfg.ice_port_max = 44999;
 	mcfg.sip_rtp_address = "127.0.0.1";
-	mcfg.sip_port_min = 30000;
-	mcfg.sip_port_max = 39999;
+	mcfg.sip_port_min = 45000;
+	mcfg.sip_port_max = 49999;
 	cfg.media = &mcfg;
 	if (cr_relay_create(&cfg, &relay, msg)) {
 		fprintf(stderr, "bench_ramp: relay: %s\n", msg);
@@ -1176,7 +1177,7 @@ static pid_t start_rtpengine(const char *dir, int cpu, int ng_port)
 		}
 	}
 	execlp("rtpengine", "rtpengine", "--foreground", "--log-stderr", "--log-level=4",
-	       "--table=-1", "--interface=127.0.0.1", a[0], a[1], a[2], "--port-min=40000",
+	       "--table=-1", "--interface=127.0.0.1", a[0], a[1], a[2], "--port-min=50000",
 	       "--port-max=59999", "--num-threads=1", "--media-num-threads=1", "--timeout=600",
 	       "--delete-delay=0", (char *)NULL);
 	_exit(127);
@@ -1677,8 +1678,11 @@ static int run_system(int sys, const int *ns, int nn, int seconds, int cpu_gen, 
 
 		if (!mkdtemp(tmpdir))
 			return -1;
+		/* a port free now for rtpengine's ng socket */
 		G.ng_fd = udp_socket(0, 0);
-		port = 22222 + (getpid() % 1000);
+		port = sock_port(G.ng_fd);
+		close(G.ng_fd);
+		G.ng_fd = udp_socket(0, 0);
 		G.ng_addr = (struct sockaddr_in){ .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
 						  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 		G.pid = start_rtpengine(tmpdir, cpu_sut, port);
