@@ -30,6 +30,8 @@ typedef struct peer_opts {
 	int dtmf_pt;              /* telephone-event it takes back (peer_dtmf_digits), 0 = none */
 	int audio_on_keys;        /* send this many 20 ms audio packets from the moment SRTP
 				   * is keyed, as a browser does (0 = only peer_send_audio) */
+	const char *srtp_profiles; /* the DTLS-SRTP profiles it offers, OpenSSL's
+				    * "A:B" order (NULL = the relay's own list) */
 } peer_opts_t;
 
 int peer_new(const peer_opts_t *opts, peer_t **out);
