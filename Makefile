@@ -217,7 +217,15 @@ $(BUILD)/bench/bench_answer: $(BENCH_ANSWER_SRC) $(RELAY_OBJ) $(CTEST_HDR)
 	$(Q)$(CC) $(BASE_CFLAGS) $(shell $(PKG_CONFIG) --cflags $(CTEST_PKGS)) $(OPT_CFLAGS) -Irelay/src \
 		-o $@ $(BENCH_ANSWER_SRC) $(RELAY_OBJ) $(RELAY_LIBS) $(shell $(PKG_CONFIG) --libs $(CTEST_PKGS)) -lm
 
-bench: all $(BUILD)/bench/bench_lifecycle $(BUILD)/bench/bench_media $(BUILD)/bench/bench_answer
+# libsrtp2 alone, stock (NSS) against our OpenSSL types, 1..2,000 sessions.
+BENCH_SRTP_SRC = relay/bench/bench_srtp.c relay/src/media/srtp_ossl.c
+$(BUILD)/bench/bench_srtp: $(BENCH_SRTP_SRC) relay/src/media/srtp_ossl.h
+	@mkdir -p $(dir $@)
+	$(say) CCLD $(notdir $@)
+	$(Q)$(CC) $(BASE_CFLAGS) $(OPT_CFLAGS) -Irelay/src -o $@ $(BENCH_SRTP_SRC) $(RELAY_LIBS)
+
+bench: all $(BUILD)/bench/bench_lifecycle $(BUILD)/bench/bench_media $(BUILD)/bench/bench_answer \
+	$(BUILD)/bench/bench_srtp
 	@sh scripts/bench.sh
 
 # Fuzzing (relay/fuzz/): every relay/fuzz/fuzz_NAME.c is a libFuzzer target

@@ -21,5 +21,8 @@ results="$out/results.txt"
 	# the relay to sipp (docs/PERFORMANCE.md): median and p95 per stage over
 	# N calls for each kind of client ICE.
 	"$out/bench_answer" "${BENCH_ANSWER_CALLS:-20}" "${BENCH_ANSWER_RING_MS:-500}"
+	# SRTP cost per packet against live sessions, Debian's NSS crypto and
+	# ours over OpenSSL (relay/src/media/srtp_ossl.c), 1 to 2,000 pairs.
+	"$out/bench_srtp" "${BENCH_SRTP_PACKETS:-40000}"
 } | tee "$results"
 echo "bench: results in $results"
