@@ -34,7 +34,9 @@ typedef struct cr_trace {
 	unsigned head;  /* next slot to write */
 	unsigned count; /* lines held (<= CR_TRACE_LINES) */
 	uint64_t lost;  /* lines overwritten */
-	char lines[CR_TRACE_LINES][CR_TRACE_LINE_LEN];
+	/* Each line allocated at its length when written (a call writes a few
+	 * dozen): no 51 kB ring zeroed up front per call (issue #18). */
+	char *lines[CR_TRACE_LINES];
 } cr_trace_t;
 
 void cr_trace_init(cr_trace_t *trace);
