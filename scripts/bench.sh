@@ -24,5 +24,7 @@ results="$out/results.txt"
 	# SRTP cost per packet against live sessions, Debian's NSS crypto and
 	# ours over OpenSSL (relay/src/media/srtp_ossl.c), 1 to 2,000 pairs.
 	"$out/bench_srtp" "${BENCH_SRTP_PACKETS:-40000}"
+	# The relay's RSS per call, audio flowing, peers in a forked child.
+	"$out/bench_memory" "${BENCH_MEMORY_CALLS:-200}"
 } | tee "$results"
 echo "bench: results in $results"

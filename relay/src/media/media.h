@@ -102,6 +102,9 @@ typedef struct cr_dtls {
 int cr_dtls_init(cr_dtls_t *dtls, cr_dtls_ctx_t *ctx, bool active, cr_dtls_send_fn send,
 		 void *arg);
 void cr_dtls_clear(cr_dtls_t *dtls);
+/* Once connected and the peer proved it is too (its SRTP): frees the SSL;
+ * the keys, profile and fingerprint stay; later records are dropped. */
+void cr_dtls_release(cr_dtls_t *dtls);
 /* Starts the handshake (the client sends its ClientHello). */
 void cr_dtls_start(cr_dtls_t *dtls);
 /* Feeds one received datagram. Returns 1 when the handshake just finished,
