@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include "callrelay.h"
+#include "media/srtp_ossl.h"
 #include "../tests/peer_client.h"
 #include "../tests/peer_echo.h"
 
@@ -342,6 +343,11 @@ int main(int argc, char **argv)
 		printf("memory_rss_per_call %.1f KiB\n", (double)(rss1 - rss0) / calls);
 		printf("memory_heap_per_call %.1f KiB (malloc bytes in use)\n",
 		       ((double)heap1 - (double)heap0) / 1024.0 / calls);
+		/* The relay switched libsrtp2 to OpenSSL at its first call (srtp.c):
+		 * each call's sessions and key derivation made instances of ours. */
+		printf("memory_srtp_openssl_instances %llu (%.1f per call)\n",
+		       (unsigned long long)cr_srtp_ossl_allocs(),
+		       (double)cr_srtp_ossl_allocs() / (calls + warm));
 	}
 	err = 0;
 out:
