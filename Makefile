@@ -217,8 +217,23 @@ $(BUILD)/bench/bench_ramp: relay/bench/bench_ramp.c $(RELAY_OBJ)
 	$(Q)$(CC) $(BASE_CFLAGS) $(shell $(PKG_CONFIG) --cflags $(CTEST_PKGS)) $(OPT_CFLAGS) -Irelay/src \
 		-o $@ relay/bench/bench_ramp.c $(RELAY_OBJ) $(RELAY_LIBS) $(shell $(PKG_CONFIG) --libs $(CTEST_PKGS)) -lm
 
+# The relay's memory per call; the peers run in a forked child.
+BENCH_MEMORY_SRC = relay/bench/bench_memory.c relay/tests/peer_client.c relay/tests/peer_echo.c
+$(BUILD)/bench/bench_memory: $(BENCH_MEMORY_SRC) $(RELAY_OBJ) $(CTEST_HDR)
+	@mkdir -p $(dir $@)
+	$(say) CCLD $(notdir $@)
+	$(Q)$(CC) $(BASE_CFLAGS) $(OPT_CFLAGS) -Irelay/src \
+		-o $@ $(BENCH_MEMORY_SRC) $(RELAY_OBJ) $(RELAY_LIBS) -lm
+
+# libsrtp2 alone, stock (NSS) against our OpenSSL types, 1..2,000 sessions.
+BENCH_SRTP_SRC = relay/bench/bench_srtp.c relay/src/media/srtp_ossl.c
+$(BUILD)/bench/bench_srtp: $(BENCH_SRTP_SRC) relay/src/media/srtp_ossl.h
+	@mkdir -p $(dir $@)
+	$(say) CCLD $(notdir $@)
+	$(Q)$(CC) $(BASE_CFLAGS) $(OPT_CFLAGS) -Irelay/src -o $@ $(BENCH_SRTP_SRC) $(RELAY_LIBS)
+
 bench: all $(BUILD)/bench/bench_lifecycle $(BUILD)/bench/bench_answer \
-	$(BUILD)/bench/bench_ramp
+	$(BUILD)/bench/bench_ramp $(BUILD)/bench/bench_srtp $(BUILD)/bench/bench_memory
 	@sh scripts/bench.sh
 
 # Fuzzing (relay/fuzz/): every relay/fuzz/fuzz_NAME.c is a libFuzzer target

@@ -14,11 +14,15 @@ if [ -n "${BENCH_QUICK:-}" ]; then
 	ramp_seconds=${BENCH_RAMP_SECONDS:-3}
 	transcoded=${BENCH_TRANSCODED_CALLS:-10,20}
 	answer=${BENCH_ANSWER_CALLS:-5}
+	srtp_packets=${BENCH_SRTP_PACKETS:-5000}
+	memory_calls=${BENCH_MEMORY_CALLS:-50}
 else
 	ramp_calls=${BENCH_RAMP_CALLS:-100,500,1000,2000}
 	ramp_seconds=${BENCH_RAMP_SECONDS:-5}
 	transcoded=${BENCH_TRANSCODED_CALLS:-20,50}
 	answer=${BENCH_ANSWER_CALLS:-20}
+	srtp_packets=${BENCH_SRTP_PACKETS:-40000}
+	memory_calls=${BENCH_MEMORY_CALLS:-200}
 fi
 load() { cut -d' ' -f1-3 /proc/loadavg; }
 {
@@ -42,6 +46,11 @@ load() { cut -d' ' -f1-3 /proc/loadavg; }
 	# N calls for each kind of client ICE, and the same calls through Janus's
 	# SIP plugin in the same run, with the ratio.
 	"$out/bench_answer" "$answer" "${BENCH_ANSWER_RING_MS:-500}"
+	# SRTP cost per packet against live sessions, Debian's NSS crypto and
+	# ours over OpenSSL (relay/src/media/srtp_ossl.c), 1 to 2,000 pairs.
+	"$out/bench_srtp" "$srtp_packets"
+	# The relay's RSS per call, audio flowing, peers in a forked child.
+	"$out/bench_memory" "$memory_calls"
 	echo "# load after: $(load)"
 	grep '^summary:' "$out/ramp.txt" || echo "summary: none (bench_ramp failed)"
 } | tee "$results"

@@ -375,6 +375,13 @@ int peer_new(const peer_opts_t *opts, peer_t **out)
 		g_strlcpy(p->ufrag, p->opts.ufrag, sizeof(p->ufrag));
 	if (p->opts.pwd)
 		g_strlcpy(p->pwd, p->opts.pwd, sizeof(p->pwd));
+	/* The client's own use_srtp offer, in its order (RFC 5764 4.1.1). */
+	if (opts->srtp_profiles &&
+	    SSL_CTX_set_tlsext_use_srtp(p->dctx->ssl_ctx, opts->srtp_profiles) != 0) {
+		cr_dtls_ctx_destroy(p->dctx);
+		g_free(p);
+		return -1;
+	}
 	p->seq = 1000;
 	p->ts = 5000;
 	p->ctx = g_main_context_new();

@@ -32,6 +32,8 @@ typedef struct peer_opts {
 				   * is keyed, as a browser does (0 = only peer_send_audio) */
 	bool start_later;         /* no agent (nothing on its port) before peer_start():
 				   * credentials and certificate exist, ICE starts later */
+	const char *srtp_profiles; /* the DTLS-SRTP profiles it offers, OpenSSL's
+				    * "A:B" order (NULL = the relay's own list) */
 } peer_opts_t;
 
 int peer_new(const peer_opts_t *opts, peer_t **out);

@@ -34,7 +34,9 @@ typedef struct cr_trace {
 	unsigned head;  /* next slot to write */
 	unsigned count; /* lines held (<= CR_TRACE_LINES) */
 	uint64_t lost;  /* lines overwritten */
-	char lines[CR_TRACE_LINES][CR_TRACE_LINE_LEN];
+	/* Each line allocated at its length when written (a call writes a few
+	 * dozen): no 51 kB ring zeroed up front per call (issue #18). */
+	char *lines[CR_TRACE_LINES];
 } cr_trace_t;
 
 void cr_trace_init(cr_trace_t *trace);
@@ -100,6 +102,9 @@ typedef struct cr_dtls {
 int cr_dtls_init(cr_dtls_t *dtls, cr_dtls_ctx_t *ctx, bool active, cr_dtls_send_fn send,
 		 void *arg);
 void cr_dtls_clear(cr_dtls_t *dtls);
+/* Once connected and the peer proved it is too (its SRTP): frees the SSL;
+ * the keys, profile and fingerprint stay; later records are dropped. */
+void cr_dtls_release(cr_dtls_t *dtls);
 /* Starts the handshake (the client sends its ClientHello). */
 void cr_dtls_start(cr_dtls_t *dtls);
 /* Feeds one received datagram. Returns 1 when the handshake just finished,
