@@ -68,7 +68,7 @@ LIB = $(BUILD)/lib/libcallrelay.so
 LUA54_MOD = $(BUILD)/lib/callrelay_core.so
 CTEST_BIN = $(BUILD)/asan/test_relay
 
-.PHONY: all deps test test-c test-web lint check-cdef check-deps check-doc-refs run install uninstall \
+.PHONY: all deps test test-c test-web lint check-cdef check-deps check-doc-refs check-merge-markers run install uninstall \
 	dist bench clean web help fuzz fuzz-build
 
 all: $(LIB) $(LUA54_MOD)
@@ -125,9 +125,14 @@ check-deps:
 check-doc-refs:
 	@sh scripts/check-doc-refs.sh
 
-lint: check-cdef check-deps check-doc-refs
+lint: check-cdef check-deps check-doc-refs check-merge-markers
 	$(say) LUACHECK "plugin ffi spec scripts"
 	$(Q)luacheck -q plugin ffi spec scripts
+
+# A merge conflict left in a comment still compiles; nothing else finds it.
+check-merge-markers:
+	$(say) CHECK "merge markers"
+	$(Q)! git grep -n -E '^(<<<<<<<|>>>>>>>) ' -- . ':!Makefile' 2>/dev/null
 
 # The web softphone: npm packages from web/package-lock.json (npm ci, only
 # when the lock changed), bundled by esbuild into web/dist/, which
