@@ -67,6 +67,7 @@
 #include <opus/opus.h>
 
 #include "callrelay.h"
+#include "media/srtp_ossl.h"
 
 #define RTP_LEN 172     /* 12-byte header + 160 bytes payload */
 #define TAG_LEN 16      /* GCM tag */
@@ -1117,6 +1118,10 @@ static int bare_loop(int ctl, int cpu)
 
 	pin(cpu);
 	srtp_init();
+	/* The same crypto as the relay's (relay/src/media/srtp.c), so the ratio
+	 * compares the loops, not NSS against OpenSSL. */
+	if (cr_srtp_ossl_install())
+		fprintf(stderr, "bench_ramp: bare loop keeps libsrtp2's stock crypto\n");
 	epoll_ctl(ep, EPOLL_CTL_ADD, ctl, &ev);
 	send(ctl, "ready", 5, 0);
 	for (;;) {
