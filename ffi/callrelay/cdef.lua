@@ -56,6 +56,7 @@ typedef struct cr_relay_stats {
 } cr_relay_stats_t;
 const char *cr_version(void);
 const char *cr_error_to_string(int err);
+const char *cr_error_name(int err);
 void cr_relay_config_init(cr_relay_config_t *config);
 int cr_relay_create(const cr_relay_config_t *config, cr_relay_t **out,
 			      char *err_buf);

@@ -8,11 +8,6 @@ local ffi = require "ffi"
 
 local M = { name = "ffi" }
 
-local ERROR_NAMES = {
-	[-1] = "invalid", [-2] = "nomem", [-3] = "ports", [-4] = "closed",
-	[-5] = "limit", [-6] = "internal", [-7] = "notfound", [-8] = "unsupported",
-}
-
 local declared = false
 local lib
 
@@ -28,7 +23,7 @@ end
 local function failure(err, buf)
 	local msg = buf and ffi.string(buf) or ""
 	if msg == "" then msg = ffi.string(lib.cr_error_to_string(err)) end
-	return nil, msg, ERROR_NAMES[err] or "unknown"
+	return nil, msg, ffi.string(lib.cr_error_name(err))
 end
 
 local function int_field(config, key, default)

@@ -121,6 +121,15 @@ CR_EXPORT const char *cr_version(void);
 CR_EXPORT const char *cr_error_to_string(int err);
 
 /**
+ * The short name of an error code, the one Lua callers see as the third
+ * value of a failure: "invalid", "nomem", "ports", "closed", "limit",
+ * "internal", "notfound", "unsupported" ("ok" for CR_OK).
+ * @param err a CR_ERR_* value
+ * @return a static string; "unknown" for any other value
+ */
+CR_EXPORT const char *cr_error_name(int err);
+
+/**
  * Fill a configuration with defaults.
  * @param config the configuration to initialise
  */

@@ -11,18 +11,6 @@
 #define CR_DEFAULT_EVENT_QUEUE 65536
 #define CR_MAX_WORKERS 256
 
-int cr_set_error(char *err_buf, int err, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err_buf) {
-		va_start(ap, fmt);
-		g_vsnprintf(err_buf, CR_MAX_ERROR_LEN, fmt, ap);
-		va_end(ap);
-	}
-	return err;
-}
-
 void cr_relay_config_init(cr_relay_config_t *config)
 {
 	if (!config)

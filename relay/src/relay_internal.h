@@ -9,6 +9,7 @@
 #include <stdbool.h>
 
 #include "callrelay.h"
+#include "error.h"
 
 /* event_queue.c: a bounded multi-producer queue whose eventfd is readable
  * exactly while the queue holds events. */
@@ -118,8 +119,5 @@ void cr_relay_emit(struct cr_relay *relay, int type, uint32_t call_id,
 	G_GNUC_PRINTF(6, 7);
 
 void cr_relay_unref(struct cr_relay *relay);
-
-/* Copies a message into an optional CR_MAX_ERROR_LEN buffer; returns err. */
-int cr_set_error(char *err_buf, int err, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
 
 #endif
