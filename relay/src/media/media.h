@@ -20,6 +20,7 @@
 #include <sys/socket.h>
 
 #include "callrelay.h"
+#include "../rtp.h"
 
 struct cr_call;
 struct cr_relay;
@@ -152,17 +153,6 @@ cr_pkt_kind_t cr_demux_sip(const uint8_t *p, size_t len, bool rtcp_socket);
  * ssrc back by seq_offset, in place, over a compound RTCP packet. */
 void cr_rtcp_unshift_reports(uint8_t *buf, size_t len, uint32_t ssrc, uint16_t seq_offset);
 
-/* One RFC 4733 telephone-event payload. */
-typedef struct cr_rtp_event {
-	uint32_t timestamp;
-	uint8_t event;
-	bool end;
-	uint8_t volume;
-	uint16_t duration; /* in clock units */
-} cr_rtp_event_t;
-
-/* Reads the event of an RTP packet; false when it is too short to hold one. */
-bool cr_rtp_event_read(const uint8_t *p, size_t len, cr_rtp_event_t *ev);
 
 /* ---- relay-wide media state (media_relay.c) ---- */
 typedef struct cr_media_relay {

@@ -399,19 +399,18 @@ static void dtmf_to_client(cr_transcode_t *xc, int event)
 static void dtmf_from_client(cr_transcode_t *xc, const uint8_t *buf, size_t len)
 {
 	cr_media_call_t *mc = xc->mc;
-	size_t hl = 12 + 4u * (buf[0] & 0x0f);
-	uint32_t ts = get32(buf + 4);
+	cr_rtp_event_t ev;
 	int event, ms;
 	char digit;
 
-	if (len < hl + 4 || !(buf[hl + 1] & 0x80))
+	if (!cr_rtp_event_read(buf, len, &ev) || !ev.end)
 		return;
-	if (xc->dtmf_reported && xc->dtmf_ts == ts)
+	if (xc->dtmf_reported && xc->dtmf_ts == ev.timestamp)
 		return;
 	xc->dtmf_reported = true;
-	xc->dtmf_ts = ts;
-	event = buf[hl];
-	ms = (int)(((uint32_t)buf[hl + 2] << 8 | buf[hl + 3]) * 1000u / (uint32_t)xc->client_dtmf_clock);
+	xc->dtmf_ts = ev.timestamp;
+	event = ev.event;
+	ms = (int)((uint32_t)ev.duration * 1000u / (uint32_t)xc->client_dtmf_clock);
 	digit = event < 16 ? DIGITS[event] : '?';
 	atomic_fetch_add_explicit(&mc->counters.dtmf_events, 1, memory_order_relaxed);
 	cr_trace_add(&mc->trace, "media", "dtmf client->sip digit %c duration %d ms, sent in-band",
@@ -461,17 +460,18 @@ static gboolean on_tone_end(gpointer data)
  * packet stops it (RFC 4733 2.5: packets of one event share a timestamp). */
 static void dtmf_inband(cr_transcode_t *xc, const uint8_t *buf, size_t len)
 {
-	size_t hl = 12 + 4u * (buf[0] & 0x0f);
-	uint32_t ts = get32(buf + 4);
+	cr_rtp_event_t ev;
+	uint32_t ts;
 	bool end;
 
-	if (len < hl + 4 || buf[hl] > 15)
+	if (!cr_rtp_event_read(buf, len, &ev) || ev.event > 15)
 		return;
-	end = buf[hl + 1] & 0x80;
+	ts = ev.timestamp;
+	end = ev.end;
 	if (!end && !(xc->tone_on && xc->tone_ts == ts) && !(xc->dtmf_reported && xc->dtmf_ts == ts)) {
 		if (xc->tone_on)
 			tone_switch(xc, false, 0);
-		tone_switch(xc, true, buf[hl]);
+		tone_switch(xc, true, ev.event);
 		xc->tone_ts = ts;
 		xc->tone_timer = g_timeout_source_new(XC_TONE_MAX_MS);
 		g_source_set_callback(xc->tone_timer, on_tone_timeout, xc, NULL);
@@ -480,8 +480,7 @@ static void dtmf_inband(cr_transcode_t *xc, const uint8_t *buf, size_t len)
 	} else if (end && xc->tone_on && xc->tone_ts == ts && !xc->tone_ending) {
 		/* The tone lasts what the event says, even when its packets came
 		 * in a burst (jitter): stop it then, not now. */
-		int64_t dur_us = (int64_t)((uint32_t)buf[hl + 2] << 8 | buf[hl + 3]) * 1000000 /
-				 xc->client_dtmf_clock;
+		int64_t dur_us = (int64_t)ev.duration * 1000000 / xc->client_dtmf_clock;
 		int64_t left_ms = (xc->tone_started_us + dur_us - g_get_monotonic_time()) / 1000;
 
 		if (left_ms < 10) {
@@ -506,11 +505,13 @@ static void te_through(cr_transcode_t *xc, int dir, int to, const uint8_t *in, s
 {
 	cr_media_call_t *mc = xc->mc;
 	cr_out_stream_t *st = &mc->xc_out[dir];
-	size_t hl = 12 + 4u * (in[0] & 0x0f);
 	uint32_t src_ts = get32(in + 4);
+	cr_rtp_event_t ev;
 	uint8_t pkt[2048];
 
-	if (!st->started || len < hl + 4 || len > sizeof(pkt) - 64)
+	if (!cr_rtp_event_read(in, len, &ev) || len > sizeof(pkt) - 64)
+		return; /* not an event */
+	if (!st->started)
 		return; /* no audio went that way yet: nothing to join */
 	memcpy(pkt, in, len);
 	if (!st->te_known || st->te_src_ts != src_ts) {
@@ -527,11 +528,11 @@ static void te_through(cr_transcode_t *xc, int dir, int to, const uint8_t *in, s
 	put32(pkt + 8, st->ssrc);
 	st->packets++;
 	st->octets += (uint32_t)(len - 12);
-	if ((in[hl + 1] & 0x80) && !st->te_reported) {
-		int event = in[hl];
+	if (ev.end && !st->te_reported) {
+		int event = ev.event;
 		int clock = dir == CR_DIR_CLIENT_TO_SIP ? mc->dtmf_clock_client[in[1] & 0x7f]
 							 : mc->dtmf_clock_sip[in[1] & 0x7f];
-		int ms = (int)(((uint32_t)in[hl + 2] << 8 | in[hl + 3]) * 1000u / (uint32_t)clock);
+		int ms = (int)((uint32_t)ev.duration * 1000u / (uint32_t)clock);
 		char digit = event < 16 ? DIGITS[event] : '?';
 
 		st->te_reported = true;
