@@ -57,6 +57,7 @@ typedef struct cr_relay_stats {
 const char *cr_version(void);
 const char *cr_error_to_string(int err);
 const char *cr_error_name(int err);
+const char *cr_event_type_to_string(int type);
 void cr_relay_config_init(cr_relay_config_t *config);
 int cr_relay_create(const cr_relay_config_t *config, cr_relay_t **out,
 			      char *err_buf);

@@ -169,8 +169,10 @@ function M.relay_poll(handle, max)
 		for i = 0, n - 1 do
 			local e = batch[i]
 			total = total + 1
+			local type_name = lib.cr_event_type_to_string(e.type)
 			events[total] = {
-				type = tonumber(e.type), call_id = tonumber(e.call_id),
+				type = type_name ~= nil and ffi.string(type_name) or ("unknown_" .. tonumber(e.type)),
+				call_id = tonumber(e.call_id),
 				time_us = tonumber(e.time_us), code = tonumber(e.code),
 				value = tonumber(e.value), text = ffi.string(e.text),
 			}

@@ -237,8 +237,13 @@ static int l_relay_poll(lua_State *L)
 		int n = cr_relay_poll_events(relay, batch, want);
 
 		for (int i = 0; i < n; i++) {
+			const char *type_name = cr_event_type_to_string(batch[i].type);
+
 			lua_createtable(L, 0, 6);
-			lua_pushinteger(L, batch[i].type);
+			if (type_name)
+				lua_pushstring(L, type_name);
+			else
+				lua_pushfstring(L, "unknown_%d", batch[i].type);
 			lua_setfield(L, -2, "type");
 			lua_pushinteger(L, batch[i].call_id);
 			lua_setfield(L, -2, "call_id");

@@ -130,6 +130,15 @@ CR_EXPORT const char *cr_error_to_string(int err);
 CR_EXPORT const char *cr_error_name(int err);
 
 /**
+ * The name of an event type, as the Lua API shows it: the CR_EVENT_*
+ * constant's name without the prefix, in lower case ("call_ready",
+ * "local_candidate", "sip_incoming", ...).
+ * @param type a CR_EVENT_* value
+ * @return a static string, or NULL for a value that is no event type
+ */
+CR_EXPORT const char *cr_event_type_to_string(int type);
+
+/**
  * Fill a configuration with defaults.
  * @param config the configuration to initialise
  */
