@@ -451,7 +451,7 @@ CR_EXPORT int cr_sip_hold(cr_call_t *call, int hold);
  * @param len its size
  * @return the length of the whole trace (may exceed len - 1: truncated)
  */
-CR_EXPORT int cr_call_get_sip_trace(cr_call_t *call, char *buf, int len);
+CR_EXPORT int cr_call_get_sip_trace(cr_call_t *call, char *buf, size_t len);
 
 /**
  * Create a call on the least loaded worker. CR_EVENT_CALL_READY follows.

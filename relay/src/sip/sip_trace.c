@@ -114,7 +114,7 @@ void cr_sip_trace_msg(cr_call_t *call, char dir, const sip_t *sip)
 	su_home_deinit(home);
 }
 
-int cr_call_get_sip_trace(cr_call_t *call, char *buf, int len)
+int cr_call_get_sip_trace(cr_call_t *call, char *buf, size_t len)
 {
 	int n;
 
@@ -123,7 +123,7 @@ int cr_call_get_sip_trace(cr_call_t *call, char *buf, int len)
 	g_mutex_lock(&call->sip_lock);
 	n = (int)call->sip_trace->len;
 	if (buf && len > 0)
-		g_strlcpy(buf, call->sip_trace->str, (size_t)len);
+		g_strlcpy(buf, call->sip_trace->str, len);
 	g_mutex_unlock(&call->sip_lock);
 	return n;
 }
