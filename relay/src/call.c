@@ -42,7 +42,7 @@ static void call_setup(void *data)
 	if (atomic_load(&call->closing) || call->live)
 		return;
 	call->live = TRUE;
-	g_hash_table_insert(call->worker->calls, GUINT_TO_POINTER(call->id),
+	g_hash_table_insert(call->relay->worker_calls[call->worker->index], GUINT_TO_POINTER(call->id),
 			    cr_call_ref(call));
 	cr_relay_emit(call->relay, CR_EVENT_CALL_READY, call->id, 0,
 		      call->worker->index, NULL);
@@ -55,7 +55,7 @@ void cr_call_teardown(cr_call_t *call, const char *reason)
 
 	if (was_live) {
 		call->live = FALSE;
-		g_hash_table_remove(call->worker->calls, GUINT_TO_POINTER(call->id));
+		g_hash_table_remove(r->worker_calls[call->worker->index], GUINT_TO_POINTER(call->id));
 	}
 	cr_media_call_destroy(call->media, true);
 	call->media = NULL;
@@ -72,6 +72,16 @@ void cr_call_teardown(cr_call_t *call, const char *reason)
 	 * (relay destroyed right after the handle was closed). */
 	if (was_live)
 		cr_call_unref(call);
+}
+
+void cr_call_teardown_all(cr_worker_t *worker, void *relay)
+{
+	cr_relay_t *r = relay;
+	GList *calls = g_hash_table_get_values(r->worker_calls[worker->index]);
+
+	for (GList *l = calls; l; l = l->next)
+		cr_call_teardown(l->data, "relay closed");
+	g_list_free(calls);
 }
 
 int cr_call_create(cr_relay_t *r, cr_call_t **out, char *err_buf)

@@ -10,42 +10,8 @@
 
 #include "callrelay.h"
 #include "error.h"
-
-/* event_queue.c: a bounded multi-producer queue whose eventfd is readable
- * exactly while the queue holds events. */
-typedef struct cr_event_queue cr_event_queue_t;
-
-int cr_event_queue_create(size_t capacity, cr_event_queue_t **out);
-void cr_event_queue_destroy(cr_event_queue_t *queue);
-int cr_event_queue_fd(const cr_event_queue_t *queue);
-/* Copies the event; returns CR_ERR_LIMIT (and counts a drop) when full. */
-int cr_event_queue_push(cr_event_queue_t *queue, const cr_event_t *event);
-int cr_event_queue_pop(cr_event_queue_t *queue, cr_event_t *events, int max);
-uint64_t cr_event_queue_dropped(const cr_event_queue_t *queue);
-
-/* worker.c: one thread running one GMainContext. */
-typedef struct cr_worker {
-	int index;
-	GMainContext *context;
-	GMainLoop *loop;
-	GThread *thread;
-	GHashTable *calls; /* call id -> cr_call_t*, touched on the worker only */
-	atomic_int load;   /* live calls, read by the placing thread */
-	struct cr_relay *relay;
-} cr_worker_t;
-
-typedef void (*cr_worker_fn)(void *data);
-
-int cr_worker_start(cr_worker_t *worker, struct cr_relay *relay, int index);
-/* Runs fn(data) on the worker's thread; destroy(data) runs afterwards, or
- * when the worker stops before fn ran. */
-/* Runs fn(data) once on the thread that iterates `context` (a worker's or
- * the SIP thread's); destroy(data) after, or when the context goes away
- * with the job still queued. */
-void cr_context_post(GMainContext *context, cr_worker_fn fn, void *data, GDestroyNotify destroy);
-void cr_worker_post(cr_worker_t *worker, cr_worker_fn fn, void *data,
-		    GDestroyNotify destroy);
-void cr_worker_stop(cr_worker_t *worker);
+#include "event_queue.h"
+#include "worker.h"
 
 struct cr_relay {
 	atomic_int refs;         /* the owner + one per call handle */
@@ -53,6 +19,7 @@ struct cr_relay {
 	cr_relay_config_t config;
 	cr_event_queue_t *events;
 	cr_worker_t *workers;
+	GHashTable **worker_calls; /* per worker: call id -> cr_call_t*, touched on that worker only */
 	int n_workers;
 	atomic_uint next_call_id;
 	atomic_int active_calls;
@@ -89,6 +56,8 @@ cr_call_t *cr_call_ref(cr_call_t *call);
 void cr_call_unref(void *call);
 /* Worker-side teardown; idempotent. */
 void cr_call_teardown(cr_call_t *call, const char *reason);
+/* A worker's stop handler (data: the relay): tears down its live calls. */
+void cr_call_teardown_all(cr_worker_t *worker, void *relay);
 
 /* sip/: the SIP leg's hooks into the relay and call lifecycles. */
 int cr_sip_ua_start(struct cr_relay *relay, const cr_sip_config_t *config,
@@ -113,11 +82,11 @@ void cr_fd_budget_apply(struct cr_relay *relay);
 bool cr_fd_exhausted(struct cr_relay *relay, int errnum, const char *what);
 uint64_t cr_fd_limit_now(void);
 
-/* relay.c */
-void cr_relay_emit(struct cr_relay *relay, int type, uint32_t call_id,
-		   int32_t code, int32_t value, const char *fmt, ...)
-	G_GNUC_PRINTF(6, 7);
+/* An event onto the relay's queue (event_queue.c):
+ * cr_relay_emit(relay, type, call_id, code, value, fmt, ...). */
+#define cr_relay_emit(relay, ...) cr_event_queue_emit((relay)->events, __VA_ARGS__)
 
+/* relay.c */
 void cr_relay_unref(struct cr_relay *relay);
 
 #endif
