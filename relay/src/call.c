@@ -84,8 +84,15 @@ void cr_call_teardown_all(cr_worker_t *worker, void *relay)
 	g_list_free(calls);
 }
 
+/* The media's fd_exhausted handler (media/media.h): the relay counts. */
+static bool fd_exhausted(void *relay, int errnum, const char *what)
+{
+	return cr_fd_exhausted(relay, errnum, what);
+}
+
 int cr_call_create(cr_relay_t *r, cr_call_t **out, char *err_buf)
 {
+	cr_worker_t *worker;
 	cr_call_t *call;
 	int active;
 
@@ -114,10 +121,20 @@ int cr_call_create(cr_relay_t *r, cr_call_t **out, char *err_buf)
 	call->id = atomic_fetch_add(&r->next_call_id, 1);
 	if (call->id == 0) /* wrapped: 0 means "no call" in events */
 		call->id = atomic_fetch_add(&r->next_call_id, 1);
+	worker = least_loaded_worker(r);
 	if (r->media) {
 		/* Ports and credentials now, so the caller has them at once and
 		 * port exhaustion is an error here, not later. */
-		int err = cr_media_call_create(call, r->media, &call->media, err_buf);
+		cr_media_env_t env = {
+			.call_id = call->id,
+			.context = worker->context,
+			.events = r->events,
+			.transcoded_calls = &r->transcoded_calls,
+			.max_transcoded_calls = r->config.max_transcoded_calls,
+			.fd_exhausted = fd_exhausted,
+			.arg = r,
+		};
+		int err = cr_media_call_create(&env, r->media, &call->media, err_buf);
 
 		if (err) {
 			atomic_fetch_sub(&r->active_calls, 1);
@@ -126,7 +143,7 @@ int cr_call_create(cr_relay_t *r, cr_call_t **out, char *err_buf)
 			return err;
 		}
 	}
-	call->worker = least_loaded_worker(r);
+	call->worker = worker;
 	atomic_fetch_add(&call->worker->load, 1);
 	atomic_fetch_add(&r->calls_created, 1);
 	cr_worker_post(call->worker, call_setup, cr_call_ref(call), cr_call_unref);

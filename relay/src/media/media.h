@@ -20,10 +20,9 @@
 #include <sys/socket.h>
 
 #include "callrelay.h"
+#include "../error.h"
+#include "../event_queue.h"
 #include "../rtp.h"
-
-struct cr_call;
-struct cr_relay;
 
 /* ---- trace.c: bounded per-call ring of timestamped facts ---- */
 #define CR_TRACE_LINES 256
@@ -247,8 +246,24 @@ typedef struct cr_out_stream {
 	uint32_t te_src_ts, te_ts; /* the current telephone-event: its and our timestamp */
 } cr_out_stream_t;
 
+/* What a call's media gets from whoever creates it (relay/src/call.c):
+ * where its events go, where it runs, and the handlers it reports up
+ * through. Everything pointed at outlives the call's media. */
+typedef struct cr_media_env {
+	uint32_t call_id;
+	GMainContext *context;       /* the worker's, where every worker-side step runs */
+	cr_event_queue_t *events;
+	/* Transcoding slots shared with the relay's other calls (max: -1 no
+	 * limit, 0 off). */
+	atomic_int *transcoded_calls;
+	int max_transcoded_calls;
+	/* Counts and reports errnum when it is EMFILE or ENFILE (true then). */
+	bool (*fd_exhausted)(void *arg, int errnum, const char *what);
+	void *arg;
+} cr_media_env_t;
+
 typedef struct cr_media_call {
-	struct cr_call *call;
+	cr_media_env_t env;
 	cr_media_relay_t *mr;
 	uint32_t call_id;
 
@@ -357,13 +372,47 @@ typedef struct cr_media_call {
 } cr_media_call_t;
 
 /* session.c */
-int cr_media_call_create(struct cr_call *call, cr_media_relay_t *mr, cr_media_call_t **out,
+int cr_media_call_create(const cr_media_env_t *env, cr_media_relay_t *mr, cr_media_call_t **out,
 			 char *err_buf);
 /* Worker-side. Frees everything; release_ports is false when the relay's
  * media state is already gone. */
 void cr_media_call_destroy(cr_media_call_t *mc, bool release_ports);
+
+/* report.c: an event about the call onto env.events. */
 void cr_media_emit(cr_media_call_t *mc, int type, int32_t code, int32_t value,
 		   const char *fmt, ...) G_GNUC_PRINTF(5, 6);
+/* report.c: the env's fd_exhausted handler, false without one. */
+bool cr_media_fd_exhausted(const cr_media_env_t *env, int errnum, const char *what);
+
+/* A command for a call's media, run on its worker in the order given
+ * (relay/src/call_media.c builds and posts them). */
+typedef enum {
+	CR_MEDIA_CMD_START,
+	CR_MEDIA_CMD_CANDIDATE,
+	CR_MEDIA_CMD_END_OF_CANDIDATES,
+	CR_MEDIA_CMD_REMOTE_CREDENTIALS,
+	CR_MEDIA_CMD_FINGERPRINT,
+	CR_MEDIA_CMD_SIP_REMOTE,
+	CR_MEDIA_CMD_ICE_RESTART,
+	CR_MEDIA_CMD_CODECS,
+	CR_MEDIA_CMD_DTMF,
+	CR_MEDIA_CMD_TRANSCODE,
+	CR_MEDIA_CMD_SIP_WATCH,
+	CR_MEDIA_CMD_ANSWERED
+} cr_media_cmd_type_t;
+
+typedef struct cr_media_cmd {
+	cr_media_cmd_type_t type;
+	char *a, *b;
+	int x, y;
+	cr_media_params_t *params;
+} cr_media_cmd_t;
+
+/* Worker: runs cmd, or keeps it (taking its strings and params) until
+ * CR_MEDIA_CMD_START when media has not started yet. */
+void cr_media_call_run(cr_media_call_t *mc, cr_media_cmd_t *cmd);
+/* Frees what a command holds (not the command itself). */
+void cr_media_cmd_clear(cr_media_cmd_t *cmd);
 
 /* ice.c */
 int cr_ice_start(cr_media_call_t *mc);
@@ -439,7 +488,7 @@ typedef struct cr_transcode cr_transcode_t;
  * needs exists. */
 int cr_transcode_global_init(char *err_buf);
 /* Lua thread: checks a codec pair and takes a slot of the relay's maximum. */
-int cr_transcode_reserve(struct cr_call *call, const cr_codec_t *client, const cr_codec_t *sip,
+int cr_transcode_reserve(cr_media_call_t *mc, const cr_codec_t *client, const cr_codec_t *sip,
 			 char *err_buf);
 /* Gives the call's slot back, if it holds one; any thread. */
 void cr_transcode_release(cr_media_call_t *mc);

@@ -40,7 +40,6 @@
 #include <gst/app/gstappsrc.h>
 #include <gst/gst.h>
 
-#include "../relay_internal.h"
 #include "media.h"
 
 #define XC_MAX_QUEUED 256    /* packets waiting for the worker, both ways */
@@ -210,12 +209,11 @@ static int check_codec(const cr_codec_t *c, const char *leg, char *err_buf)
 	return CR_OK;
 }
 
-int cr_transcode_reserve(cr_call_t *call, const cr_codec_t *client, const cr_codec_t *sip,
+int cr_transcode_reserve(cr_media_call_t *mc, const cr_codec_t *client, const cr_codec_t *sip,
 			 char *err_buf)
 {
-	cr_relay_t *r = call->relay;
-	cr_media_call_t *mc = call->media;
-	int max = r->config.max_transcoded_calls, err;
+	atomic_int *taken = mc->env.transcoded_calls;
+	int max = mc->env.max_transcoded_calls, err;
 
 	err = check_codec(client, "client", err_buf);
 	if (!err)
@@ -228,13 +226,13 @@ int cr_transcode_reserve(cr_call_t *call, const cr_codec_t *client, const cr_cod
 		return cr_set_error(err_buf, CR_ERR_INVALID,
 				    "both legs carry %s: that is passthrough, not transcoding",
 				    client->name);
-	if (max == 0)
+	if (max == 0 || !taken)
 		return cr_set_error(err_buf, CR_ERR_LIMIT,
 				    "transcoding is off on this relay (max_transcoded_calls = 0)");
 	if (atomic_exchange(&mc->transcode_slot, true))
 		return CR_OK; /* a codec change: the call keeps its slot */
-	if (atomic_fetch_add(&r->transcoded_calls, 1) >= max && max > 0) {
-		atomic_fetch_sub(&r->transcoded_calls, 1);
+	if (atomic_fetch_add(taken, 1) >= max && max > 0) {
+		atomic_fetch_sub(taken, 1);
 		atomic_store(&mc->transcode_slot, false);
 		return cr_set_error(err_buf, CR_ERR_LIMIT,
 				    "the relay already transcodes its maximum of %d calls", max);
@@ -245,7 +243,7 @@ int cr_transcode_reserve(cr_call_t *call, const cr_codec_t *client, const cr_cod
 void cr_transcode_release(cr_media_call_t *mc)
 {
 	if (atomic_exchange(&mc->transcode_slot, false))
-		atomic_fetch_sub(&mc->call->relay->transcoded_calls, 1);
+		atomic_fetch_sub(mc->env.transcoded_calls, 1);
 }
 
 /* Streaming thread: one packet out of a payloader. */
