@@ -139,6 +139,7 @@ int cr_call_create(cr_relay_t *r, cr_call_t **out, char *err_buf)
 		if (err) {
 			atomic_fetch_sub(&r->active_calls, 1);
 			cr_relay_unref(r);
+			cr_sip_call_fini(call);
 			g_free(call);
 			return err;
 		}

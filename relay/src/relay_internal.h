@@ -43,12 +43,10 @@ struct cr_call {
 	cr_worker_t *worker;
 	gboolean live;       /* worker-side: set up and not yet torn down */
 	struct cr_media_call *media; /* media/cr_media_call_t, freed at teardown */
-	/* SIP leg (relay/src/sip/): the trace is written on the SIP thread and
-	 * read on the controlling thread under sip_lock; `sip` is the dialog,
-	 * touched on the SIP thread only. */
-	GMutex sip_lock;
-	GString *sip_trace;
-	gint64 sip_t0;
+	/* SIP leg (relay/src/sip/): the trace (sip_trace.c, its own lock) is
+	 * written on the SIP thread and read on the controlling thread; `sip`
+	 * is the dialog, touched on the SIP thread only. */
+	struct cr_sip_trace *sip_trace;
 	struct cr_sip_session *sip;
 };
 
@@ -63,6 +61,7 @@ void cr_call_teardown_all(cr_worker_t *worker, void *relay);
 int cr_sip_ua_start(struct cr_relay *relay, const cr_sip_config_t *config,
 		    struct cr_sip_ua **out, char *err_buf);
 void cr_sip_ua_stop(struct cr_sip_ua *ua);
+/* call_sip.c: the call's SIP trace, made at create, freed with the call. */
 void cr_sip_call_init(cr_call_t *call);
 void cr_sip_call_fini(cr_call_t *call);
 /* From cr_call_close(): hangs the call's SIP leg up, if any. */

@@ -163,7 +163,7 @@ static void build_sdp(cr_sip_session_t *s, const cr_sip_media_t *local, char *bu
  * our SDP check cannot go on: BYE, and the plugin hears why. */
 static void end_for_refused_sdp(cr_sip_session_t *s, const char *what, const char *why)
 {
-	cr_sip_trace_line(s->call, '!', "%s refused: %s", what, why);
+	cr_sip_trace_line(s->call->sip_trace, '!', "%s refused: %s", what, why);
 	if (s->state == S_ENDING)
 		return;
 	s->state = S_ENDING;
@@ -171,7 +171,7 @@ static void end_for_refused_sdp(cr_sip_session_t *s, const char *what, const cha
 		s->remote_hangup = true;
 		session_emit(s, CR_EVENT_SIP_HANGUP, 488, 0, "%s refused: %s", what, why);
 	}
-	cr_sip_trace_line(s->call, '>', "BYE");
+	cr_sip_trace_line(s->call->sip_trace, '>', "BYE");
 	nua_bye(s->nh, TAG_END());
 }
 
@@ -295,7 +295,7 @@ static void dial_on_sip_thread(void *p)
 	to = g_strdup_printf("<sip:%s@%s>", job->number, ua->trunk_hostport);
 	s->nh = nua_handle(ua->nua, s, SIPTAG_TO_STR(to), SIPTAG_FROM_STR(from), TAG_END());
 	atomic_fetch_add(&ua->invites_sent, 1);
-	cr_sip_trace_line(call, '>', "INVITE sip:%s@%s SIP/2.0 | From: %s | To: %s | "
+	cr_sip_trace_line(call->sip_trace, '>', "INVITE sip:%s@%s SIP/2.0 | From: %s | To: %s | "
 			  "SDP: %s:%d %s sendrecv", job->number, ua->trunk_hostport, from, to,
 			  offer.address, offer.port, offer.codecs[0].name);
 	nua_invite(s->nh, SIPTAG_CONTENT_TYPE_STR("application/sdp"),
@@ -400,14 +400,14 @@ static void on_invite_response(cr_sip_session_t *s, int status, const char *phra
 	remote_sdp_t got;
 
 	if (sip)
-		cr_sip_trace_msg(s->call, '<', sip);
+		cr_sip_trace_msg(s->call->sip_trace, '<', sip);
 	if (s->cancelled && status >= 200 && status < 300) {
 		/* The 200 crossed our CANCEL (RFC 3261 9.1): NUA ACKs it, the
 		 * call is up at the trunk, and only a BYE ends it. */
 		s->cancelled = false;
 		s->final_status = 487;
-		cr_sip_trace_line(s->call, '>', "ACK (sent by Sofia)");
-		cr_sip_trace_line(s->call, '>', "BYE (the 200 crossed our CANCEL)");
+		cr_sip_trace_line(s->call->sip_trace, '>', "ACK (sent by Sofia)");
+		cr_sip_trace_line(s->call->sip_trace, '>', "BYE (the 200 crossed our CANCEL)");
 		nua_bye(s->nh, TAG_END());
 		return;
 	}
@@ -438,17 +438,17 @@ static void on_invite_response(cr_sip_session_t *s, int status, const char *phra
 	}
 	if (status > 100 && status < 200) {
 		if (sip && sip_has_feature(sip->sip_require, "100rel"))
-			cr_sip_trace_line(s->call, '>', "PRACK (sent by Sofia)");
+			cr_sip_trace_line(s->call->sip_trace, '>', "PRACK (sent by Sofia)");
 		got = read_remote(s->ua, sip, &m, why);
 		if (got == REMOTE_REFUSED) {
 			/* The INVITE is still pending: CANCEL it. */
-			cr_sip_trace_line(s->call, '!', "SDP in %d refused: %s", status, why);
+			cr_sip_trace_line(s->call->sip_trace, '!', "SDP in %d refused: %s", status, why);
 			s->state = S_ENDING;
 			s->failed = true;
 			s->cancelled = true;
 			session_emit(s, CR_EVENT_SIP_FAILED, 488, 0, "SDP in %d refused: %s",
 				     status, why);
-			cr_sip_trace_line(s->call, '>', "CANCEL");
+			cr_sip_trace_line(s->call->sip_trace, '>', "CANCEL");
 			nua_cancel(s->nh, TAG_END());
 		} else if (got == REMOTE_OK) {
 			s->remote = m;
@@ -468,7 +468,7 @@ static void on_invite_response(cr_sip_session_t *s, int status, const char *phra
 			s->have_remote = true;
 		}
 		s->state = S_UP;
-		cr_sip_trace_line(s->call, '>', "ACK (sent by Sofia)");
+		cr_sip_trace_line(s->call->sip_trace, '>', "ACK (sent by Sofia)");
 		if (got == REMOTE_REFUSED || !s->have_remote) {
 			/* 200 without a usable answer to our offer (an earlier
 			 * 18x's SDP would do): the call cannot go on. */
@@ -476,13 +476,13 @@ static void on_invite_response(cr_sip_session_t *s, int status, const char *phra
 			s->failed = true;
 			s->local_hangup = false;
 			if (got == REMOTE_REFUSED) {
-				cr_sip_trace_line(s->call, '!', "SDP answer refused: %s", why);
+				cr_sip_trace_line(s->call->sip_trace, '!', "SDP answer refused: %s", why);
 				session_emit(s, CR_EVENT_SIP_FAILED, 488, 0,
 					     "SDP answer refused: %s", why);
 			} else {
 				session_emit(s, CR_EVENT_SIP_FAILED, 488, 0, "answer without SDP");
 			}
-			cr_sip_trace_line(s->call, '>', "BYE");
+			cr_sip_trace_line(s->call->sip_trace, '>', "BYE");
 			nua_bye(s->nh, TAG_END());
 			return;
 		}
@@ -494,7 +494,7 @@ static void on_invite_response(cr_sip_session_t *s, int status, const char *phra
 	if ((status == 401 || status == 407) && !s->auth_tried && !s->local_hangup) {
 		s->auth_tried = true;
 		if (cr_sip_ua_authenticate(s->ua, s->nh, sip)) {
-			cr_sip_trace_line(s->call, '>', "INVITE (with digest credentials)");
+			cr_sip_trace_line(s->call->sip_trace, '>', "INVITE (with digest credentials)");
 			return;
 		}
 	}
@@ -558,8 +558,8 @@ static void on_new_invite(cr_sip_ua_t *ua, nua_handle_t *nh, const sip_t *sip)
 	g_mutex_lock(&ua->lock);
 	g_hash_table_insert(ua->unadopted, GUINT_TO_POINTER(call->id), call);
 	g_mutex_unlock(&ua->lock);
-	cr_sip_trace_msg(call, '<', sip);
-	cr_sip_trace_line(call, '>', "SIP/2.0 100 Trying (sent by Sofia)");
+	cr_sip_trace_msg(call->sip_trace, '<', sip);
+	cr_sip_trace_line(call->sip_trace, '>', "SIP/2.0 100 Trying (sent by Sofia)");
 	caller = sip_p_asserted_identity(sip)
 		? user_of(sip_p_asserted_identity(sip)->paid_url)
 		: sip->sip_from ? user_of(sip->sip_from->a_url) : "";
@@ -585,11 +585,11 @@ static void on_offer_in_dialog(cr_sip_session_t *s, nua_handle_t *nh, const sip_
 	char sdp[2048], why[CR_SDP_MAX_WHY];
 	remote_sdp_t got;
 
-	cr_sip_trace_msg(s->call, '<', sip);
+	cr_sip_trace_msg(s->call->sip_trace, '<', sip);
 	got = read_remote(s->ua, sip, &m, why);
 	if (got == REMOTE_REFUSED) {
 		/* RFC 3261 14.2: a refused re-INVITE leaves the session as it was. */
-		cr_sip_trace_line(s->call, '>', "SIP/2.0 488 Not Acceptable Here | Warning: %s", why);
+		cr_sip_trace_line(s->call->sip_trace, '>', "SIP/2.0 488 Not Acceptable Here | Warning: %s", why);
 		respond_refused(s->ua->nua, nh, why);
 		return;
 	}
@@ -621,7 +621,7 @@ static void on_offer_in_dialog(cr_sip_session_t *s, nua_handle_t *nh, const sip_
 			prefs = s->prefs;
 	}
 	if (cr_sip_sdp_answer(&m, &prefs, s->want_dtmf, &answer) != CR_OK) {
-		cr_sip_trace_line(s->call, '>', "SIP/2.0 488 Not Acceptable Here");
+		cr_sip_trace_line(s->call->sip_trace, '>', "SIP/2.0 488 Not Acceptable Here");
 		nua_respond(nh, 488, "Not Acceptable Here", NUTAG_WITH_THIS(s->ua->nua),
 			    TAG_END());
 		return;
@@ -630,7 +630,7 @@ static void on_offer_in_dialog(cr_sip_session_t *s, nua_handle_t *nh, const sip_
 		g_strlcpy(answer.direction, held_direction(answer.direction),
 			  sizeof(answer.direction));
 	build_sdp(s, &answer, sdp, sizeof(sdp));
-	cr_sip_trace_line(s->call, '>', "SIP/2.0 200 OK | SDP: %s:%d %s %s", answer.address,
+	cr_sip_trace_line(s->call->sip_trace, '>', "SIP/2.0 200 OK | SDP: %s:%d %s %s", answer.address,
 			  answer.port, answer.codecs[0].name, answer.direction);
 	nua_respond(nh, 200, "OK", NUTAG_WITH_THIS(s->ua->nua),
 			    SIPTAG_CONTENT_TYPE_STR("application/sdp"),
@@ -675,18 +675,18 @@ static void hang_up(cr_sip_session_t *s, const char *reason)
 	switch (s->state) {
 	case S_CALLING:
 		s->cancelled = true;
-		cr_sip_trace_line(s->call, '>', "CANCEL%s%s", r ? " | Reason: " : "", r ? reason : "");
+		cr_sip_trace_line(s->call->sip_trace, '>', "CANCEL%s%s", r ? " | Reason: " : "", r ? reason : "");
 		nua_cancel(s->nh, TAG_IF(r, SIPTAG_REASON_STR(reason)), TAG_END());
 		break;
 	case S_INCOMING:
 		s->final_status = 480;
-		cr_sip_trace_line(s->call, '>', "SIP/2.0 480 Temporarily Unavailable%s%s",
+		cr_sip_trace_line(s->call->sip_trace, '>', "SIP/2.0 480 Temporarily Unavailable%s%s",
 				  r ? " | Reason: " : "", r ? reason : "");
 		nua_respond(s->nh, 480, "Temporarily Unavailable",
 			    TAG_IF(r, SIPTAG_REASON_STR(reason)), TAG_END());
 		break;
 	default:
-		cr_sip_trace_line(s->call, '>', "BYE%s%s", r ? " | Reason: " : "", r ? reason : "");
+		cr_sip_trace_line(s->call->sip_trace, '>', "BYE%s%s", r ? " | Reason: " : "", r ? reason : "");
 		nua_bye(s->nh, TAG_IF(r, SIPTAG_REASON_STR(reason)), TAG_END());
 		break;
 	}
@@ -713,7 +713,7 @@ static void answer(cr_sip_session_t *s, const cmd_job_t *job)
 		s->state = S_ENDING;
 		session_emit(s, CR_EVENT_SIP_FAILED, 488, 0,
 			     "no offered codec is in our list");
-		cr_sip_trace_line(s->call, '>', "SIP/2.0 488 Not Acceptable Here");
+		cr_sip_trace_line(s->call->sip_trace, '>', "SIP/2.0 488 Not Acceptable Here");
 		nua_respond(s->nh, 488, "Not Acceptable Here", TAG_END());
 		return;
 	}
@@ -721,7 +721,7 @@ static void answer(cr_sip_session_t *s, const cmd_job_t *job)
 	s->have_chosen = true;
 	build_sdp(s, &ans, sdp, sizeof(sdp));
 	s->state = S_ANSWERING;
-	cr_sip_trace_line(s->call, '>', "SIP/2.0 200 OK | SDP: %s:%d %s %s", ans.address,
+	cr_sip_trace_line(s->call->sip_trace, '>', "SIP/2.0 200 OK | SDP: %s:%d %s %s", ans.address,
 			  ans.port, ans.codecs[0].name, ans.direction);
 	nua_respond(s->nh, 200, "OK", SIPTAG_CONTENT_TYPE_STR("application/sdp"),
 		    SIPTAG_PAYLOAD_STR(sdp), TAG_END());
@@ -733,7 +733,7 @@ static void hold(cr_sip_session_t *s, bool on)
 	char sdp[2048];
 
 	if (s->state != S_UP || !s->have_chosen) {
-		cr_sip_trace_line(s->call, '!', "%s ignored: the dialog is not established",
+		cr_sip_trace_line(s->call->sip_trace, '!', "%s ignored: the dialog is not established",
 				  on ? "hold" : "resume");
 		return;
 	}
@@ -747,7 +747,7 @@ static void hold(cr_sip_session_t *s, bool on)
 	offer.dtmf_pt = s->want_dtmf ? s->remote.dtmf_pt : -1;
 	g_strlcpy(offer.direction, on ? "sendonly" : "sendrecv", sizeof(offer.direction));
 	build_sdp(s, &offer, sdp, sizeof(sdp));
-	cr_sip_trace_line(s->call, '>', "INVITE (%s) | SDP: %s:%d %s %s", on ? "hold" : "resume",
+	cr_sip_trace_line(s->call->sip_trace, '>', "INVITE (%s) | SDP: %s:%d %s %s", on ? "hold" : "resume",
 			  offer.address, offer.port, offer.codecs[0].name, offer.direction);
 	nua_invite(s->nh, SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(sdp),
 		   TAG_END());
@@ -769,12 +769,12 @@ static void cmd_on_sip_thread(void *p)
 		return;
 	}
 	if (!s->inbound || s->state != S_INCOMING) {
-		cr_sip_trace_line(s->call, '!', "command ignored: the call is not ringing inbound");
+		cr_sip_trace_line(s->call->sip_trace, '!', "command ignored: the call is not ringing inbound");
 		return;
 	}
 	switch (job->type) {
 	case CMD_RINGING:
-		cr_sip_trace_line(s->call, '>', "SIP/2.0 180 Ringing%s",
+		cr_sip_trace_line(s->call->sip_trace, '>', "SIP/2.0 180 Ringing%s",
 				  s->peer_requires_100rel ? " | Require: 100rel" : "");
 		nua_respond(s->nh, 180, "Ringing",
 			    TAG_IF(s->peer_requires_100rel, SIPTAG_REQUIRE_STR("100rel")),
@@ -787,7 +787,7 @@ static void cmd_on_sip_thread(void *p)
 		s->local_hangup = true;
 		s->final_status = job->status;
 		s->state = S_ENDING;
-		cr_sip_trace_line(s->call, '>', "SIP/2.0 %d %s", job->status,
+		cr_sip_trace_line(s->call->sip_trace, '>', "SIP/2.0 %d %s", job->status,
 				  sip_status_phrase(job->status));
 		/* nua_respond keeps the phrase pointer: sip_status_phrase is static. */
 		nua_respond(s->nh, job->status, sip_status_phrase(job->status), TAG_END());
@@ -889,26 +889,6 @@ void cr_sip_call_closing(cr_call_t *call)
 		post_cmd(call, CMD_CLOSE, 0, NULL);
 }
 
-int cr_call_adopt(cr_relay_t *relay, uint32_t call_id, cr_call_t **out)
-{
-	cr_call_t *call = NULL;
-
-	if (!relay || !out)
-		return CR_ERR_INVALID;
-	*out = NULL;
-	if (!relay->sip)
-		return CR_ERR_NOTFOUND;
-	g_mutex_lock(&relay->sip->lock);
-	if (!g_hash_table_steal_extended(relay->sip->unadopted, GUINT_TO_POINTER(call_id),
-					 NULL, (gpointer *)&call))
-		call = NULL;
-	g_mutex_unlock(&relay->sip->lock);
-	if (!call)
-		return CR_ERR_NOTFOUND;
-	*out = call;
-	return CR_OK;
-}
-
 /* ---- who sent it ---- */
 
 /* The source address of the request NUA reports now (valid in the callback). */
@@ -1003,7 +983,7 @@ void cr_sip_dialog_event(cr_sip_ua_t *ua, nua_event_t event, int status, const c
 		char why[CR_SDP_MAX_WHY];
 
 		if (sip)
-			cr_sip_trace_msg(s->call, '<', sip);
+			cr_sip_trace_msg(s->call->sip_trace, '<', sip);
 		if (read_remote(ua, sip, &m, why) == REMOTE_REFUSED) {
 			end_for_refused_sdp(s, "SDP in ACK", why);
 			break;
@@ -1017,8 +997,8 @@ void cr_sip_dialog_event(cr_sip_ua_t *ua, nua_event_t event, int status, const c
 	}
 	case nua_i_cancel:
 		if (sip)
-			cr_sip_trace_msg(s->call, '<', sip);
-		cr_sip_trace_line(s->call, '>', "SIP/2.0 200 OK to CANCEL, 487 to INVITE "
+			cr_sip_trace_msg(s->call->sip_trace, '<', sip);
+		cr_sip_trace_line(s->call->sip_trace, '>', "SIP/2.0 200 OK to CANCEL, 487 to INVITE "
 				  "(sent by Sofia)");
 		if (!s->local_hangup && !s->remote_hangup) {
 			s->remote_hangup = true;
@@ -1028,8 +1008,8 @@ void cr_sip_dialog_event(cr_sip_ua_t *ua, nua_event_t event, int status, const c
 		break;
 	case nua_i_bye:
 		if (sip)
-			cr_sip_trace_msg(s->call, '<', sip);
-		cr_sip_trace_line(s->call, '>', "SIP/2.0 200 OK to BYE (sent by Sofia)");
+			cr_sip_trace_msg(s->call->sip_trace, '<', sip);
+		cr_sip_trace_line(s->call->sip_trace, '>', "SIP/2.0 200 OK to BYE (sent by Sofia)");
 		if (!s->local_hangup && !s->remote_hangup) {
 			s->remote_hangup = true;
 			session_emit(s, CR_EVENT_SIP_HANGUP, 200, 0, "BYE");
@@ -1039,7 +1019,7 @@ void cr_sip_dialog_event(cr_sip_ua_t *ua, nua_event_t event, int status, const c
 	case nua_r_bye:
 	case nua_r_cancel:
 		if (sip)
-			cr_sip_trace_msg(s->call, '<', sip);
+			cr_sip_trace_msg(s->call->sip_trace, '<', sip);
 		if (event == nua_r_bye && status >= 200)
 			s->final_status = status;
 		break;
@@ -1048,24 +1028,24 @@ void cr_sip_dialog_event(cr_sip_ua_t *ua, nua_event_t event, int status, const c
 		char why[CR_SDP_MAX_WHY];
 
 		if (sip)
-			cr_sip_trace_msg(s->call, '<', sip);
-		cr_sip_trace_line(s->call, '>', "SIP/2.0 200 OK to PRACK (sent by Sofia)");
+			cr_sip_trace_msg(s->call->sip_trace, '<', sip);
+		cr_sip_trace_line(s->call->sip_trace, '>', "SIP/2.0 200 OK to PRACK (sent by Sofia)");
 		/* We offer nothing in 18x, so a PRACK's SDP is never used; a
 		 * broken one is still counted. */
 		if (read_remote(ua, sip, &m, why) == REMOTE_REFUSED)
-			cr_sip_trace_line(s->call, '!', "SDP in PRACK refused: %s", why);
+			cr_sip_trace_line(s->call->sip_trace, '!', "SDP in PRACK refused: %s", why);
 		break;
 	}
 	case nua_r_update:
 		/* We never send UPDATE ourselves: NUA's session refresh. */
 		if (status >= 200)
-			cr_sip_trace_line(s->call, '>', "UPDATE (session refresh, sent by Sofia)");
+			cr_sip_trace_line(s->call->sip_trace, '>', "UPDATE (session refresh, sent by Sofia)");
 		if (sip)
-			cr_sip_trace_msg(s->call, '<', sip);
+			cr_sip_trace_msg(s->call->sip_trace, '<', sip);
 		break;
 	case nua_r_prack:
 		if (sip)
-			cr_sip_trace_msg(s->call, '<', sip);
+			cr_sip_trace_msg(s->call->sip_trace, '<', sip);
 		break;
 	case nua_i_state:
 		tl_gets(tags, NUTAG_CALLSTATE_REF(callstate), TAG_END());
