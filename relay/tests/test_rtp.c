@@ -1,10 +1,12 @@
 /**
- * @file test_rtp.c  RTP headers (RFC 3550 5.1, 5.3.1), RFC 4733 events, sequence rewriting toward the trunk
+ * @file test_rtp.c  RTP headers (RFC 3550 5.1, 5.3.1), RFC 4733 events, sequence and timestamp rewriting
  *
- * Pure unit tests: bytes in, fields out (relay/src/rtp.c), and the
- * sequence numbering of the SIP leg's stream around injected digits
+ * Pure unit tests: bytes in, fields out (relay/src/rtp.c); the sequence
+ * numbering of the SIP leg's stream around injected digits
  * (cr_sip_out_rewrite() in relay/src/media/dtmf_send.c) on a bare call
- * state, no sockets.
+ * state, no sockets; and a transcoded leg's outgoing stream
+ * (relay/src/media/out_stream.c): restamping across a pipeline rebuild,
+ * telephone-event packets joining it, its sender reports.
  */
 #include <glib.h>
 #include <string.h>
@@ -18,6 +20,8 @@ int test_rtp_header_csrc_extension(void);
 int test_rtp_header_padding_and_bad(void);
 int test_rtp_event_rfc4733(void);
 int test_rtp_sequence_rewrite(void);
+int test_rtp_out_stream_restamp(void);
+int test_rtp_out_stream_events_and_sr(void);
 
 int test_rtp_header_fixed(void)
 {
@@ -222,5 +226,122 @@ int test_rtp_sequence_rewrite(void)
 	TEST_EQUALS(0, mc->sip_out.seq_offset);
 out:
 	g_free(mc);
+	return err;
+}
+
+/* A payloader packet: PT 0, seq, ts, SSRC, 160 bytes of payload. */
+static void payloader_packet(uint8_t *pkt, uint16_t seq, uint32_t ts, uint32_t ssrc)
+{
+	memset(pkt, 0xff, 172);
+	pkt[0] = 0x80;
+	pkt[1] = 0;
+	cr_rtp_set_seq(pkt, seq);
+	cr_rtp_set_timestamp(pkt, ts);
+	cr_rtp_set_ssrc(pkt, ssrc);
+}
+
+int test_rtp_out_stream_restamp(void)
+{
+	cr_out_stream_t st;
+	const cr_out_stream_seed_t seed = { 0xabcdef01, 0xfffe, 0xfffffe00 };
+	uint8_t pkt[172];
+	cr_rtp_header_t h;
+	int err = 0;
+
+	memset(&st, 0, sizeof(st));
+	/* The first packet starts the stream at the seed, whatever the
+	 * payloader's own numbers. */
+	payloader_packet(pkt, 500, 1000, 0x1111);
+	TEST_ASSERT(!cr_out_stream_audio(&st, 8000, pkt, sizeof(pkt), 1000000, &seed));
+	TEST_ASSERT(cr_rtp_header_parse(pkt, sizeof(pkt), &h));
+	TEST_EQUALS(0xabcdef01, h.ssrc);
+	TEST_EQUALS(0xfffe, h.seq);
+	TEST_EQUALS(0xfffffe00, h.timestamp);
+	TEST_ASSERT(!h.marker);
+	/* 20 ms later: +160 in the payloader's clock is +160 in ours, across
+	 * the 32-bit timestamp wrap and the 16-bit sequence wrap. */
+	payloader_packet(pkt, 501, 1160, 0x1111);
+	TEST_ASSERT(!cr_out_stream_audio(&st, 8000, pkt, sizeof(pkt), 1020000, &seed));
+	TEST_ASSERT(cr_rtp_header_parse(pkt, sizeof(pkt), &h));
+	TEST_EQUALS(0xffff, h.seq);
+	TEST_EQUALS(0xfffffea0, h.timestamp);
+	payloader_packet(pkt, 502, 1320, 0x1111);
+	TEST_ASSERT(!cr_out_stream_audio(&st, 8000, pkt, sizeof(pkt), 1040000, &seed));
+	TEST_ASSERT(cr_rtp_header_parse(pkt, sizeof(pkt), &h));
+	TEST_EQUALS(0x0000, h.seq);
+	TEST_EQUALS(0xffffff40, h.timestamp);
+	/* A rebuilt pipeline (another payloader SSRC, its own timestamps)
+	 * 100 ms after the last packet: the stream goes on 800 ticks later,
+	 * with the marker bit, the same SSRC and the next number. */
+	payloader_packet(pkt, 7, 424242, 0x2222);
+	TEST_ASSERT(cr_out_stream_audio(&st, 8000, pkt, sizeof(pkt), 1140000, &seed));
+	TEST_ASSERT(cr_rtp_header_parse(pkt, sizeof(pkt), &h));
+	TEST_ASSERT(h.marker);
+	TEST_EQUALS(0xabcdef01, h.ssrc);
+	TEST_EQUALS(0x0001, h.seq);
+	TEST_EQUALS((uint32_t)(0xffffff40u + 800u), h.timestamp);
+	/* ...and follows the new payloader from there. */
+	payloader_packet(pkt, 8, 424242 + 160, 0x2222);
+	TEST_ASSERT(!cr_out_stream_audio(&st, 8000, pkt, sizeof(pkt), 1160000, &seed));
+	TEST_ASSERT(cr_rtp_header_parse(pkt, sizeof(pkt), &h));
+	TEST_ASSERT(!h.marker);
+	TEST_EQUALS(0x0002, h.seq);
+	TEST_EQUALS((uint32_t)(0xffffff40u + 960u), h.timestamp);
+	TEST_EQUALS(5, st.packets);
+	TEST_EQUALS(5 * 160, st.octets);
+out:
+	return err;
+}
+
+int test_rtp_out_stream_events_and_sr(void)
+{
+	cr_out_stream_t st;
+	const cr_out_stream_seed_t seed = { 0x01020304, 100, 8000 };
+	uint8_t pkt[172], ev[16], sr[28];
+	cr_rtp_header_t h;
+	int err = 0;
+
+	memset(&st, 0, sizeof(st));
+	payloader_packet(pkt, 1, 0, 0x1111);
+	cr_out_stream_audio(&st, 8000, pkt, sizeof(pkt), 2000000, &seed);
+	/* An RFC 4733 event from the other leg (its PT 101, its SSRC and
+	 * timestamp 5000), three packets of one event, then a second event:
+	 * PT rewritten to ours (96), our SSRC, our next numbers, and one
+	 * timestamp per event: where our stream stood when it began. */
+	for (int i = 0; i < 4; i++) {
+		static const uint8_t proto[16] = { 0x80, 0x80 | 101, 0, 9, 0, 0, 0x13, 0x88,
+						   0x99, 0x99, 0x99, 0x99, 5, 10, 0, 160 };
+
+		memcpy(ev, proto, sizeof(ev));
+		if (i == 3) {
+			cr_rtp_set_timestamp(ev, 9000); /* the next event */
+			st.ts = 8000 + 480;              /* audio went on meanwhile */
+		}
+		cr_out_stream_event(&st, ev, sizeof(ev), 96);
+		TEST_ASSERT(cr_rtp_header_parse(ev, sizeof(ev), &h));
+		TEST_EQUALS(96, h.pt);
+		TEST_ASSERT(h.marker);
+		TEST_EQUALS(0x01020304, h.ssrc);
+		TEST_EQUALS(101 + i, h.seq);
+		TEST_EQUALS(i < 3 ? 8000 : 8480, h.timestamp);
+	}
+	TEST_EQUALS(5, st.packets);
+	TEST_EQUALS(160 + 4 * 4, st.octets);
+
+	/* The sender report 50 ms after the last audio packet: our SSRC, the
+	 * RTP time extrapolated at the stream's clock, the counts (RFC 3550
+	 * 6.4.1), NTP seconds from 1900. */
+	st.ts = 8000;
+	TEST_EQUALS(28, cr_out_stream_sr(&st, 2050000, 1700000000500000ll, sr));
+	TEST_EQUALS(0x80, sr[0]);
+	TEST_EQUALS(200, sr[1]);
+	TEST_EQUALS(6, cr_rd16(sr + 2));
+	TEST_EQUALS(0x01020304, cr_rd32(sr + 4));
+	TEST_EQUALS((uint32_t)(1700000000ll + 2208988800ll), cr_rd32(sr + 8));
+	TEST_EQUALS(0x80000000u, cr_rd32(sr + 12)); /* half a second */
+	TEST_EQUALS(8000 + 400, cr_rd32(sr + 16));
+	TEST_EQUALS(5, cr_rd32(sr + 20));
+	TEST_EQUALS(176, cr_rd32(sr + 24));
+out:
 	return err;
 }

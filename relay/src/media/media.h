@@ -246,6 +246,29 @@ typedef struct cr_out_stream {
 	uint32_t te_src_ts, te_ts; /* the current telephone-event: its and our timestamp */
 } cr_out_stream_t;
 
+/* out_stream.c: where a stream starts (random values in the relay). */
+typedef struct cr_out_stream_seed {
+	uint32_t ssrc;
+	uint16_t seq;
+	uint32_t ts;
+} cr_out_stream_seed_t;
+
+/* A payloader packet (12-byte header, no CSRCs: ours) joins the stream:
+ * our SSRC and sequence numbers, its timestamps moved by an offset fixed
+ * when a payloader first appears (seed on the stream's first packet), so
+ * that after a rebuild (codec change, another payloader SSRC) the stream
+ * goes on from where it stood plus the time elapsed at clock, with the
+ * marker bit set; true then. */
+bool cr_out_stream_audio(cr_out_stream_t *st, int clock, uint8_t *pkt, size_t len, int64_t now_us,
+			 const cr_out_stream_seed_t *seed);
+/* A telephone-event packet (a copy the caller may rewrite) joins a started
+ * stream with payload type pt: our SSRC and next sequence number, and for
+ * every packet of one event the stream's timestamp when it began. */
+void cr_out_stream_event(cr_out_stream_t *st, uint8_t *pkt, size_t len, int pt);
+/* Writes the stream's RTCP sender report (RFC 3550 6.4.1, no report
+ * blocks) at monotonic now_us and wall-clock wall_us; returns its 28 bytes. */
+size_t cr_out_stream_sr(const cr_out_stream_t *st, int64_t now_us, int64_t wall_us, uint8_t *pkt);
+
 /* What a call's media gets from whoever creates it (relay/src/call.c):
  * where its events go, where it runs, and the handlers it reports up
  * through. Everything pointed at outlives the call's media. */

@@ -289,11 +289,6 @@ static gboolean wake_dispatch(GSource *source, GSourceFunc cb, gpointer data)
 
 static GSourceFuncs wake_funcs = { NULL, NULL, wake_dispatch, NULL, NULL, NULL };
 
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
 static void put32(uint8_t *p, uint32_t v)
 {
 	p[0] = (uint8_t)(v >> 24);
@@ -309,37 +304,17 @@ static void put32(uint8_t *p, uint32_t v)
 static void out_stream_audio(cr_transcode_t *xc, int dir, uint8_t *pkt, size_t len)
 {
 	cr_out_stream_t *st = &xc->mc->xc_out[dir];
-	uint32_t src_ssrc = get32(pkt + 8), src_ts = get32(pkt + 4);
-	int64_t now = g_get_monotonic_time();
+	cr_out_stream_seed_t seed = { 0, 0, 0 };
 
 	if (!st->started) {
-		st->started = true;
-		st->ssrc = g_random_int();
-		st->seq = (uint16_t)g_random_int();
-		st->ts_offset = g_random_int() - src_ts;
-		st->src_ssrc = src_ssrc;
-		st->src_known = true;
-	} else if (!st->src_known || src_ssrc != st->src_ssrc) {
-		uint64_t elapsed = (uint64_t)(now - st->sent_us) * (uint64_t)xc->out_clock[dir] / 1000000u;
-
-		st->ts_offset = st->ts + (uint32_t)(elapsed ? elapsed : 1) - src_ts;
-		st->src_ssrc = src_ssrc;
-		st->src_known = true;
-		pkt[1] |= 0x80; /* marker: the codec changed, as after a silence */
-		cr_trace_add(&xc->mc->trace, "transcode", "%s stream goes on after a rebuild: seq %u ts %u",
-			     dir == CR_DIR_CLIENT_TO_SIP ? "client->sip" : "sip->client", st->seq,
-			     src_ts + st->ts_offset);
+		seed.ssrc = g_random_int();
+		seed.seq = (uint16_t)g_random_int();
+		seed.ts = g_random_int();
 	}
-	st->ts = src_ts + st->ts_offset;
-	st->sent_us = now;
-	st->clock = xc->out_clock[dir];
-	pkt[2] = (uint8_t)(st->seq >> 8);
-	pkt[3] = (uint8_t)st->seq;
-	st->seq++;
-	put32(pkt + 4, st->ts);
-	put32(pkt + 8, st->ssrc);
-	st->packets++;
-	st->octets += (uint32_t)(len - 12);
+	if (cr_out_stream_audio(st, xc->out_clock[dir], pkt, len, g_get_monotonic_time(), &seed))
+		cr_trace_add(&xc->mc->trace, "transcode", "%s stream goes on after a rebuild: seq %u ts %u",
+			     dir == CR_DIR_CLIENT_TO_SIP ? "client->sip" : "sip->client",
+			     (uint16_t)(st->seq - 1), st->ts);
 }
 
 static const char DIGITS[] = "0123456789*#ABCD";
@@ -503,7 +478,6 @@ static void te_through(cr_transcode_t *xc, int dir, int to, const uint8_t *in, s
 {
 	cr_media_call_t *mc = xc->mc;
 	cr_out_stream_t *st = &mc->xc_out[dir];
-	uint32_t src_ts = get32(in + 4);
 	cr_rtp_event_t ev;
 	uint8_t pkt[2048];
 
@@ -512,20 +486,7 @@ static void te_through(cr_transcode_t *xc, int dir, int to, const uint8_t *in, s
 	if (!st->started)
 		return; /* no audio went that way yet: nothing to join */
 	memcpy(pkt, in, len);
-	if (!st->te_known || st->te_src_ts != src_ts) {
-		st->te_known = true;
-		st->te_reported = false;
-		st->te_src_ts = src_ts;
-		st->te_ts = st->ts;
-	}
-	pkt[1] = (uint8_t)((in[1] & 0x80) | to);
-	pkt[2] = (uint8_t)(st->seq >> 8);
-	pkt[3] = (uint8_t)st->seq;
-	st->seq++;
-	put32(pkt + 4, st->te_ts);
-	put32(pkt + 8, st->ssrc);
-	st->packets++;
-	st->octets += (uint32_t)(len - 12);
+	cr_out_stream_event(st, pkt, len, to);
 	if (ev.end && !st->te_reported) {
 		int event = ev.event;
 		int clock = dir == CR_DIR_CLIENT_TO_SIP ? mc->dtmf_clock_client[in[1] & 0x7f]
@@ -553,19 +514,12 @@ static gboolean on_rtcp_timer(gpointer data)
 
 	for (int dir = CR_DIR_CLIENT_TO_SIP; dir <= CR_DIR_SIP_TO_CLIENT; dir++) {
 		cr_out_stream_t *st = &mc->xc_out[dir];
-		uint8_t pkt[128] = { 0x80, 200, 0, 6 };
-		uint64_t frac = (uint64_t)(wall % 1000000) * 4294967296ull / 1000000u;
-		int len = 28;
+		uint8_t pkt[128];
+		int len;
 
 		if (!st->started)
 			continue;
-		put32(pkt + 4, st->ssrc);
-		put32(pkt + 8, (uint32_t)(wall / 1000000 + 2208988800ll)); /* NTP seconds */
-		put32(pkt + 12, (uint32_t)frac);
-		put32(pkt + 16, st->ts + (uint32_t)((uint64_t)(now - st->sent_us) * (uint64_t)st->clock /
-						    1000000u));
-		put32(pkt + 20, st->packets);
-		put32(pkt + 24, st->octets);
+		len = (int)cr_out_stream_sr(st, now, wall, pkt);
 		if (dir == CR_DIR_CLIENT_TO_SIP) {
 			cr_rtp_leg_send(mc, true, pkt, (size_t)len);
 		} else if (mc->keys_ready && !mc->closed &&
