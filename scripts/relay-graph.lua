@@ -14,7 +14,8 @@
 -- check fails on every cycle (a strongly connected set of files) except the
 -- two that are one job split over files: the media packet loop
 -- (forward <-> ice <-> rtp_leg <-> transcode, as in libjuice) and the SIP
--- user agent with its dialogs (sip_ua <-> sip_dialog).
+-- user agent with its dialogs (sip_ua <-> sip_dialog, which shares its
+-- sessions with invite_out, invite_in and modify through dialog.h).
 --
 -- KNOWN holds the files of the cycles that issue #17 has not undone yet:
 -- sip/sip_dialog.c implements cr_call_adopt and makes calls on the SIP
@@ -30,12 +31,14 @@ assert(objdir, "usage: relay-graph.lua OBJDIR [--edges|--dot]")
 local ALLOWED = {
 	{ ["media/forward"] = true, ["media/ice"] = true, ["media/rtp_leg"] = true,
 		["media/transcode"] = true },
-	{ ["sip/sip_ua"] = true, ["sip/sip_dialog"] = true },
+	{ ["sip/sip_ua"] = true, ["sip/sip_dialog"] = true, ["sip/invite_out"] = true,
+		["sip/invite_in"] = true, ["sip/modify"] = true },
 }
 
 local KNOWN = {
 	["call"] = true, ["call_media"] = true, ["relay"] = true,
-	["sip/sip_ua"] = true, ["sip/sip_dialog"] = true,
+	["sip/sip_ua"] = true, ["sip/sip_dialog"] = true, ["sip/invite_out"] = true,
+	["sip/invite_in"] = true, ["sip/modify"] = true,
 	["media/dtmf_send"] = true, ["media/ice_patience"] = true, ["media/nice_log"] = true,
 	["media/forward"] = true, ["media/ice"] = true, ["media/rtp_leg"] = true,
 	["media/transcode"] = true,
