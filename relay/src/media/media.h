@@ -34,7 +34,9 @@ typedef struct cr_trace {
 	unsigned head;  /* next slot to write */
 	unsigned count; /* lines held (<= CR_TRACE_LINES) */
 	uint64_t lost;  /* lines overwritten */
-	char lines[CR_TRACE_LINES][CR_TRACE_LINE_LEN];
+	/* Each line allocated at its length when written (a call writes a few
+	 * dozen): no 51 kB ring zeroed up front per call (issue #18). */
+	char *lines[CR_TRACE_LINES];
 } cr_trace_t;
 
 void cr_trace_init(cr_trace_t *trace);
@@ -100,6 +102,9 @@ typedef struct cr_dtls {
 int cr_dtls_init(cr_dtls_t *dtls, cr_dtls_ctx_t *ctx, bool active, cr_dtls_send_fn send,
 		 void *arg);
 void cr_dtls_clear(cr_dtls_t *dtls);
+/* Once connected and the peer proved it is too (its SRTP): frees the SSL;
+ * the keys, profile and fingerprint stay; later records are dropped. */
+void cr_dtls_release(cr_dtls_t *dtls);
 /* Starts the handshake (the client sends its ClientHello). */
 void cr_dtls_start(cr_dtls_t *dtls);
 /* Feeds one received datagram. Returns 1 when the handshake just finished,
@@ -392,6 +397,8 @@ typedef struct cr_media_call {
 	int ice_rechecks;         /* rounds since ICE last worked (the back-off step) */
 	bool ice_rechecking;      /* inside cr_ice_recheck(): its GATHERING is not news */
 	bool ice_failed_reported;
+	int64_t ice_checking_us;  /* our first check left (libnice's log); 0 = none yet */
+	bool ice_pair_answered;   /* a check of ours was answered (libnice's log) */
 } cr_media_call_t;
 
 /* session.c */
@@ -461,6 +468,9 @@ void cr_ice_recheck(cr_media_call_t *mc);
 bool cr_ice_patience_on_state(cr_media_call_t *mc, guint state);
 void cr_ice_patience_alive(cr_media_call_t *mc);
 void cr_ice_patience_answered(cr_media_call_t *mc);
+/* libnice's log said: one of our checks left / was answered (nice_log.c). */
+void cr_ice_patience_check_sent(cr_media_call_t *mc);
+void cr_ice_patience_check_answered(cr_media_call_t *mc);
 void cr_ice_patience_tick(cr_media_call_t *mc, int64_t now);
 /* Seconds since the answer or the last sign of ICE life (0 before the answer). */
 int cr_ice_patience_silent_s(const cr_media_call_t *mc, int64_t now);
