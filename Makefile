@@ -5,7 +5,7 @@
 #   make deps       install missing Debian packages (deps/*-packages.txt)
 #   make test       deps + build + every suite; ends with "N passed, N failed"
 #   make test-c     the C tests under ASan+UBSan (T=substring: only those)
-#   make lint       luacheck, the cdef check and the doc-citation check
+#   make lint       luacheck, the cdef check, the doc-citation check, the relay import graph
 #   make run        local demo: Prosody with the module on phone.localhost
 #   make web        npm ci (web/package-lock.json) + bundle the softphone into web/dist
 #   make test-web   only the browser suite (Chromium + Firefox, own network namespace)
@@ -68,7 +68,8 @@ LIB = $(BUILD)/lib/libcallrelay.so
 LUA54_MOD = $(BUILD)/lib/callrelay_core.so
 CTEST_BIN = $(BUILD)/asan/test_relay
 
-.PHONY: all deps test test-c test-web lint check-cdef check-deps check-doc-refs check-merge-markers run install uninstall \
+.PHONY: all deps test test-c test-web lint check-cdef check-deps check-doc-refs check-merge-markers \
+	check-relay-graph run install uninstall \
 	dist bench clean web help fuzz fuzz-build
 
 all: $(LIB) $(LUA54_MOD)
@@ -125,7 +126,12 @@ check-deps:
 check-doc-refs:
 	@sh scripts/check-doc-refs.sh
 
-lint: check-cdef check-deps check-doc-refs check-merge-markers
+# The import graph of relay/src: no cycle between files outside the media
+# packet loop and SIP UA<->dialog (docs/ARCHITECTURE.md, layers).
+check-relay-graph: $(RELAY_OBJ)
+	@lua5.4 scripts/relay-graph.lua $(BUILD)/obj
+
+lint: check-cdef check-deps check-doc-refs check-merge-markers check-relay-graph
 	$(say) LUACHECK "plugin ffi spec scripts"
 	$(Q)luacheck -q plugin ffi spec scripts
 

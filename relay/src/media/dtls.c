@@ -16,7 +16,6 @@
 #include <openssl/x509.h>
 #include <strings.h>
 
-#include "../relay_internal.h"
 #include "media.h"
 
 #define CR_DTLS_MTU 1200

@@ -11,7 +11,6 @@
  * (un)protection. Nothing is ever sent toward the client before SRTP keys
  * exist (docs/INTEROP.md#13).
  */
-#include "../relay_internal.h"
 #include "media.h"
 
 #define CR_PKT_BUF 2048

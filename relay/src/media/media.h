@@ -20,9 +20,9 @@
 #include <sys/socket.h>
 
 #include "callrelay.h"
-
-struct cr_call;
-struct cr_relay;
+#include "../error.h"
+#include "../event_queue.h"
+#include "../rtp.h"
 
 /* ---- trace.c: bounded per-call ring of timestamped facts ---- */
 #define CR_TRACE_LINES 256
@@ -157,17 +157,6 @@ cr_pkt_kind_t cr_demux_sip(const uint8_t *p, size_t len, bool rtcp_socket);
  * ssrc back by seq_offset, in place, over a compound RTCP packet. */
 void cr_rtcp_unshift_reports(uint8_t *buf, size_t len, uint32_t ssrc, uint16_t seq_offset);
 
-/* One RFC 4733 telephone-event payload. */
-typedef struct cr_rtp_event {
-	uint32_t timestamp;
-	uint8_t event;
-	bool end;
-	uint8_t volume;
-	uint16_t duration; /* in clock units */
-} cr_rtp_event_t;
-
-/* Reads the event of an RTP packet; false when it is too short to hold one. */
-bool cr_rtp_event_read(const uint8_t *p, size_t len, cr_rtp_event_t *ev);
 
 /* ---- relay-wide media state (media_relay.c) ---- */
 typedef struct cr_media_relay {
@@ -262,8 +251,47 @@ typedef struct cr_out_stream {
 	uint32_t te_src_ts, te_ts; /* the current telephone-event: its and our timestamp */
 } cr_out_stream_t;
 
+/* out_stream.c: where a stream starts (random values in the relay). */
+typedef struct cr_out_stream_seed {
+	uint32_t ssrc;
+	uint16_t seq;
+	uint32_t ts;
+} cr_out_stream_seed_t;
+
+/* A payloader packet (12-byte header, no CSRCs: ours) joins the stream:
+ * our SSRC and sequence numbers, its timestamps moved by an offset fixed
+ * when a payloader first appears (seed on the stream's first packet), so
+ * that after a rebuild (codec change, another payloader SSRC) the stream
+ * goes on from where it stood plus the time elapsed at clock, with the
+ * marker bit set; true then. */
+bool cr_out_stream_audio(cr_out_stream_t *st, int clock, uint8_t *pkt, size_t len, int64_t now_us,
+			 const cr_out_stream_seed_t *seed);
+/* A telephone-event packet (a copy the caller may rewrite) joins a started
+ * stream with payload type pt: our SSRC and next sequence number, and for
+ * every packet of one event the stream's timestamp when it began. */
+void cr_out_stream_event(cr_out_stream_t *st, uint8_t *pkt, size_t len, int pt);
+/* Writes the stream's RTCP sender report (RFC 3550 6.4.1, no report
+ * blocks) at monotonic now_us and wall-clock wall_us; returns its 28 bytes. */
+size_t cr_out_stream_sr(const cr_out_stream_t *st, int64_t now_us, int64_t wall_us, uint8_t *pkt);
+
+/* What a call's media gets from whoever creates it (relay/src/call.c):
+ * where its events go, where it runs, and the handlers it reports up
+ * through. Everything pointed at outlives the call's media. */
+typedef struct cr_media_env {
+	uint32_t call_id;
+	GMainContext *context;       /* the worker's, where every worker-side step runs */
+	cr_event_queue_t *events;
+	/* Transcoding slots shared with the relay's other calls (max: -1 no
+	 * limit, 0 off). */
+	atomic_int *transcoded_calls;
+	int max_transcoded_calls;
+	/* Counts and reports errnum when it is EMFILE or ENFILE (true then). */
+	bool (*fd_exhausted)(void *arg, int errnum, const char *what);
+	void *arg;
+} cr_media_env_t;
+
 typedef struct cr_media_call {
-	struct cr_call *call;
+	cr_media_env_t env;
 	cr_media_relay_t *mr;
 	uint32_t call_id;
 
@@ -374,13 +402,47 @@ typedef struct cr_media_call {
 } cr_media_call_t;
 
 /* session.c */
-int cr_media_call_create(struct cr_call *call, cr_media_relay_t *mr, cr_media_call_t **out,
+int cr_media_call_create(const cr_media_env_t *env, cr_media_relay_t *mr, cr_media_call_t **out,
 			 char *err_buf);
 /* Worker-side. Frees everything; release_ports is false when the relay's
  * media state is already gone. */
 void cr_media_call_destroy(cr_media_call_t *mc, bool release_ports);
+
+/* report.c: an event about the call onto env.events. */
 void cr_media_emit(cr_media_call_t *mc, int type, int32_t code, int32_t value,
 		   const char *fmt, ...) G_GNUC_PRINTF(5, 6);
+/* report.c: the env's fd_exhausted handler, false without one. */
+bool cr_media_fd_exhausted(const cr_media_env_t *env, int errnum, const char *what);
+
+/* A command for a call's media, run on its worker in the order given
+ * (relay/src/call_media.c builds and posts them). */
+typedef enum {
+	CR_MEDIA_CMD_START,
+	CR_MEDIA_CMD_CANDIDATE,
+	CR_MEDIA_CMD_END_OF_CANDIDATES,
+	CR_MEDIA_CMD_REMOTE_CREDENTIALS,
+	CR_MEDIA_CMD_FINGERPRINT,
+	CR_MEDIA_CMD_SIP_REMOTE,
+	CR_MEDIA_CMD_ICE_RESTART,
+	CR_MEDIA_CMD_CODECS,
+	CR_MEDIA_CMD_DTMF,
+	CR_MEDIA_CMD_TRANSCODE,
+	CR_MEDIA_CMD_SIP_WATCH,
+	CR_MEDIA_CMD_ANSWERED
+} cr_media_cmd_type_t;
+
+typedef struct cr_media_cmd {
+	cr_media_cmd_type_t type;
+	char *a, *b;
+	int x, y;
+	cr_media_params_t *params;
+} cr_media_cmd_t;
+
+/* Worker: runs cmd, or keeps it (taking its strings and params) until
+ * CR_MEDIA_CMD_START when media has not started yet. */
+void cr_media_call_run(cr_media_call_t *mc, cr_media_cmd_t *cmd);
+/* Frees what a command holds (not the command itself). */
+void cr_media_cmd_clear(cr_media_cmd_t *cmd);
 
 /* ice.c */
 int cr_ice_start(cr_media_call_t *mc);
@@ -459,7 +521,7 @@ typedef struct cr_transcode cr_transcode_t;
  * needs exists. */
 int cr_transcode_global_init(char *err_buf);
 /* Lua thread: checks a codec pair and takes a slot of the relay's maximum. */
-int cr_transcode_reserve(struct cr_call *call, const cr_codec_t *client, const cr_codec_t *sip,
+int cr_transcode_reserve(cr_media_call_t *mc, const cr_codec_t *client, const cr_codec_t *sip,
 			 char *err_buf);
 /* Gives the call's slot back, if it holds one; any thread. */
 void cr_transcode_release(cr_media_call_t *mc);

@@ -64,9 +64,15 @@ void cr_sip_media_text(const cr_sip_media_t *m, const cr_sip_codec_t *chosen,
 /* ---- trace: per-call SIP message trace (sip_trace.c) ---- */
 
 struct sip_s;
+typedef struct cr_sip_trace cr_sip_trace_t;
+cr_sip_trace_t *cr_sip_trace_new(void);
+void cr_sip_trace_free(cr_sip_trace_t *trace);
 /* One line for a message received (dir '<') or sent (dir '>'). */
-void cr_sip_trace_msg(cr_call_t *call, char dir, const struct sip_s *sip);
-void cr_sip_trace_line(cr_call_t *call, char dir, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
+void cr_sip_trace_msg(cr_sip_trace_t *trace, char dir, const struct sip_s *sip);
+void cr_sip_trace_line(cr_sip_trace_t *trace, char dir, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
+/* Any thread: copies the trace into buf (NUL-terminated when len > 0);
+ * returns its whole length. */
+int cr_sip_trace_copy(cr_sip_trace_t *trace, char *buf, size_t len);
 
 /* ---- header text (sip_header_text.c) ---- */
 
