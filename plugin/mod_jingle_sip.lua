@@ -44,6 +44,7 @@ local answer = require "jingle_sip.jingle.answer"
 local caps_nodes_mod = require "jingle_sip.caps_nodes"
 local gateway_iq = require "jingle_sip.gateway_iq"
 local presence_book = require "jingle_sip.presence_book"
+local fd_watch = require "jingle_sip.fd_watch"
 
 -- Seconds an inbound call waits for the owner's devices to say whether they
 -- speak JMI before ringing them anyway (local clients answer in milliseconds).
@@ -130,6 +131,14 @@ shell.install(shell_env, shell_components)
 
 -- Metrics (OpenMetrics through Prosody's statistics), fed by the call code.
 local stats = metrics.new(function(...) return module:metric(...) end)
+-- Prosody itself out of descriptors (accept, storage): only its log says so;
+-- counted and logged at error level (jingle_sip/fd_watch.lua).
+fd_watch.install(require "util.logger", require "util.format".format)
+local prosody_fds = fd_watch.counter(function(...) module:log(...) end, require "util.time".monotonic)
+local unwatch_fds = fd_watch.subscribe(module.host .. ":" .. module.name, function(event)
+	prosody_fds.on_event(event)
+	stats:prosody_fd_exhausted(event.where)
+end)
 
 -- XEP-0030 v2.5: what a phone gateway component is and speaks.
 module:depends("disco")
@@ -476,6 +485,9 @@ shell_components[module.host].status = function()
 	end
 	details = details or {}
 	details[#details + 1] = book:summary()
+	local c = prosody_fds.counts
+	details[#details + 1] = ("Prosody itself: %d times out of descriptors (accept %d, storage %d, other %d)")
+		:format(prosody_fds.total, c.accept, c.storage, c.other)
 	return level, summary, details
 end
 shell_components[module.host].trace = function(id) return service:trace_lines(id) end
@@ -629,6 +641,7 @@ function module.unload()
 	shell_components[module.host] = nil
 	shell.uninstall(shell_env, shell_components)
 	if watcher then watcher.close() end
+	unwatch_fds()
 	if module.reloading and relay then return end
 	service:hangup_all("success", "the phone gateway is shutting down")
 	if relay then relay:close() end

@@ -34,6 +34,9 @@ M.limit_reasons = { untrusted = "requests_untrusted", filtered = "filter_drops",
 	["invite-rate"] = "invites_rejected_rate", ["max-calls"] = "invites_rejected_limit",
 	["fd-exhausted"] = "fd_exhausted", ["sdp-rejected"] = "sdp_rejected" }
 
+-- Where Prosody itself ran out of descriptors (jingle_sip/fd_watch.lua).
+M.fd_places = { accept = true, storage = true, other = true }
+
 -- Histogram buckets in seconds. Post-dial delay is usually 1-10 s; media
 -- setup (ICE + DTLS after the answer) should be well under a second.
 local SETUP_BUCKETS = { 0.5, 1, 2, 3, 5, 8, 13, 20, 30, 60 }
@@ -74,6 +77,9 @@ function M.new(metric)
 		registered = metric("gauge", "registered", "", "1 when registered at the trunk, 0 when REGISTER failed", {}),
 		refused = metric("counter", "refused_by_limits", "",
 			"SIP requests, packets and calls the public-address limits refused, by reason", { "reason" }),
+		prosody_fd = metric("counter", "prosody_fd_exhausted", "",
+			"Times Prosody itself ran out of file descriptors (jingle_sip/fd_watch.lua), by where: "
+			.. "accept, storage, other", { "where" }),
 	}, Metrics)
 end
 
@@ -124,6 +130,11 @@ end
 --- The last REGISTER succeeded (ok) or failed.
 function Metrics:registration_state(ok)
 	self.registered:with_labels():set(ok and 1 or 0)
+end
+
+--- Prosody itself ran out of descriptors in `where` (accept, storage, other).
+function Metrics:prosody_fd_exhausted(where)
+	self.prosody_fd:with_labels(known(M.fd_places, where)):add(1)
 end
 
 --- Copies the relay's refusal counters (relay:stats() and relay:sip_stats()
