@@ -73,6 +73,31 @@ local function child(s, name)
 end
 
 describe("jingle_sip.call.service #lua54", function()
+	-- One rule for what an E.164 number is, owned by numbers.lua (+ and 7
+	-- to 15 digits, the first 1-9): the number called and the caller's
+	-- phone JID follow it, never a rule of their own.
+	describe("E.164 numbers", function()
+		local numbers = require "jingle_sip.numbers"
+		local cases = {
+			{ "+123456", false }, { "+1234567", true }, { "+15551234567", true },
+			{ "+123456789012345", true }, { "+1234567890123456", false }, { "+0123456789", false },
+			{ "15551234567", false }, { "+1555 1234567", false }, { "+12", false },
+		}
+
+		it("should take numbers.lua's rule for the number called and the caller's JID", function()
+			local svc = new_service()
+			for _, case in ipairs(cases) do
+				local number, valid = case[1], case[2]
+				assert.equal(valid, numbers.parse(number) ~= nil, number)
+				assert.equal(valid and number or nil, (svc:number_of(number .. "@phone.example.net")), number)
+				assert.equal(valid and (number .. "@phone.example.net") or "anonymous@phone.example.net",
+					svc:caller_jid(number), number)
+			end
+			assert.same({ nil, "not this component" }, { svc:number_of("+15551234567@phone.example.org") })
+			assert.equal("+15551234567", svc:number_of("+15551234567@phone.example.net/resource"))
+		end)
+	end)
+
 	describe("JMI propose", function()
 		it("should answer an allowed proposal with ringing and proceed to the caller's full JID", function()
 			local svc, sent = new_service()

@@ -36,6 +36,7 @@ local build = require "jingle_sip.jingle.build"
 local errors = require "jingle_sip.jingle.errors"
 local jmi = require "jingle_sip.jingle.jmi"
 local bridge = require "jingle_sip.call.bridge"
+local numbers = require "jingle_sip.numbers"
 
 local M = {}
 local Service = {}
@@ -62,14 +63,13 @@ end
 
 local function key(sid, peer) return sid .. "\0" .. peer end
 
---- The number a phone JID stands for, or nil and why.
+--- The number a phone JID stands for, or nil and why (the rule is
+-- numbers.lua's: the one owner of what an E.164 number is).
 function Service:number_of(to)
-	local node, host = jid.split(to)
-	if host ~= self.deps.host then return nil, "not this component" end
-	if not node or not node:match("^%+[1-9]%d%d?%d?%d?%d?%d?%d?%d?%d?%d?%d?%d?%d?%d?$") then
-		return nil, "not an E.164 phone number"
-	end
-	return node
+	local number, code = numbers.from_jid(to, self.deps.host)
+	if number then return number end
+	if code == numbers.ERR_WRONG_HOST then return nil, "not this component" end
+	return nil, "not an E.164 phone number"
 end
 
 function Service:live_calls(bare) return self.per_user[bare] or 0 end
@@ -425,9 +425,7 @@ end
 -- (anonymous, national formats the trunk did not normalise) still ring,
 -- as "anonymous": a JID node must never carry the trunk's raw text.
 function Service:caller_jid(caller)
-	if type(caller) == "string" and caller:match("^%+[1-9]%d+$") and #caller <= 16 then
-		return caller .. "@" .. self.deps.host
-	end
+	if numbers.parse(caller) then return numbers.to_jid(caller, self.deps.host) end
 	return "anonymous@" .. self.deps.host
 end
 
