@@ -382,8 +382,6 @@ local service_deps = {
 		legs_by_relay_id[call.id] = legs
 		return legs
 	end,
-	-- The gate above (policy.check_outbound) already admitted the call.
-	authorize = function() return true end,
 	-- Ownership and caller ID read through to the store at each call, so
 	-- nodes sharing it see each other's changes (docs/DEPLOY.md); a
 	-- failing store leaves the copy from the last load in use.

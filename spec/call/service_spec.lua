@@ -47,7 +47,6 @@ local function new_service(opts)
 			made[#made + 1] = legs
 			return legs
 		end,
-		authorize = opts.authorize or function() return true end,
 		caller_id = function() return "+15550001111" end,
 		trunk_pts = { { id = 0, name = "PCMU", clockrate = 8000 }, { id = 101, name = "telephone-event", clockrate = 8000 } },
 		now = opts.now or function() return 0 end,
@@ -113,15 +112,6 @@ describe("jingle_sip.call.service #lua54", function()
 			assert.same({ "ringing", "proceed" }, actions)
 		end)
 
-		it("should reject a proposal the policy refuses, with the policy's reason", function()
-			local svc, sent = new_service({ authorize = function()
-				return nil, "forbidden", "example.org may not dial out"
-			end })
-			svc:on_message(fixture("conversations_propose.xml"))
-			local reject = sent[#sent]:get_child("reject", "urn:xmpp:jingle-message:0")
-			assert.is_not_nil(reject, tostring(sent[#sent]))
-			assert.equal("example.org may not dial out", reject:get_child("reason", "urn:xmpp:jingle:1"):get_child_text("text"))
-		end)
 	end)
 
 	describe("session-initiate", function()
@@ -273,18 +263,6 @@ describe("jingle_sip.call.service #lua54", function()
 			}, { __index = svc.deps }))
 			for _, t in ipairs(timers) do assert.is_true(t.stopped) end
 			assert.equal(20, new_timers[#new_timers].seconds)
-		end)
-
-		it("should refuse a caller the policy refuses with forbidden and a session-terminate", function()
-			local svc, sent, made = new_service({ authorize = function()
-				return nil, "forbidden", "+15551234567 is outside the dial plan"
-			end })
-			svc:on_jingle_iq(fixture("conversations_session_initiate.xml"))
-			assert.equal(0, #made, "nothing may reach the trunk")
-			assert.equal("error", sent[1].attr.type)
-			assert.equal("forbidden", select(2, sent[1]:get_error()))
-			local jingle = sent[2]:get_child("jingle", "urn:xmpp:jingle:1")
-			assert.equal("session-terminate", jingle.attr.action)
 		end)
 
 		it("should answer resource-constraint when the relay has no ports", function()

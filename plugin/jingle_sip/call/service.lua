@@ -1,16 +1,17 @@
 -- The calls of one component: routes JMI messages, Jingle iqs and relay
 -- events to the call they belong to, and starts and ends calls.
 --
--- It holds no policy of its own: authorization, number ownership, the relay
--- legs and the clock are injected, so mod_jingle_sip wires it to Prosody and
--- the specs wire it to fakes or to the real relay.
+-- It holds no policy of its own: who may call is decided before a stanza
+-- gets here (mod_jingle_sip's gate, policy.check_outbound: the one place
+-- that authorizes a call); number ownership, the relay legs and the clock are
+-- injected, so mod_jingle_sip wires it to Prosody and the specs wire it to
+-- fakes or to the real relay.
 --
 --   deps = {
 --     host,                         -- the component, e.g. "phone.example.net"
 --     send(stanza),                 -- module:send
 --     log(level, fmt, ...),
 --     new_legs(params) -> legs | nil, err   -- params: { direction, number, sid }
---     authorize(from_jid, number) -> true | nil, condition, text
 --     caller_id(from_jid) -> number | nil
 --     trunk_pts,                    -- codecs the trunk takes, preference order
 --     now() -> seconds,
@@ -111,13 +112,6 @@ function Service:on_message(stanza)
 			self.deps.send(jmi.build("reject", common))
 			return true
 		end
-		local ok, condition, text = self.deps.authorize(m.from, number)
-		if not ok then
-			self.deps.log("info", "refused call proposal from %s to %s: %s", m.from, number, text)
-			common.reason = { condition = condition, text = text }
-			self.deps.send(jmi.build("reject", common))
-			return true
-		end
 		local answer = jmi.answer_propose(m)
 		for _, s in ipairs(answer.send) do self.deps.send(s) end
 		if answer.accept then self.proposals[key(m.id, m.from)] = answer.call end
@@ -188,15 +182,6 @@ function Service:start_outbound(stanza, session)
 	local number, why = self:number_of(to)
 	if not number then
 		self.deps.send(errors.reply(stanza, { condition = "item-not-found", type = "cancel", text = why }))
-		return
-	end
-	local ok, condition, text = self.deps.authorize(from, number)
-	if not ok then
-		self.deps.log("info", "refused call from %s to %s: %s", from, number, text)
-		self.deps.send(errors.reply(stanza, { condition = "forbidden", type = "auth", text = text }))
-		-- Tell the Jingle session too, so the client's UI ends the call with a reason.
-		self.deps.send(build.iq(build.session_terminate(session.sid, condition, text),
-			{ from = to, to = from, id = session.sid .. "-refused" }))
 		return
 	end
 	local legs, lerr = self.deps.new_legs({ direction = "outbound", number = number, sid = session.sid })
