@@ -28,7 +28,6 @@ local ownership = require "jingle_sip.ownership"
 local shell = require "jingle_sip.shell"
 local metrics = require "jingle_sip.metrics"
 local health_of = require "jingle_sip.health"
-local external_services = require "jingle_sip.external_services"
 local configmanager = require "core.configmanager"
 local st = require "util.stanza"
 local jid_bare = require "util.jid".bare
@@ -645,73 +644,21 @@ function module.unload()
 	if relay then relay:close() end
 end
 
--- jingle_sip_max_calls for the relay: "auto" = -1 (derived from the descriptor limit).
-local function relay_max_calls()
-	return cfg.max_calls == "auto" and -1 or cfg.max_calls
-end
-
--- What the relay needs from the configuration.
-local function relay_config()
-	local listen = cfg.listen
-	local rtp_address = cfg.rtp_address
-	if not rtp_address then
-		if listen.address == "0.0.0.0" or listen.address == "::" then
-			return nil, "set jingle_sip_rtp_address: the SIP leg needs a concrete address for its SDP "
-				.. "when jingle_sip_listen is a wildcard"
-		end
-		rtp_address = listen.address
-	end
-	local host = listen.address:find(":", 1, true) and ("[" .. listen.address .. "]") or listen.address
-	local media = {
-		ice_addresses = cfg.media_address, sip_rtp_address = rtp_address,
-		sip_port_min = cfg.rtp_port_range[1], sip_port_max = cfg.rtp_port_range[2],
-		ice_port_min = cfg.media_port_range and cfg.media_port_range[1] or 0,
-		ice_port_max = cfg.media_port_range and cfg.media_port_range[2] or 0,
-		media_timeout_ms = cfg.media_timeout * 1000,
-		sip_media_timeout_ms = cfg.trunk_media_timeout * 1000,
-	}
-	-- STUN/TURN for the relay's own candidates: the XEP-0215 services the
-	-- server already offers its clients (mod_external_services, mod_turn_external).
-	local ext, ext_notes = external_services.relay_media(function(name) return module:get_option(name) end, os.time())
-	for _, note in ipairs(ext_notes) do module:log("warn", "STUN/TURN for the media relay: %s", note) end
-	for k, v in pairs(ext) do media[k] = v end
-	if ext.stun_server then
-		module:log("info", "Media relay uses STUN %s port %d", ext.stun_server, ext.stun_port)
-	end
-	if ext.turn_server then
-		module:log("info", "Media relay uses TURN %s port %d as %s", ext.turn_server, ext.turn_port, ext.turn_username)
-	end
-	return {
-		workers = cfg.relay_workers, max_calls = relay_max_calls(),
-		max_transcoded_calls = cfg.max_transcoded_calls,
-		media = media,
-		sip = {
-			listen_uri = ("sip:%s:%d"):format(host, listen.port), trunk_uri = cfg.trunk.uri,
-			username = cfg.username, password = cfg.password,
-			register_expires = cfg.register and 3600 or 0, rtp_address = rtp_address,
-			user_agent = "jingle-sip/" .. version.module, options_interval = cfg.trunk_check_interval,
-			symmetric_rtp = cfg.symmetric_rtp and 1 or 0,
-			-- nil: the addresses the trunk's host resolves to (the relay resolves it).
-			trusted_sources = cfg.trunk_sources and table.concat(cfg.trunk_sources, ","),
-			source_filter = cfg.trunk_source_filter and 0 or -1,
-			invite_rate = cfg.invite_rate == 0 and -1 or cfg.invite_rate,
-		},
-	}
-end
-
 local relay_err
 if relay then
 	-- Kept across a reload: relay options (listen, trunk, media, workers)
 	-- apply at the next unload and load, or restart.
 	module:log("debug", "Keeping the running media relay across the reload")
 elseif cfg.trunk and #config_errors == 0 then
-	local relay_cfg
-	relay_cfg, relay_err = relay_config()
+	local relay_cfg, relay_notes
+	relay_cfg, relay_err, relay_notes = config.relay_config(cfg, function(name) return module:get_option(name) end,
+		os.time(), "jingle-sip/" .. version.module)
+	for _, note in ipairs(relay_notes or {}) do module:log(note[1], "%s", note[2]) end
 	if relay_cfg then relay, relay_err = callrelay.new_relay(relay_cfg) end
 else
 	-- No trunk: no SIP, but the relay still starts so the module's
 	-- plumbing is checked at load.
-	relay, relay_err = callrelay.new_relay({ workers = cfg.relay_workers, max_calls = relay_max_calls() })
+	relay, relay_err = callrelay.new_relay({ workers = cfg.relay_workers, max_calls = config.relay_max_calls(cfg) })
 end
 if not relay then
 	calls_disabled = "the phone gateway's media relay is not running and it takes no calls"
