@@ -326,22 +326,6 @@ local TRUNK_CODECS = {
 	{ id = 101, name = "telephone-event", clockrate = 8000 },
 }
 
--- How each way a call can end is counted (jingle_sip.metrics outcomes).
--- The relay's drop counters (cr_call_stats_t) as metrics drop reasons.
-local DROP_REASONS = { srtp_auth_failed = "srtp-auth", early_dropped = "before-keys",
-	sip_foreign = "unknown-source", unmapped_pt = "not-negotiated", ice_bad = "malformed",
-	dtls_bad = "dtls-rejected", sip_ssrc_dropped = "unknown-ssrc" }
-
-local function metric_outcome(outcome, condition)
-	if outcome == "completed" then return "answered" end
-	if outcome == "missed" then return "no-answer" end
-	if outcome == "declined" or condition == "decline" then return "rejected" end
-	if condition == "busy" then return "busy" end
-	if condition == "timeout" then return "no-answer" end
-	if outcome == "cancelled" then return "cancelled" end
-	return "failed"
-end
-
 local legs_by_relay_id = saved and saved.legs_by_relay_id or {}
 
 -- The legs' own timers (a close waiting for its SIP hang-up to finish).
@@ -444,10 +428,10 @@ local service_deps = {
 		end
 	end,
 	on_ended = function(call, outcome, condition, text)
-		stats:call_ended(call.direction or "outbound", metric_outcome(outcome, condition))
+		stats:call_ended(call.direction or "outbound", metrics.outcome_of(outcome, condition))
 		-- The relay's per-call drop counters, as they were at the end.
 		local summary = call.legs and call.legs:summary() or {}
-		for field, reason in pairs(DROP_REASONS) do
+		for field, reason in pairs(metrics.relay_drop_reasons) do
 			local n = tonumber(summary[field]) or 0
 			if n > 0 then stats:packets_dropped(reason, n) end
 		end

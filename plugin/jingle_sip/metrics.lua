@@ -26,6 +26,24 @@ M.drop_reasons = { ["not-negotiated"] = true, ["before-keys"] = true, ["srtp-aut
 	["unknown-ssrc"] = true, malformed = true, ["queue-full"] = true, ["dtls-rejected"] = true,
 	other = true }
 
+-- The relay's per-call drop counters (cr_call_stats_t, legs:summary()
+-- fields) as drop reasons.
+M.relay_drop_reasons = { srtp_auth_failed = "srtp-auth", early_dropped = "before-keys",
+	sip_foreign = "unknown-source", unmapped_pt = "not-negotiated", ice_bad = "malformed",
+	dtls_bad = "dtls-rejected", sip_ssrc_dropped = "unknown-ssrc" }
+
+--- How each way a call can end is counted: the call code's outcome and
+-- Jingle condition (call/service.lua on_ended) as one of M.outcomes.
+function M.outcome_of(outcome, condition)
+	if outcome == "completed" then return "answered" end
+	if outcome == "missed" then return "no-answer" end
+	if outcome == "declined" or condition == "decline" then return "rejected" end
+	if condition == "busy" then return "busy" end
+	if condition == "timeout" then return "no-answer" end
+	if outcome == "cancelled" then return "cancelled" end
+	return "failed"
+end
+
 -- What the public-address limits refused (README.md, "Running it on a public
 -- address"), from the relay's own counters: SIP answered 403 (untrusted),
 -- packets the kernel filter dropped (filtered), INVITEs past the per-source
