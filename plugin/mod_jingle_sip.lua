@@ -449,7 +449,7 @@ else
 	service = call_service.new(service_deps)
 end
 calls_by_user = service.per_user
-shell_components[module.host].calls = function() return service:describe_calls() end
+shell_components[module.host].calls = function() return shell.describe_calls(service) end
 -- status(): health's verdict, plus the limits of README.md's "Running it on
 -- a public address" with what they refused, as one more detail line.
 shell_components[module.host].status = function()
@@ -471,7 +471,7 @@ shell_components[module.host].status = function()
 		:format(prosody_fds.total, c.accept, c.storage, c.other)
 	return level, summary, details
 end
-shell_components[module.host].trace = function(id) return service:trace_lines(id) end
+shell_components[module.host].trace = function(id) return shell.trace_lines(service, id) end
 
 -- A client that went away ends its calls at once (issue: the trunk leg
 -- kept costing money until the media timeout). Two ways to learn it:

@@ -1,6 +1,7 @@
 -- The call service with real stanzas and fake relay legs: what a caller's
 -- client is sent for each kind of request.
 local service_mod = require "jingle_sip.call.service"
+local shell = require "jingle_sip.shell"
 local xml = require "util.xml"
 local st = require "util.stanza"
 
@@ -383,15 +384,15 @@ describe("jingle_sip.call.service #lua54", function()
 
 		it("should show a ringing call in calls() and trace() from its INVITE, then as missed", function()
 			local svc, _, _, timers = ring()
-			local lines = svc:describe_calls()
+			local lines = shell.describe_calls(svc)
 			assert.equal(1, #lines)
 			assert.matches("inbound%s+bob@example.org%s+%+15557654321%s+ringing", lines[1])
 			assert.matches("from %+15550009999", lines[1])
 			timers[1].fn()
-			lines = svc:describe_calls()
+			lines = shell.describe_calls(svc)
 			assert.matches("ended.*from %+15550009999 | missed: timeout nobody answered", lines[1])
 			local sid = lines[1]:match("^(%S+)")
-			local trace = table.concat(assert(svc:trace_lines(sid)), "\n")
+			local trace = table.concat(assert(shell.trace_lines(svc, sid)), "\n")
 			assert.matches("sip<%s+INVITE from %+15550009999 to %+15557654321", trace)
 			assert.matches("jmi>%s+propose to bob@example.org", trace)
 			assert.matches("call%s+ended: missed timeout nobody answered", trace)
