@@ -32,6 +32,8 @@ struct cr_relay {
 	uint64_t fd_limit_was, fd_limit;
 	int fds_at_start, fds_per_call;
 	atomic_uint_least64_t fd_exhausted;
+	atomic_int_least64_t fd_reported_at; /* cr_fd_exhausted_limited's last report */
+	atomic_uint_least64_t fd_unreported;
 };
 
 /* call.c */
@@ -79,6 +81,10 @@ int cr_fd_budget_per_call(const struct cr_media_relay *media);
 void cr_fd_budget_apply(struct cr_relay *relay);
 /* Counts and reports errnum when it is EMFILE or ENFILE (true then). */
 bool cr_fd_exhausted(struct cr_relay *relay, int errnum, const char *what);
+/* The same for what may repeat in a loop (Sofia retrying an accept()):
+ * every time counted, reported at most once a second with how many times
+ * it happened since the last report. */
+bool cr_fd_exhausted_limited(struct cr_relay *relay, int errnum, const char *what);
 uint64_t cr_fd_limit_now(void);
 
 /* An event onto the relay's queue (event_queue.c):

@@ -178,6 +178,18 @@ int cr_sip_filter_attach(cr_sip_ua_t *ua, GHashTable *before, const int *ports, 
 /* Packets the kernel dropped on the filtered sockets (filter or full buffer). */
 uint64_t cr_sip_filter_drops(const cr_sip_ua_t *ua);
 
+/* ---- log: Sofia's logs, descriptor exhaustion in its transports (sip_log.c) ---- */
+
+/* Quiets Sofia's logs (unless its environment variables ask) and routes the
+ * lines reporting EMFILE/ENFILE to the relay; once per process. */
+void cr_sip_log_init(void);
+/* Around nua_create(): the threads that appear in between are ua's NUA
+ * stack (ua NULL when the create failed). begin holds a lock until end. */
+GHashTable *cr_sip_log_stack_begin(void);
+void cr_sip_log_stack_end(cr_sip_ua_t *ua, GHashTable *before);
+/* Once ua's NUA stack is gone. */
+void cr_sip_log_forget(cr_sip_ua_t *ua);
+
 /* ---- rate: new INVITEs per source (sip_rate.c), SIP thread ---- */
 
 void cr_sip_rate_init(cr_sip_ua_t *ua);
