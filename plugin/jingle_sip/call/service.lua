@@ -27,6 +27,8 @@
 --     reachability(owner) -> "online" | "push" | "offline" | "unknown"
 --                                   -- optional: can anything of the owner ring now
 --     missed_call_message,          -- optional: tell the owner of calls nobody took
+--     on_unregistered(call)         -- optional: a registered call left the live tables
+--                                   (ended, or a direct offer dropped; jingle_sip.node_registry)
 --   }
 
 local jid = require "util.jid"
@@ -271,6 +273,7 @@ function Service:forget_call(call, outcome, condition, text)
 		if c == call then self.by_relay_id[id] = nil end
 	end
 	self:count(call, -1)
+	if self.deps.on_unregistered then self.deps.on_unregistered(call) end
 	local ring = call.ring
 	if ring and self.ringing[ring.sid] == ring then
 		-- A direct offer beside a propose ended with the relay leg (the
@@ -535,6 +538,7 @@ function Service:drop_direct(call, condition, text, tell)
 		self.by_relay_id[call.legs.relay_id] = nil
 	end
 	self:count(call, -1)
+	if self.deps.on_unregistered then self.deps.on_unregistered(call) end
 end
 
 -- A direct offer ringing beside a propose, after its device spoke: it
