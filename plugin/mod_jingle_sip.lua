@@ -464,6 +464,8 @@ calls_by_user = service.per_user
 -- Calls in progress and this node's heartbeat in the shared storage, so a
 -- surviving node ends a dead node's calls (jingle_sip.node_registry,
 -- docs/DEPLOY.md). The instance id survives reloads with the calls.
+local taken_over_metric = module:metric("counter", "node_calls_taken_over", "",
+	"Calls of failed gateway nodes this node ended (session-terminate to the client)", {})
 local registry = node_registry.new({
 	node = cfg.node_id or node_registry.default_id(cfg.listen and cfg.listen.port), host = module.host,
 	instance = saved and saved.node_instance or new_id(),
@@ -471,6 +473,7 @@ local registry = node_registry.new({
 	nodes_kv = module:open_store("jingle_sip_nodes"), timeout = cfg.node_timeout,
 	clock = require "util.time".monotonic, send = function(stanza) module:send(stanza) end,
 	log = function(...) module:log(...) end,
+	count = function(n) taken_over_metric:with_labels():add(n) end,
 })
 service_deps.on_started = node_registry.chain(service_deps.on_started, function(call) registry:call_started(call) end)
 service_deps.on_unregistered = function(call) registry:call_ended(call) end

@@ -54,13 +54,13 @@ Registry.__index = Registry
 --- opts = { node (id), instance (unique per process), host (component),
 --   calls_kv (keyval: get/set/users), calls_map (map: set(user, key, v)),
 --   nodes_kv (keyval), timeout (s), clock() (monotonic s), wall() (os.time),
---   send(stanza), log(level, fmt, ...) }
+--   send(stanza), log(level, fmt, ...), count(n) (optional: the metric) }
 function M.new(opts)
 	return setmetatable({
 		node = opts.node, instance = opts.instance, host = opts.host,
 		calls_kv = opts.calls_kv, calls_map = opts.calls_map, nodes_kv = opts.nodes_kv,
 		timeout = opts.timeout, clock = opts.clock, wall = opts.wall or os.time,
-		send = opts.send, log = opts.log or function() end,
+		send = opts.send, log = opts.log or function() end, count = opts.count or function() end,
 		seq = 0,
 		seen = {},          -- node id -> { seq, instance, changed_at (clock) }
 		taken_over = 0,     -- calls of dead nodes ended by this node
@@ -154,6 +154,7 @@ function Registry:take_over(id, why)
 	if not ok then self:storage_error("remove the heartbeat of node " .. id, serr) end
 	self.seen[id] = nil
 	self.taken_over = self.taken_over + ended
+	if ended > 0 then self.count(ended) end
 	self.nodes_taken_over = self.nodes_taken_over + 1
 	return ended
 end
@@ -178,6 +179,7 @@ function Registry:end_own_orphans()
 		if not ok then self:storage_error("remove an orphaned call", serr) end
 	end
 	self.taken_over = self.taken_over + ended
+	if ended > 0 then self.count(ended) end
 	return ended
 end
 

@@ -346,6 +346,9 @@ describe("two gateway nodes behind Kamailio, storage on PostgreSQL #lua54 #e2e",
 		assert.equal("remote", doomed_report.terminated_by)
 		assert.equal(0, doomed_report.exit_code, doomed:log())
 		assert.truthy(nodes[2]:log():find("Gateway node node1 failed", 1, true), nodes[2]:log():sub(-3000))
+		local status_ok, status = nodes[2]:shell("jingle_sip:status()")
+		assert.truthy(status:find("1 call(s) of failed nodes ended (1 node(s) taken over)", 1, true),
+			tostring(status_ok) .. " " .. status)
 
 		-- The edge ended the dead node's call toward the carrier.
 		local rc = phone:wait(40)

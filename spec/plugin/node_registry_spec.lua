@@ -48,13 +48,14 @@ local function cluster(timeout)
 	local nodes_kv = shared_store()
 	local c = { calls = calls_kv, nodes_kv = nodes_kv, t = 100 }
 	function c.node(id, instance)
-		local n = { sent = {}, logs = {} }
+		local n = { sent = {}, logs = {}, counted = 0 }
 		n.reg = node_registry.new({
 			node = id, instance = instance or (id .. "-1"), host = HOST, timeout = timeout or 10,
 			calls_kv = calls_kv, calls_map = calls_map, nodes_kv = nodes_kv,
 			clock = function() return c.t end, wall = function() return 1700000000 + c.t end,
 			send = function(stanza) n.sent[#n.sent + 1] = stanza end,
 			log = function(level, fmt, ...) n.logs[#n.logs + 1] = { level = level, text = fmt:format(...) } end,
+			count = function(k) n.counted = n.counted + k end,
 		})
 		return n
 	end
@@ -146,6 +147,7 @@ describe("jingle_sip.node_registry #lua54", function()
 		assert.is_nil(c.nodes_kv:get("gw1:5060"))
 		assert.is_not_nil(c.calls:get("gw2:5060")["s3 carol@users.example/x"])
 		assert.equal(2, b.reg.taken_over)
+		assert.equal(2, b.counted)
 		assert.is_true(has_log(b, "warn", "Gateway node gw1:5060 failed"))
 		assert.truthy(b.reg:summary():find("2 call(s) of failed nodes ended", 1, true))
 		-- Nothing twice.
