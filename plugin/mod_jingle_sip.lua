@@ -477,6 +477,7 @@ local registry = node_registry.new({
 })
 service_deps.on_started = node_registry.chain(service_deps.on_started, function(call) registry:call_started(call) end)
 service_deps.on_unregistered = function(call) registry:call_ended(call) end
+service_deps.on_ring = function(ring, ringing) registry:ring(ring, ringing) end
 local fresh_load = not saved
 module:add_timer(1, function()
 	local ok, e = pcall(function()

@@ -6,6 +6,9 @@
 --     user = node id, key = "<sid> <client full JID>",
 --     value = { sid, peer (the client's full JID), phone (the phone JID),
 --               node, instance, started (os.time()) }
+--     and for an inbound call still ringing the owner's devices (JMI):
+--     key = "ring <sid>", value = { kind = "ring", sid, peer (the owner's
+--               bare JID), phone (the caller's phone JID), namespace, ... }
 --   nodes store (keyval "jingle_sip_nodes"):
 --     user = node id, value = { node, instance, seq, last_seen (os.time()) }
 --
@@ -17,8 +20,10 @@
 -- both): every recorded call of it gets a session-terminate from its phone
 -- JID (<connectivity-error/>, "gateway node failed"), then its call records
 -- and its heartbeat are removed, the calls counted and logged at warning
--- level. With no other node's record (a single node), nothing is taken over.
+-- level; a ring gets a JMI <retract/> to the owner's bare JID with the same
+-- reason, so the devices stop ringing. With no other node's record (a single node), nothing is taken over.
 local build = require "jingle_sip.jingle.build"
+local jmi = require "jingle_sip.jingle.jmi"
 
 local M = {}
 
@@ -94,6 +99,17 @@ function Registry:call_ended(call)
 	if not ok then self:storage_error("remove call " .. call.sid, err) end
 end
 
+--- An inbound call started (ringing = true) or stopped ringing the
+-- owner's devices through JMI.
+function Registry:ring(ring, ringing)
+	if not (ring.sid and ring.peer_jid and ring.local_jid) then return end
+	local value = ringing and { kind = "ring", sid = ring.sid, peer = ring.peer_jid, phone = ring.local_jid,
+		namespace = ring.namespace, node = self.node, instance = self.instance, started = math.floor(self.wall()) }
+		or nil
+	local ok, err = self.calls_map:set(self.node, "ring " .. ring.sid, value)
+	if not ok then self:storage_error((ringing and "record" or "remove") .. " ring " .. ring.sid, err) end
+end
+
 --- Writes this node's heartbeat.
 function Registry:heartbeat()
 	self.seq = self.seq + 1
@@ -128,8 +144,14 @@ function Registry:end_calls(id, records, why)
 	for _, r in pairs(type(records) == "table" and records or {}) do
 		local phone_host = type(r) == "table" and type(r.phone) == "string" and r.phone:match("@([^@/]+)$")
 		if phone_host == self.host and type(r.sid) == "string" and type(r.peer) == "string" then
-			self.send(build.iq(build.session_terminate(r.sid, M.condition, M.text),
-				{ from = r.phone, to = r.peer, id = "node-failed-" .. r.sid }))
+			if r.kind == "ring" then
+				self.send(jmi.build("retract", { from = r.phone, to = r.peer, id = r.sid,
+					namespace = type(r.namespace) == "string" and r.namespace or nil,
+					reason = { condition = M.condition, text = M.text } }))
+			else
+				self.send(build.iq(build.session_terminate(r.sid, M.condition, M.text),
+					{ from = r.phone, to = r.peer, id = "node-failed-" .. r.sid }))
+			end
 			ended = ended + 1
 			self.log("info", "Node registry: ended call %s of %s (%s, on node %s)", r.sid, r.peer, r.phone, id)
 		else

@@ -156,6 +156,35 @@ describe("jingle_sip.node_registry #lua54", function()
 		assert.equal(2, #b.sent)
 	end)
 
+	it("should retract a dead node's inbound call still ringing the owner's devices", function()
+		local c = cluster(2)
+		local a, b = c.node("gw1"), c.node("gw2")
+		local ring = { sid = "r1", peer_jid = "alice@users.example", local_jid = "+15551112222@" .. HOST }
+		a.reg:ring(ring, true)
+		local gone = { sid = "r2", peer_jid = "carol@users.example", local_jid = "+15553334444@" .. HOST }
+		a.reg:ring(gone, true)
+		a.reg:ring(gone, false) -- answered or ended: no record left
+		assert.same({ "ring r1" }, (function()
+			local keys = {}
+			for k in pairs(c.calls:get("gw1")) do keys[#keys + 1] = k end
+			return keys
+		end)())
+		a.reg:tick(); b.reg:tick()
+		c.t = c.t + 5
+		assert.same({ "gw1" }, b.reg:tick())
+		assert.equal(1, #b.sent)
+		local m = b.sent[1]
+		assert.equal("message", m.name)
+		assert.equal("alice@users.example", m.attr.to)
+		assert.equal("+15551112222@" .. HOST, m.attr.from)
+		local retract = m:get_child("retract", "urn:xmpp:jingle-message:0")
+		assert.equal("r1", retract.attr.id)
+		local reason = retract:get_child("reason", "urn:xmpp:jingle:1")
+		assert.is_not_nil(reason:get_child("connectivity-error"))
+		assert.equal("gateway node failed", reason:get_child_text("text"))
+		assert.is_nil(c.calls:get("gw1"))
+	end)
+
 	it("should leave the takeover to the live node with the lowest id", function()
 		local c = cluster(4)
 		local a, b, d = c.node("gw1"), c.node("gw2"), c.node("gw3")

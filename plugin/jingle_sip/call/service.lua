@@ -29,6 +29,8 @@
 --     missed_call_message,          -- optional: tell the owner of calls nobody took
 --     on_unregistered(call)         -- optional: a registered call left the live tables
 --                                   (ended, or a direct offer dropped; jingle_sip.node_registry)
+--     on_ring(ring, ringing)        -- optional: an inbound call started (true) or stopped
+--                                   (false) ringing the owner's devices (jingle_sip.node_registry)
 --   }
 
 local jid = require "util.jid"
@@ -473,6 +475,7 @@ function Service:ring_owner(legs, info)
 	end
 	self.ringing[ring.sid] = ring
 	if legs.relay_id then self.ringing_by_relay[legs.relay_id] = ring end
+	if self.deps.on_ring then self.deps.on_ring(ring, true) end
 	legs:sip_progress()
 	self:arm_ring(ring, 0)
 	if self.deps.discover_devices then
@@ -621,9 +624,11 @@ function Service:remember_answered(ring)
 end
 
 function Service:forget_ring(ring)
+	local was_ringing = self.ringing[ring.sid] == ring
 	self.ringing[ring.sid] = nil
 	if ring.legs.relay_id then self.ringing_by_relay[ring.legs.relay_id] = nil end
 	if ring.timer then ring.timer.stop() end
+	if was_ringing and self.deps.on_ring then self.deps.on_ring(ring, false) end
 end
 
 -- The owner's missed-call message: a chat message from the caller's phone
