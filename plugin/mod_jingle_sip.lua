@@ -44,6 +44,7 @@ local caps_nodes_mod = require "jingle_sip.caps_nodes"
 local gateway_iq = require "jingle_sip.gateway_iq"
 local presence_book = require "jingle_sip.presence_book"
 local fd_watch = require "jingle_sip.fd_watch"
+local node_registry = require "jingle_sip.node_registry"
 
 -- Seconds an inbound call waits for the owner's devices to say whether they
 -- speak JMI before ringing them anyway (local clients answer in milliseconds).
@@ -449,6 +450,34 @@ else
 	service = call_service.new(service_deps)
 end
 calls_by_user = service.per_user
+
+-- Calls in progress and this node's heartbeat in the shared storage, so a
+-- surviving node ends a dead node's calls (jingle_sip.node_registry,
+-- docs/DEPLOY.md). The instance id survives reloads with the calls.
+local taken_over_metric = module:metric("counter", "node_calls_taken_over", "",
+	"Calls of failed gateway nodes this node ended (session-terminate to the client)", {})
+local registry = node_registry.new({
+	node = cfg.node_id or node_registry.default_id(cfg.listen and cfg.listen.port), host = module.host,
+	instance = saved and saved.node_instance or new_id(),
+	calls_kv = module:open_store("jingle_sip_calls"), calls_map = module:open_store("jingle_sip_calls", "map"),
+	nodes_kv = module:open_store("jingle_sip_nodes"), timeout = cfg.node_timeout,
+	clock = require "util.time".monotonic, send = function(stanza) module:send(stanza) end,
+	log = function(...) module:log(...) end,
+	count = function(n) taken_over_metric:with_labels():add(n) end,
+})
+service_deps.on_started = node_registry.chain(service_deps.on_started, function(call) registry:call_started(call) end)
+service_deps.on_unregistered = function(call) registry:call_ended(call) end
+service_deps.on_ring = function(ring, ringing) registry:ring(ring, ringing) end
+local fresh_load = not saved
+module:add_timer(1, function()
+	local ok, e = pcall(function()
+		if fresh_load then registry:end_own_orphans() end
+		fresh_load = false
+		registry:tick()
+	end)
+	if not ok then module:log("error", "Node registry: %s", tostring(e)) end
+	return math.max(1, cfg.node_timeout / 4)
+end)
 shell_components[module.host].calls = function() return shell.describe_calls(service) end
 -- status(): health's verdict, plus the limits of README.md's "Running it on
 -- a public address" with what they refused, as one more detail line.
@@ -469,6 +498,7 @@ shell_components[module.host].status = function()
 	local c = prosody_fds.counts
 	details[#details + 1] = ("Prosody itself: %d times out of descriptors (accept %d, storage %d, other %d)")
 		:format(prosody_fds.total, c.accept, c.storage, c.other)
+	details[#details + 1] = registry:summary()
 	return level, summary, details
 end
 shell_components[module.host].trace = function(id) return shell.trace_lines(service, id) end
@@ -615,7 +645,7 @@ end
 -- open meanwhile, so no event is lost.
 function module.save()
 	return { relay = relay, legs_by_relay_id = legs_by_relay_id, service = service, caps_nodes = caps_nodes,
-		book = book }
+		book = book, node_instance = registry.instance }
 end
 
 function module.unload()
@@ -625,6 +655,7 @@ function module.unload()
 	unwatch_fds()
 	if module.reloading and relay then return end
 	service:hangup_all("success", "the phone gateway is shutting down")
+	registry:stop()
 	if relay then relay:close() end
 end
 

@@ -36,6 +36,7 @@ M.defaults = {
 	symmetric_rtp = true,
 	missed_call_message = true,
 	trunk_media_timeout = 60,
+	node_timeout = 10,
 }
 
 -- Every option this module reads, in README order.
@@ -48,7 +49,8 @@ M.options = {
 	"jingle_sip_ring_timeout", "jingle_sip_max_call_duration", "jingle_sip_relay_workers",
 	"jingle_sip_max_calls", "jingle_sip_max_transcoded_calls", "jingle_sip_trunk_check_interval",
 	"jingle_sip_media_timeout", "jingle_sip_trunk_media_timeout", "jingle_sip_symmetric_rtp",
-	"jingle_sip_missed_call_message", "jingle_sip_default_country",
+	"jingle_sip_missed_call_message", "jingle_sip_default_country", "jingle_sip_node_id",
+	"jingle_sip_node_timeout",
 }
 
 -- Old names still read, each with its replacement. Prosody 0.12 warns that
@@ -401,6 +403,11 @@ function M.parse(get, host, names)
 	cfg.media_timeout = opt("media_timeout", d.media_timeout, d.media_timeout, parse_integer, 2, 3600)
 	cfg.trunk_media_timeout = opt("trunk_media_timeout", d.trunk_media_timeout, d.trunk_media_timeout,
 		parse_integer, 2, 3600)
+	-- Two or more nodes sharing storage (docs/DEPLOY.md): this node's id
+	-- (nil: the module derives one) and how long another node's heartbeat
+	-- may stand still before its calls are ended (jingle_sip.node_registry).
+	cfg.node_id = opt("node_id", nil, nil, string_opt)
+	cfg.node_timeout = opt("node_timeout", d.node_timeout, d.node_timeout, parse_integer, 2, 3600)
 	return cfg, errors, warnings
 end
 

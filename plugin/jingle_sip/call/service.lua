@@ -28,6 +28,10 @@
 --     reachability(owner) -> "online" | "push" | "offline" | "unknown"
 --                                   -- optional: can anything of the owner ring now
 --     missed_call_message,          -- optional: tell the owner of calls nobody took
+--     on_unregistered(call)         -- optional: a registered call left the live tables
+--                                   (ended, or a direct offer dropped; jingle_sip.node_registry)
+--     on_ring(ring, ringing)        -- optional: an inbound call started (true) or stopped
+--                                   (false) ringing the owner's devices (jingle_sip.node_registry)
 --   }
 
 local jid = require "util.jid"
@@ -256,6 +260,7 @@ function Service:forget_call(call, outcome, condition, text)
 		if c == call then self.by_relay_id[id] = nil end
 	end
 	self:count(call, -1)
+	if self.deps.on_unregistered then self.deps.on_unregistered(call) end
 	local ring = call.ring
 	if ring and self.ringing[ring.sid] == ring then
 		-- A direct offer beside a propose ended with the relay leg (the
@@ -453,6 +458,7 @@ function Service:ring_owner(legs, info)
 	end
 	self.ringing[ring.sid] = ring
 	if legs.relay_id then self.ringing_by_relay[legs.relay_id] = ring end
+	if self.deps.on_ring then self.deps.on_ring(ring, true) end
 	legs:sip_progress()
 	self:arm_ring(ring, 0)
 	if self.deps.discover_devices then
@@ -518,6 +524,7 @@ function Service:drop_direct(call, condition, text, tell)
 		self.by_relay_id[call.legs.relay_id] = nil
 	end
 	self:count(call, -1)
+	if self.deps.on_unregistered then self.deps.on_unregistered(call) end
 end
 
 -- A direct offer ringing beside a propose, after its device spoke: it
@@ -600,9 +607,11 @@ function Service:remember_answered(ring)
 end
 
 function Service:forget_ring(ring)
+	local was_ringing = self.ringing[ring.sid] == ring
 	self.ringing[ring.sid] = nil
 	if ring.legs.relay_id then self.ringing_by_relay[ring.legs.relay_id] = nil end
 	if ring.timer then ring.timer.stop() end
+	if was_ringing and self.deps.on_ring then self.deps.on_ring(ring, false) end
 end
 
 -- The owner's missed-call message: a chat message from the caller's phone
