@@ -530,7 +530,11 @@ local function on_resource_unbind(event)
 end
 local function watch_user_host(host)
 	local h = prosody.hosts[host]
-	if h and h.type == "local" then module:context(host):hook("resource-unbind", on_resource_unbind) end
+	-- Before mod_presence (priority 0), which sends the session's unavailable
+	-- presence on unbind: the phone JID shares the owner's presence
+	-- (presence_book.lua), so that presence would otherwise end the call
+	-- first, with the vaguer reason.
+	if h and h.type == "local" then module:context(host):hook("resource-unbind", on_resource_unbind, 10) end
 end
 for host in pairs(prosody.hosts) do watch_user_host(host) end
 module:hook_global("host-activated", watch_user_host)
