@@ -204,16 +204,6 @@ $(BUILD)/bench/bench_lifecycle: relay/bench/bench_lifecycle.c $(LIB)
 	$(say) CCLD $(notdir $@)
 	$(Q)$(CC) $(BASE_CFLAGS) $(OPT_CFLAGS) -o $@ $< -L$(BUILD)/lib -lcallrelay -Wl,-rpath,'$$ORIGIN/../lib'
 
-# Links the relay's objects, not the library: the client peer of the C tests
-# uses the relay's DTLS/SRTP wrappers, which the library does not export.
-BENCH_MEDIA_SRC = relay/bench/bench_media.c relay/tests/peer_client.c relay/tests/peer_echo.c \
-	relay/tests/tone.c
-$(BUILD)/bench/bench_media: $(BENCH_MEDIA_SRC) $(RELAY_OBJ) $(CTEST_HDR)
-	@mkdir -p $(dir $@)
-	$(say) CCLD $(notdir $@)
-	$(Q)$(CC) $(BASE_CFLAGS) $(shell $(PKG_CONFIG) --cflags $(CTEST_PKGS)) $(OPT_CFLAGS) -Irelay/src \
-		-o $@ $(BENCH_MEDIA_SRC) $(RELAY_OBJ) $(RELAY_LIBS) $(shell $(PKG_CONFIG) --libs $(CTEST_PKGS)) -lm
-
 BENCH_ANSWER_SRC = relay/bench/bench_answer.c relay/tests/peer_client.c relay/tests/sip_helpers.c \
 	relay/tests/helpers.c
 $(BUILD)/bench/bench_answer: $(BENCH_ANSWER_SRC) $(RELAY_OBJ) $(CTEST_HDR)
@@ -222,7 +212,17 @@ $(BUILD)/bench/bench_answer: $(BENCH_ANSWER_SRC) $(RELAY_OBJ) $(CTEST_HDR)
 	$(Q)$(CC) $(BASE_CFLAGS) $(shell $(PKG_CONFIG) --cflags $(CTEST_PKGS)) $(OPT_CFLAGS) -Irelay/src \
 		-o $@ $(BENCH_ANSWER_SRC) $(RELAY_OBJ) $(RELAY_LIBS) $(shell $(PKG_CONFIG) --libs $(CTEST_PKGS)) -lm
 
-bench: all $(BUILD)/bench/bench_lifecycle $(BUILD)/bench/bench_media $(BUILD)/bench/bench_answer
+# The load generator and, in child processes, the relay and the bare loop
+# (relay/bench/bench_ramp.c). Links the relay's objects, not the library,
+# like bench_answer.
+$(BUILD)/bench/bench_ramp: relay/bench/bench_ramp.c $(RELAY_OBJ)
+	@mkdir -p $(dir $@)
+	$(say) CCLD $(notdir $@)
+	$(Q)$(CC) $(BASE_CFLAGS) $(shell $(PKG_CONFIG) --cflags $(CTEST_PKGS)) $(OPT_CFLAGS) -Irelay/src \
+		-o $@ relay/bench/bench_ramp.c $(RELAY_OBJ) $(RELAY_LIBS) $(shell $(PKG_CONFIG) --libs $(CTEST_PKGS)) -lm
+
+bench: all $(BUILD)/bench/bench_lifecycle $(BUILD)/bench/bench_answer \
+	$(BUILD)/bench/bench_ramp
 	@sh scripts/bench.sh
 
 # Fuzzing (relay/fuzz/): every relay/fuzz/fuzz_NAME.c is a libFuzzer target

@@ -43,6 +43,7 @@ local jmi = require "jingle_sip.jingle.jmi"
 local answer = require "jingle_sip.jingle.answer"
 local caps_nodes_mod = require "jingle_sip.caps_nodes"
 local gateway_iq = require "jingle_sip.gateway_iq"
+local presence_book = require "jingle_sip.presence_book"
 
 -- Seconds an inbound call waits for the owner's devices to say whether they
 -- speak JMI before ringing them anyway (local clients answer in milliseconds).
@@ -232,10 +233,47 @@ local caps_nodes = saved and saved.caps_nodes or caps_nodes_mod.new(function(ful
 	return session and session.presence
 end)
 
+-- The presence owners share with the component, as XEP-0100 gateways keep
+-- it (jingle_sip.presence_book): which devices of a user of another server
+-- can ring, and whether any is online. Kept across reloads.
+local book = saved and saved.book or presence_book.new()
+book.is_owner = function(bare) return directory:numbers_of(bare)[1] ~= nil end
+local ask_presence
+ask_presence, book.asked = presence_book.asker(module:open_store("jingle_sip_presence"), module.host,
+	function(stanza) module:send(stanza) end)
+directory.on_assigned = function(_, owner) ask_presence(owner) end
+if not saved then
+	-- Once the server runs: while it starts, stanzas to other servers
+	-- have no s2s route yet and are lost.
+	module:add_timer(1, function()
+		local seen = {}
+		for _, record in ipairs(directory:list()) do
+			if record.owner and not seen[record.owner] then
+				seen[record.owner] = true
+				ask_presence(record.owner)
+			end
+		end
+	end)
+end
+module:hook("presence/host", function(event)
+	local stanza = event.stanza
+	book:observe(stanza)
+	for _, reply in ipairs(presence_book.answer_host(stanza, module.host,
+		book.is_owner(jid_bare(stanza.attr.from or "")) or policy.caller_allowed(cfg.allow, stanza.attr.from))) do
+		module:send(reply)
+	end
+	return true
+end)
+
 -- RFC 6121: subscription answers go to the bare JID, presence to the sender.
 local function on_phone_presence(event)
 	local stanza = event.stanza
 	caps_nodes:observe(stanza)
+	book:observe(stanza)
+	-- An owner adds a phone JID: the component asks for their presence once.
+	if stanza.attr.type == "subscribe" and stanza.attr.from and book.is_owner(jid_bare(stanza.attr.from)) then
+		ask_presence(jid_bare(stanza.attr.from))
+	end
 	local from, type = stanza.attr.from, stanza.attr.type
 	if not from then return true end
 	local number = numbers.from_jid(stanza.attr.to, module.host)
@@ -337,9 +375,21 @@ local service_deps = {
 	end,
 	-- The gate above (policy.check_outbound) already admitted the call.
 	authorize = function() return true end,
-	caller_id = function(from) return directory:caller_id(jid_bare(from)) end,
+	-- Ownership and caller ID read through to the store at each call, so
+	-- nodes sharing it see each other's changes (docs/DEPLOY.md); a
+	-- failing store leaves the copy from the last load in use.
+	caller_id = function(from)
+		local bare = jid_bare(from)
+		local ok, err = directory:refresh_caller_id(bare)
+		if not ok then module:log("warn", "Caller ID of %s from memory: storage error: %s", bare, err) end
+		return directory:caller_id(bare)
+	end,
 	decline_style = function(from) return answer.decline_style(caps_nodes:node_of(from)) end,
-	owner_of = function(number) return directory:owner(number) end,
+	owner_of = function(number)
+		local ok, err = directory:refresh_number(number)
+		if not ok then module:log("warn", "Owner of %s from memory: storage error: %s", number, err) end
+		return directory:owner(number)
+	end,
 	trunk_pts = TRUNK_CODECS,
 	now = time_now,
 	ring_timeout = cfg.ring_timeout,
@@ -351,19 +401,26 @@ local service_deps = {
 	new_id = new_id,
 	-- An owner on this server: ask each online device what it speaks
 	-- (disco#info), bounded, to ring it the way it understands.
+	-- Local owners' devices are their sessions; other servers' users' are
+	-- the presence they share with the component (jingle_sip.presence_book).
 	discover_devices = function(owner, done)
-		devices.discover(prosody.bare_sessions[owner], {
-			from = module.host, new_id = new_id, timeout = DISCOVERY_TIMEOUT,
+		local node, host = jid_split(owner)
+		local h = prosody.hosts[host]
+		local list = (node and h and h.type == "local") and devices.from_sessions(prosody.bare_sessions[owner])
+			or book:devices(owner)
+		devices.discover(list, {
+			from = module.host, new_id = new_id, timeout = DISCOVERY_TIMEOUT, book = book,
 			send_iq = function(iq, timeout) return module:send_iq(iq, nil, timeout) end,
 		}, done)
 	end,
 	direct_target = devices.direct_target,
-	-- Owners on this server only: another server's users may be online
-	-- there, or woken by its push service, which we cannot see.
+	wants_jmi = devices.wants_jmi,
+	-- Owners of another server: what their shared presence says ("unknown"
+	-- when they share none); their push service is theirs to use.
 	reachability = function(owner)
 		local node, host = jid_split(owner)
 		local h = prosody.hosts[host]
-		if not (node and h and h.type == "local") then return "unknown" end
+		if not (node and h and h.type == "local") then return book:reachability(owner) end
 		local push = storagemanager.open(host, "cloud_notify"):get(node)
 		return devices.reachability(prosody.bare_sessions[owner], push)
 	end,
@@ -417,6 +474,8 @@ shell_components[module.host].status = function()
 			ss.requests_untrusted, ss.invites_rejected_rate, ss.invites_rejected_limit, rs.max_calls,
 			ss.sdp_rejected, rs.fd_exhausted)
 	end
+	details = details or {}
+	details[#details + 1] = book:summary()
 	return level, summary, details
 end
 shell_components[module.host].trace = function(id) return service:trace_lines(id) end
@@ -562,7 +621,8 @@ end
 -- load, which watches the relay again. The relay's event descriptor stays
 -- open meanwhile, so no event is lost.
 function module.save()
-	return { relay = relay, legs_by_relay_id = legs_by_relay_id, service = service, caps_nodes = caps_nodes }
+	return { relay = relay, legs_by_relay_id = legs_by_relay_id, service = service, caps_nodes = caps_nodes,
+		book = book }
 end
 
 function module.unload()

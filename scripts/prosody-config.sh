@@ -10,13 +10,14 @@
 # mod_http_files at http://127.0.0.1:HTTP_PORT/softphone/), HTTP_INTERFACES
 # (the addresses HTTP listens on, a Lua list body, default "127.0.0.1"),
 # XMPP_DOMAIN (the user host, default localhost), PHONE_DOMAIN (the
-# component, default phone.localhost), S2S_PORT (when set: server-to-server
+# component, default phone.localhost; set and empty: no component, a plain
+# user server), S2S_PORT (when set: server-to-server
 # links on 127.0.0.1:S2S_PORT with dialback and without TLS, for tests with
 # a second server; unset: no s2s at all).
 set -eu
 dir=$1 c2s_port=$2 http_port=$3 extra=${4:-}
 domain=${XMPP_DOMAIN:-localhost}
-phone_domain=${PHONE_DOMAIN:-phone.localhost}
+phone_domain=${PHONE_DOMAIN-phone.localhost}
 s2s_modules="" s2s_config='modules_disabled = { "s2s" }'
 if [ -n "${S2S_PORT:-}" ]; then
 	s2s_modules=', "dialback"'
@@ -70,9 +71,10 @@ $web_config
 $global_extra
 
 VirtualHost "$domain"
-
-Component "$phone_domain" "jingle_sip"
 CFG
+if [ -n "$phone_domain" ]; then
+	printf '\nComponent "%s" "jingle_sip"\n' "$phone_domain" >> "$dir/prosody.cfg.lua"
+fi
 if [ -n "$extra" ]; then
 	cat "$extra" >> "$dir/prosody.cfg.lua"
 fi

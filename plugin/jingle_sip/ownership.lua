@@ -7,6 +7,11 @@
 --                                   (no owner: an admin unassigned a number the config lists)
 --   caller_ids store, key = bare JID: { number = "+E.164" }
 --
+-- Calls read through: refresh_number() and refresh_caller_id() re-read one
+-- record before each call uses it, so gateway nodes sharing the stores
+-- (docs/DEPLOY.md) see each other's admin changes at once; the rest (lists,
+-- the fallback caller ID) is the copy from the last load.
+--
 -- Seeds from the config (jingle_sip_numbers) and admin changes (shell):
 -- a record the config wrote follows the config at every load (new owner
 -- applied, number dropped when the config drops it); once an admin assigns
@@ -99,6 +104,27 @@ function Directory:load(seeds)
 	return notes
 end
 
+--- Re-reads one number's record from the store (a call is about to use it).
+-- Returns true, or nil and the storage error (the copy in memory stays).
+function Directory:refresh_number(number)
+	if not numbers.parse(number) then return true end
+	local data, err = self.numbers_store:get(number)
+	if data == nil and err then return nil, tostring(err) end
+	self.records[number] = type(data) == "table" and data or nil
+	return true
+end
+
+--- Re-reads a bare JID's chosen caller ID and that number's record.
+-- Returns true, or nil and the storage error (the copy in memory stays).
+function Directory:refresh_caller_id(owner)
+	local data, err = self.caller_ids_store:get(owner)
+	if data == nil and err then return nil, tostring(err) end
+	local chosen = type(data) == "table" and data.number or nil
+	self.caller_ids[owner] = chosen
+	if chosen then return self:refresh_number(chosen) end
+	return true
+end
+
 --- The bare JID owning a number, or nil.
 function Directory:owner(number)
 	local record = self.records[number]
@@ -130,6 +156,8 @@ function Directory:assign(number, owner)
 	local ok, err = self.numbers_store:set(number, { owner = owner, set_by = "admin" })
 	if not ok then return nil, "storage error: " .. tostring(err) end
 	self.records[number] = { owner = owner, set_by = "admin" }
+	-- The module asks a new owner to share their presence (jingle_sip.presence_book).
+	if self.on_assigned then self.on_assigned(number, owner) end
 	return true
 end
 

@@ -56,6 +56,7 @@ local function new_service(opts)
 		missed_call_message = opts.missed_call_message,
 		discover_devices = opts.discover_devices,
 		direct_target = opts.discover_devices and require "jingle_sip.devices".direct_target,
+		wants_jmi = opts.discover_devices and require "jingle_sip.devices".wants_jmi,
 	})
 	return svc, sent, made, timers
 end
@@ -510,13 +511,124 @@ describe("jingle_sip.call.service #lua54", function()
 				assert.equal(0, #svc:list())
 			end)
 
-			it("should not be used when another device speaks JMI: one propose to the bare JID", function()
-				local _, sent, _, _, answer = ring_direct({ GAJIM, { jid = "bob@example.org/phone", priority = 0,
-					jmi = true, jingle_audio = true, answered = true } })
-				answer()
-				assert.equal(1, #sent)
-				assert.equal("bob@example.org", sent[1].attr.to)
-				assert.is_not_nil(sent[1]:get_child("propose", "urn:xmpp:jingle-message:0"))
+			describe("beside a device that speaks JMI", function()
+				local PHONE = { jid = "bob@example.org/phone", priority = 0, jmi = true, jingle_audio = true,
+					answered = true }
+				local CALLER = "+15550009999@phone.example.net"
+
+				local function jingle_of(s) return s and s.name == "iq" and s:get_child("jingle", "urn:xmpp:jingle:1") end
+				local function sent_to(sent, to, what)
+					local found = {}
+					for _, s in ipairs(sent) do
+						local j = jingle_of(s)
+						local m = s.name == "message" and s.tags[1]
+						if s.attr.to == to and ((j and j.attr.action == what) or (m and m.name == what)) then
+							found[#found + 1] = s
+						end
+					end
+					return found
+				end
+				local function accept_from(device)
+					return st.iq({ type = "set", from = device, to = CALLER, id = "acc1" })
+						:tag("jingle", { xmlns = "urn:xmpp:jingle:1", action = "session-accept", sid = "in-sid-1" })
+						:tag("content", { creator = "initiator", name = "audio" })
+						:tag("description", { xmlns = "urn:xmpp:jingle:apps:rtp:1", media = "audio" })
+						:tag("payload-type", { id = "0", name = "PCMU", clockrate = "8000" }):up():up()
+						:tag("transport", { xmlns = "urn:xmpp:jingle:transports:ice-udp:1", ufrag = "gajm",
+							pwd = "gajimpassword0123456789" })
+						:tag("fingerprint", { xmlns = "urn:xmpp:jingle:apps:dtls:0", hash = "sha-256", setup = "active" })
+						:text(("AB:"):rep(31) .. "AB"):up():up():up():up()
+				end
+				local function terminate_from(device)
+					return st.iq({ type = "set", from = device, to = CALLER, id = "term1" })
+						:tag("jingle", { xmlns = "urn:xmpp:jingle:1", action = "session-terminate", sid = "in-sid-1" })
+						:tag("reason"):tag("decline"):up():up():up()
+				end
+
+				it("should ring both: a propose to the bare JID and a session-initiate to the one without", function()
+					local svc, sent, _, _, answer = ring_direct({ GAJIM, PHONE })
+					answer()
+					assert.equal(1, #sent_to(sent, "bob@example.org", "propose"))
+					assert.equal(1, #sent_to(sent, GAJIM.jid, "session-initiate"))
+					assert.equal(1, svc:live_calls("bob@example.org"))
+				end)
+
+				it("should stop the JMI devices when the device without JMI accepts", function()
+					local svc, sent, legs, _, answer = ring_direct({ GAJIM, PHONE })
+					answer()
+					svc:on_jingle_iq(accept_from(GAJIM.jid))
+					assert.equal("result", sent[#sent].attr.type, tostring(sent[#sent]))
+					local retract = sent_to(sent, "bob@example.org", "retract")
+					assert.equal(1, #retract)
+					assert.equal("Answered on another device",
+						retract[1].tags[1]:get_child("reason", "urn:xmpp:jingle:1"):get_child_text("text"))
+					local answered = false
+					for _, c in ipairs(legs.calls) do answered = answered or c[1] == "sip_answer" end
+					assert.is_true(answered)
+					assert.equal(1, #svc:list())
+					-- A JMI device that proceeds now is told the call went elsewhere.
+					svc:on_message(jmi_message("proceed", PHONE.jid))
+					assert.equal(1, #sent_to(sent, PHONE.jid, "retract"))
+				end)
+
+				it("should take the offer back and restart ICE when a JMI device proceeds first", function()
+					local svc, sent, legs, _, answer = ring_direct({ GAJIM, PHONE })
+					answer()
+					svc:on_message(jmi_message("proceed", PHONE.jid))
+					local terminate = sent_to(sent, GAJIM.jid, "session-terminate")
+					assert.equal(1, #terminate)
+					assert.equal("Answered on another device",
+						jingle_of(terminate[1]):get_child("reason"):get_child_text("text"))
+					assert.equal(1, #sent_to(sent, PHONE.jid, "session-initiate"))
+					local restarted, closed = false, false
+					for _, c in ipairs(legs.calls) do
+						restarted = restarted or c[1] == "client_ice_restart"
+						closed = closed or c[1] == "close" or c[1] == "sip_reject"
+					end
+					assert.is_true(restarted, "the relay leg got no new ICE credentials")
+					assert.is_false(closed, "the relay leg was closed")
+					assert.equal(1, #svc:list())
+					assert.equal(PHONE.jid, svc:list()[1].peer)
+					-- The device without JMI answers late: that session is gone.
+					svc:on_jingle_iq(accept_from(GAJIM.jid))
+					assert.equal("error", sent[#sent].attr.type)
+				end)
+
+				it("should ring the JMI devices on when the device without JMI declines", function()
+					local svc, sent, legs, timers, answer = ring_direct({ GAJIM, PHONE })
+					answer()
+					svc:on_jingle_iq(terminate_from(GAJIM.jid))
+					assert.equal("result", sent[#sent].attr.type)
+					for _, c in ipairs(legs.calls) do
+						assert.is_false(c[1] == "close" or c[1] == "sip_reject", "the caller was let go")
+					end
+					assert.equal(0, #svc:list())
+					assert.equal(0, #sent_to(sent, "bob@example.org", "retract"))
+					-- Nobody answers: 480, and the JMI devices stop.
+					timers[1].fn()
+					assert.equal(1, #sent_to(sent, "bob@example.org", "retract"))
+					assert.same({ "sip_reject", 480, "Temporarily Unavailable" }, legs.calls[#legs.calls - 1])
+				end)
+
+				it("should stop both when nobody answers in time", function()
+					local svc, sent, legs, timers, answer = ring_direct({ GAJIM, PHONE })
+					answer()
+					timers[1].fn()
+					assert.equal(1, #sent_to(sent, "bob@example.org", "retract"))
+					assert.equal(1, #sent_to(sent, GAJIM.jid, "session-terminate"))
+					assert.same({ "sip_reject", 480, "Temporarily Unavailable" }, legs.calls[#legs.calls - 1])
+					assert.equal(0, #svc:list())
+					assert.equal(0, svc:live_calls("bob@example.org"))
+				end)
+
+				it("should stop both when the caller hangs up", function()
+					local svc, sent, _, _, answer = ring_direct({ GAJIM, PHONE })
+					answer()
+					svc:on_relay_event(7, { type = "sip_hangup", text = "CANCEL from trunk" })
+					assert.equal(1, #sent_to(sent, "bob@example.org", "retract"))
+					assert.equal(1, #sent_to(sent, GAJIM.jid, "session-terminate"))
+					assert.equal(0, #svc:list())
+				end)
 			end)
 
 			it("should send nothing when the caller hangs up while devices are asked", function()

@@ -1,7 +1,8 @@
 -- Inbound calls to an owner who may not be there: a real Prosody with the
 -- module, sipp as the phone calling a DID, real XMPP clients. An owner with
 -- nothing online and no push registration is not rung (480 at once); one
--- with a push registration (mod_cloud_notify, XEP-0357) is; either way the
+-- with a push registration (mod_cloud_notify, XEP-0357) is, and the push
+-- reaches its app server (a client standing in for one); either way the
 -- owner learns of the missed call from a chat message. And a second device
 -- that takes the call too late is told it went elsewhere.
 local prosody = require "spec.helpers.prosody"
@@ -75,18 +76,41 @@ describe("inbound calls to an owner who may be away #lua54 #e2e", function()
 			messages[1].body)
 	end)
 
-	it("should ring an owner whose phone app registered for push, then report the missed call", function()
-		local port = start("jingle_sip_ring_timeout = 4", { modules = { "cloud_notify" } })
-		-- A mobile client: enables XEP-0357 push, then goes away.
+	it("should push to an owner whose phone app registered (XEP-0357), ring on, then report the missed call", function()
+		local port = start("jingle_sip_ring_timeout = 4", { modules = { "cloud_notify" },
+			-- The summary names the sender, so the app can show who calls.
+			global = "push_notification_with_sender = true" })
+		-- The push app server: XEP-0357 pushes are pubsub publishes from the
+		-- user's server to the app server's JID, here a client of its own.
+		server:register("pushapp", "pushapp-pw")
+		local app = xmpp.connect({ host = "localhost", port = server.c2s_port, user = "pushapp",
+			password = "pushapp-pw", resource = "app" })
+		finally(function() app:close() end)
+		-- A mobile client: enables XEP-0357 push toward that app server, then goes away.
 		local c = login(server, "mobile")
 		local enabled = c:iq(st.iq({ type = "set", id = new_id() })
-			:tag("enable", { xmlns = "urn:xmpp:push:0", jid = "push.invalid", node = "spec-device" }), 5)
+			:tag("enable", { xmlns = "urn:xmpp:push:0", jid = app.jid, node = "spec-device" }), 5)
 		assert.is_not_nil(enabled, "no answer to push enable")
 		assert.equal("result", enabled.attr.type, tostring(enabled))
 		c:close()
 		socket.sleep(0.5)
 		local started = socket.gettime()
 		phone = sipp.start({ scenario = "uac_expect_480.xml", remote = "127.0.0.1:" .. port, service = DID })
+		-- The push reaches the app server while the call rings.
+		local push = app:receive(function(s)
+			return s.name == "iq" and s.attr.type == "set" and s:get_child("pubsub", "http://jabber.org/protocol/pubsub")
+		end, 10)
+		assert.is_not_nil(push, "no push reached the app server:\n" .. server:log():sub(-3000))
+		app:send(st.reply(push))
+		local publish = push:get_child("pubsub", "http://jabber.org/protocol/pubsub"):get_child("publish")
+		assert.equal("spec-device", publish.attr.node)
+		local form = publish:get_child("item"):get_child("notification", "urn:xmpp:push:0")
+			:get_child("x", "jabber:x:data")
+		local fields = {}
+		for field in form:childtags("field") do fields[field.attr.var] = field:get_child_text("value") end
+		assert.equal("urn:xmpp:push:summary", fields.FORM_TYPE)
+		assert.equal("1", fields["message-count"])
+		assert.equal("+15551112222@phone.localhost", fields["last-message-sender"], tostring(push))
 		-- While it rings, the operator already sees it.
 		local ok, out = server:shell("jingle_sip:calls()")
 		assert.is_true(ok, out)
@@ -99,6 +123,51 @@ describe("inbound calls to an owner who may be away #lua54 #e2e", function()
 		local last = messages[#messages]
 		assert.is_not_nil(last, "no missed-call message")
 		assert.matches("^Missed call from %+15551112222 to your number %+15557654321 %(nobody answered%), ", last.body)
+	end)
+
+	it("should push to a mobile client whose session hibernates (XEP-0198) and ring it", function()
+		local port = start("jingle_sip_ring_timeout = 4", { modules = { "cloud_notify", "smacks" },
+			global = "push_notification_with_sender = true" })
+		server:register("pushapp", "pushapp-pw")
+		local app = xmpp.connect({ host = "localhost", port = server.c2s_port, user = "pushapp",
+			password = "pushapp-pw", resource = "app" })
+		finally(function() app:close() end)
+		-- A mobile client with stream management and push; its link drops,
+		-- so Prosody keeps the session (hibernated) and pushes what it queues.
+		local c = login(server, "mobile")
+		local enabled = c:iq(st.iq({ type = "set", id = new_id() })
+			:tag("enable", { xmlns = "urn:xmpp:push:0", jid = app.jid, node = "sleeping-device" }), 5)
+		assert.equal("result", enabled and enabled.attr.type, tostring(enabled))
+		c:send(st.stanza("enable", { xmlns = "urn:xmpp:sm:3", resume = "true" }))
+		assert.is_not_nil(c:receive(function(s) return s.name == "enabled" end, 5), "no stream management")
+		c:send(st.presence())
+		-- Acknowledge what arrived (the component's one presence subscription
+		-- request among it), so only the call is left to push.
+		local handled = 0
+		while c:receive(function(s) return s.name == "presence" or s.name == "message" or s.name == "iq" end, 1) do
+			handled = handled + 1
+		end
+		c:send(st.stanza("a", { xmlns = "urn:xmpp:sm:3", h = tostring(handled) }))
+		socket.sleep(0.2)
+		c.conn:close()
+		socket.sleep(1)
+		phone = sipp.start({ scenario = "uac_expect_480.xml", remote = "127.0.0.1:" .. port, service = DID })
+		-- The call itself is the first thing pushed: nothing asks the
+		-- sleeping session anything before its propose.
+		local push = app:receive(function(s)
+			return s.name == "iq" and s.attr.type == "set" and s:get_child("pubsub", "http://jabber.org/protocol/pubsub")
+		end, 10)
+		assert.is_not_nil(push, "no push reached the app server:\n" .. server:log():sub(-3000))
+		app:send(st.reply(push))
+		local publish = push:get_child("pubsub", "http://jabber.org/protocol/pubsub"):get_child("publish")
+		assert.equal("sleeping-device", publish.attr.node)
+		local form = publish:get_child("item"):get_child("notification", "urn:xmpp:push:0")
+			:get_child("x", "jabber:x:data")
+		local fields = {}
+		for field in form:childtags("field") do fields[field.attr.var] = field:get_child_text("value") end
+		assert.equal("+15551112222@phone.localhost", fields["last-message-sender"], tostring(push))
+		assert.equal(0, phone:wait(20), phone:log())
+		assert.truthy(phone:messages():find("SIP/2.0 180", 1, true), "it never rang:\n" .. phone:messages())
 	end)
 
 	it("should send no missed-call message with jingle_sip_missed_call_message = false", function()

@@ -5,7 +5,10 @@
 -- adds a phone JID and sees it online with caps, asks the component for a
 -- phone JID over s2s, calls out (tones both ways), and is called: an
 -- inbound call from sipp rings both of her devices through JMI over s2s,
--- one answers, the other stops.
+-- one answers, the other stops. Once she shares her presence with the
+-- component (README.md "Users of other servers"), a device of hers
+-- without JMI rings too (a session-initiate to it beside the propose),
+-- and with nothing of hers online a call gets 480 at once.
 local prosody = require "spec.helpers.prosody"
 local ejabberd = require "spec.helpers.ejabberd"
 local xmpp = require "spec.helpers.xmpp_client"
@@ -14,6 +17,7 @@ local baresip = require "spec.helpers.baresip"
 local sipp = require "spec.helpers.sipp"
 local st = require "util.stanza"
 local new_id = require "util.id".short
+local socket = require "socket"
 
 local USERS, PLAIN, PHONE_HOST = "users.test", "plain.test", "phone.test"
 local DID = "+15557654321" -- owned by carol@users.test
@@ -39,7 +43,7 @@ describe("users of an ejabberd server #lua54 #e2e", function()
 		trunk = baresip.start({ tone = 1000, lifetime = 100 })
 		sip_port = prosody.free_port()
 		local s2s_port = prosody.free_port()
-		remote = ejabberd.start({ domain = USERS, users = { carol = "carol-pw" },
+		remote = ejabberd.start({ domain = USERS, users = { carol = "carol-pw", erin = "erin-pw" },
 			peers = { [PHONE_HOST] = s2s_port, [PLAIN] = s2s_port }, lifetime = 110 })
 		server = prosody.start({
 			domain = PLAIN, phone_domain = PHONE_HOST, s2s_port = s2s_port,
@@ -140,5 +144,129 @@ describe("users of an ejabberd server #lua54 #e2e", function()
 		assert.truthy(messages:find("\nBYE sip:", 1, true), "no BYE reached the phone:\n" .. messages)
 		first:cleanup()
 		late:cleanup()
+	end)
+
+	it("should ask an ejabberd owner to share her presence, which she approves once", function()
+		local carol = xmpp.connect({ host = USERS, port = remote.c2s_port, user = "carol", password = "carol-pw",
+			resource = "approve" })
+		finally(function() carol:close() end)
+		carol:send(st.presence())
+		-- The component asked when it loaded; ejabberd hands her the request
+		-- (unless an earlier client of hers, whose library approves requests
+		-- by itself, already did).
+		carol:send(st.presence({ to = PHONE_HOST, type = "subscribed" }))
+		carol:send(st.presence({ to = PHONE_HOST, type = "subscribe" }))
+		local subscription
+		for _ = 1, 30 do
+			local roster = carol:iq(st.iq({ type = "get", id = new_id() }):query("jabber:iq:roster"), 5)
+			for item in roster:get_child("query", "jabber:iq:roster"):childtags("item") do
+				if item.attr.jid == PHONE_HOST then subscription = item.attr.subscription end
+			end
+			if subscription == "both" then break end
+			socket.sleep(0.5)
+		end
+		assert.equal("both", subscription, "no mutual subscription with the component:\n"
+			.. remote:log():sub(-2000) .. server:log():sub(-3000))
+		-- The gateway now sees her device.
+		local out
+		for _ = 1, 20 do
+			local ok
+			ok, out = server:shell("jingle_sip:status()")
+			assert.is_true(ok, out)
+			if out:find("presence: 1 owners share it with the component, 1 online with 1 devices", 1, true) then break end
+			socket.sleep(0.5)
+		end
+		assert.truthy(out:find("presence: 1 owners share it with the component, 1 online with 1 devices", 1, true), out)
+	end)
+
+	it("should answer 480 at once when nothing of the ejabberd owner is online, and tell her later", function()
+		local started = socket.gettime()
+		local phone = sipp.start({ scenario = "uac_expect_480.xml", remote = "127.0.0.1:" .. sip_port, service = DID })
+		finally(function() phone:kill() end)
+		assert.equal(0, phone:wait(20), "the phone got no 480:\n" .. phone:log() .. server:log():sub(-3000))
+		local took = socket.gettime() - started
+		assert.is_true(took < 5, ("the caller waited %.1f s for a user nobody could ring"):format(took))
+		assert.is_nil(phone:messages():find("SIP/2.0 180", 1, true), "it rang:\n" .. phone:messages())
+		local carol = xmpp.connect({ host = USERS, port = remote.c2s_port, user = "carol", password = "carol-pw",
+			resource = "later" })
+		finally(function() carol:close() end)
+		carol:send(st.presence())
+		local missed = carol:receive(function(m)
+			return m.name == "message" and m.attr.from == "+15551112222@" .. PHONE_HOST and m:get_child_text("body") ~= nil
+		end, 15)
+		assert.is_not_nil(missed, "no missed-call message reached her")
+		assert.matches("^Missed call from %+15551112222 to your number %+15557654321 %(nobody was online%), ",
+			missed:get_child_text("body"))
+	end)
+
+	-- Two devices of hers: one with JMI, one with Jingle only (no JMI in its
+	-- disco#info, caps announced). Both ring; `jmi_delay` and `plain_delay`
+	-- decide which takes the call.
+	local function ring_mixed(jmi_delay, plain_delay)
+		local jmi_device = webrtc.start({ name = "ejabberd-jmi", jid = "carol@" .. USERS, password = "carol-pw",
+			port = remote.c2s_port, args = { "--answer", "--resource", "jmi", "--answer-delay", tostring(jmi_delay),
+				"--caps-node", "https://jmi.test", "--tone", tostring(TONE), "--duration", "3", "--timeout", "30" } })
+		local plain = webrtc.start({ name = "ejabberd-plain", jid = "carol@" .. USERS, password = "carol-pw",
+			port = remote.c2s_port, args = { "--answer", "--no-jmi", "--resource", "plain", "--answer-delay",
+				tostring(plain_delay), "--caps-node", "https://plain.test", "--tone", tostring(TONE),
+				"--duration", "3", "--timeout", "30" } })
+		assert.is_true(jmi_device:wait_ready(15), jmi_device:log())
+		assert.is_true(plain:wait_ready(15), plain:log())
+		socket.sleep(1) -- their presence crosses s2s to the component
+		local phone = sipp.start({ scenario = "uac_call.xml", remote = "127.0.0.1:" .. sip_port, service = DID })
+		local jmi_report = assert(jmi_device:result(30))
+		local plain_report = assert(plain:result(30))
+		phone:wait(10)
+		local messages = phone:messages()
+		phone:kill()
+		local answers = 0
+		for block in (messages .. "\n-----"):gmatch("received.-\n%-%-%-%-%-") do
+			if block:find("\nSIP/2.0 200 OK", 1, true) and block:find("\nCSeq: %d+ INVITE") then
+				answers = answers + 1
+			end
+		end
+		assert.equal(1, answers, messages)
+		local logs = jmi_device:log() .. "\n" .. plain:log() .. "\n" .. server:log():sub(-4000)
+		jmi_device:cleanup()
+		plain:cleanup()
+		return jmi_report, plain_report, logs
+	end
+
+	it("should ring her device without JMI directly beside the JMI one; it answers, the other stops", function()
+		local jmi_report, plain_report, logs = ring_mixed(4, 0)
+		assert.equal(0, plain_report.exit_code, logs)
+		assert.is_true(plain_report.rtp.packets_received > 0, logs)
+		assert.equal("retract", jmi_report.jmi, logs)
+		assert.equal("Answered on another device", jmi_report.termination_text, logs)
+	end)
+
+	it("should take the direct offer back when her JMI device answers first, and carry the call there", function()
+		local jmi_report, plain_report, logs = ring_mixed(0, 5)
+		assert.equal(0, jmi_report.exit_code, logs)
+		assert.equal("proceed", jmi_report.jmi, logs)
+		assert.is_true(jmi_report.rtp.packets_received > 0, logs)
+		assert.equal("Answered on another device", plain_report.termination_text, logs)
+		-- Her caps were verified once and kept: a later call asks nobody.
+		assert.is_true((plain_report.disco_info_asked or 0) <= 1, logs)
+	end)
+
+	it("should ask a user of another server for her presence when an admin assigns her a number", function()
+		local ok, out = server:shell(('jingle_sip:assign("+15557650000", "erin@%s")'):format(USERS))
+		assert.is_true(ok, out)
+		local erin = xmpp.connect({ host = USERS, port = remote.c2s_port, user = "erin", password = "erin-pw",
+			resource = "desk" })
+		finally(function() erin:close() end)
+		erin:send(st.presence())
+		local ask = erin:receive(function(p)
+			return p.name == "presence" and p.attr.type == "subscribe" and p.attr.from == PHONE_HOST
+		end, 15)
+		assert.is_not_nil(ask, "no subscription request from the component:\n" .. server:log():sub(-3000))
+		erin:send(st.presence({ to = PHONE_HOST, type = "subscribed" }))
+		for _ = 1, 20 do
+			out = select(2, server:shell("jingle_sip:status()"))
+			if out:find("presence: 2 owners share it with the component", 1, true) then break end
+			socket.sleep(0.5)
+		end
+		assert.truthy(out:find("presence: 2 owners share it with the component", 1, true), out)
 	end)
 end)

@@ -134,32 +134,33 @@ end
 -- opts.nofile: Prosody's descriptor limit (soft and hard, via prlimit).
 -- opts.users: { name = password }; opts.dir: a stopped instance's dir to
 -- start again on its data. opts.domain (default "localhost") and
--- opts.phone_domain (default "phone.localhost"): the user host and the
--- component; opts.s2s_port: open server-to-server links on that port of
--- 127.0.0.1 (default: no s2s). Returns an instance with c2s_port,
--- http_port, domain, phone_domain, dir, log(), wait_log(), stop().
+-- opts.phone_domain (default "phone.localhost"; false: no component, a
+-- plain user server): the user host and the component; opts.s2s_port:
+-- open server-to-server links on that port of 127.0.0.1 (default: no s2s).
+-- Returns an instance with c2s_port, http_port, domain, phone_domain, dir,
+-- log(), wait_log(), stop().
 function M.start(opts)
 	opts = opts or {}
 	local self = setmetatable({}, Instance)
 	self.domain = opts.domain or "localhost"
-	self.phone_domain = opts.phone_domain or "phone.localhost"
+	if opts.phone_domain ~= false then self.phone_domain = opts.phone_domain or "phone.localhost" end
 	self.c2s_port = M.free_port()
 	self.http_port = M.free_port()
 	-- opts.dir: reuse the directory (and data) of an earlier, stopped instance.
 	self.dir = opts.dir or ("%s/build/spec-prosody/%d-%d"):format(repo, self.c2s_port, os.time())
 	self.config = self.dir .. "/prosody.cfg.lua"
 	assert(sh("mkdir -p " .. self.dir))
-	local env_cfg = ("XMPP_DOMAIN=%s PHONE_DOMAIN=%s "):format(self.domain, self.phone_domain)
+	local env_cfg = ("XMPP_DOMAIN=%s PHONE_DOMAIN=%s "):format(self.domain, self.phone_domain or "")
 	if opts.s2s_port then env_cfg = env_cfg .. ("S2S_PORT=%d "):format(opts.s2s_port) end
 	-- Tests bind loopback only: the module's SIP listener and media
 	-- addresses default to 127.0.0.1 (and a free SIP port) unless a spec
 	-- sets them itself.
 	local component = opts.extra or ""
 	self.sip_port = M.free_port()
-	if not component:find("jingle_sip_listen", 1, true) then
+	if self.phone_domain and not component:find("jingle_sip_listen", 1, true) then
 		component = component .. ("\njingle_sip_listen = \"127.0.0.1:%d\""):format(self.sip_port)
 	end
-	if not component:find("jingle_sip_media_address", 1, true) then
+	if self.phone_domain and not component:find("jingle_sip_media_address", 1, true) then
 		component = component .. "\njingle_sip_media_address = \"127.0.0.1\""
 	end
 	local extra = self.dir .. "/extra.cfg.lua"

@@ -5,7 +5,10 @@ every other name, for at most LIFETIME_SECONDS. ejabberd looks its s2s peers
 up through DNS (SRV first), and the test's servers listen on free ports, so
 this is how it finds them without touching the machine's resolver.
 
-Usage: srv_dns.py PORT LIFETIME_SECONDS DOMAIN=TARGET:PORT ...
+Usage: srv_dns.py PORT LIFETIME_SECONDS DOMAIN=TARGET:PORT[:PRIORITY] ...
+A domain given more than once gets one SRV record per argument, each with
+its priority (default 0; lower is tried first, RFC 2782): the active/standby
+records of one XMPP domain served by two nodes (docs/DEPLOY.md).
 Prints "ready" once it listens.
 """
 import socket
@@ -25,9 +28,11 @@ def main() -> None:
     records = {}
     for arg in sys.argv[3:]:
         domain, target = arg.split("=", 1)
-        host, srv_port = target.rsplit(":", 1)
+        parts = target.split(":")
+        host, srv_port = parts[0], int(parts[1])
+        priority = int(parts[2]) if len(parts) > 2 else 0
         name = "_xmpp-server._tcp.%s." % domain.lower()
-        records[name] = "0 0 %d %s." % (int(srv_port), host)
+        records.setdefault(name, []).append("%d 0 %d %s." % (priority, srv_port, host))
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     sock.bind(("127.0.0.1", port))
     sock.settimeout(0.2)
@@ -49,7 +54,7 @@ def main() -> None:
         # (a question RRset holds no records, so it is falsy: test for None)
         if question is not None and name in records and question.rdtype == dns.rdatatype.SRV:
             response.answer.append(dns.rrset.from_text(name, 5, dns.rdataclass.IN, dns.rdatatype.SRV,
-                                                       records[name]))
+                                                       *records[name]))
         elif name not in records:
             response.set_rcode(dns.rcode.NXDOMAIN)
         sock.sendto(response.to_wire(), sender)

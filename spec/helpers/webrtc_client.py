@@ -53,6 +53,8 @@ is configured (aiortc would otherwise default to a public one).
 
 import argparse
 import asyncio
+import base64
+import hashlib
 import json
 import logging
 import os
@@ -83,6 +85,7 @@ from webrtc_audio import DtmfReceiver, DtmfSender, Recorder, ToneTrack
 
 NS_JMI = "urn:xmpp:jingle-message:0"
 NS_DISCO_INFO = "http://jabber.org/protocol/disco#info"
+DISCO_NAME = "jingle-sip test client"
 NS_RTP_INFO = "urn:xmpp:jingle:apps:rtp:info:1"
 NS_DTMF = "urn:xmpp:jingle:dtmf:0"  # XEP-0181 v0.12
 JMI_ELEMENTS = ("propose", "ringing", "proceed", "reject", "retract", "finish")
@@ -202,7 +205,7 @@ class Call:
         presence = self.xmpp.make_presence()
         if self.args.caps_node:  # XEP-0115: who we claim to be (Dino, Gajim, ...)
             presence.xml.append(ET.Element("{http://jabber.org/protocol/caps}c", {
-                "hash": "sha-1", "node": self.args.caps_node, "ver": "dGVzdC1jYXBzLXZlcg=="}))
+                "hash": "sha-1", "node": self.args.caps_node, "ver": self.caps_ver()}))
         presence.send()
         self.result["jid"] = str(self.xmpp.boundjid)
         self.state("online", jid=str(self.xmpp.boundjid))
@@ -284,17 +287,29 @@ class Call:
         if iq["type"] != "get":
             return
         self.state("disco-info-received", sender=str(iq["from"]))
+        self.result["disco_info_asked"] = self.result.get("disco_info_asked", 0) + 1
         reply = iq.reply(clear=True)
         query = ET.SubElement(reply.xml, f"{{{NS_DISCO_INFO}}}query")
+        node = iq.xml.find(f"{{{NS_DISCO_INFO}}}query").get("node")
+        if node:
+            query.set("node", node)
         ET.SubElement(query, f"{{{NS_DISCO_INFO}}}identity",
-                      {"category": "client", "type": "phone", "name": "jingle-sip test client"})
+                      {"category": "client", "type": "phone", "name": DISCO_NAME})
+        for var in self.disco_features():
+            ET.SubElement(query, f"{{{NS_DISCO_INFO}}}feature", {"var": var})
+        reply.send()
+
+    def disco_features(self) -> List[str]:
         features = [NS_DISCO_INFO, js.NS_JINGLE, js.NS_RTP, "urn:xmpp:jingle:apps:rtp:audio",
                     js.NS_ICE, "urn:xmpp:jingle:apps:dtls:0"]
         if not self.args.no_jmi:
             features.append(NS_JMI)
-        for var in features:
-            ET.SubElement(query, f"{{{NS_DISCO_INFO}}}feature", {"var": var})
-        reply.send()
+        return features
+
+    def caps_ver(self) -> str:
+        """XEP-0115 v1.6 section 5.1: sha-1 over our identity and features."""
+        s = f"client/phone//{DISCO_NAME}<" + "".join(f + "<" for f in sorted(self.disco_features()))
+        return base64.b64encode(hashlib.sha1(s.encode()).digest()).decode()
 
     def _on_message(self, msg) -> None:
         """XEP-0353 messages. Only this call's are acted on: Prosody hands a
@@ -311,6 +326,8 @@ class Call:
                          "delayed" if delayed else "foreign", name, sender, sid)
                 continue
             self.state(f"jmi-{name}-received", sender=sender)
+            if self.args.no_jmi:
+                continue  # a client without XEP-0353 does not know these elements
             if name == "propose":
                 self._on_propose(child, sender)
             elif name == "proceed" and not self.jmi_answer.done():

@@ -148,6 +148,14 @@ describe("jingle.jmi", function()
 			assert.is_true(m.receipt_requested)
 		end)
 
+		it("should carry the store hint a sleeping client's server needs to keep and push it", function()
+			-- XEP-0334: a server with no session online stores the propose
+			-- offline, which is what makes mod_cloud_notify (and other servers'
+			-- push modules) wake a mobile client (README.md "Users of other servers").
+			local stanza = H.rewire(jmi.ring(call))
+			assert.is_not_nil(stanza:get_child("store", "urn:xmpp:hints"), tostring(stanza))
+		end)
+
 		it("should initiate to the first device that proceeds", function()
 			local d = jmi.on_answer(call, assert(jmi.parse(H.stanza("conversations_proceed.xml"))))
 			assert.same({ kind = "proceed", initiate_to = "bob@example.org/Conversations.Zz9q", send = {} }, d)

@@ -81,6 +81,18 @@ describe("jingle_sip.devices #lua54", function()
 				answered = true }, result[2])
 		end)
 
+		it("should not ask a hibernated session (XEP-0198), whose caps are unknown, and leave it to JMI", function()
+			local asleep = session("bob@example.org/mobile", 0)
+			asleep.hibernating = true
+			local result
+			devices.discover({ sessions = { mobile = asleep } }, { send_iq = error, new_id = tostring },
+				function(list) result = list end)
+			assert.same({ { jid = "bob@example.org/mobile", priority = 0, jmi = false, jingle_audio = false,
+				answered = false, asleep = true } }, result)
+			assert.is_true(devices.wants_jmi(result))
+			assert.is_nil(devices.direct_target(result))
+		end)
+
 		it("should report an offline user's empty list at once", function()
 			local result
 			devices.discover(nil, { send_iq = error, new_id = tostring }, function(list) result = list end)
@@ -98,14 +110,64 @@ describe("jingle_sip.devices #lua54", function()
 				d("b/3", 9, false, false) }).jid)
 		end)
 
-		it("should leave the call to JMI when one device speaks it", function()
-			assert.is_nil(devices.direct_target({ d("b/1", 1, false, true), d("b/2", 0, true, true) }))
+		it("should ring the best Jingle device without JMI beside the JMI ones", function()
+			assert.equal("b/1", devices.direct_target({ d("b/1", 1, false, true), d("b/2", 0, true, true) }).jid)
+			assert.is_true(devices.wants_jmi({ d("b/1", 1, false, true), d("b/2", 0, true, true) }))
 		end)
 
-		it("should leave the call to JMI when a device did not answer, or nobody is online", function()
-			assert.is_nil(devices.direct_target({ d("b/1", 1, false, true), d("b/2", 0, false, false, false) }))
+		it("should propose only through JMI when a device did not answer, or nobody is known", function()
+			assert.equal("b/1", devices.direct_target({ d("b/1", 1, false, true), d("b/2", 0, false, false, false) }).jid)
+			assert.is_true(devices.wants_jmi({ d("b/1", 1, false, true), d("b/2", 0, false, false, false) }))
 			assert.is_nil(devices.direct_target({}))
 			assert.is_nil(devices.direct_target(nil))
+			assert.is_true(devices.wants_jmi({}))
+			assert.is_true(devices.wants_jmi(nil))
+		end)
+
+		it("should send no propose when every device answered without JMI", function()
+			assert.is_false(devices.wants_jmi({ d("b/1", 1, false, true), d("b/3", 9, false, false) }))
+		end)
+	end)
+
+	describe("discover() with caps", function()
+		local book_mod = require "jingle_sip.presence_book"
+		local caps = require "util.caps"
+
+		it("should ask a device once per verified caps string", function()
+			local reply = disco_reply(with(JINGLE_AUDIO, "urn:xmpp:jingle-message:0"))
+			local ver = caps.calculate_hash(reply:get_child("query", DISCO).tags)
+			local book = book_mod.new(function() return true end)
+			local asked = {}
+			local o = { from = "phone.example.org", new_id = function() return "i" end, timeout = 2, book = book,
+				send_iq = function(iq)
+					asked[#asked + 1] = iq.attr.to
+					return promise.resolve({ stanza = reply })
+				end }
+			local list = { { jid = "bob@example.org/a", priority = 0,
+				caps = { node = "https://x", ver = ver, hash = "sha-1" } } }
+			local result
+			devices.discover(list, o, function(r) result = r end)
+			assert.same({ "bob@example.org/a" }, asked)
+			assert.is_true(result[1].jmi)
+			-- Another device (or the next call) with the same caps: not asked.
+			list[1].jid = "bob@example.org/b"
+			devices.discover(list, o, function(r) result = r end)
+			assert.equal(1, #asked)
+			assert.same({ jid = "bob@example.org/b", priority = 0, jmi = true, jingle_audio = true, answered = true },
+				result[1])
+		end)
+
+		it("should not trust caps whose hash does not match the answer", function()
+			local reply = disco_reply(JINGLE_AUDIO)
+			local book = book_mod.new(function() return true end)
+			local asked = 0
+			local o = { from = "p", new_id = function() return "i" end, timeout = 2, book = book,
+				send_iq = function() asked = asked + 1; return promise.resolve({ stanza = reply }) end }
+			local list = { { jid = "bob@example.org/a", caps = { node = "n", ver = "forged=", hash = "sha-1" } } }
+			devices.discover(list, o, function() end)
+			devices.discover(list, o, function() end)
+			assert.equal(2, asked)
+			assert.is_nil(book:caps_features(list[1].caps))
 		end)
 	end)
 end)

@@ -47,6 +47,39 @@ describe("jingle_sip.ownership", function()
 		assert.is_nil(numbers_store.data["+15552222222"])
 	end)
 
+	it("should read a number and a caller ID through to the store before a call uses them", function()
+		reload({})
+		-- Another node sharing the stores assigns, moves and chooses.
+		local other = ownership.new(numbers_store, caller_ids_store)
+		assert(other:load({}))
+		assert.is_true(other:assign("+15551234567", "alice@example.net"))
+		assert.is_true(other:assign("+15552222222", "alice@example.net"))
+		assert.is_true(other:set_caller_id("alice@example.net", "+15552222222"))
+		assert.is_nil(dir:owner("+15551234567")) -- the copy from the load
+		assert.is_true(dir:refresh_number("+15551234567"))
+		assert.equal("alice@example.net", dir:owner("+15551234567"))
+		assert.is_true(dir:refresh_caller_id("alice@example.net"))
+		assert.equal("+15552222222", dir:caller_id("alice@example.net"))
+		assert.is_true(other:unassign("+15551234567"))
+		assert.is_true(dir:refresh_number("+15551234567"))
+		assert.is_nil(dir:owner("+15551234567"))
+		-- Not a number: nothing to read.
+		assert.is_true(dir:refresh_number("junk"))
+	end)
+
+	it("should keep the copy in memory when the store fails on a read-through", function()
+		reload({ ["+15551234567"] = "alice@example.net" })
+		assert.is_true(dir:set_caller_id("alice@example.net", "+15551234567"))
+		function numbers_store:get() return nil, "connection refused" end -- luacheck: ignore 212/self
+		function caller_ids_store:get() return nil, "connection refused" end -- luacheck: ignore 212/self
+		local ok, err = dir:refresh_number("+15551234567")
+		assert.is_nil(ok)
+		assert.equal("connection refused", err)
+		assert.equal("alice@example.net", dir:owner("+15551234567"))
+		assert.is_nil((dir:refresh_caller_id("alice@example.net")))
+		assert.equal("+15551234567", dir:caller_id("alice@example.net"))
+	end)
+
 	it("should keep admin assignments and unassignments over the config", function()
 		reload({ ["+15551234567"] = "alice@example.net", ["+15552222222"] = "carol@example.net" })
 		assert.is_true(dir:assign("+15551234567", "bob@example.net"))

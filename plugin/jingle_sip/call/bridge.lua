@@ -279,7 +279,14 @@ function M.inbound(o)
 	call.offer_pts = codecs.offer_payload_types(first)
 	call.rtcp_mux = true
 	call.content = { creator = "initiator", name = "audio" }
-	call.legs:client_start({ ice_role = "controlling", rtcp_mux = true })
+	if o.restart then
+		-- The relay leg was offered to another device first (one without
+		-- JMI, rung beside the JMI ones): new ICE credentials for this one,
+		-- so nothing of that offer carries over.
+		call.legs:client_ice_restart()
+	else
+		call.legs:client_start({ ice_role = "controlling", rtcp_mux = true })
+	end
 	call:send({
 		action = "session-initiate", initiator = o.phone,
 		contents = { {

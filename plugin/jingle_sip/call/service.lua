@@ -23,6 +23,7 @@
 --     on_milestone(call, what)      -- optional: "reached" | "media" (bridge.lua)
 --     discover_devices(owner, done) -- optional: done(devices) once (jingle_sip.devices)
 --     direct_target(devices) -> device | nil   -- optional: call that device directly
+--     wants_jmi(devices) -> bool    -- optional: propose too, beside the direct device
 --     reachability(owner) -> "online" | "push" | "offline" | "unknown"
 --                                   -- optional: can anything of the owner ring now
 --     missed_call_message,          -- optional: tell the owner of calls nobody took
@@ -168,7 +169,12 @@ function Service:handle_jingle_iq(stanza)
 		self.deps.send(errors.unknown_session(stanza))
 		return
 	end
+	if call.ring and session.action == "session-terminate" and self:after_direct_jingle(call, session) then
+		self.deps.send(st.reply(stanza))
+		return
+	end
 	local ok, cerr = self:guard({ call = call }, "handling " .. session.action, call.on_jingle, call, session)
+	if ok and call.ring then self:after_direct_jingle(call, session) end
 	if ok then
 		self.deps.send(st.reply(stanza))
 	else
@@ -265,6 +271,14 @@ function Service:forget_call(call, outcome, condition, text)
 		if c == call then self.by_relay_id[id] = nil end
 	end
 	self:count(call, -1)
+	local ring = call.ring
+	if ring and self.ringing[ring.sid] == ring then
+		-- A direct offer beside a propose ended with the relay leg (the
+		-- caller hung up, the relay failed): the JMI devices stop too.
+		call.ring, ring.direct = nil, nil
+		self:forget_ring(ring)
+		self.deps.send(jmi.retract(ring, condition, text))
+	end
 	-- An inbound call rung straight at a device (no JMI) that nobody took.
 	if call.direction == "inbound" and not call.answered_at
 		and (condition == "timeout" or outcome == "cancelled") then
@@ -472,15 +486,24 @@ function Service:ring_owner(legs, info)
 end
 
 -- Rings the owner: one JMI propose to the bare JID (every device that
--- speaks JMI rings), or, when the owner's online devices answered disco and
--- none speaks JMI, a session-initiate straight to the best one of them.
+-- speaks JMI rings) and, when a device answered disco without JMI, a
+-- session-initiate straight to the best such device (jingle_sip.devices).
+-- With both, the direct offer rings beside the propose: whichever device
+-- takes the call first wins and the others are told (ring.direct).
 function Service:ring_devices(ring, devices)
 	local target = self.deps.direct_target and self.deps.direct_target(devices)
-	if not target then
+	local propose = not target
+	if target and self.deps.wants_jmi then propose = self.deps.wants_jmi(devices) end
+	if propose then
 		self:ring_note(ring, "jmi>", "propose to " .. ring.peer_jid)
 		self.deps.send(jmi.ring(ring))
 		self.deps.log("info", "inbound call %s from %s to %s rings %s", ring.sid,
 			tostring(ring.info.caller), ring.info.called, ring.peer_jid)
+		if not target then return end
+		self:ring_note(ring, "jingle>", "session-initiate to " .. target.jid .. " (no JMI), beside the propose")
+		local call = self:start_inbound(ring, target.jid)
+		call.ring, ring.direct = ring, call
+		self.deps.log("info", "inbound call %s also rings %s directly (it has no JMI)", ring.sid, target.jid)
 		return
 	end
 	self:forget_ring(ring)
@@ -491,6 +514,49 @@ function Service:ring_devices(ring, devices)
 	self:arm_offer(call)
 	self.deps.log("info", "inbound call %s from %s to %s rings %s directly (it has no JMI)", ring.sid,
 		tostring(ring.info.caller), ring.info.called, target.jid)
+end
+
+-- The direct offer that rang beside a propose stops (another device took
+-- the call, the ring ended, or the device itself declined or went away)
+-- while the relay leg stays with the ring. tell: send the device a
+-- session-terminate with condition/text.
+function Service:drop_direct(call, condition, text, tell)
+	if call.ring then call.ring.direct = nil end
+	call.ring = nil
+	if call.state == "ended" then return end
+	call.state = "ended"
+	call.outcome, call.end_reason = "cancelled", condition .. (text and (" " .. text) or "")
+	call:note("call", "stopped ringing on this device: " .. call.end_reason)
+	if tell then call:send({ action = "session-terminate", reason = { condition = condition, text = text } }) end
+	call.forgotten = true
+	if call.duration_timer then call.duration_timer.stop() end
+	if self.calls[key(call.sid, call.peer)] == call then self.calls[key(call.sid, call.peer)] = nil end
+	if call.legs.relay_id and self.by_relay_id[call.legs.relay_id] == call then
+		self.by_relay_id[call.legs.relay_id] = nil
+	end
+	self:count(call, -1)
+end
+
+-- A direct offer ringing beside a propose, after its device spoke: it
+-- declined (the JMI devices ring on) or accepted (they stop).
+function Service:after_direct_jingle(call, session)
+	local ring = call.ring
+	if not (ring and self.ringing[ring.sid] == ring) then return false end
+	if call.state == "active" then
+		call.ring, ring.direct = nil, nil
+		self:forget_ring(ring)
+		ring.answered_by = call.peer
+		self:remember_answered(ring)
+		self:ring_note(ring, "jmi>", "retract: answered by " .. call.peer)
+		self.deps.send(jmi.retract(ring, "cancel", "Answered on another device"))
+		return false
+	end
+	if session.action == "session-terminate" then
+		self:drop_direct(call, "success", nil, false)
+		self:ring_note(ring, "jingle<", call.peer .. " declined; the JMI devices ring on")
+		return true
+	end
+	return false
 end
 
 -- A session-initiate nobody accepts before the ring deadline ends like an
@@ -504,9 +570,9 @@ function Service:arm_offer(call)
 	end)
 end
 
-function Service:start_inbound(ring, device)
+function Service:start_inbound(ring, device, restart)
 	local call = bridge.inbound({
-		sid = ring.sid, peer = device, phone = ring.local_jid,
+		sid = ring.sid, peer = device, phone = ring.local_jid, restart = restart,
 		number = ring.info.called, legs = ring.legs, out = self:out_for(ring.local_jid),
 		trunk_pts = ring.info.trunk_pts, now = self.deps.now(), requested_at = ring.rang_at,
 	})
@@ -572,6 +638,7 @@ end
 -- (status nil when the trunk ended it).
 function Service:stop_ringing(ring, condition, text, status, phrase)
 	self:forget_ring(ring)
+	if ring.direct then self:drop_direct(ring.direct, condition, text, true) end
 	-- Nothing was proposed while the devices were still being asked.
 	if not ring.discovering then self.deps.send(jmi.retract(ring, condition, text)) end
 	if status then ring.legs:sip_reject(status, phrase) end
@@ -590,13 +657,16 @@ end
 function Service:on_ring_answer(ring, m)
 	local decision = jmi.on_answer(ring, m)
 	for _, s in ipairs(decision.send) do self.deps.send(s) end
+	local direct = ring.direct
 	if decision.kind == "proceed" then
 		self:forget_ring(ring)
 		ring.answered_by = decision.initiate_to
 		self:remember_answered(ring)
-		self:start_inbound(ring, decision.initiate_to)
+		if direct then self:drop_direct(direct, "cancel", "Answered on another device", true) end
+		self:start_inbound(ring, decision.initiate_to, direct ~= nil)
 	elseif decision.kind == "reject" or decision.kind == "finish" then
 		self:forget_ring(ring)
+		if direct then self:drop_direct(direct, "decline", "Declined on another device", true) end
 		-- The user declined: the phone hears "declined" (603); carbons
 		-- already told the user's other devices.
 		ring.legs:sip_reject(603, "Decline")
@@ -640,8 +710,15 @@ function Service:on_peer_gone(full_jid, text)
 		if call.peer == full_jid and call.state ~= "ended" then list[#list + 1] = call end
 	end
 	for _, call in ipairs(list) do
-		self.deps.log("info", "%s went unavailable: ending call %s", full_jid, call.sid)
-		call:peer_gone(text)
+		local ring = call.ring
+		if ring and self.ringing[ring.sid] == ring then
+			-- It rang beside a propose: the JMI devices ring on.
+			self:drop_direct(call, "gone", text, false)
+			self:ring_note(ring, "call", full_jid .. " went away: " .. tostring(text))
+		else
+			self.deps.log("info", "%s went unavailable: ending call %s", full_jid, call.sid)
+			call:peer_gone(text)
+		end
 	end
 	return #list
 end
