@@ -10,6 +10,8 @@
 #include <glib.h>
 #include <stdatomic.h>
 
+#include "poller.h"
+
 typedef void (*cr_worker_fn)(void *data);
 
 typedef struct cr_worker cr_worker_t;
@@ -22,6 +24,7 @@ struct cr_worker {
 	GMainContext *context;
 	GMainLoop *loop;
 	GThread *thread;
+	cr_poller_t *poller; /* its media sockets, one fd for GLib (poller.h) */
 	atomic_int load; /* what the owner placed here (live calls), read by the placing thread */
 	cr_worker_stop_fn on_stop;
 	void *on_stop_data;
