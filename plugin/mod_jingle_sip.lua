@@ -672,7 +672,7 @@ local function relay_config()
 	end
 	return {
 		workers = cfg.relay_workers, max_calls = relay_max_calls(),
-		max_transcoded_calls = cfg.max_transcoded_calls,
+		max_transcoded_calls = cfg.max_transcoded_calls, media_tick_us = cfg.media_tick_us,
 		media = media,
 		sip = {
 			listen_uri = ("sip:%s:%d"):format(host, listen.port), trunk_uri = cfg.trunk.uri,

@@ -20,6 +20,9 @@ struct cr_poller {
 	gatomicrefcount refs;
 	int epfd;
 	GSource *source;
+	gpointer tag; /* the epoll fd in the source */
+	int tick_us;
+	bool resting; /* not watching the fd until the source's ready time */
 	bool dispatching;
 	GPtrArray *dead; /* handles removed during the dispatch */
 };
@@ -53,6 +56,11 @@ static gboolean poller_dispatch(GSource *source, GSourceFunc cb, gpointer data)
 
 	(void)cb;
 	(void)data;
+	if (p->resting) {
+		p->resting = false;
+		g_source_set_ready_time(source, -1);
+		g_source_modify_unix_fd(source, p->tag, G_IO_IN);
+	}
 	n = epoll_wait(p->epfd, ev, CR_POLLER_EVENTS, 0);
 	p->dispatching = true;
 	for (int i = 0; i < n; i++) {
@@ -64,12 +72,18 @@ static gboolean poller_dispatch(GSource *source, GSourceFunc cb, gpointer data)
 	p->dispatching = false;
 	if (p->dead->len)
 		g_ptr_array_set_size(p->dead, 0); /* frees them (g_free) */
+	if (p->tick_us > 0 && n >= CR_POLLER_BUSY) {
+		/* Busy: let packets gather for one tick, then take them all. */
+		p->resting = true;
+		g_source_modify_unix_fd(source, p->tag, 0);
+		g_source_set_ready_time(source, g_get_monotonic_time() + p->tick_us);
+	}
 	return G_SOURCE_CONTINUE;
 }
 
 static GSourceFuncs poller_funcs = { NULL, NULL, poller_dispatch, NULL, NULL, NULL };
 
-cr_poller_t *cr_poller_new(GMainContext *context)
+cr_poller_t *cr_poller_new(GMainContext *context, int tick_us)
 {
 	cr_poller_t *p;
 	int epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -79,6 +93,7 @@ cr_poller_t *cr_poller_new(GMainContext *context)
 	p = g_new0(cr_poller_t, 1);
 	g_atomic_ref_count_init(&p->refs);
 	p->epfd = epfd;
+	p->tick_us = CLAMP(tick_us, 0, CR_POLLER_MAX_TICK_US);
 	p->dead = g_ptr_array_new_with_free_func(g_free);
 	p->source = g_source_new(&poller_funcs, sizeof(poller_source_t));
 	((poller_source_t *)p->source)->poller = p;
@@ -86,7 +101,7 @@ cr_poller_t *cr_poller_new(GMainContext *context)
 	/* The priority the per-socket sources had: timers and posted jobs
 	 * of a saturated worker still run. */
 	g_source_set_priority(p->source, G_PRIORITY_DEFAULT);
-	g_source_add_unix_fd(p->source, epfd, G_IO_IN);
+	p->tag = g_source_add_unix_fd(p->source, epfd, G_IO_IN);
 	g_source_attach(p->source, context);
 	return p;
 }

@@ -18,6 +18,9 @@
 
 #include <glib.h>
 
+#define CR_POLLER_BUSY 4
+#define CR_POLLER_MAX_TICK_US 1000
+
 typedef struct cr_poller cr_poller_t;
 typedef struct cr_poll_fd cr_poll_fd_t;
 
@@ -25,8 +28,12 @@ typedef struct cr_poll_fd cr_poll_fd_t;
  * it leaves wakes the worker again). */
 typedef void (*cr_poll_fn)(int fd, void *data);
 
-/* A poller dispatched on context; NULL when epoll is unavailable. */
-cr_poller_t *cr_poller_new(GMainContext *context);
+/* A poller dispatched on context; NULL when epoll is unavailable.
+ * tick_us > 0: under load (a wake-up found CR_POLLER_BUSY sockets or more
+ * ready), the poller stops watching for tick_us before it looks again, so
+ * the packets of many calls are served by one wake-up; a packet waits at
+ * most tick_us longer. 0 = every wake-up at once. */
+cr_poller_t *cr_poller_new(GMainContext *context, int tick_us);
 /* Detaches it from its context and drops the creator's reference. */
 void cr_poller_free(cr_poller_t *poller);
 /* Registers fd for reading; NULL (errno set) when epoll refuses it. */

@@ -20,11 +20,13 @@
 int test_poller_serves_every_ready_socket(void);
 int test_poller_remove_inside_dispatch(void);
 int test_poller_remove_after_free(void);
+int test_poller_tick_batches_a_busy_wakeup(void);
 
 #define N_SOCKS 3
 
 typedef struct {
 	int reads;
+	gint64 first_read, last_read; /* monotonic, us */
 	cr_poll_fd_t **other; /* removed by this handler, when set */
 	bool *other_removed;
 } seen_t;
@@ -51,8 +53,11 @@ static void on_readable(int fd, void *data)
 	seen_t *s = data;
 	char buf[64];
 
-	while (recv(fd, buf, sizeof(buf), 0) > 0)
-		s->reads++;
+	while (recv(fd, buf, sizeof(buf), 0) > 0) {
+		s->last_read = g_get_monotonic_time();
+		if (!s->reads++)
+			s->first_read = s->last_read;
+	}
 	if (s->other && !*s->other_removed) {
 		cr_poller_remove(*s->other);
 		*s->other = NULL;
@@ -71,7 +76,7 @@ static void on_readable(int fd, void *data)
 int test_poller_serves_every_ready_socket(void)
 {
 	GMainContext *ctx = g_main_context_new();
-	cr_poller_t *p = cr_poller_new(ctx);
+	cr_poller_t *p = cr_poller_new(ctx, 0);
 	cr_poll_fd_t *h[N_SOCKS] = { 0 };
 	struct sockaddr_in addr[N_SOCKS];
 	int fds[N_SOCKS], tx = socket(AF_INET, SOCK_DGRAM, 0), err = 0;
@@ -109,14 +114,15 @@ out:
 int test_poller_remove_inside_dispatch(void)
 {
 	GMainContext *ctx = g_main_context_new();
-	cr_poller_t *p = cr_poller_new(ctx);
+	cr_poller_t *p = cr_poller_new(ctx, 0);
 	cr_poll_fd_t *h[2] = { 0 };
 	struct sockaddr_in addr[2];
 	int fds[2], tx = socket(AF_INET, SOCK_DGRAM, 0), err = 0;
 	bool removed = false;
 	/* Each removes the other: whichever runs first, the other, ready in
 	 * the same epoll_wait, must not run (a call closed by its own packet). */
-	seen_t seen[2] = { { 0, &h[1], &removed }, { 0, &h[0], &removed } };
+	seen_t seen[2] = { { .other = &h[1], .other_removed = &removed },
+			    { .other = &h[0], .other_removed = &removed } };
 
 	for (int i = 0; i < 2; i++)
 		fds[i] = udp_socket(&addr[i]);
@@ -159,7 +165,7 @@ out:
 int test_poller_remove_after_free(void)
 {
 	GMainContext *ctx = g_main_context_new();
-	cr_poller_t *p = cr_poller_new(ctx);
+	cr_poller_t *p = cr_poller_new(ctx, 0);
 	cr_poll_fd_t *h = NULL;
 	struct sockaddr_in addr;
 	int fd = udp_socket(&addr), err = 0;
@@ -176,7 +182,7 @@ int test_poller_remove_after_free(void)
 	h = NULL;
 	/* A bad fd is refused with errno, not a crash. */
 	ctx = g_main_context_new();
-	p = cr_poller_new(ctx);
+	p = cr_poller_new(ctx, 0);
 	TEST_ASSERT(p);
 	TEST_ASSERT(cr_poller_add(p, -1, on_readable, &seen) == NULL);
 	TEST_EQUALS(0, seen.reads);
@@ -187,5 +193,61 @@ out:
 		g_main_context_unref(ctx);
 	if (fd >= 0)
 		close(fd);
+	return err;
+}
+
+/* With a tick, a wake-up that found CR_POLLER_BUSY sockets ready stops
+ * watching: what arrives next waits for the tick (GLib never dispatches
+ * before a source's ready time), then the next wake-up takes it. */
+int test_poller_tick_batches_a_busy_wakeup(void)
+{
+	enum { N = CR_POLLER_BUSY + 1 };
+	GMainContext *ctx = g_main_context_new();
+	cr_poller_t *p = cr_poller_new(ctx, CR_POLLER_MAX_TICK_US);
+	cr_poll_fd_t *h[N] = { 0 };
+	struct sockaddr_in addr[N];
+	int fds[N], tx = socket(AF_INET, SOCK_DGRAM, 0), err = 0;
+	seen_t seen[N] = { 0 };
+	gint64 first_batch_end, second_batch_start;
+
+	for (int i = 0; i < N; i++)
+		fds[i] = udp_socket(&addr[i]);
+	TEST_ASSERT(p && tx >= 0);
+	for (int i = 0; i < N; i++) {
+		TEST_ASSERT(fds[i] >= 0);
+		TEST_ASSERT((h[i] = cr_poller_add(p, fds[i], on_readable, &seen[i])));
+	}
+	for (int i = 0; i < N; i++)
+		TEST_EQUALS(4, sendto(tx, "ping", 4, 0, (struct sockaddr *)&addr[i], sizeof(addr[i])));
+	g_usleep(20000); /* all of them ready at the first wake-up: busy */
+	PUMP_UNTIL(ctx, seen[0].reads + seen[1].reads + seen[2].reads + seen[3].reads +
+				seen[4].reads == N);
+	first_batch_end = 0;
+	for (int i = 0; i < N; i++)
+		first_batch_end = MAX(first_batch_end, seen[i].last_read);
+	for (int i = 0; i < N; i++)
+		TEST_EQUALS(4, sendto(tx, "pong", 4, 0, (struct sockaddr *)&addr[i], sizeof(addr[i])));
+	PUMP_UNTIL(ctx, seen[0].reads + seen[1].reads + seen[2].reads + seen[3].reads +
+				seen[4].reads == 2 * N);
+	second_batch_start = G_MAXINT64;
+	for (int i = 0; i < N; i++) {
+		TEST_EQUALS(2, seen[i].reads);
+		second_batch_start = MIN(second_batch_start, seen[i].last_read);
+	}
+	/* The busy wake-up ended after its last read and set the tick from
+	 * there: nothing was read again before it passed. */
+	if (second_batch_start - first_batch_end < CR_POLLER_MAX_TICK_US)
+		TEST_FAIL("read again %lld us after the busy wake-up, inside the tick",
+			  (long long)(second_batch_start - first_batch_end));
+out:
+	for (int i = 0; i < N; i++) {
+		cr_poller_remove(h[i]);
+		if (fds[i] >= 0)
+			close(fds[i]);
+	}
+	if (tx >= 0)
+		close(tx);
+	cr_poller_free(p);
+	g_main_context_unref(ctx);
 	return err;
 }
