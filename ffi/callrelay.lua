@@ -96,7 +96,8 @@ end
 --- Creates a relay and starts its workers.
 -- config: { workers = 0 (one per core), max_calls = 0 (no limit; -1 = derived from the
 --           descriptor limit, see stats().max_calls), event_queue = 65536,
---           max_transcoded_calls = 0 (transcoding off; -1 = no limit), media = {...}, sip = {...} }
+--           max_transcoded_calls = 0 (transcoding off; -1 = no limit),
+--           media_tick_us = 0 (a busy worker's batching tick, 0-1000), media = {...}, sip = {...} }
 -- (the fields of cr_media_config_t / cr_sip_config_t in relay/include/callrelay.h)
 -- Returns the relay, or nil, message, name.
 function M.new_relay(config)

@@ -31,6 +31,7 @@ typedef struct cr_relay_config {
 	const struct cr_media_config *media;
 	const struct cr_sip_config *sip;
 	int max_transcoded_calls;
+	int media_tick_us;
 } cr_relay_config_t;
 typedef struct cr_event {
 	int type;

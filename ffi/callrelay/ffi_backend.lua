@@ -116,6 +116,7 @@ function M.relay_create(config)
 		cfg.max_calls = int_field(config, "max_calls", cfg.max_calls)
 		cfg.event_queue = int_field(config, "event_queue", cfg.event_queue)
 		cfg.max_transcoded_calls = int_field(config, "max_transcoded_calls", cfg.max_transcoded_calls)
+		cfg.media_tick_us = int_field(config, "media_tick_us", cfg.media_tick_us)
 		if config.media ~= nil then
 			if type(config.media) ~= "table" then error("config.media must be a table", 2) end
 			media = ffi.new("cr_media_config_t")

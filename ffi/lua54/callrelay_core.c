@@ -184,6 +184,7 @@ static int l_relay_create(lua_State *L)
 		cfg.event_queue = cr_lua_opt_int(L, 1, "config", "event_queue", cfg.event_queue);
 		cfg.max_transcoded_calls = cr_lua_opt_int(L, 1, "config", "max_transcoded_calls",
 							  cfg.max_transcoded_calls);
+		cfg.media_tick_us = cr_lua_opt_int(L, 1, "config", "media_tick_us", cfg.media_tick_us);
 		lua_getfield(L, 1, "media");
 		if (!lua_isnil(L, -1)) {
 			luaL_argcheck(L, lua_istable(L, -1), 1, "config.media must be a table");

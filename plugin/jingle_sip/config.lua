@@ -23,6 +23,7 @@ M.defaults = {
 	trunk_source_filter = true,
 	invite_rate = 10,
 	max_transcoded_calls = 20,
+	media_tick_us = 0,
 	listen = "0.0.0.0:5060",
 	register = false,
 	rtp_port_range = { 16384, 32767 },
@@ -47,7 +48,8 @@ M.options = {
 	"jingle_sip_rtp_port_range",
 	"jingle_sip_allow", "jingle_sip_dialplan", "jingle_sip_numbers", "jingle_sip_max_calls_per_user",
 	"jingle_sip_ring_timeout", "jingle_sip_max_call_duration", "jingle_sip_relay_workers",
-	"jingle_sip_max_calls", "jingle_sip_max_transcoded_calls", "jingle_sip_trunk_check_interval",
+	"jingle_sip_max_calls", "jingle_sip_max_transcoded_calls", "jingle_sip_media_tick_us",
+	"jingle_sip_trunk_check_interval",
 	"jingle_sip_media_timeout", "jingle_sip_trunk_media_timeout", "jingle_sip_symmetric_rtp",
 	"jingle_sip_missed_call_message", "jingle_sip_default_country", "jingle_sip_node_id",
 	"jingle_sip_node_timeout",
@@ -337,6 +339,7 @@ function M.parse(get, host, names)
 	cfg.max_calls = opt("max_calls", d.max_calls, d.max_calls, parse_max_calls)
 	cfg.max_transcoded_calls = opt("max_transcoded_calls", d.max_transcoded_calls, d.max_transcoded_calls,
 		parse_integer, 0)
+	cfg.media_tick_us = opt("media_tick_us", d.media_tick_us, d.media_tick_us, parse_integer, 0, 1000)
 
 	cfg.trunk = opt("trunk", nil, nil, M.parse_trunk)
 	-- Who may send SIP: on error nobody but the trunk (the default).
@@ -456,7 +459,7 @@ function M.relay_config(cfg, get, now, user_agent)
 	end
 	return {
 		workers = cfg.relay_workers, max_calls = M.relay_max_calls(cfg),
-		max_transcoded_calls = cfg.max_transcoded_calls,
+		max_transcoded_calls = cfg.max_transcoded_calls, media_tick_us = cfg.media_tick_us,
 		media = media,
 		sip = {
 			listen_uri = ("sip:%s:%d"):format(host, listen.port), trunk_uri = cfg.trunk.uri,

@@ -965,6 +965,8 @@ static int relay_host(int ctl, int cpu, bool transcode)
 	cr_relay_config_init(&cfg);
 	cr_media_config_init(&mcfg);
 	cfg.workers = 1;
+	if (getenv("BENCH_RAMP_TICK_US"))
+		cfg.media_tick_us = atoi(getenv("BENCH_RAMP_TICK_US"));
 	cfg.max_transcoded_calls = transcode ? -1 : 0;
 	mcfg.ice_addresses = "127.0.0.1";
 	/* clear of the C tests' ranges (30000-33999), which may run beside */

@@ -79,6 +79,9 @@ typedef struct cr_relay_config {
 	int max_transcoded_calls; /* calls transcoded at once (cr_call_set_transcode()):
 				   * 0 = transcoding off (GStreamer never loaded),
 				   * -1 = no limit, N > 0 = at most N */
+	int media_tick_us; /* 0 = off; 1-1000: a worker whose wake-up found several media
+			    * sockets ready waits this long before it looks again, so one
+			    * wake-up serves many calls (adds at most this much latency) */
 } cr_relay_config_t;
 
 /* One event. Plain data: copy what you need before the next poll. */

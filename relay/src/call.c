@@ -128,6 +128,7 @@ int cr_call_create(cr_relay_t *r, cr_call_t **out, char *err_buf)
 		cr_media_env_t env = {
 			.call_id = call->id,
 			.context = worker->context,
+			.poller = worker->poller,
 			.events = r->events,
 			.transcoded_calls = &r->transcoded_calls,
 			.max_transcoded_calls = r->config.max_transcoded_calls,

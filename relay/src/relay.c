@@ -20,6 +20,7 @@ void cr_relay_config_init(cr_relay_config_t *config)
 	config->media = NULL;
 	config->sip = NULL;
 	config->max_transcoded_calls = 0;
+	config->media_tick_us = 0;
 }
 
 static int online_cores(void)
@@ -54,6 +55,10 @@ int cr_relay_create(const cr_relay_config_t *config, cr_relay_t **out, char *err
 		return cr_set_error(err_buf, CR_ERR_INVALID,
 				    "max_transcoded_calls must be -1 (no limit), 0 (off) or more, got %d",
 				    config->max_transcoded_calls);
+	if (config->media_tick_us < 0 || config->media_tick_us > CR_POLLER_MAX_TICK_US)
+		return cr_set_error(err_buf, CR_ERR_INVALID,
+				    "media_tick_us must be between 0 and %d, got %d",
+				    CR_POLLER_MAX_TICK_US, config->media_tick_us);
 	if (config->event_queue < 0)
 		return cr_set_error(err_buf, CR_ERR_INVALID,
 				    "event_queue must be 0 or more, got %d", config->event_queue);
@@ -98,7 +103,8 @@ int cr_relay_create(const cr_relay_config_t *config, cr_relay_t **out, char *err
 	}
 	for (int i = 0; i < r->config.workers; i++) {
 		r->worker_calls[i] = g_hash_table_new(g_direct_hash, g_direct_equal);
-		err = cr_worker_start(&r->workers[i], i, cr_call_teardown_all, r);
+		err = cr_worker_start(&r->workers[i], i, r->config.media_tick_us,
+				      cr_call_teardown_all, r);
 		if (err) {
 			cr_set_error(err_buf, err, "cannot start worker thread %d", i);
 			goto out;

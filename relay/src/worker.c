@@ -43,7 +43,8 @@ static gpointer worker_main(gpointer p)
 	return NULL;
 }
 
-int cr_worker_start(cr_worker_t *w, int index, cr_worker_stop_fn on_stop, void *on_stop_data)
+int cr_worker_start(cr_worker_t *w, int index, int tick_us, cr_worker_stop_fn on_stop,
+		    void *on_stop_data)
 {
 	char name[16];
 	GError *error = NULL;
@@ -53,11 +54,14 @@ int cr_worker_start(cr_worker_t *w, int index, cr_worker_stop_fn on_stop, void *
 	w->on_stop_data = on_stop_data;
 	w->context = g_main_context_new();
 	w->loop = g_main_loop_new(w->context, FALSE);
+	w->poller = cr_poller_new(w->context, tick_us);
 	atomic_init(&w->load, 0);
 	g_snprintf(name, sizeof(name), "cr-worker-%d", index);
-	w->thread = g_thread_try_new(name, worker_main, w, &error);
+	w->thread = w->poller ? g_thread_try_new(name, worker_main, w, &error) : NULL;
 	if (!w->thread) {
 		g_clear_error(&error);
+		cr_poller_free(w->poller);
+		w->poller = NULL;
 		g_main_loop_unref(w->loop);
 		g_main_context_unref(w->context);
 		w->context = NULL;
@@ -102,6 +106,8 @@ void cr_worker_stop(cr_worker_t *w)
 	g_thread_join(w->thread);
 	/* Jobs still queued are dropped here; their destroy notifies release
 	 * what they held. */
+	cr_poller_free(w->poller);
+	w->poller = NULL;
 	g_main_loop_unref(w->loop);
 	g_main_context_unref(w->context);
 	w->context = NULL;

@@ -10,6 +10,8 @@
 #include <glib.h>
 #include <stdatomic.h>
 
+#include "poller.h"
+
 typedef void (*cr_worker_fn)(void *data);
 
 typedef struct cr_worker cr_worker_t;
@@ -22,13 +24,16 @@ struct cr_worker {
 	GMainContext *context;
 	GMainLoop *loop;
 	GThread *thread;
+	cr_poller_t *poller; /* its media sockets, one fd for GLib (poller.h) */
 	atomic_int load; /* what the owner placed here (live calls), read by the placing thread */
 	cr_worker_stop_fn on_stop;
 	void *on_stop_data;
 };
 
-/* Starts the thread; on_stop (may be NULL) runs on it at cr_worker_stop(). */
-int cr_worker_start(cr_worker_t *worker, int index, cr_worker_stop_fn on_stop, void *on_stop_data);
+/* Starts the thread; on_stop (may be NULL) runs on it at cr_worker_stop().
+ * tick_us: its poller's batching tick (cr_poller_new()). */
+int cr_worker_start(cr_worker_t *worker, int index, int tick_us, cr_worker_stop_fn on_stop,
+		    void *on_stop_data);
 /* Runs fn(data) once on the thread that iterates `context` (a worker's or
  * the SIP thread's); destroy(data) after, or when the context goes away
  * with the job still queued. */

@@ -48,6 +48,17 @@ int test_bad_config(void)
 	cfg.max_calls = -3;
 	TEST_EQUALS(CR_ERR_INVALID, cr_relay_create(&cfg, &relay, msg));
 	TEST_STREQ("max_calls must be -1 (auto), 0 (no limit) or more, got -3", msg);
+	cfg.max_calls = 0;
+	cfg.media_tick_us = 1001;
+	TEST_EQUALS(CR_ERR_INVALID, cr_relay_create(&cfg, &relay, msg));
+	TEST_STREQ("media_tick_us must be between 0 and 1000, got 1001", msg);
+	cfg.media_tick_us = -1;
+	TEST_EQUALS(CR_ERR_INVALID, cr_relay_create(&cfg, &relay, msg));
+	TEST_STREQ("media_tick_us must be between 0 and 1000, got -1", msg);
+	cfg.media_tick_us = 1000; /* the bound itself is fine */
+	TEST_ERR(cr_relay_create(&cfg, &relay, msg));
+	cr_relay_destroy(relay);
+	relay = NULL;
 	TEST_EQUALS(CR_ERR_INVALID, cr_relay_create(NULL, NULL, NULL));
 out:
 	cr_relay_destroy(relay);

@@ -122,6 +122,11 @@ describe("callrelay (" .. callrelay.backend .. " backend)", function()
 			assert.is_nil(r)
 			assert.equal("workers must be between 0 and 256, got -1", msg)
 			assert.equal("invalid", name)
+			-- media_tick_us reaches the relay on every backend
+			r, msg, name = callrelay.new_relay({ workers = 1, media_tick_us = 1001 })
+			assert.is_nil(r)
+			assert.equal("media_tick_us must be between 0 and 1000, got 1001", msg)
+			assert.equal("invalid", name)
 		end)
 
 		it("should raise for wrong argument types", function()

@@ -48,6 +48,7 @@ describe("jingle_sip.config #lua54", function()
 			jingle_sip_numbers = { ["+1 555 123 4567"] = "alice@example.net" },
 			jingle_sip_max_calls_per_user = 3, jingle_sip_ring_timeout = "45",
 			jingle_sip_max_call_duration = 0, jingle_sip_relay_workers = 2, jingle_sip_max_calls = 100,
+			jingle_sip_media_tick_us = 500,
 		})
 		assert.same({}, errors)
 		assert.same({}, warnings)
@@ -67,6 +68,7 @@ describe("jingle_sip.config #lua54", function()
 		assert.equal(0, cfg.max_call_duration)
 		assert.equal(2, cfg.relay_workers)
 		assert.equal(100, cfg.max_calls)
+		assert.equal(500, cfg.media_tick_us)
 	end)
 
 	it("should still read jingle_sip_rtp_ports, with a warning to rename it", function()

@@ -22,6 +22,7 @@
 #include "callrelay.h"
 #include "../error.h"
 #include "../event_queue.h"
+#include "../poller.h"
 #include "../rtp.h"
 
 /* ---- trace.c: bounded per-call ring of timestamped facts ---- */
@@ -280,6 +281,7 @@ size_t cr_out_stream_sr(const cr_out_stream_t *st, int64_t now_us, int64_t wall_
 typedef struct cr_media_env {
 	uint32_t call_id;
 	GMainContext *context;       /* the worker's, where every worker-side step runs */
+	cr_poller_t *poller;         /* the worker's socket set (relay/src/poller.h) */
 	cr_event_queue_t *events;
 	/* Transcoding slots shared with the relay's other calls (max: -1 no
 	 * limit, 0 off). */
@@ -343,7 +345,7 @@ typedef struct cr_media_call {
 	/* SIP leg */
 	int rtp_fd, rtcp_fd;
 	int rtp_port;
-	GSource *rtp_source, *rtcp_source;
+	cr_poll_fd_t *rtp_poll, *rtcp_poll; /* the SIP leg's sockets in env.poller */
 	struct sockaddr_storage sip_rtp_remote, sip_rtcp_remote;
 	socklen_t sip_remote_len;
 	bool sip_remote_set;

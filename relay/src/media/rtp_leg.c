@@ -19,7 +19,6 @@
  * address (cr_rtp_leg_set_remote) forgets the SSRC.
  */
 #include <errno.h>
-#include <glib-unix.h>
 #include <netinet/in.h>
 
 #include "media.h"
@@ -33,6 +32,8 @@
 /* ...and a candidate not seen for this long gives its place to the next. */
 #define CR_SSRC_CANDIDATE_MS 60
 #define CR_SRTP_ROOM 64 /* tag + MKI room for protecting in place */
+#define CR_RTP_BATCH 16     /* packets per recvmmsg */
+#define CR_RTP_PER_WAKE 64  /* packets per socket per wake-up */
 
 static bool same_ip(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
 {
@@ -141,64 +142,88 @@ static void sip_media_seen(cr_media_call_t *mc)
 	}
 }
 
-static gboolean on_readable(gint fd, GIOCondition cond, gpointer p, bool rtcp_socket)
+/* One packet from the trunk's socket (rtcp_socket: the RTCP one). */
+static void on_packet(cr_media_call_t *mc, bool rtcp_socket, uint8_t *buf, size_t n,
+		      const struct sockaddr_storage *from)
 {
-	cr_media_call_t *mc = p;
-	uint8_t buf[CR_RTP_BUF + CR_SRTP_ROOM];
-	struct sockaddr_storage from;
+	cr_pkt_kind_t kind;
+	bool rtcp;
 
-	(void)cond;
-	for (int i = 0; i < 64; i++) { /* bounded: let other calls run */
-		socklen_t flen = sizeof(from);
-		ssize_t n = recvfrom(fd, buf, CR_RTP_BUF, 0, (struct sockaddr *)&from, &flen);
-		cr_pkt_kind_t kind;
-		bool rtcp;
-
-		if (n < 0)
-			break;
-		if (!accept_source(mc, rtcp_socket, &from)) {
-			atomic_fetch_add_explicit(&mc->counters.sip_foreign, 1, memory_order_relaxed);
-			continue;
-		}
-		kind = cr_demux_sip(buf, (size_t)n, rtcp_socket);
-		if (kind == CR_PKT_BAD) {
-			atomic_fetch_add_explicit(&mc->counters.unmapped_pt, 1, memory_order_relaxed);
-			continue;
-		}
-		rtcp = kind == CR_PKT_RTCP;
-		if (!rtcp && !accept_ssrc(mc, buf, g_get_monotonic_time())) {
-			atomic_fetch_add_explicit(&mc->counters.sip_ssrc_dropped, 1,
-						  memory_order_relaxed);
-			continue;
-		}
-		if (!rtcp)
-			sip_media_seen(mc);
-		atomic_fetch_add_explicit(&mc->counters.sip_rx_packets, 1, memory_order_relaxed);
-		atomic_fetch_add_explicit(&mc->counters.sip_rx_bytes, (uint64_t)n,
-					  memory_order_relaxed);
-		cr_forward_from_sip(mc, rtcp, buf, (size_t)n);
+	if (!accept_source(mc, rtcp_socket, from)) {
+		atomic_fetch_add_explicit(&mc->counters.sip_foreign, 1, memory_order_relaxed);
+		return;
 	}
-	return G_SOURCE_CONTINUE;
+	kind = cr_demux_sip(buf, n, rtcp_socket);
+	if (kind == CR_PKT_BAD) {
+		atomic_fetch_add_explicit(&mc->counters.unmapped_pt, 1, memory_order_relaxed);
+		return;
+	}
+	rtcp = kind == CR_PKT_RTCP;
+	if (!rtcp && !accept_ssrc(mc, buf, g_get_monotonic_time())) {
+		atomic_fetch_add_explicit(&mc->counters.sip_ssrc_dropped, 1, memory_order_relaxed);
+		return;
+	}
+	if (!rtcp)
+		sip_media_seen(mc);
+	atomic_fetch_add_explicit(&mc->counters.sip_rx_packets, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&mc->counters.sip_rx_bytes, (uint64_t)n, memory_order_relaxed);
+	cr_forward_from_sip(mc, rtcp, buf, n);
 }
 
-static gboolean on_rtp(gint fd, GIOCondition cond, gpointer p)
+/* The socket is readable (the worker's poller, relay/src/poller.c): takes
+ * what waits, CR_RTP_BATCH packets per recvmmsg, at most CR_RTP_PER_WAKE
+ * so the worker's other calls run; what is left wakes it again. */
+static void on_readable(int fd, cr_media_call_t *mc, bool rtcp_socket)
 {
-	return on_readable(fd, cond, p, false);
+	static _Thread_local uint8_t bufs[CR_RTP_BATCH][CR_RTP_BUF + CR_SRTP_ROOM];
+	struct sockaddr_storage from[CR_RTP_BATCH];
+	struct iovec iov[CR_RTP_BATCH];
+	struct mmsghdr msgs[CR_RTP_BATCH];
+
+	for (int taken = 0; taken < CR_RTP_PER_WAKE && !mc->closed;) {
+		int n;
+
+		for (int i = 0; i < CR_RTP_BATCH; i++) {
+			iov[i].iov_base = bufs[i];
+			iov[i].iov_len = CR_RTP_BUF;
+			msgs[i].msg_hdr = (struct msghdr){
+				.msg_name = &from[i],
+				.msg_namelen = sizeof(from[i]),
+				.msg_iov = &iov[i],
+				.msg_iovlen = 1,
+			};
+			msgs[i].msg_len = 0;
+		}
+		n = recvmmsg(fd, msgs, CR_RTP_BATCH, MSG_DONTWAIT, NULL);
+		if (n <= 0)
+			break;
+		for (int i = 0; i < n && !mc->closed; i++)
+			on_packet(mc, rtcp_socket, bufs[i], msgs[i].msg_len, &from[i]);
+		taken += n;
+		if (n < CR_RTP_BATCH)
+			break; /* emptied: no failed read to learn it */
+	}
 }
 
-static gboolean on_rtcp(gint fd, GIOCondition cond, gpointer p)
+static void on_rtp(int fd, void *p)
 {
-	return on_readable(fd, cond, p, true);
+	on_readable(fd, p, false);
+}
+
+static void on_rtcp(int fd, void *p)
+{
+	on_readable(fd, p, true);
 }
 
 int cr_rtp_leg_start(cr_media_call_t *mc)
 {
-	mc->rtp_source = g_unix_fd_source_new(mc->rtp_fd, G_IO_IN);
-	g_source_set_callback(mc->rtp_source, (GSourceFunc)(void (*)(void))on_rtp, mc, NULL);
-	g_source_attach(mc->rtp_source, mc->context);
-	mc->rtcp_source = g_unix_fd_source_new(mc->rtcp_fd, G_IO_IN);
-	g_source_set_callback(mc->rtcp_source, (GSourceFunc)(void (*)(void))on_rtcp, mc, NULL);
-	g_source_attach(mc->rtcp_source, mc->context);
+	mc->rtp_poll = cr_poller_add(mc->env.poller, mc->rtp_fd, on_rtp, mc);
+	mc->rtcp_poll = mc->rtp_poll ? cr_poller_add(mc->env.poller, mc->rtcp_fd, on_rtcp, mc) : NULL;
+	if (!mc->rtcp_poll) {
+		cr_trace_add(&mc->trace, "sip", "cannot poll the RTP sockets: %s", g_strerror(errno));
+		cr_rtp_leg_stop(mc);
+		return CR_ERR_INTERNAL;
+	}
 	if (mc->params.sip_latch_addr[0] &&
 	    cr_parse_addr(mc->params.sip_latch_addr, 0, &mc->latch_ip, NULL) == CR_OK)
 		mc->latch_ip_set = true;
@@ -210,15 +235,10 @@ int cr_rtp_leg_start(cr_media_call_t *mc)
 
 void cr_rtp_leg_stop(cr_media_call_t *mc)
 {
-	GSource **s[2] = { &mc->rtp_source, &mc->rtcp_source };
-
-	for (int i = 0; i < 2; i++) {
-		if (*s[i]) {
-			g_source_destroy(*s[i]);
-			g_source_unref(*s[i]);
-			*s[i] = NULL;
-		}
-	}
+	cr_poller_remove(mc->rtp_poll);
+	cr_poller_remove(mc->rtcp_poll);
+	mc->rtp_poll = NULL;
+	mc->rtcp_poll = NULL;
 }
 
 void cr_rtp_leg_set_remote(cr_media_call_t *mc, const char *addr, int rtp_port, int rtcp_port)

@@ -1,0 +1,153 @@
+/**
+ * @file poller.c  One epoll set per worker, seen by GLib as one fd
+ *
+ * See poller.h. The GSource watches the epoll fd; its dispatch takes up to
+ * CR_POLLER_EVENTS ready sockets per epoll_wait and calls each one's
+ * handler. A handle removed while a dispatch is under way (a handler
+ * closing its call) is only marked dead and freed when the dispatch ends,
+ * so the events still in hand never point at freed memory.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include "poller.h"
+
+#define CR_POLLER_EVENTS 64
+
+struct cr_poller {
+	gatomicrefcount refs;
+	int epfd;
+	GSource *source;
+	gpointer tag; /* the epoll fd in the source */
+	int tick_us;
+	bool resting; /* not watching the fd until the source's ready time */
+	bool dispatching;
+	GPtrArray *dead; /* handles removed during the dispatch */
+};
+
+struct cr_poll_fd {
+	cr_poller_t *poller;
+	int fd;
+	cr_poll_fn fn; /* NULL once removed */
+	void *data;
+};
+
+typedef struct {
+	GSource base;
+	cr_poller_t *poller;
+} poller_source_t;
+
+static void poller_unref(cr_poller_t *p)
+{
+	if (!g_atomic_ref_count_dec(&p->refs))
+		return;
+	close(p->epfd);
+	g_ptr_array_free(p->dead, TRUE);
+	g_free(p);
+}
+
+static gboolean poller_dispatch(GSource *source, GSourceFunc cb, gpointer data)
+{
+	cr_poller_t *p = ((poller_source_t *)source)->poller;
+	struct epoll_event ev[CR_POLLER_EVENTS];
+	int n;
+
+	(void)cb;
+	(void)data;
+	if (p->resting) {
+		p->resting = false;
+		g_source_set_ready_time(source, -1);
+		g_source_modify_unix_fd(source, p->tag, G_IO_IN);
+	}
+	n = epoll_wait(p->epfd, ev, CR_POLLER_EVENTS, 0);
+	p->dispatching = true;
+	for (int i = 0; i < n; i++) {
+		cr_poll_fd_t *h = ev[i].data.ptr;
+
+		if (h->fn)
+			h->fn(h->fd, h->data);
+	}
+	p->dispatching = false;
+	if (p->dead->len)
+		g_ptr_array_set_size(p->dead, 0); /* frees them (g_free) */
+	if (p->tick_us > 0 && n >= CR_POLLER_BUSY) {
+		/* Busy: let packets gather for one tick, then take them all. */
+		p->resting = true;
+		g_source_modify_unix_fd(source, p->tag, 0);
+		g_source_set_ready_time(source, g_get_monotonic_time() + p->tick_us);
+	}
+	return G_SOURCE_CONTINUE;
+}
+
+static GSourceFuncs poller_funcs = { NULL, NULL, poller_dispatch, NULL, NULL, NULL };
+
+cr_poller_t *cr_poller_new(GMainContext *context, int tick_us)
+{
+	cr_poller_t *p;
+	int epfd = epoll_create1(EPOLL_CLOEXEC);
+
+	if (epfd < 0)
+		return NULL;
+	p = g_new0(cr_poller_t, 1);
+	g_atomic_ref_count_init(&p->refs);
+	p->epfd = epfd;
+	p->tick_us = CLAMP(tick_us, 0, CR_POLLER_MAX_TICK_US);
+	p->dead = g_ptr_array_new_with_free_func(g_free);
+	p->source = g_source_new(&poller_funcs, sizeof(poller_source_t));
+	((poller_source_t *)p->source)->poller = p;
+	g_source_set_name(p->source, "cr-poller");
+	/* The priority the per-socket sources had: timers and posted jobs
+	 * of a saturated worker still run. */
+	g_source_set_priority(p->source, G_PRIORITY_DEFAULT);
+	p->tag = g_source_add_unix_fd(p->source, epfd, G_IO_IN);
+	g_source_attach(p->source, context);
+	return p;
+}
+
+void cr_poller_free(cr_poller_t *p)
+{
+	if (!p)
+		return;
+	g_source_destroy(p->source);
+	g_source_unref(p->source);
+	p->source = NULL;
+	poller_unref(p);
+}
+
+cr_poll_fd_t *cr_poller_add(cr_poller_t *p, int fd, cr_poll_fn fn, void *data)
+{
+	cr_poll_fd_t *h = g_new0(cr_poll_fd_t, 1);
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = h };
+
+	h->poller = p;
+	h->fd = fd;
+	h->fn = fn;
+	h->data = data;
+	if (epoll_ctl(p->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+		int e = errno;
+
+		g_free(h);
+		errno = e;
+		return NULL;
+	}
+	g_atomic_ref_count_inc(&p->refs);
+	return h;
+}
+
+void cr_poller_remove(cr_poll_fd_t *h)
+{
+	cr_poller_t *p;
+
+	if (!h)
+		return;
+	p = h->poller;
+	epoll_ctl(p->epfd, EPOLL_CTL_DEL, h->fd, NULL);
+	h->fn = NULL;
+	if (p->dispatching)
+		g_ptr_array_add(p->dead, h);
+	else
+		g_free(h);
+	poller_unref(p);
+}
