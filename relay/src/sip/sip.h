@@ -158,14 +158,31 @@ struct cr_sip_ua {
 	atomic_int trunk_up, last_options_status, last_options_rtt_ms, registered;
 };
 
-/* Answers a digest challenge in `sip` on `nh` with the configured
- * credentials; false when there are none or no challenge. */
-bool cr_sip_ua_authenticate(cr_sip_ua_t *ua, nua_handle_t *nh, const sip_t *sip);
-
 /* Runs fn(data) on the SIP thread; destroy(data) afterwards or when the UA
  * is stopping. Returns false (after destroy) when the UA is gone. */
 bool cr_sip_ua_post(cr_sip_ua_t *ua, void (*fn)(void *data), void *data,
 		    void (*destroy)(void *data));
+
+/* ---- config: the configuration checked before start (config.c) ---- */
+
+/* The smallest Session-Expires/Min-SE RFC 4028 allows. */
+enum { CR_SIP_MIN_SE = 90 };
+
+/* Checks every field of c (binding the listen addresses once); on success
+ * *trunk_hostport is the trunk URI's host[:port][;params] (g_free it). */
+int cr_sip_config_check(const cr_sip_config_t *c, char **trunk_hostport, char *err_buf);
+
+/* ---- reg: REGISTER and OPTIONS toward the trunk (reg.c), SIP thread ---- */
+
+/* Answers a digest challenge in `sip` on `nh` with the configured
+ * credentials; false when there are none or no challenge. */
+bool cr_sip_ua_authenticate(cr_sip_ua_t *ua, nua_handle_t *nh, const sip_t *sip);
+/* Sends the REGISTER (ua->reg_nh) and handles its answers. */
+void cr_sip_reg_start(cr_sip_ua_t *ua);
+void cr_sip_reg_response(cr_sip_ua_t *ua, int status, const char *phrase, const sip_t *sip);
+/* Sends one OPTIONS (ua->opt_nh) unless one is pending; a GSourceFunc on ua. */
+gboolean cr_sip_options_send(gpointer ua);
+void cr_sip_options_response(cr_sip_ua_t *ua, int status, const sip_t *sip);
 
 /* ---- filter: the kernel drops strangers' packets (sip_filter.c) ---- */
 

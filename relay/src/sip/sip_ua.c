@@ -1,5 +1,8 @@
 /**
- * @file sip_ua.c  The SIP user agent: configuration, thread, NUA lifecycle
+ * @file sip_ua.c  The SIP user agent: thread, NUA lifecycle, NUA's events
+ *
+ * The configuration is checked in config.c, REGISTER and the OPTIONS health
+ * check toward the trunk (with the digest answer) run in reg.c.
  *
  * Sofia's NUA runs on one dedicated thread with its own GMainContext (the
  * su_glib root's GSource attached there). Every nua_* call happens on that
@@ -16,13 +19,8 @@
  * them) and only then call nua_shutdown(), which then has nothing to wait for.
  */
 #include <stdlib.h>
-#include <arpa/inet.h>
-#include <errno.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <sofia-sip/nta_tag.h>
 #include <sofia-sip/nua_tag.h>
@@ -35,7 +33,6 @@
 
 enum {
 	DEFAULT_SESSION_EXPIRES = 1800,
-	RFC4028_MIN_SE = 90,
 	/* Time the trunk gets to answer our BYE/CANCEL/un-REGISTER at close. */
 	SHUTDOWN_GRACE_MS = 5000,
 	SHUTDOWN_POLL_MS = 50,
@@ -48,228 +45,6 @@ enum {
  * touched again (see the end of sip_main). */
 static GMutex abandoned_lock;
 static GSList *abandoned_uas;
-
-/* ---- configuration ---- */
-
-static bool valid_ip(const char *s)
-{
-	unsigned char buf[16];
-
-	return s && (inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1);
-}
-
-/* Checks that `s` is a sip: or sips: URI with a host; fills hostport. */
-static int check_uri(const char *what, const char *s, bool sips_only, char **hostport,
-		     char *err_buf)
-{
-	su_home_t home[1] = { SU_HOME_INIT(home) };
-	url_t *url = s ? url_make(home, s) : NULL;
-	int err = CR_OK;
-
-	if (!url || (url->url_type != url_sip && url->url_type != url_sips) ||
-	    !url->url_host || !*url->url_host) {
-		err = cr_set_error(err_buf, CR_ERR_INVALID,
-				   "sip: %s \"%s\" is not a sip: or sips: URI with a host",
-				   what, s ? s : "(null)");
-		goto out;
-	}
-	if (sips_only && url->url_type != url_sips) {
-		err = cr_set_error(err_buf, CR_ERR_INVALID,
-				   "sip: %s \"%s\" must be a sips: URI", what, s);
-		goto out;
-	}
-	if (url->url_port && (atoi(url->url_port) < 0 || atoi(url->url_port) > 65535)) {
-		err = cr_set_error(err_buf, CR_ERR_INVALID, "sip: %s \"%s\" has a bad port",
-				   what, s);
-		goto out;
-	}
-	if (hostport)
-		*hostport = g_strdup_printf("%s%s%s%s%s", url->url_host,
-					    url->url_port ? ":" : "",
-					    url->url_port ? url->url_port : "",
-					    url->url_params ? ";" : "",
-					    url->url_params ? url->url_params : "");
-out:
-	su_home_deinit(home);
-	return err;
-}
-
-/* Binds (and releases) the listen address ourselves first: a failing
- * nua_create() leaks inside Sofia, and errno makes a clearer message. Only
- * numeric hosts with a fixed port can be checked; NUA reports the rest. */
-static int check_bind(const char *what, const char *s, char *err_buf)
-{
-	su_home_t home[1] = { SU_HOME_INIT(home) };
-	url_t *url = url_make(home, s);
-	char transport[16] = "";
-	int err = CR_OK, port;
-	struct sockaddr_storage ss;
-	socklen_t len;
-	int types[2], n = 0;
-
-	memset(&ss, 0, sizeof(ss));
-	port = url && url->url_port ? atoi(url->url_port) : 5060;
-	if (!url || !url->url_host || port == 0)
-		goto out;
-	if (url->url_type == url_sips && !url->url_port)
-		port = 5061;
-	if (inet_pton(AF_INET, url->url_host, &((struct sockaddr_in *)&ss)->sin_addr) == 1) {
-		ss.ss_family = AF_INET;
-		((struct sockaddr_in *)&ss)->sin_port = htons((uint16_t)port);
-		len = sizeof(struct sockaddr_in);
-	} else {
-		char host[64];
-
-		/* [::1] in a URI */
-		g_strlcpy(host, url->url_host + (url->url_host[0] == '['), sizeof(host));
-		if (strchr(host, ']'))
-			*strchr(host, ']') = '\0';
-		if (inet_pton(AF_INET6, host, &((struct sockaddr_in6 *)&ss)->sin6_addr) != 1)
-			goto out;
-		ss.ss_family = AF_INET6;
-		((struct sockaddr_in6 *)&ss)->sin6_port = htons((uint16_t)port);
-		len = sizeof(struct sockaddr_in6);
-	}
-	url_param(url->url_params, "transport", transport, sizeof(transport));
-	if (url->url_type == url_sips || g_ascii_strcasecmp(transport, "tls") == 0 ||
-	    g_ascii_strcasecmp(transport, "tcp") == 0) {
-		types[n++] = SOCK_STREAM;
-	} else if (g_ascii_strcasecmp(transport, "udp") == 0) {
-		types[n++] = SOCK_DGRAM;
-	} else {
-		types[n++] = SOCK_DGRAM;
-		types[n++] = SOCK_STREAM;
-	}
-	for (int i = 0; i < n && !err; i++) {
-		int fd = socket(ss.ss_family, types[i] | SOCK_CLOEXEC, 0), one = 1;
-
-		if (fd < 0)
-			continue;
-		if (types[i] == SOCK_STREAM)
-			setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-		if (bind(fd, (struct sockaddr *)&ss, len) < 0)
-			err = cr_set_error(err_buf, CR_ERR_INVALID, "sip: cannot listen on %s "
-					   "(%s %s): %s", s, what,
-					   types[i] == SOCK_STREAM ? "TCP" : "UDP",
-					   g_strerror(errno));
-		close(fd);
-	}
-out:
-	su_home_deinit(home);
-	return err;
-}
-
-static bool valid_token(const char *s)
-{
-	if (!s || !*s)
-		return false;
-	for (; *s; s++)
-		if (!g_ascii_isalnum(*s) && !strchr("+-_.!~*'()&=$,;?/%#", *s))
-			return false;
-	return true;
-}
-
-static int check_config(const cr_sip_config_t *c, char **trunk_hostport, char *err_buf)
-{
-	char *path;
-	int err;
-
-	err = check_uri("listen_uri", c->listen_uri, false, NULL, err_buf);
-	if (!err)
-		err = check_bind("listen_uri", c->listen_uri, err_buf);
-	if (err)
-		return err;
-	if (c->tls_listen_uri) {
-		err = check_uri("tls_listen_uri", c->tls_listen_uri, true, NULL, err_buf);
-		if (!err)
-			err = check_bind("tls_listen_uri", c->tls_listen_uri, err_buf);
-		if (err)
-			return err;
-		if (!c->tls_cert_dir)
-			return cr_set_error(err_buf, CR_ERR_INVALID,
-					    "sip: tls_listen_uri needs tls_cert_dir");
-		path = g_build_filename(c->tls_cert_dir, "agent.pem", NULL);
-		err = access(path, R_OK) == 0 ? CR_OK : CR_ERR_INVALID;
-		if (err)
-			cr_set_error(err_buf, err,
-				     "sip: tls_cert_dir: cannot read %s (certificate and key)",
-				     path);
-		g_free(path);
-		if (err)
-			return err;
-	}
-	if (c->outbound_proxy) {
-		err = check_uri("outbound_proxy", c->outbound_proxy, false, NULL, err_buf);
-		if (err)
-			return err;
-	}
-	if (c->username && !valid_token(c->username))
-		return cr_set_error(err_buf, CR_ERR_INVALID, "sip: bad username \"%s\"",
-				    c->username);
-	if (c->password && !c->username)
-		return cr_set_error(err_buf, CR_ERR_INVALID, "sip: password without username");
-	if (c->from_domain && !valid_token(c->from_domain))
-		return cr_set_error(err_buf, CR_ERR_INVALID, "sip: bad from_domain \"%s\"",
-				    c->from_domain);
-	if (c->register_expires < 0)
-		return cr_set_error(err_buf, CR_ERR_INVALID,
-				    "sip: register_expires must be 0 or more, got %d",
-				    c->register_expires);
-	if (c->register_expires > 0 && !c->username)
-		return cr_set_error(err_buf, CR_ERR_INVALID, "sip: REGISTER needs a username");
-	if (c->rtp_address && !valid_ip(c->rtp_address))
-		return cr_set_error(err_buf, CR_ERR_INVALID,
-				    "sip: rtp_address \"%s\" is not an IP address", c->rtp_address);
-	if ((c->rtp_port_min || c->rtp_port_max) &&
-	    (c->rtp_port_min < 1024 || c->rtp_port_max > 65535 ||
-	     c->rtp_port_min > c->rtp_port_max || c->rtp_port_min % 2))
-		return cr_set_error(err_buf, CR_ERR_INVALID,
-				    "sip: RTP port range %d..%d: need an even minimum, "
-				    "1024 <= min <= max <= 65535",
-				    c->rtp_port_min, c->rtp_port_max);
-	if (c->user_agent && (!*c->user_agent || strpbrk(c->user_agent, "\r\n")))
-		return cr_set_error(err_buf, CR_ERR_INVALID, "sip: bad user_agent");
-	if (c->options_interval < 0)
-		return cr_set_error(err_buf, CR_ERR_INVALID,
-				    "sip: options_interval must be 0 or more, got %d",
-				    c->options_interval);
-	if (c->session_expires != 0 && c->session_expires != -1 &&
-	    c->session_expires < RFC4028_MIN_SE)
-		return cr_set_error(err_buf, CR_ERR_INVALID,
-				    "sip: session_expires must be -1, 0 or at least %d, got %d",
-				    RFC4028_MIN_SE, c->session_expires);
-	if (c->symmetric_rtp != 0 && c->symmetric_rtp != 1)
-		return cr_set_error(err_buf, CR_ERR_INVALID, "sip: symmetric_rtp must be 0 or 1");
-	if (c->source_filter != 0 && c->source_filter != -1)
-		return cr_set_error(err_buf, CR_ERR_INVALID, "sip: source_filter must be 0 or -1");
-	if (c->invite_rate < -1)
-		return cr_set_error(err_buf, CR_ERR_INVALID,
-				    "sip: invite_rate must be -1, 0 or more, got %d", c->invite_rate);
-	/* Last: it allocates. */
-	return check_uri("trunk_uri", c->trunk_uri, false, trunk_hostport, err_buf);
-}
-
-void cr_sip_config_init(cr_sip_config_t *c)
-{
-	if (c)
-		memset(c, 0, sizeof(*c));
-}
-
-void cr_sip_dial_params_init(cr_sip_dial_params_t *p)
-{
-	if (p) {
-		memset(p, 0, sizeof(*p));
-		p->telephone_event = 1;
-	}
-}
-
-void cr_sip_answer_params_init(cr_sip_answer_params_t *p)
-{
-	if (p) {
-		memset(p, 0, sizeof(*p));
-		p->telephone_event = 1;
-	}
-}
 
 /* ---- posting work to the SIP thread ---- */
 
@@ -286,115 +61,6 @@ bool cr_sip_ua_post(cr_sip_ua_t *ua, void (*fn)(void *data), void *data,
 	if (!ok && destroy)
 		destroy(data);
 	return ok;
-}
-
-/* ---- digest ---- */
-
-bool cr_sip_ua_authenticate(cr_sip_ua_t *ua, nua_handle_t *nh, const sip_t *sip)
-{
-	const msg_auth_t *au = NULL;
-	const char *realm;
-	char *auth;
-
-	if (!ua->username || !ua->password || !sip)
-		return false;
-	if (sip->sip_www_authenticate)
-		au = sip->sip_www_authenticate;
-	else if (sip->sip_proxy_authenticate)
-		au = sip->sip_proxy_authenticate;
-	if (!au || !au->au_scheme)
-		return false;
-	realm = msg_params_find(au->au_params, "realm=");
-	if (!realm)
-		return false;
-	/* NUTAG_AUTH wants scheme:"realm":user:password, realm as quoted. */
-	auth = g_strdup_printf("%s:%s:%s:%s", au->au_scheme, realm, ua->username,
-			       ua->password);
-	nua_authenticate(nh, NUTAG_AUTH(auth), TAG_END());
-	g_free(auth);
-	return true;
-}
-
-/* ---- REGISTER and OPTIONS toward the trunk ---- */
-
-static void start_register(cr_sip_ua_t *ua)
-{
-	char *aor = g_strdup_printf("sip:%s@%s", ua->username,
-				    ua->from_domain ? ua->from_domain : ua->trunk_hostport);
-	char *expires = g_strdup_printf("%d", ua->register_expires);
-
-	ua->reg_nh = nua_handle(ua->nua, NULL, SIPTAG_TO_STR(aor), SIPTAG_FROM_STR(aor),
-				TAG_END());
-	nua_register(ua->reg_nh, NUTAG_REGISTRAR(ua->trunk_uri),
-		     NUTAG_M_USERNAME(ua->username), SIPTAG_EXPIRES_STR(expires),
-		     TAG_END());
-	g_free(aor);
-	g_free(expires);
-}
-
-static void on_register(cr_sip_ua_t *ua, int status, const char *phrase, const sip_t *sip)
-{
-	int expires = 0;
-
-	if (status < 200)
-		return;
-	if ((status == 401 || status == 407) && !ua->reg_auth_tried &&
-	    cr_sip_ua_authenticate(ua, ua->reg_nh, sip)) {
-		ua->reg_auth_tried = true;
-		return;
-	}
-	if (status < 300) {
-		/* A refresh may be challenged again: allow one answer each. */
-		ua->reg_auth_tried = false;
-		if (sip && sip->sip_contact && sip->sip_contact->m_expires)
-			expires = atoi(sip->sip_contact->m_expires);
-		else if (sip && sip->sip_expires)
-			expires = (int)sip->sip_expires->ex_delta;
-	}
-	atomic_store(&ua->registered, status < 300);
-	cr_relay_emit(ua->relay, CR_EVENT_SIP_REGISTERED, 0, status, expires, "%s",
-		      phrase ? phrase : "");
-}
-
-static gboolean send_options(gpointer p)
-{
-	cr_sip_ua_t *ua = p;
-
-	if (ua->opt_nh) /* the last one is still pending */
-		return G_SOURCE_CONTINUE;
-	ua->opt_nh = nua_handle(ua->nua, NULL, NUTAG_URL(ua->trunk_uri),
-				SIPTAG_TO_STR(ua->trunk_uri), TAG_END());
-	ua->opt_sent_at = g_get_monotonic_time();
-	ua->opt_auth_tried = false;
-	atomic_fetch_add(&ua->options_sent, 1);
-	nua_options(ua->opt_nh, TAG_END());
-	return G_SOURCE_CONTINUE;
-}
-
-static void on_options(cr_sip_ua_t *ua, int status, const sip_t *sip)
-{
-	int up, was;
-
-	if (status < 200)
-		return;
-	if ((status == 401 || status == 407) && !ua->opt_auth_tried &&
-	    cr_sip_ua_authenticate(ua, ua->opt_nh, sip)) {
-		ua->opt_auth_tried = true;
-		return;
-	}
-	/* Any answer but a timeout or an overload says the trunk is there. */
-	up = status < 500 && status != 408;
-	atomic_store(&ua->last_options_status, status == 408 ? 0 : status);
-	atomic_store(&ua->last_options_rtt_ms,
-		     (int)((g_get_monotonic_time() - ua->opt_sent_at) / 1000));
-	if (status < 300)
-		atomic_fetch_add(&ua->options_ok, 1);
-	was = atomic_exchange(&ua->trunk_up, up);
-	if (was != up)
-		cr_relay_emit(ua->relay, CR_EVENT_SIP_TRUNK_STATE, 0, status == 408 ? 0 : status,
-			      up, "%s", up ? "up" : "down");
-	nua_handle_destroy(ua->opt_nh);
-	ua->opt_nh = NULL;
 }
 
 /* ---- the NUA callback ---- */
@@ -418,8 +84,8 @@ static void nua_callback(nua_event_t event, int status, char const *phrase, nua_
 		if (nh == ua->reg_nh) {
 			bool tried_before = ua->reg_auth_tried;
 
-			on_register(ua, status, phrase, sip);
-			/* Final unless on_register() just answered a challenge. */
+			cr_sip_reg_response(ua, status, phrase, sip);
+			/* Final unless cr_sip_reg_response() just answered a challenge. */
 			if (event == nua_r_unregister && status >= 200 &&
 			    (tried_before || !ua->reg_auth_tried))
 				ua->unregistering = false;
@@ -427,7 +93,7 @@ static void nua_callback(nua_event_t event, int status, char const *phrase, nua_
 		return;
 	case nua_r_options:
 		if (nh == ua->opt_nh)
-			on_options(ua, status, sip);
+			cr_sip_options_response(ua, status, sip);
 		return;
 	case nua_i_options:
 	case nua_i_outbound:
@@ -594,7 +260,7 @@ static gpointer sip_main(gpointer p)
 			     SIPTAG_SUPPORTED_STR(ua->session_expires > 0 ? "timer, 100rel"
 						  : "100rel"),
 			     NUTAG_SESSION_TIMER(ua->session_expires > 0 ? ua->session_expires : 0),
-			     NUTAG_MIN_SE(RFC4028_MIN_SE),
+			     NUTAG_MIN_SE(CR_SIP_MIN_SE),
 			     NUTAG_SESSION_REFRESHER(nua_any_refresher),
 			     NUTAG_UPDATE_REFRESH(1),
 			     /* No keepalive OPTIONS to ourselves; health checks are ours. */
@@ -618,12 +284,12 @@ static gpointer sip_main(gpointer p)
 	fds_before = NULL;
 	finish_start(ua, 1, NULL);
 	if (ua->register_expires > 0)
-		start_register(ua);
+		cr_sip_reg_start(ua);
 	if (ua->options_interval > 0) {
-		send_options(ua);
+		cr_sip_options_send(ua);
 		/* g_timeout_add_seconds() would use the global default context. */
 		ua->opt_timer = g_timeout_source_new_seconds((guint)ua->options_interval);
-		g_source_set_callback(ua->opt_timer, send_options, ua, NULL);
+		g_source_set_callback(ua->opt_timer, cr_sip_options_send, ua, NULL);
 		g_source_attach(ua->opt_timer, ua->context);
 	}
 	g_main_loop_run(ua->loop);
@@ -708,7 +374,7 @@ int cr_sip_ua_start(struct cr_relay *relay, const cr_sip_config_t *c, cr_sip_ua_
 	int err;
 
 	*out = NULL;
-	err = check_config(c, &hostport, err_buf);
+	err = cr_sip_config_check(c, &hostport, err_buf);
 	if (err)
 		return err;
 	ua = g_new0(cr_sip_ua_t, 1);
