@@ -33,11 +33,53 @@ local function as_prosody(cmd)
 	return cmd
 end
 
-function M.free_port()
-	local s = assert(socket.bind("127.0.0.1", 0))
-	local _, port = s:getsockname()
-	s:close()
-	return tonumber(port)
+-- Ports for the programs a spec starts come from 10000-16299: below the
+-- relay's default RTP range (16384-32767, where every running gateway on the
+-- machine takes ports) and the kernel's ephemeral range (32768-60999, which it
+-- hands to every connect() and unbound sendto() on the machine). A port the
+-- kernel picked (bind to port 0) and freed again is fair game for any of
+-- those until the program binds it: another test's socket took such a port
+-- often enough on a loaded machine ("Address already in use").
+local PORT_LO, PORT_HI = 10000, 16299
+
+local function random_int(lo, hi)
+	local f = assert(io.open("/dev/urandom", "rb"))
+	local a, b, c = f:read(3):byte(1, 3)
+	f:close()
+	return lo + (a * 65536 + b * 256 + c) % (hi - lo + 1)
+end
+
+--- Whether nothing holds `port` on `ip` (default 127.0.0.1), UDP or TCP.
+function M.port_free(port, ip)
+	ip = ip or "127.0.0.1"
+	local u = socket.udp()
+	local ok = u:setsockname(ip, port)
+	u:close()
+	if not ok then return false end
+	local t = socket.tcp()
+	t:setoption("reuseaddr", true)
+	ok = t:bind(ip, port)
+	t:close()
+	return ok == 1 or ok == true
+end
+
+--- A port free on 127.0.0.1 (or `ip`) for both UDP and TCP, with the
+-- `span` - 1 ports after it free too (span: default 1; sipp's RTP echo takes
+-- its media port and that + 2).
+function M.free_port(span, ip)
+	span = span or 1
+	for _ = 1, 200 do
+		local port = random_int(PORT_LO, PORT_HI - span)
+		local free = true
+		for p = port, port + span - 1 do
+			if not M.port_free(p, ip) then
+				free = false
+				break
+			end
+		end
+		if free then return port end
+	end
+	error("no free port in " .. PORT_LO .. "-" .. PORT_HI)
 end
 
 local function wait_port(port, timeout)
