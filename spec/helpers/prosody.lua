@@ -147,13 +147,16 @@ end
 
 function Instance:stop()
 	if not self.pid then return end
-	-- runuser does not always pass SIGTERM on to Prosody: signal Prosody
-	-- itself too (its pidfile), then make sure both are gone.
+	-- Signal Prosody itself (its pidfile): runuser, its parent as root,
+	-- exits as soon as it does. A SIGTERM to runuser would cost 2 s: it
+	-- passes the signal on, sleeps 2 s whatever happens, then sends
+	-- SIGKILL ("Session terminated, killing shell... ...killed."). Without
+	-- a pidfile yet, runuser is all there is to signal.
 	local pids = { self.pid }
 	local pidfile = read_file(self.dir .. "/prosody.pid"):match("%d+")
-	if pidfile then pids[#pids + 1] = pidfile end
+	if pidfile and pidfile ~= self.pid then pids[#pids + 1] = pidfile end
 	local list = table.concat(pids, " ")
-	sh("kill -TERM " .. list .. " 2>/dev/null")
+	sh("kill -TERM " .. (pidfile or self.pid) .. " 2>/dev/null")
 	for _ = 1, 100 do
 		if not sh("kill -0 " .. list .. " 2>/dev/null") then break end
 		socket.sleep(0.05)
