@@ -5,7 +5,7 @@
 #   make deps       install missing Debian packages (deps/*-packages.txt)
 #   make test       deps + build + every suite; ends with "N passed, N failed"
 #   make test-c     the C tests under ASan+UBSan (T=substring: only those)
-#   make lint       luacheck, the cdef check and the doc-citation check
+#   make lint       luacheck, the cdef check, the doc-citation check, the relay import graph
 #   make run        local demo: Prosody with the module on phone.localhost
 #   make web        npm ci (web/package-lock.json) + bundle the softphone into web/dist
 #   make test-web   only the browser suite (Chromium + Firefox, own network namespace)
@@ -68,7 +68,8 @@ LIB = $(BUILD)/lib/libcallrelay.so
 LUA54_MOD = $(BUILD)/lib/callrelay_core.so
 CTEST_BIN = $(BUILD)/asan/test_relay
 
-.PHONY: all deps test test-c test-web lint check-cdef check-deps check-doc-refs run install uninstall \
+.PHONY: all deps test test-c test-web lint check-cdef check-deps check-doc-refs check-merge-markers \
+	check-relay-graph run install uninstall \
 	dist bench clean web help fuzz fuzz-build
 
 all: $(LIB) $(LUA54_MOD)
@@ -125,9 +126,19 @@ check-deps:
 check-doc-refs:
 	@sh scripts/check-doc-refs.sh
 
-lint: check-cdef check-deps check-doc-refs
+# The import graph of relay/src: no cycle between files outside the media
+# packet loop and SIP UA<->dialog (docs/ARCHITECTURE.md, layers).
+check-relay-graph: $(RELAY_OBJ)
+	@lua5.4 scripts/relay-graph.lua $(BUILD)/obj
+
+lint: check-cdef check-deps check-doc-refs check-merge-markers check-relay-graph
 	$(say) LUACHECK "plugin ffi spec scripts"
 	$(Q)luacheck -q plugin ffi spec scripts
+
+# A merge conflict left in a comment still compiles; nothing else finds it.
+check-merge-markers:
+	$(say) CHECK "merge markers"
+	$(Q)! git grep -n -E '^(<<<<<<<|>>>>>>>) ' -- . ':!Makefile' 2>/dev/null
 
 # The web softphone: npm packages from web/package-lock.json (npm ci, only
 # when the lock changed), bundled by esbuild into web/dist/, which
@@ -199,25 +210,41 @@ $(BUILD)/bench/bench_lifecycle: relay/bench/bench_lifecycle.c $(LIB)
 	$(say) CCLD $(notdir $@)
 	$(Q)$(CC) $(BASE_CFLAGS) $(OPT_CFLAGS) -o $@ $< -L$(BUILD)/lib -lcallrelay -Wl,-rpath,'$$ORIGIN/../lib'
 
-# Links the relay's objects, not the library: the client peer of the C tests
-# uses the relay's DTLS/SRTP wrappers, which the library does not export.
-BENCH_MEDIA_SRC = relay/bench/bench_media.c relay/tests/peer_client.c relay/tests/peer_echo.c \
-	relay/tests/tone.c
-$(BUILD)/bench/bench_media: $(BENCH_MEDIA_SRC) $(RELAY_OBJ) $(CTEST_HDR)
-	@mkdir -p $(dir $@)
-	$(say) CCLD $(notdir $@)
-	$(Q)$(CC) $(BASE_CFLAGS) $(shell $(PKG_CONFIG) --cflags $(CTEST_PKGS)) $(OPT_CFLAGS) -Irelay/src \
-		-o $@ $(BENCH_MEDIA_SRC) $(RELAY_OBJ) $(RELAY_LIBS) $(shell $(PKG_CONFIG) --libs $(CTEST_PKGS)) -lm
-
-BENCH_ANSWER_SRC = relay/bench/bench_answer.c relay/tests/peer_client.c relay/tests/sip_helpers.c \
-	relay/tests/helpers.c
-$(BUILD)/bench/bench_answer: $(BENCH_ANSWER_SRC) $(RELAY_OBJ) $(CTEST_HDR)
+BENCH_ANSWER_SRC = relay/bench/bench_answer.c relay/bench/janus_client.c relay/bench/sip_tap.c \
+	relay/tests/peer_client.c relay/tests/sip_helpers.c \
+	relay/tests/helpers.c relay/tests/netns.c
+$(BUILD)/bench/bench_answer: $(BENCH_ANSWER_SRC) $(RELAY_OBJ) $(CTEST_HDR) $(wildcard relay/bench/*.h)
 	@mkdir -p $(dir $@)
 	$(say) CCLD $(notdir $@)
 	$(Q)$(CC) $(BASE_CFLAGS) $(shell $(PKG_CONFIG) --cflags $(CTEST_PKGS)) $(OPT_CFLAGS) -Irelay/src \
 		-o $@ $(BENCH_ANSWER_SRC) $(RELAY_OBJ) $(RELAY_LIBS) $(shell $(PKG_CONFIG) --libs $(CTEST_PKGS)) -lm
 
-bench: all $(BUILD)/bench/bench_lifecycle $(BUILD)/bench/bench_media $(BUILD)/bench/bench_answer
+# The load generator and, in child processes, the relay and the bare loop
+# (relay/bench/bench_ramp.c). Links the relay's objects, not the library,
+# like bench_answer.
+$(BUILD)/bench/bench_ramp: relay/bench/bench_ramp.c $(RELAY_OBJ)
+	@mkdir -p $(dir $@)
+	$(say) CCLD $(notdir $@)
+	$(Q)$(CC) $(BASE_CFLAGS) $(shell $(PKG_CONFIG) --cflags $(CTEST_PKGS)) $(OPT_CFLAGS) -Irelay/src \
+		-o $@ relay/bench/bench_ramp.c $(RELAY_OBJ) $(RELAY_LIBS) $(shell $(PKG_CONFIG) --libs $(CTEST_PKGS)) -lm
+
+# The relay's memory per call; the peers run in a forked child.
+BENCH_MEMORY_SRC = relay/bench/bench_memory.c relay/tests/peer_client.c relay/tests/peer_echo.c
+$(BUILD)/bench/bench_memory: $(BENCH_MEMORY_SRC) $(RELAY_OBJ) $(CTEST_HDR)
+	@mkdir -p $(dir $@)
+	$(say) CCLD $(notdir $@)
+	$(Q)$(CC) $(BASE_CFLAGS) $(OPT_CFLAGS) -Irelay/src \
+		-o $@ $(BENCH_MEMORY_SRC) $(RELAY_OBJ) $(RELAY_LIBS) -lm
+
+# libsrtp2 alone, stock (NSS) against our OpenSSL types, 1..2,000 sessions.
+BENCH_SRTP_SRC = relay/bench/bench_srtp.c relay/src/media/srtp_ossl.c
+$(BUILD)/bench/bench_srtp: $(BENCH_SRTP_SRC) relay/src/media/srtp_ossl.h
+	@mkdir -p $(dir $@)
+	$(say) CCLD $(notdir $@)
+	$(Q)$(CC) $(BASE_CFLAGS) $(OPT_CFLAGS) -Irelay/src -o $@ $(BENCH_SRTP_SRC) $(RELAY_LIBS)
+
+bench: all $(BUILD)/bench/bench_lifecycle $(BUILD)/bench/bench_answer \
+	$(BUILD)/bench/bench_ramp $(BUILD)/bench/bench_srtp $(BUILD)/bench/bench_memory
 	@sh scripts/bench.sh
 
 # Fuzzing (relay/fuzz/): every relay/fuzz/fuzz_NAME.c is a libFuzzer target

@@ -11,19 +11,6 @@
 -- limit, internal, notfound, unsupported.
 local M = {}
 
-local EVENT_NAMES = {
-	[0] = "none", [1] = "call_ready", [2] = "call_closed", [3] = "error",
-	-- media plane
-	[10] = "local_candidate", [11] = "gathering_done", [12] = "ice_state", [13] = "selected_pair",
-	[14] = "dtls_connected", [15] = "dtls_failed", [16] = "first_media", [17] = "media_timeout",
-	[18] = "dtmf", [19] = "ice_restarted", [20] = "media_error", [21] = "ice_failed",
-	-- SIP user agent
-	[50] = "sip_incoming", [51] = "sip_trying", [52] = "sip_ringing", [53] = "sip_early_media",
-	[54] = "sip_answered", [55] = "sip_failed", [56] = "sip_hangup", [57] = "sip_media_changed",
-	[58] = "sip_ended", [59] = "sip_registered", [60] = "sip_trunk_state",
-}
-M.EVENT_NAMES = EVENT_NAMES
-
 -- Events whose text is `key=value` lines (SIP) or words (media): parsed into
 -- event.fields so no caller re-implements it.
 local FIELD_EVENTS = {
@@ -135,13 +122,13 @@ function Relay:event_fd()
 end
 
 --- Takes up to max (default 64) queued events, oldest first, as tables
--- { type = "call_ready"|..., call_id, time_us, code, value, text }.
+-- { type = "call_ready"|..., call_id, time_us, code, value, text }; the
+-- backends name the type with cr_event_type_to_string().
 function Relay:poll_events(max)
 	check_self(self, Relay, "poll_events")
 	local events = backend.relay_poll(self._h, max)
 	for i = 1, #events do
 		local e = events[i]
-		e.type = EVENT_NAMES[e.type] or ("unknown_" .. tostring(e.type))
 		local sep = FIELD_EVENTS[e.type]
 		if sep then e.fields = parse_fields(e.text, sep) end
 	end

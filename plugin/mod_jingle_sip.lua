@@ -28,7 +28,6 @@ local ownership = require "jingle_sip.ownership"
 local shell = require "jingle_sip.shell"
 local metrics = require "jingle_sip.metrics"
 local health_of = require "jingle_sip.health"
-local external_services = require "jingle_sip.external_services"
 local configmanager = require "core.configmanager"
 local st = require "util.stanza"
 local jid_bare = require "util.jid".bare
@@ -44,6 +43,8 @@ local answer = require "jingle_sip.jingle.answer"
 local caps_nodes_mod = require "jingle_sip.caps_nodes"
 local gateway_iq = require "jingle_sip.gateway_iq"
 local presence_book = require "jingle_sip.presence_book"
+local fd_watch = require "jingle_sip.fd_watch"
+local node_registry = require "jingle_sip.node_registry"
 
 -- Seconds an inbound call waits for the owner's devices to say whether they
 -- speak JMI before ringing them anyway (local clients answer in milliseconds).
@@ -130,6 +131,14 @@ shell.install(shell_env, shell_components)
 
 -- Metrics (OpenMetrics through Prosody's statistics), fed by the call code.
 local stats = metrics.new(function(...) return module:metric(...) end)
+-- Prosody itself out of descriptors (accept, storage): only its log says so;
+-- counted and logged at error level (jingle_sip/fd_watch.lua).
+fd_watch.install(require "util.logger", require "util.format".format)
+local prosody_fds = fd_watch.counter(function(...) module:log(...) end, require "util.time".monotonic)
+local unwatch_fds = fd_watch.subscribe(module.host .. ":" .. module.name, function(event)
+	prosody_fds.on_event(event)
+	stats:prosody_fd_exhausted(event.where)
+end)
 
 -- XEP-0030 v2.5: what a phone gateway component is and speaks.
 module:depends("disco")
@@ -318,22 +327,6 @@ local TRUNK_CODECS = {
 	{ id = 101, name = "telephone-event", clockrate = 8000 },
 }
 
--- How each way a call can end is counted (jingle_sip.metrics outcomes).
--- The relay's drop counters (cr_call_stats_t) as metrics drop reasons.
-local DROP_REASONS = { srtp_auth_failed = "srtp-auth", early_dropped = "before-keys",
-	sip_foreign = "unknown-source", unmapped_pt = "not-negotiated", ice_bad = "malformed",
-	dtls_bad = "dtls-rejected", sip_ssrc_dropped = "unknown-ssrc" }
-
-local function metric_outcome(outcome, condition)
-	if outcome == "completed" then return "answered" end
-	if outcome == "missed" then return "no-answer" end
-	if outcome == "declined" or condition == "decline" then return "rejected" end
-	if condition == "busy" then return "busy" end
-	if condition == "timeout" then return "no-answer" end
-	if outcome == "cancelled" then return "cancelled" end
-	return "failed"
-end
-
 local legs_by_relay_id = saved and saved.legs_by_relay_id or {}
 
 -- The legs' own timers (a close waiting for its SIP hang-up to finish).
@@ -373,8 +366,6 @@ local service_deps = {
 		legs_by_relay_id[call.id] = legs
 		return legs
 	end,
-	-- The gate above (policy.check_outbound) already admitted the call.
-	authorize = function() return true end,
 	-- Ownership and caller ID read through to the store at each call, so
 	-- nodes sharing it see each other's changes (docs/DEPLOY.md); a
 	-- failing store leaves the copy from the last load in use.
@@ -438,10 +429,10 @@ local service_deps = {
 		end
 	end,
 	on_ended = function(call, outcome, condition, text)
-		stats:call_ended(call.direction or "outbound", metric_outcome(outcome, condition))
+		stats:call_ended(call.direction or "outbound", metrics.outcome_of(outcome, condition))
 		-- The relay's per-call drop counters, as they were at the end.
 		local summary = call.legs and call.legs:summary() or {}
-		for field, reason in pairs(DROP_REASONS) do
+		for field, reason in pairs(metrics.relay_drop_reasons) do
 			local n = tonumber(summary[field]) or 0
 			if n > 0 then stats:packets_dropped(reason, n) end
 		end
@@ -459,7 +450,35 @@ else
 	service = call_service.new(service_deps)
 end
 calls_by_user = service.per_user
-shell_components[module.host].calls = function() return service:describe_calls() end
+
+-- Calls in progress and this node's heartbeat in the shared storage, so a
+-- surviving node ends a dead node's calls (jingle_sip.node_registry,
+-- docs/DEPLOY.md). The instance id survives reloads with the calls.
+local taken_over_metric = module:metric("counter", "node_calls_taken_over", "",
+	"Calls of failed gateway nodes this node ended (session-terminate to the client)", {})
+local registry = node_registry.new({
+	node = cfg.node_id or node_registry.default_id(cfg.listen and cfg.listen.port), host = module.host,
+	instance = saved and saved.node_instance or new_id(),
+	calls_kv = module:open_store("jingle_sip_calls"), calls_map = module:open_store("jingle_sip_calls", "map"),
+	nodes_kv = module:open_store("jingle_sip_nodes"), timeout = cfg.node_timeout,
+	clock = require "util.time".monotonic, send = function(stanza) module:send(stanza) end,
+	log = function(...) module:log(...) end,
+	count = function(n) taken_over_metric:with_labels():add(n) end,
+})
+service_deps.on_started = node_registry.chain(service_deps.on_started, function(call) registry:call_started(call) end)
+service_deps.on_unregistered = function(call) registry:call_ended(call) end
+service_deps.on_ring = function(ring, ringing) registry:ring(ring, ringing) end
+local fresh_load = not saved
+module:add_timer(1, function()
+	local ok, e = pcall(function()
+		if fresh_load then registry:end_own_orphans() end
+		fresh_load = false
+		registry:tick()
+	end)
+	if not ok then module:log("error", "Node registry: %s", tostring(e)) end
+	return math.max(1, cfg.node_timeout / 4)
+end)
+shell_components[module.host].calls = function() return shell.describe_calls(service) end
 -- status(): health's verdict, plus the limits of README.md's "Running it on
 -- a public address" with what they refused, as one more detail line.
 shell_components[module.host].status = function()
@@ -476,9 +495,13 @@ shell_components[module.host].status = function()
 	end
 	details = details or {}
 	details[#details + 1] = book:summary()
+	local c = prosody_fds.counts
+	details[#details + 1] = ("Prosody itself: %d times out of descriptors (accept %d, storage %d, other %d)")
+		:format(prosody_fds.total, c.accept, c.storage, c.other)
+	details[#details + 1] = registry:summary()
 	return level, summary, details
 end
-shell_components[module.host].trace = function(id) return service:trace_lines(id) end
+shell_components[module.host].trace = function(id) return shell.trace_lines(service, id) end
 
 -- A client that went away ends its calls at once (issue: the trunk leg
 -- kept costing money until the media timeout). Two ways to learn it:
@@ -507,7 +530,11 @@ local function on_resource_unbind(event)
 end
 local function watch_user_host(host)
 	local h = prosody.hosts[host]
-	if h and h.type == "local" then module:context(host):hook("resource-unbind", on_resource_unbind) end
+	-- Before mod_presence (priority 0), which sends the session's unavailable
+	-- presence on unbind: the phone JID shares the owner's presence
+	-- (presence_book.lua), so that presence would otherwise end the call
+	-- first, with the vaguer reason.
+	if h and h.type == "local" then module:context(host):hook("resource-unbind", on_resource_unbind, 10) end
 end
 for host in pairs(prosody.hosts) do watch_user_host(host) end
 module:hook_global("host-activated", watch_user_host)
@@ -622,70 +649,18 @@ end
 -- open meanwhile, so no event is lost.
 function module.save()
 	return { relay = relay, legs_by_relay_id = legs_by_relay_id, service = service, caps_nodes = caps_nodes,
-		book = book }
+		book = book, node_instance = registry.instance }
 end
 
 function module.unload()
 	shell_components[module.host] = nil
 	shell.uninstall(shell_env, shell_components)
 	if watcher then watcher.close() end
+	unwatch_fds()
 	if module.reloading and relay then return end
 	service:hangup_all("success", "the phone gateway is shutting down")
+	registry:stop()
 	if relay then relay:close() end
-end
-
--- jingle_sip_max_calls for the relay: "auto" = -1 (derived from the descriptor limit).
-local function relay_max_calls()
-	return cfg.max_calls == "auto" and -1 or cfg.max_calls
-end
-
--- What the relay needs from the configuration.
-local function relay_config()
-	local listen = cfg.listen
-	local rtp_address = cfg.rtp_address
-	if not rtp_address then
-		if listen.address == "0.0.0.0" or listen.address == "::" then
-			return nil, "set jingle_sip_rtp_address: the SIP leg needs a concrete address for its SDP "
-				.. "when jingle_sip_listen is a wildcard"
-		end
-		rtp_address = listen.address
-	end
-	local host = listen.address:find(":", 1, true) and ("[" .. listen.address .. "]") or listen.address
-	local media = {
-		ice_addresses = cfg.media_address, sip_rtp_address = rtp_address,
-		sip_port_min = cfg.rtp_port_range[1], sip_port_max = cfg.rtp_port_range[2],
-		ice_port_min = cfg.media_port_range and cfg.media_port_range[1] or 0,
-		ice_port_max = cfg.media_port_range and cfg.media_port_range[2] or 0,
-		media_timeout_ms = cfg.media_timeout * 1000,
-		sip_media_timeout_ms = cfg.trunk_media_timeout * 1000,
-	}
-	-- STUN/TURN for the relay's own candidates: the XEP-0215 services the
-	-- server already offers its clients (mod_external_services, mod_turn_external).
-	local ext, ext_notes = external_services.relay_media(function(name) return module:get_option(name) end, os.time())
-	for _, note in ipairs(ext_notes) do module:log("warn", "STUN/TURN for the media relay: %s", note) end
-	for k, v in pairs(ext) do media[k] = v end
-	if ext.stun_server then
-		module:log("info", "Media relay uses STUN %s port %d", ext.stun_server, ext.stun_port)
-	end
-	if ext.turn_server then
-		module:log("info", "Media relay uses TURN %s port %d as %s", ext.turn_server, ext.turn_port, ext.turn_username)
-	end
-	return {
-		workers = cfg.relay_workers, max_calls = relay_max_calls(),
-		max_transcoded_calls = cfg.max_transcoded_calls,
-		media = media,
-		sip = {
-			listen_uri = ("sip:%s:%d"):format(host, listen.port), trunk_uri = cfg.trunk.uri,
-			username = cfg.username, password = cfg.password,
-			register_expires = cfg.register and 3600 or 0, rtp_address = rtp_address,
-			user_agent = "jingle-sip/" .. version.module, options_interval = cfg.trunk_check_interval,
-			symmetric_rtp = cfg.symmetric_rtp and 1 or 0,
-			-- nil: the addresses the trunk's host resolves to (the relay resolves it).
-			trusted_sources = cfg.trunk_sources and table.concat(cfg.trunk_sources, ","),
-			source_filter = cfg.trunk_source_filter and 0 or -1,
-			invite_rate = cfg.invite_rate == 0 and -1 or cfg.invite_rate,
-		},
-	}
 end
 
 local relay_err
@@ -694,13 +669,15 @@ if relay then
 	-- apply at the next unload and load, or restart.
 	module:log("debug", "Keeping the running media relay across the reload")
 elseif cfg.trunk and #config_errors == 0 then
-	local relay_cfg
-	relay_cfg, relay_err = relay_config()
+	local relay_cfg, relay_notes
+	relay_cfg, relay_err, relay_notes = config.relay_config(cfg, function(name) return module:get_option(name) end,
+		os.time(), "jingle-sip/" .. version.module)
+	for _, note in ipairs(relay_notes or {}) do module:log(note[1], "%s", note[2]) end
 	if relay_cfg then relay, relay_err = callrelay.new_relay(relay_cfg) end
 else
 	-- No trunk: no SIP, but the relay still starts so the module's
 	-- plumbing is checked at load.
-	relay, relay_err = callrelay.new_relay({ workers = cfg.relay_workers, max_calls = relay_max_calls() })
+	relay, relay_err = callrelay.new_relay({ workers = cfg.relay_workers, max_calls = config.relay_max_calls(cfg) })
 end
 if not relay then
 	calls_disabled = "the phone gateway's media relay is not running and it takes no calls"

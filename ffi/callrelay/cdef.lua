@@ -56,6 +56,8 @@ typedef struct cr_relay_stats {
 } cr_relay_stats_t;
 const char *cr_version(void);
 const char *cr_error_to_string(int err);
+const char *cr_error_name(int err);
+const char *cr_event_type_to_string(int type);
 void cr_relay_config_init(cr_relay_config_t *config);
 int cr_relay_create(const cr_relay_config_t *config, cr_relay_t **out,
 			      char *err_buf);
@@ -153,7 +155,7 @@ int cr_sip_hangup(cr_call_t *call);
 enum { CR_MAX_SIP_REASON_LEN = 160 };
 int cr_sip_hangup_reason(cr_call_t *call, int q850_cause, const char *text);
 int cr_sip_hold(cr_call_t *call, int hold);
-int cr_call_get_sip_trace(cr_call_t *call, char *buf, int len);
+int cr_call_get_sip_trace(cr_call_t *call, char *buf, size_t len);
 int cr_call_create(cr_relay_t *relay, cr_call_t **out, char *err_buf);
 uint32_t cr_call_id(const cr_call_t *call);
 void cr_call_close(cr_call_t *call, const char *reason);

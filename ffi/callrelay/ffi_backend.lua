@@ -8,11 +8,6 @@ local ffi = require "ffi"
 
 local M = { name = "ffi" }
 
-local ERROR_NAMES = {
-	[-1] = "invalid", [-2] = "nomem", [-3] = "ports", [-4] = "closed",
-	[-5] = "limit", [-6] = "internal", [-7] = "notfound", [-8] = "unsupported",
-}
-
 local declared = false
 local lib
 
@@ -28,7 +23,7 @@ end
 local function failure(err, buf)
 	local msg = buf and ffi.string(buf) or ""
 	if msg == "" then msg = ffi.string(lib.cr_error_to_string(err)) end
-	return nil, msg, ERROR_NAMES[err] or "unknown"
+	return nil, msg, ffi.string(lib.cr_error_name(err))
 end
 
 local function int_field(config, key, default)
@@ -174,8 +169,10 @@ function M.relay_poll(handle, max)
 		for i = 0, n - 1 do
 			local e = batch[i]
 			total = total + 1
+			local type_name = lib.cr_event_type_to_string(e.type)
 			events[total] = {
-				type = tonumber(e.type), call_id = tonumber(e.call_id),
+				type = type_name ~= nil and ffi.string(type_name) or ("unknown_" .. tonumber(e.type)),
+				call_id = tonumber(e.call_id),
 				time_us = tonumber(e.time_us), code = tonumber(e.code),
 				value = tonumber(e.value), text = ffi.string(e.text),
 			}

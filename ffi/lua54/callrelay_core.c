@@ -17,26 +17,11 @@
 
 int luaopen_callrelay_core(lua_State *L);
 
-static const char *error_name(int err)
-{
-	switch (err) {
-	case CR_ERR_INVALID: return "invalid";
-	case CR_ERR_NOMEM: return "nomem";
-	case CR_ERR_PORTS: return "ports";
-	case CR_ERR_CLOSED: return "closed";
-	case CR_ERR_LIMIT: return "limit";
-	case CR_ERR_INTERNAL: return "internal";
-	case CR_ERR_NOTFOUND: return "notfound";
-	case CR_ERR_UNSUPPORTED: return "unsupported";
-	default: return "unknown";
-	}
-}
-
 int cr_lua_push_failure(lua_State *L, int err, const char *msg)
 {
 	lua_pushnil(L);
 	lua_pushstring(L, msg && msg[0] ? msg : cr_error_to_string(err));
-	lua_pushstring(L, error_name(err));
+	lua_pushstring(L, cr_error_name(err));
 	return 3;
 }
 
@@ -252,8 +237,13 @@ static int l_relay_poll(lua_State *L)
 		int n = cr_relay_poll_events(relay, batch, want);
 
 		for (int i = 0; i < n; i++) {
+			const char *type_name = cr_event_type_to_string(batch[i].type);
+
 			lua_createtable(L, 0, 6);
-			lua_pushinteger(L, batch[i].type);
+			if (type_name)
+				lua_pushstring(L, type_name);
+			else
+				lua_pushfstring(L, "unknown_%d", batch[i].type);
 			lua_setfield(L, -2, "type");
 			lua_pushinteger(L, batch[i].call_id);
 			lua_setfield(L, -2, "call_id");

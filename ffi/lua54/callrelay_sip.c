@@ -117,7 +117,7 @@ static int l_call_sip_trace(lua_State *L)
 	}
 	luaL_Buffer b;
 	char *big = luaL_buffinitsize(L, &b, (size_t)n + 1);
-	int m = cr_call_get_sip_trace(call, big, n + 1);
+	int m = cr_call_get_sip_trace(call, big, (size_t)n + 1);
 	luaL_pushresultsize(&b, (size_t)(m >= 0 && m < n ? m : n));
 	return 1;
 }

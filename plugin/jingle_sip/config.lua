@@ -1,6 +1,7 @@
 -- Configuration: every jingle_sip_* option, read typed and validated once at
--- module load. Pure: the caller passes a getter (module:get_option) and the
--- component's host; nothing here logs or touches Prosody state.
+-- module load, and what the relay is given from it (relay_config). Pure: the
+-- caller passes a getter (module:get_option) and the component's host;
+-- nothing here logs or touches Prosody state.
 --
 -- parse() never raises on operator mistakes: it returns the configuration
 -- with a safe value in place of each bad one, plus a list of errors (each
@@ -10,6 +11,7 @@
 local jid = require "util.jid"
 local ip = require "util.ip"
 local numbers = require "jingle_sip.numbers"
+local external_services = require "jingle_sip.external_services"
 
 local M = {}
 
@@ -34,6 +36,7 @@ M.defaults = {
 	symmetric_rtp = true,
 	missed_call_message = true,
 	trunk_media_timeout = 60,
+	node_timeout = 10,
 }
 
 -- Every option this module reads, in README order.
@@ -46,7 +49,8 @@ M.options = {
 	"jingle_sip_ring_timeout", "jingle_sip_max_call_duration", "jingle_sip_relay_workers",
 	"jingle_sip_max_calls", "jingle_sip_max_transcoded_calls", "jingle_sip_trunk_check_interval",
 	"jingle_sip_media_timeout", "jingle_sip_trunk_media_timeout", "jingle_sip_symmetric_rtp",
-	"jingle_sip_missed_call_message", "jingle_sip_default_country",
+	"jingle_sip_missed_call_message", "jingle_sip_default_country", "jingle_sip_node_id",
+	"jingle_sip_node_timeout",
 }
 
 -- Old names still read, each with its replacement. Prosody 0.12 warns that
@@ -399,7 +403,73 @@ function M.parse(get, host, names)
 	cfg.media_timeout = opt("media_timeout", d.media_timeout, d.media_timeout, parse_integer, 2, 3600)
 	cfg.trunk_media_timeout = opt("trunk_media_timeout", d.trunk_media_timeout, d.trunk_media_timeout,
 		parse_integer, 2, 3600)
+	-- Two or more nodes sharing storage (docs/DEPLOY.md): this node's id
+	-- (nil: the module derives one) and how long another node's heartbeat
+	-- may stand still before its calls are ended (jingle_sip.node_registry).
+	cfg.node_id = opt("node_id", nil, nil, string_opt)
+	cfg.node_timeout = opt("node_timeout", d.node_timeout, d.node_timeout, parse_integer, 2, 3600)
 	return cfg, errors, warnings
+end
+
+--- jingle_sip_max_calls for the relay: "auto" = -1 (derived from the descriptor limit).
+function M.relay_max_calls(cfg)
+	return cfg.max_calls == "auto" and -1 or cfg.max_calls
+end
+
+--- What the relay needs from the configuration `cfg` (parse()'s result).
+-- get(name): the module's option getter (STUN/TURN come from the XEP-0215
+-- options the server already offers its clients, mod_external_services and
+-- mod_turn_external: jingle_sip/external_services.lua); now: seconds since
+-- the epoch (TURN REST credentials); user_agent: our SIP User-Agent.
+-- Returns the relay configuration and the lines to log about it (a list of
+-- { level, text }), or nil and why.
+function M.relay_config(cfg, get, now, user_agent)
+	local notes = {}
+	local listen = cfg.listen
+	local rtp_address = cfg.rtp_address
+	if not rtp_address then
+		if listen.address == "0.0.0.0" or listen.address == "::" then
+			return nil, "set jingle_sip_rtp_address: the SIP leg needs a concrete address for its SDP "
+				.. "when jingle_sip_listen is a wildcard"
+		end
+		rtp_address = listen.address
+	end
+	local host = listen.address:find(":", 1, true) and ("[" .. listen.address .. "]") or listen.address
+	local media = {
+		ice_addresses = cfg.media_address, sip_rtp_address = rtp_address,
+		sip_port_min = cfg.rtp_port_range[1], sip_port_max = cfg.rtp_port_range[2],
+		ice_port_min = cfg.media_port_range and cfg.media_port_range[1] or 0,
+		ice_port_max = cfg.media_port_range and cfg.media_port_range[2] or 0,
+		media_timeout_ms = cfg.media_timeout * 1000,
+		sip_media_timeout_ms = cfg.trunk_media_timeout * 1000,
+	}
+	-- STUN/TURN for the relay's own candidates.
+	local ext, ext_notes = external_services.relay_media(get, now)
+	for _, note in ipairs(ext_notes) do notes[#notes + 1] = { "warn", "STUN/TURN for the media relay: " .. note } end
+	for k, v in pairs(ext) do media[k] = v end
+	if ext.stun_server then
+		notes[#notes + 1] = { "info", ("Media relay uses STUN %s port %d"):format(ext.stun_server, ext.stun_port) }
+	end
+	if ext.turn_server then
+		notes[#notes + 1] = { "info", ("Media relay uses TURN %s port %d as %s"):format(ext.turn_server,
+			ext.turn_port, ext.turn_username) }
+	end
+	return {
+		workers = cfg.relay_workers, max_calls = M.relay_max_calls(cfg),
+		max_transcoded_calls = cfg.max_transcoded_calls,
+		media = media,
+		sip = {
+			listen_uri = ("sip:%s:%d"):format(host, listen.port), trunk_uri = cfg.trunk.uri,
+			username = cfg.username, password = cfg.password,
+			register_expires = cfg.register and 3600 or 0, rtp_address = rtp_address,
+			user_agent = user_agent, options_interval = cfg.trunk_check_interval,
+			symmetric_rtp = cfg.symmetric_rtp and 1 or 0,
+			-- nil: the addresses the trunk's host resolves to (the relay resolves it).
+			trusted_sources = cfg.trunk_sources and table.concat(cfg.trunk_sources, ","),
+			source_filter = cfg.trunk_source_filter and 0 or -1,
+			invite_rate = cfg.invite_rate == 0 and -1 or cfg.invite_rate,
+		},
+	}, nil, notes
 end
 
 return M

@@ -26,6 +26,24 @@ M.drop_reasons = { ["not-negotiated"] = true, ["before-keys"] = true, ["srtp-aut
 	["unknown-ssrc"] = true, malformed = true, ["queue-full"] = true, ["dtls-rejected"] = true,
 	other = true }
 
+-- The relay's per-call drop counters (cr_call_stats_t, legs:summary()
+-- fields) as drop reasons.
+M.relay_drop_reasons = { srtp_auth_failed = "srtp-auth", early_dropped = "before-keys",
+	sip_foreign = "unknown-source", unmapped_pt = "not-negotiated", ice_bad = "malformed",
+	dtls_bad = "dtls-rejected", sip_ssrc_dropped = "unknown-ssrc" }
+
+--- How each way a call can end is counted: the call code's outcome and
+-- Jingle condition (call/service.lua on_ended) as one of M.outcomes.
+function M.outcome_of(outcome, condition)
+	if outcome == "completed" then return "answered" end
+	if outcome == "missed" then return "no-answer" end
+	if outcome == "declined" or condition == "decline" then return "rejected" end
+	if condition == "busy" then return "busy" end
+	if condition == "timeout" then return "no-answer" end
+	if outcome == "cancelled" then return "cancelled" end
+	return "failed"
+end
+
 -- What the public-address limits refused (README.md, "Running it on a public
 -- address"), from the relay's own counters: SIP answered 403 (untrusted),
 -- packets the kernel filter dropped (filtered), INVITEs past the per-source
@@ -33,6 +51,9 @@ M.drop_reasons = { ["not-negotiated"] = true, ["before-keys"] = true, ["srtp-aut
 M.limit_reasons = { untrusted = "requests_untrusted", filtered = "filter_drops",
 	["invite-rate"] = "invites_rejected_rate", ["max-calls"] = "invites_rejected_limit",
 	["fd-exhausted"] = "fd_exhausted", ["sdp-rejected"] = "sdp_rejected" }
+
+-- Where Prosody itself ran out of descriptors (jingle_sip/fd_watch.lua).
+M.fd_places = { accept = true, storage = true, other = true }
 
 -- Histogram buckets in seconds. Post-dial delay is usually 1-10 s; media
 -- setup (ICE + DTLS after the answer) should be well under a second.
@@ -74,6 +95,9 @@ function M.new(metric)
 		registered = metric("gauge", "registered", "", "1 when registered at the trunk, 0 when REGISTER failed", {}),
 		refused = metric("counter", "refused_by_limits", "",
 			"SIP requests, packets and calls the public-address limits refused, by reason", { "reason" }),
+		prosody_fd = metric("counter", "prosody_fd_exhausted", "",
+			"Times Prosody itself ran out of file descriptors (jingle_sip/fd_watch.lua), by where: "
+			.. "accept, storage, other", { "where" }),
 	}, Metrics)
 end
 
@@ -124,6 +148,11 @@ end
 --- The last REGISTER succeeded (ok) or failed.
 function Metrics:registration_state(ok)
 	self.registered:with_labels():set(ok and 1 or 0)
+end
+
+--- Prosody itself ran out of descriptors in `where` (accept, storage, other).
+function Metrics:prosody_fd_exhausted(where)
+	self.prosody_fd:with_labels(known(M.fd_places, where)):add(1)
 end
 
 --- Copies the relay's refusal counters (relay:stats() and relay:sip_stats()

@@ -36,7 +36,6 @@
 #define SIP_LEG_READ 2048
 
 static cr_relay_t *relay;
-static cr_call_t fake_call;
 static cr_dtls_ctx_t *dtls_ctx;
 static GMainContext *context;
 static int sink_fd = -1; /* stands for the trunk */
@@ -60,9 +59,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	if (cr_relay_create(&config, &relay, NULL) ||
 	    cr_dtls_ctx_create(NULL, NULL, &dtls_ctx, NULL))
 		abort();
-	/* Events about this call go to the relay's real queue. */
-	fake_call.relay = relay;
-	fake_call.id = 1;
 	context = g_main_context_new();
 	sink_fd = socket(AF_INET, SOCK_DGRAM, 0);
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -111,7 +107,9 @@ static int key_pair(int profile, cr_srtp_t *relay_srtp, cr_srtp_t *client_srtp)
 static void setup(cr_media_call_t *mc, uint8_t state, uint16_t seq_offset, int rtp_fd,
 		  const struct sockaddr_storage *trunk)
 {
-	mc->call = &fake_call;
+	mc->env.call_id = 1;
+	mc->env.context = context;
+	mc->env.events = relay->events; /* events about this call: the relay's real queue */
 	mc->call_id = 1;
 	mc->cur_pair = -1;
 	mc->context = context;

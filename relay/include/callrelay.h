@@ -121,6 +121,24 @@ CR_EXPORT const char *cr_version(void);
 CR_EXPORT const char *cr_error_to_string(int err);
 
 /**
+ * The short name of an error code, the one Lua callers see as the third
+ * value of a failure: "invalid", "nomem", "ports", "closed", "limit",
+ * "internal", "notfound", "unsupported" ("ok" for CR_OK).
+ * @param err a CR_ERR_* value
+ * @return a static string; "unknown" for any other value
+ */
+CR_EXPORT const char *cr_error_name(int err);
+
+/**
+ * The name of an event type, as the Lua API shows it: the CR_EVENT_*
+ * constant's name without the prefix, in lower case ("call_ready",
+ * "local_candidate", "sip_incoming", ...).
+ * @param type a CR_EVENT_* value
+ * @return a static string, or NULL for a value that is no event type
+ */
+CR_EXPORT const char *cr_event_type_to_string(int type);
+
+/**
  * Fill a configuration with defaults.
  * @param config the configuration to initialise
  */
@@ -433,7 +451,7 @@ CR_EXPORT int cr_sip_hold(cr_call_t *call, int hold);
  * @param len its size
  * @return the length of the whole trace (may exceed len - 1: truncated)
  */
-CR_EXPORT int cr_call_get_sip_trace(cr_call_t *call, char *buf, int len);
+CR_EXPORT int cr_call_get_sip_trace(cr_call_t *call, char *buf, size_t len);
 
 /**
  * Create a call on the least loaded worker. CR_EVENT_CALL_READY follows.

@@ -42,7 +42,7 @@ static void call_setup(void *data)
 	if (atomic_load(&call->closing) || call->live)
 		return;
 	call->live = TRUE;
-	g_hash_table_insert(call->worker->calls, GUINT_TO_POINTER(call->id),
+	g_hash_table_insert(call->relay->worker_calls[call->worker->index], GUINT_TO_POINTER(call->id),
 			    cr_call_ref(call));
 	cr_relay_emit(call->relay, CR_EVENT_CALL_READY, call->id, 0,
 		      call->worker->index, NULL);
@@ -55,7 +55,7 @@ void cr_call_teardown(cr_call_t *call, const char *reason)
 
 	if (was_live) {
 		call->live = FALSE;
-		g_hash_table_remove(call->worker->calls, GUINT_TO_POINTER(call->id));
+		g_hash_table_remove(r->worker_calls[call->worker->index], GUINT_TO_POINTER(call->id));
 	}
 	cr_media_call_destroy(call->media, true);
 	call->media = NULL;
@@ -74,8 +74,25 @@ void cr_call_teardown(cr_call_t *call, const char *reason)
 		cr_call_unref(call);
 }
 
+void cr_call_teardown_all(cr_worker_t *worker, void *relay)
+{
+	cr_relay_t *r = relay;
+	GList *calls = g_hash_table_get_values(r->worker_calls[worker->index]);
+
+	for (GList *l = calls; l; l = l->next)
+		cr_call_teardown(l->data, "relay closed");
+	g_list_free(calls);
+}
+
+/* The media's fd_exhausted handler (media/media.h): the relay counts. */
+static bool fd_exhausted(void *relay, int errnum, const char *what)
+{
+	return cr_fd_exhausted(relay, errnum, what);
+}
+
 int cr_call_create(cr_relay_t *r, cr_call_t **out, char *err_buf)
 {
+	cr_worker_t *worker;
 	cr_call_t *call;
 	int active;
 
@@ -104,19 +121,30 @@ int cr_call_create(cr_relay_t *r, cr_call_t **out, char *err_buf)
 	call->id = atomic_fetch_add(&r->next_call_id, 1);
 	if (call->id == 0) /* wrapped: 0 means "no call" in events */
 		call->id = atomic_fetch_add(&r->next_call_id, 1);
+	worker = least_loaded_worker(r);
 	if (r->media) {
 		/* Ports and credentials now, so the caller has them at once and
 		 * port exhaustion is an error here, not later. */
-		int err = cr_media_call_create(call, r->media, &call->media, err_buf);
+		cr_media_env_t env = {
+			.call_id = call->id,
+			.context = worker->context,
+			.events = r->events,
+			.transcoded_calls = &r->transcoded_calls,
+			.max_transcoded_calls = r->config.max_transcoded_calls,
+			.fd_exhausted = fd_exhausted,
+			.arg = r,
+		};
+		int err = cr_media_call_create(&env, r->media, &call->media, err_buf);
 
 		if (err) {
 			atomic_fetch_sub(&r->active_calls, 1);
 			cr_relay_unref(r);
+			cr_sip_call_fini(call);
 			g_free(call);
 			return err;
 		}
 	}
-	call->worker = least_loaded_worker(r);
+	call->worker = worker;
 	atomic_fetch_add(&call->worker->load, 1);
 	atomic_fetch_add(&r->calls_created, 1);
 	cr_worker_post(call->worker, call_setup, cr_call_ref(call), cr_call_unref);

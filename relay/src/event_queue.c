@@ -7,10 +7,13 @@
  * the fd never misses an event and never spins on an empty queue.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include "relay_internal.h"
+#include <glib.h>
+
+#include "event_queue.h"
 
 struct cr_event_queue {
 	GMutex lock;
@@ -129,4 +132,24 @@ uint64_t cr_event_queue_dropped(const cr_event_queue_t *q)
 	d = q->dropped;
 	g_mutex_unlock((GMutex *)&q->lock);
 	return d;
+}
+
+void cr_event_queue_emit(cr_event_queue_t *q, int type, uint32_t call_id, int32_t code,
+			 int32_t value, const char *fmt, ...)
+{
+	cr_event_t e;
+	va_list ap;
+
+	e.type = type;
+	e.call_id = call_id;
+	e.time_us = g_get_monotonic_time();
+	e.code = code;
+	e.value = value;
+	e.text[0] = '\0';
+	if (fmt) {
+		va_start(ap, fmt);
+		g_vsnprintf(e.text, sizeof(e.text), fmt, ap);
+		va_end(ap);
+	}
+	cr_event_queue_push(q, &e);
 }

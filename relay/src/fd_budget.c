@@ -8,7 +8,9 @@
  * call uses are counted from the media configuration; the C test
  * test_fd_budget_per_call measures a real call against that count.
  * Running out of descriptors anyway (EMFILE, ENFILE) is counted and
- * reported as a CR_EVENT_ERROR, which the plugin logs at error level.
+ * reported as a CR_EVENT_ERROR, which the plugin logs at error level; where
+ * the failure repeats in a loop (Sofia's accept(), sip/sip_log.c) the
+ * report is limited to one a second.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -107,6 +109,29 @@ bool cr_fd_exhausted(cr_relay_t *r, int errnum, const char *what)
 	cr_relay_emit(r, CR_EVENT_ERROR, 0, CR_ERR_LIMIT, errnum,
 		      "out of file descriptors (%s: %s) %s; the process limit is %llu",
 		      errnum == EMFILE ? "EMFILE" : "ENFILE", g_strerror(errnum), what,
+		      (unsigned long long)cr_fd_limit_now());
+	return true;
+}
+
+bool cr_fd_exhausted_limited(cr_relay_t *r, int errnum, const char *what)
+{
+	int_least64_t now = g_get_monotonic_time(), last;
+	uint64_t times;
+
+	if (errnum != EMFILE && errnum != ENFILE)
+		return false;
+	atomic_fetch_add(&r->fd_exhausted, 1);
+	atomic_fetch_add(&r->fd_unreported, 1);
+	last = atomic_load(&r->fd_reported_at);
+	if ((last != 0 && now - last < G_USEC_PER_SEC) ||
+	    !atomic_compare_exchange_strong(&r->fd_reported_at, &last, now))
+		return true; /* reported within the last second */
+	times = atomic_exchange(&r->fd_unreported, 0);
+	cr_relay_emit(r, CR_EVENT_ERROR, 0, CR_ERR_LIMIT, errnum,
+		      "out of file descriptors (%s: %s) %s, %llu time%s since the last report; "
+		      "the process limit is %llu",
+		      errnum == EMFILE ? "EMFILE" : "ENFILE", g_strerror(errnum), what,
+		      (unsigned long long)times, times == 1 ? "" : "s",
 		      (unsigned long long)cr_fd_limit_now());
 	return true;
 }

@@ -1,7 +1,6 @@
 /**
- * @file relay.c  The relay object: configuration, workers, events
+ * @file relay.c  The relay object: configuration, workers, the event queue, stats
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -10,18 +9,6 @@
 
 #define CR_DEFAULT_EVENT_QUEUE 65536
 #define CR_MAX_WORKERS 256
-
-int cr_set_error(char *err_buf, int err, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err_buf) {
-		va_start(ap, fmt);
-		g_vsnprintf(err_buf, CR_MAX_ERROR_LEN, fmt, ap);
-		va_end(ap);
-	}
-	return err;
-}
 
 void cr_relay_config_init(cr_relay_config_t *config)
 {
@@ -104,12 +91,14 @@ int cr_relay_create(const cr_relay_config_t *config, cr_relay_t **out, char *err
 		goto out;
 	}
 	r->workers = g_try_new0(cr_worker_t, r->config.workers);
-	if (!r->workers) {
+	r->worker_calls = g_try_new0(GHashTable *, r->config.workers);
+	if (!r->workers || !r->worker_calls) {
 		err = cr_set_error(err_buf, CR_ERR_NOMEM, "out of memory");
 		goto out;
 	}
 	for (int i = 0; i < r->config.workers; i++) {
-		err = cr_worker_start(&r->workers[i], r, i);
+		r->worker_calls[i] = g_hash_table_new(g_direct_hash, g_direct_equal);
+		err = cr_worker_start(&r->workers[i], i, cr_call_teardown_all, r);
 		if (err) {
 			cr_set_error(err_buf, err, "cannot start worker thread %d", i);
 			goto out;
@@ -149,6 +138,11 @@ void cr_relay_destroy(cr_relay_t *r)
 	r->sip = NULL;
 	for (int i = 0; i < r->n_workers; i++)
 		cr_worker_stop(&r->workers[i]);
+	for (int i = 0; r->worker_calls && i < r->config.workers; i++)
+		if (r->worker_calls[i])
+			g_hash_table_destroy(r->worker_calls[i]);
+	g_free(r->worker_calls);
+	r->worker_calls = NULL;
 	g_free(r->workers);
 	r->workers = NULL;
 	r->n_workers = 0;
@@ -187,24 +181,4 @@ void cr_relay_get_stats(cr_relay_t *r, cr_relay_stats_t *s)
 	s->fd_limit = r->fd_limit;
 	s->fds_at_start = (uint32_t)r->fds_at_start;
 	s->fd_exhausted = atomic_load(&r->fd_exhausted);
-}
-
-void cr_relay_emit(cr_relay_t *r, int type, uint32_t call_id, int32_t code,
-		   int32_t value, const char *fmt, ...)
-{
-	cr_event_t e;
-	va_list ap;
-
-	e.type = type;
-	e.call_id = call_id;
-	e.time_us = g_get_monotonic_time();
-	e.code = code;
-	e.value = value;
-	e.text[0] = '\0';
-	if (fmt) {
-		va_start(ap, fmt);
-		g_vsnprintf(e.text, sizeof(e.text), fmt, ap);
-		va_end(ap);
-	}
-	cr_event_queue_push(r->events, &e);
 }

@@ -3,9 +3,12 @@
  *
  * Every call lives on one worker; everything that touches a call's sockets,
  * timers and library objects runs on that worker's thread, so per-packet work
- * needs no lock shared between workers.
+ * needs no lock shared between workers. The worker itself knows no calls:
+ * its owner (call.c) keeps them and tears them down in the stop handler it
+ * gave cr_worker_start().
  */
-#include "relay_internal.h"
+#include "callrelay.h"
+#include "worker.h"
 
 typedef struct posted {
 	cr_worker_fn fn;
@@ -40,22 +43,21 @@ static gpointer worker_main(gpointer p)
 	return NULL;
 }
 
-int cr_worker_start(cr_worker_t *w, struct cr_relay *relay, int index)
+int cr_worker_start(cr_worker_t *w, int index, cr_worker_stop_fn on_stop, void *on_stop_data)
 {
 	char name[16];
 	GError *error = NULL;
 
 	w->index = index;
-	w->relay = relay;
+	w->on_stop = on_stop;
+	w->on_stop_data = on_stop_data;
 	w->context = g_main_context_new();
 	w->loop = g_main_loop_new(w->context, FALSE);
-	w->calls = g_hash_table_new(g_direct_hash, g_direct_equal);
 	atomic_init(&w->load, 0);
 	g_snprintf(name, sizeof(name), "cr-worker-%d", index);
 	w->thread = g_thread_try_new(name, worker_main, w, &error);
 	if (!w->thread) {
 		g_clear_error(&error);
-		g_hash_table_destroy(w->calls);
 		g_main_loop_unref(w->loop);
 		g_main_context_unref(w->context);
 		w->context = NULL;
@@ -83,14 +85,12 @@ void cr_worker_post(cr_worker_t *w, cr_worker_fn fn, void *data, GDestroyNotify 
 	cr_context_post(w->context, fn, data, destroy);
 }
 
-static void teardown_all(void *data)
+static void stop_on_worker(void *data)
 {
 	cr_worker_t *w = data;
-	GList *calls = g_hash_table_get_values(w->calls);
 
-	for (GList *l = calls; l; l = l->next)
-		cr_call_teardown(l->data, "relay closed");
-	g_list_free(calls);
+	if (w->on_stop)
+		w->on_stop(w, w->on_stop_data);
 	g_main_loop_quit(w->loop);
 }
 
@@ -98,12 +98,11 @@ void cr_worker_stop(cr_worker_t *w)
 {
 	if (!w->context)
 		return;
-	cr_worker_post(w, teardown_all, w, NULL);
+	cr_worker_post(w, stop_on_worker, w, NULL);
 	g_thread_join(w->thread);
 	/* Jobs still queued are dropped here; their destroy notifies release
 	 * what they held. */
 	g_main_loop_unref(w->loop);
 	g_main_context_unref(w->context);
-	g_hash_table_destroy(w->calls);
 	w->context = NULL;
 }

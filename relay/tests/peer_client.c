@@ -338,12 +338,6 @@ static void setup_on_thread(peer_t *p, void *arg)
 	}
 	g_strfreev(addrs);
 	p->stream = nice_agent_add_stream(p->agent, (guint)p->opts.components);
-	cr_ice_random_string(p->ufrag, 8);
-	cr_ice_random_string(p->pwd, 24);
-	if (p->opts.ufrag)
-		g_strlcpy(p->ufrag, p->opts.ufrag, sizeof(p->ufrag));
-	if (p->opts.pwd)
-		g_strlcpy(p->pwd, p->opts.pwd, sizeof(p->pwd));
 	if (p->opts.port)
 		for (int c = 1; c <= p->opts.components; c++)
 			nice_agent_set_port_range(p->agent, p->stream, (guint)c, (guint)(p->opts.port + c - 1),
@@ -375,14 +369,34 @@ int peer_new(const peer_opts_t *opts, peer_t **out)
 		g_free(p);
 		return -1;
 	}
+	cr_ice_random_string(p->ufrag, 8);
+	cr_ice_random_string(p->pwd, 24);
+	if (p->opts.ufrag)
+		g_strlcpy(p->ufrag, p->opts.ufrag, sizeof(p->ufrag));
+	if (p->opts.pwd)
+		g_strlcpy(p->pwd, p->opts.pwd, sizeof(p->pwd));
+	/* The client's own use_srtp offer, in its order (RFC 5764 4.1.1). */
+	if (opts->srtp_profiles &&
+	    SSL_CTX_set_tlsext_use_srtp(p->dctx->ssl_ctx, opts->srtp_profiles) != 0) {
+		cr_dtls_ctx_destroy(p->dctx);
+		g_free(p);
+		return -1;
+	}
 	p->seq = 1000;
 	p->ts = 5000;
 	p->ctx = g_main_context_new();
 	p->loop = g_main_loop_new(p->ctx, FALSE);
 	p->thread = g_thread_new("peer", peer_main, p);
-	peer_run(p, setup_on_thread, NULL);
+	if (!p->opts.start_later)
+		peer_run(p, setup_on_thread, NULL);
 	*out = p;
 	return 0;
+}
+
+void peer_start(peer_t *p)
+{
+	if (!p->agent)
+		peer_run(p, setup_on_thread, NULL);
 }
 
 static void teardown_on_thread(peer_t *p, void *arg)

@@ -30,9 +30,15 @@ typedef struct peer_opts {
 	int dtmf_pt;              /* telephone-event it takes back (peer_dtmf_digits), 0 = none */
 	int audio_on_keys;        /* send this many 20 ms audio packets from the moment SRTP
 				   * is keyed, as a browser does (0 = only peer_send_audio) */
+	bool start_later;         /* no agent (nothing on its port) before peer_start():
+				   * credentials and certificate exist, ICE starts later */
+	const char *srtp_profiles; /* the DTLS-SRTP profiles it offers, OpenSSL's
+				    * "A:B" order (NULL = the relay's own list) */
 } peer_opts_t;
 
 int peer_new(const peer_opts_t *opts, peer_t **out);
+/* Starts the agent of a peer made with start_later (gathering follows). */
+void peer_start(peer_t *peer);
 void peer_free(peer_t *peer);
 const char *peer_ufrag(peer_t *peer);
 const char *peer_pwd(peer_t *peer);

@@ -5,8 +5,18 @@
  * the limit from fds_per_call, which must cover what a real call holds
  * (measured here with two ICE components, the most a call uses). Running
  * out anyway is an error with a clear message, counted and reported as an
- * event; the relay works again once descriptors are back.
+ * event; the relay works again once descriptors are back. The same holds
+ * inside Sofia-SIP's transports: a SIP TCP connection Sofia cannot accept()
+ * is counted and reported (rate-limited), and served once descriptors are
+ * back.
  */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <glib.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -14,10 +24,12 @@
 #include <sys/resource.h>
 
 #include "helpers.h"
+#include "sip_helpers.h"
 #include "test.h"
 
 int test_fd_budget_per_call(void);
 int test_fd_exhaustion_reported(void);
+int test_fd_exhaustion_sip_tcp(void);
 
 static void media_config(cr_relay_config_t *cfg, cr_media_config_t *m)
 {
@@ -150,5 +162,148 @@ out:
 		cr_call_close(calls[i], NULL);
 	cr_call_close(after, NULL);
 	cr_relay_destroy(relay);
+	return err;
+}
+
+static int tcp_connect(int fd, int port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sa.sin_port = htons((unsigned short)port);
+	return connect(fd, (struct sockaddr *)&sa, sizeof(sa));
+}
+
+static int send_options(int fd, int port, const char *tag)
+{
+	char msg[512];
+	int len = snprintf(msg, sizeof(msg),
+			   "OPTIONS sip:ping@127.0.0.1:%d;transport=tcp SIP/2.0\r\n"
+			   "Via: SIP/2.0/TCP 127.0.0.1:9;branch=z9hG4bK-fd-%s\r\n"
+			   "From: <sip:probe@127.0.0.1>;tag=%s\r\nTo: <sip:ping@127.0.0.1>\r\n"
+			   "Call-ID: fd-%s@127.0.0.1\r\nCSeq: 1 OPTIONS\r\n"
+			   "Max-Forwards: 70\r\nContent-Length: 0\r\n\r\n",
+			   port, tag, tag, tag);
+
+	return send(fd, msg, (size_t)len, MSG_NOSIGNAL) == len ? 0 : -1;
+}
+
+/* The first response line on fd within timeout_ms into line ("" if none). */
+static void read_status(int fd, int timeout_ms, char *line, size_t len)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	char buf[2048];
+	ssize_t n;
+
+	line[0] = '\0';
+	if (poll(&pfd, 1, timeout_ms) <= 0)
+		return;
+	n = recv(fd, buf, sizeof(buf) - 1, 0);
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
+	snprintf(line, len, "%.*s", (int)strcspn(buf, "\r\n"), buf);
+}
+
+/* A SIP TCP connection arrives while the process has no descriptor left:
+ * Sofia's accept() fails (and, the listening socket staying readable,
+ * keeps failing). Each failure is counted, an error event reports it at
+ * most once a second, and once descriptors are back the waiting connection
+ * and new ones are served. */
+int test_fd_exhaustion_sip_tcp(void)
+{
+	enum { MAX_FILL = 256, HOLD_MS = 1300 };
+	sip_test_t t;
+	cr_relay_stats_t st;
+	struct rlimit saved, low;
+	int fill[MAX_FILL], n_fill = 0, client = -1, before = -1, fresh = -1, reports = 0, fd;
+	int err = 0;
+	char line[256], report[CR_MAX_ERROR_LEN] = "";
+	bool lowered = false;
+	gint64 until;
+
+	TEST_ERR(sip_test_setup(&t, "tcp", NULL));
+	/* Served before. The connection stays open: Sofia closing its end
+	 * would free a descriptor while we hold none. */
+	before = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	TEST_ERR(tcp_connect(before, t.sip_port));
+	TEST_ERR(send_options(before, t.sip_port, "before"));
+	read_status(before, 3000, line, sizeof(line));
+	TEST_STREQ("SIP/2.0 200 OK", line);
+
+	/* No descriptor left: the client's socket exists already, the
+	 * connection itself needs none until the relay accepts it. */
+	client = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	TEST_ASSERT(client >= 0);
+	TEST_ERR(getrlimit(RLIMIT_NOFILE, &saved));
+	low = saved;
+	low.rlim_cur = (rlim_t)count_open_fds() + 8;
+	TEST_ERR(setrlimit(RLIMIT_NOFILE, &low));
+	lowered = true;
+	while (n_fill < MAX_FILL && (fd = open("/dev/null", O_RDONLY | O_CLOEXEC)) >= 0)
+		fill[n_fill++] = fd;
+	TEST_EQUALS(EMFILE, errno);
+	TEST_ERR(tcp_connect(client, t.sip_port));
+	TEST_ERR(send_options(client, t.sip_port, "during"));
+
+	until = g_get_monotonic_time() + 3000 * 1000;
+	do {
+		cr_relay_get_stats(t.relay, &st);
+		if (!st.fd_exhausted)
+			g_usleep(10000);
+	} while (!st.fd_exhausted && g_get_monotonic_time() < until);
+	TEST_ASSERT(st.fd_exhausted >= 1);
+	/* Stay out of descriptors a while: reports come at most once a second. */
+	until = g_get_monotonic_time() + HOLD_MS * 1000;
+	while (g_get_monotonic_time() < until) {
+		cr_event_t ev[16];
+		int got = cr_relay_poll_events(t.relay, ev, 16);
+
+		for (int i = 0; i < got; i++)
+			if (ev[i].type == CR_EVENT_ERROR && strstr(ev[i].text, "SIP transport")) {
+				reports++;
+				g_strlcpy(report, ev[i].text, sizeof(report));
+			}
+		if (!got)
+			g_usleep(10000);
+	}
+	cr_relay_get_stats(t.relay, &st);
+	read_status(client, 0, line, sizeof(line));
+	TEST_STREQ("", line); /* not accepted: no answer yet */
+
+	for (int i = 0; i < n_fill; i++)
+		close(fill[i]);
+	n_fill = 0;
+	TEST_ERR(setrlimit(RLIMIT_NOFILE, &saved));
+	lowered = false;
+	fprintf(stderr, "  %llu failed accepts in %d ms, %d report%s: %s\n",
+		(unsigned long long)st.fd_exhausted, HOLD_MS, reports, reports == 1 ? "" : "s",
+		report);
+	TEST_ASSERT(reports >= 1 && reports <= 2);
+	/* Sofia's retries are paced (10 ms), not a spinning core (~65,000/s). */
+	TEST_ASSERT(st.fd_exhausted < 1000);
+	TEST_ASSERT(strstr(report, "out of file descriptors (EMFILE") != NULL);
+	TEST_ASSERT(strstr(report, "Too many open files") != NULL);
+
+	/* Descriptors back: the waiting connection is served, and new ones. */
+	read_status(client, 3000, line, sizeof(line));
+	TEST_STREQ("SIP/2.0 200 OK", line);
+	fresh = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	TEST_ERR(tcp_connect(fresh, t.sip_port));
+	TEST_ERR(send_options(fresh, t.sip_port, "after"));
+	read_status(fresh, 3000, line, sizeof(line));
+	TEST_STREQ("SIP/2.0 200 OK", line);
+out:
+	for (int i = 0; i < n_fill; i++)
+		close(fill[i]);
+	if (lowered)
+		setrlimit(RLIMIT_NOFILE, &saved);
+	if (client >= 0)
+		close(client);
+	if (before >= 0)
+		close(before);
+	if (fresh >= 0)
+		close(fresh);
+	sip_test_teardown(&t);
 	return err;
 }

@@ -21,6 +21,13 @@ int test_version(void)
 	TEST_STREQ("0.1.0", cr_version());
 	TEST_STREQ("limit reached", cr_error_to_string(CR_ERR_LIMIT));
 	TEST_STREQ("unknown error", cr_error_to_string(12345));
+	TEST_STREQ("limit", cr_error_name(CR_ERR_LIMIT));
+	TEST_STREQ("unsupported", cr_error_name(CR_ERR_UNSUPPORTED));
+	TEST_STREQ("unknown", cr_error_name(12345));
+	TEST_STREQ("call_ready", cr_event_type_to_string(CR_EVENT_CALL_READY));
+	TEST_STREQ("ice_failed", cr_event_type_to_string(CR_EVENT_ICE_FAILED));
+	TEST_STREQ("sip_trunk_state", cr_event_type_to_string(CR_EVENT_SIP_TRUNK_STATE));
+	TEST_ASSERT(cr_event_type_to_string(49) == NULL);
 out:
 	return err;
 }

@@ -14,6 +14,11 @@
  * later, and its checks only start 20 s after its answer; the relay's pair
  * is not failed then (the failure timeout, 30 s, runs from the answer) and
  * the call completes.
+ *
+ * Answered after a short ring: a client that answered none of our checks
+ * meanwhile is checked afresh at the answer (ice_patience.c; the time it
+ * saves is in docs/PERFORMANCE.md, measured by relay/bench/bench_answer.c),
+ * and the call completes; one that answered them keeps its pair.
  */
 #include <glib.h>
 
@@ -25,6 +30,8 @@
 int test_media_ringing_45s(void);
 int test_media_ringing_90s(void);
 int test_media_ringing_late_answer(void);
+int test_media_ringing_quiet_rechecked(void);
+int test_media_ringing_answered_kept(void);
 
 static int ringing(int ring_ms)
 {
@@ -123,4 +130,58 @@ int test_media_ringing_late_answer(void)
 out:
 	fx_teardown(&f);
 	return err;
+}
+
+#define RECHECK_LINE "no check answered while ringing: checking again now"
+
+/* Outbound: the client offered, the phone rings 1 s, then answers.
+ * quiet: nothing listens at the client's address until the answer. */
+static int short_ring(bool quiet)
+{
+	peer_opts_t po = { .controlling = true, .dtls_active = true, .components = 1,
+			   .addresses = "127.0.0.1", .ufrag = "ShortUfr",
+			   .pwd = "ShortRingPasswordOf24Chr" };
+	fixture_t f;
+	char cand[128];
+	int err = 0;
+
+	po.port = 34200 + 2 * g_random_int_range(0, 200);
+	TEST_ERR(fx_setup_relay(&f));
+	f.hold_relay_cands = true; /* the client gets them with session-accept */
+	if (!quiet)
+		TEST_ERR(fx_setup_peer(&f, &po)); /* it answers our checks while ringing */
+	f.params.ice_controlling = 0;
+	f.params.dtls_role = CR_DTLS_PASSIVE;
+	g_strlcpy(f.params.remote_ufrag, po.ufrag, sizeof(f.params.remote_ufrag));
+	g_strlcpy(f.params.remote_pwd, po.pwd, sizeof(f.params.remote_pwd));
+	TEST_ERR(fx_start(&f));
+	g_snprintf(cand, sizeof(cand), "candidate:1 1 UDP 2015363327 127.0.0.1 %d typ host", po.port);
+	TEST_ERR(cr_call_add_remote_candidate(f.call, cand));
+	TEST_ERR(cr_call_end_of_candidates(f.call));
+	fx_wait(&f, 0, 1000, NULL);
+	/* The 200 OK: the relay hears of the answer, the client gets it. */
+	cr_media_call_answered(f.call);
+	if (quiet) {
+		TEST_ERR(fx_setup_peer(&f, &po));
+		TEST_ERR(cr_call_set_remote_fingerprint(f.call, peer_fingerprint(f.peer)));
+	}
+	fx_give_relay_cands(&f);
+	TEST_ERR(fx_wait(&f, CR_EVENT_SELECTED_PAIR, 15000, NULL));
+	TEST_ERR(fx_wait_connected(&f, 10000));
+	TEST_ERR(fx_audio_roundtrip(&f, 30, 10000));
+	TEST_ASSERT(fx_trace_has(&f, RECHECK_LINE) == quiet);
+	TEST_EQUALS(0, f.seen[CR_EVENT_ICE_FAILED]);
+out:
+	fx_teardown(&f);
+	return err;
+}
+
+int test_media_ringing_quiet_rechecked(void)
+{
+	return short_ring(true);
+}
+
+int test_media_ringing_answered_kept(void)
+{
+	return short_ring(false);
 }

@@ -142,7 +142,6 @@ describe("call setup failures over the real relay #lua54", function()
 				if not call then return nil, err end
 				return new_legs(call)
 			end,
-			authorize = function() return true end,
 			caller_id = function() return "+15550001111" end,
 			owner_of = function(number) return number == DID and OWNER or nil end,
 			trunk_pts = { { id = 0, name = "PCMU", clockrate = 8000 },

@@ -13,9 +13,12 @@
 -- middle of a call: the edge ends that call's carrier leg with a BYE, and
 -- new calls go through node 2, inbound (sipp -> Kamailio -> node 2 ->
 -- alice's client) and outbound (bob's client -> node 2 -> Kamailio ->
--- sipp), with the number and caller ID node 1 stored. The failover times
--- are printed (docs/DEPLOY.md records them); only a generous bound is
--- asserted.
+-- sipp), with the number and caller ID node 1 stored. The client of the
+-- cut call hears of it from node 2: node 1's heartbeat in PostgreSQL stands
+-- still past jingle_sip_node_timeout, so node 2 sends it the session-terminate
+-- node 1 recorded the call for (plugin/jingle_sip/node_registry.lua). The
+-- failover times are printed (docs/DEPLOY.md records them); only generous
+-- bounds are asserted.
 local socket = require "socket"
 local prosody = require "spec.helpers.prosody"
 local postgres = require "spec.helpers.postgres"
@@ -28,6 +31,7 @@ local DID = "+15557654321" -- alice's, assigned through node 1's admin shell
 local BOB = "+15557650002" -- bob's number and caller ID, the same way
 local CARRIER_IP = "127.0.0.2" -- the carriers' address (the edge's allow list)
 local TONE = 440
+local NODE_TIMEOUT = 3 -- jingle_sip_node_timeout on both nodes
 
 local function quote(s)
 	return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
@@ -111,6 +115,8 @@ describe("two gateway nodes behind Kamailio, storage on PostgreSQL #lua54 #e2e",
 					'jingle_sip_rtp_address = "127.0.0.1"',
 					'jingle_sip_dialplan = { "^%+1555" }',
 					('jingle_sip_allow = { "%s" }'):format(USERS),
+					('jingle_sip_node_id = "node%d"'):format(i),
+					("jingle_sip_node_timeout = %d"):format(NODE_TIMEOUT),
 				}, "\n"),
 			})
 			local deadline = socket.gettime() + 15
@@ -288,10 +294,12 @@ describe("two gateway nodes behind Kamailio, storage on PostgreSQL #lua54 #e2e",
 		alice:cleanup()
 	end)
 
-	it("should end a dead node's call at the carrier and take new calls both ways through the other", function()
-		-- A call through node 1, long enough to be cut.
+	it("should end a dead node's call at both ends and take new calls both ways through the other", function()
+		-- A call through node 1, long enough to be cut; its client expects
+		-- to be told by the node that survives.
 		local phone = carrier()
-		local doomed = outbound("ha-doomed", "bob", { "--duration", "60", "--timeout", "90" })
+		local doomed = outbound("ha-doomed", "bob", { "--duration", "60", "--timeout", "90",
+			"--expect-reason", "connectivity-error" })
 		finally(function()
 			doomed:kill()
 			phone:kill()
@@ -315,7 +323,6 @@ describe("two gateway nodes behind Kamailio, storage on PostgreSQL #lua54 #e2e",
 		local pidfile = read_file(nodes[1].dir .. "/prosody.pid"):match("%d+")
 		os.execute(("kill -KILL %s %s 2>/dev/null"):format(pidfile or "", nodes[1].pid))
 		nodes[1].pid = nil
-		doomed:kill()
 
 		-- A phone calls alice's number at once.
 		local caller = sipp.start({ scenario = "uac_call.xml", ip = CARRIER_IP,
@@ -327,6 +334,21 @@ describe("two gateway nodes behind Kamailio, storage on PostgreSQL #lua54 #e2e",
 			if socket.gettime() - killed_at > 40 then break end
 			socket.sleep(0.05)
 		end
+
+		-- Node 2 told the dead node's client, well before its ICE consent
+		-- (30 s) would have.
+		while doomed:running() and socket.gettime() - killed_at < 30 do socket.sleep(0.05) end
+		local told_at = socket.gettime()
+		local doomed_report, doomed_err = doomed:result(1)
+		assert.is_not_nil(doomed_report, doomed_err)
+		assert.equal("connectivity-error", doomed_report.termination_reason, doomed:log() .. nodes[2]:log():sub(-3000))
+		assert.equal("gateway node failed", doomed_report.termination_text)
+		assert.equal("remote", doomed_report.terminated_by)
+		assert.equal(0, doomed_report.exit_code, doomed:log())
+		assert.truthy(nodes[2]:log():find("Gateway node node1 failed", 1, true), nodes[2]:log():sub(-3000))
+		local status_ok, status = nodes[2]:shell("jingle_sip:status()")
+		assert.truthy(status:find("1 call(s) of failed nodes ended (1 node(s) taken over)", 1, true),
+			tostring(status_ok) .. " " .. status)
 
 		-- The edge ended the dead node's call toward the carrier.
 		local rc = phone:wait(40)
@@ -365,14 +387,17 @@ describe("two gateway nodes behind Kamailio, storage on PostgreSQL #lua54 #e2e",
 		assert.truthy(phone2:messages():find("From: <sip:" .. BOB .. "@", 1, true), phone2:messages():sub(1, 2000))
 
 		assert.is_not_nil(outbound_media, "no media on node 2 for the outbound call")
-		local inbound_s, bye_s = inbound_media - killed_at, bye_at - killed_at
+		local inbound_s, bye_s, told_s = inbound_media - killed_at, bye_at - killed_at, told_at - killed_at
 		print(("\nfailover: node 1 killed -> first inbound call's media through node 2: %.1f s; "
-			.. "-> the dead node's call ended at the carrier: %.1f s; first outbound call after it "
+			.. "-> the dead node's call ended at the carrier: %.1f s; -> its client's session-terminate "
+			.. "from node 2: %.1f s (jingle_sip_node_timeout = %d); first outbound call after it "
 			.. "(%.1f s after the kill): placed -> media through node 2 %.1f s")
-			:format(inbound_s, bye_s, placed_at - killed_at, outbound_media - placed_at))
+			:format(inbound_s, bye_s, told_s, NODE_TIMEOUT, placed_at - killed_at, outbound_media - placed_at))
 		-- Generous bounds, not performance targets (docs/DEPLOY.md).
 		assert.is_true(inbound_s < 20, ("inbound failover took %.1f s"):format(inbound_s))
 		assert.is_true(bye_s < 20, ("the BYE came %.1f s after the kill"):format(bye_s))
+		-- The bound, a heartbeat period or two, and s2s to the client's server.
+		assert.is_true(told_s < NODE_TIMEOUT + 10, ("the client was told %.1f s after the kill"):format(told_s))
 		client:cleanup()
 		alice:cleanup()
 	end)

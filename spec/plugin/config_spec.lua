@@ -225,4 +225,34 @@ describe("jingle_sip.config #lua54", function()
 			end
 		end
 	end)
+	describe("relay_config()", function()
+		local function relay_config(options)
+			local cfg = parse(options)
+			return config.relay_config(cfg, function(name) return options[name] end, 1700000000, "jingle-sip/test")
+		end
+
+		it("should give the relay its SIP and media configuration from the options", function()
+			local r, err, notes = relay_config({ jingle_sip_trunk = "sip:trunk.example.net",
+				jingle_sip_listen = "192.0.2.10:5070", jingle_sip_max_calls = 7,
+				jingle_sip_trunk_sources = { "198.51.100.0/24" } })
+			assert.is_nil(err)
+			assert.same({}, notes)
+			assert.equal(7, r.max_calls)
+			assert.equal("sip:192.0.2.10:5070", r.sip.listen_uri)
+			assert.equal("192.0.2.10", r.sip.rtp_address, "the listen address when no rtp_address")
+			assert.equal("192.0.2.10", r.media.sip_rtp_address)
+			assert.equal("jingle-sip/test", r.sip.user_agent)
+			assert.equal("198.51.100.0/24", r.sip.trusted_sources)
+			assert.same({ 16384, 32767 }, { r.media.sip_port_min, r.media.sip_port_max })
+			assert.equal(-1, config.relay_max_calls(parse({})), "auto")
+			local v6 = relay_config({ jingle_sip_trunk = "sip:trunk.example.net", jingle_sip_listen = "[2001:db8::1]:5060" })
+			assert.equal("sip:[2001:db8::1]:5060", v6.sip.listen_uri)
+		end)
+
+		it("should refuse a wildcard listen address without jingle_sip_rtp_address", function()
+			local r, err = relay_config({ jingle_sip_trunk = "sip:trunk.example.net" })
+			assert.is_nil(r)
+			assert.truthy(err:find("set jingle_sip_rtp_address", 1, true), err)
+		end)
+	end)
 end)

@@ -44,6 +44,27 @@ describe("jingle_sip.metrics #lua54", function()
 		assert.equal(5, (sample('prosody_mod_jingle_sip__refused_by_limits_total{reason="untrusted"}')))
 	end)
 
+	it("should name each way a call ends as an outcome, and each relay drop counter as a reason", function()
+		assert.equal("answered", metrics.outcome_of("completed", "success"))
+		assert.equal("no-answer", metrics.outcome_of("missed"))
+		assert.equal("rejected", metrics.outcome_of("ended", "decline"))
+		assert.equal("busy", metrics.outcome_of("ended", "busy"))
+		assert.equal("no-answer", metrics.outcome_of("ended", "timeout"))
+		assert.equal("cancelled", metrics.outcome_of("cancelled", "cancel"))
+		assert.equal("failed", metrics.outcome_of("ended", "connectivity-error"))
+		for _, reason in pairs(metrics.relay_drop_reasons) do
+			assert.is_true(metrics.drop_reasons[reason], reason)
+		end
+	end)
+
+	it("should count Prosody's own descriptor exhaustion by where", function()
+		m:prosody_fd_exhausted("accept")
+		m:prosody_fd_exhausted("accept")
+		m:prosody_fd_exhausted("somewhere")
+		assert.equal(2, (sample('prosody_mod_jingle_sip__prosody_fd_exhausted_total{where="accept"}')))
+		assert.equal(1, (sample('prosody_mod_jingle_sip__prosody_fd_exhausted_total{where="other"}')))
+	end)
+
 	it("should count calls by direction and outcome and keep the active gauge", function()
 		m:call_started("outbound")
 		m:call_started("outbound")

@@ -1,16 +1,17 @@
 -- The calls of one component: routes JMI messages, Jingle iqs and relay
 -- events to the call they belong to, and starts and ends calls.
 --
--- It holds no policy of its own: authorization, number ownership, the relay
--- legs and the clock are injected, so mod_jingle_sip wires it to Prosody and
--- the specs wire it to fakes or to the real relay.
+-- It holds no policy of its own: who may call is decided before a stanza
+-- gets here (mod_jingle_sip's gate, policy.check_outbound: the one place
+-- that authorizes a call); number ownership, the relay legs and the clock are
+-- injected, so mod_jingle_sip wires it to Prosody and the specs wire it to
+-- fakes or to the real relay.
 --
 --   deps = {
 --     host,                         -- the component, e.g. "phone.example.net"
 --     send(stanza),                 -- module:send
 --     log(level, fmt, ...),
 --     new_legs(params) -> legs | nil, err   -- params: { direction, number, sid }
---     authorize(from_jid, number) -> true | nil, condition, text
 --     caller_id(from_jid) -> number | nil
 --     trunk_pts,                    -- codecs the trunk takes, preference order
 --     now() -> seconds,
@@ -27,6 +28,10 @@
 --     reachability(owner) -> "online" | "push" | "offline" | "unknown"
 --                                   -- optional: can anything of the owner ring now
 --     missed_call_message,          -- optional: tell the owner of calls nobody took
+--     on_unregistered(call)         -- optional: a registered call left the live tables
+--                                   (ended, or a direct offer dropped; jingle_sip.node_registry)
+--     on_ring(ring, ringing)        -- optional: an inbound call started (true) or stopped
+--                                   (false) ringing the owner's devices (jingle_sip.node_registry)
 --   }
 
 local jid = require "util.jid"
@@ -36,6 +41,7 @@ local build = require "jingle_sip.jingle.build"
 local errors = require "jingle_sip.jingle.errors"
 local jmi = require "jingle_sip.jingle.jmi"
 local bridge = require "jingle_sip.call.bridge"
+local numbers = require "jingle_sip.numbers"
 
 local M = {}
 local Service = {}
@@ -62,14 +68,13 @@ end
 
 local function key(sid, peer) return sid .. "\0" .. peer end
 
---- The number a phone JID stands for, or nil and why.
+--- The number a phone JID stands for, or nil and why (the rule is
+-- numbers.lua's: the one owner of what an E.164 number is).
 function Service:number_of(to)
-	local node, host = jid.split(to)
-	if host ~= self.deps.host then return nil, "not this component" end
-	if not node or not node:match("^%+[1-9]%d%d?%d?%d?%d?%d?%d?%d?%d?%d?%d?%d?%d?%d?$") then
-		return nil, "not an E.164 phone number"
-	end
-	return node
+	local number, code = numbers.from_jid(to, self.deps.host)
+	if number then return number end
+	if code == numbers.ERR_WRONG_HOST then return nil, "not this component" end
+	return nil, "not an E.164 phone number"
 end
 
 function Service:live_calls(bare) return self.per_user[bare] or 0 end
@@ -108,13 +113,6 @@ function Service:on_message(stanza)
 		local common = { from = m.to, to = m.from, id = m.id, namespace = m.namespace }
 		if not number then
 			common.reason = { condition = "gone", text = "Not a phone number: use +<E.164>@" .. self.deps.host }
-			self.deps.send(jmi.build("reject", common))
-			return true
-		end
-		local ok, condition, text = self.deps.authorize(m.from, number)
-		if not ok then
-			self.deps.log("info", "refused call proposal from %s to %s: %s", m.from, number, text)
-			common.reason = { condition = condition, text = text }
 			self.deps.send(jmi.build("reject", common))
 			return true
 		end
@@ -190,15 +188,6 @@ function Service:start_outbound(stanza, session)
 		self.deps.send(errors.reply(stanza, { condition = "item-not-found", type = "cancel", text = why }))
 		return
 	end
-	local ok, condition, text = self.deps.authorize(from, number)
-	if not ok then
-		self.deps.log("info", "refused call from %s to %s: %s", from, number, text)
-		self.deps.send(errors.reply(stanza, { condition = "forbidden", type = "auth", text = text }))
-		-- Tell the Jingle session too, so the client's UI ends the call with a reason.
-		self.deps.send(build.iq(build.session_terminate(session.sid, condition, text),
-			{ from = to, to = from, id = session.sid .. "-refused" }))
-		return
-	end
 	local legs, lerr = self.deps.new_legs({ direction = "outbound", number = number, sid = session.sid })
 	if not legs then
 		self.deps.log("warn", "cannot start call from %s to %s: %s", from, number, lerr)
@@ -271,6 +260,7 @@ function Service:forget_call(call, outcome, condition, text)
 		if c == call then self.by_relay_id[id] = nil end
 	end
 	self:count(call, -1)
+	if self.deps.on_unregistered then self.deps.on_unregistered(call) end
 	local ring = call.ring
 	if ring and self.ringing[ring.sid] == ring then
 		-- A direct offer beside a propose ended with the relay leg (the
@@ -425,9 +415,7 @@ end
 -- (anonymous, national formats the trunk did not normalise) still ring,
 -- as "anonymous": a JID node must never carry the trunk's raw text.
 function Service:caller_jid(caller)
-	if type(caller) == "string" and caller:match("^%+[1-9]%d+$") and #caller <= 16 then
-		return caller .. "@" .. self.deps.host
-	end
+	if numbers.parse(caller) then return numbers.to_jid(caller, self.deps.host) end
 	return "anonymous@" .. self.deps.host
 end
 
@@ -470,6 +458,7 @@ function Service:ring_owner(legs, info)
 	end
 	self.ringing[ring.sid] = ring
 	if legs.relay_id then self.ringing_by_relay[legs.relay_id] = ring end
+	if self.deps.on_ring then self.deps.on_ring(ring, true) end
 	legs:sip_progress()
 	self:arm_ring(ring, 0)
 	if self.deps.discover_devices then
@@ -535,6 +524,7 @@ function Service:drop_direct(call, condition, text, tell)
 		self.by_relay_id[call.legs.relay_id] = nil
 	end
 	self:count(call, -1)
+	if self.deps.on_unregistered then self.deps.on_unregistered(call) end
 end
 
 -- A direct offer ringing beside a propose, after its device spoke: it
@@ -617,9 +607,11 @@ function Service:remember_answered(ring)
 end
 
 function Service:forget_ring(ring)
+	local was_ringing = self.ringing[ring.sid] == ring
 	self.ringing[ring.sid] = nil
 	if ring.legs.relay_id then self.ringing_by_relay[ring.legs.relay_id] = nil end
 	if ring.timer then ring.timer.stop() end
+	if was_ringing and self.deps.on_ring then self.deps.on_ring(ring, false) end
 end
 
 -- The owner's missed-call message: a chat message from the caller's phone
@@ -727,101 +719,6 @@ function Service:hangup_all(condition, text)
 	local list = {}
 	for _, call in pairs(self.calls) do list[#list + 1] = call end
 	for _, call in ipairs(list) do call:hangup(condition, text) end
-end
-
---- Finds a live or recently ended call by its session id or a prefix of it.
--- What the admin views show of an inbound call still ringing the owner.
-local function ringing_view(ring)
-	return { sid = ring.sid, direction = "inbound", peer = ring.peer_jid, number = ring.info.called,
-		caller = ring.info.caller, state = "ringing", started_at = ring.rang_at, history = ring.history or {},
-		legs = ring.legs }
-end
-
-function Service:find(id)
-	id = tostring(id or "")
-	local found = {}
-	for _, ring in pairs(self.ringing) do
-		if ring.sid:sub(1, #id) == id then found[#found + 1] = ringing_view(ring) end
-	end
-	for _, call in pairs(self.calls) do
-		if call.sid:sub(1, #id) == id then found[#found + 1] = call end
-	end
-	for _, call in ipairs(self.recent) do
-		if call.sid:sub(1, #id) == id then found[#found + 1] = call end
-	end
-	if #found == 0 then return nil, "no call with id " .. id end
-	if #found > 1 and id ~= found[1].sid then return nil, "several calls start with " .. id .. ": be more precise" end
-	return found[1]
-end
-
--- The relay's media path, its first word ("passthrough" or "transcoded"
--- in its call stats): what really happens to the packets, which the codec
--- choice alone does not tell (a PCMU call toward a trunk without
--- telephone-event is transcoded so DTMF crosses in-band). Then the codec on
--- each leg, from the choice (the relay's own names when there is none).
-local function media_columns(call, s)
-	local codecs = require "jingle_sip.jingle.codecs"
-	local media_path = s.media_path or ""
-	local path = media_path:match("^%a+") or "-"
-	local choice = call.choice
-	if choice then
-		return path, ("client %s sip %s"):format(codecs.key(choice.client) or "?",
-			codecs.key(choice.trunk or choice.client) or "?")
-	end
-	local client_codec, sip_codec = media_path:match("^transcoded ([^%s,]+) <%-> ([^%s,]+)")
-	if client_codec then return path, ("client %s sip %s"):format(client_codec, sip_codec) end
-	return path, "-"
-end
-
---- One line per call, live first then recent, for the admin shell.
-function Service:describe_calls()
-	local lines = {}
-	local now = self.deps.now()
-	local function line(call)
-		local s = call.legs and call.legs:summary() or {}
-		local dur = (call.ended_at or now) - (call.started_at or now)
-		local path, codecs = media_columns(call, s)
-		lines[#lines + 1] = ("%-10s %-8s %-30s %-16s %-9s %6.1fs %-48s %s rx/tx client %d/%d sip %d/%d"):format(
-			call.sid:sub(1, 10), call.direction, tostring(call.peer), tostring(call.number),
-			call.state, dur, path .. " " .. codecs,
-			s.selected_pair and s.selected_pair ~= "" and s.selected_pair or "no pair",
-			s.client_rx_packets or 0, s.client_tx_packets or 0, s.sip_rx_packets or 0, s.sip_tx_packets or 0)
-		if call.caller then lines[#lines] = lines[#lines] .. " from " .. tostring(call.caller) end
-		if call.end_reason then
-			lines[#lines] = lines[#lines] .. " | " .. tostring(call.outcome) .. ": " .. call.end_reason
-		end
-	end
-	-- Inbound calls still ringing, from their INVITE on.
-	local rings = {}
-	for _, ring in pairs(self.ringing) do rings[#rings + 1] = ring end
-	table.sort(rings, function(a, b) return (a.rang_at or 0) < (b.rang_at or 0) end)
-	for _, ring in ipairs(rings) do line(ringing_view(ring)) end
-	for _, call in ipairs(self:list()) do line(call) end
-	for _, call in ipairs(self.recent) do line(call) end
-	return lines
-end
-
---- The whole story of one call in time order: Jingle stanzas, the call's
--- own decisions, the relay's ICE/DTLS facts and the SIP dialog.
-function Service:trace_lines(id)
-	local call, err = self:find(id)
-	if not call then return nil, err end
-	local entries = {}
-	for _, e in ipairs(call.history) do entries[#entries + 1] = e end
-	for _, e in ipairs(call.legs and call.legs:trace_entries() or {}) do entries[#entries + 1] = e end
-	table.sort(entries, function(a, b) return a.t < b.t end)
-	local t0 = call.started_at or (entries[1] and entries[1].t) or 0
-	local lines = { ("call %s: %s %s %s, %s%s"):format(call.sid, call.direction, tostring(call.peer),
-		tostring(call.number), call.state, call.end_reason and (" (" .. call.end_reason .. ")") or "") }
-	for _, e in ipairs(entries) do
-		lines[#lines + 1] = ("%+9.3f %-8s %s"):format(e.t - t0, e.area, e.text)
-	end
-	local s = call.legs and call.legs:summary() or {}
-	lines[#lines + 1] = ("counters: client rx %d tx %d, sip rx %d tx %d; dropped: srtp auth %d, early %d, "
-		.. "foreign %d, unknown ssrc %d, unmapped pt %d; dtmf %d"):format(s.client_rx_packets or 0,
-		s.client_tx_packets or 0, s.sip_rx_packets or 0, s.sip_tx_packets or 0, s.srtp_auth_failed or 0,
-		s.early_dropped or 0, s.sip_foreign or 0, s.sip_ssrc_dropped or 0, s.unmapped_pt or 0, s.dtmf_events or 0)
-	return lines
 end
 
 function Service:list()

@@ -16,7 +16,6 @@
 #include <openssl/x509.h>
 #include <strings.h>
 
-#include "../relay_internal.h"
 #include "media.h"
 
 #define CR_DTLS_MTU 1200
@@ -237,6 +236,15 @@ int cr_dtls_init(cr_dtls_t *d, cr_dtls_ctx_t *ctx, bool active, cr_dtls_send_fn 
 	return CR_OK;
 }
 
+void cr_dtls_release(cr_dtls_t *d)
+{
+	if (!d->ssl || d->state != CR_DTLS_CONNECTED)
+		return;
+	SSL_free(d->ssl);
+	d->ssl = NULL;
+	d->rbio = NULL;
+}
+
 void cr_dtls_clear(cr_dtls_t *d)
 {
 	if (d->ssl)
@@ -324,6 +332,10 @@ int cr_dtls_receive(cr_dtls_t *d, const uint8_t *data, size_t len)
 	uint8_t sink[2048];
 	int r;
 
+	if (!d->ssl && d->state == CR_DTLS_CONNECTED)
+		/* Released (cr_dtls_release): a late retransmission or an alert
+		 * is dropped; what is not even a record is counted as before. */
+		return looks_like_dtls_record(data, len) ? 0 : -1;
 	if (!d->ssl || d->state == CR_DTLS_FAILED || !looks_like_dtls_record(data, len))
 		return -1;
 	d->started = true;

@@ -17,7 +17,6 @@
  * held back meanwhile, so the trunk never gets audio and an event with the
  * same sequence space mixed (and a tone the client plays is not doubled).
  */
-#include "../relay_internal.h"
 #include "media.h"
 
 #define TICK_MS 50

@@ -11,7 +11,6 @@
  * (un)protection. Nothing is ever sent toward the client before SRTP keys
  * exist (docs/INTEROP.md#13).
  */
-#include "../relay_internal.h"
 #include "media.h"
 
 #define CR_PKT_BUF 2048
@@ -178,7 +177,7 @@ static void from_client_dtls(cr_media_call_t *mc, const uint8_t *buf, size_t len
 {
 	int r;
 
-	if (!mc->dtls.ssl) {
+	if (!mc->dtls.ssl && mc->dtls.state != CR_DTLS_CONNECTED) {
 		COUNT(mc, dtls_bad, 1);
 		return;
 	}
@@ -228,6 +227,14 @@ void cr_forward_from_client(cr_media_call_t *mc, guint comp, uint8_t *in, size_t
 	}
 	COUNT(mc, client_rx_packets, 1);
 	COUNT(mc, client_rx_bytes, len);
+	if (mc->dtls.ssl) {
+		/* The client's SRTP proves it finished the handshake: no flight of
+		 * ours will be asked for again, the keys are exported, and the
+		 * SSL's ~80 kB (record buffers, the last flight, the session) go
+		 * (issue #18). Later records are only checked for shape. */
+		cr_dtls_release(&mc->dtls);
+		cr_trace_add(&mc->trace, "dtls", "handshake state freed: the client's SRTP authenticates");
+	}
 	if (mc->cur_pair >= 0) {
 		atomic_fetch_add_explicit(&mc->pairs[mc->cur_pair].rx_packets, 1, memory_order_relaxed);
 		atomic_fetch_add_explicit(&mc->pairs[mc->cur_pair].rx_bytes, len, memory_order_relaxed);

@@ -11,7 +11,6 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include "../relay_internal.h"
 #include "media.h"
 
 static const char ice_chars[] =
@@ -233,7 +232,7 @@ int cr_ice_start(cr_media_call_t *mc)
 
 		if (probe >= 0)
 			close(probe);
-		else if (cr_fd_exhausted(mc->call->relay, saved, "gathering ICE candidates")) {
+		else if (cr_media_fd_exhausted(&mc->env, saved, "gathering ICE candidates")) {
 			cr_trace_add(&mc->trace, "ice", "gathering failed: out of file descriptors");
 			return CR_ERR_INTERNAL;
 		}

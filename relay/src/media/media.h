@@ -20,9 +20,9 @@
 #include <sys/socket.h>
 
 #include "callrelay.h"
-
-struct cr_call;
-struct cr_relay;
+#include "../error.h"
+#include "../event_queue.h"
+#include "../rtp.h"
 
 /* ---- trace.c: bounded per-call ring of timestamped facts ---- */
 #define CR_TRACE_LINES 256
@@ -34,7 +34,9 @@ typedef struct cr_trace {
 	unsigned head;  /* next slot to write */
 	unsigned count; /* lines held (<= CR_TRACE_LINES) */
 	uint64_t lost;  /* lines overwritten */
-	char lines[CR_TRACE_LINES][CR_TRACE_LINE_LEN];
+	/* Each line allocated at its length when written (a call writes a few
+	 * dozen): no 51 kB ring zeroed up front per call (issue #18). */
+	char *lines[CR_TRACE_LINES];
 } cr_trace_t;
 
 void cr_trace_init(cr_trace_t *trace);
@@ -100,6 +102,9 @@ typedef struct cr_dtls {
 int cr_dtls_init(cr_dtls_t *dtls, cr_dtls_ctx_t *ctx, bool active, cr_dtls_send_fn send,
 		 void *arg);
 void cr_dtls_clear(cr_dtls_t *dtls);
+/* Once connected and the peer proved it is too (its SRTP): frees the SSL;
+ * the keys, profile and fingerprint stay; later records are dropped. */
+void cr_dtls_release(cr_dtls_t *dtls);
 /* Starts the handshake (the client sends its ClientHello). */
 void cr_dtls_start(cr_dtls_t *dtls);
 /* Feeds one received datagram. Returns 1 when the handshake just finished,
@@ -152,17 +157,6 @@ cr_pkt_kind_t cr_demux_sip(const uint8_t *p, size_t len, bool rtcp_socket);
  * ssrc back by seq_offset, in place, over a compound RTCP packet. */
 void cr_rtcp_unshift_reports(uint8_t *buf, size_t len, uint32_t ssrc, uint16_t seq_offset);
 
-/* One RFC 4733 telephone-event payload. */
-typedef struct cr_rtp_event {
-	uint32_t timestamp;
-	uint8_t event;
-	bool end;
-	uint8_t volume;
-	uint16_t duration; /* in clock units */
-} cr_rtp_event_t;
-
-/* Reads the event of an RTP packet; false when it is too short to hold one. */
-bool cr_rtp_event_read(const uint8_t *p, size_t len, cr_rtp_event_t *ev);
 
 /* ---- relay-wide media state (media_relay.c) ---- */
 typedef struct cr_media_relay {
@@ -257,8 +251,47 @@ typedef struct cr_out_stream {
 	uint32_t te_src_ts, te_ts; /* the current telephone-event: its and our timestamp */
 } cr_out_stream_t;
 
+/* out_stream.c: where a stream starts (random values in the relay). */
+typedef struct cr_out_stream_seed {
+	uint32_t ssrc;
+	uint16_t seq;
+	uint32_t ts;
+} cr_out_stream_seed_t;
+
+/* A payloader packet (12-byte header, no CSRCs: ours) joins the stream:
+ * our SSRC and sequence numbers, its timestamps moved by an offset fixed
+ * when a payloader first appears (seed on the stream's first packet), so
+ * that after a rebuild (codec change, another payloader SSRC) the stream
+ * goes on from where it stood plus the time elapsed at clock, with the
+ * marker bit set; true then. */
+bool cr_out_stream_audio(cr_out_stream_t *st, int clock, uint8_t *pkt, size_t len, int64_t now_us,
+			 const cr_out_stream_seed_t *seed);
+/* A telephone-event packet (a copy the caller may rewrite) joins a started
+ * stream with payload type pt: our SSRC and next sequence number, and for
+ * every packet of one event the stream's timestamp when it began. */
+void cr_out_stream_event(cr_out_stream_t *st, uint8_t *pkt, size_t len, int pt);
+/* Writes the stream's RTCP sender report (RFC 3550 6.4.1, no report
+ * blocks) at monotonic now_us and wall-clock wall_us; returns its 28 bytes. */
+size_t cr_out_stream_sr(const cr_out_stream_t *st, int64_t now_us, int64_t wall_us, uint8_t *pkt);
+
+/* What a call's media gets from whoever creates it (relay/src/call.c):
+ * where its events go, where it runs, and the handlers it reports up
+ * through. Everything pointed at outlives the call's media. */
+typedef struct cr_media_env {
+	uint32_t call_id;
+	GMainContext *context;       /* the worker's, where every worker-side step runs */
+	cr_event_queue_t *events;
+	/* Transcoding slots shared with the relay's other calls (max: -1 no
+	 * limit, 0 off). */
+	atomic_int *transcoded_calls;
+	int max_transcoded_calls;
+	/* Counts and reports errnum when it is EMFILE or ENFILE (true then). */
+	bool (*fd_exhausted)(void *arg, int errnum, const char *what);
+	void *arg;
+} cr_media_env_t;
+
 typedef struct cr_media_call {
-	struct cr_call *call;
+	cr_media_env_t env;
 	cr_media_relay_t *mr;
 	uint32_t call_id;
 
@@ -364,16 +397,52 @@ typedef struct cr_media_call {
 	int ice_rechecks;         /* rounds since ICE last worked (the back-off step) */
 	bool ice_rechecking;      /* inside cr_ice_recheck(): its GATHERING is not news */
 	bool ice_failed_reported;
+	int64_t ice_checking_us;  /* our first check left (libnice's log); 0 = none yet */
+	bool ice_pair_answered;   /* a check of ours was answered (libnice's log) */
 } cr_media_call_t;
 
 /* session.c */
-int cr_media_call_create(struct cr_call *call, cr_media_relay_t *mr, cr_media_call_t **out,
+int cr_media_call_create(const cr_media_env_t *env, cr_media_relay_t *mr, cr_media_call_t **out,
 			 char *err_buf);
 /* Worker-side. Frees everything; release_ports is false when the relay's
  * media state is already gone. */
 void cr_media_call_destroy(cr_media_call_t *mc, bool release_ports);
+
+/* report.c: an event about the call onto env.events. */
 void cr_media_emit(cr_media_call_t *mc, int type, int32_t code, int32_t value,
 		   const char *fmt, ...) G_GNUC_PRINTF(5, 6);
+/* report.c: the env's fd_exhausted handler, false without one. */
+bool cr_media_fd_exhausted(const cr_media_env_t *env, int errnum, const char *what);
+
+/* A command for a call's media, run on its worker in the order given
+ * (relay/src/call_media.c builds and posts them). */
+typedef enum {
+	CR_MEDIA_CMD_START,
+	CR_MEDIA_CMD_CANDIDATE,
+	CR_MEDIA_CMD_END_OF_CANDIDATES,
+	CR_MEDIA_CMD_REMOTE_CREDENTIALS,
+	CR_MEDIA_CMD_FINGERPRINT,
+	CR_MEDIA_CMD_SIP_REMOTE,
+	CR_MEDIA_CMD_ICE_RESTART,
+	CR_MEDIA_CMD_CODECS,
+	CR_MEDIA_CMD_DTMF,
+	CR_MEDIA_CMD_TRANSCODE,
+	CR_MEDIA_CMD_SIP_WATCH,
+	CR_MEDIA_CMD_ANSWERED
+} cr_media_cmd_type_t;
+
+typedef struct cr_media_cmd {
+	cr_media_cmd_type_t type;
+	char *a, *b;
+	int x, y;
+	cr_media_params_t *params;
+} cr_media_cmd_t;
+
+/* Worker: runs cmd, or keeps it (taking its strings and params) until
+ * CR_MEDIA_CMD_START when media has not started yet. */
+void cr_media_call_run(cr_media_call_t *mc, cr_media_cmd_t *cmd);
+/* Frees what a command holds (not the command itself). */
+void cr_media_cmd_clear(cr_media_cmd_t *cmd);
 
 /* ice.c */
 int cr_ice_start(cr_media_call_t *mc);
@@ -399,6 +468,9 @@ void cr_ice_recheck(cr_media_call_t *mc);
 bool cr_ice_patience_on_state(cr_media_call_t *mc, guint state);
 void cr_ice_patience_alive(cr_media_call_t *mc);
 void cr_ice_patience_answered(cr_media_call_t *mc);
+/* libnice's log said: one of our checks left / was answered (nice_log.c). */
+void cr_ice_patience_check_sent(cr_media_call_t *mc);
+void cr_ice_patience_check_answered(cr_media_call_t *mc);
 void cr_ice_patience_tick(cr_media_call_t *mc, int64_t now);
 /* Seconds since the answer or the last sign of ICE life (0 before the answer). */
 int cr_ice_patience_silent_s(const cr_media_call_t *mc, int64_t now);
@@ -449,7 +521,7 @@ typedef struct cr_transcode cr_transcode_t;
  * needs exists. */
 int cr_transcode_global_init(char *err_buf);
 /* Lua thread: checks a codec pair and takes a slot of the relay's maximum. */
-int cr_transcode_reserve(struct cr_call *call, const cr_codec_t *client, const cr_codec_t *sip,
+int cr_transcode_reserve(cr_media_call_t *mc, const cr_codec_t *client, const cr_codec_t *sip,
 			 char *err_buf);
 /* Gives the call's slot back, if it holds one; any thread. */
 void cr_transcode_release(cr_media_call_t *mc);

@@ -4,7 +4,6 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
-#include "../relay_internal.h"
 #include "media.h"
 
 void cr_media_config_init(cr_media_config_t *c)

@@ -6,8 +6,10 @@
  * its debug log ("Agent %p : ..."). We enable that log (without the STUN
  * and verbose parts), take it through a GLib log handler, keep the lines
  * about those facts, and file each in the trace of the call whose agent it
- * names. libnice logs on the thread that runs the agent, i.e. the call's
- * worker, so the agent -> call map is per thread and needs no lock.
+ * names. A few lines are also facts ice_patience.c acts on: an answered
+ * keepalive, our first check leaving, a check of ours answered. libnice
+ * logs on the thread that runs the agent, i.e. the call's worker, so the
+ * agent -> call map is per thread and needs no lock.
  */
 #include <stdio.h>
 
@@ -57,6 +59,12 @@ static void on_log(const gchar *domain, GLogLevelFlags level, const gchar *msg, 
 			return;
 		}
 	}
+	/* libnice 0.1.21 (agent/conncheck.c): "pair %p state IN_PROGRESS" as a
+	 * check of ours leaves, "... state SUCCEEDED" when it was answered. */
+	if (strstr(msg, "state IN_PROGRESS"))
+		cr_ice_patience_check_sent(mc);
+	else if (strstr(msg, "state SUCCEEDED"))
+		cr_ice_patience_check_answered(mc);
 	for (size_t i = 0; i < G_N_ELEMENTS(keep); i++) {
 		if (strstr(msg, keep[i])) {
 			text = strstr(msg, " : ");

@@ -1,10 +1,10 @@
 /**
- * @file packet.c  Pure packet functions of the media path: demultiplexing, RTCP and RFC 4733 reading
+ * @file packet.c  Pure packet functions of the media path: demultiplexing and RTCP
  *
  * No call state, no I/O: bytes in, a verdict or an in-place rewrite out, so
  * the unit tests (relay/tests/test_media_packet.c) and the fuzz target
  * (relay/fuzz/fuzz_packet.c) drive exactly what forward.c and rtp_leg.c run
- * for every packet.
+ * for every packet. RTP headers and RFC 4733 events: relay/src/rtp.c.
  */
 #include "media.h"
 
@@ -63,22 +63,4 @@ void cr_rtcp_unshift_reports(uint8_t *buf, size_t len, uint32_t ssrc, uint16_t s
 		}
 		off += plen;
 	}
-}
-
-bool cr_rtp_event_read(const uint8_t *p, size_t len, cr_rtp_event_t *ev)
-{
-	/* RFC 4733 2.3 after the fixed header and its CSRCs: event,
-	 * E|R|volume, duration. */
-	size_t hl = 12 + 4u * (p[0] & 0x0f);
-	const uint8_t *e;
-
-	if (len < 12 || len < hl + 4)
-		return false;
-	e = p + hl;
-	ev->timestamp = rd32(p + 4);
-	ev->event = e[0];
-	ev->end = (e[1] & 0x80) != 0;
-	ev->volume = e[1] & 0x3f;
-	ev->duration = (uint16_t)(e[2] << 8 | e[3]);
-	return true;
 }

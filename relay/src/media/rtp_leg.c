@@ -22,7 +22,6 @@
 #include <glib-unix.h>
 #include <netinet/in.h>
 
-#include "../relay_internal.h"
 #include "media.h"
 
 #define CR_RTP_BUF 2048

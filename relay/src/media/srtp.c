@@ -6,6 +6,7 @@
  * are reported to the caller, which drops and counts them.
  */
 #include "media.h"
+#include "srtp_ossl.h"
 
 static gsize srtp_ready;
 
@@ -14,6 +15,12 @@ static void srtp_once(void)
 	if (g_once_init_enter(&srtp_ready)) {
 		/* Process lifetime: libsrtp2 keeps a global crypto kernel. */
 		srtp_init();
+		/* Our OpenSSL ciphers and HMAC in place of Debian's NSS ones
+		 * (srtp_ossl.c), before the first srtp_create. Should OpenSSL
+		 * lack one, the stock implementation stays: slower, same bytes. */
+		int err = cr_srtp_ossl_install();
+		if (err)
+			g_warning("SRTP stays on libsrtp2's own crypto: OpenSSL types refused (%d)", err);
 		g_once_init_leave(&srtp_ready, 1);
 	}
 }

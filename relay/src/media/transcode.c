@@ -40,7 +40,6 @@
 #include <gst/app/gstappsrc.h>
 #include <gst/gst.h>
 
-#include "../relay_internal.h"
 #include "media.h"
 
 #define XC_MAX_QUEUED 256    /* packets waiting for the worker, both ways */
@@ -210,12 +209,11 @@ static int check_codec(const cr_codec_t *c, const char *leg, char *err_buf)
 	return CR_OK;
 }
 
-int cr_transcode_reserve(cr_call_t *call, const cr_codec_t *client, const cr_codec_t *sip,
+int cr_transcode_reserve(cr_media_call_t *mc, const cr_codec_t *client, const cr_codec_t *sip,
 			 char *err_buf)
 {
-	cr_relay_t *r = call->relay;
-	cr_media_call_t *mc = call->media;
-	int max = r->config.max_transcoded_calls, err;
+	atomic_int *taken = mc->env.transcoded_calls;
+	int max = mc->env.max_transcoded_calls, err;
 
 	err = check_codec(client, "client", err_buf);
 	if (!err)
@@ -228,13 +226,13 @@ int cr_transcode_reserve(cr_call_t *call, const cr_codec_t *client, const cr_cod
 		return cr_set_error(err_buf, CR_ERR_INVALID,
 				    "both legs carry %s: that is passthrough, not transcoding",
 				    client->name);
-	if (max == 0)
+	if (max == 0 || !taken)
 		return cr_set_error(err_buf, CR_ERR_LIMIT,
 				    "transcoding is off on this relay (max_transcoded_calls = 0)");
 	if (atomic_exchange(&mc->transcode_slot, true))
 		return CR_OK; /* a codec change: the call keeps its slot */
-	if (atomic_fetch_add(&r->transcoded_calls, 1) >= max && max > 0) {
-		atomic_fetch_sub(&r->transcoded_calls, 1);
+	if (atomic_fetch_add(taken, 1) >= max && max > 0) {
+		atomic_fetch_sub(taken, 1);
 		atomic_store(&mc->transcode_slot, false);
 		return cr_set_error(err_buf, CR_ERR_LIMIT,
 				    "the relay already transcodes its maximum of %d calls", max);
@@ -245,7 +243,7 @@ int cr_transcode_reserve(cr_call_t *call, const cr_codec_t *client, const cr_cod
 void cr_transcode_release(cr_media_call_t *mc)
 {
 	if (atomic_exchange(&mc->transcode_slot, false))
-		atomic_fetch_sub(&mc->call->relay->transcoded_calls, 1);
+		atomic_fetch_sub(mc->env.transcoded_calls, 1);
 }
 
 /* Streaming thread: one packet out of a payloader. */
@@ -291,11 +289,6 @@ static gboolean wake_dispatch(GSource *source, GSourceFunc cb, gpointer data)
 
 static GSourceFuncs wake_funcs = { NULL, NULL, wake_dispatch, NULL, NULL, NULL };
 
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
 static void put32(uint8_t *p, uint32_t v)
 {
 	p[0] = (uint8_t)(v >> 24);
@@ -311,37 +304,17 @@ static void put32(uint8_t *p, uint32_t v)
 static void out_stream_audio(cr_transcode_t *xc, int dir, uint8_t *pkt, size_t len)
 {
 	cr_out_stream_t *st = &xc->mc->xc_out[dir];
-	uint32_t src_ssrc = get32(pkt + 8), src_ts = get32(pkt + 4);
-	int64_t now = g_get_monotonic_time();
+	cr_out_stream_seed_t seed = { 0, 0, 0 };
 
 	if (!st->started) {
-		st->started = true;
-		st->ssrc = g_random_int();
-		st->seq = (uint16_t)g_random_int();
-		st->ts_offset = g_random_int() - src_ts;
-		st->src_ssrc = src_ssrc;
-		st->src_known = true;
-	} else if (!st->src_known || src_ssrc != st->src_ssrc) {
-		uint64_t elapsed = (uint64_t)(now - st->sent_us) * (uint64_t)xc->out_clock[dir] / 1000000u;
-
-		st->ts_offset = st->ts + (uint32_t)(elapsed ? elapsed : 1) - src_ts;
-		st->src_ssrc = src_ssrc;
-		st->src_known = true;
-		pkt[1] |= 0x80; /* marker: the codec changed, as after a silence */
-		cr_trace_add(&xc->mc->trace, "transcode", "%s stream goes on after a rebuild: seq %u ts %u",
-			     dir == CR_DIR_CLIENT_TO_SIP ? "client->sip" : "sip->client", st->seq,
-			     src_ts + st->ts_offset);
+		seed.ssrc = g_random_int();
+		seed.seq = (uint16_t)g_random_int();
+		seed.ts = g_random_int();
 	}
-	st->ts = src_ts + st->ts_offset;
-	st->sent_us = now;
-	st->clock = xc->out_clock[dir];
-	pkt[2] = (uint8_t)(st->seq >> 8);
-	pkt[3] = (uint8_t)st->seq;
-	st->seq++;
-	put32(pkt + 4, st->ts);
-	put32(pkt + 8, st->ssrc);
-	st->packets++;
-	st->octets += (uint32_t)(len - 12);
+	if (cr_out_stream_audio(st, xc->out_clock[dir], pkt, len, g_get_monotonic_time(), &seed))
+		cr_trace_add(&xc->mc->trace, "transcode", "%s stream goes on after a rebuild: seq %u ts %u",
+			     dir == CR_DIR_CLIENT_TO_SIP ? "client->sip" : "sip->client",
+			     (uint16_t)(st->seq - 1), st->ts);
 }
 
 static const char DIGITS[] = "0123456789*#ABCD";
@@ -399,19 +372,18 @@ static void dtmf_to_client(cr_transcode_t *xc, int event)
 static void dtmf_from_client(cr_transcode_t *xc, const uint8_t *buf, size_t len)
 {
 	cr_media_call_t *mc = xc->mc;
-	size_t hl = 12 + 4u * (buf[0] & 0x0f);
-	uint32_t ts = get32(buf + 4);
+	cr_rtp_event_t ev;
 	int event, ms;
 	char digit;
 
-	if (len < hl + 4 || !(buf[hl + 1] & 0x80))
+	if (!cr_rtp_event_read(buf, len, &ev) || !ev.end)
 		return;
-	if (xc->dtmf_reported && xc->dtmf_ts == ts)
+	if (xc->dtmf_reported && xc->dtmf_ts == ev.timestamp)
 		return;
 	xc->dtmf_reported = true;
-	xc->dtmf_ts = ts;
-	event = buf[hl];
-	ms = (int)(((uint32_t)buf[hl + 2] << 8 | buf[hl + 3]) * 1000u / (uint32_t)xc->client_dtmf_clock);
+	xc->dtmf_ts = ev.timestamp;
+	event = ev.event;
+	ms = (int)((uint32_t)ev.duration * 1000u / (uint32_t)xc->client_dtmf_clock);
 	digit = event < 16 ? DIGITS[event] : '?';
 	atomic_fetch_add_explicit(&mc->counters.dtmf_events, 1, memory_order_relaxed);
 	cr_trace_add(&mc->trace, "media", "dtmf client->sip digit %c duration %d ms, sent in-band",
@@ -461,17 +433,18 @@ static gboolean on_tone_end(gpointer data)
  * packet stops it (RFC 4733 2.5: packets of one event share a timestamp). */
 static void dtmf_inband(cr_transcode_t *xc, const uint8_t *buf, size_t len)
 {
-	size_t hl = 12 + 4u * (buf[0] & 0x0f);
-	uint32_t ts = get32(buf + 4);
+	cr_rtp_event_t ev;
+	uint32_t ts;
 	bool end;
 
-	if (len < hl + 4 || buf[hl] > 15)
+	if (!cr_rtp_event_read(buf, len, &ev) || ev.event > 15)
 		return;
-	end = buf[hl + 1] & 0x80;
+	ts = ev.timestamp;
+	end = ev.end;
 	if (!end && !(xc->tone_on && xc->tone_ts == ts) && !(xc->dtmf_reported && xc->dtmf_ts == ts)) {
 		if (xc->tone_on)
 			tone_switch(xc, false, 0);
-		tone_switch(xc, true, buf[hl]);
+		tone_switch(xc, true, ev.event);
 		xc->tone_ts = ts;
 		xc->tone_timer = g_timeout_source_new(XC_TONE_MAX_MS);
 		g_source_set_callback(xc->tone_timer, on_tone_timeout, xc, NULL);
@@ -480,8 +453,7 @@ static void dtmf_inband(cr_transcode_t *xc, const uint8_t *buf, size_t len)
 	} else if (end && xc->tone_on && xc->tone_ts == ts && !xc->tone_ending) {
 		/* The tone lasts what the event says, even when its packets came
 		 * in a burst (jitter): stop it then, not now. */
-		int64_t dur_us = (int64_t)((uint32_t)buf[hl + 2] << 8 | buf[hl + 3]) * 1000000 /
-				 xc->client_dtmf_clock;
+		int64_t dur_us = (int64_t)ev.duration * 1000000 / xc->client_dtmf_clock;
 		int64_t left_ms = (xc->tone_started_us + dur_us - g_get_monotonic_time()) / 1000;
 
 		if (left_ms < 10) {
@@ -506,32 +478,20 @@ static void te_through(cr_transcode_t *xc, int dir, int to, const uint8_t *in, s
 {
 	cr_media_call_t *mc = xc->mc;
 	cr_out_stream_t *st = &mc->xc_out[dir];
-	size_t hl = 12 + 4u * (in[0] & 0x0f);
-	uint32_t src_ts = get32(in + 4);
+	cr_rtp_event_t ev;
 	uint8_t pkt[2048];
 
-	if (!st->started || len < hl + 4 || len > sizeof(pkt) - 64)
+	if (!cr_rtp_event_read(in, len, &ev) || len > sizeof(pkt) - 64)
+		return; /* not an event */
+	if (!st->started)
 		return; /* no audio went that way yet: nothing to join */
 	memcpy(pkt, in, len);
-	if (!st->te_known || st->te_src_ts != src_ts) {
-		st->te_known = true;
-		st->te_reported = false;
-		st->te_src_ts = src_ts;
-		st->te_ts = st->ts;
-	}
-	pkt[1] = (uint8_t)((in[1] & 0x80) | to);
-	pkt[2] = (uint8_t)(st->seq >> 8);
-	pkt[3] = (uint8_t)st->seq;
-	st->seq++;
-	put32(pkt + 4, st->te_ts);
-	put32(pkt + 8, st->ssrc);
-	st->packets++;
-	st->octets += (uint32_t)(len - 12);
-	if ((in[hl + 1] & 0x80) && !st->te_reported) {
-		int event = in[hl];
+	cr_out_stream_event(st, pkt, len, to);
+	if (ev.end && !st->te_reported) {
+		int event = ev.event;
 		int clock = dir == CR_DIR_CLIENT_TO_SIP ? mc->dtmf_clock_client[in[1] & 0x7f]
 							 : mc->dtmf_clock_sip[in[1] & 0x7f];
-		int ms = (int)(((uint32_t)in[hl + 2] << 8 | in[hl + 3]) * 1000u / (uint32_t)clock);
+		int ms = (int)((uint32_t)ev.duration * 1000u / (uint32_t)clock);
 		char digit = event < 16 ? DIGITS[event] : '?';
 
 		st->te_reported = true;
@@ -554,19 +514,12 @@ static gboolean on_rtcp_timer(gpointer data)
 
 	for (int dir = CR_DIR_CLIENT_TO_SIP; dir <= CR_DIR_SIP_TO_CLIENT; dir++) {
 		cr_out_stream_t *st = &mc->xc_out[dir];
-		uint8_t pkt[128] = { 0x80, 200, 0, 6 };
-		uint64_t frac = (uint64_t)(wall % 1000000) * 4294967296ull / 1000000u;
-		int len = 28;
+		uint8_t pkt[128];
+		int len;
 
 		if (!st->started)
 			continue;
-		put32(pkt + 4, st->ssrc);
-		put32(pkt + 8, (uint32_t)(wall / 1000000 + 2208988800ll)); /* NTP seconds */
-		put32(pkt + 12, (uint32_t)frac);
-		put32(pkt + 16, st->ts + (uint32_t)((uint64_t)(now - st->sent_us) * (uint64_t)st->clock /
-						    1000000u));
-		put32(pkt + 20, st->packets);
-		put32(pkt + 24, st->octets);
+		len = (int)cr_out_stream_sr(st, now, wall, pkt);
 		if (dir == CR_DIR_CLIENT_TO_SIP) {
 			cr_rtp_leg_send(mc, true, pkt, (size_t)len);
 		} else if (mc->keys_ready && !mc->closed &&

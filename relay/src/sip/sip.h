@@ -64,9 +64,15 @@ void cr_sip_media_text(const cr_sip_media_t *m, const cr_sip_codec_t *chosen,
 /* ---- trace: per-call SIP message trace (sip_trace.c) ---- */
 
 struct sip_s;
+typedef struct cr_sip_trace cr_sip_trace_t;
+cr_sip_trace_t *cr_sip_trace_new(void);
+void cr_sip_trace_free(cr_sip_trace_t *trace);
 /* One line for a message received (dir '<') or sent (dir '>'). */
-void cr_sip_trace_msg(cr_call_t *call, char dir, const struct sip_s *sip);
-void cr_sip_trace_line(cr_call_t *call, char dir, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
+void cr_sip_trace_msg(cr_sip_trace_t *trace, char dir, const struct sip_s *sip);
+void cr_sip_trace_line(cr_sip_trace_t *trace, char dir, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
+/* Any thread: copies the trace into buf (NUL-terminated when len > 0);
+ * returns its whole length. */
+int cr_sip_trace_copy(cr_sip_trace_t *trace, char *buf, size_t len);
 
 /* ---- header text (sip_header_text.c) ---- */
 
@@ -171,6 +177,18 @@ int cr_sip_filter_attach(cr_sip_ua_t *ua, GHashTable *before, const int *ports, 
 			 char *err_buf);
 /* Packets the kernel dropped on the filtered sockets (filter or full buffer). */
 uint64_t cr_sip_filter_drops(const cr_sip_ua_t *ua);
+
+/* ---- log: Sofia's logs, descriptor exhaustion in its transports (sip_log.c) ---- */
+
+/* Quiets Sofia's logs (unless its environment variables ask) and routes the
+ * lines reporting EMFILE/ENFILE to the relay; once per process. */
+void cr_sip_log_init(void);
+/* Around nua_create(): the threads that appear in between are ua's NUA
+ * stack (ua NULL when the create failed). begin holds a lock until end. */
+GHashTable *cr_sip_log_stack_begin(void);
+void cr_sip_log_stack_end(cr_sip_ua_t *ua, GHashTable *before);
+/* Once ua's NUA stack is gone. */
+void cr_sip_log_forget(cr_sip_ua_t *ua);
 
 /* ---- rate: new INVITEs per source (sip_rate.c), SIP thread ---- */
 

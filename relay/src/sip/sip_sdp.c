@@ -1,17 +1,11 @@
 /**
  * @file sip_sdp.c  The SIP leg's SDP: our offers and answers, reading theirs
  *
-<<<<<<< HEAD
  * Reading uses Sofia's SDP parser, only on what passed cr_sdp_check()
  * (sdp_check.c): Sofia 1.12.11's parser loops allocating on some malformed
  * m= lines. We build SDP ourselves, because NUA's own SDP engine rewrites
- * what it sends, and we need the SDP to say exactly which address and port
- * the media plane listens on.
-=======
- * Reading uses Sofia's SDP parser; we only build SDP ourselves, because NUA's
- * own SDP engine rewrites what it sends (docs/PLATFORM.md#sofia-sdp), and we need the SDP to
- * say exactly which address and port the media plane listens on.
->>>>>>> install-demo
+ * what it sends (docs/PLATFORM.md#sofia-sdp), and we need the SDP to say
+ * exactly which address and port the media plane listens on.
  */
 #include <stdio.h>
 #include <string.h>

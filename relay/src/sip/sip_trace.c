@@ -5,6 +5,7 @@
  * message, direction, first line, then the headers an operator needs to
  * follow a dialog (Call-ID, CSeq, From, To, Reason, identity, SDP summary).
  * Written on the SIP thread, read from the controlling thread: one mutex.
+ * Knows no call: the call owns its trace (relay/src/call_sip.c).
  */
 #include <stdarg.h>
 #include <string.h>
@@ -19,35 +20,46 @@
 /* A call's trace stays bounded whatever the trunk does. */
 enum { TRACE_MAX_BYTES = 64 * 1024 };
 
-void cr_sip_call_init(cr_call_t *call)
+struct cr_sip_trace {
+	GMutex lock;
+	GString *text;
+	gint64 t0;
+};
+
+cr_sip_trace_t *cr_sip_trace_new(void)
 {
-	g_mutex_init(&call->sip_lock);
-	call->sip_trace = g_string_new(NULL);
-	/* The same origin as the media trace (both start at cr_call_create),
-	 * so a reader can merge the two in time order. */
-	call->sip_t0 = g_get_monotonic_time();
+	cr_sip_trace_t *t = g_new0(cr_sip_trace_t, 1);
+
+	g_mutex_init(&t->lock);
+	t->text = g_string_new(NULL);
+	/* Made at cr_call_create, like the media trace: the same origin, so a
+	 * reader can merge the two in time order. */
+	t->t0 = g_get_monotonic_time();
+	return t;
 }
 
-void cr_sip_call_fini(cr_call_t *call)
+void cr_sip_trace_free(cr_sip_trace_t *t)
 {
-	g_string_free(call->sip_trace, TRUE);
-	call->sip_trace = NULL;
-	g_mutex_clear(&call->sip_lock);
+	if (!t)
+		return;
+	g_string_free(t->text, TRUE);
+	g_mutex_clear(&t->lock);
+	g_free(t);
 }
 
-static void append_line(cr_call_t *call, char dir, const char *line)
+static void append_line(cr_sip_trace_t *t, char dir, const char *line)
 {
 	gint64 now = g_get_monotonic_time();
 
-	g_mutex_lock(&call->sip_lock);
-	if (call->sip_trace->len < TRACE_MAX_BYTES)
-		g_string_append_printf(call->sip_trace, "%" G_GINT64_FORMAT ".%03d %c %.*s\n",
-				       (now - call->sip_t0) / 1000, (int)((now - call->sip_t0) % 1000), dir,
+	g_mutex_lock(&t->lock);
+	if (t->text->len < TRACE_MAX_BYTES)
+		g_string_append_printf(t->text, "%" G_GINT64_FORMAT ".%03d %c %.*s\n",
+				       (now - t->t0) / 1000, (int)((now - t->t0) % 1000), dir,
 				       CR_SIP_MAX_TRACE_LINE, line);
-	g_mutex_unlock(&call->sip_lock);
+	g_mutex_unlock(&t->lock);
 }
 
-void cr_sip_trace_line(cr_call_t *call, char dir, const char *fmt, ...)
+void cr_sip_trace_line(cr_sip_trace_t *t, char dir, const char *fmt, ...)
 {
 	va_list ap;
 	char *line;
@@ -55,7 +67,7 @@ void cr_sip_trace_line(cr_call_t *call, char dir, const char *fmt, ...)
 	va_start(ap, fmt);
 	line = g_strdup_vprintf(fmt, ap);
 	va_end(ap);
-	append_line(call, dir, line);
+	append_line(t, dir, line);
 	g_free(line);
 }
 
@@ -68,12 +80,12 @@ static void add_header(GString *s, const char *name, const void *h)
 	g_free(v);
 }
 
-void cr_sip_trace_msg(cr_call_t *call, char dir, const sip_t *sip)
+void cr_sip_trace_msg(cr_sip_trace_t *t, char dir, const sip_t *sip)
 {
 	su_home_t home[1] = { SU_HOME_INIT(home) };
 	GString *s;
 
-	if (!call || !sip)
+	if (!t || !sip)
 		return;
 	s = g_string_new(NULL);
 	if (sip->sip_request) {
@@ -109,21 +121,19 @@ void cr_sip_trace_msg(cr_call_t *call, char dir, const sip_t *sip)
 		else
 			g_string_append(s, " | SDP: unreadable");
 	}
-	append_line(call, dir, s->str);
+	append_line(t, dir, s->str);
 	g_string_free(s, TRUE);
 	su_home_deinit(home);
 }
 
-int cr_call_get_sip_trace(cr_call_t *call, char *buf, int len)
+int cr_sip_trace_copy(cr_sip_trace_t *t, char *buf, size_t len)
 {
 	int n;
 
-	if (!call)
-		return 0;
-	g_mutex_lock(&call->sip_lock);
-	n = (int)call->sip_trace->len;
+	g_mutex_lock(&t->lock);
+	n = (int)t->text->len;
 	if (buf && len > 0)
-		g_strlcpy(buf, call->sip_trace->str, (size_t)len);
-	g_mutex_unlock(&call->sip_lock);
+		g_strlcpy(buf, t->text->str, len);
+	g_mutex_unlock(&t->lock);
 	return n;
 }

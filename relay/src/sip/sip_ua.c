@@ -24,7 +24,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <sofia-sip/su_log.h>
 #include <sofia-sip/nta_tag.h>
 #include <sofia-sip/nua_tag.h>
 #include <sofia-sip/sip_header.h>
@@ -518,27 +517,6 @@ static void begin_shutdown(void *p)
 	g_source_unref(poll);
 }
 
-/* Sofia's modules each log to stderr at their own level (default 3), which
- * in Prosody means noise on the console for every call. Quiet them unless
- * the operator asks through Sofia's own environment variables. */
-extern su_log_t tport_log[], nta_log[], nua_log[], soa_log[];
-
-static void quiet_sofia_logs(void)
-{
-	if (getenv("SU_DEBUG"))
-		return;
-	su_log_set_level(su_log_default, 0);
-	su_log_set_level(su_log_global, 0);
-	if (!getenv("TPORT_DEBUG"))
-		su_log_set_level(tport_log, 0);
-	if (!getenv("NTA_DEBUG"))
-		su_log_set_level(nta_log, 0);
-	if (!getenv("NUA_DEBUG"))
-		su_log_set_level(nua_log, 0);
-	if (!getenv("SOA_DEBUG"))
-		su_log_set_level(soa_log, 0);
-}
-
 /* The port a listen URI binds (0 = chosen by the system: any). */
 static int listen_port(const char *uri)
 {
@@ -575,11 +553,11 @@ static gpointer sip_main(gpointer p)
 	cr_sip_ua_t *ua = p;
 	char msg[CR_MAX_ERROR_LEN];
 	char *listen;
-	GHashTable *fds_before = NULL;
+	GHashTable *fds_before = NULL, *threads_before;
 
 	g_main_context_push_thread_default(ua->context);
 	su_init();
-	quiet_sofia_logs();
+	cr_sip_log_init();
 	ua->root = su_glib_root_create(ua);
 	if (!ua->root) {
 		finish_start(ua, -1, "sip: cannot create the Sofia root");
@@ -595,6 +573,7 @@ static gpointer sip_main(gpointer p)
 	g_source_attach(ua->su_source, ua->context);
 	cr_sip_rate_init(ua);
 	fds_before = cr_sip_filter_snapshot();
+	threads_before = cr_sip_log_stack_begin();
 	ua->nua = nua_create(ua->root, nua_callback, ua,
 			     NUTAG_URL(ua->listen_uri),
 			     TAG_IF(ua->tls_listen_uri, NUTAG_SIPS_URL(ua->tls_listen_uri)),
@@ -622,6 +601,7 @@ static gpointer sip_main(gpointer p)
 			     NUTAG_OUTBOUND("no-options-keepalive, no-validate"),
 			     TAG_IF(ua->outbound_proxy, NUTAG_PROXY(ua->outbound_proxy)),
 			     TAG_END());
+	cr_sip_log_stack_end(ua->nua ? ua : NULL, threads_before);
 	if (!ua->nua) {
 		listen = ua->tls_listen_uri
 			? g_strdup_printf("%s or %s", ua->listen_uri, ua->tls_listen_uri)
@@ -675,6 +655,7 @@ static gpointer sip_main(gpointer p)
 	}
 	nua_destroy(ua->nua);
 	ua->nua = NULL;
+	cr_sip_log_forget(ua);
 out:
 	if (fds_before)
 		g_hash_table_destroy(fds_before);
