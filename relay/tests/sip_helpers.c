@@ -53,20 +53,24 @@ int free_port(bool both, bool even)
 	static unsigned next;
 
 	if (!next)
-		next = 20000 + (unsigned)(getpid() * 7 % 20000);
+		next = (unsigned)(getpid() * 7 % 6000);
 	for (int tries = 0; tries < 2000; tries++) {
-		/* Steps of 4: sipp also binds its media port + 1 and + 2. */
-		int port = (int)((next += 4) % 30000) + 20000;
+		/* Blocks of 4 in 10000-16299, as the Lua specs' ports
+		 * (spec/helpers/prosody.lua): below the relay's default RTP range
+		 * and the kernel's ephemeral range, where any program on the
+		 * machine may take a port before sipp or baresip binds it. The
+		 * whole block is checked: sipp binds its media port + 2 as well,
+		 * baresip TLS on its SIP port + 1. */
+		int port = (int)((next += 4) % 6000) + 10000;
+		bool ok = true;
 
 		if (even)
 			port &= ~1;
-		if (bind_port(SOCK_DGRAM, port) != port)
-			continue;
-		if (even && bind_port(SOCK_DGRAM, port + 1) != port + 1)
-			continue;
-		if (both && bind_port(SOCK_STREAM, port) != port)
-			continue;
-		return port;
+		for (int i = 0; i < 4 && ok; i++)
+			ok = bind_port(SOCK_DGRAM, port + i) == port + i &&
+			     (!both || i > 1 || bind_port(SOCK_STREAM, port + i) == port + i);
+		if (ok)
+			return port;
 	}
 	return -1;
 }

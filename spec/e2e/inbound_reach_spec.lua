@@ -142,11 +142,21 @@ describe("inbound calls to an owner who may be away #lua54 #e2e", function()
 		assert.is_not_nil(c:receive(function(s) return s.name == "enabled" end, 5), "no stream management")
 		c:send(st.presence())
 		-- Acknowledge what arrived (the component's one presence subscription
-		-- request among it), so only the call is left to push.
-		local handled = 0
-		while c:receive(function(s) return s.name == "presence" or s.name == "message" or s.name == "iq" end, 1) do
+		-- request among it), so only the call is left to push. Waits for that
+		-- request itself, not for a second of silence: on a loaded machine it
+		-- may come later, stay unacknowledged and be pushed before the call.
+		local handled, asked = 0, false
+		local deadline = socket.gettime() + 10
+		while true do
+			local s = c:receive(function(s) return s.name == "presence" or s.name == "message" or s.name == "iq" end,
+				asked and 0.3 or math.max(0.1, deadline - socket.gettime()))
+			if not s then break end
 			handled = handled + 1
+			if s.name == "presence" and s.attr.type == "subscribe" and s.attr.from == "phone.localhost" then
+				asked = true
+			end
 		end
+		assert.is_true(asked, "the component's presence subscription request never arrived")
 		c:send(st.stanza("a", { xmlns = "urn:xmpp:sm:3", h = tostring(handled) }))
 		socket.sleep(0.2)
 		c.conn:close()

@@ -114,7 +114,14 @@ function M.start(opts)
 	local p = io.popen(("sh -c %s & echo $!"):format(quote(script)))
 	self.pid = p:read("l")
 	p:close()
-	socket.sleep(0.8) -- let it bind
+	-- Until it holds its SIP port (bounded; a UDP request to a bound port
+	-- waits in its queue), instead of a fixed 0.8 s.
+	local deadline = socket.gettime() + 10
+	while prosody.port_free(self.port) and socket.gettime() < deadline do
+		local alive = os.execute("kill -0 " .. self.pid .. " 2>/dev/null")
+		if not (alive == true or alive == 0) then break end
+		socket.sleep(0.02)
+	end
 	return self
 end
 

@@ -33,11 +33,53 @@ local function as_prosody(cmd)
 	return cmd
 end
 
-function M.free_port()
-	local s = assert(socket.bind("127.0.0.1", 0))
-	local _, port = s:getsockname()
-	s:close()
-	return tonumber(port)
+-- Ports for the programs a spec starts come from 10000-16299: below the
+-- relay's default RTP range (16384-32767, where every running gateway on the
+-- machine takes ports) and the kernel's ephemeral range (32768-60999, which it
+-- hands to every connect() and unbound sendto() on the machine). A port the
+-- kernel picked (bind to port 0) and freed again is fair game for any of
+-- those until the program binds it: another test's socket took such a port
+-- often enough on a loaded machine ("Address already in use").
+local PORT_LO, PORT_HI = 10000, 16299
+
+local function random_int(lo, hi)
+	local f = assert(io.open("/dev/urandom", "rb"))
+	local a, b, c = f:read(3):byte(1, 3)
+	f:close()
+	return lo + (a * 65536 + b * 256 + c) % (hi - lo + 1)
+end
+
+--- Whether nothing holds `port` on `ip` (default 127.0.0.1), UDP or TCP.
+function M.port_free(port, ip)
+	ip = ip or "127.0.0.1"
+	local u = socket.udp()
+	local ok = u:setsockname(ip, port)
+	u:close()
+	if not ok then return false end
+	local t = socket.tcp()
+	t:setoption("reuseaddr", true)
+	ok = t:bind(ip, port)
+	t:close()
+	return ok == 1 or ok == true
+end
+
+--- A port free on 127.0.0.1 (or `ip`) for both UDP and TCP, with the
+-- `span` - 1 ports after it free too (span: default 1; sipp's RTP echo takes
+-- its media port and that + 2).
+function M.free_port(span, ip)
+	span = span or 1
+	for _ = 1, 200 do
+		local port = random_int(PORT_LO, PORT_HI - span)
+		local free = true
+		for p = port, port + span - 1 do
+			if not M.port_free(p, ip) then
+				free = false
+				break
+			end
+		end
+		if free then return port end
+	end
+	error("no free port in " .. PORT_LO .. "-" .. PORT_HI)
 end
 
 local function wait_port(port, timeout)
@@ -105,13 +147,16 @@ end
 
 function Instance:stop()
 	if not self.pid then return end
-	-- runuser does not always pass SIGTERM on to Prosody: signal Prosody
-	-- itself too (its pidfile), then make sure both are gone.
+	-- Signal Prosody itself (its pidfile): runuser, its parent as root,
+	-- exits as soon as it does. A SIGTERM to runuser would cost 2 s: it
+	-- passes the signal on, sleeps 2 s whatever happens, then sends
+	-- SIGKILL ("Session terminated, killing shell... ...killed."). Without
+	-- a pidfile yet, runuser is all there is to signal.
 	local pids = { self.pid }
 	local pidfile = read_file(self.dir .. "/prosody.pid"):match("%d+")
-	if pidfile then pids[#pids + 1] = pidfile end
+	if pidfile and pidfile ~= self.pid then pids[#pids + 1] = pidfile end
 	local list = table.concat(pids, " ")
-	sh("kill -TERM " .. list .. " 2>/dev/null")
+	sh("kill -TERM " .. (pidfile or self.pid) .. " 2>/dev/null")
 	for _ = 1, 100 do
 		if not sh("kill -0 " .. list .. " 2>/dev/null") then break end
 		socket.sleep(0.05)

@@ -58,11 +58,49 @@ end
 -- (default: a free one), ip = "127.0.0.1" (the address sipp sends from: any
 -- of 127.0.0.0/8), rate = calls a second (-r) }.
 -- Returns a run with port, media_port, wait(), kill(), log().
+local launch
+
+-- sipp's messages when a port it was told to use is taken.
+local function bind_failed(self)
+	local out = (read_file(self.dir .. "/stdout.log") or "") .. (read_file(self.dir .. "/errors.log") or "")
+	return out:find("Unable to bind", 1, true) ~= nil
+end
+
 function M.start(opts)
 	opts = opts or {}
-	local self = setmetatable({}, Run)
-	self.port = opts.port or prosody.free_port()
-	self.media_port = prosody.free_port()
+	local ip = opts.ip or "127.0.0.1"
+	-- Ports are checked free just before sipp binds them, but another
+	-- program on the machine may take one in between: then sipp exits at
+	-- once, and it starts again on fresh ports (its SIP port too, unless the
+	-- spec chose that one).
+	for _ = 1, 5 do
+		local self = setmetatable({}, Run)
+		self.port = opts.port or prosody.free_port(1, ip)
+		self.media_port = prosody.free_port(3, ip) -- its RTP echo: this port and + 2
+		launch(self, opts, ip)
+		-- Bounded wait until sipp holds its ports (they no longer bind) or
+		-- has exited.
+		local deadline = socket.gettime() + 10
+		local exited
+		repeat
+			exited = read_file(self.dir .. "/rc")
+			if exited and exited:match("%d") then break end
+			exited = nil
+			if not prosody.port_free(self.port, ip) and not prosody.port_free(self.media_port, ip)
+				and not prosody.port_free(self.media_port + 2, ip) then
+				return self
+			end
+			socket.sleep(0.02)
+		until socket.gettime() > deadline
+		if not exited then return self end -- still starting: the spec's wait() reports it
+		if not bind_failed(self) or opts.port then
+			return self -- exited for another reason: the spec's wait() and log() report it
+		end
+	end
+	error("sipp: its ports were taken five times in a row")
+end
+
+function launch(self, opts, ip)
 	self.dir = ("%s/build/spec-sipp/%d-%d"):format(prosody.repo, self.port, math.random(1e9))
 	os.execute("mkdir -p " .. quote(self.dir))
 	local args = { "sipp" }
@@ -81,7 +119,6 @@ function M.start(opts)
 		args[#args + 1] = "uas"
 	end
 	if opts.remote then args[#args + 1] = opts.remote end
-	local ip = opts.ip or "127.0.0.1"
 	for _, a in ipairs({ "-i", ip, "-p", tostring(self.port), "-mi", ip,
 		"-mp", tostring(self.media_port), "-m", tostring(opts.calls or 1),
 		"-timeout", tostring(opts.timeout or 40) .. "s", "-timeout_error",
@@ -109,9 +146,6 @@ function M.start(opts)
 	local p = io.popen(("sh -c %s & echo $!"):format(quote(script)))
 	self.pid = p:read("l")
 	p:close()
-	-- Let sipp bind its ports before anyone talks to it.
-	socket.sleep(0.3)
-	return self
 end
 
 --- The SIP messages sipp saw, for asserting on what reached the trunk.

@@ -49,10 +49,13 @@ def free_ports():
         return True
 
     def block(count, tcp=False):
-        # count consecutive ports from an even base, none of them in use.
-        base = 20000 + (os.getpid() * 37 + int(time.time() * 1000)) % 30000 // 2 * 2
+        # count consecutive ports from an even base, none of them in use,
+        # in 10000-16299 as spec/helpers/prosody.lua's: below the relay's
+        # default RTP range and the kernel's ephemeral range, whose ports
+        # any program on the machine may take before the relay or sipp binds.
+        base = 10000 + (os.getpid() * 37 + int(time.time() * 1000)) % 6280 // 2 * 2
         for _ in range(5000):
-            base = 20000 + (base - 20000 + 16) % 30000
+            base = 10000 + (base - 10000 + 16) % 6280
             mark = len(held)
             if all(bindable(base + i, tcp) for i in range(count)):
                 return base

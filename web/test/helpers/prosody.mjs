@@ -104,9 +104,13 @@ export async function startProsody(opts = {}) {
 		},
 		async stop() {
 			if (exited) return;
+			// Prosody itself (its pidfile); runuser, its parent as root, exits
+			// with it. A SIGTERM to runuser costs 2 s: it passes it on, sleeps
+			// 2 s whatever happens, then sends SIGKILL. Without a pidfile yet,
+			// runuser is all there is to signal.
 			const pid = Number(readOr(join(dir, 'prosody.pid')).trim());
 			if (pid) { try { process.kill(pid, 'SIGTERM'); } catch { /* gone */ } }
-			try { child.kill('SIGTERM'); } catch { /* gone */ }
+			else { try { child.kill('SIGTERM'); } catch { /* gone */ } }
 			for (let i = 0; i < 100 && !exited; i++) await sleep(50);
 			if (!exited) {
 				if (pid) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
