@@ -21,14 +21,11 @@
  * (on_rtcp_timer; no reception reports yet).
  *
  * DTMF across the boundary (the client has telephone-event, the trunk has
- * none): toward the trunk each RFC 4733 event of the client starts a
- * dtmfsrc tone at its first packet and stops it at its end packet (one
- * unbroken tone however the packets are paced), audiomixer adds it to the
- * decoded audio before it is encoded; from the trunk a tee feeds an 8 kHz
- * copy of the decoded audio to dtmfdetect, whose "dtmf-event" bus messages
- * become RFC 4733 packets in the client leg's stream (its SSRC and
- * timestamps; sequence numbers toward the client are renumbered here so the
- * inserted packets fit in).
+ * none): the client->sip pipeline mixes a dtmfsrc into the decoded audio,
+ * the sip->client one tees an 8 kHz copy to dtmfdetect; inband_dtmf.c
+ * turns the client's RFC 4733 events into tones and the detected digits
+ * into RFC 4733 packets (sent through cr_forward_transcoded, renumbered
+ * into the client leg's stream here so the inserted packets fit in).
  *
  * A pipeline that broke is rebuilt, not left silent for the rest of the
  * call (pipe_reset): on an error on its bus, or when it took
@@ -40,6 +37,7 @@
 #include <gst/app/gstappsrc.h>
 #include <gst/gst.h>
 
+#include "inband_dtmf.h"
 #include "media.h"
 
 #define XC_MAX_QUEUED 256    /* packets waiting for the worker, both ways */
@@ -50,13 +48,7 @@
  * bounds the wait for a missing one, so without this the call's first audio
  * came 60 ms late each way (docs/PERFORMANCE.md). */
 #define XC_JITTER_FASTSTART_PACKETS 1
-/* The same digit again within this (since its last report): the same tone.
- * Loaded machines showed dropouts inside one 200 ms tone of more than
- * 150 ms; a keypad repeating a digit pauses between the two (the test
- * client: 200 ms on, 100 ms off, so 300 ms apart). */
-#define XC_TONE_REPEAT_US 250000
 #define XC_RTCP_MS 2500 /* our sender reports on transcoded legs */
-#define XC_TONE_MAX_MS 5000 /* a client tone without its end packet stops after this */
 #define XC_STALL_MS 1000     /* packets in, nothing out this long: the pipeline is broken... */
 #define XC_STALL_PACKETS 25  /* ...when at least this many went in meanwhile (not a pause) */
 #define XC_RESET_MIN_MS 2000 /* a direction's pipeline is rebuilt at most this often */
@@ -123,17 +115,8 @@ struct cr_transcode {
 
 	/* Worker only from here on. */
 	bool inband;        /* DTMF crosses between RFC 4733 (client) and tones (trunk) */
-	int client_dtmf_pt, client_dtmf_clock;
+	cr_inband_dtmf_t dtmf; /* ...which inband_dtmf.c does */
 	int out_clock[3];   /* by CR_DIR_*: the RTP clock of the codec sent that way */
-	bool dtmf_reported; /* client events reported, by their timestamp */
-	uint32_t dtmf_ts;
-	bool tone_on;       /* dtmfsrc plays the client's event of timestamp tone_ts */
-	bool tone_ending;   /* its end came early: tone_timer stops it */
-	uint32_t tone_ts;
-	int64_t tone_started_us;
-	GSource *tone_timer; /* stops a tone whose end packet never came */
-	int last_tone;      /* the trunk's last detected digit, and when */
-	int64_t last_tone_us;
 };
 
 static const codec_elems_t *find_codec(const char *name)
@@ -289,14 +272,6 @@ static gboolean wake_dispatch(GSource *source, GSourceFunc cb, gpointer data)
 
 static GSourceFuncs wake_funcs = { NULL, NULL, wake_dispatch, NULL, NULL, NULL };
 
-static void put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
 /* Worker: a payloader packet joins the stream of its leg (mc->xc_out):
  * our SSRC and sequence numbers, its timestamps moved by an offset fixed
  * when a payloader first appears, so that after a rebuild (codec change)
@@ -318,157 +293,6 @@ static void out_stream_audio(cr_transcode_t *xc, int dir, uint8_t *pkt, size_t l
 }
 
 static const char DIGITS[] = "0123456789*#ABCD";
-
-/* Worker: a tone detected in the trunk's audio, as an RFC 4733 event of
- * 100 ms toward the client (RFC 4733 2.5: start with the marker bit, then
- * updates, the end packet three times). */
-static void dtmf_to_client(cr_transcode_t *xc, int event)
-{
-	cr_media_call_t *mc = xc->mc;
-	cr_out_stream_t *st = &mc->xc_out[CR_DIR_SIP_TO_CLIENT];
-	uint32_t total = (uint32_t)xc->client_dtmf_clock / 10;
-	char digit = event >= 0 && event < 16 ? DIGITS[event] : '?';
-
-	/* spandsp reports a tone again after any dropout inside it (a jitter
-	 * buffer gap, mixing); a real repeat needs a pause of its own. */
-	int64_t now = g_get_monotonic_time();
-	bool again = event == xc->last_tone && now - xc->last_tone_us < XC_TONE_REPEAT_US;
-
-	xc->last_tone = event;
-	xc->last_tone_us = now;
-	if (again)
-		return;
-	if (!st->started || event < 0 || event > 255) {
-		cr_trace_add(&mc->trace, "transcode", "tone %c from the trunk not sent: no stream to the client yet",
-			     digit);
-		return;
-	}
-	for (int i = 0; i < 5; i++) {
-		uint8_t pkt[64] = { 0x80, (uint8_t)((i == 0 ? 0x80 : 0) | xc->client_dtmf_pt) };
-		bool end = i >= 2;
-		uint32_t dur = end ? total : total * (uint32_t)(i + 1) / 3;
-
-		pkt[2] = (uint8_t)(st->seq >> 8);
-		pkt[3] = (uint8_t)st->seq;
-		st->seq++;
-		put32(pkt + 4, st->ts);
-		put32(pkt + 8, st->ssrc);
-		pkt[12] = (uint8_t)event;
-		pkt[13] = (uint8_t)((end ? 0x80 : 0) | 10); /* volume -10 dBm0 */
-		pkt[14] = (uint8_t)(dur >> 8);
-		pkt[15] = (uint8_t)dur;
-		st->packets++;
-		st->octets += 4;
-		cr_forward_transcoded(mc, CR_DIR_SIP_TO_CLIENT, pkt, 16);
-	}
-	atomic_fetch_add_explicit(&mc->counters.dtmf_events, 1, memory_order_relaxed);
-	cr_trace_add(&mc->trace, "media", "dtmf sip->client digit %c in-band, sent as RFC 4733", digit);
-	cr_media_emit(mc, CR_EVENT_DTMF, CR_DIR_SIP_TO_CLIENT, 100,
-		      "digit=%c event=%d duration_ms=100", digit, event);
-}
-
-/* Worker: a client RFC 4733 packet on its way to become a tone; reported
- * once per event, at its end. */
-static void dtmf_from_client(cr_transcode_t *xc, const uint8_t *buf, size_t len)
-{
-	cr_media_call_t *mc = xc->mc;
-	cr_rtp_event_t ev;
-	int event, ms;
-	char digit;
-
-	if (!cr_rtp_event_read(buf, len, &ev) || !ev.end)
-		return;
-	if (xc->dtmf_reported && xc->dtmf_ts == ev.timestamp)
-		return;
-	xc->dtmf_reported = true;
-	xc->dtmf_ts = ev.timestamp;
-	event = ev.event;
-	ms = (int)((uint32_t)ev.duration * 1000u / (uint32_t)xc->client_dtmf_clock);
-	digit = event < 16 ? DIGITS[event] : '?';
-	atomic_fetch_add_explicit(&mc->counters.dtmf_events, 1, memory_order_relaxed);
-	cr_trace_add(&mc->trace, "media", "dtmf client->sip digit %c duration %d ms, sent in-band",
-		     digit, ms);
-	cr_media_emit(mc, CR_EVENT_DTMF, CR_DIR_CLIENT_TO_SIP, ms, "digit=%c event=%d duration_ms=%d",
-		      digit, event, ms);
-}
-
-static void tone_switch(cr_transcode_t *xc, bool on, int event)
-{
-	GstElement *src = xc->pipes[CR_DIR_CLIENT_TO_SIP].dtmf_src;
-	GstStructure *st;
-
-	if (!src)
-		return;
-	st = on ? gst_structure_new("dtmf-event", "type", G_TYPE_INT, 1, "number", G_TYPE_INT, event,
-				    "volume", G_TYPE_INT, 10, "start", G_TYPE_BOOLEAN, TRUE, NULL)
-		: gst_structure_new("dtmf-event", "type", G_TYPE_INT, 1, "start", G_TYPE_BOOLEAN, FALSE,
-				    NULL);
-	gst_element_send_event(src, gst_event_new_custom(GST_EVENT_CUSTOM_UPSTREAM, st));
-	xc->tone_on = on;
-	xc->tone_ending = false;
-	if (xc->tone_timer) {
-		g_source_destroy(xc->tone_timer);
-		g_source_unref(xc->tone_timer);
-		xc->tone_timer = NULL;
-	}
-}
-
-static gboolean on_tone_timeout(gpointer data)
-{
-	cr_transcode_t *xc = data;
-
-	cr_trace_add(&xc->mc->trace, "transcode", "dtmf tone stopped: no end packet from the client");
-	tone_switch(xc, false, 0); /* destroys this source: return value unused */
-	return G_SOURCE_REMOVE;
-}
-
-static gboolean on_tone_end(gpointer data)
-{
-	tone_switch(data, false, 0);
-	return G_SOURCE_REMOVE;
-}
-
-/* Worker: an RFC 4733 packet of the client while the trunk has no
- * telephone-event: its event's first packet starts the tone, its end
- * packet stops it (RFC 4733 2.5: packets of one event share a timestamp). */
-static void dtmf_inband(cr_transcode_t *xc, const uint8_t *buf, size_t len)
-{
-	cr_rtp_event_t ev;
-	uint32_t ts;
-	bool end;
-
-	if (!cr_rtp_event_read(buf, len, &ev) || ev.event > 15)
-		return;
-	ts = ev.timestamp;
-	end = ev.end;
-	if (!end && !(xc->tone_on && xc->tone_ts == ts) && !(xc->dtmf_reported && xc->dtmf_ts == ts)) {
-		if (xc->tone_on)
-			tone_switch(xc, false, 0);
-		tone_switch(xc, true, ev.event);
-		xc->tone_ts = ts;
-		xc->tone_timer = g_timeout_source_new(XC_TONE_MAX_MS);
-		g_source_set_callback(xc->tone_timer, on_tone_timeout, xc, NULL);
-		g_source_attach(xc->tone_timer, xc->mc->context);
-		xc->tone_started_us = g_get_monotonic_time();
-	} else if (end && xc->tone_on && xc->tone_ts == ts && !xc->tone_ending) {
-		/* The tone lasts what the event says, even when its packets came
-		 * in a burst (jitter): stop it then, not now. */
-		int64_t dur_us = (int64_t)ev.duration * 1000000 / xc->client_dtmf_clock;
-		int64_t left_ms = (xc->tone_started_us + dur_us - g_get_monotonic_time()) / 1000;
-
-		if (left_ms < 10) {
-			tone_switch(xc, false, 0);
-		} else {
-			g_source_destroy(xc->tone_timer);
-			g_source_unref(xc->tone_timer);
-			xc->tone_timer = g_timeout_source_new((guint)left_ms);
-			g_source_set_callback(xc->tone_timer, on_tone_end, xc, NULL);
-			g_source_attach(xc->tone_timer, xc->mc->context);
-			xc->tone_ending = true;
-		}
-	}
-	dtmf_from_client(xc, buf, len);
-}
 
 /* Worker: telephone-event both legs negotiated, on a transcoded call:
  * forwarded in the destination leg's stream (its SSRC and sequence
@@ -635,7 +459,7 @@ static gboolean on_bus(GstBus *bus, GstMessage *msg, gpointer data)
 
 		/* dtmfdetect (gst-plugins-bad, spandsp): one message per digit. */
 		if (gst_structure_get_int(gst_message_get_structure(msg), "number", &number))
-			dtmf_to_client(p->xc, number);
+			cr_inband_dtmf_to_client(&p->xc->dtmf, number);
 	} else if (GST_MESSAGE_TYPE(msg) == GST_MESSAGE_WARNING) {
 		gst_message_parse_warning(msg, &error, &debug);
 		cr_trace_add(&mc->trace, "transcode", "%s pipeline warning: %s (%s)", dir, error->message,
@@ -755,10 +579,7 @@ void cr_transcode_destroy(cr_transcode_t *xc)
 
 	if (!xc)
 		return;
-	if (xc->tone_timer) {
-		g_source_destroy(xc->tone_timer);
-		g_source_unref(xc->tone_timer);
-	}
+	cr_inband_dtmf_clear(&xc->dtmf);
 	pipe_stop(&xc->pipes[CR_DIR_CLIENT_TO_SIP]);
 	pipe_stop(&xc->pipes[CR_DIR_SIP_TO_CLIENT]);
 	if (xc->wake) {
@@ -805,9 +626,8 @@ void cr_transcode_apply(cr_media_call_t *mc, const cr_codec_t *client, const cr_
 	xc = g_new0(cr_transcode_t, 1);
 	xc->mc = mc;
 	xc->inband = client->dtmf_pt > 0 && sip->dtmf_pt <= 0;
-	xc->client_dtmf_pt = client->dtmf_pt;
-	xc->client_dtmf_clock = client->dtmf_clock_rate > 0 ? client->dtmf_clock_rate : 8000;
-	xc->last_tone = -1;
+	cr_inband_dtmf_init(&xc->dtmf, mc, &xc->pipes[CR_DIR_CLIENT_TO_SIP].dtmf_src, client->dtmf_pt,
+			    client->dtmf_clock_rate, cr_forward_transcoded);
 	xc->out_clock[CR_DIR_CLIENT_TO_SIP] = find_codec(sip->name)->rtp_clock;
 	xc->out_clock[CR_DIR_SIP_TO_CLIENT] = find_codec(client->name)->rtp_clock;
 	g_mutex_init(&xc->lock);
@@ -845,8 +665,8 @@ bool cr_transcode_push(cr_transcode_t *xc, int dir, int pt, const uint8_t *buf, 
 	GstBuffer *b;
 	int64_t now;
 
-	if (dir == CR_DIR_CLIENT_TO_SIP && xc->inband && pt == xc->client_dtmf_pt && p->dtmf_src) {
-		dtmf_inband(xc, buf, len);
+	if (dir == CR_DIR_CLIENT_TO_SIP && xc->inband && pt == xc->dtmf.client_dtmf_pt && p->dtmf_src) {
+		cr_inband_dtmf_push(&xc->dtmf, buf, len);
 		return true;
 	}
 	if (dir == CR_DIR_CLIENT_TO_SIP ? xc->mc->dtmf_pt_client[pt] : xc->mc->dtmf_pt_sip[pt]) {
