@@ -24,6 +24,7 @@ local config = require "jingle_sip.config"
 local policy = require "jingle_sip.policy"
 local numbers = require "jingle_sip.numbers"
 local contacts = require "jingle_sip.contacts"
+local gate = require "jingle_sip.gate"
 local ownership = require "jingle_sip.ownership"
 local shell = require "jingle_sip.shell"
 local metrics = require "jingle_sip.metrics"
@@ -38,7 +39,6 @@ local time_now = require "util.time".now
 local call_service = require "jingle_sip.call.service"
 local relay_legs = require "jingle_sip.call.relay_legs"
 local devices = require "jingle_sip.devices"
-local jmi = require "jingle_sip.jingle.jmi"
 local answer = require "jingle_sip.jingle.answer"
 local caps_nodes_mod = require "jingle_sip.caps_nodes"
 local gateway_iq = require "jingle_sip.gateway_iq"
@@ -157,53 +157,18 @@ module:hook("iq-set/host/jabber:iq:gateway:query", function(event)
 	return true
 end)
 
--- The gate every outbound call passes before the call code sees it: a JMI
--- propose (XEP-0353 v0.4) or a Jingle session-initiate (XEP-0166 v1.1) to a
--- phone JID. Refusals are answered here with the error and text of
--- policy.reasons; an admitted call falls through to the call handlers
--- (lower priority).
+-- The gate every outbound call passes before the call code sees it
+-- (jingle_sip.gate: policy.check_outbound on a propose or session-initiate
+-- to a phone JID, refusals answered there).
 local calls_by_user = {} -- bare JID -> calls in progress (kept by the call code)
-
-local function admit(stanza)
-	local number, _, text = numbers.from_jid(stanza.attr.to, module.host)
-	if not number then
-		if calls_disabled then return nil, "calls-disabled", calls_disabled end
-		return nil, "number-malformed", text
-	end
-	local from = stanza.attr.from
-	return policy.check_outbound(cfg, from, number, from and calls_by_user[jid_bare(from)] or 0, calls_disabled)
-end
-
--- A refused propose is also answered the JMI way (XEP-0353 v0.6 §3.2:
--- <reject/> with a Jingle reason): clients that watch JMI elements, not
--- message errors, would otherwise ring until their own timeout. The error
--- stays for the clients that read it.
-local function refuse(origin, stanza, reason, text)
-	local e = policy.reasons[reason]
-	module:log("info", "Refused call from %s to %s: %s", stanza.attr.from, stanza.attr.to, text)
-	stats:call_refused("outbound")
-	origin.send(st.error_reply(stanza, e.type, e.condition, text))
-	local m = stanza.name == "message" and jmi.parse(stanza)
-	if m and m.action == "propose" and m.id then
-		module:send(jmi.build("reject", { from = stanza.attr.to, to = stanza.attr.from, id = m.id,
-			namespace = m.namespace, reason = { condition = e.jingle, text = text } }))
-	end
-	return true
-end
-
-local function on_session_initiate(event)
-	local jingle = event.stanza.tags[1]
-	if jingle.attr.action ~= "session-initiate" then return end
-	local ok, reason, text = admit(event.stanza)
-	if not ok then return refuse(event.origin, event.stanza, reason, text) end
-end
-
-local function on_propose(event)
-	local stanza = event.stanza
-	if stanza.attr.type == "error" or not stanza:get_child("propose", "urn:xmpp:jingle-message:0") then return end
-	local ok, reason, text = admit(stanza)
-	if not ok then return refuse(event.origin, stanza, reason, text) end
-end
+local gate_handlers = gate.new({
+	host = module.host, cfg = cfg,
+	disabled = function() return calls_disabled end,
+	active = function(bare) return calls_by_user[bare] end,
+	send = function(stanza) module:send(stanza) end,
+	log = function(...) module:log(...) end,
+	refused = function() stats:call_refused("outbound") end,
+})
 
 -- Phone JIDs look like contacts (docs/INTEROP.md#12): they answer disco
 -- and presence for every well-formed number; a malformed one gets an error
@@ -302,10 +267,10 @@ end
 
 -- Hooks. Priorities: above mod_disco's account handlers (0) for phone
 -- JIDs; the call gate (10) runs before the call handlers.
-module:hook("iq-set/bare/urn:xmpp:jingle:1:jingle", on_session_initiate, 10)
-module:hook("iq-set/full/urn:xmpp:jingle:1:jingle", on_session_initiate, 10)
-module:hook("message/bare", on_propose, 10)
-module:hook("message/full", on_propose, 10)
+module:hook("iq-set/bare/urn:xmpp:jingle:1:jingle", gate_handlers.on_session_initiate, 10)
+module:hook("iq-set/full/urn:xmpp:jingle:1:jingle", gate_handlers.on_session_initiate, 10)
+module:hook("message/bare", gate_handlers.on_propose, 10)
+module:hook("message/full", gate_handlers.on_propose, 10)
 module:hook("iq-get/bare/http://jabber.org/protocol/disco#info:query", on_phone_disco_info, 1)
 module:hook("iq-get/full/http://jabber.org/protocol/disco#info:query", on_phone_disco_info, 1)
 module:hook("iq-get/bare/http://jabber.org/protocol/disco#items:query", on_phone_disco_items, 1)
