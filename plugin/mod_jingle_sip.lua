@@ -21,15 +21,14 @@ local relay_watch = require "callrelay.watch"
 local server = require "net.server"
 local version = require "jingle_sip.version"
 local config = require "jingle_sip.config"
-local policy = require "jingle_sip.policy"
 local numbers = require "jingle_sip.numbers"
 local contacts = require "jingle_sip.contacts"
+local gate = require "jingle_sip.gate"
 local ownership = require "jingle_sip.ownership"
 local shell = require "jingle_sip.shell"
 local metrics = require "jingle_sip.metrics"
 local health_of = require "jingle_sip.health"
 local configmanager = require "core.configmanager"
-local st = require "util.stanza"
 local jid_bare = require "util.jid".bare
 local jid_split = require "util.jid".split
 local storagemanager = require "core.storagemanager"
@@ -38,7 +37,6 @@ local time_now = require "util.time".now
 local call_service = require "jingle_sip.call.service"
 local relay_legs = require "jingle_sip.call.relay_legs"
 local devices = require "jingle_sip.devices"
-local jmi = require "jingle_sip.jingle.jmi"
 local answer = require "jingle_sip.jingle.answer"
 local caps_nodes_mod = require "jingle_sip.caps_nodes"
 local gateway_iq = require "jingle_sip.gateway_iq"
@@ -157,83 +155,18 @@ module:hook("iq-set/host/jabber:iq:gateway:query", function(event)
 	return true
 end)
 
--- The gate every outbound call passes before the call code sees it: a JMI
--- propose (XEP-0353 v0.4) or a Jingle session-initiate (XEP-0166 v1.1) to a
--- phone JID. Refusals are answered here with the error and text of
--- policy.reasons; an admitted call falls through to the call handlers
--- (lower priority).
+-- The gate every outbound call passes before the call code sees it
+-- (jingle_sip.gate: policy.check_outbound on a propose or session-initiate
+-- to a phone JID, refusals answered there).
 local calls_by_user = {} -- bare JID -> calls in progress (kept by the call code)
-
-local function admit(stanza)
-	local number, _, text = numbers.from_jid(stanza.attr.to, module.host)
-	if not number then
-		if calls_disabled then return nil, "calls-disabled", calls_disabled end
-		return nil, "number-malformed", text
-	end
-	local from = stanza.attr.from
-	return policy.check_outbound(cfg, from, number, from and calls_by_user[jid_bare(from)] or 0, calls_disabled)
-end
-
--- A refused propose is also answered the JMI way (XEP-0353 v0.6 §3.2:
--- <reject/> with a Jingle reason): clients that watch JMI elements, not
--- message errors, would otherwise ring until their own timeout. The error
--- stays for the clients that read it.
-local function refuse(origin, stanza, reason, text)
-	local e = policy.reasons[reason]
-	module:log("info", "Refused call from %s to %s: %s", stanza.attr.from, stanza.attr.to, text)
-	stats:call_refused("outbound")
-	origin.send(st.error_reply(stanza, e.type, e.condition, text))
-	local m = stanza.name == "message" and jmi.parse(stanza)
-	if m and m.action == "propose" and m.id then
-		module:send(jmi.build("reject", { from = stanza.attr.to, to = stanza.attr.from, id = m.id,
-			namespace = m.namespace, reason = { condition = e.jingle, text = text } }))
-	end
-	return true
-end
-
-local function on_session_initiate(event)
-	local jingle = event.stanza.tags[1]
-	if jingle.attr.action ~= "session-initiate" then return end
-	local ok, reason, text = admit(event.stanza)
-	if not ok then return refuse(event.origin, event.stanza, reason, text) end
-end
-
-local function on_propose(event)
-	local stanza = event.stanza
-	if stanza.attr.type == "error" or not stanza:get_child("propose", "urn:xmpp:jingle-message:0") then return end
-	local ok, reason, text = admit(stanza)
-	if not ok then return refuse(event.origin, stanza, reason, text) end
-end
-
--- Phone JIDs look like contacts (docs/INTEROP.md#12): they answer disco
--- and presence for every well-formed number; a malformed one gets an error
--- that shows the right form.
-local function on_phone_disco_info(event)
-	local origin, stanza = event.origin, event.stanza
-	local number, _, text = numbers.from_jid(stanza.attr.to, module.host)
-	if not number then
-		origin.send(st.error_reply(stanza, "modify", "jid-malformed", text))
-		return true
-	end
-	local node = stanza.tags[1].attr.node
-	if not contacts.is_own_node(node) then
-		origin.send(st.error_reply(stanza, "cancel", "item-not-found", "No such disco node on a phone JID"))
-		return true
-	end
-	origin.send(st.reply(stanza):add_child(contacts.disco_info(node)))
-	return true
-end
-
-local function on_phone_disco_items(event)
-	local origin, stanza = event.origin, event.stanza
-	local number, _, text = numbers.from_jid(stanza.attr.to, module.host)
-	if not number then
-		origin.send(st.error_reply(stanza, "modify", "jid-malformed", text))
-		return true
-	end
-	origin.send(st.reply(stanza):query("http://jabber.org/protocol/disco#items"))
-	return true
-end
+local gate_handlers = gate.new({
+	host = module.host, cfg = cfg,
+	disabled = function() return calls_disabled end,
+	active = function(bare) return calls_by_user[bare] end,
+	send = function(stanza) module:send(stanza) end,
+	log = function(...) module:log(...) end,
+	refused = function() stats:call_refused("outbound") end,
+})
 
 -- Which client each caller runs (XEP-0115 caps node), for declining video
 -- the way its parser takes (jingle_sip.jingle.answer). Kept across reloads.
@@ -264,54 +197,25 @@ if not saved then
 		end
 	end)
 end
-module:hook("presence/host", function(event)
-	local stanza = event.stanza
-	book:observe(stanza)
-	for _, reply in ipairs(presence_book.answer_host(stanza, module.host,
-		book.is_owner(jid_bare(stanza.attr.from or "")) or policy.caller_allowed(cfg.allow, stanza.attr.from))) do
-		module:send(reply)
-	end
-	return true
-end)
 
--- RFC 6121: subscription answers go to the bare JID, presence to the sender.
-local function on_phone_presence(event)
-	local stanza = event.stanza
-	caps_nodes:observe(stanza)
-	book:observe(stanza)
-	-- An owner adds a phone JID: the component asks for their presence once.
-	if stanza.attr.type == "subscribe" and stanza.attr.from and book.is_owner(jid_bare(stanza.attr.from)) then
-		ask_presence(jid_bare(stanza.attr.from))
-	end
-	local from, type = stanza.attr.from, stanza.attr.type
-	if not from then return true end
-	local number = numbers.from_jid(stanza.attr.to, module.host)
-	if not number then
-		if type == "subscribe" or type == "probe" then
-			module:send(st.presence({ from = jid_bare(stanza.attr.to), to = jid_bare(from), type = "unsubscribed" }))
-		end
-		return true
-	end
-	local phone = numbers.to_jid(number, module.host)
-	for _, kind in ipairs(contacts.answer_presence(type, policy.caller_allowed(cfg.allow, from))) do
-		local to = (kind == "available" or kind == "unavailable") and from or jid_bare(from)
-		module:send(contacts.presence(phone, to, kind))
-	end
-	return true
-end
+-- Phone JIDs as contacts (docs/INTEROP.md#12) and the component's own
+-- presence: jingle_sip.contacts answers disco and presence.
+local contact_handlers = contacts.handlers({ host = module.host, cfg = cfg, book = book, caps_nodes = caps_nodes,
+	ask_presence = ask_presence, send = function(stanza) module:send(stanza) end })
+module:hook("presence/host", contact_handlers.host_presence)
 
 -- Hooks. Priorities: above mod_disco's account handlers (0) for phone
 -- JIDs; the call gate (10) runs before the call handlers.
-module:hook("iq-set/bare/urn:xmpp:jingle:1:jingle", on_session_initiate, 10)
-module:hook("iq-set/full/urn:xmpp:jingle:1:jingle", on_session_initiate, 10)
-module:hook("message/bare", on_propose, 10)
-module:hook("message/full", on_propose, 10)
-module:hook("iq-get/bare/http://jabber.org/protocol/disco#info:query", on_phone_disco_info, 1)
-module:hook("iq-get/full/http://jabber.org/protocol/disco#info:query", on_phone_disco_info, 1)
-module:hook("iq-get/bare/http://jabber.org/protocol/disco#items:query", on_phone_disco_items, 1)
-module:hook("iq-get/full/http://jabber.org/protocol/disco#items:query", on_phone_disco_items, 1)
-module:hook("presence/bare", on_phone_presence)
-module:hook("presence/full", on_phone_presence)
+module:hook("iq-set/bare/urn:xmpp:jingle:1:jingle", gate_handlers.on_session_initiate, 10)
+module:hook("iq-set/full/urn:xmpp:jingle:1:jingle", gate_handlers.on_session_initiate, 10)
+module:hook("message/bare", gate_handlers.on_propose, 10)
+module:hook("message/full", gate_handlers.on_propose, 10)
+module:hook("iq-get/bare/http://jabber.org/protocol/disco#info:query", contact_handlers.disco_info, 1)
+module:hook("iq-get/full/http://jabber.org/protocol/disco#info:query", contact_handlers.disco_info, 1)
+module:hook("iq-get/bare/http://jabber.org/protocol/disco#items:query", contact_handlers.disco_items, 1)
+module:hook("iq-get/full/http://jabber.org/protocol/disco#items:query", contact_handlers.disco_items, 1)
+module:hook("presence/bare", contact_handlers.phone_presence)
+module:hook("presence/full", contact_handlers.phone_presence)
 
 -- The media relay. Without it the module still answers disco and presence
 -- but refuses calls.
@@ -507,7 +411,7 @@ shell_components[module.host].trace = function(id) return shell.trace_lines(serv
 -- kept costing money until the media timeout). Two ways to learn it:
 -- unavailable presence from a full JID to a phone JID or the component
 -- (directed, or broadcast because the phone is in its roster; observed
--- before on_phone_presence answers it), and for a local user its c2s
+-- before contacts.handlers answers it), and for a local user its c2s
 -- session closing (resource-unbind on the user's host, which fires also
 -- when the stream just dies without any presence).
 local function on_presence_gone(event)
