@@ -182,6 +182,13 @@ local PASSTHROUGH = {
 	sip_trace = "call_sip_trace", sip_dial = "call_sip_dial", sip_ringing = "call_sip_ringing",
 	sip_answer = "call_sip_answer", sip_reject = "call_sip_reject", sip_hangup = "call_sip_hangup",
 	sip_hold = "call_sip_hold",
+	-- sip_dial/sip_answer params.codecs: a list of codec tables { name, pt,
+	-- clock_rate, channels } or names ("PCMU", "opus", ...), first preferred.
+	-- sip_media(): the SIP leg's media facts { seq (0: no SDP from the trunk
+	-- yet), address, port, ptime, dtmf_pt (-1: none), direction,
+	-- symmetric_rtp, chosen = codec or nil, codecs = { codec... } } with
+	-- codec tables { pt, name, clock_rate, channels } (cr_call_get_sip_media).
+	sip_media = "call_sip_media",
 	-- sip_hangup([cause, text]): a Q.850 cause (1..127) and a text put an
 	-- RFC 3326 Reason header on the BYE/CANCEL/480.
 	-- watch_sip_media(on): no RTP from the trunk for the relay's

@@ -530,7 +530,9 @@ local function on_relay_event(event)
 		legs_by_relay_id[call.id] = legs
 		-- Every failure from here closes the relay call (service:guard).
 		service:guard({ legs = legs }, "taking an inbound call", function()
-			legs:apply_sip_media(fields)
+			-- The offer as the relay read it (its event text is for logs).
+			local offer = legs:sip_media()
+			legs:apply_sip_media(offer)
 			if calls_disabled then
 				legs:sip_reject(503)
 				legs:close(calls_disabled)
@@ -538,7 +540,7 @@ local function on_relay_event(event)
 			end
 			stats:call_started("inbound")
 			service:on_incoming(legs, { caller = fields.caller, called = called_number(fields.called),
-				trunk_pts = relay_legs.offered_codecs(fields) })
+				trunk_pts = relay_legs.offered_codecs(offer) })
 		end)
 		return
 	end

@@ -67,6 +67,31 @@ int cr_relay_event_fd(const cr_relay_t *relay);
 int cr_relay_poll_events(cr_relay_t *relay, cr_event_t *events, int max);
 void cr_relay_get_stats(cr_relay_t *relay, cr_relay_stats_t *stats);
 enum {
+	CR_MAX_ADDR_LEN = 64,
+	CR_MAX_CODECS = 16,
+	CR_MAX_CODEC_NAME_LEN = 32,
+	CR_MAX_DIRECTION_LEN = 12
+};
+typedef struct cr_codec {
+	int pt;
+	char name[CR_MAX_CODEC_NAME_LEN];
+	int clock_rate;
+	int channels;
+} cr_codec_t;
+typedef struct cr_sip_media {
+	uint32_t seq;
+	char address[CR_MAX_ADDR_LEN];
+	int port;
+	int ptime;
+	int dtmf_pt;
+	char direction[CR_MAX_DIRECTION_LEN];
+	int symmetric_rtp;
+	int has_chosen;
+	cr_codec_t chosen;
+	int n_codecs;
+	cr_codec_t codecs[CR_MAX_CODECS];
+} cr_sip_media_t;
+enum {
 	CR_EVENT_SIP_INCOMING = 50,
 	CR_EVENT_SIP_TRYING = 51,
 	CR_EVENT_SIP_RINGING = 52,
@@ -96,9 +121,6 @@ typedef struct cr_sip_config {
 	const char *password;
 	const char *from_domain;
 	int register_expires;
-	const char *rtp_address;
-	int rtp_port_min;
-	int rtp_port_max;
 	const char *user_agent;
 	int options_interval;
 	int session_expires;
@@ -111,14 +133,16 @@ typedef struct cr_sip_dial_params {
 	const char *number;
 	const char *caller_id;
 	const char *display_name;
-	const char *codecs;
+	const cr_codec_t *codecs;
+	size_t n_codecs;
 	const char *local_rtp_address;
 	int local_rtp_port;
 	int ptime;
 	int telephone_event;
 } cr_sip_dial_params_t;
 typedef struct cr_sip_answer_params {
-	const char *codecs;
+	const cr_codec_t *codecs;
+	size_t n_codecs;
 	const char *local_rtp_address;
 	int local_rtp_port;
 	int ptime;
@@ -157,6 +181,7 @@ enum { CR_MAX_SIP_REASON_LEN = 160 };
 int cr_sip_hangup_reason(cr_call_t *call, int q850_cause, const char *text);
 int cr_sip_hold(cr_call_t *call, int hold);
 int cr_call_get_sip_trace(cr_call_t *call, char *buf, size_t len);
+int cr_call_get_sip_media(cr_call_t *call, cr_sip_media_t *out);
 int cr_call_create(cr_relay_t *relay, cr_call_t **out, char *err_buf);
 uint32_t cr_call_id(const cr_call_t *call);
 void cr_call_close(cr_call_t *call, const char *reason);
@@ -165,9 +190,6 @@ enum {
 	CR_MAX_PWD_LEN = 257,
 	CR_MAX_FINGERPRINT_LEN = 208,
 	CR_MAX_FOUNDATION_LEN = 33,
-	CR_MAX_ADDR_LEN = 64,
-	CR_MAX_CODECS = 16,
-	CR_MAX_CODEC_NAME_LEN = 32,
 	CR_MAX_PAIR_LEN = 160,
 	CR_MAX_REMOTE_CANDIDATES = 64
 };
@@ -231,14 +253,6 @@ typedef struct cr_codec_map {
 	int clock_rate;
 	int channels;
 } cr_codec_map_t;
-typedef struct cr_codec {
-	int pt;
-	char name[CR_MAX_CODEC_NAME_LEN];
-	int clock_rate;
-	int channels;
-	int dtmf_pt;
-	int dtmf_clock_rate;
-} cr_codec_t;
 typedef struct cr_media_params {
 	int ice_controlling;
 	int rtcp_mux;
@@ -302,7 +316,8 @@ int cr_call_set_sip_remote(cr_call_t *call, const char *addr, int rtp_port,
 int cr_call_watch_sip_media(cr_call_t *call, int on);
 int cr_call_set_codecs(cr_call_t *call, const cr_codec_map_t *codecs, int n_codecs);
 int cr_call_set_transcode(cr_call_t *call, const cr_codec_t *client,
-				    const cr_codec_t *sip, char *err_buf);
+				    const cr_codec_t *client_dtmf, const cr_codec_t *sip,
+				    const cr_codec_t *sip_dtmf, char *err_buf);
 int cr_call_ice_restart(cr_call_t *call, cr_media_local_t *local);
 int cr_call_get_stats(cr_call_t *call, cr_call_stats_t *stats);
 int cr_call_get_trace(cr_call_t *call, char *buf, size_t len);

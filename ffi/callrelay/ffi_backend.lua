@@ -84,8 +84,7 @@ local MEDIA_CONFIG = {
 local SIP_CONFIG = {
 	{ "listen_uri", "str" }, { "tls_listen_uri", "str" }, { "tls_cert_dir", "str" },
 	{ "trunk_uri", "str" }, { "outbound_proxy", "str" }, { "username", "str" }, { "password", "str" },
-	{ "from_domain", "str" }, { "register_expires", "int" }, { "rtp_address", "str" },
-	{ "rtp_port_min", "int" }, { "rtp_port_max", "int" }, { "user_agent", "str" },
+	{ "from_domain", "str" }, { "register_expires", "int" }, { "user_agent", "str" },
 	{ "options_interval", "int" }, { "session_expires", "int" }, { "symmetric_rtp", "int" },
 	{ "trusted_sources", "str" }, { "source_filter", "int" }, { "invite_rate", "int" },
 }
@@ -97,9 +96,9 @@ local MEDIA_PARAMS = {
 }
 local CODEC = { { "client_pt", "int" }, { "sip_pt", "int" }, { "name", "buf" },
 	{ "clock_rate", "int" }, { "channels", "int" } }
-local DIAL = { { "number", "str" }, { "caller_id", "str" }, { "display_name", "str" }, { "codecs", "str" },
+local DIAL = { { "number", "str" }, { "caller_id", "str" }, { "display_name", "str" },
 	{ "local_rtp_address", "str" }, { "local_rtp_port", "int" }, { "ptime", "int" }, { "telephone_event", "int" } }
-local ANSWER = { { "codecs", "str" }, { "local_rtp_address", "str" }, { "local_rtp_port", "int" },
+local ANSWER = { { "local_rtp_address", "str" }, { "local_rtp_port", "int" },
 	{ "ptime", "int" }, { "telephone_event", "int" } }
 
 function M.version()
@@ -280,24 +279,34 @@ function M.call_set_codecs(handle, list)
 	return result(lib.cr_call_set_codecs(ptr, arr, n))
 end
 
-local XCODEC = { { "pt", "int" }, { "name", "buf" }, { "clock_rate", "int" }, { "channels", "int" },
-	{ "dtmf_pt", "int" }, { "dtmf_clock_rate", "int" } }
+local XCODEC = { { "pt", "int" }, { "name", "buf" }, { "clock_rate", "int" }, { "channels", "int" } }
 
-local function xcodec(t, what, n)
+-- A transcoding leg { pt, name, clock_rate, channels, dtmf_pt (0 = none),
+-- dtmf_clock_rate }: its codec, and its telephone-event or nil.
+local function xleg(t, what, n)
 	if type(t) ~= "table" then error(("bad argument #%d (codec table expected)"):format(n), 3) end
 	local c = ffi.new("cr_codec_t")
 	c.pt, c.channels = -1, 1
 	fill(c, what, t, XCODEC, 3)
-	return c
+	local dtmf
+	fill({}, what, t, { { "dtmf_pt", "int" }, { "dtmf_clock_rate", "int" } }, 3)
+	if t.dtmf_pt ~= nil and t.dtmf_pt ~= 0 then
+		dtmf = ffi.new("cr_codec_t")
+		dtmf.pt, dtmf.clock_rate, dtmf.channels = t.dtmf_pt, t.dtmf_clock_rate or 0, 1
+		ffi.copy(dtmf.name, "telephone-event")
+	end
+	return c, dtmf
 end
 
 function M.call_set_transcode(handle, client, sip)
 	local ptr = check_open(handle, "call", 2)
 	local buf = ffi.new("char[?]", lib.CR_MAX_ERROR_LEN)
 	if client == nil and sip == nil then
-		return result(lib.cr_call_set_transcode(ptr, nil, nil, buf), buf)
+		return result(lib.cr_call_set_transcode(ptr, nil, nil, nil, nil, buf), buf)
 	end
-	return result(lib.cr_call_set_transcode(ptr, xcodec(client, "client", 2), xcodec(sip, "sip", 3), buf), buf)
+	local c, cd = xleg(client, "client", 2)
+	local sc, sd = xleg(sip, "sip", 3)
+	return result(lib.cr_call_set_transcode(ptr, c, cd, sc, sd, buf), buf)
 end
 
 local function check_string(v, n)
@@ -398,14 +407,68 @@ function M.relay_sip_stats(handle)
 	return t
 end
 
+-- A SIP parameter block with its codec array in the same allocation, so the
+-- array lives exactly as long as the parameters that point at it.
+local sip_params_types = {}
+local function new_sip_params(ctype)
+	local t = sip_params_types[ctype]
+	if not t then
+		t = ffi.typeof("struct { " .. ctype .. " p; cr_codec_t codecs[$]; }", lib.CR_MAX_CODECS)
+		sip_params_types[ctype] = t
+	end
+	return t()
+end
+
+-- params.codecs: a list of codec tables { name, pt (absent: our usual
+-- number), clock_rate, channels } or names, into block.codecs.
+local function sip_codecs(block, params, level)
+	local p, list = block.p, params.codecs
+	if list == nil then return end
+	if type(list) ~= "table" then
+		error("params.codecs must be a list of codec tables or names", level + 1)
+	end
+	if #list > lib.CR_MAX_CODECS then
+		error(("params.codecs has %d entries, at most %d"):format(#list, lib.CR_MAX_CODECS), level + 1)
+	end
+	for i, c in ipairs(list) do
+		local entry = block.codecs[i - 1]
+		entry.pt = -1
+		if type(c) == "string" then c = { name = c } end
+		if type(c) ~= "table" then
+			error(("params.codecs[%d] must be a codec table or a name"):format(i), level + 1)
+		end
+		fill(entry, "codec", c, XCODEC, level + 1)
+	end
+	p.codecs, p.n_codecs = block.codecs, #list
+end
+
+local function codec_table(c)
+	return { pt = c.pt, name = ffi.string(c.name), clock_rate = c.clock_rate, channels = c.channels }
+end
+
+-- The SIP leg's media facts (cr_call_get_sip_media) as a table; seq 0: no
+-- SDP from the trunk yet.
+function M.call_sip_media(handle)
+	local m = ffi.new("cr_sip_media_t")
+	local err = lib.cr_call_get_sip_media(check_open(handle, "call", 2), m)
+	if err ~= 0 then return failure(err) end
+	local t = { seq = tonumber(m.seq), address = ffi.string(m.address), port = m.port, ptime = m.ptime,
+		dtmf_pt = m.dtmf_pt, direction = ffi.string(m.direction), symmetric_rtp = m.symmetric_rtp ~= 0,
+		codecs = {} }
+	if m.has_chosen ~= 0 then t.chosen = codec_table(m.chosen) end
+	for i = 0, math.min(m.n_codecs, lib.CR_MAX_CODECS) - 1 do t.codecs[i + 1] = codec_table(m.codecs[i]) end
+	return t
+end
+
 function M.call_sip_dial(handle, params)
 	local ptr = check_open(handle, "call", 2)
 	if type(params) ~= "table" then error("bad argument #2 (table expected)", 2) end
-	local p = ffi.new("cr_sip_dial_params_t")
-	lib.cr_sip_dial_params_init(p)
-	fill(p, "params", params, DIAL, 2)
+	local block = new_sip_params("cr_sip_dial_params_t")
+	lib.cr_sip_dial_params_init(block.p)
+	fill(block.p, "params", params, DIAL, 2)
+	sip_codecs(block, params, 2)
 	local buf = ffi.new("char[?]", lib.CR_MAX_ERROR_LEN)
-	return result(lib.cr_sip_dial(ptr, p, buf), buf)
+	return result(lib.cr_sip_dial(ptr, block.p, buf), buf)
 end
 
 function M.call_sip_ringing(handle)
@@ -415,11 +478,12 @@ end
 function M.call_sip_answer(handle, params)
 	local ptr = check_open(handle, "call", 2)
 	if type(params) ~= "table" then error("bad argument #2 (table expected)", 2) end
-	local p = ffi.new("cr_sip_answer_params_t")
-	lib.cr_sip_answer_params_init(p)
-	fill(p, "params", params, ANSWER, 2)
+	local block = new_sip_params("cr_sip_answer_params_t")
+	lib.cr_sip_answer_params_init(block.p)
+	fill(block.p, "params", params, ANSWER, 2)
+	sip_codecs(block, params, 2)
 	local buf = ffi.new("char[?]", lib.CR_MAX_ERROR_LEN)
-	return result(lib.cr_sip_answer(ptr, p, buf), buf)
+	return result(lib.cr_sip_answer(ptr, block.p, buf), buf)
 end
 
 function M.call_sip_reject(handle, status)

@@ -155,9 +155,6 @@ static void read_sip_config(lua_State *L, int t, cr_sip_config_t *s)
 	s->password = cr_lua_opt_str(L, t, "sip", "password", NULL);
 	s->from_domain = cr_lua_opt_str(L, t, "sip", "from_domain", NULL);
 	s->register_expires = cr_lua_opt_int(L, t, "sip", "register_expires", 0);
-	s->rtp_address = cr_lua_opt_str(L, t, "sip", "rtp_address", NULL);
-	s->rtp_port_min = cr_lua_opt_int(L, t, "sip", "rtp_port_min", 0);
-	s->rtp_port_max = cr_lua_opt_int(L, t, "sip", "rtp_port_max", 0);
 	s->user_agent = cr_lua_opt_str(L, t, "sip", "user_agent", NULL);
 	s->options_interval = cr_lua_opt_int(L, t, "sip", "options_interval", 0);
 	s->session_expires = cr_lua_opt_int(L, t, "sip", "session_expires", 0);

@@ -4,6 +4,7 @@
  * Conversions only: tables in, structs to libcallrelay, tables out. The
  * names mirror ffi/callrelay/ffi_backend.lua; ffi/callrelay.lua shapes both.
  */
+#include <stdbool.h>
 #include <string.h>
 
 #include "lua54_util.h"
@@ -80,33 +81,41 @@ static int l_call_set_codecs(lua_State *L)
 	return result(L, cr_call_set_codecs(call, p.codecs, p.n_codecs));
 }
 
-/* Reads a codec table { pt, name, clock_rate, channels, dtmf_pt,
- * dtmf_clock_rate } at idx. */
-static void read_codec(lua_State *L, int idx, const char *what, cr_codec_t *c)
+/* Reads a transcoding leg { pt, name, clock_rate, channels, dtmf_pt,
+ * dtmf_clock_rate } at idx: its codec, and its telephone-event into dtmf
+ * (*has_dtmf false when dtmf_pt is 0 or absent). */
+static void read_leg(lua_State *L, int idx, const char *what, cr_codec_t *c, cr_codec_t *dtmf,
+		     bool *has_dtmf)
 {
 	luaL_argcheck(L, lua_istable(L, idx), idx, "codec table expected");
 	memset(c, 0, sizeof(*c));
+	memset(dtmf, 0, sizeof(*dtmf));
 	c->pt = cr_lua_opt_int(L, idx, what, "pt", -1);
 	cr_lua_copy_str(L, idx, what, "name", c->name, sizeof(c->name));
 	c->clock_rate = cr_lua_opt_int(L, idx, what, "clock_rate", 0);
 	c->channels = cr_lua_opt_int(L, idx, what, "channels", 1);
-	c->dtmf_pt = cr_lua_opt_int(L, idx, what, "dtmf_pt", 0);
-	c->dtmf_clock_rate = cr_lua_opt_int(L, idx, what, "dtmf_clock_rate", 0);
+	dtmf->pt = cr_lua_opt_int(L, idx, what, "dtmf_pt", 0);
+	memcpy(dtmf->name, "telephone-event", sizeof("telephone-event"));
+	dtmf->clock_rate = cr_lua_opt_int(L, idx, what, "dtmf_clock_rate", 0);
+	dtmf->channels = 1;
+	*has_dtmf = dtmf->pt != 0;
 }
 
 static int l_call_set_transcode(lua_State *L)
 {
 	cr_call_t *call = cr_lua_check_call(L, 1);
-	cr_codec_t client, sip;
+	cr_codec_t client, client_dtmf, sip, sip_dtmf;
+	bool client_has_dtmf, sip_has_dtmf;
 	char msg[CR_MAX_ERROR_LEN] = "";
 	int err;
 
 	if (lua_isnoneornil(L, 2) && lua_isnoneornil(L, 3)) {
-		err = cr_call_set_transcode(call, NULL, NULL, msg);
+		err = cr_call_set_transcode(call, NULL, NULL, NULL, NULL, msg);
 	} else {
-		read_codec(L, 2, "client", &client);
-		read_codec(L, 3, "sip", &sip);
-		err = cr_call_set_transcode(call, &client, &sip, msg);
+		read_leg(L, 2, "client", &client, &client_dtmf, &client_has_dtmf);
+		read_leg(L, 3, "sip", &sip, &sip_dtmf, &sip_has_dtmf);
+		err = cr_call_set_transcode(call, &client, client_has_dtmf ? &client_dtmf : NULL, &sip,
+					    sip_has_dtmf ? &sip_dtmf : NULL, msg);
 	}
 	if (err)
 		return cr_lua_push_failure(L, err, msg);

@@ -1,6 +1,8 @@
 /**
  * @file callrelay_sip.c  Lua 5.4 binding: a call's SIP leg and the relay's SIP stats
  */
+#include <string.h>
+
 #include "lua54_util.h"
 
 static int result(lua_State *L, int err, const char *msg)
@@ -36,10 +38,99 @@ static int l_relay_sip_stats(lua_State *L)
 	return 1;
 }
 
+/* Reads the optional codec list params.codecs of the table at idx into
+ * list: entries are codec tables { name, pt, clock_rate, channels } (pt
+ * absent: our usual number) or plain names. Returns the count. */
+static size_t read_sip_codecs(lua_State *L, int idx, cr_codec_t list[CR_MAX_CODECS])
+{
+	lua_Integer n;
+
+	lua_getfield(L, idx, "codecs");
+	if (lua_isnil(L, -1)) {
+		lua_pop(L, 1);
+		return 0;
+	}
+	if (!lua_istable(L, -1))
+		luaL_error(L, "params.codecs must be a list of codec tables or names");
+	n = luaL_len(L, -1);
+	if (n > CR_MAX_CODECS)
+		luaL_error(L, "params.codecs has %d entries, at most %d", (int)n, CR_MAX_CODECS);
+	for (lua_Integer i = 1; i <= n; i++) {
+		cr_codec_t *c = &list[i - 1];
+		int t;
+
+		memset(c, 0, sizeof(*c));
+		c->pt = -1;
+		lua_rawgeti(L, -1, i);
+		t = lua_gettop(L);
+		if (lua_type(L, t) == LUA_TSTRING) {
+			size_t len;
+			const char *name = lua_tolstring(L, t, &len);
+
+			if (len >= sizeof(c->name))
+				luaL_error(L, "params.codecs[%d] is longer than %d bytes", (int)i,
+					   (int)sizeof(c->name) - 1);
+			memcpy(c->name, name, len + 1);
+		} else if (lua_istable(L, t)) {
+			c->pt = cr_lua_opt_int(L, t, "codec", "pt", -1);
+			cr_lua_copy_str(L, t, "codec", "name", c->name, sizeof(c->name));
+			c->clock_rate = cr_lua_opt_int(L, t, "codec", "clock_rate", 0);
+			c->channels = cr_lua_opt_int(L, t, "codec", "channels", 0);
+		} else {
+			luaL_error(L, "params.codecs[%d] must be a codec table or a name", (int)i);
+		}
+		lua_pop(L, 1);
+	}
+	lua_pop(L, 1);
+	return (size_t)n;
+}
+
+static void push_codec(lua_State *L, const cr_codec_t *c)
+{
+	lua_createtable(L, 0, 4);
+	cr_lua_set_int(L, "pt", c->pt);
+	cr_lua_set_str(L, "name", c->name);
+	cr_lua_set_int(L, "clock_rate", c->clock_rate);
+	cr_lua_set_int(L, "channels", c->channels);
+}
+
+/* The SIP leg's media facts (cr_call_get_sip_media) as a table; seq 0: no
+ * SDP from the trunk yet. */
+static int l_call_sip_media(lua_State *L)
+{
+	cr_call_t *call = cr_lua_check_call(L, 1);
+	cr_sip_media_t m;
+	int err = cr_call_get_sip_media(call, &m);
+
+	if (err)
+		return cr_lua_push_failure(L, err, NULL);
+	lua_createtable(L, 0, 10);
+	cr_lua_set_int(L, "seq", (lua_Integer)m.seq);
+	cr_lua_set_str(L, "address", m.address);
+	cr_lua_set_int(L, "port", m.port);
+	cr_lua_set_int(L, "ptime", m.ptime);
+	cr_lua_set_int(L, "dtmf_pt", m.dtmf_pt);
+	cr_lua_set_str(L, "direction", m.direction);
+	lua_pushboolean(L, m.symmetric_rtp);
+	lua_setfield(L, -2, "symmetric_rtp");
+	if (m.has_chosen) {
+		push_codec(L, &m.chosen);
+		lua_setfield(L, -2, "chosen");
+	}
+	lua_createtable(L, m.n_codecs, 0);
+	for (int i = 0; i < m.n_codecs && i < CR_MAX_CODECS; i++) {
+		push_codec(L, &m.codecs[i]);
+		lua_rawseti(L, -2, i + 1);
+	}
+	lua_setfield(L, -2, "codecs");
+	return 1;
+}
+
 static int l_call_sip_dial(lua_State *L)
 {
 	cr_call_t *call = cr_lua_check_call(L, 1);
 	cr_sip_dial_params_t p;
+	cr_codec_t codecs[CR_MAX_CODECS];
 	char msg[CR_MAX_ERROR_LEN] = "";
 
 	luaL_checktype(L, 2, LUA_TTABLE);
@@ -47,7 +138,8 @@ static int l_call_sip_dial(lua_State *L)
 	p.number = cr_lua_opt_str(L, 2, "params", "number", NULL);
 	p.caller_id = cr_lua_opt_str(L, 2, "params", "caller_id", NULL);
 	p.display_name = cr_lua_opt_str(L, 2, "params", "display_name", NULL);
-	p.codecs = cr_lua_opt_str(L, 2, "params", "codecs", NULL);
+	p.n_codecs = read_sip_codecs(L, 2, codecs);
+	p.codecs = codecs;
 	p.local_rtp_address = cr_lua_opt_str(L, 2, "params", "local_rtp_address", NULL);
 	p.local_rtp_port = cr_lua_opt_int(L, 2, "params", "local_rtp_port", 0);
 	p.ptime = cr_lua_opt_int(L, 2, "params", "ptime", 0);
@@ -64,11 +156,13 @@ static int l_call_sip_answer(lua_State *L)
 {
 	cr_call_t *call = cr_lua_check_call(L, 1);
 	cr_sip_answer_params_t p;
+	cr_codec_t codecs[CR_MAX_CODECS];
 	char msg[CR_MAX_ERROR_LEN] = "";
 
 	luaL_checktype(L, 2, LUA_TTABLE);
 	cr_sip_answer_params_init(&p);
-	p.codecs = cr_lua_opt_str(L, 2, "params", "codecs", NULL);
+	p.n_codecs = read_sip_codecs(L, 2, codecs);
+	p.codecs = codecs;
 	p.local_rtp_address = cr_lua_opt_str(L, 2, "params", "local_rtp_address", NULL);
 	p.local_rtp_port = cr_lua_opt_int(L, 2, "params", "local_rtp_port", 0);
 	p.ptime = cr_lua_opt_int(L, 2, "params", "ptime", 0);
@@ -131,6 +225,7 @@ static const luaL_Reg sip_functions[] = {
 	{ "call_sip_hangup", l_call_sip_hangup },
 	{ "call_sip_hold", l_call_sip_hold },
 	{ "call_sip_trace", l_call_sip_trace },
+	{ "call_sip_media", l_call_sip_media },
 	{ NULL, NULL }
 };
 

@@ -464,7 +464,7 @@ function M.relay_config(cfg, get, now, user_agent)
 		sip = {
 			listen_uri = ("sip:%s:%d"):format(host, listen.port), trunk_uri = cfg.trunk.uri,
 			username = cfg.username, password = cfg.password,
-			register_expires = cfg.register and 3600 or 0, rtp_address = rtp_address,
+			register_expires = cfg.register and 3600 or 0,
 			user_agent = user_agent, options_interval = cfg.trunk_check_interval,
 			symmetric_rtp = cfg.symmetric_rtp and 1 or 0,
 			-- nil: the addresses the trunk's host resolves to (the relay resolves it).

@@ -227,9 +227,10 @@ static int one_call(sip_test_t *st, enum client_kind kind, int64_t t[ST_COUNT])
 	g_strlcpy(p.remote_fingerprint, peer_fingerprint(peer), sizeof(p.remote_fingerprint));
 	if (kind == CLIENT_TRANSCODED) {
 		/* The peer's filler bytes are valid PCMU samples. */
-		cr_codec_t cl = { 111, "PCMU", 8000, 1, 126, 8000 }, sp = { 0, "PCMU", 8000, 1, 0, 0 };
+		cr_codec_t cl = { 111, "PCMU", 8000, 1 }, sp = { 0, "PCMU", 8000, 1 };
+		cr_codec_t cl_te = { 126, "telephone-event", 8000, 1 };
 
-		if (cr_call_set_transcode(call, &cl, &sp, msg)) {
+		if (cr_call_set_transcode(call, &cl, &cl_te, &sp, NULL, msg)) {
 			fprintf(stderr, "bench_answer: transcode: %s\n", msg);
 			goto out;
 		}
@@ -251,9 +252,12 @@ static int one_call(sip_test_t *st, enum client_kind kind, int64_t t[ST_COUNT])
 	cr_sip_dial_params_init(&dial);
 	dial.number = "+15550100";
 	dial.caller_id = "alice";
-	dial.codecs = "PCMU";
-	dial.local_rtp_address = local.sip_rtp_addr;
-	dial.local_rtp_port = local.sip_rtp_port;
+	{
+		static const cr_codec_t pcmu = { .pt = -1, .name = "PCMU" };
+
+		dial.codecs = &pcmu;
+		dial.n_codecs = 1;
+	}
 	random_phase();
 	sip_tap_arm(tap);
 	if (cr_sip_dial(call, &dial, msg)) {

@@ -1043,10 +1043,10 @@ static int relay_host(int ctl, int cpu, bool transcode)
 				g_strlcpy(p.sip_remote_addr, "127.0.0.1", sizeof(p.sip_remote_addr));
 				p.sip_remote_port = tport;
 				if (transcode) {
-					cr_codec_t cl = { PT_CLIENT, "opus", 48000, 2, 0, 0 },
-						   sp = { 0, "PCMU", 8000, 1, 0, 0 };
+					cr_codec_t cl = { PT_CLIENT, "opus", 48000, 2 },
+						   sp = { 0, "PCMU", 8000, 1 };
 
-					if (cr_call_set_transcode(call, &cl, &sp, msg)) {
+					if (cr_call_set_transcode(call, &cl, NULL, &sp, NULL, msg)) {
 						n = snprintf(reply, sizeof(reply), "fail %d %s", idx, msg);
 						send(ctl, reply, (size_t)n, 0);
 						continue;

@@ -188,6 +188,25 @@ CR_EXPORT int cr_relay_poll_events(cr_relay_t *relay, cr_event_t *events, int ma
  */
 CR_EXPORT void cr_relay_get_stats(cr_relay_t *relay, cr_relay_stats_t *stats);
 
+/* Sizes shared by both legs' media descriptions. */
+enum {
+	CR_MAX_ADDR_LEN = 64,
+	CR_MAX_CODECS = 16,
+	CR_MAX_CODEC_NAME_LEN = 32,
+	CR_MAX_DIRECTION_LEN = 12  /* "sendrecv", "sendonly", "recvonly", "inactive" */
+};
+
+/* One codec of one leg: an RTP payload type and what it carries. The one
+ * codec type of the API: SIP codec lists (cr_sip_dial_params_t,
+ * cr_sip_answer_params_t, cr_sip_media_t) and transcoding
+ * (cr_call_set_transcode()). */
+typedef struct cr_codec {
+	int pt;         /* payload type on that leg, 0..127 */
+	char name[CR_MAX_CODEC_NAME_LEN]; /* "opus", "PCMU", "PCMA", "G722", "telephone-event", ... */
+	int clock_rate; /* RTP clock rate: 48000 for opus, 8000 for the others (G722 too) */
+	int channels;   /* 0 is taken as 1 */
+} cr_codec_t;
+
 /* ---- SIP leg: a SIP user agent toward the trunk (Sofia-SIP NUA) ----------
  *
  * The relay runs one SIP user agent per relay on its own thread when
@@ -197,7 +216,11 @@ CR_EXPORT void cr_relay_get_stats(cr_relay_t *relay, cr_relay_stats_t *stats);
  * with cr_call_adopt(). Closing a call hangs its SIP leg up (CANCEL before
  * the answer, BYE after, or a 480 to an unanswered inbound INVITE).
  *
- * Media descriptions in event text are `key=value` lines:
+ * The media facts of the SIP leg (the trunk's address, port, codecs, the
+ * chosen codec, telephone-event, ptime, direction) are read with
+ * cr_call_get_sip_media() as a cr_sip_media_t. Events that change them
+ * (SIP_INCOMING, SIP_EARLY_MEDIA, SIP_ANSWERED, SIP_MEDIA_CHANGED) also carry
+ * them as `key=value` text, for logs and traces only:
  *   address=IP        the trunk's RTP address (from its SDP c= line)
  *   port=N            the trunk's RTP port (0 = stream refused)
  *   codec=NAME        chosen codec (PCMU, PCMA, G722, opus, ...)
@@ -212,11 +235,31 @@ CR_EXPORT void cr_relay_get_stats(cr_relay_t *relay, cr_relay_stats_t *stats);
  *   codecs=LIST       (offers only) every offered codec as NAME/clock/pt,...
  */
 
+/* The SIP leg's media facts as the trunk's last SDP gave them, copied out
+ * by cr_call_get_sip_media(). */
+typedef struct cr_sip_media {
+	uint32_t seq;        /* 0: no SDP from the trunk yet; counts the updates */
+	char address[CR_MAX_ADDR_LEN]; /* the trunk's RTP address (its c= line) */
+	int port;            /* the trunk's RTP port; 0 = stream refused */
+	int ptime;           /* ms (20 when the SDP has none) */
+	int dtmf_pt;         /* the trunk's telephone-event payload type, -1 = none */
+	char direction[CR_MAX_DIRECTION_LEN]; /* the trunk's: sendrecv, sendonly,
+				* recvonly or inactive (sendonly/inactive = hold) */
+	int symmetric_rtp;   /* the configured latching policy (cr_sip_config_t) */
+	int has_chosen;      /* 1 when `chosen` is set: the codec of an answer
+			      * (ours inbound, the trunk's outbound) */
+	cr_codec_t chosen;   /* the codec in use, in the trunk's payload type */
+	int n_codecs;
+	cr_codec_t codecs[CR_MAX_CODECS]; /* every codec of the trunk's SDP, its order
+					   * (telephone-event not included) */
+} cr_sip_media_t;
+
 /* SIP event types, values 50..99. */
 enum {
 	CR_EVENT_SIP_INCOMING = 50,      /* INVITE from the trunk made call call_id (take it with
 					  * cr_call_adopt()); text = caller=, called=, from=, to=,
-					  * then the offer's media lines (codecs= lists the offer) */
+					  * then the offer's media lines; the offer itself:
+					  * cr_call_get_sip_media() */
 	CR_EVENT_SIP_TRYING = 51,        /* outbound: 100 Trying; code = 100 */
 	CR_EVENT_SIP_RINGING = 52,       /* outbound: 180/181/182 without SDP; code = status,
 					  * text = reason phrase */
@@ -272,9 +315,6 @@ typedef struct cr_sip_config {
 	const char *from_domain;  /* host of our From URI; NULL = the trunk's host */
 	int register_expires;     /* > 0: REGISTER to the trunk with this expiry and
 				   * keep refreshing it; 0 = no REGISTER */
-	const char *rtp_address;  /* default SIP-leg RTP address put in SDP c= lines */
-	int rtp_port_min;         /* SIP-leg RTP port range for the media plane's */
-	int rtp_port_max;         /* allocator; 0/0 = 20000..29999 */
 	const char *user_agent;   /* User-Agent header; NULL = "jingle-sip" */
 	int options_interval;     /* seconds between OPTIONS health checks to the
 				   * trunk; 0 = none */
@@ -301,18 +341,27 @@ typedef struct cr_sip_dial_params {
 	const char *number;       /* user part dialled at the trunk (required) */
 	const char *caller_id;    /* From user part; NULL = the configured username */
 	const char *display_name; /* From display name, or NULL */
-	const char *codecs;       /* preference list "PCMU,PCMA,G722,opus"; NULL = "PCMU,PCMA" */
-	const char *local_rtp_address; /* our SIP-leg RTP address; NULL = config rtp_address */
-	int local_rtp_port;       /* our SIP-leg RTP port (required, even) */
+	const cr_codec_t *codecs; /* what we offer, first preferred; NULL (n_codecs 0) =
+				   * PCMU, PCMA. pt < 0: our usual number for that
+				   * name (PCMU 0, PCMA 8, G722 9, opus 111) */
+	size_t n_codecs;          /* 0..CR_MAX_CODECS */
+	const char *local_rtp_address; /* our SIP-leg RTP address; NULL = the call's own
+					* (cr_media_local_t.sip_rtp_addr; required
+					* without a media plane) */
+	int local_rtp_port;       /* our SIP-leg RTP port (even); 0 = the call's own */
 	int ptime;                /* ms; 0 = 20 */
 	int telephone_event;      /* 1 = offer telephone-event (RFC 4733) */
 } cr_sip_dial_params_t;
 
 /* Parameters of an answer to an inbound call. */
 typedef struct cr_sip_answer_params {
-	const char *codecs;       /* our preference list; the first one offered wins */
-	const char *local_rtp_address; /* NULL = config rtp_address */
-	int local_rtp_port;       /* required, even */
+	const cr_codec_t *codecs; /* our preferences, first preferred: the first one the
+				   * trunk offered wins (matched by name and clock
+				   * rate; the offer's payload type is kept). NULL (n_codecs
+				   * 0) = PCMU, PCMA */
+	size_t n_codecs;          /* 0..CR_MAX_CODECS */
+	const char *local_rtp_address; /* NULL = the call's own (as for dialling) */
+	int local_rtp_port;       /* even; 0 = the call's own */
 	int ptime;                /* 0 = 20 */
 	int telephone_event;      /* 1 = accept telephone-event if offered */
 } cr_sip_answer_params_t;
@@ -457,6 +506,18 @@ CR_EXPORT int cr_sip_hold(cr_call_t *call, int hold);
 CR_EXPORT int cr_call_get_sip_trace(cr_call_t *call, char *buf, size_t len);
 
 /**
+ * Copy the SIP leg's media facts: the trunk's address and port, the codecs
+ * its last SDP listed (an inbound call's offer: readable at once after
+ * CR_EVENT_SIP_INCOMING), the chosen codec, its telephone-event, ptime and
+ * direction. The facts are the latest the SIP leg knows: an event about the
+ * media is followed by the facts as they are when it is read.
+ * @param call the call
+ * @param out receives the facts (out->seq 0: no SDP from the trunk yet)
+ * @return 0 if success, CR_ERR_INVALID for a NULL argument
+ */
+CR_EXPORT int cr_call_get_sip_media(cr_call_t *call, cr_sip_media_t *out);
+
+/**
  * Create a call on the least loaded worker. CR_EVENT_CALL_READY follows.
  * @param relay the relay
  * @param out receives the call handle, owned by the caller until cr_call_close()
@@ -499,9 +560,6 @@ enum {
 	CR_MAX_FINGERPRINT_LEN = 208,
 	/* RFC 8839 §5.1: a candidate foundation is 1..32 ice-chars (+ NUL). */
 	CR_MAX_FOUNDATION_LEN = 33,
-	CR_MAX_ADDR_LEN = 64,
-	CR_MAX_CODECS = 16,
-	CR_MAX_CODEC_NAME_LEN = 32,
 	CR_MAX_PAIR_LEN = 160,
 	CR_MAX_REMOTE_CANDIDATES = 64 /* per call and ICE restart; more are dropped (counted) */
 };
@@ -591,16 +649,6 @@ typedef struct cr_codec_map {
 	int clock_rate;
 	int channels;
 } cr_codec_map_t;
-
-/* One codec of one leg, for transcoding (cr_call_set_transcode()). */
-typedef struct cr_codec {
-	int pt;         /* payload type on that leg */
-	char name[CR_MAX_CODEC_NAME_LEN]; /* "opus", "PCMU", "PCMA" or "G722" */
-	int clock_rate; /* RTP clock rate: 48000 for opus, 8000 for the others (G722 too) */
-	int channels;
-	int dtmf_pt;    /* telephone-event payload type on that leg (96..127), 0 = none */
-	int dtmf_clock_rate; /* its clock rate; 0 = 8000 */
-} cr_codec_t;
 
 /* What the signaling negotiated for a call. Initialise with
  * cr_media_params_init(). Empty strings mean "comes later". */
@@ -775,24 +823,29 @@ CR_EXPORT int cr_call_set_codecs(cr_call_t *call, const cr_codec_map_t *codecs, 
  * blocking it; each leg then carries its own SSRC, sequence numbers and
  * timestamps (continuous across a codec change, which rebuilds the
  * pipelines), so RTCP is terminated (not forwarded) on transcoded calls.
- * DTMF: when the client leg has telephone-event (client->dtmf_pt) and the
- * SIP leg has none (sip->dtmf_pt 0), the client's RFC 4733 events become
+ * DTMF: when the client leg has telephone-event (client_dtmf) and the
+ * SIP leg has none (sip_dtmf NULL), the client's RFC 4733 events become
  * in-band tones toward the trunk and tones detected in the trunk's audio
  * become RFC 4733 events toward the client, both reported as
  * CR_EVENT_DTMF; otherwise telephone-event in the codec map passes
  * through as before. Takes one of the relay's max_transcoded_calls slots, held until
  * the call closes or transcoding is turned off.
  * @param call the call
- * @param client the client leg's codec, or NULL (with sip NULL) for
- *        passthrough again
+ * @param client the client leg's codec ("opus", "PCMU", "PCMA" or "G722"),
+ *        or NULL (with sip NULL) for passthrough again
+ * @param client_dtmf the client leg's telephone-event (pt 96..127, clock
+ *        rate 0 = 8000), or NULL for none
  * @param sip the SIP leg's codec, or NULL
+ * @param sip_dtmf the SIP leg's telephone-event, or NULL for none (DTMF then
+ *        crosses in-band)
  * @param err_buf optional buffer of CR_MAX_ERROR_LEN for a readable message
  * @return 0 if queued, CR_ERR_LIMIT past max_transcoded_calls (or
  *         transcoding off), CR_ERR_INVALID for a codec the relay cannot
  *         transcode or the same codec on both legs
  */
 CR_EXPORT int cr_call_set_transcode(cr_call_t *call, const cr_codec_t *client,
-				    const cr_codec_t *sip, char *err_buf);
+				    const cr_codec_t *client_dtmf, const cr_codec_t *sip,
+				    const cr_codec_t *sip_dtmf, char *err_buf);
 
 /**
  * Restart ICE from our side: new local credentials, returned here at once

@@ -91,6 +91,19 @@ int cr_call_get_media_local(cr_call_t *call, cr_media_local_t *local)
 	return CR_OK;
 }
 
+void cr_call_own_sip_rtp(cr_call_t *call, char *addr, size_t addr_len, int *port)
+{
+	if (addr_len)
+		addr[0] = '\0';
+	*port = 0;
+	if (!call || !call->media)
+		return;
+	g_mutex_lock(&call->media->local_lock);
+	g_strlcpy(addr, call->media->local.sip_rtp_addr, addr_len);
+	*port = call->media->local.sip_rtp_port;
+	g_mutex_unlock(&call->media->local_lock);
+}
+
 int cr_call_media_start(cr_call_t *call, const cr_media_params_t *p, char *err_buf)
 {
 	int err = check_call(call);
@@ -214,16 +227,44 @@ int cr_call_send_dtmf(cr_call_t *call, char digit, int duration_ms, int volume, 
 	return CR_OK;
 }
 
-int cr_call_set_transcode(cr_call_t *call, const cr_codec_t *client, const cr_codec_t *sip,
-			  char *err_buf)
+/* A leg of cr_call_set_transcode() as the transcoder takes it. */
+static void xc_leg(const cr_codec_t *codec, const cr_codec_t *dtmf, cr_xc_codec_t *out)
 {
+	memset(out, 0, sizeof(*out));
+	out->pt = codec->pt;
+	g_strlcpy(out->name, codec->name, sizeof(out->name));
+	out->clock_rate = codec->clock_rate;
+	out->channels = codec->channels > 0 ? codec->channels : 1;
+	if (dtmf) {
+		out->dtmf_pt = dtmf->pt;
+		out->dtmf_clock_rate = dtmf->clock_rate;
+	}
+}
+
+int cr_call_set_transcode(cr_call_t *call, const cr_codec_t *client_codec,
+			  const cr_codec_t *client_dtmf, const cr_codec_t *sip_codec,
+			  const cr_codec_t *sip_dtmf, char *err_buf)
+{
+	cr_xc_codec_t client_leg, sip_leg;
+	const cr_xc_codec_t *client = NULL, *sip = NULL;
 	cr_media_params_t p;
 	int err = check_call(call);
 
 	if (err)
 		return cr_set_error(err_buf, err, "the call is closed or has no media plane");
-	if (!client != !sip)
+	if (!client_codec != !sip_codec)
 		return cr_set_error(err_buf, CR_ERR_INVALID, "give both codecs, or neither");
+	/* pt 0 would read as "no telephone-event" below. */
+	if ((client_dtmf && (client_dtmf->pt < 96 || client_dtmf->pt > 127)) ||
+	    (sip_dtmf && (sip_dtmf->pt < 96 || sip_dtmf->pt > 127)))
+		return cr_set_error(err_buf, CR_ERR_INVALID,
+				    "telephone-event payload type must be 96..127");
+	if (client_codec) {
+		xc_leg(client_codec, client_dtmf, &client_leg);
+		xc_leg(sip_codec, sip_dtmf, &sip_leg);
+		client = &client_leg;
+		sip = &sip_leg;
+	}
 	cr_media_params_init(&p);
 	if (client) {
 		err = cr_transcode_reserve(call->media, client, sip, err_buf);

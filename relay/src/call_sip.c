@@ -3,17 +3,41 @@
  *
  * Layer 4 (docs/ARCHITECTURE.md): the call object meets relay/src/sip/ here.
  */
+#include <string.h>
+
 #include "sip/sip.h"
 
 void cr_sip_call_init(cr_call_t *call)
 {
 	call->sip_trace = cr_sip_trace_new();
+	g_mutex_init(&call->sip_media_lock);
+	memset(&call->sip_media, 0, sizeof(call->sip_media));
+	call->sip_media.dtmf_pt = -1;
 }
 
 void cr_sip_call_fini(cr_call_t *call)
 {
 	cr_sip_trace_free(call->sip_trace);
 	call->sip_trace = NULL;
+	g_mutex_clear(&call->sip_media_lock);
+}
+
+void cr_call_set_sip_media(cr_call_t *call, const cr_sdp_media_t *m, const cr_codec_t *chosen,
+			   int symmetric_rtp)
+{
+	g_mutex_lock(&call->sip_media_lock);
+	cr_sip_media_facts(m, chosen, symmetric_rtp, &call->sip_media);
+	g_mutex_unlock(&call->sip_media_lock);
+}
+
+int cr_call_get_sip_media(cr_call_t *call, cr_sip_media_t *out)
+{
+	if (!call || !out)
+		return CR_ERR_INVALID;
+	g_mutex_lock(&call->sip_media_lock);
+	*out = call->sip_media;
+	g_mutex_unlock(&call->sip_media_lock);
+	return CR_OK;
 }
 
 int cr_call_get_sip_trace(cr_call_t *call, char *buf, size_t len)

@@ -50,6 +50,10 @@ struct cr_call {
 	 * is the dialog, touched on the SIP thread only. */
 	struct cr_sip_trace *sip_trace;
 	struct cr_sip_session *sip;
+	/* The SIP leg's media facts (cr_call_get_sip_media): written on the
+	 * SIP thread, read on the controlling thread, under sip_media_lock. */
+	GMutex sip_media_lock;
+	cr_sip_media_t sip_media;
 };
 
 cr_call_t *cr_call_ref(cr_call_t *call);
@@ -66,6 +70,14 @@ void cr_sip_ua_stop(struct cr_sip_ua *ua);
 /* call_sip.c: the call's SIP trace, made at create, freed with the call. */
 void cr_sip_call_init(cr_call_t *call);
 void cr_sip_call_fini(cr_call_t *call);
+/* call_sip.c, SIP thread: the facts of the trunk's SDP m (and the chosen
+ * codec, or NULL) become the call's cr_sip_media_t. */
+struct cr_sdp_media;
+void cr_call_set_sip_media(cr_call_t *call, const struct cr_sdp_media *m,
+			   const cr_codec_t *chosen, int symmetric_rtp);
+/* call_media.c, any thread: the call's own SIP-leg RTP address and port
+ * (its media plane's pair); addr "" and port 0 without a media plane. */
+void cr_call_own_sip_rtp(cr_call_t *call, char *addr, size_t addr_len, int *port);
 /* From cr_call_close(): hangs the call's SIP leg up, if any. */
 void cr_sip_call_closing(cr_call_t *call);
 /* The SIP leg is answered (either way): the client leg's ICE failure

@@ -351,7 +351,6 @@ int sip_relay_create(int sip_port, int trunk_port, const char *transport,
 	snprintf(trunk, sizeof(trunk), "sip:127.0.0.1:%d;transport=%s", trunk_port, transport);
 	sip.listen_uri = listen;
 	sip.trunk_uri = trunk;
-	sip.rtp_address = "127.0.0.1";
 	sip.username = "relay";
 	sip.user_agent = "jingle-sip-test";
 	if (tweak)
@@ -478,6 +477,8 @@ int sip_test_uac(sip_test_t *t, const char *scenario, const char *number,
 	return sipp_start(&t->sipp, scenario, args);
 }
 
+const cr_codec_t sip_test_pcmu_pcma[2] = { { .pt = -1, .name = "PCMU" }, { .pt = -1, .name = "PCMA" } };
+
 int sip_test_dial(sip_test_t *t, const char *number)
 {
 	cr_sip_dial_params_t dial;
@@ -490,7 +491,8 @@ int sip_test_dial(sip_test_t *t, const char *number)
 	cr_sip_dial_params_init(&dial);
 	dial.number = number;
 	dial.caller_id = "alice";
-	dial.codecs = "PCMU,PCMA";
+	dial.codecs = sip_test_pcmu_pcma;
+	dial.n_codecs = 2;
 	dial.local_rtp_address = "127.0.0.1";
 	dial.local_rtp_port = t->rtp_port;
 	err = cr_sip_dial(t->call, &dial, msg);

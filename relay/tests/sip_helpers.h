@@ -97,6 +97,8 @@ int sip_test_uac(sip_test_t *t, const char *scenario, const char *number,
 		 const char *transport);
 /* Creates t->call and dials `number` with PCMU,PCMA on rtp_port. */
 int sip_test_dial(sip_test_t *t, const char *number);
+/* PCMU then PCMA, our payload types: what the tests offer and answer with. */
+extern const cr_codec_t sip_test_pcmu_pcma[2];
 /* Sends 50 RTP packets to the address/port of a media event and checks
  * that at least `min` came back carrying our payload (sipp's -rtp_echo,
  * baresip's audio loop): proof that audio crossed both ways. */

@@ -34,7 +34,7 @@ static int tone_through_pcmu_echo(int loss_percent)
 {
 	peer_opts_t po = { .controlling = true, .dtls_active = true, .components = 1,
 			   .addresses = "127.0.0.1", .send_loss_percent = loss_percent };
-	cr_codec_t client = { 111, "opus", 48000, 2, 0, 0 }, sip = { 0, "PCMU", 8000, 1, 0, 0 };
+	cr_codec_t client = { 111, "opus", 48000, 2 }, sip = { 0, "PCMU", 8000, 1 };
 	char msg[CR_MAX_ERROR_LEN];
 	tone_tx_t tx = { 0 };
 	tone_rx_t rx = { 0 };
@@ -52,7 +52,7 @@ static int tone_through_pcmu_echo(int loss_percent)
 	/* Only telephone-event is shared; the audio codecs differ. */
 	f.params.n_codecs = 1;
 	f.params.codecs[0] = (cr_codec_map_t){ 126, 101, "telephone-event", 8000, 1 };
-	if (cr_call_set_transcode(f.call, &client, &sip, msg))
+	if (cr_call_set_transcode(f.call, &client, NULL, &sip, NULL, msg))
 		TEST_FAIL("set_transcode: %s", msg);
 	TEST_ERR(fx_start(&f));
 	TEST_ERR(fx_trickle_peer(&f, 0, 0));
@@ -109,8 +109,8 @@ int test_media_transcode_5pct_loss(void)
 
 int test_media_transcode_limit(void)
 {
-	cr_codec_t client = { 111, "opus", 48000, 2, 0, 0 }, sip = { 8, "PCMA", 8000, 1, 0, 0 };
-	cr_codec_t gsm = { 3, "GSM", 8000, 1, 0, 0 };
+	cr_codec_t client = { 111, "opus", 48000, 2 }, sip = { 8, "PCMA", 8000, 1 };
+	cr_codec_t gsm = { 3, "GSM", 8000, 1 };
 	char msg[CR_MAX_ERROR_LEN];
 	cr_relay_config_t cfg;
 	cr_media_config_t mcfg;
@@ -123,30 +123,33 @@ int test_media_transcode_limit(void)
 
 	TEST_ERR(fx_setup_relay_transcoding(&f, 1));
 	TEST_ERR(cr_call_create(f.relay, &second, msg));
-	TEST_ERR(cr_call_set_transcode(f.call, &client, &sip, msg));
+	TEST_ERR(cr_call_set_transcode(f.call, &client, NULL, &sip, NULL, msg));
 	/* The same call again (a codec change) keeps its one slot. */
-	TEST_ERR(cr_call_set_transcode(f.call, &client, &sip, msg));
-	TEST_EQUALS(CR_ERR_LIMIT, cr_call_set_transcode(second, &client, &sip, msg));
+	TEST_ERR(cr_call_set_transcode(f.call, &client, NULL, &sip, NULL, msg));
+	TEST_EQUALS(CR_ERR_LIMIT, cr_call_set_transcode(second, &client, NULL, &sip, NULL, msg));
 	TEST_ASSERT(strstr(msg, "maximum of 1 calls") != NULL);
 	cr_relay_get_stats(f.relay, &rs);
 	TEST_EQUALS(1, rs.transcoded_calls);
 	TEST_ERR(cr_call_get_stats(second, &st));
 	TEST_STREQ("passthrough", st.media_path);
-	TEST_EQUALS(CR_ERR_INVALID, cr_call_set_transcode(second, &gsm, &sip, msg));
+	TEST_EQUALS(CR_ERR_INVALID, cr_call_set_transcode(second, &gsm, NULL, &sip, NULL, msg));
 	TEST_ASSERT(strstr(msg, "GSM") != NULL);
-	TEST_EQUALS(CR_ERR_INVALID, cr_call_set_transcode(second, &sip, &sip, msg));
-	TEST_EQUALS(CR_ERR_INVALID, cr_call_set_transcode(second, &client, NULL, msg));
+	TEST_EQUALS(CR_ERR_INVALID, cr_call_set_transcode(second, &sip, NULL, &sip, NULL, msg));
+	TEST_EQUALS(CR_ERR_INVALID, cr_call_set_transcode(second, &client, NULL, NULL, NULL, msg));
+	/* telephone-event is dynamic: a static number is refused. */
+	TEST_EQUALS(CR_ERR_INVALID, cr_call_set_transcode(second, &client, &gsm, &sip, NULL, msg));
+	TEST_STREQ("telephone-event payload type must be 96..127", msg);
 	/* The slot comes back when the call holding it closes. */
 	cr_call_close(f.call, "test");
 	f.call = NULL;
 	TEST_ERR(fx_wait(&f, CR_EVENT_CALL_CLOSED, 5000, NULL));
 	cr_relay_get_stats(f.relay, &rs);
 	TEST_EQUALS(0, rs.transcoded_calls);
-	TEST_ERR(cr_call_set_transcode(second, &client, &sip, msg));
+	TEST_ERR(cr_call_set_transcode(second, &client, NULL, &sip, NULL, msg));
 	/* ... and when a call goes back to passthrough. */
-	TEST_ERR(cr_call_set_transcode(second, NULL, NULL, msg));
+	TEST_ERR(cr_call_set_transcode(second, NULL, NULL, NULL, NULL, msg));
 	TEST_ERR(cr_call_create(f.relay, &third, msg));
-	TEST_ERR(cr_call_set_transcode(third, &client, &sip, msg));
+	TEST_ERR(cr_call_set_transcode(third, &client, NULL, &sip, NULL, msg));
 
 	/* A relay with transcoding off says so. */
 	cr_relay_config_init(&cfg);
@@ -160,7 +163,7 @@ int test_media_transcode_limit(void)
 	cr_call_close(second, "test");
 	second = NULL;
 	TEST_ERR(cr_call_create(off, &second, msg));
-	TEST_EQUALS(CR_ERR_LIMIT, cr_call_set_transcode(second, &client, &sip, msg));
+	TEST_EQUALS(CR_ERR_LIMIT, cr_call_set_transcode(second, &client, NULL, &sip, NULL, msg));
 	TEST_ASSERT(strstr(msg, "transcoding is off") != NULL);
 	cfg.max_transcoded_calls = -2;
 	TEST_EQUALS(CR_ERR_INVALID, cr_relay_create(&cfg, &bad, msg));
@@ -188,12 +191,15 @@ static int pcmu_silence(void *arg, uint8_t *payload, int max)
  * RFC 4733 events; the relay reports each digit both ways. client is the
  * client leg's codec: opus (a transcoded call) or PCMU like the trunk's (a
  * call transcoded only so that DTMF crosses). */
-static int dtmf_inband_through(const cr_codec_t *client)
+/* The client leg's telephone-event in these tests. */
+static const cr_codec_t client_te = { 126, "telephone-event", 8000, 1 };
+
+static int dtmf_inband_through(const cr_codec_t *client, const cr_codec_t *client_dtmf)
 {
 	bool opus = !strcmp(client->name, "opus");
 	peer_opts_t po = { .controlling = true, .dtls_active = true, .components = 1,
 			   .addresses = "127.0.0.1", .dtmf_pt = 126, .audio_pt = client->pt };
-	cr_codec_t sip = { 0, "PCMU", 8000, 1, 0, 0 };
+	cr_codec_t sip = { 0, "PCMU", 8000, 1 };
 	static const int events[] = { 1, 5, 11 };
 	char msg[CR_MAX_ERROR_LEN], digits[64] = "";
 	tone_tx_t tx = { 0 };
@@ -207,7 +213,7 @@ static int dtmf_inband_through(const cr_codec_t *client)
 	/* The audio codec passes through when shared; telephone-event is not. */
 	f.params.n_codecs = opus ? 0 : 1;
 	f.params.codecs[0] = (cr_codec_map_t){ client->pt, 0, "PCMU", 8000, 1 };
-	if (cr_call_set_transcode(f.call, client, &sip, msg))
+	if (cr_call_set_transcode(f.call, client, client_dtmf, &sip, NULL, msg))
 		TEST_FAIL("set_transcode: %s", msg);
 	TEST_ERR(fx_start(&f));
 	TEST_ERR(fx_trickle_peer(&f, 0, 0));
@@ -253,17 +259,17 @@ out:
 
 int test_media_transcode_dtmf_inband(void)
 {
-	cr_codec_t client = { 111, "opus", 48000, 2, 126, 8000 };
+	cr_codec_t client = { 111, "opus", 48000, 2 };
 
-	return dtmf_inband_through(&client);
+	return dtmf_inband_through(&client, &client_te);
 }
 
 int test_media_transcode_dtmf_only(void)
 {
 	/* PCMU on a dynamic number for the client: the test peer cannot take 0. */
-	cr_codec_t client = { 96, "PCMU", 8000, 1, 126, 8000 };
+	cr_codec_t client = { 96, "PCMU", 8000, 1 };
 
-	return dtmf_inband_through(&client);
+	return dtmf_inband_through(&client, &client_te);
 }
 
 /* Each leg is one stream whatever happens behind it: telephone-event both
@@ -274,8 +280,8 @@ int test_media_transcode_stream_continuity(void)
 {
 	peer_opts_t po = { .controlling = true, .dtls_active = true, .components = 1,
 			   .addresses = "127.0.0.1", .dtmf_pt = 126 };
-	cr_codec_t client = { 111, "opus", 48000, 2, 126, 8000 }, pcmu = { 0, "PCMU", 8000, 1, 101, 8000 };
-	cr_codec_t pcma = { 8, "PCMA", 8000, 1, 101, 8000 };
+	cr_codec_t client = { 111, "opus", 48000, 2 }, pcmu = { 0, "PCMU", 8000, 1 };
+	cr_codec_t pcma = { 8, "PCMA", 8000, 1 }, trunk_te = { 101, "telephone-event", 8000, 1 };
 	char msg[CR_MAX_ERROR_LEN], digits[64] = "";
 	tone_tx_t tx = { 0 };
 	fixture_t f;
@@ -286,7 +292,7 @@ int test_media_transcode_stream_continuity(void)
 	TEST_ERR(fx_setup_peer(&f, &po));
 	f.params.n_codecs = 1;
 	f.params.codecs[0] = (cr_codec_map_t){ 126, 101, "telephone-event", 8000, 1 };
-	if (cr_call_set_transcode(f.call, &client, &pcmu, msg))
+	if (cr_call_set_transcode(f.call, &client, &client_te, &pcmu, &trunk_te, msg))
 		TEST_FAIL("set_transcode: %s", msg);
 	TEST_ERR(fx_start(&f));
 	TEST_ERR(fx_trickle_peer(&f, 0, 0));
@@ -298,7 +304,7 @@ int test_media_transcode_stream_continuity(void)
 	peer_send_dtmf(f.peer, 126, 5, 200);
 	fx_wait(&f, 0, 1000, NULL);
 	/* The trunk moves to PCMA (re-INVITE): new pipelines, same streams. */
-	if (cr_call_set_transcode(f.call, &client, &pcma, msg))
+	if (cr_call_set_transcode(f.call, &client, &client_te, &pcma, &trunk_te, msg))
 		TEST_FAIL("codec change: %s", msg);
 	fx_wait(&f, 0, 2500, NULL);
 	peer_dtmf_digits(f.peer, digits, sizeof(digits));

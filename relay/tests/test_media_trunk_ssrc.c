@@ -48,7 +48,7 @@ int test_media_trunk_ssrc_junk_transcoded(void)
 {
 	peer_opts_t po = { .controlling = true, .dtls_active = true, .components = 1,
 			   .addresses = "127.0.0.1" };
-	cr_codec_t client = { 111, "opus", 48000, 2, 0, 0 }, sip = { 0, "PCMU", 8000, 1, 0, 0 };
+	cr_codec_t client = { 111, "opus", 48000, 2 }, sip = { 0, "PCMU", 8000, 1 };
 	char msg[CR_MAX_ERROR_LEN];
 	tone_tx_t tx = { 0 };
 	tone_rx_t rx = { 0 };
@@ -65,7 +65,7 @@ int test_media_trunk_ssrc_junk_transcoded(void)
 	TEST_ERR(fx_setup_peer(&f, &po));
 	f.params.n_codecs = 1;
 	f.params.codecs[0] = (cr_codec_map_t){ 126, 101, "telephone-event", 8000, 1 };
-	if (cr_call_set_transcode(f.call, &client, &sip, msg))
+	if (cr_call_set_transcode(f.call, &client, NULL, &sip, NULL, msg))
 		TEST_FAIL("set_transcode: %s", msg);
 	TEST_ERR(fx_start(&f));
 	TEST_ERR(fx_trickle_peer(&f, 0, 0));
@@ -186,7 +186,7 @@ int test_media_transcode_decoder_stalls(void)
 {
 	peer_opts_t po = { .controlling = true, .dtls_active = true, .components = 1,
 			   .addresses = "127.0.0.1" };
-	cr_codec_t client = { 111, "opus", 48000, 2, 0, 0 }, sip = { 0, "PCMU", 8000, 1, 0, 0 };
+	cr_codec_t client = { 111, "opus", 48000, 2 }, sip = { 0, "PCMU", 8000, 1 };
 	char msg[CR_MAX_ERROR_LEN];
 	tone_tx_t tx = { 0 };
 	tone_rx_t rx = { 0 };
@@ -202,7 +202,7 @@ int test_media_transcode_decoder_stalls(void)
 	TEST_ERR(fx_setup_peer(&f, &po));
 	f.params.n_codecs = 1;
 	f.params.codecs[0] = (cr_codec_map_t){ 126, 101, "telephone-event", 8000, 1 };
-	if (cr_call_set_transcode(f.call, &client, &sip, msg))
+	if (cr_call_set_transcode(f.call, &client, NULL, &sip, NULL, msg))
 		TEST_FAIL("set_transcode: %s", msg);
 	TEST_ERR(fx_start(&f));
 	TEST_ERR(fx_trickle_peer(&f, 0, 0));

@@ -19,6 +19,7 @@
 int test_sdp_check_accepts_real_peers(void);
 int test_sdp_check_refuses_bad(void);
 int test_sdp_check_refuses_over_limits(void);
+int test_sdp_media_facts(void);
 
 #define CORPUS "relay/fuzz/corpus/sdp"
 #define HEAD "v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\n"
@@ -72,7 +73,7 @@ int test_sdp_check_accepts_real_peers(void)
 	char path[512], sdp[CR_SDP_MAX_BYTES + 1], why[CR_SDP_MAX_WHY];
 	size_t len;
 	int err = 0;
-	cr_sip_media_t local, m;
+	cr_sdp_media_t local, m;
 
 	for (size_t i = 0; i < sizeof(seeds) / sizeof(seeds[0]); i++) {
 		snprintf(path, sizeof(path), "%s/%s", CORPUS, seeds[i].file);
@@ -87,7 +88,12 @@ int test_sdp_check_accepts_real_peers(void)
 
 	/* The gateway's own offers: every codec, IPv4 and IPv6, held. */
 	memset(&local, 0, sizeof(local));
-	TEST_ERR(cr_sip_codecs_from_list("opus,G722,PCMU,PCMA", &local, NULL));
+	{
+		const cr_codec_t ours[] = { { .pt = -1, .name = "opus" }, { .pt = -1, .name = "G722" },
+					    { .pt = -1, .name = "PCMU" }, { .pt = -1, .name = "PCMA" } };
+
+		TEST_ERR(cr_sip_codecs_from_array(ours, 4, &local, NULL));
+	}
 	local.dtmf_pt = CR_SIP_DTMF_PT;
 	local.ptime = 20;
 	local.port = 40000;
@@ -183,7 +189,7 @@ static const bad_sdp_t bad[] = {
 int test_sdp_check_refuses_bad(void)
 {
 	char why[CR_SDP_MAX_WHY];
-	cr_sip_media_t m;
+	cr_sdp_media_t m;
 	int err = 0;
 
 	/* The 81-byte killer is the first entry. */
@@ -282,5 +288,90 @@ int test_sdp_check_refuses_over_limits(void)
 #undef EXPECT
 out:
 	g_string_free(s, TRUE);
+	return err;
+}
+
+/* The typed path of the SIP leg's media, without a network: our codec
+ * array becomes an offer, a trunk's offer becomes the facts the plugin
+ * reads (cr_sip_media_t), our answer keeps the trunk's payload type. */
+int test_sdp_media_facts(void)
+{
+	static const char offer[] = HEAD "m=audio 7000 RTP/AVP 96 0 8 101\r\n"
+		"a=rtpmap:96 opus/48000/2\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\n"
+		"a=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-16\r\na=ptime:30\r\na=sendonly\r\n";
+	const cr_codec_t prefs_list[] = { { .pt = -1, .name = "G722" }, { .pt = -1, .name = "pcma" },
+					  { .pt = 120, .name = "opus", .clock_rate = 48000, .channels = 2 } };
+	cr_sdp_media_t m, prefs, answer;
+	cr_sip_media_t facts;
+	char sdp[2048], why[CR_SDP_MAX_WHY];
+	int err = 0;
+
+	TEST_ERR(cr_sip_sdp_parse(offer, strlen(offer), &m, why, sizeof(why)));
+	memset(&facts, 0, sizeof(facts));
+	cr_sip_media_facts(&m, NULL, 1, &facts);
+	TEST_EQUALS(1, facts.seq);
+	TEST_STREQ("192.0.2.1", facts.address);
+	TEST_EQUALS(7000, facts.port);
+	TEST_EQUALS(30, facts.ptime);
+	TEST_EQUALS(101, facts.dtmf_pt);
+	TEST_STREQ("sendonly", facts.direction);
+	TEST_EQUALS(1, facts.symmetric_rtp);
+	TEST_EQUALS(0, facts.has_chosen);
+	TEST_EQUALS(3, facts.n_codecs);
+	TEST_STREQ("opus", facts.codecs[0].name);
+	TEST_EQUALS(96, facts.codecs[0].pt);
+	TEST_EQUALS(48000, facts.codecs[0].clock_rate);
+	TEST_EQUALS(2, facts.codecs[0].channels);
+	TEST_STREQ("PCMU", facts.codecs[1].name);
+	TEST_EQUALS(0, facts.codecs[1].pt);
+	TEST_EQUALS(8000, facts.codecs[1].clock_rate);
+	TEST_EQUALS(1, facts.codecs[1].channels);
+	TEST_STREQ("PCMA", facts.codecs[2].name);
+
+	/* Our preferences: the names canonical, our numbers unless given. */
+	memset(&prefs, 0, sizeof(prefs));
+	TEST_ERR(cr_sip_codecs_from_array(prefs_list, 3, &prefs, NULL));
+	TEST_EQUALS(3, prefs.n_codecs);
+	TEST_STREQ("G722", prefs.codecs[0].name);
+	TEST_EQUALS(9, prefs.codecs[0].pt);
+	TEST_STREQ("PCMA", prefs.codecs[1].name);
+	TEST_EQUALS(8, prefs.codecs[1].pt);
+	TEST_EQUALS(120, prefs.codecs[2].pt);
+	/* NULL: PCMU and PCMA. */
+	TEST_ERR(cr_sip_codecs_from_array(NULL, 0, &answer, NULL));
+	TEST_EQUALS(2, answer.n_codecs);
+	TEST_STREQ("PCMU", answer.codecs[0].name);
+	TEST_STREQ("PCMA", answer.codecs[1].name);
+
+	/* The answer: our first preference the trunk offered (G722 was not),
+	 * on the trunk's number; the facts then name it as chosen. */
+	prefs.port = 40000;
+	strcpy(prefs.address, "127.0.0.1");
+	TEST_ERR(cr_sip_sdp_answer(&m, &prefs, true, &answer));
+	TEST_EQUALS(1, answer.n_codecs);
+	TEST_STREQ("PCMA", answer.codecs[0].name);
+	TEST_EQUALS(8, answer.codecs[0].pt);
+	TEST_EQUALS(101, answer.dtmf_pt);
+	TEST_STREQ("recvonly", answer.direction);
+	cr_sip_media_facts(&m, &answer.codecs[0], 0, &facts);
+	TEST_EQUALS(2, facts.seq);
+	TEST_EQUALS(1, facts.has_chosen);
+	TEST_STREQ("PCMA", facts.chosen.name);
+	TEST_EQUALS(8, facts.chosen.pt);
+	TEST_EQUALS(0, facts.symmetric_rtp);
+
+	/* Our offer from the array reads back as the same codecs. */
+	prefs.dtmf_pt = CR_SIP_DTMF_PT;
+	prefs.ptime = 20;
+	strcpy(prefs.direction, "sendrecv");
+	TEST_ERR(cr_sip_sdp_build(&prefs, 1, sdp, sizeof(sdp)));
+	TEST_ERR(cr_sip_sdp_parse(sdp, strlen(sdp), &m, why, sizeof(why)));
+	TEST_EQUALS(3, m.n_codecs);
+	TEST_STREQ("G722", m.codecs[0].name);
+	TEST_EQUALS(8000, m.codecs[0].clock_rate);
+	TEST_STREQ("opus", m.codecs[2].name);
+	TEST_EQUALS(120, m.codecs[2].pt);
+	TEST_EQUALS(2, m.codecs[2].channels);
+out:
 	return err;
 }

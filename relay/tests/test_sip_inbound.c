@@ -29,7 +29,8 @@ int sip_test_take_inbound(sip_test_t *t, cr_event_t *ev)
 	if (cr_sip_ringing(t->call))
 		return -1;
 	cr_sip_answer_params_init(&ans);
-	ans.codecs = "PCMU,PCMA";
+	ans.codecs = sip_test_pcmu_pcma;
+	ans.n_codecs = 2;
 	ans.local_rtp_address = "127.0.0.1";
 	ans.local_rtp_port = t->rtp_port;
 	if (cr_sip_answer(t->call, &ans, msg)) {
@@ -43,6 +44,7 @@ int test_sip_inbound_answered(void)
 {
 	sip_test_t t;
 	cr_event_t ev;
+	cr_sip_media_t facts;
 	char buf[256], trace[8192];
 	int err = 0;
 
@@ -56,10 +58,29 @@ int test_sip_inbound_answered(void)
 	TEST_ERR(text_value(ev.text, "codecs", buf, sizeof(buf)));
 	TEST_STREQ("PCMA/8000/8,PCMU/8000/0", buf);
 	TEST_EQUALS(101, text_int(ev.text, "dtmf_pt"));
+	/* The same offer as typed facts, what the plugin reads. */
+	TEST_ERR(cr_call_get_sip_media(t.call, &facts));
+	TEST_EQUALS(1, facts.seq);
+	TEST_EQUALS(2, facts.n_codecs);
+	TEST_STREQ("PCMA", facts.codecs[0].name);
+	TEST_EQUALS(8, facts.codecs[0].pt);
+	TEST_EQUALS(8000, facts.codecs[0].clock_rate);
+	TEST_STREQ("PCMU", facts.codecs[1].name);
+	TEST_EQUALS(0, facts.codecs[1].pt);
+	TEST_EQUALS(101, facts.dtmf_pt);
+	TEST_EQUALS(0, facts.has_chosen);
+	TEST_EQUALS(t.media_port, facts.port);
 	TEST_ERR(wait_sip_event(t.relay, CR_EVENT_SIP_ANSWERED, t.id, 10000, &ev));
 	TEST_ERR(text_value(ev.text, "codec", buf, sizeof(buf)));
 	TEST_STREQ("PCMU", buf); /* our preference among those offered */
 	TEST_EQUALS(t.media_port, text_int(ev.text, "port"));
+	TEST_ERR(cr_call_get_sip_media(t.call, &facts));
+	TEST_EQUALS(2, facts.seq);
+	TEST_EQUALS(1, facts.has_chosen);
+	TEST_STREQ("PCMU", facts.chosen.name);
+	TEST_EQUALS(0, facts.chosen.pt);
+	TEST_STREQ("127.0.0.1", facts.address);
+	TEST_STREQ("sendrecv", facts.direction);
 	TEST_ERR(sip_test_rtp_echo(&t, &ev));
 	TEST_ERR(wait_event(t.relay, CR_EVENT_SIP_HANGUP, t.id, 15000, &ev));
 	TEST_STREQ("BYE", ev.text);

@@ -15,6 +15,7 @@ int test_sip_outbound_answered(void)
 	cr_relay_t *relay = NULL;
 	cr_call_t *call = NULL;
 	cr_sip_dial_params_t dial;
+	cr_sip_media_t facts;
 	cr_event_t ev;
 	sipp_run_t sipp = { .pid = -1 };
 	rtp_peer_t rtp = { .fd = -1 };
@@ -42,7 +43,8 @@ int test_sip_outbound_answered(void)
 	cr_sip_dial_params_init(&dial);
 	dial.number = "15551234567";
 	dial.caller_id = "alice";
-	dial.codecs = "PCMU,PCMA";
+	dial.codecs = sip_test_pcmu_pcma;
+	dial.n_codecs = 2;
 	dial.local_rtp_address = "127.0.0.1";
 	dial.local_rtp_port = rtp_port;
 	TEST_ERR(cr_sip_dial(call, &dial, NULL));
@@ -58,6 +60,18 @@ int test_sip_outbound_answered(void)
 	TEST_EQUALS(0, text_int(ev.text, "pt"));
 	TEST_ERR(text_value(ev.text, "direction", codec, sizeof(codec)));
 	TEST_STREQ("sendrecv", codec);
+	/* The relay's typed facts say the same (cr_call_get_sip_media). */
+	TEST_ERR(cr_call_get_sip_media(call, &facts));
+	TEST_ASSERT(facts.seq >= 1);
+	TEST_STREQ("127.0.0.1", facts.address);
+	TEST_EQUALS(media_port, facts.port);
+	TEST_EQUALS(1, facts.has_chosen);
+	TEST_STREQ("PCMU", facts.chosen.name);
+	TEST_EQUALS(0, facts.chosen.pt);
+	TEST_EQUALS(8000, facts.chosen.clock_rate);
+	TEST_STREQ("sendrecv", facts.direction);
+	TEST_EQUALS(20, facts.ptime);
+	TEST_EQUALS(CR_ERR_INVALID, cr_call_get_sip_media(call, NULL));
 
 	/* Audio both ways: sipp echoes what reaches it on the port of its SDP. */
 	TEST_ERR(rtp_peer_exchange(&rtp, address, text_int(ev.text, "port"), 0, 50, 1000));

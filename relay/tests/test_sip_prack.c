@@ -56,7 +56,8 @@ int test_sip_inbound_100rel(void)
 	TEST_ERR(cr_sip_ringing(t.call));
 	usleep(1000 * 1000); /* the PRACK round trip, before we answer */
 	cr_sip_answer_params_init(&ans);
-	ans.codecs = "PCMA";
+	ans.codecs = &sip_test_pcmu_pcma[1];
+	ans.n_codecs = 1;
 	ans.local_rtp_address = "127.0.0.1";
 	ans.local_rtp_port = t.rtp_port;
 	TEST_ERR(cr_sip_answer(t.call, &ans, NULL));

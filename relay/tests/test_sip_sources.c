@@ -240,7 +240,6 @@ static void ipv6(cr_sip_config_t *sip, cr_relay_config_t *cfg)
 	(void)cfg;
 	sip->listen_uri = v6_listen;
 	sip->trunk_uri = v6_trunk;
-	sip->rtp_address = "::1";
 	sip->trusted_sources = v6_sources;
 }
 

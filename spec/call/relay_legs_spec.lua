@@ -130,10 +130,17 @@ describe("jingle_sip.call.relay_legs #lua54", function()
 		end)
 
 		it("should report the trunk's SDP direction with its media changes", function()
-			local legs = relay_legs.new(fake_call())
+			local call = fake_call()
+			call.media = { seq = 3, address = "192.0.2.5", port = 4000, ptime = 20, dtmf_pt = -1,
+				direction = "sendonly", codecs = {}, chosen = { pt = 0, name = "PCMU", clock_rate = 8000,
+					channels = 1 } }
+			function call.sip_media(self) return self.media end
+			local legs = relay_legs.new(call)
+			-- The event text is for logs: the relay's facts say sendonly.
 			assert.same({ type = "sip_media_changed", direction = "sendonly" },
-				legs:translate({ type = "sip_media_changed", code = 0, text = "",
-					fields = { direction = "sendonly" } }))
+				legs:translate({ type = "sip_media_changed", code = 0, text = "direction=sendrecv\n",
+					fields = { direction = "sendrecv" } }))
+			assert.same({ "set_sip_remote", "192.0.2.5", 4000 }, call:last("set_sip_remote"))
 		end)
 
 		it("should pass the watch and a hang-up's reason to the relay", function()
@@ -156,6 +163,83 @@ describe("jingle_sip.call.relay_legs #lua54", function()
 			local text = "ICE failed: no answered check or media from the client for 30 s"
 			assert.same({ type = "ice_failed", text = text },
 				legs:translate({ type = "ice_failed", code = 0, value = 30, text = text }))
+		end)
+	end)
+
+	describe("the SIP leg's media facts", function()
+		-- What cr_call_get_sip_media gives through call:sip_media().
+		local function facts(t)
+			local m = { seq = 1, address = "192.0.2.7", port = 5004, ptime = 20, dtmf_pt = -1,
+				direction = "sendrecv", symmetric_rtp = false, codecs = {} }
+			for k, v in pairs(t) do m[k] = v end
+			return m
+		end
+		local function call_with(m)
+			local call = fake_call()
+			function call.sip_media() return m end
+			return call
+		end
+
+		it("should take an incoming call's offer from the relay, in the trunk's order and numbers", function()
+			local m = facts({ dtmf_pt = 101, codecs = {
+				{ pt = 8, name = "PCMA", clock_rate = 8000, channels = 1 },
+				{ pt = 96, name = "opus", clock_rate = 48000, channels = 2 } } })
+			local legs = relay_legs.new(call_with(m))
+			assert.same({ { id = 8, name = "PCMA", clockrate = 8000, channels = 1 },
+				{ id = 96, name = "opus", clockrate = 48000, channels = 2 },
+				{ id = 101, name = "telephone-event", clockrate = 8000 } },
+				relay_legs.offered_codecs(legs:sip_media()))
+			assert.same({}, relay_legs.offered_codecs(nil), "no offer: no codec")
+		end)
+
+		it("should give the bridge the trunk's chosen codec and point the relay at the trunk", function()
+			local m = facts({ dtmf_pt = 101, chosen = { pt = 8, name = "PCMA", clock_rate = 8000, channels = 1 },
+				codecs = { { pt = 8, name = "PCMA", clock_rate = 8000, channels = 1 } } })
+			local call = call_with(m)
+			local legs = relay_legs.new(call)
+			local t = legs:translate({ type = "sip_answered", code = 200, text = "codec=PCMU\n",
+				fields = { codec = "PCMU", pt = 0 } })
+			assert.same({ type = "sip_answered", direction = "sendrecv", trunk = {
+				codec = { id = 8, name = "PCMA", clockrate = 8000, channels = 1 },
+				dtmf = { id = 101, name = "telephone-event", clockrate = 8000 } } }, t)
+			assert.same({ "set_sip_remote", "192.0.2.7", 5004 }, call:last("set_sip_remote"))
+		end)
+
+		it("should map the trunk's new numbers when its media changes mid-call", function()
+			local m = facts({ dtmf_pt = 97, chosen = { pt = 8, name = "PCMA", clock_rate = 8000, channels = 1 } })
+			local call = call_with(m)
+			local legs = relay_legs.new(call)
+			legs.choice = { mode = "passthrough", client = { id = 8, name = "PCMA", clockrate = 8000 },
+				trunk = { id = 8, name = "PCMA", clockrate = 8000 }, client_dtmf = TE_CLIENT, trunk_dtmf = TE_TRUNK }
+			legs:translate({ type = "sip_media_changed", code = 0, text = "" })
+			local map = call:last("set_codecs")[2]
+			assert.equal(8, map[1].sip_pt)
+			assert.equal(97, map[2].sip_pt, "the trunk's telephone-event number from the relay")
+		end)
+
+		it("should ignore media events before the trunk's first SDP", function()
+			local call = call_with(facts({ seq = 0, address = "", port = 0 }))
+			local legs = relay_legs.new(call)
+			assert.same({ type = "sip_progress", status = 183, early_media = true },
+				legs:translate({ type = "sip_early_media", code = 183, text = "" }))
+			assert.is_nil(call:last("set_sip_remote"))
+		end)
+
+		it("should dial and answer with codec lists, leaving the SIP leg's address to the relay", function()
+			local call = fake_call()
+			local legs = relay_legs.new(call)
+			legs:sip_dial({ number = "+15551234567", caller_id = "alice",
+				offer = { OPUS, PCMU }, choice = { client = OPUS, trunk = OPUS } })
+			local p = call:last("sip_dial")[2]
+			assert.same({ "opus", "PCMU" }, p.codecs)
+			assert.is_nil(p.local_rtp_address)
+			assert.is_nil(p.local_rtp_port)
+			assert.equal(0, p.telephone_event)
+			legs:sip_answer({ choice = { mode = "passthrough", client = PCMU, trunk = PCMU, client_dtmf = TE_CLIENT,
+				trunk_dtmf = TE_TRUNK } })
+			p = call:last("sip_answer")[2]
+			assert.same({ "PCMU" }, p.codecs)
+			assert.equal(1, p.telephone_event)
 		end)
 	end)
 

@@ -168,9 +168,10 @@ describe("call setup failures over the real relay #lua54", function()
 			local legs = new_legs(call)
 			local fields = e.fields or {}
 			svc:guard({ legs = legs }, "taking an inbound call", function()
-				legs:apply_sip_media(fields)
+				local offer = legs:sip_media()
+				legs:apply_sip_media(offer)
 				svc:on_incoming(legs, { caller = fields.caller, called = DID,
-					trunk_pts = relay_legs.offered_codecs(fields) })
+					trunk_pts = relay_legs.offered_codecs(offer) })
 			end)
 			return
 		end

@@ -304,6 +304,41 @@ describe("callrelay (" .. callrelay.backend .. " backend)", function()
 			assert.has_error_match(function() call:send_dtmf("1", 100) end, "call is closed")
 		end)
 
+		it("should take SIP codec lists as arrays and give the SIP leg's media facts as a table", function()
+			local call = assert(relay:new_call())
+			-- No SDP from the trunk yet: seq 0, nothing chosen.
+			local m = assert(call:sip_media())
+			assert.same({ seq = "number", address = "string", port = "number", ptime = "number",
+				dtmf_pt = "number", direction = "string", symmetric_rtp = "boolean", codecs = "table" },
+				shape_of(m))
+			assert.equal(0, m.seq)
+			assert.equal(-1, m.dtmf_pt)
+			assert.same({}, m.codecs)
+			-- Bad entries are the relay's to refuse, by name.
+			local ok, msg, name = call:sip_dial({ number = "100", codecs = { "PCMU", "speex" } })
+			assert.is_nil(ok)
+			assert.equal("invalid", name)
+			assert.equal('unknown codec "speex" (known: PCMU, PCMA, G722, opus)', msg)
+			ok, msg, name = call:sip_dial({ number = "100", codecs = { { name = "PCMA", pt = 3 } } })
+			assert.is_nil(ok)
+			assert.equal("invalid", name)
+			assert.equal("codec PCMA: payload type 3 (static, RFC 3551)", msg)
+			local many = {}
+			for i = 1, 17 do many[i] = "PCMU" end
+			assert.has_error_match(function() call:sip_dial({ number = "100", codecs = many }) end,
+				"at most 16")
+			assert.has_error_match(function() call:sip_dial({ number = "100", codecs = "PCMU,PCMA" }) end,
+				"params.codecs must be a list")
+			assert.has_error_match(function() call:sip_dial({ number = "100", codecs = { 7 } }) end,
+				"params.codecs%[1%] must be a codec table or a name")
+			assert.has_error_match(function() call:sip_dial({ number = "100", codecs = { { name = 0 } } }) end,
+				"must be a string")
+			-- A good list, table and name mixed; the SIP leg's address and
+			-- port default to the call's own.
+			assert.is_true(call:sip_dial({ number = "100", codecs = { { name = "opus", pt = 120 }, "PCMU" } }))
+			call:close()
+		end)
+
 		it("should return notfound when adopting a call that does not wait", function()
 			local call, msg, name = relay:adopt_call(4242)
 			assert.is_nil(call)

@@ -237,7 +237,7 @@ local function place_call()
 			sip_rtp_address = "127.0.0.1", sip_port_min = ports.relay_rtp_min,
 			sip_port_max = ports.relay_rtp_min + 7 },
 		sip = { listen_uri = ("sip:127.0.0.1:%d;transport=udp"):format(ports.relay_sip),
-			trunk_uri = ("sip:127.0.0.1:%d"):format(ports.trunk_sip), rtp_address = "127.0.0.1",
+			trunk_uri = ("sip:127.0.0.1:%d"):format(ports.trunk_sip),
 			user_agent = "jingle-sip real-call spec" } }))
 	run.relay = relay
 
@@ -257,14 +257,16 @@ local function place_call()
 	for _, c in ipairs(offer.candidates) do assert(call:add_remote_candidate(c)) end
 	if offer.end_of_candidates then assert(call:end_of_candidates()) end
 
-	assert(call:sip_dial({ number = "100", caller_id = "alice", codecs = "PCMU", telephone_event = 0,
-		local_rtp_address = "127.0.0.1", local_rtp_port = run.media_local.sip_rtp_port }))
+	-- The SIP leg's RTP address and port: the call's own (run.media_local).
+	assert(call:sip_dial({ number = "100", caller_id = "alice", codecs = { "PCMU" }, telephone_event = 0 }))
 	local answered = wait_event(relay, "sip_answered", of_type("sip_answered", call.id),
 		math.min(deadline, now() + 15))
 	run.answered = answered
+	-- The trunk's media as the relay read it from the 200's SDP.
+	run.sip_media = assert(call:sip_media())
 	-- The relay leaves the trunk's media address to the caller (the SDP may
 	-- come later than the client's, e.g. after early media).
-	assert(call:set_sip_remote(answered.fields.address, answered.fields.port))
+	assert(call:set_sip_remote(run.sip_media.address, run.sip_media.port))
 	-- sipp's built-in UAS answers PCMU only, but its echo returns whatever
 	-- comes: a telephone-event entry in the map (101 both ways) lets a digit
 	-- the relay sends toward the trunk come back as one from the trunk.
@@ -377,6 +379,17 @@ describe("a real call through the Lua API (" .. callrelay.backend .. " backend)"
 		assert.equal(0, f.pt)
 		assert.equal("127.0.0.1", f.address)
 		assert.equal("sendrecv", f.direction)
+		-- The same facts, typed, from the relay (call:sip_media()).
+		local m = run.sip_media
+		assert.same({ pt = 0, name = "PCMU", clock_rate = 8000, channels = 1 }, m.chosen)
+		assert.equal("127.0.0.1", m.address)
+		assert.equal(f.port, m.port)
+		assert.equal("sendrecv", m.direction)
+		assert.is_true(m.seq >= 1)
+		assert.equal("PCMU", m.codecs[1].name)
+		-- Our offer carried the call's own SIP-leg address and port.
+		assert.truthy(run.sip_trace:find("SDP: 127.0.0.1:" .. run.media_local.sip_rtp_port .. " PCMU", 1, true),
+			run.sip_trace)
 		local s = run.stats
 		-- 20 ms packets for AUDIO_SECONDS: at least one second's worth each way.
 		assert.is_true(s.client_rx_packets >= 50, "client_rx_packets " .. s.client_rx_packets .. explain())

@@ -61,7 +61,6 @@ function Legs:local_description()
 		local hash, value = m.fingerprint:match("^(%S+) (.+)$")
 		self.local_desc = {
 			ufrag = m.ice_ufrag, pwd = m.ice_pwd, fingerprint = { hash = hash, value = value },
-			sip_rtp_addr = m.sip_rtp_addr, sip_rtp_port = m.sip_rtp_port,
 		}
 	end
 	return self.local_desc
@@ -186,21 +185,22 @@ local function sip_codec_name(pt)
 	return name and SIP_NAMES[name] or nil
 end
 
--- "PCMU,opus,...": the SIP leg's spelling of a list of payload types.
+-- The relay's codec list (names in the SIP leg's spelling, our payload
+-- types) for a list of payload types; nil when none is one the SIP leg knows.
 local function sip_codec_list(pts)
-	local names = {}
+	local list = {}
 	for _, pt in ipairs(pts or {}) do
-		names[#names + 1] = sip_codec_name(pt)
+		list[#list + 1] = sip_codec_name(pt)
 	end
-	return #names > 0 and table.concat(names, ",") or nil
+	return #list > 0 and list or nil
 end
 
+-- The SIP leg's RTP address and port are the call's own: the relay fills
+-- them in (cr_sip_dial_params_t, cr_sip_answer_params_t).
 function Legs:sip_dial(p)
-	local loc = self:local_description()
 	local ok, err = self.call:sip_dial({
 		number = p.number, caller_id = p.caller_id,
-		codecs = sip_codec_list(p.offer) or sip_codec_name(p.choice.trunk) or "PCMU",
-		local_rtp_address = loc.sip_rtp_addr, local_rtp_port = loc.sip_rtp_port,
+		codecs = sip_codec_list(p.offer) or { sip_codec_name(p.choice.trunk) or "PCMU" },
 		telephone_event = (p.choice.client_dtmf or p.choice.trunk_dtmf) and 1 or 0,
 	})
 	return self:must(ok, err, "SIP dial")
@@ -236,10 +236,8 @@ function Legs:sip_progress() return self:check(self.call:sip_ringing()) end
 
 function Legs:sip_answer(p)
 	self.choice = p.choice
-	local loc = self:local_description()
 	local ok, err = self.call:sip_answer({
-		codecs = sip_codec_name(p.choice.trunk) or "PCMU",
-		local_rtp_address = loc.sip_rtp_addr, local_rtp_port = loc.sip_rtp_port,
+		codecs = { sip_codec_name(p.choice.trunk) or "PCMU" },
 		telephone_event = (p.choice.client_dtmf or p.choice.trunk_dtmf) and 1 or 0,
 	})
 	self:check(self.call:set_codecs(codec_map(p.choice)), nil, "codec map")
@@ -318,35 +316,57 @@ function Legs:trace_entries()
 	return list
 end
 
--- The trunk's media from a SIP event's fields: where to send, and (unless the
--- bridge settles the codec itself, keep_codecs) which numbers.
-function Legs:apply_sip_media(fields, keep_codecs)
-	if fields.address and fields.port and fields.port > 0 then
-		self.sip_remote = { address = fields.address, port = fields.port }
-		self:check(self.call:set_sip_remote(fields.address, fields.port), nil, "SIP remote")
+--- The SIP leg's media facts as the relay holds them (callrelay
+-- call:sip_media(), cr_call_get_sip_media): { address, port, ptime,
+-- dtmf_pt, direction, chosen = codec, codecs = { codec... } } with codec
+-- tables { pt, name, clock_rate, channels }; nil before the trunk's first
+-- SDP.
+function Legs:sip_media()
+	local m, err = self.call:sip_media()
+	if type(m) ~= "table" then
+		if err then self.log("warn", "relay call %d: SIP media facts: %s", self.relay_id, tostring(err)) end
+		return nil
 	end
-	if self.choice and fields.pt and not keep_codecs then
-		local dtmf = fields.dtmf_pt and fields.dtmf_pt >= 0 and fields.dtmf_pt or nil
-		self:check(self.call:set_codecs(codec_map(self.choice, fields.pt, dtmf)), nil, "codec map")
+	return m.seq and m.seq > 0 and m or nil
+end
+
+-- The trunk's media (Legs:sip_media()): where to send, and (unless the
+-- bridge settles the codec itself, keep_codecs) which numbers.
+function Legs:apply_sip_media(m, keep_codecs)
+	if not m then return end
+	if m.address and m.address ~= "" and m.port and m.port > 0 then
+		self.sip_remote = { address = m.address, port = m.port }
+		self:check(self.call:set_sip_remote(m.address, m.port), nil, "SIP remote")
+	end
+	local pt = m.chosen and m.chosen.pt
+	if self.choice and pt and not keep_codecs then
+		local dtmf = m.dtmf_pt and m.dtmf_pt >= 0 and m.dtmf_pt or nil
+		self:check(self.call:set_codecs(codec_map(self.choice, pt, dtmf)), nil, "codec map")
 		-- The trunk's own number for its codec (the call keeps its slot).
-		if self.transcoding and self.transcoding.sip_pt ~= fields.pt then
-			self:transcode(self.choice, fields.pt)
+		if self.transcoding and self.transcoding.sip_pt ~= pt then
+			self:transcode(self.choice, pt)
 		end
+	end
+end
+
+-- A codec of the relay's facts as a payload-type table, the trunk's number.
+local function payload_type(c)
+	return { id = c.pt, name = c.name, clockrate = c.clock_rate, channels = c.channels }
+end
+
+-- The trunk's telephone-event of the facts m, or nil. The SIP leg reports
+-- its number only; RFC 4733 on a narrowband trunk runs at 8000.
+local function trunk_dtmf(m)
+	if m.dtmf_pt and m.dtmf_pt >= 0 then
+		return { id = m.dtmf_pt, name = "telephone-event", clockrate = 8000 }
 	end
 end
 
 -- What the trunk's SDP chose, as payload types in the trunk's numbers, for
 -- the bridge to settle the codecs (outbound); nil without SDP.
-local function trunk_choice(fields)
-	if not (fields.codec and fields.pt) then return nil end
-	local trunk = { codec = { id = fields.pt, name = fields.codec, clockrate = fields.clock,
-		channels = fields.channels } }
-	if fields.dtmf_pt and fields.dtmf_pt >= 0 then
-		-- The SIP leg reports telephone-event's number only; RFC 4733 on a
-		-- narrowband trunk runs at 8000.
-		trunk.dtmf = { id = fields.dtmf_pt, name = "telephone-event", clockrate = 8000 }
-	end
-	return trunk
+local function trunk_choice(m)
+	if not (m and m.chosen) then return nil end
+	return { codec = payload_type(m.chosen), dtmf = trunk_dtmf(m) }
 end
 
 --- The bridge's view of a relay event, or nil when the bridge need not know.
@@ -359,16 +379,19 @@ function Legs:translate(e)
 	elseif t == "sip_ringing" then
 		return { type = "sip_progress", status = e.code }
 	elseif t == "sip_early_media" then
-		local trunk = trunk_choice(e.fields or {})
-		self:apply_sip_media(e.fields or {}, trunk ~= nil)
+		local m = self:sip_media()
+		local trunk = trunk_choice(m)
+		self:apply_sip_media(m, trunk ~= nil)
 		return { type = "sip_progress", status = e.code, early_media = true, trunk = trunk }
 	elseif t == "sip_answered" then
-		local trunk = trunk_choice(e.fields or {})
-		self:apply_sip_media(e.fields or {}, trunk ~= nil)
-		return { type = "sip_answered", trunk = trunk, direction = (e.fields or {}).direction }
+		local m = self:sip_media()
+		local trunk = trunk_choice(m)
+		self:apply_sip_media(m, trunk ~= nil)
+		return { type = "sip_answered", trunk = trunk, direction = m and m.direction }
 	elseif t == "sip_media_changed" then
-		self:apply_sip_media(e.fields or {})
-		return { type = "sip_media_changed", direction = (e.fields or {}).direction }
+		local m = self:sip_media()
+		self:apply_sip_media(m)
+		return { type = "sip_media_changed", direction = m and m.direction }
 	elseif t == "sip_failed" then
 		return { type = "sip_failed", status = e.code, phrase = e.text }
 	elseif t == "sip_hangup" then
@@ -394,16 +417,13 @@ function Legs:translate(e)
 	return nil
 end
 
---- The trunk's offered codecs of an incoming call ("NAME/clock/pt,..."), as
--- payload-type tables in the trunk's order; and its telephone-event.
-function M.offered_codecs(fields)
+--- The trunk's offered codecs of an incoming call (the facts of
+-- Legs:sip_media()), as payload-type tables in the trunk's order; and its
+-- telephone-event.
+function M.offered_codecs(m)
 	local list = {}
-	for name, clock, pt in tostring(fields.codecs or ""):gmatch("([^/,]+)/(%d+)/(%d+)") do
-		list[#list + 1] = { id = tonumber(pt), name = name, clockrate = tonumber(clock) }
-	end
-	if fields.dtmf_pt and fields.dtmf_pt >= 0 then
-		list[#list + 1] = { id = fields.dtmf_pt, name = "telephone-event", clockrate = 8000 }
-	end
+	for _, c in ipairs(m and m.codecs or {}) do list[#list + 1] = payload_type(c) end
+	list[#list + 1] = m and trunk_dtmf(m)
 	return list
 end
 

@@ -519,16 +519,25 @@ void cr_forward_transcoded(cr_media_call_t *mc, int dir, uint8_t *buf, size_t le
 
 /* transcode.c */
 typedef struct cr_transcode cr_transcode_t;
+/* One leg of a transcoded call: its codec and its telephone-event. */
+typedef struct cr_xc_codec {
+	int pt;
+	char name[CR_MAX_CODEC_NAME_LEN];
+	int clock_rate;
+	int channels;
+	int dtmf_pt;         /* 0 = none */
+	int dtmf_clock_rate; /* 0 = 8000 */
+} cr_xc_codec_t;
 /* Loads GStreamer once per process and checks every element transcoding
  * needs exists. */
 int cr_transcode_global_init(char *err_buf);
 /* Lua thread: checks a codec pair and takes a slot of the relay's maximum. */
-int cr_transcode_reserve(cr_media_call_t *mc, const cr_codec_t *client, const cr_codec_t *sip,
+int cr_transcode_reserve(cr_media_call_t *mc, const cr_xc_codec_t *client, const cr_xc_codec_t *sip,
 			 char *err_buf);
 /* Gives the call's slot back, if it holds one; any thread. */
 void cr_transcode_release(cr_media_call_t *mc);
 /* Worker: replaces the call's pipelines (client/sip NULL = passthrough). */
-void cr_transcode_apply(cr_media_call_t *mc, const cr_codec_t *client, const cr_codec_t *sip);
+void cr_transcode_apply(cr_media_call_t *mc, const cr_xc_codec_t *client, const cr_xc_codec_t *sip);
 /* Worker: stops and frees the pipelines (joins their streaming threads). */
 void cr_transcode_destroy(cr_transcode_t *xc);
 /* Worker: takes a plain RTP packet of direction dir when pt is the codec

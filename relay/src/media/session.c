@@ -283,9 +283,9 @@ static void run_cmd(cr_media_call_t *mc, cr_media_cmd_t *c)
 		 * the client's telephone-event clock. */
 		if (c->params->n_codecs == 3) {
 			const cr_codec_map_t *te = &c->params->codecs[2];
-			cr_codec_t cl = { c->params->codecs[0].client_pt, "", c->params->codecs[0].clock_rate,
+			cr_xc_codec_t cl = { c->params->codecs[0].client_pt, "", c->params->codecs[0].clock_rate,
 					  c->params->codecs[0].channels, te->client_pt, te->clock_rate };
-			cr_codec_t sp = { c->params->codecs[1].sip_pt, "", c->params->codecs[1].clock_rate,
+			cr_xc_codec_t sp = { c->params->codecs[1].sip_pt, "", c->params->codecs[1].clock_rate,
 					  c->params->codecs[1].channels, te->sip_pt, 0 };
 
 			g_strlcpy(cl.name, c->params->codecs[0].name, sizeof(cl.name));

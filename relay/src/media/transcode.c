@@ -92,7 +92,7 @@ typedef struct xc_pipe {
 	GstElement *dtmf_src; /* client->sip with in-band DTMF: the tone generator */
 	GSource *bus_watch;
 	/* Worker only: what pipe_reset() rebuilds it from, and its health. */
-	cr_codec_t in, out;
+	cr_xc_codec_t in, out;
 	int unanswered;         /* packets pushed since its last output */
 	int64_t unanswered_since_us;
 	GSource *reset;         /* a rebuild is due (idle source) */
@@ -169,7 +169,7 @@ int cr_transcode_global_init(char *err_buf)
 	return CR_OK;
 }
 
-static int check_codec(const cr_codec_t *c, const char *leg, char *err_buf)
+static int check_codec(const cr_xc_codec_t *c, const char *leg, char *err_buf)
 {
 	const codec_elems_t *e = find_codec(c->name);
 
@@ -192,7 +192,7 @@ static int check_codec(const cr_codec_t *c, const char *leg, char *err_buf)
 	return CR_OK;
 }
 
-int cr_transcode_reserve(cr_media_call_t *mc, const cr_codec_t *client, const cr_codec_t *sip,
+int cr_transcode_reserve(cr_media_call_t *mc, const cr_xc_codec_t *client, const cr_xc_codec_t *sip,
 			 char *err_buf)
 {
 	atomic_int *taken = mc->env.transcoded_calls;
@@ -385,8 +385,8 @@ static gboolean on_wake(gpointer data)
 	return G_SOURCE_CONTINUE;
 }
 
-static int pipe_start(cr_transcode_t *xc, xc_pipe_t *p, int dir, const cr_codec_t *in,
-		      const cr_codec_t *out);
+static int pipe_start(cr_transcode_t *xc, xc_pipe_t *p, int dir, const cr_xc_codec_t *in,
+		      const cr_xc_codec_t *out);
 static void pipe_stop(xc_pipe_t *p);
 
 static const char *dir_name(int dir)
@@ -398,7 +398,7 @@ static gboolean on_reset(gpointer data)
 {
 	xc_pipe_t *p = data;
 	cr_transcode_t *xc = p->xc;
-	cr_codec_t in = p->in, out = p->out;
+	cr_xc_codec_t in = p->in, out = p->out;
 	int64_t t0 = g_get_monotonic_time();
 	int dir = p->dir, err;
 
@@ -496,8 +496,8 @@ static void pipe_stop(xc_pipe_t *p)
 	}
 }
 
-static int pipe_start(cr_transcode_t *xc, xc_pipe_t *p, int dir, const cr_codec_t *in,
-		      const cr_codec_t *out)
+static int pipe_start(cr_transcode_t *xc, xc_pipe_t *p, int dir, const cr_xc_codec_t *in,
+		      const cr_xc_codec_t *out)
 {
 	const codec_elems_t *ie = find_codec(in->name), *oe = find_codec(out->name);
 	GstAppSinkCallbacks cbs = { .new_sample = on_new_sample };
@@ -606,7 +606,7 @@ static void set_path(cr_media_call_t *mc, const char *path)
 	cr_trace_add(&mc->trace, "media", "path %s", path);
 }
 
-void cr_transcode_apply(cr_media_call_t *mc, const cr_codec_t *client, const cr_codec_t *sip)
+void cr_transcode_apply(cr_media_call_t *mc, const cr_xc_codec_t *client, const cr_xc_codec_t *sip)
 {
 	cr_transcode_t *xc;
 	char path[CR_MAX_PAIR_LEN];

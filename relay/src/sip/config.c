@@ -20,13 +20,6 @@
 
 /* ---- configuration ---- */
 
-static bool valid_ip(const char *s)
-{
-	unsigned char buf[16];
-
-	return s && (inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1);
-}
-
 /* Checks that `s` is a sip: or sips: URI with a host; fills hostport. */
 static int check_uri(const char *what, const char *s, bool sips_only, char **hostport,
 		     char *err_buf)
@@ -186,16 +179,6 @@ int cr_sip_config_check(const cr_sip_config_t *c, char **trunk_hostport, char *e
 				    c->register_expires);
 	if (c->register_expires > 0 && !c->username)
 		return cr_set_error(err_buf, CR_ERR_INVALID, "sip: REGISTER needs a username");
-	if (c->rtp_address && !valid_ip(c->rtp_address))
-		return cr_set_error(err_buf, CR_ERR_INVALID,
-				    "sip: rtp_address \"%s\" is not an IP address", c->rtp_address);
-	if ((c->rtp_port_min || c->rtp_port_max) &&
-	    (c->rtp_port_min < 1024 || c->rtp_port_max > 65535 ||
-	     c->rtp_port_min > c->rtp_port_max || c->rtp_port_min % 2))
-		return cr_set_error(err_buf, CR_ERR_INVALID,
-				    "sip: RTP port range %d..%d: need an even minimum, "
-				    "1024 <= min <= max <= 65535",
-				    c->rtp_port_min, c->rtp_port_max);
 	if (c->user_agent && (!*c->user_agent || strpbrk(c->user_agent, "\r\n")))
 		return cr_set_error(err_buf, CR_ERR_INVALID, "sip: bad user_agent");
 	if (c->options_interval < 0)

@@ -28,11 +28,11 @@ struct cr_sip_session {
 	bool peer_requires_100rel;
 	bool cancelled;         /* we sent CANCEL; a crossing 200 needs our BYE */
 	int final_status;
-	cr_sip_media_t prefs;   /* our address, port, ptime and codec preferences */
+	cr_sdp_media_t prefs;   /* our address, port, ptime and codec preferences */
 	bool want_dtmf;
-	cr_sip_media_t remote;  /* the peer's last SDP */
+	cr_sdp_media_t remote;  /* the peer's last SDP */
 	bool have_remote;
-	cr_sip_codec_t chosen;
+	cr_codec_t chosen;
 	bool have_chosen;
 	bool local_hold;        /* we put the trunk on hold (cr_sip_hold) */
 	bool hold_pending;      /* our hold/resume re-INVITE awaits its answer */
@@ -51,20 +51,21 @@ typedef enum {
 void cr_sip_session_emit(cr_sip_session_t *s, int type, int32_t code, int32_t value,
 			 const char *fmt, ...) G_GNUC_PRINTF(5, 6);
 void cr_sip_emit_media(cr_sip_session_t *s, int type, int code, const char *head);
-remote_sdp_t cr_sip_read_remote(cr_sip_ua_t *ua, const sip_t *sip, cr_sip_media_t *m,
+remote_sdp_t cr_sip_read_remote(cr_sip_ua_t *ua, const sip_t *sip, cr_sdp_media_t *m,
 				char why[CR_SDP_MAX_WHY]);
 void cr_sip_respond_refused(nua_t *nua, nua_handle_t *nh, const char *why);
 void cr_sip_choose_from_answer(cr_sip_session_t *s);
-bool cr_sip_media_differs(const cr_sip_media_t *a, const cr_sip_media_t *b);
+bool cr_sip_media_differs(const cr_sdp_media_t *a, const cr_sdp_media_t *b);
 const char *cr_sip_held_direction(const char *dir);
-void cr_sip_build_sdp(cr_sip_session_t *s, const cr_sip_media_t *local, char *buf, size_t len);
+void cr_sip_build_sdp(cr_sip_session_t *s, const cr_sdp_media_t *local, char *buf, size_t len);
 void cr_sip_end_for_refused_sdp(cr_sip_session_t *s, const char *what, const char *why);
 cr_sip_session_t *cr_sip_session_new(cr_sip_ua_t *ua, cr_call_t *call, bool inbound);
 void cr_sip_session_terminated(cr_sip_session_t *s, int status, const char *phrase);
 /* invite_out.c */
 int cr_sip_check_call(cr_call_t *call, char *err_buf);
-int cr_sip_media_prefs(cr_sip_ua_t *ua, const char *codecs, const char *address, int port,
-		       int ptime, cr_sip_media_t *prefs, char *err_buf);
+int cr_sip_media_prefs(cr_call_t *call, const cr_codec_t *codecs, size_t n_codecs,
+		       const char *address, int port, int ptime, cr_sdp_media_t *prefs,
+		       char *err_buf);
 void cr_sip_on_invite_response(cr_sip_session_t *s, int status, const char *phrase,
 			       const sip_t *sip);
 /* invite_in.c */

@@ -21,7 +21,7 @@ static const char *user_of(const url_t *url)
 
 void cr_sip_on_new_invite(cr_sip_ua_t *ua, nua_handle_t *nh, const sip_t *sip)
 {
-	cr_sip_media_t offer;
+	cr_sdp_media_t offer;
 	cr_call_t *call = NULL;
 	cr_sip_session_t *s;
 	const char *caller, *called;

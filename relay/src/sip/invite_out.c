@@ -17,7 +17,7 @@
 typedef struct dial_job {
 	cr_call_t *call;
 	char *number, *caller_id, *display_name;
-	cr_sip_media_t prefs;
+	cr_sdp_media_t prefs;
 	bool want_dtmf;
 } dial_job_t;
 
@@ -39,7 +39,7 @@ static void dial_on_sip_thread(void *p)
 	cr_sip_ua_t *ua = call->relay->sip;
 	cr_sip_session_t *s;
 	char *from, *to, sdp[2048];
-	cr_sip_media_t offer;
+	cr_sdp_media_t offer;
 
 	if (atomic_load(&call->closing))
 		return;
@@ -92,25 +92,33 @@ static bool valid_ip(const char *s)
 	return s && (inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1);
 }
 
-/* Checks the parts common to dial and answer and fills prefs. */
-int cr_sip_media_prefs(cr_sip_ua_t *ua, const char *codecs, const char *address, int port,
-		       int ptime, cr_sip_media_t *prefs, char *err_buf)
+/* Checks the parts common to dial and answer and fills prefs; the SIP
+ * leg's RTP address and port default to the call's own (its media plane's
+ * SIP-leg pair). */
+int cr_sip_media_prefs(cr_call_t *call, const cr_codec_t *codecs, size_t n_codecs,
+		       const char *address, int port, int ptime, cr_sdp_media_t *prefs,
+		       char *err_buf)
 {
-	int err;
+	char own_addr[CR_MAX_ADDR_LEN] = "";
+	int own_port = 0, err;
 
 	memset(prefs, 0, sizeof(*prefs));
-	err = cr_sip_codecs_from_list(codecs, prefs, err_buf);
+	err = cr_sip_codecs_from_array(codecs, n_codecs, prefs, err_buf);
 	if (err)
 		return err;
+	if (!address || !port)
+		cr_call_own_sip_rtp(call, own_addr, sizeof(own_addr), &own_port);
 	if (!address)
-		address = ua->rtp_address;
+		address = own_addr[0] ? own_addr : NULL;
+	if (!port)
+		port = own_port;
 	if (!valid_ip(address))
 		return cr_set_error(err_buf, CR_ERR_INVALID,
 				    "local_rtp_address \"%s\" is not an IP address",
-				    address ? address : "(none configured)");
+				    address ? address : "(none: the call has no media plane)");
 	if (port <= 0 || port > 65535)
-		return cr_set_error(err_buf, CR_ERR_INVALID, "local_rtp_port %d is out of range",
-				    port);
+		return cr_set_error(err_buf, CR_ERR_INVALID, "local_rtp_port %d is out of range%s",
+				    port, port ? "" : " (none: the call has no media plane)");
 	if (ptime < 0 || ptime > 200)
 		return cr_set_error(err_buf, CR_ERR_INVALID, "ptime %d is out of range", ptime);
 	g_strlcpy(prefs->address, address, sizeof(prefs->address));
@@ -147,8 +155,8 @@ int cr_sip_dial(cr_call_t *call, const cr_sip_dial_params_t *p, char *err_buf)
 				strlen(p->display_name) > 64))
 		return cr_set_error(err_buf, CR_ERR_INVALID, "bad display_name");
 	job = g_new0(dial_job_t, 1);
-	err = cr_sip_media_prefs(call->relay->sip, p->codecs, p->local_rtp_address, p->local_rtp_port,
-			  p->ptime, &job->prefs, err_buf);
+	err = cr_sip_media_prefs(call, p->codecs, p->n_codecs, p->local_rtp_address,
+				 p->local_rtp_port, p->ptime, &job->prefs, err_buf);
 	if (err) {
 		g_free(job);
 		return err;
@@ -166,7 +174,7 @@ int cr_sip_dial(cr_call_t *call, const cr_sip_dial_params_t *p, char *err_buf)
 void cr_sip_on_invite_response(cr_sip_session_t *s, int status, const char *phrase,
 			       const sip_t *sip)
 {
-	cr_sip_media_t m;
+	cr_sdp_media_t m;
 	char why[CR_SDP_MAX_WHY];
 	remote_sdp_t got;
 

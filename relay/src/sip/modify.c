@@ -18,7 +18,7 @@
 void cr_sip_on_offer_in_dialog(cr_sip_session_t *s, nua_handle_t *nh, const sip_t *sip,
 			       bool is_update)
 {
-	cr_sip_media_t m, answer, prefs;
+	cr_sdp_media_t m, answer, prefs;
 	char sdp[2048], why[CR_SDP_MAX_WHY];
 	remote_sdp_t got;
 
@@ -84,7 +84,7 @@ void cr_sip_on_offer_in_dialog(cr_sip_session_t *s, nua_handle_t *nh, const sip_
 
 void cr_sip_reinvite_hold(cr_sip_session_t *s, bool on)
 {
-	cr_sip_media_t offer;
+	cr_sdp_media_t offer;
 	char sdp[2048];
 
 	if (s->state != S_UP || !s->have_chosen) {

@@ -18,47 +18,46 @@
 
 /* ---- sdp: building ours, reading theirs (sip_sdp.c) ---- */
 
-enum { CR_SIP_MAX_CODECS = 16, CR_SIP_DTMF_PT = 101 };
+enum { CR_SIP_DTMF_PT = 101 };
 
-typedef struct cr_sip_codec {
-	char name[32];
-	int clock;
-	int channels;
-	int pt;
-} cr_sip_codec_t;
-
-/* One audio stream as an SDP describes it. */
-typedef struct cr_sip_media {
-	char address[64];
+/* One audio stream as an SDP describes it (codecs: cr_codec_t of
+ * callrelay.h). */
+typedef struct cr_sdp_media {
+	char address[CR_MAX_ADDR_LEN];
 	int port;
 	int ptime;
 	int dtmf_pt;         /* -1 = none */
-	char direction[10];  /* sendrecv, sendonly, recvonly, inactive */
-	cr_sip_codec_t codecs[CR_SIP_MAX_CODECS];
+	char direction[CR_MAX_DIRECTION_LEN]; /* sendrecv, sendonly, recvonly, inactive */
+	cr_codec_t codecs[CR_MAX_CODECS];
 	int n_codecs;        /* telephone-event not included */
-} cr_sip_media_t;
+} cr_sdp_media_t;
 
-/* Fills out->codecs from a "PCMU,PCMA,G722,opus" list with our payload
- * types; CR_ERR_INVALID names the unknown codec in err_buf. */
-int cr_sip_codecs_from_list(const char *list, cr_sip_media_t *out, char *err_buf);
+/* Fills out->codecs from the caller's codec array (NULL/0: PCMU, PCMA):
+ * names we know (PCMU, PCMA, G722, opus), our usual payload type where pt
+ * is negative; CR_ERR_INVALID names a bad entry in err_buf. */
+int cr_sip_codecs_from_array(const cr_codec_t *list, size_t n, cr_sdp_media_t *out,
+			     char *err_buf);
+/* Copies the facts of remote SDP m (and the chosen codec) into out. */
+void cr_sip_media_facts(const cr_sdp_media_t *m, const cr_codec_t *chosen, int symmetric_rtp,
+			cr_sip_media_t *out);
 /* What cr_sip_sdp_parse returns for an SDP cr_sdp_check() refused. */
 enum { CR_SIP_SDP_REFUSED = 1 };
 /* Checks an SDP with cr_sdp_check() (CR_SIP_SDP_REFUSED, the reason in why,
  * Sofia never sees it), then parses it with Sofia's parser; CR_ERR_INVALID
  * when it has no usable audio. why may be NULL. */
-int cr_sip_sdp_parse(const char *sdp, size_t len, cr_sip_media_t *out, char *why,
+int cr_sip_sdp_parse(const char *sdp, size_t len, cr_sdp_media_t *out, char *why,
 		     size_t why_len);
 /* Writes our SDP for `local` (first codec first) into buf. */
-int cr_sip_sdp_build(const cr_sip_media_t *local, unsigned version, char *buf, size_t len);
+int cr_sip_sdp_build(const cr_sdp_media_t *local, unsigned version, char *buf, size_t len);
 /* Our answer to `offer` from our preference list `prefs`: the first
  * preferred codec offered, with the offer's payload type; telephone-event
  * only when offered and wanted. CR_ERR_NOTFOUND when nothing matches. */
-int cr_sip_sdp_answer(const cr_sip_media_t *offer, const cr_sip_media_t *prefs,
-		      bool want_dtmf, cr_sip_media_t *answer);
+int cr_sip_sdp_answer(const cr_sdp_media_t *offer, const cr_sdp_media_t *prefs,
+		      bool want_dtmf, cr_sdp_media_t *answer);
 /* The direction we answer with when the peer says `theirs`. */
 const char *cr_sip_direction_answer(const char *theirs);
 /* Event text for remote media `m` whose codec is `chosen`. */
-void cr_sip_media_text(const cr_sip_media_t *m, const cr_sip_codec_t *chosen,
+void cr_sip_media_text(const cr_sdp_media_t *m, const cr_codec_t *chosen,
 		       int symmetric_rtp, bool list_codecs, GString *out);
 
 /* ---- trace: per-call SIP message trace (sip_trace.c) ---- */
@@ -115,7 +114,7 @@ struct cr_sip_ua {
 	/* Configuration, copied and checked at start. */
 	char *listen_uri, *tls_listen_uri, *tls_cert_dir, *trunk_uri;
 	char *outbound_proxy, *username, *password, *from_domain;
-	char *rtp_address, *user_agent;
+	char *user_agent;
 	char *trunk_hostport; /* host[:port][;params] of trunk_uri */
 	int register_expires, options_interval, session_expires, symmetric_rtp;
 	GArray *sources;      /* cr_sip_cidr_t: who may send SIP */

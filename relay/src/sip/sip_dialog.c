@@ -46,6 +46,9 @@ void cr_sip_emit_media(cr_sip_session_t *s, int type, int code, const char *head
 
 	cr_sip_media_text(&s->remote, s->have_chosen ? &s->chosen : NULL,
 			  s->ua->symmetric_rtp, type == CR_EVENT_SIP_INCOMING, text);
+	/* The facts first: the event's reader finds them (cr_call_get_sip_media). */
+	cr_call_set_sip_media(s->call, &s->remote, s->have_chosen ? &s->chosen : NULL,
+			      s->ua->symmetric_rtp);
 	cr_sip_session_emit(s, type, code, 0, "%s", text->str);
 	g_string_free(text, TRUE);
 }
@@ -53,7 +56,7 @@ void cr_sip_emit_media(cr_sip_session_t *s, int type, int code, const char *head
 
 /* Reads the SDP of `sip` into m. Every SDP from the network comes through
  * here (or the trace) and so through cr_sdp_check() before Sofia's parser. */
-remote_sdp_t cr_sip_read_remote(cr_sip_ua_t *ua, const sip_t *sip, cr_sip_media_t *m,
+remote_sdp_t cr_sip_read_remote(cr_sip_ua_t *ua, const sip_t *sip, cr_sdp_media_t *m,
 				char why[CR_SDP_MAX_WHY])
 {
 	int err;
@@ -93,7 +96,7 @@ void cr_sip_choose_from_answer(cr_sip_session_t *s)
 		s->chosen = s->remote.codecs[0];
 }
 
-bool cr_sip_media_differs(const cr_sip_media_t *a, const cr_sip_media_t *b)
+bool cr_sip_media_differs(const cr_sdp_media_t *a, const cr_sdp_media_t *b)
 {
 	return strcmp(a->address, b->address) != 0 || a->port != b->port ||
 		strcmp(a->direction, b->direction) != 0 || a->n_codecs != b->n_codecs ||
@@ -113,7 +116,7 @@ const char *cr_sip_held_direction(const char *dir)
 }
 
 /* Our SDP with the chosen codec (or every preference for an offer). */
-void cr_sip_build_sdp(cr_sip_session_t *s, const cr_sip_media_t *local, char *buf, size_t len)
+void cr_sip_build_sdp(cr_sip_session_t *s, const cr_sdp_media_t *local, char *buf, size_t len)
 {
 	cr_sip_sdp_build(local, ++s->sdp_version, buf, len);
 }
@@ -206,7 +209,7 @@ typedef struct cmd_job {
 	cr_call_t *call;
 	cmd_type_t type;
 	int status;
-	cr_sip_media_t prefs;
+	cr_sdp_media_t prefs;
 	bool want_dtmf;
 	char reason[CR_MAX_SIP_REASON_LEN + 40]; /* RFC 3326 Reason value for the hang-up, or "" */
 } cmd_job_t;
@@ -256,7 +259,7 @@ void cr_sip_dialog_hang_up_all(cr_sip_ua_t *ua, const char *reason)
 
 static void answer(cr_sip_session_t *s, const cmd_job_t *job)
 {
-	cr_sip_media_t ans;
+	cr_sdp_media_t ans;
 	char sdp[2048];
 
 	s->prefs = job->prefs;
@@ -354,8 +357,8 @@ int cr_sip_answer(cr_call_t *call, const cr_sip_answer_params_t *p, char *err_bu
 	if (!p)
 		return cr_set_error(err_buf, CR_ERR_INVALID, "no answer parameters");
 	job = g_new0(cmd_job_t, 1);
-	err = cr_sip_media_prefs(call->relay->sip, p->codecs, p->local_rtp_address, p->local_rtp_port,
-			  p->ptime, &job->prefs, err_buf);
+	err = cr_sip_media_prefs(call, p->codecs, p->n_codecs, p->local_rtp_address,
+				 p->local_rtp_port, p->ptime, &job->prefs, err_buf);
 	if (err) {
 		g_free(job);
 		return err;
@@ -471,7 +474,7 @@ void cr_sip_dialog_event(cr_sip_ua_t *ua, nua_event_t event, int status, const c
 		cr_sip_on_invite_response(s, status, phrase, sip);
 		break;
 	case nua_i_ack: {
-		cr_sip_media_t m;
+		cr_sdp_media_t m;
 		char why[CR_SDP_MAX_WHY];
 
 		if (sip)
@@ -516,7 +519,7 @@ void cr_sip_dialog_event(cr_sip_ua_t *ua, nua_event_t event, int status, const c
 			s->final_status = status;
 		break;
 	case nua_i_prack: {
-		cr_sip_media_t m;
+		cr_sdp_media_t m;
 		char why[CR_SDP_MAX_WHY];
 
 		if (sip)

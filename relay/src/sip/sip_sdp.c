@@ -17,45 +17,62 @@
 #include "sip.h"
 
 /* Codecs we know by name, with the payload type we offer them on. */
-static const cr_sip_codec_t known_codecs[] = {
-	{ "PCMU", 8000, 1, 0 },
-	{ "PCMA", 8000, 1, 8 },
+static const cr_codec_t known_codecs[] = {
+	{ 0, "PCMU", 8000, 1 },
+	{ 8, "PCMA", 8000, 1 },
 	/* RFC 3551: G722's RTP clock is 8000 although it samples at 16000. */
-	{ "G722", 8000, 1, 9 },
-	{ "opus", 48000, 2, 111 },
+	{ 9, "G722", 8000, 1 },
+	{ 111, "opus", 48000, 2 },
 };
 
-int cr_sip_codecs_from_list(const char *list, cr_sip_media_t *out, char *err_buf)
+int cr_sip_codecs_from_array(const cr_codec_t *list, size_t n, cr_sdp_media_t *out,
+			     char *err_buf)
 {
-	gchar **names = g_strsplit(list ? list : "PCMU,PCMA", ",", -1);
-	int err = CR_OK;
-
 	out->n_codecs = 0;
-	for (int i = 0; names[i]; i++) {
-		const char *name = g_strstrip(names[i]);
-		bool found = false;
-
-		if (!*name)
-			continue;
-		for (size_t k = 0; k < G_N_ELEMENTS(known_codecs); k++) {
-			if (g_ascii_strcasecmp(name, known_codecs[k].name) != 0)
-				continue;
-			if (out->n_codecs < CR_SIP_MAX_CODECS)
-				out->codecs[out->n_codecs++] = known_codecs[k];
-			found = true;
-		}
-		if (!found) {
-			err = cr_set_error(err_buf, CR_ERR_INVALID,
-					   "unknown codec \"%s\" (known: PCMU, PCMA, G722, opus)",
-					   name);
-			goto out;
-		}
+	if (!list || !n) {
+		out->codecs[out->n_codecs++] = known_codecs[0];
+		out->codecs[out->n_codecs++] = known_codecs[1];
+		return CR_OK;
 	}
-	if (out->n_codecs == 0)
-		err = cr_set_error(err_buf, CR_ERR_INVALID, "no codec in the codec list");
-out:
-	g_strfreev(names);
-	return err;
+	if (n > CR_MAX_CODECS)
+		return cr_set_error(err_buf, CR_ERR_INVALID, "%zu codecs: at most %d", n,
+				    CR_MAX_CODECS);
+	for (size_t i = 0; i < n; i++) {
+		const cr_codec_t *c = &list[i];
+		const cr_codec_t *k = NULL;
+		cr_codec_t *o;
+
+		if (!memchr(c->name, '\0', sizeof(c->name)))
+			return cr_set_error(err_buf, CR_ERR_INVALID, "codec %zu: unterminated name", i);
+		for (size_t j = 0; j < G_N_ELEMENTS(known_codecs) && !k; j++)
+			if (g_ascii_strcasecmp(c->name, known_codecs[j].name) == 0)
+				k = &known_codecs[j];
+		if (!k)
+			return cr_set_error(err_buf, CR_ERR_INVALID,
+					    "unknown codec \"%.31s\" (known: PCMU, PCMA, G722, opus)",
+					    c->name);
+		if ((c->clock_rate && c->clock_rate != k->clock_rate) ||
+		    (c->channels && c->channels != k->channels))
+			return cr_set_error(err_buf, CR_ERR_INVALID, "codec %s is %s/%d/%d, not %d/%d",
+					    k->name, k->name, k->clock_rate, k->channels,
+					    c->clock_rate, c->channels);
+		/* Static payload types are fixed (RFC 3551); a dynamic one may be
+		 * ours to pick, but not telephone-event's. */
+		if (c->pt >= 0 && (k->pt < 96 ? c->pt != k->pt :
+				   c->pt < 96 || c->pt > 127 || c->pt == CR_SIP_DTMF_PT))
+			return cr_set_error(err_buf, CR_ERR_INVALID,
+					    "codec %s: payload type %d (%s)", k->name, c->pt,
+					    k->pt < 96 ? "static, RFC 3551" : "need 96..127, not 101");
+		for (int j = 0; j < out->n_codecs; j++)
+			if (!g_ascii_strcasecmp(out->codecs[j].name, k->name))
+				return cr_set_error(err_buf, CR_ERR_INVALID, "codec %s listed twice",
+						    k->name);
+		o = &out->codecs[out->n_codecs++];
+		*o = *k;
+		if (c->pt >= 0)
+			o->pt = c->pt;
+	}
+	return CR_OK;
 }
 
 static const char *mode_name(unsigned mode)
@@ -72,7 +89,7 @@ static const char *mode_name(unsigned mode)
 	}
 }
 
-int cr_sip_sdp_parse(const char *sdp, size_t len, cr_sip_media_t *out, char *why,
+int cr_sip_sdp_parse(const char *sdp, size_t len, cr_sdp_media_t *out, char *why,
 		     size_t why_len)
 {
 	su_home_t home[1] = { SU_HOME_INIT(home) };
@@ -113,7 +130,7 @@ int cr_sip_sdp_parse(const char *sdp, size_t len, cr_sip_media_t *out, char *why
 		if (a->a_name && a->a_value && g_ascii_strcasecmp(a->a_name, "ptime") == 0)
 			out->ptime = atoi(a->a_value) > 0 ? atoi(a->a_value) : 20;
 	for (sdp_rtpmap_t *rm = m->m_rtpmaps; rm; rm = rm->rm_next) {
-		cr_sip_codec_t *codec;
+		cr_codec_t *codec;
 
 		if (!rm->rm_encoding)
 			continue;
@@ -122,11 +139,11 @@ int cr_sip_sdp_parse(const char *sdp, size_t len, cr_sip_media_t *out, char *why
 				out->dtmf_pt = rm->rm_pt;
 			continue;
 		}
-		if (out->n_codecs >= CR_SIP_MAX_CODECS)
+		if (out->n_codecs >= CR_MAX_CODECS)
 			continue;
 		codec = &out->codecs[out->n_codecs++];
 		g_strlcpy(codec->name, rm->rm_encoding, sizeof(codec->name));
-		codec->clock = (int)rm->rm_rate;
+		codec->clock_rate = (int)rm->rm_rate;
 		codec->channels = rm->rm_params ? atoi(rm->rm_params) : 1;
 		if (codec->channels <= 0)
 			codec->channels = 1;
@@ -139,7 +156,7 @@ out:
 	return err;
 }
 
-int cr_sip_sdp_build(const cr_sip_media_t *local, unsigned version, char *buf, size_t len)
+int cr_sip_sdp_build(const cr_sdp_media_t *local, unsigned version, char *buf, size_t len)
 {
 	GString *s = g_string_new(NULL);
 	const char *ipv = strchr(local->address, ':') ? "IP6" : "IP4";
@@ -154,14 +171,14 @@ int cr_sip_sdp_build(const cr_sip_media_t *local, unsigned version, char *buf, s
 		g_string_append_printf(s, " %d", local->dtmf_pt);
 	g_string_append(s, "\r\n");
 	for (int i = 0; i < local->n_codecs; i++) {
-		const cr_sip_codec_t *c = &local->codecs[i];
+		const cr_codec_t *c = &local->codecs[i];
 
 		if (c->channels > 1)
 			g_string_append_printf(s, "a=rtpmap:%d %s/%d/%d\r\n", c->pt, c->name,
-					       c->clock, c->channels);
+					       c->clock_rate, c->channels);
 		else
 			g_string_append_printf(s, "a=rtpmap:%d %s/%d\r\n", c->pt, c->name,
-					       c->clock);
+					       c->clock_rate);
 		if (g_ascii_strcasecmp(c->name, "opus") == 0)
 			g_string_append_printf(s, "a=fmtp:%d useinbandfec=1\r\n", c->pt);
 	}
@@ -175,8 +192,8 @@ int cr_sip_sdp_build(const cr_sip_media_t *local, unsigned version, char *buf, s
 	return (size_t)n < len ? CR_OK : CR_ERR_LIMIT;
 }
 
-int cr_sip_sdp_answer(const cr_sip_media_t *offer, const cr_sip_media_t *prefs,
-		      bool want_dtmf, cr_sip_media_t *answer)
+int cr_sip_sdp_answer(const cr_sdp_media_t *offer, const cr_sdp_media_t *prefs,
+		      bool want_dtmf, cr_sdp_media_t *answer)
 {
 	*answer = *prefs;
 	answer->n_codecs = 0;
@@ -187,10 +204,10 @@ int cr_sip_sdp_answer(const cr_sip_media_t *offer, const cr_sip_media_t *prefs,
 	 * keep the offer's payload type. */
 	for (int i = 0; i < prefs->n_codecs && !answer->n_codecs; i++)
 		for (int k = 0; k < offer->n_codecs; k++) {
-			const cr_sip_codec_t *o = &offer->codecs[k];
+			const cr_codec_t *o = &offer->codecs[k];
 
 			if (g_ascii_strcasecmp(o->name, prefs->codecs[i].name) == 0 &&
-			    o->clock == prefs->codecs[i].clock) {
+			    o->clock_rate == prefs->codecs[i].clock_rate) {
 				answer->codecs[0] = *o;
 				answer->n_codecs = 1;
 				break;
@@ -210,13 +227,13 @@ const char *cr_sip_direction_answer(const char *theirs)
 	return "sendrecv";
 }
 
-void cr_sip_media_text(const cr_sip_media_t *m, const cr_sip_codec_t *chosen,
+void cr_sip_media_text(const cr_sdp_media_t *m, const cr_codec_t *chosen,
 		       int symmetric_rtp, bool list_codecs, GString *out)
 {
 	g_string_append_printf(out, "address=%s\nport=%d\n", m->address, m->port);
 	if (chosen)
 		g_string_append_printf(out, "codec=%s\nclock=%d\nchannels=%d\npt=%d\n",
-				       chosen->name, chosen->clock, chosen->channels,
+				       chosen->name, chosen->clock_rate, chosen->channels,
 				       chosen->pt);
 	g_string_append_printf(out, "dtmf_pt=%d\nptime=%d\ndirection=%s\nsymmetric_rtp=%d\n",
 			       m->dtmf_pt, m->ptime, m->direction, symmetric_rtp ? 1 : 0);
@@ -224,8 +241,29 @@ void cr_sip_media_text(const cr_sip_media_t *m, const cr_sip_codec_t *chosen,
 		g_string_append(out, "codecs=");
 		for (int i = 0; i < m->n_codecs; i++)
 			g_string_append_printf(out, "%s%s/%d/%d", i ? "," : "",
-					       m->codecs[i].name, m->codecs[i].clock,
+					       m->codecs[i].name, m->codecs[i].clock_rate,
 					       m->codecs[i].pt);
 		g_string_append(out, "\n");
 	}
+}
+
+void cr_sip_media_facts(const cr_sdp_media_t *m, const cr_codec_t *chosen, int symmetric_rtp,
+			cr_sip_media_t *out)
+{
+	uint32_t seq = out->seq;
+
+	memset(out, 0, sizeof(*out));
+	out->seq = seq + 1 ? seq + 1 : 1;
+	g_strlcpy(out->address, m->address, sizeof(out->address));
+	out->port = m->port;
+	out->ptime = m->ptime;
+	out->dtmf_pt = m->dtmf_pt;
+	g_strlcpy(out->direction, m->direction, sizeof(out->direction));
+	out->symmetric_rtp = symmetric_rtp ? 1 : 0;
+	if (chosen) {
+		out->has_chosen = 1;
+		out->chosen = *chosen;
+	}
+	out->n_codecs = m->n_codecs;
+	memcpy(out->codecs, m->codecs, sizeof(m->codecs[0]) * (size_t)m->n_codecs);
 }

@@ -107,7 +107,7 @@ void cr_sip_trace_msg(cr_sip_trace_t *t, char dir, const sip_t *sip)
 	add_header(s, "Session-Expires", sip->sip_session_expires);
 	if (sip->sip_payload && sip->sip_content_type &&
 	    g_ascii_strcasecmp(sip->sip_content_type->c_type, "application/sdp") == 0) {
-		cr_sip_media_t m;
+		cr_sdp_media_t m;
 		char why[CR_SDP_MAX_WHY];
 		int err = cr_sip_sdp_parse(sip->sip_payload->pl_data, sip->sip_payload->pl_len,
 					   &m, why, sizeof(why));

@@ -347,7 +347,6 @@ static void ua_free(cr_sip_ua_t *ua)
 	g_free(ua->username);
 	g_free(ua->password);
 	g_free(ua->from_domain);
-	g_free(ua->rtp_address);
 	g_free(ua->user_agent);
 	g_free(ua->trunk_hostport);
 	if (ua->sources)
@@ -388,7 +387,6 @@ int cr_sip_ua_start(struct cr_relay *relay, const cr_sip_config_t *c, cr_sip_ua_
 	ua->username = g_strdup(c->username);
 	ua->password = g_strdup(c->password);
 	ua->from_domain = g_strdup(c->from_domain);
-	ua->rtp_address = g_strdup(c->rtp_address);
 	ua->user_agent = g_strdup(c->user_agent ? c->user_agent : "jingle-sip");
 	ua->register_expires = c->register_expires;
 	ua->options_interval = c->options_interval;
