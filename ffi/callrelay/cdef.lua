@@ -248,10 +248,7 @@ typedef struct cr_media_config {
 } cr_media_config_t;
 typedef struct cr_codec_map {
 	int client_pt;
-	int sip_pt;
-	char name[CR_MAX_CODEC_NAME_LEN];
-	int clock_rate;
-	int channels;
+	cr_codec_t sip;
 } cr_codec_map_t;
 typedef struct cr_media_params {
 	int ice_controlling;

@@ -94,8 +94,18 @@ local MEDIA_PARAMS = {
 	{ "sip_remote_addr", "buf" }, { "sip_remote_port", "int" }, { "sip_remote_rtcp_port", "int" },
 	{ "sip_latch", "int" }, { "sip_latch_addr", "buf" },
 }
-local CODEC = { { "client_pt", "int" }, { "sip_pt", "int" }, { "name", "buf" },
-	{ "clock_rate", "int" }, { "channels", "int" } }
+-- A codec-map entry: flat in Lua { client_pt, sip_pt, name, clock_rate,
+-- channels }, { client_pt, sip = cr_codec_t } in C.
+local MAP_SIP = { { "name", "buf" }, { "clock_rate", "int" }, { "channels", "int" } }
+local function fill_map_entry(entry, c, level)
+	fill(entry, "codec", c, { { "client_pt", "int" } }, level + 1)
+	fill(entry.sip, "codec", c, MAP_SIP, level + 1)
+	local pt = c.sip_pt
+	if pt ~= nil then
+		if type(pt) ~= "number" or pt % 1 ~= 0 then error("codec.sip_pt must be an integer", level + 1) end
+		entry.sip.pt = pt
+	end
+end
 local DIAL = { { "number", "str" }, { "caller_id", "str" }, { "display_name", "str" },
 	{ "local_rtp_address", "str" }, { "local_rtp_port", "int" }, { "ptime", "int" }, { "telephone_event", "int" } }
 local ANSWER = { { "local_rtp_address", "str" }, { "local_rtp_port", "int" },
@@ -250,8 +260,8 @@ function M.call_media_start(handle, params)
 	for i, c in ipairs(codecs) do
 		if type(c) ~= "table" then error(("params.codecs[%d] must be a table"):format(i), 2) end
 		local entry = p.codecs[i - 1]
-		entry.client_pt, entry.sip_pt, entry.channels = -1, -1, 1
-		fill(entry, "codec", c, CODEC, 2)
+		entry.client_pt, entry.sip.pt, entry.sip.channels = -1, -1, 1
+		fill_map_entry(entry, c, 2)
 	end
 	p.n_codecs = #codecs
 	local buf = ffi.new("char[?]", lib.CR_MAX_ERROR_LEN)
@@ -267,8 +277,8 @@ local function codec_array(list, level)
 	for i, c in ipairs(list) do
 		if type(c) ~= "table" then error(("params.codecs[%d] must be a table"):format(i), level + 1) end
 		local entry = arr[i - 1]
-		entry.client_pt, entry.sip_pt, entry.channels = -1, -1, 1
-		fill(entry, "codec", c, CODEC, level + 1)
+		entry.client_pt, entry.sip.pt, entry.sip.channels = -1, -1, 1
+		fill_map_entry(entry, c, level + 1)
 	end
 	return arr, #list
 end

@@ -53,10 +53,11 @@ static void read_codec_list(lua_State *L, cr_media_params_t *p)
 			luaL_error(L, "params.codecs[%d] must be a table", i);
 		int t = lua_gettop(L);
 		c->client_pt = cr_lua_opt_int(L, t, "codec", "client_pt", -1);
-		c->sip_pt = cr_lua_opt_int(L, t, "codec", "sip_pt", -1);
-		cr_lua_copy_str(L, t, "codec", "name", c->name, sizeof(c->name));
-		c->clock_rate = cr_lua_opt_int(L, t, "codec", "clock_rate", 0);
-		c->channels = cr_lua_opt_int(L, t, "codec", "channels", 1);
+		/* The Lua table is flat: { client_pt, sip_pt, name, clock_rate, channels }. */
+		c->sip.pt = cr_lua_opt_int(L, t, "codec", "sip_pt", -1);
+		cr_lua_copy_str(L, t, "codec", "name", c->sip.name, sizeof(c->sip.name));
+		c->sip.clock_rate = cr_lua_opt_int(L, t, "codec", "clock_rate", 0);
+		c->sip.channels = cr_lua_opt_int(L, t, "codec", "channels", 1);
 		lua_pop(L, 1);
 	}
 	p->n_codecs = n;

@@ -238,7 +238,7 @@ static int one_call(sip_test_t *st, enum client_kind kind, int64_t t[ST_COUNT])
 		/* The peer sends a filler on its payload type 111; passthrough
 		 * only renumbers, so the trunk's PCMU 0 stands opposite it. */
 		p.n_codecs = 1;
-		p.codecs[0] = (cr_codec_map_t){ 111, 0, "PCMU", 8000, 1 };
+		p.codecs[0] = (cr_codec_map_t){ 111, { 0, "PCMU", 8000, 1 } };
 	}
 	if (cr_call_media_start(call, &p, msg)) {
 		fprintf(stderr, "bench_answer: media start: %s\n", msg);

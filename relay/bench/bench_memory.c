@@ -203,7 +203,7 @@ static int bring_up(bench_t *b, int from, int to)
 		g_strlcpy(p.sip_remote_addr, "127.0.0.1", sizeof(p.sip_remote_addr));
 		p.sip_remote_port = b->echo_port;
 		p.n_codecs = 1;
-		p.codecs[0] = (cr_codec_map_t){ 111, 96, "opus", 48000, 2 };
+		p.codecs[0] = (cr_codec_map_t){ 111, { 96, "opus", 48000, 2 } };
 		send_line(b->fd, "CALL\t%d\t%s\t%s\t%s\n", i, local.ice_ufrag, local.ice_pwd,
 			  local.fingerprint);
 		while (!done && fgets(line, sizeof(line), b->in)) {

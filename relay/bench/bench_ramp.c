@@ -1053,7 +1053,7 @@ static int relay_host(int ctl, int cpu, bool transcode)
 					}
 				} else {
 					p.n_codecs = 1;
-					p.codecs[0] = (cr_codec_map_t){ PT_CLIENT, PT_TRUNK, "opus", 48000, 2 };
+					p.codecs[0] = (cr_codec_map_t){ PT_CLIENT, { PT_TRUNK, "opus", 48000, 2 } };
 				}
 				if (cr_call_media_start(call, &p, msg)) {
 					n = snprintf(reply, sizeof(reply), "fail %d %s", idx, msg);

@@ -119,8 +119,8 @@ static void media_params(cr_media_params_t *p, char *arg)
 		g_strlcpy(p->sip_latch_addr, w[5], sizeof(p->sip_latch_addr));
 	}
 	p->n_codecs = 1;
-	p->codecs[0] = (cr_codec_map_t){ .client_pt = 0, .sip_pt = 0, .name = "PCMU",
-					 .clock_rate = 8000, .channels = 1 };
+	p->codecs[0] = (cr_codec_map_t){ .client_pt = 0, .sip = { .pt = 0, .name = "PCMU",
+					 .clock_rate = 8000, .channels = 1 } };
 }
 
 static void one_line(cr_call_t *call, char *line, bool *started)

@@ -79,10 +79,10 @@ static void add_codec(cr_media_params_t *p, int client_pt, int sip_pt, const cha
 	cr_codec_map_t *c = &p->codecs[p->n_codecs++];
 
 	c->client_pt = client_pt;
-	c->sip_pt = sip_pt;
-	g_strlcpy(c->name, name, sizeof(c->name));
-	c->clock_rate = clock;
-	c->channels = 1;
+	c->sip.pt = sip_pt;
+	g_strlcpy(c->sip.name, name, sizeof(c->sip.name));
+	c->sip.clock_rate = clock;
+	c->sip.channels = 1;
 }
 
 /* Keys both ends derive from one handshake: the relay is the DTLS server,

@@ -639,15 +639,14 @@ typedef struct cr_media_config {
 				      * code CR_DIR_SIP_TO_CLIENT; 0 = 60000 */
 } cr_media_config_t;
 
-/* One codec both legs carry, matched by name/clock rate/channels. */
+/* One codec both legs carry (matched by name/clock rate/channels): the SIP
+ * leg's codec, and the client leg's number for the same. */
 typedef struct cr_codec_map {
 	int client_pt;  /* payload type on the client leg; -1: the SIP leg only (a
 			 * telephone-event the client lacks: cr_call_send_dtmf()
 			 * uses it, the trunk's digits are reported, not forwarded) */
-	int sip_pt;     /* payload type on the SIP leg */
-	char name[CR_MAX_CODEC_NAME_LEN]; /* "opus", "PCMU", "telephone-event", ... */
-	int clock_rate;
-	int channels;
+	cr_codec_t sip; /* the codec ("opus", "PCMU", "telephone-event", ...) with
+			 * its payload type on the SIP leg (sip.pt) */
 } cr_codec_map_t;
 
 /* What the signaling negotiated for a call. Initialise with

@@ -74,7 +74,7 @@ void cr_media_call_answered(cr_call_t *call)
 static bool has_telephone_event(const cr_codec_map_t *codecs, int n)
 {
 	for (int i = 0; i < n; i++)
-		if (!g_ascii_strcasecmp(codecs[i].name, "telephone-event"))
+		if (!g_ascii_strcasecmp(codecs[i].sip.name, "telephone-event"))
 			return true;
 	return false;
 }
@@ -118,7 +118,7 @@ int cr_call_media_start(cr_call_t *call, const cr_media_params_t *p, char *err_b
 		return cr_set_error(err_buf, CR_ERR_INVALID, "n_codecs must be 0..%d", CR_MAX_CODECS);
 	for (int i = 0; i < p->n_codecs; i++)
 		if (p->codecs[i].client_pt < -1 || p->codecs[i].client_pt > 127 ||
-		    p->codecs[i].sip_pt < 0 || p->codecs[i].sip_pt > 127)
+		    p->codecs[i].sip.pt < 0 || p->codecs[i].sip.pt > 127)
 			return cr_set_error(err_buf, CR_ERR_INVALID,
 					    "codec %d: payload types must be 0..127 (client -1: none)", i);
 	err = post(call, CR_MEDIA_CMD_START, NULL, NULL, 0, 0, p);
@@ -177,8 +177,8 @@ int cr_call_set_codecs(cr_call_t *call, const cr_codec_map_t *codecs, int n_code
 	if (n_codecs < 0 || n_codecs > CR_MAX_CODECS || (n_codecs > 0 && !codecs))
 		return CR_ERR_INVALID;
 	for (int i = 0; i < n_codecs; i++)
-		if (codecs[i].client_pt < -1 || codecs[i].client_pt > 127 || codecs[i].sip_pt < 0 ||
-		    codecs[i].sip_pt > 127)
+		if (codecs[i].client_pt < -1 || codecs[i].client_pt > 127 || codecs[i].sip.pt < 0 ||
+		    codecs[i].sip.pt > 127)
 			return CR_ERR_INVALID;
 	cr_media_params_init(&p);
 	p.n_codecs = n_codecs;
@@ -232,7 +232,8 @@ static void xc_leg(const cr_codec_t *codec, const cr_codec_t *dtmf, cr_xc_codec_
 {
 	memset(out, 0, sizeof(*out));
 	out->pt = codec->pt;
-	g_strlcpy(out->name, codec->name, sizeof(out->name));
+	/* Terminated whatever the caller's array holds. */
+	memcpy(out->name, codec->name, sizeof(out->name) - 1);
 	out->clock_rate = codec->clock_rate;
 	out->channels = codec->channels > 0 ? codec->channels : 1;
 	if (dtmf) {
@@ -270,18 +271,15 @@ int cr_call_set_transcode(cr_call_t *call, const cr_codec_t *client_codec,
 		err = cr_transcode_reserve(call->media, client, sip, err_buf);
 		if (err)
 			return err;
+		/* Carried to the worker in the map's slots (media/session.c). */
 		p.n_codecs = 3;
+		p.codecs[0].sip = (cr_codec_t){ client->pt, "", client->clock_rate, client->channels };
+		g_strlcpy(p.codecs[0].sip.name, client->name, sizeof(p.codecs[0].sip.name));
+		p.codecs[1].sip = (cr_codec_t){ sip->pt, "", sip->clock_rate, sip->channels };
+		g_strlcpy(p.codecs[1].sip.name, sip->name, sizeof(p.codecs[1].sip.name));
 		p.codecs[2].client_pt = client->dtmf_pt;
-		p.codecs[2].sip_pt = sip->dtmf_pt;
-		p.codecs[2].clock_rate = client->dtmf_clock_rate;
-		p.codecs[0].client_pt = client->pt;
-		p.codecs[0].clock_rate = client->clock_rate;
-		p.codecs[0].channels = client->channels;
-		g_strlcpy(p.codecs[0].name, client->name, sizeof(p.codecs[0].name));
-		p.codecs[1].sip_pt = sip->pt;
-		p.codecs[1].clock_rate = sip->clock_rate;
-		p.codecs[1].channels = sip->channels;
-		g_strlcpy(p.codecs[1].name, sip->name, sizeof(p.codecs[1].name));
+		p.codecs[2].sip.pt = sip->dtmf_pt;
+		p.codecs[2].sip.clock_rate = client->dtmf_clock_rate;
 	} else {
 		cr_transcode_release(call->media);
 	}

@@ -82,8 +82,8 @@ static int setup_relay(fixture_t *f, const char *ice_addresses, int media_timeou
 	g_strlcpy(f->params.sip_remote_addr, "127.0.0.1", sizeof(f->params.sip_remote_addr));
 	f->params.sip_remote_port = echo_rtp_port(f->echo);
 	f->params.n_codecs = 2;
-	f->params.codecs[0] = (cr_codec_map_t){ 111, 96, "opus", 48000, 2 };
-	f->params.codecs[1] = (cr_codec_map_t){ 126, 101, "telephone-event", 8000, 1 };
+	f->params.codecs[0] = (cr_codec_map_t){ 111, { 96, "opus", 48000, 2 } };
+	f->params.codecs[1] = (cr_codec_map_t){ 126, { 101, "telephone-event", 8000, 1 } };
 	return 0;
 }
 

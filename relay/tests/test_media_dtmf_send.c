@@ -84,7 +84,7 @@ int test_media_dtmf_send(void)
 
 	TEST_ERR(fx_setup(&f, &po));
 	/* One SSRC carries audio and events: RFC 4733 wants one clock. */
-	f.params.codecs[1].clock_rate = CLOCK;
+	f.params.codecs[1].sip.clock_rate = CLOCK;
 	TEST_ERR(fx_start(&f));
 	TEST_ERR(fx_wait(&f, CR_EVENT_GATHERING_DONE, 5000, NULL));
 	TEST_ERR(fx_trickle_peer(&f, 0, 0));
@@ -270,7 +270,7 @@ int test_media_dtmf_send_sip_only(void)
 
 	TEST_ERR(fx_setup(&f, &po));
 	f.params.codecs[1].client_pt = -1;
-	f.params.codecs[1].clock_rate = CLOCK;
+	f.params.codecs[1].sip.clock_rate = CLOCK;
 	TEST_ERR(fx_start(&f));
 	TEST_ERR(fx_wait(&f, CR_EVENT_GATHERING_DONE, 5000, NULL));
 	TEST_ERR(fx_trickle_peer(&f, 0, 0));

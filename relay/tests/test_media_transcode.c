@@ -51,7 +51,7 @@ static int tone_through_pcmu_echo(int loss_percent)
 	echo_set_loss(f.echo, loss_percent);
 	/* Only telephone-event is shared; the audio codecs differ. */
 	f.params.n_codecs = 1;
-	f.params.codecs[0] = (cr_codec_map_t){ 126, 101, "telephone-event", 8000, 1 };
+	f.params.codecs[0] = (cr_codec_map_t){ 126, { 101, "telephone-event", 8000, 1 } };
 	if (cr_call_set_transcode(f.call, &client, NULL, &sip, NULL, msg))
 		TEST_FAIL("set_transcode: %s", msg);
 	TEST_ERR(fx_start(&f));
@@ -212,7 +212,7 @@ static int dtmf_inband_through(const cr_codec_t *client, const cr_codec_t *clien
 	TEST_ERR(fx_setup_peer(&f, &po));
 	/* The audio codec passes through when shared; telephone-event is not. */
 	f.params.n_codecs = opus ? 0 : 1;
-	f.params.codecs[0] = (cr_codec_map_t){ client->pt, 0, "PCMU", 8000, 1 };
+	f.params.codecs[0] = (cr_codec_map_t){ client->pt, { 0, "PCMU", 8000, 1 } };
 	if (cr_call_set_transcode(f.call, client, client_dtmf, &sip, NULL, msg))
 		TEST_FAIL("set_transcode: %s", msg);
 	TEST_ERR(fx_start(&f));
@@ -291,7 +291,7 @@ int test_media_transcode_stream_continuity(void)
 	TEST_ERR(fx_setup_relay_transcoding(&f, 2));
 	TEST_ERR(fx_setup_peer(&f, &po));
 	f.params.n_codecs = 1;
-	f.params.codecs[0] = (cr_codec_map_t){ 126, 101, "telephone-event", 8000, 1 };
+	f.params.codecs[0] = (cr_codec_map_t){ 126, { 101, "telephone-event", 8000, 1 } };
 	if (cr_call_set_transcode(f.call, &client, &client_te, &pcmu, &trunk_te, msg))
 		TEST_FAIL("set_transcode: %s", msg);
 	TEST_ERR(fx_start(&f));

@@ -64,7 +64,7 @@ int test_media_trunk_ssrc_junk_transcoded(void)
 	TEST_ERR(fx_setup_relay_transcoding(&f, 2));
 	TEST_ERR(fx_setup_peer(&f, &po));
 	f.params.n_codecs = 1;
-	f.params.codecs[0] = (cr_codec_map_t){ 126, 101, "telephone-event", 8000, 1 };
+	f.params.codecs[0] = (cr_codec_map_t){ 126, { 101, "telephone-event", 8000, 1 } };
 	if (cr_call_set_transcode(f.call, &client, NULL, &sip, NULL, msg))
 		TEST_FAIL("set_transcode: %s", msg);
 	TEST_ERR(fx_start(&f));
@@ -201,7 +201,7 @@ int test_media_transcode_decoder_stalls(void)
 	TEST_ERR(fx_setup_relay_transcoding(&f, 2));
 	TEST_ERR(fx_setup_peer(&f, &po));
 	f.params.n_codecs = 1;
-	f.params.codecs[0] = (cr_codec_map_t){ 126, 101, "telephone-event", 8000, 1 };
+	f.params.codecs[0] = (cr_codec_map_t){ 126, { 101, "telephone-event", 8000, 1 } };
 	if (cr_call_set_transcode(f.call, &client, NULL, &sip, NULL, msg))
 		TEST_FAIL("set_transcode: %s", msg);
 	TEST_ERR(fx_start(&f));

@@ -104,9 +104,9 @@ static bool find_event_pt(cr_media_call_t *mc, uint8_t *pt, int *clock)
 	for (int i = 0; i < mc->params.n_codecs; i++) {
 		const cr_codec_map_t *c = &mc->params.codecs[i];
 
-		if (!g_ascii_strcasecmp(c->name, "telephone-event")) {
-			*pt = (uint8_t)c->sip_pt;
-			*clock = c->clock_rate > 0 ? c->clock_rate : 8000;
+		if (!g_ascii_strcasecmp(c->sip.name, "telephone-event")) {
+			*pt = (uint8_t)c->sip.pt;
+			*clock = c->sip.clock_rate > 0 ? c->sip.clock_rate : 8000;
 			return true;
 		}
 	}

@@ -28,16 +28,16 @@ void cr_forward_setup(cr_media_call_t *mc)
 	}
 	for (int i = 0; i < mc->params.n_codecs; i++) {
 		const cr_codec_map_t *c = &mc->params.codecs[i];
-		bool dtmf = !g_ascii_strcasecmp(c->name, "telephone-event");
+		bool dtmf = !g_ascii_strcasecmp(c->sip.name, "telephone-event");
 
-		mc->dtmf_pt_sip[c->sip_pt] = dtmf;
-		mc->dtmf_clock_sip[c->sip_pt] = c->clock_rate > 0 ? c->clock_rate : 8000;
+		mc->dtmf_pt_sip[c->sip.pt] = dtmf;
+		mc->dtmf_clock_sip[c->sip.pt] = c->sip.clock_rate > 0 ? c->sip.clock_rate : 8000;
 		if (c->client_pt < 0)
 			continue; /* the SIP leg only: nothing forwarded either way */
-		mc->pt_to_sip[c->client_pt] = (int16_t)c->sip_pt;
-		mc->pt_to_client[c->sip_pt] = (int16_t)c->client_pt;
+		mc->pt_to_sip[c->client_pt] = (int16_t)c->sip.pt;
+		mc->pt_to_client[c->sip.pt] = (int16_t)c->client_pt;
 		mc->dtmf_pt_client[c->client_pt] = dtmf;
-		mc->dtmf_clock_client[c->client_pt] = c->clock_rate > 0 ? c->clock_rate : 8000;
+		mc->dtmf_clock_client[c->client_pt] = c->sip.clock_rate > 0 ? c->sip.clock_rate : 8000;
 	}
 }
 

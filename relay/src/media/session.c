@@ -278,18 +278,18 @@ static void run_cmd(cr_media_call_t *mc, cr_media_cmd_t *c)
 		sip_watch(mc, c->x != 0);
 		break;
 	case CR_MEDIA_CMD_TRANSCODE:
-		/* codecs[0] is the client leg's codec, codecs[1] the SIP leg's,
-		 * codecs[2] their telephone-event numbers (client_pt, sip_pt) and
-		 * the client's telephone-event clock. */
+		/* codecs[0].sip is the client leg's codec, codecs[1].sip the SIP
+		 * leg's, codecs[2] their telephone-event numbers (client_pt,
+		 * sip.pt) and the client's telephone-event clock. */
 		if (c->params->n_codecs == 3) {
 			const cr_codec_map_t *te = &c->params->codecs[2];
-			cr_xc_codec_t cl = { c->params->codecs[0].client_pt, "", c->params->codecs[0].clock_rate,
-					  c->params->codecs[0].channels, te->client_pt, te->clock_rate };
-			cr_xc_codec_t sp = { c->params->codecs[1].sip_pt, "", c->params->codecs[1].clock_rate,
-					  c->params->codecs[1].channels, te->sip_pt, 0 };
+			const cr_codec_t *a = &c->params->codecs[0].sip, *b = &c->params->codecs[1].sip;
+			cr_xc_codec_t cl = { a->pt, "", a->clock_rate, a->channels, te->client_pt,
+					     te->sip.clock_rate };
+			cr_xc_codec_t sp = { b->pt, "", b->clock_rate, b->channels, te->sip.pt, 0 };
 
-			g_strlcpy(cl.name, c->params->codecs[0].name, sizeof(cl.name));
-			g_strlcpy(sp.name, c->params->codecs[1].name, sizeof(sp.name));
+			g_strlcpy(cl.name, a->name, sizeof(cl.name));
+			g_strlcpy(sp.name, b->name, sizeof(sp.name));
 			cr_transcode_apply(mc, &cl, &sp);
 		} else {
 			cr_transcode_apply(mc, NULL, NULL);
