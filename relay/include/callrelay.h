@@ -509,8 +509,9 @@ CR_EXPORT int cr_call_get_sip_trace(cr_call_t *call, char *buf, size_t len);
  * Copy the SIP leg's media facts: the trunk's address and port, the codecs
  * its last SDP listed (an inbound call's offer: readable at once after
  * CR_EVENT_SIP_INCOMING), the chosen codec, its telephone-event, ptime and
- * direction. The facts are the latest the SIP leg knows: an event about the
- * media is followed by the facts as they are when it is read.
+ * direction. They are stored before the event that reports them is queued,
+ * and are the latest the SIP leg knows: read after an older event, they may
+ * already be a later SDP's (seq counts the SDPs).
  * @param call the call
  * @param out receives the facts (out->seq 0: no SDP from the trunk yet)
  * @return 0 if success, CR_ERR_INVALID for a NULL argument

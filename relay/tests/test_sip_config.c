@@ -118,10 +118,14 @@ int test_sip_bad_dial_params(void)
 	/* Static payload types are RFC 3551's; opus's is dynamic but not 101. */
 	bad[1] = (cr_codec_t){ .pt = 3, .name = "PCMA" };
 	TEST_EQUALS(CR_ERR_INVALID, cr_sip_dial(call, &dial, msg));
-	TEST_STREQ("codec PCMA: payload type 3 (static, RFC 3551)", msg);
+	TEST_STREQ("codec PCMA: payload type 3 (static, RFC 3551; -1: ours, 8)", msg);
 	bad[1] = (cr_codec_t){ .pt = 101, .name = "opus" };
 	TEST_EQUALS(CR_ERR_INVALID, cr_sip_dial(call, &dial, msg));
-	TEST_STREQ("codec opus: payload type 101 (need 96..127, not 101)", msg);
+	TEST_STREQ("codec opus: payload type 101 (need 96..127, not 101; -1: ours, 111)", msg);
+	/* A zeroed entry names payload type 0: PCMU's, not opus's. */
+	bad[1] = (cr_codec_t){ .name = "opus" };
+	TEST_EQUALS(CR_ERR_INVALID, cr_sip_dial(call, &dial, msg));
+	TEST_STREQ("codec opus: payload type 0 (need 96..127, not 101; -1: ours, 111)", msg);
 	bad[1] = (cr_codec_t){ .pt = -1, .name = "opus", .clock_rate = 8000 };
 	TEST_EQUALS(CR_ERR_INVALID, cr_sip_dial(call, &dial, msg));
 	TEST_STREQ("codec opus is opus/48000/2, not 8000/0", msg);

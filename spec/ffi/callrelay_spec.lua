@@ -322,7 +322,7 @@ describe("callrelay (" .. callrelay.backend .. " backend)", function()
 			ok, msg, name = call:sip_dial({ number = "100", codecs = { { name = "PCMA", pt = 3 } } })
 			assert.is_nil(ok)
 			assert.equal("invalid", name)
-			assert.equal("codec PCMA: payload type 3 (static, RFC 3551)", msg)
+			assert.equal("codec PCMA: payload type 3 (static, RFC 3551; -1: ours, 8)", msg)
 			local many = {}
 			for i = 1, 17 do many[i] = "PCMU" end
 			assert.has_error_match(function() call:sip_dial({ number = "100", codecs = many }) end,

@@ -61,8 +61,9 @@ int cr_sip_codecs_from_array(const cr_codec_t *list, size_t n, cr_sdp_media_t *o
 		if (c->pt >= 0 && (k->pt < 96 ? c->pt != k->pt :
 				   c->pt < 96 || c->pt > 127 || c->pt == CR_SIP_DTMF_PT))
 			return cr_set_error(err_buf, CR_ERR_INVALID,
-					    "codec %s: payload type %d (%s)", k->name, c->pt,
-					    k->pt < 96 ? "static, RFC 3551" : "need 96..127, not 101");
+					    "codec %s: payload type %d (%s; -1: ours, %d)", k->name, c->pt,
+					    k->pt < 96 ? "static, RFC 3551" : "need 96..127, not 101",
+					    k->pt);
 		for (int j = 0; j < out->n_codecs; j++)
 			if (!g_ascii_strcasecmp(out->codecs[j].name, k->name))
 				return cr_set_error(err_buf, CR_ERR_INVALID, "codec %s listed twice",
