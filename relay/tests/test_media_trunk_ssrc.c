@@ -44,11 +44,27 @@ static void junk_packet(uint8_t *p, int len, int pt)
 	p[1] = (uint8_t)pt;
 }
 
-int test_media_trunk_ssrc_junk_transcoded(void)
+/* The client's Opus tone through a transcoded call to the PCMU echo:
+ * connected, the client sending tx's tone and decoding what comes back into
+ * rx (room for rx_seconds) as soon as it sends. */
+static int tone_call_up(fixture_t *f, tone_tx_t *tx, tone_rx_t *rx, double rx_seconds)
 {
 	peer_opts_t po = { .controlling = true, .dtls_active = true, .components = 1,
 			   .addresses = "127.0.0.1" };
 	cr_codec_t client = { 111, "opus", 48000, 2, 0, 0 }, sip = { 0, "PCMU", 8000, 1, 0, 0 };
+	int err;
+
+	memset(f, 0, sizeof(*f));
+	if ((err = tone_tx_init(tx, TONE_HZ, TONE_AMP)) || (err = tone_rx_init(rx, rx_seconds)) ||
+	    (err = fx_setup_transcoded(f, &po)) || (err = fx_connect_transcoded(f, &client, &sip)))
+		return err;
+	peer_set_audio_source(f->peer, tone_tx_payload, tx);
+	peer_set_audio_sink(f->peer, tone_rx_sink, rx);
+	return 0;
+}
+
+int test_media_trunk_ssrc_junk_transcoded(void)
+{
 	tone_tx_t tx = { 0 };
 	tone_rx_t rx = { 0 };
 	fixture_t f;
@@ -57,13 +73,7 @@ int test_media_trunk_ssrc_junk_transcoded(void)
 	int err = 0, junk = 0;
 	gint64 start;
 
-	memset(&f, 0, sizeof(f));
-	TEST_ERR(tone_tx_init(&tx, TONE_HZ, TONE_AMP));
-	TEST_ERR(tone_rx_init(&rx, SECONDS + 2));
-	TEST_ERR(fx_setup_transcoded(&f, &po));
-	TEST_ERR(fx_connect_transcoded(&f, &client, &sip));
-	peer_set_audio_source(f.peer, tone_tx_payload, &tx);
-	peer_set_audio_sink(f.peer, tone_rx_sink, &rx);
+	TEST_ERR(tone_call_up(&f, &tx, &rx, SECONDS + 2));
 	peer_send_audio(f.peer, SECONDS * 50, 20);
 	start = g_get_monotonic_time();
 	/* Junk from the first packet to the last, paced 10 ms apart. */
@@ -172,9 +182,6 @@ static void break_decoder(void *data)
 
 int test_media_transcode_decoder_stalls(void)
 {
-	peer_opts_t po = { .controlling = true, .dtls_active = true, .components = 1,
-			   .addresses = "127.0.0.1" };
-	cr_codec_t client = { 111, "opus", 48000, 2, 0, 0 }, sip = { 0, "PCMU", 8000, 1, 0, 0 };
 	tone_tx_t tx = { 0 };
 	tone_rx_t rx = { 0 };
 	fixture_t f;
@@ -182,13 +189,7 @@ int test_media_transcode_decoder_stalls(void)
 	int err = 0, at_break;
 	gint64 start;
 
-	memset(&f, 0, sizeof(f));
-	TEST_ERR(tone_tx_init(&tx, TONE_HZ, TONE_AMP));
-	TEST_ERR(tone_rx_init(&rx, 10));
-	TEST_ERR(fx_setup_transcoded(&f, &po));
-	TEST_ERR(fx_connect_transcoded(&f, &client, &sip));
-	peer_set_audio_source(f.peer, tone_tx_payload, &tx);
-	peer_set_audio_sink(f.peer, tone_rx_sink, &rx);
+	TEST_ERR(tone_call_up(&f, &tx, &rx, 10));
 	peer_send_audio(f.peer, 7 * 50, 20); /* 7 s */
 	start = g_get_monotonic_time();
 	fx_wait(&f, 0, 1500, NULL);
