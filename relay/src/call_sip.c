@@ -1,27 +1,9 @@
 /**
- * @file call_sip.c  The call's side of its SIP leg: its trace, and taking a call the SIP thread made
+ * @file call_sip.c  The call's side of its SIP leg: taking a call the SIP thread made
  *
  * Layer 4 (docs/ARCHITECTURE.md): the call object meets relay/src/sip/ here.
  */
 #include "sip/sip.h"
-
-void cr_sip_call_init(cr_call_t *call)
-{
-	call->sip_trace = cr_sip_trace_new();
-}
-
-void cr_sip_call_fini(cr_call_t *call)
-{
-	cr_sip_trace_free(call->sip_trace);
-	call->sip_trace = NULL;
-}
-
-int cr_call_get_sip_trace(cr_call_t *call, char *buf, size_t len)
-{
-	if (!call)
-		return 0;
-	return cr_sip_trace_copy(call->sip_trace, buf, len);
-}
 
 /* The call stays the SIP thread's until the plugin takes it here. */
 int cr_call_adopt(cr_relay_t *relay, uint32_t call_id, cr_call_t **out)
