@@ -199,8 +199,16 @@ typedef struct cr_sip_out {
 	int64_t last_us;     /* monotonic time of last_ts; 0 = none yet */
 } cr_sip_out_t;
 
+struct cr_media_call;
+
+/* Sends one packet toward the trunk (cr_rtp_leg_send's shape): false when
+ * nothing went out. */
+typedef bool (*cr_dtmf_tx_send_h)(struct cr_media_call *mc, bool rtcp, const uint8_t *buf,
+				  size_t len);
+
 /* RFC 4733 digits being sent toward the trunk (dtmf_send.c). */
 typedef struct cr_dtmf_tx {
+	cr_dtmf_tx_send_h send; /* given at cr_dtmf_tx_init() */
 	GQueue queue;        /* cr_dtmf_req_t waiting */
 	GSource *timer;      /* 50 ms packet clock while digits are queued */
 	bool active;         /* a digit is on the wire: client packets held back */
@@ -379,7 +387,7 @@ typedef struct cr_media_call {
 	int64_t ice_alive_us;     /* last sign of life: connected, answered keepalive, client media */
 	int64_t ice_recheck_us;   /* when to check the client's candidates again; 0 = not due */
 	int ice_rechecks;         /* rounds since ICE last worked (the back-off step) */
-	bool ice_rechecking;      /* inside cr_ice_recheck(): its GATHERING is not news */
+	bool ice_rechecking;      /* inside ice_patience.c's recheck(): its GATHERING is not news */
 	bool ice_failed_reported;
 	int64_t ice_checking_us;  /* our first check left (libnice's log); 0 = none yet */
 	bool ice_pair_answered;   /* a check of ours was answered (libnice's log) */
@@ -436,7 +444,7 @@ void cr_ice_end_of_candidates(cr_media_call_t *mc);
 void cr_ice_set_remote_credentials(cr_media_call_t *mc, const char *ufrag, const char *pwd);
 void cr_ice_restart(cr_media_call_t *mc, const char *ufrag, const char *pwd);
 /* libnice logged a NOMINATION value from the client for the remote candidate
- * addr:port (nice_log.c calls this inside libnice, on the worker). */
+ * addr:port (nice_log.c's handler, inside libnice, on the worker). */
 void cr_ice_on_nomination(cr_media_call_t *mc, const char *addr, guint port, uint32_t value);
 /* Sends one datagram to the client on the selected pair of component. */
 int cr_ice_send(cr_media_call_t *mc, guint component, const uint8_t *buf, size_t len);
@@ -444,10 +452,10 @@ int cr_ice_send(cr_media_call_t *mc, guint component, const uint8_t *buf, size_t
 void cr_ice_random_string(char *buf, size_t len);
 /* libnice's wait after its last check before it says FAILED (ice.c). */
 #define CR_ICE_IDLE_TIMEOUT_MS 2000
-/* Checks the client's candidates again from scratch, same credentials. */
-void cr_ice_recheck(cr_media_call_t *mc);
 
-/* ice_patience.c */
+/* ice_patience.c: below ice.c (which tells it libnice's states) and
+ * session.c (the answer, the tick); checks the client's candidates again
+ * itself, on the call's libnice agent, calling nothing in ice.c. */
 /* libnice's component-1 state changed; false = keep FAILED from the signaling. */
 bool cr_ice_patience_on_state(cr_media_call_t *mc, guint state);
 void cr_ice_patience_alive(cr_media_call_t *mc);
@@ -459,8 +467,21 @@ void cr_ice_patience_tick(cr_media_call_t *mc, int64_t now);
 /* Seconds since the answer or the last sign of ICE life (0 before the answer). */
 int cr_ice_patience_silent_s(const cr_media_call_t *mc, int64_t now);
 
-/* nice_log.c: libnice's debug facts about this call's agent into its trace */
-void cr_nice_log_register(cr_media_call_t *mc);
+/* nice_log.c: libnice's debug facts about this call's agent into its
+ * trace; the facts others act on go to handlers (worker, inside libnice). */
+typedef struct cr_nice_log_handlers {
+	/* The client sent NOMINATION value for the remote candidate addr:port. */
+	void (*nomination)(cr_media_call_t *mc, const char *addr, guint port, uint32_t value);
+	/* One of our keepalive checks on the selected pair was answered. */
+	void (*keepalive_answered)(cr_media_call_t *mc);
+	/* A check of ours left / was answered. */
+	void (*check_sent)(cr_media_call_t *mc);
+	void (*check_answered)(cr_media_call_t *mc);
+} cr_nice_log_handlers_t;
+
+/* Files libnice's lines about mc->agent in mc's trace, the facts in h
+ * (every handler set; h outlives the registration). Worker only. */
+void cr_nice_log_register(cr_media_call_t *mc, const cr_nice_log_handlers_t *h);
 void cr_nice_log_unregister(cr_media_call_t *mc);
 
 /* rtp_leg.c */
@@ -485,7 +506,11 @@ void cr_forward_flush_dtls(cr_media_call_t *mc);
 /* Re-arms the DTLS retransmission timer after the handshake moved. */
 void cr_forward_dtls_rearm(cr_media_call_t *mc);
 
-/* dtmf_send.c: RFC 4733 digits injected toward the trunk */
+/* dtmf_send.c: RFC 4733 digits injected toward the trunk. Below the
+ * packet loop: forward.c calls cr_sip_out_rewrite(), and what it sends goes
+ * through the handler given at init (session.c gives cr_rtp_leg_send). */
+/* At the call's creation, before any other cr_dtmf_tx_* or the rewrite. */
+void cr_dtmf_tx_init(cr_media_call_t *mc, cr_dtmf_tx_send_h send);
 /* Worker: queue one digit (checked by cr_call_send_dtmf()). */
 void cr_dtmf_tx_queue(cr_media_call_t *mc, char digit, int duration_ms, int volume);
 /* Worker: stop sending, drop queued digits (call teardown). */

@@ -44,6 +44,7 @@ int cr_media_call_create(const cr_media_env_t *env, cr_media_relay_t *mr, cr_med
 	g_mutex_init(&mc->local_lock);
 	g_mutex_init(&mc->pair_lock);
 	mc->trace = env->trace;
+	cr_dtmf_tx_init(mc, cr_rtp_leg_send);
 	err = cr_ports_open(&mr->ports, &mr->sip_addr, &mc->rtp_fd, &mc->rtcp_fd, &mc->rtp_port);
 	if (err == CR_ERR_INTERNAL) {
 		int saved = errno;
