@@ -258,9 +258,20 @@ bool cr_out_stream_audio(cr_out_stream_t *st, int clock, uint8_t *pkt, size_t le
  * stream with payload type pt: our SSRC and next sequence number, and for
  * every packet of one event the stream's timestamp when it began. */
 void cr_out_stream_event(cr_out_stream_t *st, uint8_t *pkt, size_t len, int pt);
-/* Writes the stream's RTCP sender report (RFC 3550 6.4.1, no report
- * blocks) at monotonic now_us and wall-clock wall_us; returns its 28 bytes. */
-size_t cr_out_stream_sr(const cr_out_stream_t *st, int64_t now_us, int64_t wall_us, uint8_t *pkt);
+
+/* rtcp_sr.c: our RTCP sender reports about the cr_out_stream_t streams of
+ * a transcoded call (mc->xc_out), the far ends' RTCP being terminated. */
+/* Writes the stream's sender report (RFC 3550 6.4.1, no report blocks) at
+ * monotonic now_us and wall-clock wall_us; returns its 28 bytes. */
+size_t cr_rtcp_sr_write(const cr_out_stream_t *st, int64_t now_us, int64_t wall_us, uint8_t *pkt);
+/* Sends one report (plain RTCP; pkt has room for an SRTCP index and tag)
+ * toward the far end of direction dir. Worker. */
+typedef void (*cr_rtcp_sr_send_h)(struct cr_media_call *mc, int dir, uint8_t *pkt, size_t len);
+/* Worker: a timer on mc's context that sends every 2.5 s a report about
+ * each started stream of mc->xc_out through send. */
+GSource *cr_rtcp_sr_start(struct cr_media_call *mc, cr_rtcp_sr_send_h send);
+/* Worker: stops and frees that timer (NULL: nothing). */
+void cr_rtcp_sr_stop(GSource *timer);
 
 /* What a call's media gets from whoever creates it (relay/src/call.c):
  * where its events go, where it runs, and the handlers it reports up
