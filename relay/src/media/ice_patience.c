@@ -29,7 +29,7 @@
  *
  * Layering (docs/ARCHITECTURE.md, "Layers of the relay"): below the packet
  * loop. ice.c tells it libnice's states and the facts of libnice's log
- * (through nice_log.c's handlers), session.c the answer and the tick; it
+ * (through nice_log.c's handlers), session.c the answer, liveness.c the tick; it
  * reports through cr_media_emit() and calls nothing in ice.c.
  */
 #include "media.h"
@@ -203,7 +203,7 @@ void cr_ice_patience_tick(cr_media_call_t *mc, int64_t now)
 		cr_trace_add(mc->trace, "ice", "re-check round %d", mc->ice_rechecks);
 		recheck(mc);
 	}
-	/* With SRTP keys the media timeout (session.c) ends a silent call at
+	/* With SRTP keys the media timeout (liveness.c) ends a silent call at
 	 * the same moment, saying for how long ICE was silent too: one
 	 * report, the one callers have always had. */
 	if (!mc->ice_answered_us || mc->keys_ready)

@@ -411,6 +411,12 @@ int cr_media_call_create(const cr_media_env_t *env, cr_media_relay_t *mr, cr_med
  * media state is already gone. */
 void cr_media_call_destroy(cr_media_call_t *mc, bool release_ports);
 
+/* liveness.c: the 1 s tick (media timeouts both ways, ICE patience's clock). Worker. */
+void cr_liveness_start(cr_media_call_t *mc);
+void cr_liveness_stop(cr_media_call_t *mc);
+/* cr_call_watch_sip_media(): the trunk must send (on) or may be silent. */
+void cr_liveness_sip_watch(cr_media_call_t *mc, bool on);
+
 /* report.c: an event about the call onto env.events. */
 void cr_media_emit(cr_media_call_t *mc, int type, int32_t code, int32_t value,
 		   const char *fmt, ...) G_GNUC_PRINTF(5, 6);
@@ -465,7 +471,7 @@ void cr_ice_random_string(char *buf, size_t len);
 #define CR_ICE_IDLE_TIMEOUT_MS 2000
 
 /* ice_patience.c: below ice.c (which tells it libnice's states) and
- * session.c (the answer, the tick); checks the client's candidates again
+ * session.c (the answer) and liveness.c (the tick); checks the client's candidates again
  * itself, on the call's libnice agent, calling nothing in ice.c. */
 /* libnice's component-1 state changed; false = keep FAILED from the signaling. */
 bool cr_ice_patience_on_state(cr_media_call_t *mc, guint state);
