@@ -19,7 +19,8 @@ void cr_call_unref(void *p)
 	if (call && atomic_fetch_sub(&call->refs, 1) == 1) {
 		/* Only when teardown never ran (its worker was gone). */
 		cr_media_call_destroy(call->media, !atomic_load(&call->relay->destroyed));
-		cr_sip_call_fini(call);
+		cr_trace_clear(&call->trace);
+		g_mutex_clear(&call->sip_media_lock);
 		cr_relay_unref(call->relay);
 		g_free(call);
 	}
@@ -115,7 +116,9 @@ int cr_call_create(cr_relay_t *r, cr_call_t **out, char *err_buf)
 	}
 	atomic_init(&call->refs, 1); /* the caller's handle */
 	atomic_init(&call->closing, false);
-	cr_sip_call_init(call);
+	cr_trace_init(&call->trace);
+	g_mutex_init(&call->sip_media_lock);
+	call->sip_media.dtmf_pt = -1; /* the rest zero: no SDP yet (seq 0) */
 	call->relay = r;
 	atomic_fetch_add(&r->refs, 1);
 	call->id = atomic_fetch_add(&r->next_call_id, 1);
@@ -134,13 +137,15 @@ int cr_call_create(cr_relay_t *r, cr_call_t **out, char *err_buf)
 			.max_transcoded_calls = r->config.max_transcoded_calls,
 			.fd_exhausted = fd_exhausted,
 			.arg = r,
+			.trace = &call->trace,
 		};
 		int err = cr_media_call_create(&env, r->media, &call->media, err_buf);
 
 		if (err) {
 			atomic_fetch_sub(&r->active_calls, 1);
 			cr_relay_unref(r);
-			cr_sip_call_fini(call);
+			cr_trace_clear(&call->trace);
+			g_mutex_clear(&call->sip_media_lock);
 			g_free(call);
 			return err;
 		}
@@ -151,6 +156,11 @@ int cr_call_create(cr_relay_t *r, cr_call_t **out, char *err_buf)
 	cr_worker_post(call->worker, call_setup, cr_call_ref(call), cr_call_unref);
 	*out = call;
 	return CR_OK;
+}
+
+cr_trace_t *cr_call_trace(cr_call_t *call)
+{
+	return call ? &call->trace : NULL;
 }
 
 uint32_t cr_call_id(const cr_call_t *call)

@@ -1,26 +1,11 @@
 /**
- * @file call_sip.c  The call's side of its SIP leg: its trace, and taking a call the SIP thread made
+ * @file call_sip.c  The call's side of its SIP leg: taking a call the SIP thread made
  *
  * Layer 4 (docs/ARCHITECTURE.md): the call object meets relay/src/sip/ here.
  */
 #include <string.h>
 
 #include "sip/sip.h"
-
-void cr_sip_call_init(cr_call_t *call)
-{
-	call->sip_trace = cr_sip_trace_new();
-	g_mutex_init(&call->sip_media_lock);
-	memset(&call->sip_media, 0, sizeof(call->sip_media));
-	call->sip_media.dtmf_pt = -1;
-}
-
-void cr_sip_call_fini(cr_call_t *call)
-{
-	cr_sip_trace_free(call->sip_trace);
-	call->sip_trace = NULL;
-	g_mutex_clear(&call->sip_media_lock);
-}
 
 void cr_call_set_sip_media(cr_call_t *call, const cr_sdp_media_t *m, const cr_codec_t *chosen,
 			   int symmetric_rtp)
@@ -38,13 +23,6 @@ int cr_call_get_sip_media(cr_call_t *call, cr_sip_media_t *out)
 	*out = call->sip_media;
 	g_mutex_unlock(&call->sip_media_lock);
 	return CR_OK;
-}
-
-int cr_call_get_sip_trace(cr_call_t *call, char *buf, size_t len)
-{
-	if (!call)
-		return 0;
-	return cr_sip_trace_copy(call->sip_trace, buf, len);
 }
 
 /* The call stays the SIP thread's until the plugin takes it here. */

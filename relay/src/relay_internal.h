@@ -11,6 +11,7 @@
 #include "callrelay.h"
 #include "error.h"
 #include "event_queue.h"
+#include "trace.h"
 #include "worker.h"
 
 struct cr_relay {
@@ -45,10 +46,12 @@ struct cr_call {
 	cr_worker_t *worker;
 	gboolean live;       /* worker-side: set up and not yet torn down */
 	struct cr_media_call *media; /* media/cr_media_call_t, freed at teardown */
-	/* SIP leg (relay/src/sip/): the trace (sip_trace.c, its own lock) is
-	 * written on the SIP thread and read on the controlling thread; `sip`
-	 * is the dialog, touched on the SIP thread only. */
-	struct cr_sip_trace *sip_trace;
+	/* The call's one trace (trace.h, its own lock): its media writes on
+	 * the worker, its SIP leg on the SIP thread, each through the pointer
+	 * it is given (cr_media_env_t.trace, the SIP session's); made at
+	 * create, freed with the call. */
+	cr_trace_t trace;
+	/* SIP leg (relay/src/sip/): the dialog, touched on the SIP thread only. */
 	struct cr_sip_session *sip;
 	/* The SIP leg's media facts (cr_call_get_sip_media): written on the
 	 * SIP thread, read on the controlling thread, under sip_media_lock. */
@@ -67,9 +70,8 @@ void cr_call_teardown_all(cr_worker_t *worker, void *relay);
 int cr_sip_ua_start(struct cr_relay *relay, const cr_sip_config_t *config,
 		    struct cr_sip_ua **out, char *err_buf);
 void cr_sip_ua_stop(struct cr_sip_ua *ua);
-/* call_sip.c: the call's SIP trace, made at create, freed with the call. */
-void cr_sip_call_init(cr_call_t *call);
-void cr_sip_call_fini(cr_call_t *call);
+/* call.c: the call's trace, for the layer that writes into it. */
+cr_trace_t *cr_call_trace(cr_call_t *call);
 /* call_sip.c, SIP thread: the facts of the trunk's SDP m (and the chosen
  * codec, or NULL) become the call's cr_sip_media_t. */
 struct cr_sdp_media;

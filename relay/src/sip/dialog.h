@@ -18,6 +18,7 @@ typedef enum {
 struct cr_sip_session {
 	cr_sip_ua_t *ua;
 	cr_call_t *call;        /* our reference */
+	cr_trace_t *trace;      /* the call's trace, for sip_trace.c's lines */
 	nua_handle_t *nh;
 	bool inbound;
 	session_state_t state;

@@ -60,8 +60,8 @@ void cr_sip_on_new_invite(cr_sip_ua_t *ua, nua_handle_t *nh, const sip_t *sip)
 	g_mutex_lock(&ua->lock);
 	g_hash_table_insert(ua->unadopted, GUINT_TO_POINTER(call->id), call);
 	g_mutex_unlock(&ua->lock);
-	cr_sip_trace_msg(call->sip_trace, '<', sip);
-	cr_sip_trace_line(call->sip_trace, '>', "SIP/2.0 100 Trying (sent by Sofia)");
+	cr_sip_trace_msg(s->trace, '<', sip);
+	cr_sip_trace_line(s->trace, '>', "SIP/2.0 100 Trying (sent by Sofia)");
 	caller = sip_p_asserted_identity(sip)
 		? user_of(sip_p_asserted_identity(sip)->paid_url)
 		: sip->sip_from ? user_of(sip->sip_from->a_url) : "";

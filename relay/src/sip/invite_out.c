@@ -66,7 +66,7 @@ static void dial_on_sip_thread(void *p)
 	to = g_strdup_printf("<sip:%s@%s>", job->number, ua->trunk_hostport);
 	s->nh = nua_handle(ua->nua, s, SIPTAG_TO_STR(to), SIPTAG_FROM_STR(from), TAG_END());
 	atomic_fetch_add(&ua->invites_sent, 1);
-	cr_sip_trace_line(call->sip_trace, '>', "INVITE sip:%s@%s SIP/2.0 | From: %s | To: %s | "
+	cr_sip_trace_line(s->trace, '>', "INVITE sip:%s@%s SIP/2.0 | From: %s | To: %s | "
 			  "SDP: %s:%d %s sendrecv", job->number, ua->trunk_hostport, from, to,
 			  offer.address, offer.port, offer.codecs[0].name);
 	nua_invite(s->nh, SIPTAG_CONTENT_TYPE_STR("application/sdp"),
@@ -179,14 +179,14 @@ void cr_sip_on_invite_response(cr_sip_session_t *s, int status, const char *phra
 	remote_sdp_t got;
 
 	if (sip)
-		cr_sip_trace_msg(s->call->sip_trace, '<', sip);
+		cr_sip_trace_msg(s->trace, '<', sip);
 	if (s->cancelled && status >= 200 && status < 300) {
 		/* The 200 crossed our CANCEL (RFC 3261 9.1): NUA ACKs it, the
 		 * call is up at the trunk, and only a BYE ends it. */
 		s->cancelled = false;
 		s->final_status = 487;
-		cr_sip_trace_line(s->call->sip_trace, '>', "ACK (sent by Sofia)");
-		cr_sip_trace_line(s->call->sip_trace, '>', "BYE (the 200 crossed our CANCEL)");
+		cr_sip_trace_line(s->trace, '>', "ACK (sent by Sofia)");
+		cr_sip_trace_line(s->trace, '>', "BYE (the 200 crossed our CANCEL)");
 		nua_bye(s->nh, TAG_END());
 		return;
 	}
@@ -217,17 +217,17 @@ void cr_sip_on_invite_response(cr_sip_session_t *s, int status, const char *phra
 	}
 	if (status > 100 && status < 200) {
 		if (sip && sip_has_feature(sip->sip_require, "100rel"))
-			cr_sip_trace_line(s->call->sip_trace, '>', "PRACK (sent by Sofia)");
+			cr_sip_trace_line(s->trace, '>', "PRACK (sent by Sofia)");
 		got = cr_sip_read_remote(s->ua, sip, &m, why);
 		if (got == REMOTE_REFUSED) {
 			/* The INVITE is still pending: CANCEL it. */
-			cr_sip_trace_line(s->call->sip_trace, '!', "SDP in %d refused: %s", status, why);
+			cr_sip_trace_line(s->trace, '!', "SDP in %d refused: %s", status, why);
 			s->state = S_ENDING;
 			s->failed = true;
 			s->cancelled = true;
 			cr_sip_session_emit(s, CR_EVENT_SIP_FAILED, 488, 0, "SDP in %d refused: %s",
 				     status, why);
-			cr_sip_trace_line(s->call->sip_trace, '>', "CANCEL");
+			cr_sip_trace_line(s->trace, '>', "CANCEL");
 			nua_cancel(s->nh, TAG_END());
 		} else if (got == REMOTE_OK) {
 			s->remote = m;
@@ -247,7 +247,7 @@ void cr_sip_on_invite_response(cr_sip_session_t *s, int status, const char *phra
 			s->have_remote = true;
 		}
 		s->state = S_UP;
-		cr_sip_trace_line(s->call->sip_trace, '>', "ACK (sent by Sofia)");
+		cr_sip_trace_line(s->trace, '>', "ACK (sent by Sofia)");
 		if (got == REMOTE_REFUSED || !s->have_remote) {
 			/* 200 without a usable answer to our offer (an earlier
 			 * 18x's SDP would do): the call cannot go on. */
@@ -255,13 +255,13 @@ void cr_sip_on_invite_response(cr_sip_session_t *s, int status, const char *phra
 			s->failed = true;
 			s->local_hangup = false;
 			if (got == REMOTE_REFUSED) {
-				cr_sip_trace_line(s->call->sip_trace, '!', "SDP answer refused: %s", why);
+				cr_sip_trace_line(s->trace, '!', "SDP answer refused: %s", why);
 				cr_sip_session_emit(s, CR_EVENT_SIP_FAILED, 488, 0,
 					     "SDP answer refused: %s", why);
 			} else {
 				cr_sip_session_emit(s, CR_EVENT_SIP_FAILED, 488, 0, "answer without SDP");
 			}
-			cr_sip_trace_line(s->call->sip_trace, '>', "BYE");
+			cr_sip_trace_line(s->trace, '>', "BYE");
 			nua_bye(s->nh, TAG_END());
 			return;
 		}
@@ -273,7 +273,7 @@ void cr_sip_on_invite_response(cr_sip_session_t *s, int status, const char *phra
 	if ((status == 401 || status == 407) && !s->auth_tried && !s->local_hangup) {
 		s->auth_tried = true;
 		if (cr_sip_ua_authenticate(s->ua, s->nh, sip)) {
-			cr_sip_trace_line(s->call->sip_trace, '>', "INVITE (with digest credentials)");
+			cr_sip_trace_line(s->trace, '>', "INVITE (with digest credentials)");
 			return;
 		}
 	}

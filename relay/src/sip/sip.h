@@ -60,18 +60,14 @@ const char *cr_sip_direction_answer(const char *theirs);
 void cr_sip_media_text(const cr_sdp_media_t *m, const cr_codec_t *chosen,
 		       int symmetric_rtp, bool list_codecs, GString *out);
 
-/* ---- trace: per-call SIP message trace (sip_trace.c) ---- */
+/* ---- trace: SIP messages into the call's trace (sip_trace.c) ---- */
 
+/* Lines of area "sip<" (received), "sip>" (sent) or "sip!" (dir '!': our
+ * own refusal or a command ignored) in the trace given (relay/src/trace.h;
+ * NULL: none), the text at most CR_SIP_MAX_TRACE_LINE - 1 bytes. */
 struct sip_s;
-typedef struct cr_sip_trace cr_sip_trace_t;
-cr_sip_trace_t *cr_sip_trace_new(void);
-void cr_sip_trace_free(cr_sip_trace_t *trace);
-/* One line for a message received (dir '<') or sent (dir '>'). */
-void cr_sip_trace_msg(cr_sip_trace_t *trace, char dir, const struct sip_s *sip);
-void cr_sip_trace_line(cr_sip_trace_t *trace, char dir, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
-/* Any thread: copies the trace into buf (NUL-terminated when len > 0);
- * returns its whole length. */
-int cr_sip_trace_copy(cr_sip_trace_t *trace, char *buf, size_t len);
+void cr_sip_trace_msg(cr_trace_t *trace, char dir, const struct sip_s *sip);
+void cr_sip_trace_line(cr_trace_t *trace, char dir, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
 
 /* ---- header text (sip_header_text.c) ---- */
 

@@ -125,7 +125,7 @@ void cr_sip_build_sdp(cr_sip_session_t *s, const cr_sdp_media_t *local, char *bu
  * our SDP check cannot go on: BYE, and the plugin hears why. */
 void cr_sip_end_for_refused_sdp(cr_sip_session_t *s, const char *what, const char *why)
 {
-	cr_sip_trace_line(s->call->sip_trace, '!', "%s refused: %s", what, why);
+	cr_sip_trace_line(s->trace, '!', "%s refused: %s", what, why);
 	if (s->state == S_ENDING)
 		return;
 	s->state = S_ENDING;
@@ -133,7 +133,7 @@ void cr_sip_end_for_refused_sdp(cr_sip_session_t *s, const char *what, const cha
 		s->remote_hangup = true;
 		cr_sip_session_emit(s, CR_EVENT_SIP_HANGUP, 488, 0, "%s refused: %s", what, why);
 	}
-	cr_sip_trace_line(s->call->sip_trace, '>', "BYE");
+	cr_sip_trace_line(s->trace, '>', "BYE");
 	nua_bye(s->nh, TAG_END());
 }
 
@@ -143,6 +143,7 @@ cr_sip_session_t *cr_sip_session_new(cr_sip_ua_t *ua, cr_call_t *call, bool inbo
 
 	s->ua = ua;
 	s->call = cr_call_ref(call);
+	s->trace = cr_call_trace(call);
 	s->inbound = inbound;
 	s->final_status = 0;
 	call->sip = s;
@@ -233,18 +234,18 @@ static void hang_up(cr_sip_session_t *s, const char *reason)
 	switch (s->state) {
 	case S_CALLING:
 		s->cancelled = true;
-		cr_sip_trace_line(s->call->sip_trace, '>', "CANCEL%s%s", r ? " | Reason: " : "", r ? reason : "");
+		cr_sip_trace_line(s->trace, '>', "CANCEL%s%s", r ? " | Reason: " : "", r ? reason : "");
 		nua_cancel(s->nh, TAG_IF(r, SIPTAG_REASON_STR(reason)), TAG_END());
 		break;
 	case S_INCOMING:
 		s->final_status = 480;
-		cr_sip_trace_line(s->call->sip_trace, '>', "SIP/2.0 480 Temporarily Unavailable%s%s",
+		cr_sip_trace_line(s->trace, '>', "SIP/2.0 480 Temporarily Unavailable%s%s",
 				  r ? " | Reason: " : "", r ? reason : "");
 		nua_respond(s->nh, 480, "Temporarily Unavailable",
 			    TAG_IF(r, SIPTAG_REASON_STR(reason)), TAG_END());
 		break;
 	default:
-		cr_sip_trace_line(s->call->sip_trace, '>', "BYE%s%s", r ? " | Reason: " : "", r ? reason : "");
+		cr_sip_trace_line(s->trace, '>', "BYE%s%s", r ? " | Reason: " : "", r ? reason : "");
 		nua_bye(s->nh, TAG_IF(r, SIPTAG_REASON_STR(reason)), TAG_END());
 		break;
 	}
@@ -271,7 +272,7 @@ static void answer(cr_sip_session_t *s, const cmd_job_t *job)
 		s->state = S_ENDING;
 		cr_sip_session_emit(s, CR_EVENT_SIP_FAILED, 488, 0,
 			     "no offered codec is in our list");
-		cr_sip_trace_line(s->call->sip_trace, '>', "SIP/2.0 488 Not Acceptable Here");
+		cr_sip_trace_line(s->trace, '>', "SIP/2.0 488 Not Acceptable Here");
 		nua_respond(s->nh, 488, "Not Acceptable Here", TAG_END());
 		return;
 	}
@@ -279,7 +280,7 @@ static void answer(cr_sip_session_t *s, const cmd_job_t *job)
 	s->have_chosen = true;
 	cr_sip_build_sdp(s, &ans, sdp, sizeof(sdp));
 	s->state = S_ANSWERING;
-	cr_sip_trace_line(s->call->sip_trace, '>', "SIP/2.0 200 OK | SDP: %s:%d %s %s", ans.address,
+	cr_sip_trace_line(s->trace, '>', "SIP/2.0 200 OK | SDP: %s:%d %s %s", ans.address,
 			  ans.port, ans.codecs[0].name, ans.direction);
 	nua_respond(s->nh, 200, "OK", SIPTAG_CONTENT_TYPE_STR("application/sdp"),
 		    SIPTAG_PAYLOAD_STR(sdp), TAG_END());
@@ -301,12 +302,12 @@ static void cmd_on_sip_thread(void *p)
 		return;
 	}
 	if (!s->inbound || s->state != S_INCOMING) {
-		cr_sip_trace_line(s->call->sip_trace, '!', "command ignored: the call is not ringing inbound");
+		cr_sip_trace_line(s->trace, '!', "command ignored: the call is not ringing inbound");
 		return;
 	}
 	switch (job->type) {
 	case CMD_RINGING:
-		cr_sip_trace_line(s->call->sip_trace, '>', "SIP/2.0 180 Ringing%s",
+		cr_sip_trace_line(s->trace, '>', "SIP/2.0 180 Ringing%s",
 				  s->peer_requires_100rel ? " | Require: 100rel" : "");
 		nua_respond(s->nh, 180, "Ringing",
 			    TAG_IF(s->peer_requires_100rel, SIPTAG_REQUIRE_STR("100rel")),
@@ -319,7 +320,7 @@ static void cmd_on_sip_thread(void *p)
 		s->local_hangup = true;
 		s->final_status = job->status;
 		s->state = S_ENDING;
-		cr_sip_trace_line(s->call->sip_trace, '>', "SIP/2.0 %d %s", job->status,
+		cr_sip_trace_line(s->trace, '>', "SIP/2.0 %d %s", job->status,
 				  sip_status_phrase(job->status));
 		/* nua_respond keeps the phrase pointer: sip_status_phrase is static. */
 		nua_respond(s->nh, job->status, sip_status_phrase(job->status), TAG_END());
@@ -478,7 +479,7 @@ void cr_sip_dialog_event(cr_sip_ua_t *ua, nua_event_t event, int status, const c
 		char why[CR_SDP_MAX_WHY];
 
 		if (sip)
-			cr_sip_trace_msg(s->call->sip_trace, '<', sip);
+			cr_sip_trace_msg(s->trace, '<', sip);
 		if (cr_sip_read_remote(ua, sip, &m, why) == REMOTE_REFUSED) {
 			cr_sip_end_for_refused_sdp(s, "SDP in ACK", why);
 			break;
@@ -492,8 +493,8 @@ void cr_sip_dialog_event(cr_sip_ua_t *ua, nua_event_t event, int status, const c
 	}
 	case nua_i_cancel:
 		if (sip)
-			cr_sip_trace_msg(s->call->sip_trace, '<', sip);
-		cr_sip_trace_line(s->call->sip_trace, '>', "SIP/2.0 200 OK to CANCEL, 487 to INVITE "
+			cr_sip_trace_msg(s->trace, '<', sip);
+		cr_sip_trace_line(s->trace, '>', "SIP/2.0 200 OK to CANCEL, 487 to INVITE "
 				  "(sent by Sofia)");
 		if (!s->local_hangup && !s->remote_hangup) {
 			s->remote_hangup = true;
@@ -503,8 +504,8 @@ void cr_sip_dialog_event(cr_sip_ua_t *ua, nua_event_t event, int status, const c
 		break;
 	case nua_i_bye:
 		if (sip)
-			cr_sip_trace_msg(s->call->sip_trace, '<', sip);
-		cr_sip_trace_line(s->call->sip_trace, '>', "SIP/2.0 200 OK to BYE (sent by Sofia)");
+			cr_sip_trace_msg(s->trace, '<', sip);
+		cr_sip_trace_line(s->trace, '>', "SIP/2.0 200 OK to BYE (sent by Sofia)");
 		if (!s->local_hangup && !s->remote_hangup) {
 			s->remote_hangup = true;
 			cr_sip_session_emit(s, CR_EVENT_SIP_HANGUP, 200, 0, "BYE");
@@ -514,7 +515,7 @@ void cr_sip_dialog_event(cr_sip_ua_t *ua, nua_event_t event, int status, const c
 	case nua_r_bye:
 	case nua_r_cancel:
 		if (sip)
-			cr_sip_trace_msg(s->call->sip_trace, '<', sip);
+			cr_sip_trace_msg(s->trace, '<', sip);
 		if (event == nua_r_bye && status >= 200)
 			s->final_status = status;
 		break;
@@ -523,24 +524,24 @@ void cr_sip_dialog_event(cr_sip_ua_t *ua, nua_event_t event, int status, const c
 		char why[CR_SDP_MAX_WHY];
 
 		if (sip)
-			cr_sip_trace_msg(s->call->sip_trace, '<', sip);
-		cr_sip_trace_line(s->call->sip_trace, '>', "SIP/2.0 200 OK to PRACK (sent by Sofia)");
+			cr_sip_trace_msg(s->trace, '<', sip);
+		cr_sip_trace_line(s->trace, '>', "SIP/2.0 200 OK to PRACK (sent by Sofia)");
 		/* We offer nothing in 18x, so a PRACK's SDP is never used; a
 		 * broken one is still counted. */
 		if (cr_sip_read_remote(ua, sip, &m, why) == REMOTE_REFUSED)
-			cr_sip_trace_line(s->call->sip_trace, '!', "SDP in PRACK refused: %s", why);
+			cr_sip_trace_line(s->trace, '!', "SDP in PRACK refused: %s", why);
 		break;
 	}
 	case nua_r_update:
 		/* We never send UPDATE ourselves: NUA's session refresh. */
 		if (status >= 200)
-			cr_sip_trace_line(s->call->sip_trace, '>', "UPDATE (session refresh, sent by Sofia)");
+			cr_sip_trace_line(s->trace, '>', "UPDATE (session refresh, sent by Sofia)");
 		if (sip)
-			cr_sip_trace_msg(s->call->sip_trace, '<', sip);
+			cr_sip_trace_msg(s->trace, '<', sip);
 		break;
 	case nua_r_prack:
 		if (sip)
-			cr_sip_trace_msg(s->call->sip_trace, '<', sip);
+			cr_sip_trace_msg(s->trace, '<', sip);
 		break;
 	case nua_i_state:
 		tl_gets(tags, NUTAG_CALLSTATE_REF(callstate), TAG_END());
