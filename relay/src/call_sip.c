@@ -7,6 +7,12 @@
  * leg's call id and its owner, a reference on the cr_call_t the leg holds
  * until it gives it back (`release`). The public cr_sip_* commands check
  * the call here and hand the leg's work to sip/ by call id.
+ *
+ * The relay keeps the SIP leg's RTP facts itself: when the leg learns where
+ * the trunk takes RTP (its offer, early media, answer, a re-INVITE) the
+ * event handler points the call's RTP leg there (cr_call_set_sip_remote,
+ * latching as the media was started with) before the event goes out, so
+ * the plugin only logs it and decides policy.
  */
 #include <string.h>
 
@@ -18,7 +24,6 @@
 static void on_event(void *arg, void *owner, uint32_t call_id, int type, int32_t code,
 		     int32_t value, const char *text, const cr_sip_media_t *remote)
 {
-	(void)remote;
 	cr_relay_t *r = arg;
 	cr_call_t *call = owner;
 
@@ -29,6 +34,11 @@ static void on_event(void *arg, void *owner, uint32_t call_id, int type, int32_t
 			return;
 		if (type == CR_EVENT_SIP_ANSWERED)
 			cr_media_call_answered(call);
+		if (remote && remote->port > 0 && call->media &&
+		    cr_call_set_sip_remote(call, remote->address, remote->port, 0) != CR_OK)
+			cr_sip_trace_line(call->sip_trace, '!',
+					  "the trunk's RTP address %s:%d is not usable", remote->address,
+					  remote->port);
 	}
 	cr_relay_emit(r, type, call_id, code, value, "%s", text ? text : "");
 }

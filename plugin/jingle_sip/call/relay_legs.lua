@@ -140,9 +140,6 @@ function Legs:client_start(p)
 		remote_fingerprint = p.fingerprint and (p.fingerprint.hash .. " " .. p.fingerprint.value) or nil,
 		codecs = codec_map(p.choice),
 	}
-	if self.sip_remote then
-		params.sip_remote_addr, params.sip_remote_port = self.sip_remote.address, self.sip_remote.port
-	end
 	if self.latch then
 		params.sip_latch = 1
 		params.sip_latch_addr = self.latch_addr
@@ -318,12 +315,14 @@ function Legs:trace_entries()
 	return list
 end
 
--- The trunk's media from a SIP event's fields: where to send, and (unless the
--- bridge settles the codec itself, keep_codecs) which numbers.
+-- The trunk's media from a SIP event's fields: (unless the bridge settles the
+-- codec itself, keep_codecs) which numbers. Where to send is the relay's own
+-- fact: it points its RTP leg at the trunk's address before the event comes
+-- (relay/src/call_sip.c), so the address is only logged here.
 function Legs:apply_sip_media(fields, keep_codecs)
 	if fields.address and fields.port and fields.port > 0 then
-		self.sip_remote = { address = fields.address, port = fields.port }
-		self:check(self.call:set_sip_remote(fields.address, fields.port), nil, "SIP remote")
+		self.log("debug", "relay call %d: the trunk takes RTP at %s:%d", self.relay_id, fields.address,
+			fields.port)
 	end
 	if self.choice and fields.pt and not keep_codecs then
 		local dtmf = fields.dtmf_pt and fields.dtmf_pt >= 0 and fields.dtmf_pt or nil
