@@ -115,8 +115,10 @@ void cr_sip_sources_text(const GArray *list, char *buf, size_t len);
 
 /* A leg's owner is the object of the layer above for its call, opaque here:
  * a reference the leg holds from its creation until it gives it back
- * through `release`, on the SIP thread. Every handler runs on the SIP
- * thread except fd_exhausted (a Sofia stack thread). */
+ * through `release`. Every handler runs on the SIP thread, except
+ * fd_exhausted (a Sofia stack thread) and the `release` of a dial that made
+ * no leg (the thread of cr_sip_leg_dial() when it fails, or the one that
+ * stops the UA for a dial still queued). */
 typedef struct cr_sip_handlers {
 	void *arg;
 	/* An event (CR_EVENT_*): about a leg (its owner and call id), or about
