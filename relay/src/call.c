@@ -20,7 +20,7 @@ void cr_call_unref(void *p)
 	if (call && atomic_fetch_sub(&call->refs, 1) == 1) {
 		/* Only when teardown never ran (its worker was gone). */
 		cr_media_call_destroy(call->media, !atomic_load(&call->relay->destroyed));
-		cr_sip_trace_free(call->sip_trace);
+		cr_trace_clear(&call->trace);
 		cr_relay_unref(call->relay);
 		g_free(call);
 	}
@@ -116,8 +116,7 @@ int cr_call_create(cr_relay_t *r, cr_call_t **out, char *err_buf)
 	}
 	atomic_init(&call->refs, 1); /* the caller's handle */
 	atomic_init(&call->closing, false);
-	/* Made now, like the media trace: the same origin for both. */
-	call->sip_trace = cr_sip_trace_new();
+	cr_trace_init(&call->trace);
 	call->relay = r;
 	atomic_fetch_add(&r->refs, 1);
 	call->id = atomic_fetch_add(&r->next_call_id, 1);
@@ -136,13 +135,14 @@ int cr_call_create(cr_relay_t *r, cr_call_t **out, char *err_buf)
 			.max_transcoded_calls = r->config.max_transcoded_calls,
 			.fd_exhausted = fd_exhausted,
 			.arg = r,
+			.trace = &call->trace,
 		};
 		int err = cr_media_call_create(&env, r->media, &call->media, err_buf);
 
 		if (err) {
 			atomic_fetch_sub(&r->active_calls, 1);
 			cr_relay_unref(r);
-			cr_sip_trace_free(call->sip_trace);
+			cr_trace_clear(&call->trace);
 			g_free(call);
 			return err;
 		}
@@ -153,6 +153,11 @@ int cr_call_create(cr_relay_t *r, cr_call_t **out, char *err_buf)
 	cr_worker_post(call->worker, call_setup, cr_call_ref(call), cr_call_unref);
 	*out = call;
 	return CR_OK;
+}
+
+cr_trace_t *cr_call_trace(cr_call_t *call)
+{
+	return call ? &call->trace : NULL;
 }
 
 uint32_t cr_call_id(const cr_call_t *call)

@@ -36,7 +36,7 @@ static void on_event(void *arg, void *owner, uint32_t call_id, int type, int32_t
 			cr_media_call_answered(call);
 		if (remote && remote->port > 0 && call->media &&
 		    cr_call_set_sip_remote(call, remote->address, remote->port, 0) != CR_OK)
-			cr_sip_trace_line(call->sip_trace, '!',
+			cr_sip_trace_line(&call->trace, '!',
 					  "the trunk's RTP address %s:%d is not usable", remote->address,
 					  remote->port);
 	}
@@ -44,7 +44,7 @@ static void on_event(void *arg, void *owner, uint32_t call_id, int type, int32_t
 }
 
 /* A new inbound INVITE: a call the plugin adopts later (cr_call_adopt). */
-static void *on_incoming(void *arg, uint32_t *call_id, cr_sip_trace_t **trace)
+static void *on_incoming(void *arg, uint32_t *call_id, cr_trace_t **trace)
 {
 	cr_relay_t *r = arg;
 	cr_call_t *call = NULL;
@@ -55,7 +55,7 @@ static void *on_incoming(void *arg, uint32_t *call_id, cr_sip_trace_t **trace)
 	g_hash_table_insert(r->unadopted, GUINT_TO_POINTER(call->id), call);
 	g_mutex_unlock(&r->unadopted_lock);
 	*call_id = call->id;
-	*trace = call->sip_trace;
+	*trace = &call->trace;
 	return cr_call_ref(call); /* the leg's */
 }
 
@@ -155,13 +155,6 @@ void cr_relay_get_sip_stats(cr_relay_t *relay, cr_sip_stats_t *s)
 		cr_sip_ua_get_stats(relay->sip, s);
 }
 
-int cr_call_get_sip_trace(cr_call_t *call, char *buf, size_t len)
-{
-	if (!call)
-		return 0;
-	return cr_sip_trace_copy(call->sip_trace, buf, len);
-}
-
 /* The call stays the SIP thread's until the plugin takes it here. */
 int cr_call_adopt(cr_relay_t *relay, uint32_t call_id, cr_call_t **out)
 {
@@ -197,7 +190,7 @@ int cr_sip_dial(cr_call_t *call, const cr_sip_dial_params_t *p, char *err_buf)
 	if (err)
 		return err;
 	/* The leg takes this reference over, whatever it returns. */
-	return cr_sip_leg_dial(call->relay->sip, call->id, cr_call_ref(call), call->sip_trace, p,
+	return cr_sip_leg_dial(call->relay->sip, call->id, cr_call_ref(call), &call->trace, p,
 			       err_buf);
 }
 

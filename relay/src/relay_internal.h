@@ -11,6 +11,7 @@
 #include "callrelay.h"
 #include "error.h"
 #include "event_queue.h"
+#include "trace.h"
 #include "worker.h"
 
 struct cr_relay {
@@ -50,11 +51,13 @@ struct cr_call {
 	cr_worker_t *worker;
 	gboolean live;       /* worker-side: set up and not yet torn down */
 	struct cr_media_call *media; /* media/cr_media_call_t, freed at teardown */
-	/* SIP leg: the trace (sip/sip_trace.c, its own lock) is written on the
-	 * SIP thread and read on the controlling thread. The leg itself is
-	 * sip/'s, found there by the call's id; it holds a reference on the
-	 * call as its owner (call_sip.c's handlers). */
-	struct cr_sip_trace *sip_trace;
+	/* The call's one trace (trace.h, its own lock): its media writes on
+	 * the worker, its SIP leg on the SIP thread, each through the pointer
+	 * it is given (cr_media_env_t.trace, the SIP leg's); made at create,
+	 * freed with the call. The SIP leg itself is sip/'s, found there by
+	 * the call's id; it holds a reference on the call as its owner
+	 * (call_sip.c's handlers). */
+	cr_trace_t trace;
 };
 
 cr_call_t *cr_call_ref(cr_call_t *call);
@@ -69,6 +72,9 @@ void cr_call_teardown_all(cr_worker_t *worker, void *relay);
  * closes the inbound calls nobody adopted. */
 int cr_call_sip_start(struct cr_relay *relay, const cr_sip_config_t *config, char *err_buf);
 void cr_call_sip_stop(struct cr_relay *relay);
+
+/* call.c: the call's trace, for the layer that writes into it. */
+cr_trace_t *cr_call_trace(cr_call_t *call);
 
 /* call_media.c */
 /* The SIP leg is answered (either way): the client leg's ICE failure

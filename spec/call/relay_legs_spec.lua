@@ -30,7 +30,6 @@ local function fake_closing_call()
 	function call.sip_reject() call.done[#call.done + 1] = "sip_reject" return true end
 	function call.stats() return { client_rx_packets = 7 } end
 	function call.trace() return call.trace_text end
-	function call.sip_trace() return call.sip_text or "" end
 	function call.close(_, reason)
 		call.closed = true
 		call.done[#call.done + 1] = "close " .. tostring(reason)
@@ -192,7 +191,7 @@ describe("jingle_sip.call.relay_legs #lua54", function()
 			legs:sip_hangup()
 			legs:close("client hung up")
 			assert.is_false(call.closed, "closed before the BYE was answered")
-			call.sip_text = "1500.000 > BYE\n1501.000 < SIP/2.0 200 OK\n"
+			call.trace_text = call.trace_text .. "1500.000 sip> BYE\n1501.000 sip< SIP/2.0 200 OK\n"
 			legs:translate({ type = "sip_ended", code = 200, text = "" })
 			assert.is_true(call.closed)
 			assert.same({ "sip_hangup", "close client hung up" }, call.done)

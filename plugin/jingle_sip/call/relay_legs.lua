@@ -30,8 +30,8 @@ function M.new(call, opts)
 	return setmetatable({ call = call, relay_id = call.id, log = opts and opts.log or function() end,
 		add_timer = opts and opts.add_timer,
 		latch = opts and opts.latch or false, latch_addr = opts and opts.latch_addr,
-		-- The relay's traces (media and SIP) count milliseconds from the
-		-- call's creation, which is now.
+		-- The relay's trace counts milliseconds from the call's
+		-- creation, which is now.
 		created_at = opts and opts.created_at or time_now() }, Legs)
 end
 
@@ -300,17 +300,14 @@ function Legs:summary()
 	return self.call:stats() or {}
 end
 
---- The relay's ICE/DTLS trace and the SIP dialog, as { t (seconds, same
--- clock as util.time), area, text } entries.
+--- The relay's one trace of the call (ICE, DTLS, media and the SIP dialog:
+-- areas "sip>" sent, "sip<" received, "sip!" refused or ignored), as
+-- { t (seconds, same clock as util.time), area, text } entries.
 function Legs:trace_entries()
 	if self.call.closed then return self.final_trace or {} end
 	local list = {}
 	for ms, area, text in (self.call:trace() or ""):gmatch("([%d.]+) (%S+) ([^\n]*)") do
 		list[#list + 1] = { t = self.created_at + tonumber(ms) / 1000, area = area, text = text }
-	end
-	local t0 = self.created_at
-	for ms, dir, text in (self.call:sip_trace() or ""):gmatch("([%d.]+) ([<>]) ([^\n]*)") do
-		list[#list + 1] = { t = t0 + tonumber(ms) / 1000, area = "sip" .. dir, text = text }
 	end
 	return list
 end

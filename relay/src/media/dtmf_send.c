@@ -132,7 +132,7 @@ static void start_next(cr_media_call_t *mc, int64_t now)
 		if (!find_event_pt(mc, &pt, &clock)) {
 			/* The codec map lost telephone-event after the digit was
 			 * accepted (a re-INVITE without it). */
-			cr_trace_add(&mc->trace, "media",
+			cr_trace_add(mc->trace, "media",
 				     "dtmf dropped client->sip digit %c: no telephone-event on the SIP leg now",
 				     r->digit);
 			g_free(r);
@@ -176,7 +176,7 @@ static void report(cr_media_call_t *mc)
 	cr_dtmf_tx_t *tx = &mc->dtmf_tx;
 
 	atomic_fetch_add_explicit(&mc->counters.dtmf_events, 1, memory_order_relaxed);
-	cr_trace_add(&mc->trace, "media", "dtmf sent client->sip digit %c duration %d ms",
+	cr_trace_add(mc->trace, "media", "dtmf sent client->sip digit %c duration %d ms",
 		     tx->digit, tx->duration_ms);
 	cr_media_emit(mc, CR_EVENT_DTMF, CR_DIR_CLIENT_TO_SIP, tx->duration_ms,
 		      "digit=%c event=%d duration_ms=%d sent=1", tx->digit, tx->event,
@@ -211,7 +211,7 @@ static gboolean on_tick(gpointer p)
 		mc->sip_out.last_ts = tx->ts + tx->total;
 		mc->sip_out.last_us = now;
 		if (tx->held)
-			cr_trace_add(&mc->trace, "media",
+			cr_trace_add(mc->trace, "media",
 				     "dtmf digit %c: %u client packets held back while it played",
 				     tx->digit, tx->held);
 		digit_done(mc);

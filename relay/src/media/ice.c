@@ -56,7 +56,7 @@ static void on_new_candidate(NiceAgent *agent, NiceCandidate *c, gpointer p)
 
 	if (!text)
 		return;
-	cr_trace_add(&mc->trace, "ice", "local candidate comp %u %s", c->component_id, text);
+	cr_trace_add(mc->trace, "ice", "local candidate comp %u %s", c->component_id, text);
 	cr_media_emit(mc, CR_EVENT_LOCAL_CANDIDATE, 0, (int32_t)c->component_id, "%s", text);
 	g_free(sdp);
 }
@@ -67,7 +67,7 @@ static void on_gathering_done(NiceAgent *agent, guint stream_id, gpointer p)
 
 	(void)agent;
 	(void)stream_id;
-	cr_trace_add(&mc->trace, "ice", "gathering done");
+	cr_trace_add(mc->trace, "ice", "gathering done");
 	cr_media_emit(mc, CR_EVENT_GATHERING_DONE, 0, 0, NULL);
 }
 
@@ -82,7 +82,7 @@ static void on_state(NiceAgent *agent, guint stream_id, guint comp, guint state,
 		return; /* our own re-check resets the state: not news */
 	if (comp == 1 && !cr_ice_patience_on_state(mc, state))
 		return; /* failed for now; ice_patience.c checks again */
-	cr_trace_add(&mc->trace, "ice", "comp %u state %s", comp, name);
+	cr_trace_add(mc->trace, "ice", "comp %u state %s", comp, name);
 	cr_media_emit(mc, CR_EVENT_ICE_STATE, (int32_t)state, (int32_t)comp, "%s", name);
 	if (comp == 1)
 		atomic_store(&mc->counters.ice_state, (int)state);
@@ -92,7 +92,7 @@ static void on_state(NiceAgent *agent, guint stream_id, guint comp, guint state,
 		/* Our ClientHello goes out once a pair works (RFC 5763 5); after
 		 * an ICE restart the DTLS association simply goes on. */
 		if (mc->params.dtls_role == CR_DTLS_ACTIVE && !mc->dtls.started) {
-			cr_trace_add(&mc->trace, "dtls", "handshake start as client");
+			cr_trace_add(mc->trace, "dtls", "handshake start as client");
 			cr_dtls_start(&mc->dtls);
 			cr_forward_dtls_rearm(mc);
 		}
@@ -114,14 +114,14 @@ static void on_selected_pair(NiceAgent *agent, guint stream_id, guint comp, Nice
 	format_cand(l, lb, sizeof(lb));
 	format_cand(r, rb, sizeof(rb));
 	g_snprintf(name, sizeof(name), "local=%s remote=%s", lb, rb);
-	cr_trace_add(&mc->trace, "ice", "comp %u selected pair %s (priority %u/%u)", comp, name,
+	cr_trace_add(mc->trace, "ice", "comp %u selected pair %s (priority %u/%u)", comp, name,
 		     l->priority, r->priority);
 	if (nomination_disagrees(mc, r)) {
 		/* libnice ranks by priority: a stale (lower) NOMINATION on a
 		 * higher-priority pair makes it select that pair again. The
 		 * highest value wins (docs/INTEROP.md#5): put it back, and tell the
 		 * signaling nothing about the blip. */
-		cr_trace_add(&mc->trace, "ice", "not the highest nomination (%u): back to [%s]:%u",
+		cr_trace_add(mc->trace, "ice", "not the highest nomination (%u): back to [%s]:%u",
 			     mc->nomination_max, mc->nomination_addr, mc->nomination_port);
 		schedule_nomination(mc);
 		mc->nomination_blip = true;
@@ -165,7 +165,7 @@ static void add_local_address(cr_media_call_t *mc, const char *ip)
 
 	if (!nice_address_set_from_string(&addr, ip) ||
 	    !nice_agent_add_local_address(mc->agent, &addr))
-		cr_trace_add(&mc->trace, "ice", "cannot use local address %s", ip);
+		cr_trace_add(mc->trace, "ice", "cannot use local address %s", ip);
 }
 
 int cr_ice_start(cr_media_call_t *mc)
@@ -221,7 +221,7 @@ int cr_ice_start(cr_media_call_t *mc)
 	g_signal_connect(mc->agent, "candidate-gathering-done", G_CALLBACK(on_gathering_done), mc);
 	g_signal_connect(mc->agent, "component-state-changed", G_CALLBACK(on_state), mc);
 	g_signal_connect(mc->agent, "new-selected-pair-full", G_CALLBACK(on_selected_pair), mc);
-	cr_trace_add(&mc->trace, "ice", "start role=%s components=%u ufrag=%s",
+	cr_trace_add(mc->trace, "ice", "start role=%s components=%u ufrag=%s",
 		     mc->params.ice_controlling ? "controlling" : "controlled", mc->n_components,
 		     local.ice_ufrag);
 	if (mc->params.remote_ufrag[0] && mc->params.remote_pwd[0])
@@ -233,10 +233,10 @@ int cr_ice_start(cr_media_call_t *mc)
 		if (probe >= 0)
 			close(probe);
 		else if (cr_media_fd_exhausted(&mc->env, saved, "gathering ICE candidates")) {
-			cr_trace_add(&mc->trace, "ice", "gathering failed: out of file descriptors");
+			cr_trace_add(mc->trace, "ice", "gathering failed: out of file descriptors");
 			return CR_ERR_INTERNAL;
 		}
-		cr_trace_add(&mc->trace, "ice", "gathering failed (no usable address or port)");
+		cr_trace_add(mc->trace, "ice", "gathering failed (no usable address or port)");
 		return CR_ERR_PORTS;
 	}
 	return CR_OK;
@@ -277,11 +277,11 @@ static gboolean apply_nomination(gpointer p)
 	if (nice_address_equal(&r->addr, &target->addr))
 		goto out; /* libnice followed it itself */
 	g_strlcpy(lfound, l->foundation, sizeof(lfound));
-	cr_trace_add(&mc->trace, "ice", "renomination %u: comp %u moves to remote [%s]:%u",
+	cr_trace_add(mc->trace, "ice", "renomination %u: comp %u moves to remote [%s]:%u",
 		     mc->nomination_max, comp, mc->nomination_addr, mc->nomination_port);
 	if (!nice_agent_set_selected_pair(mc->agent, mc->stream_id, comp, lfound,
 					  target->foundation))
-		cr_trace_add(&mc->trace, "ice", "renomination %u: libnice refused the pair",
+		cr_trace_add(mc->trace, "ice", "renomination %u: libnice refused the pair",
 			     mc->nomination_max);
 out:
 	if (target)
@@ -336,7 +336,7 @@ void cr_ice_on_nomination(cr_media_call_t *mc, const char *addr, guint port, uin
 	if (value <= mc->nomination_max) {
 		/* Once per value: a client repeats its checks every second or so. */
 		if (value < mc->nomination_max && value != mc->nomination_stale)
-			cr_trace_add(&mc->trace, "ice", "stale nomination %u (have %u) ignored", value,
+			cr_trace_add(mc->trace, "ice", "stale nomination %u (have %u) ignored", value,
 				     mc->nomination_max);
 		mc->nomination_stale = value;
 		return;
@@ -444,18 +444,18 @@ void cr_ice_add_candidate(cr_media_call_t *mc, const char *text)
 	if (why) {
 		atomic_fetch_add_explicit(&mc->counters.candidates_dropped, 1,
 					  memory_order_relaxed);
-		cr_trace_add(&mc->trace, "ice", "remote candidate dropped (%s): %s", why, body);
+		cr_trace_add(mc->trace, "ice", "remote candidate dropped (%s): %s", why, body);
 		return;
 	}
 	if (comp < 1 || comp > 2) {
-		cr_trace_add(&mc->trace, "ice", "remote candidate dropped (component %u): %s", comp,
+		cr_trace_add(mc->trace, "ice", "remote candidate dropped (component %u): %s", comp,
 			     body);
 		return;
 	}
 	if (comp > mc->n_components) {
 		/* docs/INTEROP.md#4: Firefox trickles RTCP candidates though it accepts
 		 * rtcp-mux; they must not touch the muxed session. */
-		cr_trace_add(&mc->trace, "ice", "remote candidate ignored (rtcp-mux, comp 2): %s",
+		cr_trace_add(mc->trace, "ice", "remote candidate ignored (rtcp-mux, comp 2): %s",
 			     body);
 		return;
 	}
@@ -464,7 +464,7 @@ void cr_ice_add_candidate(cr_media_call_t *mc, const char *text)
 	cand = nice_agent_parse_remote_candidate_sdp(mc->agent, mc->stream_id, sdp);
 	g_free(sdp);
 	if (!cand) {
-		cr_trace_add(&mc->trace, "ice", "remote candidate unparsable: %s", body);
+		cr_trace_add(mc->trace, "ice", "remote candidate unparsable: %s", body);
 		cr_media_emit(mc, CR_EVENT_MEDIA_ERROR, CR_ERR_INVALID, 0,
 			      "unparsable remote candidate");
 		return;
@@ -472,7 +472,7 @@ void cr_ice_add_candidate(cr_media_call_t *mc, const char *text)
 	list = g_slist_append(NULL, cand);
 	added = nice_agent_set_remote_candidates(mc->agent, mc->stream_id, cand->component_id, list);
 	mc->remote_candidates++;
-	cr_trace_add(&mc->trace, "ice", "remote candidate comp %u %s%s", cand->component_id, body,
+	cr_trace_add(mc->trace, "ice", "remote candidate comp %u %s%s", cand->component_id, body,
 		     added == 1 ? "" : " (not added)");
 	g_slist_free(list);
 	nice_candidate_free(cand);
@@ -480,7 +480,7 @@ void cr_ice_add_candidate(cr_media_call_t *mc, const char *text)
 
 void cr_ice_end_of_candidates(cr_media_call_t *mc)
 {
-	cr_trace_add(&mc->trace, "ice", "remote end-of-candidates");
+	cr_trace_add(mc->trace, "ice", "remote end-of-candidates");
 	mc->remote_eoc = true;
 	nice_agent_peer_candidate_gathering_done(mc->agent, mc->stream_id);
 }
@@ -524,12 +524,12 @@ void cr_ice_recheck(cr_media_call_t *mc)
 	}
 	if (mc->remote_eoc)
 		nice_agent_peer_candidate_gathering_done(mc->agent, mc->stream_id);
-	cr_trace_add(&mc->trace, "ice", "checking %d remote candidate(s) again", added);
+	cr_trace_add(mc->trace, "ice", "checking %d remote candidate(s) again", added);
 }
 
 void cr_ice_set_remote_credentials(cr_media_call_t *mc, const char *ufrag, const char *pwd)
 {
-	cr_trace_add(&mc->trace, "ice", "remote credentials ufrag=%s", ufrag);
+	cr_trace_add(mc->trace, "ice", "remote credentials ufrag=%s", ufrag);
 	/* New credentials are the client's ICE restart: a new candidate budget. */
 	if (strcmp(ufrag, mc->params.remote_ufrag) != 0)
 		mc->remote_candidates = 0;
@@ -540,7 +540,7 @@ void cr_ice_set_remote_credentials(cr_media_call_t *mc, const char *ufrag, const
 
 void cr_ice_restart(cr_media_call_t *mc, const char *ufrag, const char *pwd)
 {
-	cr_trace_add(&mc->trace, "ice", "restart: new local ufrag=%s", ufrag);
+	cr_trace_add(mc->trace, "ice", "restart: new local ufrag=%s", ufrag);
 	/* Restarting drops the remote credentials and candidates; the
 	 * signaling sends the new ones after. */
 	nice_agent_restart_stream(mc->agent, mc->stream_id);

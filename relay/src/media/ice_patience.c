@@ -45,7 +45,7 @@ bool cr_ice_patience_on_state(cr_media_call_t *mc, guint state)
 
 	if (state == NICE_COMPONENT_STATE_CONNECTED || state == NICE_COMPONENT_STATE_READY) {
 		if (!mc->ice_working && mc->ice_rechecks)
-			cr_trace_add(&mc->trace, "ice", "working again after %d round(s) of re-checks",
+			cr_trace_add(mc->trace, "ice", "working again after %d round(s) of re-checks",
 				     mc->ice_rechecks);
 		mc->ice_working = true;
 		mc->ice_alive_us = now;
@@ -60,7 +60,7 @@ bool cr_ice_patience_on_state(cr_media_call_t *mc, guint state)
 		return true;
 	delay = recheck_delay_us(mc->ice_rechecks);
 	mc->ice_recheck_us = now + delay;
-	cr_trace_add(&mc->trace, "ice", "comp 1 checks failed for now: checking again in %d s",
+	cr_trace_add(mc->trace, "ice", "comp 1 checks failed for now: checking again in %d s",
 		     (int)(delay / G_USEC_PER_SEC));
 	return false;
 }
@@ -74,7 +74,7 @@ void cr_ice_patience_alive(cr_media_call_t *mc)
 	int64_t now = g_get_monotonic_time();
 
 	if (mc->ice_working && mc->ice_alive_us && now - mc->ice_alive_us > ALIVE_GAP_US)
-		cr_trace_add(&mc->trace, "ice", "keepalive check answered again after %d s",
+		cr_trace_add(mc->trace, "ice", "keepalive check answered again after %d s",
 			     (int)((now - mc->ice_alive_us) / G_USEC_PER_SEC));
 	mc->ice_alive_us = now;
 }
@@ -91,7 +91,7 @@ void cr_ice_patience_answered(cr_media_call_t *mc)
 	if (mc->ice_answered_us)
 		return;
 	mc->ice_answered_us = now;
-	cr_trace_add(&mc->trace, "ice", "answered: ICE fails after %d s without a sign of life",
+	cr_trace_add(mc->trace, "ice", "answered: ICE fails after %d s without a sign of life",
 		     mc->mr->media_timeout_ms / 1000);
 	/* Our check to such a client is still waiting for its next
 	 * retransmission (or the next round), and the client's first check
@@ -103,7 +103,7 @@ void cr_ice_patience_answered(cr_media_call_t *mc)
 	 * the pair valid (docs/PERFORMANCE.md). */
 	if (mc->agent && !mc->ice_working && !mc->ice_pair_answered && !mc->ice_failed_reported &&
 	    mc->ice_checking_us && now - mc->ice_checking_us >= QUIET_CLIENT_US) {
-		cr_trace_add(&mc->trace, "ice", "no check answered while ringing: checking again now");
+		cr_trace_add(mc->trace, "ice", "no check answered while ringing: checking again now");
 		mc->ice_recheck_us = 0;
 		cr_ice_recheck(mc);
 	}
@@ -127,7 +127,7 @@ static void report_failure(cr_media_call_t *mc, int64_t now, int64_t since)
 
 	mc->ice_failed_reported = true;
 	mc->ice_recheck_us = 0;
-	cr_trace_add(&mc->trace, "ice", "failed: no answered check or media from the client for %d s",
+	cr_trace_add(mc->trace, "ice", "failed: no answered check or media from the client for %d s",
 		     secs);
 	atomic_store(&mc->counters.ice_state, (int)NICE_COMPONENT_STATE_FAILED);
 	cr_media_emit(mc, CR_EVENT_ICE_STATE, NICE_COMPONENT_STATE_FAILED, 1, "%s", name);
@@ -151,7 +151,7 @@ void cr_ice_patience_tick(cr_media_call_t *mc, int64_t now)
 	if (mc->ice_recheck_us && now >= mc->ice_recheck_us) {
 		mc->ice_recheck_us = 0;
 		mc->ice_rechecks++;
-		cr_trace_add(&mc->trace, "ice", "re-check round %d", mc->ice_rechecks);
+		cr_trace_add(mc->trace, "ice", "re-check round %d", mc->ice_rechecks);
 		cr_ice_recheck(mc);
 	}
 	/* With SRTP keys the media timeout (session.c) ends a silent call at

@@ -24,28 +24,7 @@
 #include "../event_queue.h"
 #include "../poller.h"
 #include "../rtp.h"
-
-/* ---- trace.c: bounded per-call ring of timestamped facts ---- */
-#define CR_TRACE_LINES 256
-#define CR_TRACE_LINE_LEN 200
-
-typedef struct cr_trace {
-	GMutex lock;
-	int64_t t0_us;
-	unsigned head;  /* next slot to write */
-	unsigned count; /* lines held (<= CR_TRACE_LINES) */
-	uint64_t lost;  /* lines overwritten */
-	/* Each line allocated at its length when written (a call writes a few
-	 * dozen): no 51 kB ring zeroed up front per call (issue #18). */
-	char *lines[CR_TRACE_LINES];
-} cr_trace_t;
-
-void cr_trace_init(cr_trace_t *trace);
-void cr_trace_clear(cr_trace_t *trace);
-void cr_trace_add(cr_trace_t *trace, const char *area, const char *fmt, ...)
-	G_GNUC_PRINTF(3, 4);
-/* Appends the ring to str. */
-void cr_trace_dump(cr_trace_t *trace, GString *str);
+#include "../trace.h"
 
 /* ---- ports.c: SIP-leg RTP/RTCP port pairs ---- */
 typedef struct cr_ports {
@@ -290,6 +269,9 @@ typedef struct cr_media_env {
 	/* Counts and reports errnum when it is EMFILE or ENFILE (true then). */
 	bool (*fd_exhausted)(void *arg, int errnum, const char *what);
 	void *arg;
+	/* The call's trace (relay/src/trace.h), written on the worker; it
+	 * outlives the media. NULL: no trace. */
+	cr_trace_t *trace;
 } cr_media_env_t;
 
 typedef struct cr_media_call {
@@ -303,7 +285,7 @@ typedef struct cr_media_call {
 
 	/* Read by the Lua thread. */
 	cr_counters_t counters;
-	cr_trace_t trace;
+	cr_trace_t *trace; /* env.trace */
 	GMutex pair_lock; /* guards selected_pair + pairs for the Lua thread */
 	char selected_pair[CR_MAX_PAIR_LEN];
 	cr_pair_stats_t pairs[CR_MAX_PAIRS_KEPT];

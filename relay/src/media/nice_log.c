@@ -54,7 +54,7 @@ static void on_log(const gchar *domain, GLogLevelFlags level, const gchar *msg, 
 		/* libnice 0.1.21: "... [%s]:%u, value is %u" (agent/conncheck.c) */
 		if (sscanf(text, "received NOMINATION attr for remote candidate [%63[^]]]:%u, value is %u",
 			   addr, &port, &value) == 3) {
-			cr_trace_add(&mc->trace, "nice", "%s", text);
+			cr_trace_add(mc->trace, "nice", "%s", text);
 			cr_ice_on_nomination(mc, addr, port, value);
 			return;
 		}
@@ -68,7 +68,7 @@ static void on_log(const gchar *domain, GLogLevelFlags level, const gchar *msg, 
 	for (size_t i = 0; i < G_N_ELEMENTS(keep); i++) {
 		if (strstr(msg, keep[i])) {
 			text = strstr(msg, " : ");
-			cr_trace_add(&mc->trace, "nice", "%s", text ? text + 3 : msg);
+			cr_trace_add(mc->trace, "nice", "%s", text ? text + 3 : msg);
 			return;
 		}
 	}

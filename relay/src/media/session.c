@@ -43,7 +43,7 @@ int cr_media_call_create(const cr_media_env_t *env, cr_media_relay_t *mr, cr_med
 	mc->cur_pair = -1;
 	g_mutex_init(&mc->local_lock);
 	g_mutex_init(&mc->pair_lock);
-	cr_trace_init(&mc->trace);
+	mc->trace = env->trace;
 	err = cr_ports_open(&mr->ports, &mr->sip_addr, &mc->rtp_fd, &mc->rtcp_fd, &mc->rtp_port);
 	if (err == CR_ERR_INTERNAL) {
 		int saved = errno;
@@ -66,11 +66,10 @@ int cr_media_call_create(const cr_media_env_t *env, cr_media_relay_t *mr, cr_med
 	mc->local.sip_rtcp_port = mc->rtp_port + 1;
 	mc->pending = g_ptr_array_new();
 	mc->dtls_out = g_ptr_array_new_with_free_func((GDestroyNotify)g_bytes_unref);
-	cr_trace_add(&mc->trace, "call", "created sip-leg %s:%d/%d", mr->sip_rtp_address,
+	cr_trace_add(mc->trace, "call", "created sip-leg %s:%d/%d", mr->sip_rtp_address,
 		     mc->rtp_port, mc->rtp_port + 1);
 out:
 	if (err) {
-		cr_trace_clear(&mc->trace);
 		g_mutex_clear(&mc->local_lock);
 		g_mutex_clear(&mc->pair_lock);
 		g_free(mc);
@@ -128,7 +127,6 @@ void cr_media_call_destroy(cr_media_call_t *mc, bool release_ports)
 	}
 	if (mc->dtls_out)
 		g_ptr_array_free(mc->dtls_out, TRUE);
-	cr_trace_clear(&mc->trace);
 	g_mutex_clear(&mc->local_lock);
 	g_mutex_clear(&mc->pair_lock);
 	g_free(mc);
@@ -145,7 +143,7 @@ static void check_sip_media(cr_media_call_t *mc, int64_t now)
 		return;
 	secs = (int)((now - mc->last_sip_media_us) / 1000000);
 	mc->sip_timeout_reported = true;
-	cr_trace_add(&mc->trace, "media", "timeout: no RTP from the trunk for %d s", secs);
+	cr_trace_add(mc->trace, "media", "timeout: no RTP from the trunk for %d s", secs);
 	cr_media_emit(mc, CR_EVENT_MEDIA_TIMEOUT, CR_DIR_SIP_TO_CLIENT, secs,
 		      "no media from the phone for %d s", secs);
 }
@@ -160,10 +158,10 @@ static void sip_watch(cr_media_call_t *mc, bool on)
 	mc->last_sip_media_us = g_get_monotonic_time();
 	mc->sip_timeout_reported = false;
 	if (on)
-		cr_trace_add(&mc->trace, "media", "watching the trunk's RTP (timeout %d s)",
+		cr_trace_add(mc->trace, "media", "watching the trunk's RTP (timeout %d s)",
 			     mc->mr->sip_media_timeout_ms / 1000);
 	else
-		cr_trace_add(&mc->trace, "media", "not watching the trunk's RTP (held or not answered)");
+		cr_trace_add(mc->trace, "media", "not watching the trunk's RTP (held or not answered)");
 }
 
 static gboolean on_tick(gpointer p)
@@ -186,7 +184,7 @@ static gboolean on_tick(gpointer p)
 		if (ice_secs >= mc->mr->media_timeout_ms / 1000)
 			g_snprintf(ice, sizeof(ice), ", and no answered ICE check for %d s", ice_secs);
 		mc->timeout_reported = true;
-		cr_trace_add(&mc->trace, "media", "timeout: nothing from the client for %d s%s", secs,
+		cr_trace_add(mc->trace, "media", "timeout: nothing from the client for %d s%s", secs,
 			     ice);
 		cr_media_emit(mc, CR_EVENT_MEDIA_TIMEOUT, 0, secs, "no media from the client for %d s%s",
 			      secs, ice);
@@ -205,7 +203,7 @@ static void dtls_send(void *arg, const uint8_t *data, size_t len)
 	 * flight until the pair exists instead of waiting for a retransmit. */
 	if (mc->dtls_out->len < 16) {
 		g_ptr_array_add(mc->dtls_out, g_bytes_new(data, len));
-		cr_trace_add(&mc->trace, "dtls", "holding %zu bytes until ICE has a pair", len);
+		cr_trace_add(mc->trace, "dtls", "holding %zu bytes until ICE has a pair", len);
 	}
 }
 
@@ -225,7 +223,7 @@ static void do_start(cr_media_call_t *mc, const cr_media_params_t *p)
 	if (!err)
 		err = cr_ice_start(mc);
 	if (err) {
-		cr_trace_add(&mc->trace, "call", "media start failed: %s", cr_error_to_string(err));
+		cr_trace_add(mc->trace, "call", "media start failed: %s", cr_error_to_string(err));
 		cr_media_emit(mc, CR_EVENT_MEDIA_ERROR, err, 0, "media start failed: %s",
 			      cr_error_to_string(err));
 		return;
@@ -252,7 +250,7 @@ static void run_cmd(cr_media_call_t *mc, cr_media_cmd_t *c)
 		break;
 	case CR_MEDIA_CMD_FINGERPRINT:
 		g_strlcpy(mc->params.remote_fingerprint, c->a, sizeof(mc->params.remote_fingerprint));
-		cr_trace_add(&mc->trace, "dtls", "remote fingerprint %s", c->a);
+		cr_trace_add(mc->trace, "dtls", "remote fingerprint %s", c->a);
 		if (mc->dtls_waiting_fingerprint)
 			cr_forward_dtls_done(mc);
 		break;
@@ -269,7 +267,7 @@ static void run_cmd(cr_media_call_t *mc, cr_media_cmd_t *c)
 		mc->params.n_codecs = c->params->n_codecs;
 		memcpy(mc->params.codecs, c->params->codecs, sizeof(mc->params.codecs));
 		cr_forward_setup(mc);
-		cr_trace_add(&mc->trace, "media", "codec map replaced: %d entries", c->params->n_codecs);
+		cr_trace_add(mc->trace, "media", "codec map replaced: %d entries", c->params->n_codecs);
 		break;
 	case CR_MEDIA_CMD_DTMF:
 		cr_dtmf_tx_queue(mc, c->a[0], c->x, c->y);
@@ -304,7 +302,7 @@ void cr_media_call_run(cr_media_call_t *mc, cr_media_cmd_t *c)
 		return;
 	if (!mc->started && c->type != CR_MEDIA_CMD_START) {
 		if (mc->pending->len >= CR_MAX_PENDING) {
-			cr_trace_add(&mc->trace, "call", "command dropped: %u queued before media start",
+			cr_trace_add(mc->trace, "call", "command dropped: %u queued before media start",
 				     mc->pending->len);
 			return;
 		}

@@ -287,7 +287,7 @@ static void out_stream_audio(cr_transcode_t *xc, int dir, uint8_t *pkt, size_t l
 		seed.ts = g_random_int();
 	}
 	if (cr_out_stream_audio(st, xc->out_clock[dir], pkt, len, g_get_monotonic_time(), &seed))
-		cr_trace_add(&xc->mc->trace, "transcode", "%s stream goes on after a rebuild: seq %u ts %u",
+		cr_trace_add(xc->mc->trace, "transcode", "%s stream goes on after a rebuild: seq %u ts %u",
 			     dir == CR_DIR_CLIENT_TO_SIP ? "client->sip" : "sip->client",
 			     (uint16_t)(st->seq - 1), st->ts);
 }
@@ -320,7 +320,7 @@ static void te_through(cr_transcode_t *xc, int dir, int to, const uint8_t *in, s
 
 		st->te_reported = true;
 		atomic_fetch_add_explicit(&mc->counters.dtmf_events, 1, memory_order_relaxed);
-		cr_trace_add(&mc->trace, "media", "dtmf %s digit %c duration %d ms",
+		cr_trace_add(mc->trace, "media", "dtmf %s digit %c duration %d ms",
 			     dir == CR_DIR_CLIENT_TO_SIP ? "client->sip" : "sip->client", digit, ms);
 		cr_media_emit(mc, CR_EVENT_DTMF, dir, ms, "digit=%c event=%d duration_ms=%d", digit,
 			      event, ms);
@@ -410,13 +410,13 @@ static gboolean on_reset(gpointer data)
 	err = pipe_start(xc, p, dir, &in, &out);
 	if (err) {
 		pipe_stop(p);
-		cr_trace_add(&xc->mc->trace, "transcode", "%s pipeline could not be rebuilt",
+		cr_trace_add(xc->mc->trace, "transcode", "%s pipeline could not be rebuilt",
 			     dir_name(dir));
 		cr_media_emit(xc->mc, CR_EVENT_MEDIA_ERROR, err, 0, "transcoding %s failed",
 			      dir_name(dir));
 		return G_SOURCE_REMOVE;
 	}
-	cr_trace_add(&xc->mc->trace, "transcode", "%s pipeline rebuilt in %.1f ms (reset %d)",
+	cr_trace_add(xc->mc->trace, "transcode", "%s pipeline rebuilt in %.1f ms (reset %d)",
 		     dir_name(dir), (double)(g_get_monotonic_time() - t0) / 1000, p->resets);
 	return G_SOURCE_REMOVE;
 }
@@ -431,7 +431,7 @@ static void pipe_reset(xc_pipe_t *p, const char *why)
 		return;
 	if (p->resets && now - p->last_reset_us < (int64_t)XC_RESET_MIN_MS * 1000)
 		return;
-	cr_trace_add(&p->xc->mc->trace, "transcode", "%s pipeline reset: %s", dir_name(p->dir), why);
+	cr_trace_add(p->xc->mc->trace, "transcode", "%s pipeline reset: %s", dir_name(p->dir), why);
 	p->reset = g_idle_source_new();
 	g_source_set_callback(p->reset, on_reset, p, NULL);
 	g_source_attach(p->reset, p->xc->mc->context);
@@ -450,7 +450,7 @@ static gboolean on_bus(GstBus *bus, GstMessage *msg, gpointer data)
 	(void)bus;
 	if (GST_MESSAGE_TYPE(msg) == GST_MESSAGE_ERROR) {
 		gst_message_parse_error(msg, &error, &debug);
-		cr_trace_add(&mc->trace, "transcode", "%s pipeline error: %s (%s)", dir, error->message,
+		cr_trace_add(mc->trace, "transcode", "%s pipeline error: %s (%s)", dir, error->message,
 			     debug ? debug : "");
 		pipe_reset(p, "after an error");
 	} else if (GST_MESSAGE_TYPE(msg) == GST_MESSAGE_ELEMENT &&
@@ -462,7 +462,7 @@ static gboolean on_bus(GstBus *bus, GstMessage *msg, gpointer data)
 			cr_inband_dtmf_to_client(&p->xc->dtmf, number);
 	} else if (GST_MESSAGE_TYPE(msg) == GST_MESSAGE_WARNING) {
 		gst_message_parse_warning(msg, &error, &debug);
-		cr_trace_add(&mc->trace, "transcode", "%s pipeline warning: %s (%s)", dir, error->message,
+		cr_trace_add(mc->trace, "transcode", "%s pipeline warning: %s (%s)", dir, error->message,
 			     debug ? debug : "");
 	}
 	g_clear_error(&error);
@@ -552,7 +552,7 @@ static int pipe_start(cr_transcode_t *xc, xc_pipe_t *p, int dir, const cr_codec_
 	p->pipeline = gst_parse_launch(desc, &error);
 	g_free(desc);
 	if (!p->pipeline || error) {
-		cr_trace_add(&xc->mc->trace, "transcode", "cannot build the pipeline: %s",
+		cr_trace_add(xc->mc->trace, "transcode", "cannot build the pipeline: %s",
 			     error ? error->message : "unknown error");
 		g_clear_error(&error);
 		return CR_ERR_INTERNAL;
@@ -567,7 +567,7 @@ static int pipe_start(cr_transcode_t *xc, xc_pipe_t *p, int dir, const cr_codec_
 	g_source_set_callback(p->bus_watch, (GSourceFunc)(void (*)(void))on_bus, p, NULL);
 	g_source_attach(p->bus_watch, xc->mc->context);
 	if (gst_element_set_state(p->pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
-		cr_trace_add(&xc->mc->trace, "transcode", "the pipeline does not start");
+		cr_trace_add(xc->mc->trace, "transcode", "the pipeline does not start");
 		return CR_ERR_INTERNAL;
 	}
 	return CR_OK;
@@ -603,7 +603,7 @@ static void set_path(cr_media_call_t *mc, const char *path)
 	g_mutex_lock(&mc->pair_lock);
 	g_strlcpy(mc->media_path, path, sizeof(mc->media_path));
 	g_mutex_unlock(&mc->pair_lock);
-	cr_trace_add(&mc->trace, "media", "path %s", path);
+	cr_trace_add(mc->trace, "media", "path %s", path);
 }
 
 void cr_transcode_apply(cr_media_call_t *mc, const cr_codec_t *client, const cr_codec_t *sip)
@@ -615,7 +615,7 @@ void cr_transcode_apply(cr_media_call_t *mc, const cr_codec_t *client, const cr_
 
 	cr_transcode_destroy(mc->xc);
 	if (mc->xc)
-		cr_trace_add(&mc->trace, "transcode", "pipelines stopped in %.1f ms",
+		cr_trace_add(mc->trace, "transcode", "pipelines stopped in %.1f ms",
 			     (double)(g_get_monotonic_time() - t0) / 1000);
 	mc->xc = NULL;
 	if (!client || !sip) {
@@ -651,7 +651,7 @@ void cr_transcode_apply(cr_media_call_t *mc, const cr_codec_t *client, const cr_
 		return;
 	}
 	mc->xc = xc;
-	cr_trace_add(&mc->trace, "transcode", "pipelines built and started in %.1f ms",
+	cr_trace_add(mc->trace, "transcode", "pipelines built and started in %.1f ms",
 		     (double)(g_get_monotonic_time() - t0) / 1000);
 	g_snprintf(path, sizeof(path), "transcoded %s/%d <-> %s/%d%s", client->name,
 		   client->clock_rate, sip->name, sip->clock_rate,

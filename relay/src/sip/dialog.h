@@ -19,7 +19,7 @@ struct cr_sip_session {
 	cr_sip_ua_t *ua;
 	uint32_t call_id;       /* the call this leg is of (events, commands) */
 	void *owner;            /* the layer above's reference, given back at free */
-	cr_sip_trace_t *trace;  /* the call's SIP trace, kept alive by the owner */
+	cr_trace_t *trace;      /* the call's trace, kept alive by the owner */
 	nua_handle_t *nh;
 	bool inbound;
 	session_state_t state;
@@ -63,7 +63,7 @@ void cr_sip_build_sdp(cr_sip_session_t *s, const cr_sip_media_t *local, char *bu
 void cr_sip_end_for_refused_sdp(cr_sip_session_t *s, const char *what, const char *why);
 /* Takes over owner (given back through the release handler at free). */
 cr_sip_session_t *cr_sip_session_new(cr_sip_ua_t *ua, uint32_t call_id, void *owner,
-				     cr_sip_trace_t *trace, bool inbound);
+				     cr_trace_t *trace, bool inbound);
 void cr_sip_session_terminated(cr_sip_session_t *s, int status, const char *phrase);
 /* invite_out.c */
 int cr_sip_media_prefs(cr_sip_ua_t *ua, const char *codecs, const char *address, int port,

@@ -22,7 +22,7 @@ static const char *user_of(const url_t *url)
 void cr_sip_on_new_invite(cr_sip_ua_t *ua, nua_handle_t *nh, const sip_t *sip)
 {
 	cr_sip_media_t offer;
-	cr_sip_trace_t *trace = NULL;
+	cr_trace_t *trace = NULL;
 	uint32_t call_id = 0;
 	void *owner;
 	cr_sip_session_t *s;

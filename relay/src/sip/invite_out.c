@@ -18,7 +18,7 @@ typedef struct dial_job {
 	cr_sip_ua_t *ua;
 	uint32_t call_id;
 	void *owner;           /* the leg's once it exists; else given back at free */
-	cr_sip_trace_t *trace;
+	cr_trace_t *trace;
 	char *number, *caller_id, *display_name;
 	cr_sip_media_t prefs;
 	bool want_dtmf;
@@ -124,7 +124,7 @@ int cr_sip_media_prefs(cr_sip_ua_t *ua, const char *codecs, const char *address,
 	return CR_OK;
 }
 
-int cr_sip_leg_dial(cr_sip_ua_t *ua, uint32_t call_id, void *owner, cr_sip_trace_t *trace,
+int cr_sip_leg_dial(cr_sip_ua_t *ua, uint32_t call_id, void *owner, cr_trace_t *trace,
 		    const cr_sip_dial_params_t *p, char *err_buf)
 {
 	dial_job_t *job = g_new0(dial_job_t, 1);

@@ -24,6 +24,7 @@
 
 #include "callrelay.h"
 #include "../error.h"
+#include "../trace.h"
 #include "../worker.h"
 
 /* ---- sdp: building ours, reading theirs (sip_sdp.c) ---- */
@@ -71,18 +72,14 @@ const char *cr_sip_direction_answer(const char *theirs);
 void cr_sip_media_text(const cr_sip_media_t *m, const cr_sip_codec_t *chosen,
 		       int symmetric_rtp, bool list_codecs, GString *out);
 
-/* ---- trace: per-call SIP message trace (sip_trace.c) ---- */
+/* ---- trace: SIP messages into the call's trace (sip_trace.c) ---- */
 
+/* Lines of area "sip<" (received), "sip>" (sent) or "sip!" (dir '!': our
+ * own refusal or a command ignored) in the trace given (relay/src/trace.h;
+ * NULL: none), the text at most CR_SIP_MAX_TRACE_LINE - 1 bytes. */
 struct sip_s;
-typedef struct cr_sip_trace cr_sip_trace_t;
-cr_sip_trace_t *cr_sip_trace_new(void);
-void cr_sip_trace_free(cr_sip_trace_t *trace);
-/* One line for a message received (dir '<') or sent (dir '>'). */
-void cr_sip_trace_msg(cr_sip_trace_t *trace, char dir, const struct sip_s *sip);
-void cr_sip_trace_line(cr_sip_trace_t *trace, char dir, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
-/* Any thread: copies the trace into buf (NUL-terminated when len > 0);
- * returns its whole length. */
-int cr_sip_trace_copy(cr_sip_trace_t *trace, char *buf, size_t len);
+void cr_sip_trace_msg(cr_trace_t *trace, char dir, const struct sip_s *sip);
+void cr_sip_trace_line(cr_trace_t *trace, char dir, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
 
 /* ---- header text (sip_header_text.c) ---- */
 
@@ -130,7 +127,7 @@ typedef struct cr_sip_handlers {
 	/* A new inbound INVITE asks for a call: its owner (a reference for the
 	 * leg), call id and the trace the leg writes (kept alive by the owner),
 	 * or NULL when no call can be made now (the INVITE gets 503). */
-	void *(*incoming)(void *arg, uint32_t *call_id, cr_sip_trace_t **trace);
+	void *(*incoming)(void *arg, uint32_t *call_id, cr_trace_t **trace);
 	/* Whether the owner's call was closed (a dial posted before it is dropped). */
 	bool (*closed)(void *arg, void *owner);
 	/* The leg ended (or a dial never made one) and gives its owner back;
@@ -285,7 +282,7 @@ bool cr_sip_rate_admit(cr_sip_ua_t *ua, const struct sockaddr *from);
 /* A new outbound leg for call_id: takes over the owner reference whatever
  * it returns (given back through `release`); trace: where the leg writes,
  * kept alive by the owner. */
-int cr_sip_leg_dial(cr_sip_ua_t *ua, uint32_t call_id, void *owner, cr_sip_trace_t *trace,
+int cr_sip_leg_dial(cr_sip_ua_t *ua, uint32_t call_id, void *owner, cr_trace_t *trace,
 		    const cr_sip_dial_params_t *p, char *err_buf);
 int cr_sip_leg_ringing(cr_sip_ua_t *ua, uint32_t call_id);
 int cr_sip_leg_answer(cr_sip_ua_t *ua, uint32_t call_id, const cr_sip_answer_params_t *p,

@@ -145,7 +145,7 @@ void cr_sip_end_for_refused_sdp(cr_sip_session_t *s, const char *what, const cha
 }
 
 cr_sip_session_t *cr_sip_session_new(cr_sip_ua_t *ua, uint32_t call_id, void *owner,
-				     cr_sip_trace_t *trace, bool inbound)
+				     cr_trace_t *trace, bool inbound)
 {
 	cr_sip_session_t *s = g_new0(cr_sip_session_t, 1);
 
