@@ -6,8 +6,8 @@
  * (cr_sip_out_rewrite() in relay/src/media/dtmf_send.c) on a bare call
  * state, no sockets; and a transcoded leg's outgoing stream
  * (relay/src/media/out_stream.c): restamping across a pipeline rebuild
- * (8 kHz and Opus's 48 kHz clock), telephone-event packets joining it, its
- * sender reports.
+ * (8 kHz and Opus's 48 kHz clock), telephone-event packets joining it, and
+ * its sender reports (relay/src/media/rtcp_sr.c).
  */
 #include <glib.h>
 #include <string.h>
@@ -334,7 +334,7 @@ int test_rtp_out_stream_events_and_sr(void)
 	 * RTP time extrapolated at the stream's clock, the counts (RFC 3550
 	 * 6.4.1), NTP seconds from 1900. */
 	st.ts = 8000;
-	TEST_EQUALS(28, cr_out_stream_sr(&st, 2050000, 1700000000500000ll, sr));
+	TEST_EQUALS(28, cr_rtcp_sr_write(&st, 2050000, 1700000000500000ll, sr));
 	TEST_EQUALS(0x80, sr[0]);
 	TEST_EQUALS(200, sr[1]);
 	TEST_EQUALS(6, cr_rd16(sr + 2));
@@ -390,7 +390,7 @@ int test_rtp_out_stream_opus_rebuilt_at_once(void)
 	TEST_EQUALS(0x1237, h.seq);
 	TEST_EQUALS(1961, h.timestamp);
 	/* 10 ms after the last audio packet: +480 at 48 kHz. */
-	TEST_EQUALS(28, cr_out_stream_sr(&st, 5030000, 1700000000000000ll, sr));
+	TEST_EQUALS(28, cr_rtcp_sr_write(&st, 5030000, 1700000000000000ll, sr));
 	TEST_EQUALS(1961 + 480, cr_rd32(sr + 16));
 	TEST_EQUALS(4, cr_rd32(sr + 20));
 	TEST_EQUALS(3 * 80 + 4, cr_rd32(sr + 24));

@@ -16,6 +16,11 @@
  * which also spaces digits. The client's own packets toward the trunk are
  * held back meanwhile, so the trunk never gets audio and an event with the
  * same sequence space mixed (and a tone the client plays is not doubled).
+ *
+ * Below the packet loop (docs/ARCHITECTURE.md, "Layers of the relay"):
+ * forward.c calls in (cr_sip_out_rewrite), the packets leave through the
+ * send handler given at cr_dtmf_tx_init(), so this file calls nothing of
+ * the loop.
  */
 #include "media.h"
 
@@ -95,7 +100,7 @@ static void send_event_packet(cr_media_call_t *mc, bool marker, bool end)
 	 * on the wire, never a duplicate. */
 	o->last_seq = seq;
 	o->seq_offset++;
-	cr_rtp_leg_send(mc, false, p, sizeof(p));
+	tx->send(mc, false, p, sizeof(p));
 }
 
 /* The trunk's telephone-event from the codec map: false when none. */
@@ -226,6 +231,11 @@ static gboolean on_tick(gpointer p)
 	g_source_unref(tx->timer);
 	tx->timer = NULL;
 	return G_SOURCE_REMOVE;
+}
+
+void cr_dtmf_tx_init(cr_media_call_t *mc, cr_dtmf_tx_send_h send)
+{
+	mc->dtmf_tx.send = send;
 }
 
 void cr_dtmf_tx_queue(cr_media_call_t *mc, char digit, int duration_ms, int volume)

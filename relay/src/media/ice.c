@@ -168,6 +168,15 @@ static void add_local_address(cr_media_call_t *mc, const char *ip)
 		cr_trace_add(mc->trace, "ice", "cannot use local address %s", ip);
 }
 
+/* The facts of libnice's log (nice_log.c) for the renomination workaround
+ * and ice_patience.c. */
+static const cr_nice_log_handlers_t log_handlers = {
+	.nomination = cr_ice_on_nomination,
+	.keepalive_answered = cr_ice_patience_alive,
+	.check_sent = cr_ice_patience_check_sent,
+	.check_answered = cr_ice_patience_check_answered,
+};
+
 int cr_ice_start(cr_media_call_t *mc)
 {
 	cr_media_relay_t *mr = mc->mr;
@@ -177,7 +186,7 @@ int cr_ice_start(cr_media_call_t *mc)
 	mc->agent = nice_agent_new_full(mc->context, NICE_COMPATIBILITY_RFC5245, opts);
 	if (!mc->agent)
 		return CR_ERR_INTERNAL;
-	cr_nice_log_register(mc);
+	cr_nice_log_register(mc, &log_handlers);
 	/* keepalive-conncheck: our keepalives on the selected pair are
 	 * Binding requests (every 4-6 s) instead of indications (every 25 s),
 	 * so a client that gave its pair up during an outage (Firefox revives
@@ -483,48 +492,6 @@ void cr_ice_end_of_candidates(cr_media_call_t *mc)
 	cr_trace_add(mc->trace, "ice", "remote end-of-candidates");
 	mc->remote_eoc = true;
 	nice_agent_peer_candidate_gathering_done(mc->agent, mc->stream_id);
-}
-
-/*
- * COMPAT libnice 0.1.21 has no call to check failed pairs again: a failed
- * pair comes back only with a check from the client (a triggered check),
- * and only while no pair is selected. Restarting the stream and giving it
- * back the same credentials (ours and the client's) and the client's
- * candidates makes fresh pairs; to the client this is just more checks of
- * the same session. Our local candidates survive a restart.
- */
-void cr_ice_recheck(cr_media_call_t *mc)
-{
-	GSList *remote[3] = { NULL, NULL, NULL };
-	cr_media_local_t local;
-	guint comp;
-	int added = 0;
-
-	if (!mc->agent || !mc->params.remote_ufrag[0])
-		return;
-	for (comp = 1; comp <= mc->n_components; comp++)
-		remote[comp] = nice_agent_get_remote_candidates(mc->agent, mc->stream_id, comp);
-	g_mutex_lock(&mc->local_lock);
-	local = mc->local;
-	g_mutex_unlock(&mc->local_lock);
-	mc->ice_rechecking = true;
-	nice_agent_restart_stream(mc->agent, mc->stream_id);
-	mc->ice_rechecking = false;
-	nice_agent_set_local_credentials(mc->agent, mc->stream_id, local.ice_ufrag, local.ice_pwd);
-	nice_agent_set_remote_credentials(mc->agent, mc->stream_id, mc->params.remote_ufrag,
-					  mc->params.remote_pwd);
-	for (comp = 1; comp <= mc->n_components; comp++) {
-		if (remote[comp]) {
-			int n = nice_agent_set_remote_candidates(mc->agent, mc->stream_id, comp,
-								 remote[comp]);
-
-			added += n > 0 ? n : 0;
-		}
-		g_slist_free_full(remote[comp], (GDestroyNotify)nice_candidate_free);
-	}
-	if (mc->remote_eoc)
-		nice_agent_peer_candidate_gathering_done(mc->agent, mc->stream_id);
-	cr_trace_add(mc->trace, "ice", "checking %d remote candidate(s) again", added);
 }
 
 void cr_ice_set_remote_credentials(cr_media_call_t *mc, const char *ufrag, const char *pwd)

@@ -9,7 +9,7 @@
  *
  * - While ICE does not work, a component-1 FAILED from libnice is kept from
  *   the signaling (no CR_EVENT_ICE_STATE, the stats keep the last state)
- *   and the client's candidates are checked again (cr_ice_recheck) after
+ *   and the client's candidates are checked again (recheck()) after
  *   1, 2, 4, then every 5 s (the tick is 1 s), each round being
  *   libnice's own: three sends over 2 s, then CR_ICE_IDLE_TIMEOUT_MS (2 s,
  *   libnice's default is 5) before it says FAILED again. So the client
@@ -26,8 +26,57 @@
  *   SRTP keys exist the media timeout reports the same moment instead (its
  *   text adds how long ICE was silent). Before the answer there is no
  *   limit: ringing is bounded by the signaling.
+ *
+ * Layering (docs/ARCHITECTURE.md, "Layers of the relay"): below the packet
+ * loop. ice.c tells it libnice's states and the facts of libnice's log
+ * (through nice_log.c's handlers), session.c the answer, liveness.c the tick; it
+ * reports through cr_media_emit() and calls nothing in ice.c.
  */
 #include "media.h"
+
+/*
+ * COMPAT libnice 0.1.21 has no call to check failed pairs again: a failed
+ * pair comes back only with a check from the client (a triggered check),
+ * and only while no pair is selected. Restarting the stream and giving it
+ * back the same credentials (ours and the client's) and the client's
+ * candidates makes fresh pairs; to the client this is just more checks of
+ * the same session. Our local candidates survive a restart. It lives here,
+ * beside the back-off that is its only user, so this file calls nothing in
+ * ice.c (docs/ARCHITECTURE.md, "Layers of the relay").
+ */
+static void recheck(cr_media_call_t *mc)
+{
+	GSList *remote[3] = { NULL, NULL, NULL };
+	cr_media_local_t local;
+	guint comp;
+	int added = 0;
+
+	if (!mc->agent || !mc->params.remote_ufrag[0])
+		return;
+	for (comp = 1; comp <= mc->n_components; comp++)
+		remote[comp] = nice_agent_get_remote_candidates(mc->agent, mc->stream_id, comp);
+	g_mutex_lock(&mc->local_lock);
+	local = mc->local;
+	g_mutex_unlock(&mc->local_lock);
+	mc->ice_rechecking = true;
+	nice_agent_restart_stream(mc->agent, mc->stream_id);
+	mc->ice_rechecking = false;
+	nice_agent_set_local_credentials(mc->agent, mc->stream_id, local.ice_ufrag, local.ice_pwd);
+	nice_agent_set_remote_credentials(mc->agent, mc->stream_id, mc->params.remote_ufrag,
+					  mc->params.remote_pwd);
+	for (comp = 1; comp <= mc->n_components; comp++) {
+		if (remote[comp]) {
+			int n = nice_agent_set_remote_candidates(mc->agent, mc->stream_id, comp,
+								 remote[comp]);
+
+			added += n > 0 ? n : 0;
+		}
+		g_slist_free_full(remote[comp], (GDestroyNotify)nice_candidate_free);
+	}
+	if (mc->remote_eoc)
+		nice_agent_peer_candidate_gathering_done(mc->agent, mc->stream_id);
+	cr_trace_add(mc->trace, "ice", "checking %d remote candidate(s) again", added);
+}
 
 /* Pause before the next round of checks, by rounds already made. */
 static int64_t recheck_delay_us(int rounds)
@@ -105,7 +154,7 @@ void cr_ice_patience_answered(cr_media_call_t *mc)
 	    mc->ice_checking_us && now - mc->ice_checking_us >= QUIET_CLIENT_US) {
 		cr_trace_add(mc->trace, "ice", "no check answered while ringing: checking again now");
 		mc->ice_recheck_us = 0;
-		cr_ice_recheck(mc);
+		recheck(mc);
 	}
 }
 
@@ -152,9 +201,9 @@ void cr_ice_patience_tick(cr_media_call_t *mc, int64_t now)
 		mc->ice_recheck_us = 0;
 		mc->ice_rechecks++;
 		cr_trace_add(mc->trace, "ice", "re-check round %d", mc->ice_rechecks);
-		cr_ice_recheck(mc);
+		recheck(mc);
 	}
-	/* With SRTP keys the media timeout (session.c) ends a silent call at
+	/* With SRTP keys the media timeout (liveness.c) ends a silent call at
 	 * the same moment, saying for how long ICE was silent too: one
 	 * report, the one callers have always had. */
 	if (!mc->ice_answered_us || mc->keys_ready)

@@ -199,8 +199,16 @@ typedef struct cr_sip_out {
 	int64_t last_us;     /* monotonic time of last_ts; 0 = none yet */
 } cr_sip_out_t;
 
+struct cr_media_call;
+
+/* Sends one packet toward the trunk (cr_rtp_leg_send's shape): false when
+ * nothing went out. */
+typedef bool (*cr_dtmf_tx_send_h)(struct cr_media_call *mc, bool rtcp, const uint8_t *buf,
+				  size_t len);
+
 /* RFC 4733 digits being sent toward the trunk (dtmf_send.c). */
 typedef struct cr_dtmf_tx {
+	cr_dtmf_tx_send_h send; /* given at cr_dtmf_tx_init() */
 	GQueue queue;        /* cr_dtmf_req_t waiting */
 	GSource *timer;      /* 50 ms packet clock while digits are queued */
 	bool active;         /* a digit is on the wire: client packets held back */
@@ -250,9 +258,20 @@ bool cr_out_stream_audio(cr_out_stream_t *st, int clock, uint8_t *pkt, size_t le
  * stream with payload type pt: our SSRC and next sequence number, and for
  * every packet of one event the stream's timestamp when it began. */
 void cr_out_stream_event(cr_out_stream_t *st, uint8_t *pkt, size_t len, int pt);
-/* Writes the stream's RTCP sender report (RFC 3550 6.4.1, no report
- * blocks) at monotonic now_us and wall-clock wall_us; returns its 28 bytes. */
-size_t cr_out_stream_sr(const cr_out_stream_t *st, int64_t now_us, int64_t wall_us, uint8_t *pkt);
+
+/* rtcp_sr.c: our RTCP sender reports about the cr_out_stream_t streams of
+ * a transcoded call (mc->xc_out), the far ends' RTCP being terminated. */
+/* Writes the stream's sender report (RFC 3550 6.4.1, no report blocks) at
+ * monotonic now_us and wall-clock wall_us; returns its 28 bytes. */
+size_t cr_rtcp_sr_write(const cr_out_stream_t *st, int64_t now_us, int64_t wall_us, uint8_t *pkt);
+/* Sends one report (plain RTCP; pkt has room for an SRTCP index and tag)
+ * toward the far end of direction dir. Worker. */
+typedef void (*cr_rtcp_sr_send_h)(struct cr_media_call *mc, int dir, uint8_t *pkt, size_t len);
+/* Worker: a timer on mc's context that sends every 2.5 s a report about
+ * each started stream of mc->xc_out through send. */
+GSource *cr_rtcp_sr_start(struct cr_media_call *mc, cr_rtcp_sr_send_h send);
+/* Worker: stops and frees that timer (NULL: nothing). */
+void cr_rtcp_sr_stop(GSource *timer);
 
 /* What a call's media gets from whoever creates it (relay/src/call.c):
  * where its events go, where it runs, and the handlers it reports up
@@ -379,7 +398,7 @@ typedef struct cr_media_call {
 	int64_t ice_alive_us;     /* last sign of life: connected, answered keepalive, client media */
 	int64_t ice_recheck_us;   /* when to check the client's candidates again; 0 = not due */
 	int ice_rechecks;         /* rounds since ICE last worked (the back-off step) */
-	bool ice_rechecking;      /* inside cr_ice_recheck(): its GATHERING is not news */
+	bool ice_rechecking;      /* inside ice_patience.c's recheck(): its GATHERING is not news */
 	bool ice_failed_reported;
 	int64_t ice_checking_us;  /* our first check left (libnice's log); 0 = none yet */
 	bool ice_pair_answered;   /* a check of ours was answered (libnice's log) */
@@ -391,6 +410,12 @@ int cr_media_call_create(const cr_media_env_t *env, cr_media_relay_t *mr, cr_med
 /* Worker-side. Frees everything; release_ports is false when the relay's
  * media state is already gone. */
 void cr_media_call_destroy(cr_media_call_t *mc, bool release_ports);
+
+/* liveness.c: the 1 s tick (media timeouts both ways, ICE patience's clock). Worker. */
+void cr_liveness_start(cr_media_call_t *mc);
+void cr_liveness_stop(cr_media_call_t *mc);
+/* cr_call_watch_sip_media(): the trunk must send (on) or may be silent. */
+void cr_liveness_sip_watch(cr_media_call_t *mc, bool on);
 
 /* report.c: an event about the call onto env.events. */
 void cr_media_emit(cr_media_call_t *mc, int type, int32_t code, int32_t value,
@@ -436,7 +461,7 @@ void cr_ice_end_of_candidates(cr_media_call_t *mc);
 void cr_ice_set_remote_credentials(cr_media_call_t *mc, const char *ufrag, const char *pwd);
 void cr_ice_restart(cr_media_call_t *mc, const char *ufrag, const char *pwd);
 /* libnice logged a NOMINATION value from the client for the remote candidate
- * addr:port (nice_log.c calls this inside libnice, on the worker). */
+ * addr:port (nice_log.c's handler, inside libnice, on the worker). */
 void cr_ice_on_nomination(cr_media_call_t *mc, const char *addr, guint port, uint32_t value);
 /* Sends one datagram to the client on the selected pair of component. */
 int cr_ice_send(cr_media_call_t *mc, guint component, const uint8_t *buf, size_t len);
@@ -444,10 +469,10 @@ int cr_ice_send(cr_media_call_t *mc, guint component, const uint8_t *buf, size_t
 void cr_ice_random_string(char *buf, size_t len);
 /* libnice's wait after its last check before it says FAILED (ice.c). */
 #define CR_ICE_IDLE_TIMEOUT_MS 2000
-/* Checks the client's candidates again from scratch, same credentials. */
-void cr_ice_recheck(cr_media_call_t *mc);
 
-/* ice_patience.c */
+/* ice_patience.c: below ice.c (which tells it libnice's states) and
+ * session.c (the answer) and liveness.c (the tick); checks the client's candidates again
+ * itself, on the call's libnice agent, calling nothing in ice.c. */
 /* libnice's component-1 state changed; false = keep FAILED from the signaling. */
 bool cr_ice_patience_on_state(cr_media_call_t *mc, guint state);
 void cr_ice_patience_alive(cr_media_call_t *mc);
@@ -459,8 +484,21 @@ void cr_ice_patience_tick(cr_media_call_t *mc, int64_t now);
 /* Seconds since the answer or the last sign of ICE life (0 before the answer). */
 int cr_ice_patience_silent_s(const cr_media_call_t *mc, int64_t now);
 
-/* nice_log.c: libnice's debug facts about this call's agent into its trace */
-void cr_nice_log_register(cr_media_call_t *mc);
+/* nice_log.c: libnice's debug facts about this call's agent into its
+ * trace; the facts others act on go to handlers (worker, inside libnice). */
+typedef struct cr_nice_log_handlers {
+	/* The client sent NOMINATION value for the remote candidate addr:port. */
+	void (*nomination)(cr_media_call_t *mc, const char *addr, guint port, uint32_t value);
+	/* One of our keepalive checks on the selected pair was answered. */
+	void (*keepalive_answered)(cr_media_call_t *mc);
+	/* A check of ours left / was answered. */
+	void (*check_sent)(cr_media_call_t *mc);
+	void (*check_answered)(cr_media_call_t *mc);
+} cr_nice_log_handlers_t;
+
+/* Files libnice's lines about mc->agent in mc's trace, the facts in h
+ * (every handler set; h outlives the registration). Worker only. */
+void cr_nice_log_register(cr_media_call_t *mc, const cr_nice_log_handlers_t *h);
 void cr_nice_log_unregister(cr_media_call_t *mc);
 
 /* rtp_leg.c */
@@ -485,7 +523,11 @@ void cr_forward_flush_dtls(cr_media_call_t *mc);
 /* Re-arms the DTLS retransmission timer after the handshake moved. */
 void cr_forward_dtls_rearm(cr_media_call_t *mc);
 
-/* dtmf_send.c: RFC 4733 digits injected toward the trunk */
+/* dtmf_send.c: RFC 4733 digits injected toward the trunk. Below the
+ * packet loop: forward.c calls cr_sip_out_rewrite(), and what it sends goes
+ * through the handler given at init (session.c gives cr_rtp_leg_send). */
+/* At the call's creation, before any other cr_dtmf_tx_* or the rewrite. */
+void cr_dtmf_tx_init(cr_media_call_t *mc, cr_dtmf_tx_send_h send);
 /* Worker: queue one digit (checked by cr_call_send_dtmf()). */
 void cr_dtmf_tx_queue(cr_media_call_t *mc, char digit, int duration_ms, int volume);
 /* Worker: stop sending, drop queued digits (call teardown). */

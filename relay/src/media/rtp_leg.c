@@ -132,7 +132,7 @@ static bool accept_ssrc(cr_media_call_t *mc, const uint8_t *p, int64_t now)
 	return true;
 }
 
-/* RTP from the trunk: the call is alive on that side (session.c's tick). */
+/* RTP from the trunk: the call is alive on that side (liveness.c's tick). */
 static void sip_media_seen(cr_media_call_t *mc)
 {
 	mc->last_sip_media_us = g_get_monotonic_time();

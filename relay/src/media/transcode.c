@@ -18,7 +18,7 @@
  * re-INVITE that rebuilds the pipelines: out_stream_audio()). RTCP cannot
  * be translated then, so forward.c drops it on transcoded calls
  * (terminated) and each leg gets sender reports of ours about its stream
- * (on_rtcp_timer; no reception reports yet).
+ * (rtcp_sr.c, sent through send_report() here; no reception reports yet).
  *
  * DTMF across the boundary (the client has telephone-event, the trunk has
  * none): the client->sip pipeline mixes a dtmfsrc into the decoded audio,
@@ -48,7 +48,6 @@
  * bounds the wait for a missing one, so without this the call's first audio
  * came 60 ms late each way (docs/PERFORMANCE.md). */
 #define XC_JITTER_FASTSTART_PACKETS 1
-#define XC_RTCP_MS 2500 /* our sender reports on transcoded legs */
 #define XC_STALL_MS 1000     /* packets in, nothing out this long: the pipeline is broken... */
 #define XC_STALL_PACKETS 25  /* ...when at least this many went in meanwhile (not a pause) */
 #define XC_RESET_MIN_MS 2000 /* a direction's pipeline is rebuilt at most this often */
@@ -111,7 +110,7 @@ struct cr_transcode {
 	GMutex lock;        /* guards out, touched by the streaming threads */
 	GQueue out;
 	GSource *wake;      /* worker-side; readied by the streaming threads */
-	GSource *rtcp_timer; /* our sender reports on both legs */
+	GSource *rtcp_timer; /* our sender reports on both legs (rtcp_sr.c) */
 
 	/* Worker only from here on. */
 	bool inband;        /* DTMF crosses between RFC 4733 (client) and tones (trunk) */
@@ -328,30 +327,18 @@ static void te_through(cr_transcode_t *xc, int dir, int to, const uint8_t *in, s
 	cr_forward_transcoded(mc, dir, pkt, len);
 }
 
-/* Worker: an RTCP sender report (RFC 3550 6.4.1, no report blocks) for
- * each leg's stream, since the far ends' RTCP is not forwarded. */
-static gboolean on_rtcp_timer(gpointer data)
+/* Worker: one of rtcp_sr.c's sender reports toward dir's far end: as it
+ * is toward the trunk, as SRTCP toward the client once keys exist. */
+static void send_report(cr_media_call_t *mc, int dir, uint8_t *pkt, size_t len)
 {
-	cr_transcode_t *xc = data;
-	cr_media_call_t *mc = xc->mc;
-	int64_t now = g_get_monotonic_time(), wall = g_get_real_time();
+	int n = (int)len;
 
-	for (int dir = CR_DIR_CLIENT_TO_SIP; dir <= CR_DIR_SIP_TO_CLIENT; dir++) {
-		cr_out_stream_t *st = &mc->xc_out[dir];
-		uint8_t pkt[128];
-		int len;
-
-		if (!st->started)
-			continue;
-		len = (int)cr_out_stream_sr(st, now, wall, pkt);
-		if (dir == CR_DIR_CLIENT_TO_SIP) {
-			cr_rtp_leg_send(mc, true, pkt, (size_t)len);
-		} else if (mc->keys_ready && !mc->closed &&
-			   cr_srtp_protect(&mc->srtp, pkt, &len, true) == 0) {
-			cr_ice_send(mc, mc->n_components == 2 ? 2 : 1, pkt, (size_t)len);
-		}
+	if (dir == CR_DIR_CLIENT_TO_SIP) {
+		cr_rtp_leg_send(mc, true, pkt, len);
+	} else if (mc->keys_ready && !mc->closed &&
+		   cr_srtp_protect(&mc->srtp, pkt, &n, true) == 0) {
+		cr_ice_send(mc, mc->n_components == 2 ? 2 : 1, pkt, (size_t)n);
 	}
-	return G_SOURCE_CONTINUE;
 }
 
 /* Worker: sends what the pipelines produced. */
@@ -586,10 +573,7 @@ void cr_transcode_destroy(cr_transcode_t *xc)
 		g_source_destroy(xc->wake);
 		g_source_unref(xc->wake);
 	}
-	if (xc->rtcp_timer) {
-		g_source_destroy(xc->rtcp_timer);
-		g_source_unref(xc->rtcp_timer);
-	}
+	cr_rtcp_sr_stop(xc->rtcp_timer);
 	while ((o = g_queue_pop_head(&xc->out))) {
 		g_bytes_unref(o->pkt);
 		g_free(o);
@@ -635,9 +619,7 @@ void cr_transcode_apply(cr_media_call_t *mc, const cr_codec_t *client, const cr_
 	xc->wake = g_source_new(&wake_funcs, sizeof(GSource));
 	g_source_set_callback(xc->wake, on_wake, xc, NULL);
 	g_source_attach(xc->wake, mc->context);
-	xc->rtcp_timer = g_timeout_source_new(XC_RTCP_MS);
-	g_source_set_callback(xc->rtcp_timer, on_rtcp_timer, xc, NULL);
-	g_source_attach(xc->rtcp_timer, mc->context);
+	xc->rtcp_timer = cr_rtcp_sr_start(mc, send_report);
 	err = pipe_start(xc, &xc->pipes[CR_DIR_CLIENT_TO_SIP], CR_DIR_CLIENT_TO_SIP, client, sip);
 	if (!err)
 		err = pipe_start(xc, &xc->pipes[CR_DIR_SIP_TO_CLIENT], CR_DIR_SIP_TO_CLIENT, sip,
