@@ -290,8 +290,10 @@ static int one_call(sip_test_t *st, enum client_kind kind, int64_t t[ST_COUNT])
 					fprintf(stderr, "bench_answer: the 200 did not pass the tap\n");
 					goto out;
 				}
+				/* The relay points its RTP leg at the answer's
+				 * address itself (relay/src/call_sip.c). */
 				if (text_value(ev.text, "address", addr, sizeof(addr)) ||
-				    cr_call_set_sip_remote(call, addr, text_int(ev.text, "port"), 0)) {
+				    text_int(ev.text, "port") <= 0) {
 					fprintf(stderr, "bench_answer: no trunk media in: %s\n", ev.text);
 					goto out;
 				}

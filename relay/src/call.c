@@ -5,6 +5,7 @@
 
 #include "relay_internal.h"
 #include "media/media.h"
+#include "sip/sip.h"
 
 cr_call_t *cr_call_ref(cr_call_t *call)
 {
@@ -200,7 +201,8 @@ void cr_call_close(cr_call_t *call, const char *reason)
 		cr_call_unref(call);
 		return;
 	}
-	cr_sip_call_closing(call);
+	/* Its SIP leg, if any, hangs up (BYE, CANCEL or 480). */
+	cr_sip_leg_close(call->relay->sip, call->id);
 	worker = call->worker;
 	job = g_new0(close_job_t, 1);
 	job->call = call; /* takes over the caller's reference */

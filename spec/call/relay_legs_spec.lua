@@ -139,7 +139,27 @@ describe("jingle_sip.call.relay_legs #lua54", function()
 			assert.same({ type = "sip_media_changed", direction = "sendonly" },
 				legs:translate({ type = "sip_media_changed", code = 0, text = "direction=sendrecv\n",
 					fields = { direction = "sendrecv" } }))
-			assert.same({ "set_sip_remote", "192.0.2.5", 4000 }, call:last("set_sip_remote"))
+			assert.is_nil(call:last("set_sip_remote"), "the relay points its RTP leg at the trunk itself")
+		end)
+
+		it("should leave the trunk's RTP address to the relay and still map its numbers", function()
+			-- The relay points its RTP leg at the trunk itself (relay/src/call_sip.c):
+			-- nothing about the address goes back down, at the answer or a re-INVITE.
+			local call = fake_call()
+			local legs = relay_legs.new(call)
+			legs:set_choice({ mode = "passthrough", client = PCMU, trunk = PCMU })
+			local answer = { address = "192.0.2.7", port = 40000, codec = "PCMU", pt = 0, clock = 8000,
+				channels = 1, dtmf_pt = -1, direction = "sendrecv" }
+			legs:translate({ type = "sip_answered", code = 200, text = "", fields = answer })
+			legs:translate({ type = "sip_media_changed", code = 0, text = "",
+				fields = { address = "192.0.2.8", port = 40002, codec = "PCMU", pt = 0, dtmf_pt = -1,
+					direction = "sendrecv" } })
+			legs:apply_sip_media({ address = "192.0.2.9", port = 40004 })
+			for _, c in ipairs(call.calls) do
+				assert.is_not.equal("set_sip_remote", c[1])
+				assert.is_nil(c[1] == "media_start" and c[2].sip_remote_addr or nil)
+			end
+			assert.equal(0, call:last("set_codecs")[2][1].sip_pt)
 		end)
 
 		it("should pass the watch and a hang-up's reason to the relay", function()
@@ -191,7 +211,7 @@ describe("jingle_sip.call.relay_legs #lua54", function()
 			assert.same({}, relay_legs.offered_codecs(nil), "no offer: no codec")
 		end)
 
-		it("should give the bridge the trunk's chosen codec and point the relay at the trunk", function()
+		it("should give the bridge the trunk's chosen codec from the relay's facts", function()
 			local m = facts({ dtmf_pt = 101, chosen = { pt = 8, name = "PCMA", clock_rate = 8000, channels = 1 },
 				codecs = { { pt = 8, name = "PCMA", clock_rate = 8000, channels = 1 } } })
 			local call = call_with(m)
@@ -201,7 +221,7 @@ describe("jingle_sip.call.relay_legs #lua54", function()
 			assert.same({ type = "sip_answered", direction = "sendrecv", trunk = {
 				codec = { id = 8, name = "PCMA", clockrate = 8000, channels = 1 },
 				dtmf = { id = 101, name = "telephone-event", clockrate = 8000 } } }, t)
-			assert.same({ "set_sip_remote", "192.0.2.7", 5004 }, call:last("set_sip_remote"))
+			assert.is_nil(call:last("set_sip_remote"), "the relay points its RTP leg at the trunk itself")
 		end)
 
 		it("should map the trunk's new numbers when its media changes mid-call", function()

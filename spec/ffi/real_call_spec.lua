@@ -264,9 +264,9 @@ local function place_call()
 	run.answered = answered
 	-- The trunk's media as the relay read it from the 200's SDP.
 	run.sip_media = assert(call:sip_media())
-	-- The relay leaves the trunk's media address to the caller (the SDP may
-	-- come later than the client's, e.g. after early media).
-	assert(call:set_sip_remote(run.sip_media.address, run.sip_media.port))
+	-- No set_sip_remote: the relay points its RTP leg at the address of the
+	-- trunk's answer itself (relay/src/call_sip.c), so the echo below comes
+	-- back only if it did.
 	-- sipp's built-in UAS answers PCMU only, but its echo returns whatever
 	-- comes: a telephone-event entry in the map (101 both ways) lets a digit
 	-- the relay sends toward the trunk come back as one from the trunk.

@@ -139,9 +139,6 @@ function Legs:client_start(p)
 		remote_fingerprint = p.fingerprint and (p.fingerprint.hash .. " " .. p.fingerprint.value) or nil,
 		codecs = codec_map(p.choice),
 	}
-	if self.sip_remote then
-		params.sip_remote_addr, params.sip_remote_port = self.sip_remote.address, self.sip_remote.port
-	end
 	if self.latch then
 		params.sip_latch = 1
 		params.sip_latch_addr = self.latch_addr
@@ -327,13 +324,14 @@ function Legs:sip_media()
 	return m.seq and m.seq > 0 and m or nil
 end
 
--- The trunk's media (Legs:sip_media()): where to send, and (unless the
--- bridge settles the codec itself, keep_codecs) which numbers.
+-- The trunk's media (Legs:sip_media()): (unless the bridge settles the
+-- codec itself, keep_codecs) which numbers. Where to send is the relay's own
+-- fact: it points its RTP leg at the trunk's address before the event comes
+-- (relay/src/call_sip.c), so the address is only logged here.
 function Legs:apply_sip_media(m, keep_codecs)
 	if not m then return end
-	if m.address and m.address ~= "" and m.port and m.port > 0 then
-		self.sip_remote = { address = m.address, port = m.port }
-		self:check(self.call:set_sip_remote(m.address, m.port), nil, "SIP remote")
+	if m.address and m.port and m.port > 0 then
+		self.log("debug", "relay call %d: the trunk takes RTP at %s:%d", self.relay_id, m.address, m.port)
 	end
 	local pt = m.chosen and m.chosen.pt
 	if self.choice and pt and not keep_codecs then

@@ -1,5 +1,5 @@
 /**
- * @file invite_out.c  Outbound calls: cr_sip_dial() and the responses to our INVITE
+ * @file invite_out.c  Outbound legs: cr_sip_leg_dial() and the responses to our INVITE
  */
 #include <arpa/inet.h>
 #include <stdarg.h>
@@ -15,7 +15,10 @@
 #include "dialog.h"
 
 typedef struct dial_job {
-	cr_call_t *call;
+	cr_sip_ua_t *ua;
+	uint32_t call_id;
+	void *owner;           /* the leg's once it exists; else given back at free */
+	cr_trace_t *trace;
 	char *number, *caller_id, *display_name;
 	cr_sdp_media_t prefs;
 	bool want_dtmf;
@@ -25,7 +28,8 @@ static void dial_job_free(void *p)
 {
 	dial_job_t *job = p;
 
-	cr_call_unref(job->call);
+	if (job->owner)
+		job->ua->h.release(job->ua->h.arg, job->owner, false);
 	g_free(job->number);
 	g_free(job->caller_id);
 	g_free(job->display_name);
@@ -35,20 +39,20 @@ static void dial_job_free(void *p)
 static void dial_on_sip_thread(void *p)
 {
 	dial_job_t *job = p;
-	cr_call_t *call = job->call;
-	cr_sip_ua_t *ua = call->relay->sip;
+	cr_sip_ua_t *ua = job->ua;
 	cr_sip_session_t *s;
 	char *from, *to, sdp[2048];
 	cr_sdp_media_t offer;
 
-	if (atomic_load(&call->closing))
+	if (ua->h.closed(ua->h.arg, job->owner))
 		return;
-	if (call->sip) {
-		cr_relay_emit(call->relay, CR_EVENT_SIP_FAILED, call->id, 0, 0,
-			      "the call already has a SIP dialog");
+	if (g_hash_table_contains(ua->legs, GUINT_TO_POINTER(job->call_id))) {
+		ua->h.event(ua->h.arg, job->owner, job->call_id, CR_EVENT_SIP_FAILED, 0, 0,
+			    "the call already has a SIP dialog", NULL);
 		return;
 	}
-	s = cr_sip_session_new(ua, call, false);
+	s = cr_sip_session_new(ua, job->call_id, job->owner, job->trace, false);
+	job->owner = NULL; /* the leg's now */
 	s->prefs = job->prefs;
 	s->want_dtmf = job->want_dtmf;
 	s->state = S_CALLING;
@@ -92,26 +96,18 @@ static bool valid_ip(const char *s)
 	return s && (inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1);
 }
 
-/* Checks the parts common to dial and answer and fills prefs; the SIP
- * leg's RTP address and port default to the call's own (its media plane's
- * SIP-leg pair). */
-int cr_sip_media_prefs(cr_call_t *call, const cr_codec_t *codecs, size_t n_codecs,
-		       const char *address, int port, int ptime, cr_sdp_media_t *prefs,
-		       char *err_buf)
+/* Checks the parts common to dial and answer and fills prefs. The layer
+ * above gave the call's own RTP address and port where the caller gave
+ * none (call_sip.c); still none: the call has no media plane. */
+int cr_sip_media_prefs(const cr_codec_t *codecs, size_t n_codecs, const char *address, int port,
+		       int ptime, cr_sdp_media_t *prefs, char *err_buf)
 {
-	char own_addr[CR_MAX_ADDR_LEN] = "";
-	int own_port = 0, err;
+	int err;
 
 	memset(prefs, 0, sizeof(*prefs));
 	err = cr_sip_codecs_from_array(codecs, n_codecs, prefs, err_buf);
 	if (err)
 		return err;
-	if (!address || !port)
-		cr_call_own_sip_rtp(call, own_addr, sizeof(own_addr), &own_port);
-	if (!address)
-		address = own_addr[0] ? own_addr : NULL;
-	if (!port)
-		port = own_port;
 	if (!valid_ip(address))
 		return cr_set_error(err_buf, CR_ERR_INVALID,
 				    "local_rtp_address \"%s\" is not an IP address",
@@ -128,45 +124,35 @@ int cr_sip_media_prefs(cr_call_t *call, const cr_codec_t *codecs, size_t n_codec
 	return CR_OK;
 }
 
-int cr_sip_check_call(cr_call_t *call, char *err_buf)
+int cr_sip_leg_dial(cr_sip_ua_t *ua, uint32_t call_id, void *owner, cr_trace_t *trace,
+		    const cr_sip_dial_params_t *p, char *err_buf)
 {
-	if (!call)
-		return cr_set_error(err_buf, CR_ERR_INVALID, "no call");
-	if (atomic_load(&call->closing) || atomic_load(&call->relay->destroyed))
-		return cr_set_error(err_buf, CR_ERR_CLOSED, "the call is closed");
-	if (!call->relay->sip)
-		return cr_set_error(err_buf, CR_ERR_INVALID, "the relay has no SIP configured");
-	return CR_OK;
-}
+	dial_job_t *job = g_new0(dial_job_t, 1);
+	int err = CR_OK;
 
-int cr_sip_dial(cr_call_t *call, const cr_sip_dial_params_t *p, char *err_buf)
-{
-	dial_job_t *job;
-	int err;
-
-	err = cr_sip_check_call(call, err_buf);
-	if (err)
-		return err;
+	job->ua = ua;
+	job->owner = owner; /* given back by dial_job_free unless a leg takes it */
 	if (!p || !valid_user(p->number))
-		return cr_set_error(err_buf, CR_ERR_INVALID, "bad or missing number");
-	if (p->caller_id && !valid_user(p->caller_id))
-		return cr_set_error(err_buf, CR_ERR_INVALID, "bad caller_id \"%s\"", p->caller_id);
-	if (p->display_name && (strpbrk(p->display_name, "\"\\\r\n") ||
-				strlen(p->display_name) > 64))
-		return cr_set_error(err_buf, CR_ERR_INVALID, "bad display_name");
-	job = g_new0(dial_job_t, 1);
-	err = cr_sip_media_prefs(call, p->codecs, p->n_codecs, p->local_rtp_address,
-				 p->local_rtp_port, p->ptime, &job->prefs, err_buf);
+		err = cr_set_error(err_buf, CR_ERR_INVALID, "bad or missing number");
+	else if (p->caller_id && !valid_user(p->caller_id))
+		err = cr_set_error(err_buf, CR_ERR_INVALID, "bad caller_id \"%s\"", p->caller_id);
+	else if (p->display_name && (strpbrk(p->display_name, "\"\\\r\n") ||
+				     strlen(p->display_name) > 64))
+		err = cr_set_error(err_buf, CR_ERR_INVALID, "bad display_name");
+	else
+		err = cr_sip_media_prefs(p->codecs, p->n_codecs, p->local_rtp_address,
+					 p->local_rtp_port, p->ptime, &job->prefs, err_buf);
 	if (err) {
-		g_free(job);
+		dial_job_free(job);
 		return err;
 	}
-	job->call = cr_call_ref(call);
+	job->call_id = call_id;
+	job->trace = trace;
 	job->number = g_strdup(p->number);
 	job->caller_id = g_strdup(p->caller_id);
 	job->display_name = g_strdup(p->display_name);
 	job->want_dtmf = p->telephone_event != 0;
-	if (!cr_sip_ua_post(call->relay->sip, dial_on_sip_thread, job, dial_job_free))
+	if (!cr_sip_ua_post(ua, dial_on_sip_thread, job, dial_job_free))
 		return cr_set_error(err_buf, CR_ERR_CLOSED, "the SIP user agent is stopping");
 	return CR_OK;
 }
@@ -266,7 +252,6 @@ void cr_sip_on_invite_response(cr_sip_session_t *s, int status, const char *phra
 			return;
 		}
 		cr_sip_choose_from_answer(s);
-		cr_media_call_answered(s->call);
 		cr_sip_emit_media(s, CR_EVENT_SIP_ANSWERED, status, NULL);
 		return;
 	}
