@@ -191,6 +191,7 @@ typedef struct cr_counters {
 	atomic_uint_least64_t transcoded_packets, transcode_dropped;
 	atomic_uint_least64_t candidates_dropped;
 	atomic_uint_least64_t sip_ssrc_dropped;
+	atomic_uint_least64_t fast_rx_packets, fast_tx_packets, fast_stun_answered, fast_fallbacks;
 	atomic_int ice_state, dtls_state;
 } cr_counters_t;
 
@@ -401,6 +402,21 @@ typedef struct cr_media_call {
 	bool ice_failed_reported;
 	int64_t ice_checking_us;  /* our first check left (libnice's log); 0 = none yet */
 	bool ice_pair_answered;   /* a check of ours was answered (libnice's log) */
+
+	/* client-leg fast path (fastpath.c) */
+	bool fp_on;               /* the poller reads the selected pair's socket */
+	bool fp_parked;           /* libnice's sources of component 1 are parked */
+	bool fp_keepalive_wait;   /* libnice awaits the answer to a check of its own */
+	bool fp_entered;          /* "fast path on" traced since the last "off" */
+	bool fp_why_traced;       /* "fast path not used" traced */
+	int fp_fd;
+	GSocket *fp_socket;       /* libnice's, a reference while fp_on */
+	cr_poll_fd_t *fp_poll;
+	struct sockaddr_storage fp_remote; /* the selected remote candidate */
+	socklen_t fp_remote_len;
+	GSource *fp_retry;        /* the next try to enter, or the keepalive window */
+	int64_t fp_wait_until_us; /* fp_keepalive_wait: no entry before, unless answered */
+	char fp_pwd[CR_MAX_PWD_LEN]; /* ours, what the client's checks are signed with */
 } cr_media_call_t;
 
 /* session.c */
@@ -464,6 +480,28 @@ void cr_ice_random_string(char *buf, size_t len);
 #define CR_ICE_IDLE_TIMEOUT_MS 2000
 /* Checks the client's candidates again from scratch, same credentials. */
 void cr_ice_recheck(cr_media_call_t *mc);
+
+/* ice.c: libnice's receive callback (fastpath.c gives it back). */
+void cr_ice_on_recv(NiceAgent *agent, guint stream_id, guint comp, guint len, gchar *buf,
+		    gpointer p);
+
+/* fastpath.c: the selected pair's socket on the worker's poller */
+/* Worker: goes on the fast path when the selected pair allows it. */
+void cr_fastpath_try_enter(cr_media_call_t *mc);
+/* Worker, outside libnice: hands the socket back to libnice (why: traced;
+ * fallback: counted as one). */
+void cr_fastpath_leave(cr_media_call_t *mc, const char *why, bool fallback);
+/* Worker: libnice selected a pair with this remote candidate (comp 1):
+ * leaves the fast path unless it is the pair already used. */
+void cr_fastpath_pair_selected(cr_media_call_t *mc, const NiceCandidate *remote);
+/* Worker: leaves for good and stops its timers (call teardown). */
+void cr_fastpath_stop(cr_media_call_t *mc);
+/* libnice's log (nice_log.c, inside libnice): one of its checks or
+ * keepalive checks left / was answered. */
+void cr_fastpath_check_sent(cr_media_call_t *mc);
+void cr_fastpath_check_answered(cr_media_call_t *mc);
+/* Sends to the selected remote on the fast path (fp_on). */
+int cr_fastpath_send(cr_media_call_t *mc, const uint8_t *buf, size_t len);
 
 /* ice_patience.c */
 /* libnice's component-1 state changed; false = keep FAILED from the signaling. */

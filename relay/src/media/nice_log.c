@@ -44,6 +44,13 @@ static void on_log(const gchar *domain, GLogLevelFlags level, const gchar *msg, 
 	 * frequent for the trace; it is what tells a live client leg. */
 	if (strstr(msg, "Keepalive for selected pair")) {
 		cr_ice_patience_alive(mc);
+		cr_fastpath_check_answered(mc);
+		return;
+	}
+	/* libnice 0.1.21 (agent/conncheck.c), as its keepalive check leaves:
+	 * its answer is libnice's to read (fastpath.c). */
+	if (strstr(msg, "Keepalive STUN-CC REQ")) {
+		cr_fastpath_check_sent(mc);
 		return;
 	}
 	text = strstr(msg, "received NOMINATION attr for remote candidate [");
@@ -61,10 +68,13 @@ static void on_log(const gchar *domain, GLogLevelFlags level, const gchar *msg, 
 	}
 	/* libnice 0.1.21 (agent/conncheck.c): "pair %p state IN_PROGRESS" as a
 	 * check of ours leaves, "... state SUCCEEDED" when it was answered. */
-	if (strstr(msg, "state IN_PROGRESS"))
+	if (strstr(msg, "state IN_PROGRESS")) {
 		cr_ice_patience_check_sent(mc);
-	else if (strstr(msg, "state SUCCEEDED"))
+		cr_fastpath_check_sent(mc);
+	} else if (strstr(msg, "state SUCCEEDED")) {
 		cr_ice_patience_check_answered(mc);
+		cr_fastpath_check_answered(mc);
+	}
 	for (size_t i = 0; i < G_N_ELEMENTS(keep); i++) {
 		if (strstr(msg, keep[i])) {
 			text = strstr(msg, " : ");
