@@ -119,7 +119,7 @@ static void retry_in(cr_media_call_t *mc, guint ms)
 	if (mc->closed)
 		return;
 	mc->fp_retry = g_timeout_source_new(ms);
-	/* Above the poller: libnice gets its socket back before the next read. */
+	/* Ahead of the poller's dispatch in the same wake-up. */
 	g_source_set_priority(mc->fp_retry, G_PRIORITY_HIGH);
 	g_source_set_callback(mc->fp_retry, on_retry, mc, NULL);
 	g_source_attach(mc->fp_retry, mc->context);
