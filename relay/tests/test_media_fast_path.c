@@ -25,6 +25,7 @@ int test_media_fast_path_consent(void);
 int test_media_fast_path_renomination(void);
 int test_media_fast_path_ice_restart(void);
 int test_media_fast_path_turn(void);
+int test_media_fast_path_bad_input(void);
 
 static const char *relay_v4_cand(fixture_t *f)
 {
@@ -259,5 +260,47 @@ out:
 	fx_teardown(&f);
 	turn_stop(&turn, err);
 	netns_down(&n);
+	return err;
+}
+
+int test_media_fast_path_bad_input(void)
+{
+	static const uint8_t junk[] = { 0x50, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13 };
+	static const uint8_t fake_stun[24] = { 0x00, 0x01, 0x00, 0x04, 0x21, 0x12, 0xa4, 0x42 };
+	fixture_t f;
+	speer_t *sp = NULL;
+	cr_call_stats_t st, before;
+	char port_a[16];
+	const char *rc = NULL;
+	int err = 0;
+
+	TEST_ERR(fx_setup_relay_at(&f, "127.0.0.1", 0));
+	TEST_ERR(speer_new("127.0.0.1", &sp));
+	g_snprintf(port_a, sizeof(port_a), ":%d", speer_port(sp, 0));
+	TEST_ERR(call_on_a(&f, sp, &rc, port_a));
+	TEST_ERR(cr_call_get_stats(f.call, &before));
+	/* Junk that is neither STUN, DTLS nor RTP: dropped and counted on the
+	 * fast path, which stays. */
+	speer_send_raw(sp, 0, junk, sizeof(junk));
+	TEST_ERR(audio_on(&f, sp, 0, 10, 10000));
+	TEST_ERR(cr_call_get_stats(f.call, &st));
+	TEST_EQUALS((int)before.ice_bad + 1, (int)st.ice_bad);
+	TEST_EQUALS((int)before.fast_fallbacks, (int)st.fast_fallbacks);
+	/* STUN the fast path does not answer (a truncated message, a check
+	 * with a wrong password): libnice's, counted as fallbacks; the call
+	 * goes on and comes back to the fast path. */
+	speer_send_raw(sp, 0, fake_stun, sizeof(fake_stun));
+	fx_wait(&f, 0, 100, NULL);
+	speer_send_bad_check(sp, 0);
+	fx_wait(&f, 0, 1600, NULL);
+	TEST_ERR(cr_call_get_stats(f.call, &before));
+	TEST_ASSERT(before.fast_fallbacks >= 1);
+	TEST_ERR(audio_on(&f, sp, 0, 25, 10000));
+	TEST_ERR(cr_call_get_stats(f.call, &st));
+	TEST_ASSERT(st.fast_rx_packets - before.fast_rx_packets >= 22);
+	TEST_ASSERT(fx_trace_has(&f, "fast path off: STUN for libnice"));
+out:
+	fx_teardown(&f);
+	speer_free(sp);
 	return err;
 }
