@@ -13,6 +13,10 @@
  */
 #include <glib.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "media_fixture.h"
@@ -26,6 +30,7 @@ int test_media_fast_path_renomination(void);
 int test_media_fast_path_ice_restart(void);
 int test_media_fast_path_turn(void);
 int test_media_fast_path_bad_input(void);
+int test_media_fast_path_two_sockets(void);
 
 static const char *relay_v4_cand(fixture_t *f)
 {
@@ -300,6 +305,64 @@ int test_media_fast_path_bad_input(void)
 	TEST_ASSERT(st.fast_rx_packets - before.fast_rx_packets >= 22);
 	TEST_ASSERT(fx_trace_has(&f, "fast path off: STUN for libnice"));
 out:
+	fx_teardown(&f);
+	speer_free(sp);
+	return err;
+}
+
+/* The port of the relay's IPv6 host candidate, or 0. */
+static int relay_v6_port(fixture_t *f)
+{
+	for (int i = 0; i < f->n_relay_cands; i++) {
+		if (strstr(f->relay_cands[i], " ::1 ") && strstr(f->relay_cands[i], "typ host")) {
+			gchar **fields = g_strsplit(strstr(f->relay_cands[i], "candidate:"), " ", -1);
+			int port = g_strv_length(fields) > 5 ? atoi(fields[5]) : 0;
+
+			g_strfreev(fields);
+			return port;
+		}
+	}
+	return 0;
+}
+
+int test_media_fast_path_two_sockets(void)
+{
+	fixture_t f;
+	speer_t *sp = NULL;
+	cr_call_stats_t st, before;
+	struct sockaddr_in6 to = { .sin6_family = AF_INET6 };
+	char port_a[16];
+	const char *rc = NULL;
+	int err = 0, fd = -1, v6;
+
+	/* The relay on 127.0.0.1 and ::1: two local sockets; the call runs on
+	 * the IPv4 one. */
+	TEST_ERR(fx_setup_relay(&f));
+	TEST_ERR(speer_new("127.0.0.1", &sp));
+	g_snprintf(port_a, sizeof(port_a), ":%d", speer_port(sp, 0));
+	TEST_ERR(call_on_a(&f, sp, &rc, port_a));
+	TEST_ERR(cr_call_get_stats(f.call, &st));
+	TEST_ERR(mostly_fast(&st));
+	/* A datagram on the other socket is libnice's: the fast path hands
+	 * every socket back (libnice reads it) and comes back later. */
+	v6 = relay_v6_port(&f);
+	TEST_ASSERT(v6 > 0);
+	to.sin6_port = htons((uint16_t)v6);
+	inet_pton(AF_INET6, "::1", &to.sin6_addr);
+	fd = socket(AF_INET6, SOCK_DGRAM, 0);
+	TEST_ASSERT(fd >= 0);
+	TEST_EQUALS(5, (int)sendto(fd, "hello", 5, 0, (struct sockaddr *)&to, sizeof(to)));
+	fx_wait(&f, 0, 1500, NULL);
+	TEST_ASSERT(fx_trace_has(&f, "fast path off: a packet on another local socket"));
+	TEST_ERR(cr_call_get_stats(f.call, &before));
+	TEST_ASSERT(before.fast_fallbacks >= 1);
+	TEST_ERR(audio_on(&f, sp, 0, 25, 10000));
+	TEST_ERR(cr_call_get_stats(f.call, &st));
+	TEST_ASSERT(st.fast_rx_packets - before.fast_rx_packets >= 22);
+	TEST_ASSERT(st.fast_tx_packets - before.fast_tx_packets >= 22);
+out:
+	if (fd >= 0)
+		close(fd);
 	fx_teardown(&f);
 	speer_free(sp);
 	return err;

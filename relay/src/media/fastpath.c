@@ -5,7 +5,7 @@
  * (its GSource per socket, nice_agent_send). Once component 1 (rtcp-mux)
  * has a plain UDP pair whose local side is our own socket (a host or
  * server-reflexive local candidate, not a TURN relay) and that component
- * has a single local socket, the call goes on the "fast path"
+ * has at most CR_FP_MAX_SOCKETS local sockets, the call goes on the "fast path"
  * (issue #18 item 3, docs/ARCHITECTURE.md "The client leg's data path"):
  *
  * - the socket (nice_agent_get_selected_socket) is registered in the
@@ -15,7 +15,10 @@
  *   is never iterated (nice_agent_attach_recv with no callback: libnice
  *   0.1.21 reads nothing without a callback, but its source would still
  *   wake the worker for every datagram); its timers keep running on the
- *   worker's context;
+ *   worker's context. With several local sockets (IPv4 and IPv6, several
+ *   interfaces) that context is the call's own, whose poll list gives the
+ *   other sockets' fds: the poller watches them without reading, and a
+ *   datagram there hands every socket back to libnice, which reads it;
  * - the client's consent checks (RFC 7675: Binding requests from the
  *   selected remote, our ufrag and password, the right role, no new
  *   nomination) are answered here with libnice's STUN library
@@ -53,6 +56,7 @@
 #define CR_FP_PER_WAKE 64  /* packets per wake-up, so the worker's other calls run */
 #define CR_FP_RETRY_MS 1000
 #define CR_FP_KEEPALIVE_MS 1000
+#define CR_FP_MAX_SOCKETS CR_FP_OTHERS /* local sockets of component 1 (host candidates) */
 
 #define COUNT(mc, f, n) atomic_fetch_add_explicit(&(mc)->counters.f, (n), memory_order_relaxed)
 
@@ -143,6 +147,9 @@ static void stop_reading(cr_media_call_t *mc)
 	mc->fp_on = false;
 	cr_poller_remove(mc->fp_poll);
 	mc->fp_poll = NULL;
+	for (int i = 0; i < mc->fp_n_others; i++)
+		cr_poller_remove(mc->fp_others[i]);
+	mc->fp_n_others = 0;
 	g_clear_object(&mc->fp_socket);
 }
 
@@ -165,6 +172,11 @@ void cr_fastpath_stop(cr_media_call_t *mc)
 	retry_cancel(mc);
 	mc->fp_keepalive_wait = false;
 	cr_fastpath_leave(mc, "call ends", false);
+	if (mc->fp_park) {
+		g_main_context_release(mc->fp_park);
+		g_main_context_unref(mc->fp_park);
+		mc->fp_park = NULL;
+	}
 }
 
 /* Username and password a consent check from the client must carry. */
@@ -326,7 +338,55 @@ static void on_readable(int fd, void *p)
 	}
 }
 
-/* The one local socket of component 1, or false (libnice keeps the call). */
+/* A datagram on another local socket of the call (a check on another
+ * pair): libnice's. Not read here: libnice reads it once it has the
+ * sockets back, so nothing is lost. */
+static void on_other_readable(int fd, void *p)
+{
+	cr_media_call_t *mc = p;
+
+	(void)fd;
+	cr_fastpath_leave(mc, "a packet on another local socket", true);
+	retry_in(mc, CR_FP_RETRY_MS);
+}
+
+/* With several local sockets, libnice's sources wait in the call's own
+ * context (one eventfd), whose poll list names them: the sockets other
+ * than the selected one are watched, not read. False when they cannot be. */
+static bool park_and_watch(cr_media_call_t *mc)
+{
+	GPollFD fds[CR_FP_MAX_SOCKETS + 2];
+	gint timeout, n;
+
+	if (mc->fp_sockets == 1) {
+		nice_agent_attach_recv(mc->agent, mc->stream_id, 1, park_context(), NULL, NULL);
+		return true;
+	}
+	if (!mc->fp_park) {
+		mc->fp_park = g_main_context_new();
+		g_main_context_acquire(mc->fp_park); /* the worker's; never iterated */
+		n = g_main_context_query(mc->fp_park, G_MAXINT, &timeout, fds, 1);
+		mc->fp_wake_fd = n == 1 ? fds[0].fd : -1; /* GLib's own wake-up */
+	}
+	nice_agent_attach_recv(mc->agent, mc->stream_id, 1, mc->fp_park, NULL, NULL);
+	n = g_main_context_query(mc->fp_park, G_MAXINT, &timeout, fds, (gint)G_N_ELEMENTS(fds));
+	if (n > (gint)G_N_ELEMENTS(fds))
+		return false;
+	for (gint i = 0; i < n; i++) {
+		if (fds[i].fd == mc->fp_wake_fd || fds[i].fd == mc->fp_fd)
+			continue;
+		if (mc->fp_n_others == CR_FP_OTHERS)
+			return false;
+		mc->fp_others[mc->fp_n_others] =
+			cr_poller_add(mc->env.poller, fds[i].fd, on_other_readable, mc);
+		if (!mc->fp_others[mc->fp_n_others])
+			return false;
+		mc->fp_n_others++;
+	}
+	return true;
+}
+
+/* Component 1's selected pair, if the fast path can carry it. */
 static bool eligible(cr_media_call_t *mc, const char **why)
 {
 	NiceCandidate *l = NULL, *r = NULL;
@@ -357,12 +417,11 @@ static bool eligible(cr_media_call_t *mc, const char **why)
 		if (((NiceCandidate *)i->data)->type == NICE_CANDIDATE_TYPE_HOST)
 			hosts++;
 	g_slist_free_full(locals, (GDestroyNotify)nice_candidate_free);
-	if (hosts != 1) {
-		/* Checks may arrive on the other sockets, which libnice
-		 * would no longer read. */
-		*why = "more than one local socket";
+	if (hosts < 1 || hosts > CR_FP_MAX_SOCKETS) {
+		*why = "more local sockets than the fast path watches";
 		return false;
 	}
+	mc->fp_sockets = hosts;
 	if (!nice_address_is_valid(&r->addr))
 		return false;
 	mc->fp_remote_len = (socklen_t)sizeof(mc->fp_remote);
@@ -414,7 +473,10 @@ void cr_fastpath_try_enter(cr_media_call_t *mc)
 	mc->fp_on = true;
 	if (!mc->fp_parked) {
 		mc->fp_parked = true;
-		nice_agent_attach_recv(mc->agent, mc->stream_id, 1, park_context(), NULL, NULL);
+		if (!park_and_watch(mc)) {
+			cr_fastpath_leave(mc, "cannot watch the other local sockets", false);
+			return;
+		}
 	}
 	cr_format_addr((const struct sockaddr *)&mc->fp_remote, remote, sizeof(remote));
 	if (!mc->fp_entered) {

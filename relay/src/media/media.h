@@ -417,6 +417,12 @@ typedef struct cr_media_call {
 	GSource *fp_retry;        /* the next try to enter, or the keepalive window */
 	int64_t fp_wait_until_us; /* fp_keepalive_wait: no entry before, unless answered */
 	char fp_pwd[CR_MAX_PWD_LEN]; /* ours, what the client's checks are signed with */
+	int fp_sockets;           /* local sockets of component 1 (host candidates) */
+	GMainContext *fp_park;    /* with several: where libnice's sources wait */
+	int fp_wake_fd;           /* fp_park's own wake-up fd, not a socket */
+#define CR_FP_OTHERS 4
+	cr_poll_fd_t *fp_others[CR_FP_OTHERS]; /* the other sockets, watched */
+	int fp_n_others;
 } cr_media_call_t;
 
 /* session.c */
