@@ -462,6 +462,11 @@ void cr_fastpath_try_enter(cr_media_call_t *mc)
 	g_mutex_lock(&mc->local_lock);
 	g_strlcpy(mc->fp_pwd, mc->local.ice_pwd, sizeof(mc->fp_pwd));
 	g_mutex_unlock(&mc->local_lock);
+	/* Parked but not reading (a check window about to open): parked
+	 * afresh below, so the other sockets are watched again; that window
+	 * is over. */
+	retry_cancel(mc);
+	give_back(mc);
 	mc->fp_fd = g_socket_get_fd(sock);
 	mc->fp_poll = cr_poller_add(mc->env.poller, mc->fp_fd, on_readable, mc);
 	if (!mc->fp_poll) {
@@ -471,12 +476,10 @@ void cr_fastpath_try_enter(cr_media_call_t *mc)
 	}
 	mc->fp_socket = sock;
 	mc->fp_on = true;
-	if (!mc->fp_parked) {
-		mc->fp_parked = true;
-		if (!park_and_watch(mc)) {
-			cr_fastpath_leave(mc, "cannot watch the other local sockets", false);
-			return;
-		}
+	mc->fp_parked = true;
+	if (!park_and_watch(mc)) {
+		cr_fastpath_leave(mc, "cannot watch the other local sockets", false);
+		return;
 	}
 	cr_format_addr((const struct sockaddr *)&mc->fp_remote, remote, sizeof(remote));
 	if (!mc->fp_entered) {
@@ -508,6 +511,8 @@ static gboolean on_check_window(gpointer p)
 
 	g_source_unref(mc->fp_retry);
 	mc->fp_retry = NULL;
+	if (mc->fp_on)
+		return G_SOURCE_REMOVE; /* entered again meanwhile */
 	give_back(mc);
 	retry_in(mc, CR_FP_KEEPALIVE_MS);
 	return G_SOURCE_REMOVE;
