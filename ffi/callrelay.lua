@@ -179,7 +179,7 @@ local PASSTHROUGH = {
 	-- dtmf_pt (telephone-event, 0 = none), dtmf_clock_rate } of each leg;
 	-- (nil, nil) = passthrough again. "limit" past max_transcoded_calls.
 	set_transcode = "call_set_transcode",
-	sip_trace = "call_sip_trace", sip_dial = "call_sip_dial", sip_ringing = "call_sip_ringing",
+	sip_dial = "call_sip_dial", sip_ringing = "call_sip_ringing",
 	sip_answer = "call_sip_answer", sip_reject = "call_sip_reject", sip_hangup = "call_sip_hangup",
 	sip_hold = "call_sip_hold",
 	-- sip_hangup([cause, text]): a Q.850 cause (1..127) and a text put an

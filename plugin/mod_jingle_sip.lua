@@ -21,7 +21,6 @@ local relay_watch = require "callrelay.watch"
 local server = require "net.server"
 local version = require "jingle_sip.version"
 local config = require "jingle_sip.config"
-local numbers = require "jingle_sip.numbers"
 local contacts = require "jingle_sip.contacts"
 local gate = require "jingle_sip.gate"
 local ownership = require "jingle_sip.ownership"
@@ -42,6 +41,7 @@ local caps_nodes_mod = require "jingle_sip.caps_nodes"
 local gateway_iq = require "jingle_sip.gateway_iq"
 local presence_book = require "jingle_sip.presence_book"
 local fd_watch = require "jingle_sip.fd_watch"
+local relay_events_mod = require "jingle_sip.relay_events"
 local node_registry = require "jingle_sip.node_registry"
 
 -- Seconds an inbound call waits for the owner's devices to say whether they
@@ -321,7 +321,7 @@ local service_deps = {
 	end,
 	missed_call_message = cfg.missed_call_message,
 	on_started = function(call)
-		-- Inbound calls count from their INVITE (on_relay_event).
+		-- Inbound calls count from their INVITE (jingle_sip.relay_events).
 		if call.direction == "outbound" then stats:call_started("outbound") end
 	end,
 	on_milestone = function(call, what)
@@ -460,96 +460,19 @@ module:hook("iq-set/full/urn:xmpp:jingle:1:jingle", on_jingle)
 module:hook("message/bare", on_message)
 module:hook("message/full", on_message)
 
--- The number the trunk called, in our canonical E.164 form, if it is one.
-local function called_number(text)
-	if not text then return nil end
-	return numbers.normalize(text) or numbers.normalize("+" .. text)
-end
-
--- The trunk's health from the relay: OPTIONS answered or not (only on a
--- change), each REGISTER result. Logged on a change, counted in the
--- trunk_up/registered gauges, shown by status() and the module status.
-local function on_trunk_event(event)
-	local level, line
-	if event.type == "sip_trunk_state" then
-		local up = event.value == 1
-		level, line = health:trunk_state(up, event.code)
-		stats:trunk_state(up)
-	else
-		local ok = event.code >= 200 and event.code < 300
-		level, line = health:registration_result(event.code, event.value, event.text)
-		stats:registration_state(ok)
-	end
-	if line then module:log(level, "%s", line) end
-	publish_status()
-end
-
--- A relay event for a call the module knows.
-local function on_call_event(legs, event)
-	if event.type == "call_closed" then legs_by_relay_id[event.call_id] = nil end
-	if event.type == "dtls_failed" then
-		stats:media_failed("dtls", event.code == 2 and "fingerprint-mismatch" or "other")
-	elseif event.type == "media_timeout" and event.code ~= 2 then
-		-- (code 2: the trunk went silent, not the client's ICE consent)
-		stats:media_failed("ice", "consent-lost")
-	elseif event.type == "ice_failed" then
-		stats:media_failed("ice", "timeout")
-		module:log("info", "Relay call %d: %s", event.call_id, event.text)
-	elseif event.type == "selected_pair" or event.type == "dtls_connected" or event.type == "sip_answered"
-		or event.type == "dtmf" or event.type == "first_media" or event.type == "sip_media_changed" then
-		-- One line per state change an operator needs to follow a call.
-		module:log("info", "Relay call %d: %s %s%s", event.call_id, event.type,
-			event.type == "dtmf" and (event.code == 1 and "client->phone " or "phone->client ") or "",
-			(event.text:gsub("\n", " ")))
-	end
-	local translated = legs:translate(event)
-	if translated then service:on_relay_event(event.call_id, translated) end
-end
-
-local function on_relay_event(event)
-	if event.type == "error" then
-		-- Not about one call: out of descriptors (EMFILE), no source filter, ...
-		-- CR_ERR_UNSUPPORTED (-8, relay/include/callrelay.h): the SIP source
-		-- filter is on some sockets only (TCP needs privileges).
-		module:log(event.code == -8 and "warn" or "error", "Media relay: %s", event.text)
-		return
-	end
-	if event.type == "sip_trunk_state" or event.type == "sip_registered" then
-		on_trunk_event(event)
-		return
-	end
-	if event.type == "sip_incoming" then
-		local fields = event.fields or {}
-		local call, err = relay:adopt_call(event.call_id)
-		if not call then
-			module:log("warn", "Cannot take inbound call %d: %s", event.call_id, tostring(err))
-			return
-		end
-		local ok, legs = pcall(relay_legs.new, call, legs_options({}))
-		if not ok then
-			module:log("error", "Cannot take inbound call %d: %s", event.call_id, tostring(legs))
-			call:close("internal error")
-			return
-		end
-		legs_by_relay_id[call.id] = legs
-		-- Every failure from here closes the relay call (service:guard).
-		service:guard({ legs = legs }, "taking an inbound call", function()
-			legs:apply_sip_media(fields)
-			if calls_disabled then
-				legs:sip_reject(503)
-				legs:close(calls_disabled)
-				return
-			end
-			stats:call_started("inbound")
-			service:on_incoming(legs, { caller = fields.caller, called = called_number(fields.called),
-				trunk_pts = relay_legs.offered_codecs(fields) })
-		end)
-		return
-	end
-	local legs = legs_by_relay_id[event.call_id]
-	if not legs then return end
-	service:guard({ legs = legs }, "relay event " .. tostring(event.type), on_call_event, legs, event)
-end
+-- The relay's events: calls' events into the call service, the trunk's
+-- health, logs and counters (jingle_sip.relay_events).
+local relay_events = relay_events_mod.new({
+	relay = function() return relay end,
+	service = service,
+	legs_by_relay_id = legs_by_relay_id,
+	legs_options = legs_options,
+	disabled = function() return calls_disabled end,
+	stats = stats,
+	health = health,
+	publish_status = publish_status,
+	log = function(...) module:log(...) end,
+})
 
 -- Prosody 0.12 calls save() only on a reload, before unload() (with
 -- module.reloading set): the relay, its legs and the calls go to the new
@@ -604,12 +527,12 @@ if cfg.trunk and #config_errors == 0 then
 	-- start from its counters (a fresh relay has checked nothing yet).
 	local s = relay:sip_stats()
 	if s.trunk_up >= 0 then
-		on_trunk_event({ type = "sip_trunk_state", value = s.trunk_up, code = s.last_options_status })
+		relay_events.trunk_event({ type = "sip_trunk_state", value = s.trunk_up, code = s.last_options_status })
 	end
-	if s.registered == 1 then on_trunk_event({ type = "sip_registered", code = 200, value = 0, text = "" }) end
+	if s.registered == 1 then relay_events.trunk_event({ type = "sip_registered", code = 200, value = 0, text = "" }) end
 end
 
-watcher = relay_watch.watch(server, relay, on_relay_event, function(e, event)
+watcher = relay_watch.watch(server, relay, relay_events.on_event, function(e, event)
 	module:log("error", "Error handling relay event %s for call %d: %s", event.type, event.call_id, e)
 end)
 

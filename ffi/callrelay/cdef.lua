@@ -156,7 +156,6 @@ int cr_sip_hangup(cr_call_t *call);
 enum { CR_MAX_SIP_REASON_LEN = 160 };
 int cr_sip_hangup_reason(cr_call_t *call, int q850_cause, const char *text);
 int cr_sip_hold(cr_call_t *call, int hold);
-int cr_call_get_sip_trace(cr_call_t *call, char *buf, size_t len);
 int cr_call_create(cr_relay_t *relay, cr_call_t **out, char *err_buf);
 uint32_t cr_call_id(const cr_call_t *call);
 void cr_call_close(cr_call_t *call, const char *reason);

@@ -382,10 +382,6 @@ function M.call_trace(handle)
 	return text_of(lib.cr_call_get_trace, check_open(handle, "call", 2))
 end
 
-function M.call_sip_trace(handle)
-	return text_of(lib.cr_call_get_sip_trace, check_open(handle, "call", 2))
-end
-
 local SIP_STATS = { "invites_sent", "invites_received", "invites_rejected_limit", "options_sent",
 	"options_ok", "trunk_up", "last_options_status", "last_options_rtt_ms", "registered", "sdp_rejected",
 	"requests_untrusted", "invites_rejected_rate", "filter_drops", "filtered_sockets" }

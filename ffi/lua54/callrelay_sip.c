@@ -103,25 +103,6 @@ static int l_call_sip_hold(lua_State *L)
 	return result(L, cr_sip_hold(cr_lua_check_call(L, 1), lua_toboolean(L, 2)), NULL);
 }
 
-static int l_call_sip_trace(lua_State *L)
-{
-	cr_call_t *call = cr_lua_check_call(L, 1);
-	char small[4096];
-	int n = cr_call_get_sip_trace(call, small, sizeof(small));
-
-	if (n < 0)
-		return cr_lua_push_failure(L, n, NULL);
-	if ((size_t)n < sizeof(small)) {
-		lua_pushlstring(L, small, (size_t)n);
-		return 1;
-	}
-	luaL_Buffer b;
-	char *big = luaL_buffinitsize(L, &b, (size_t)n + 1);
-	int m = cr_call_get_sip_trace(call, big, (size_t)n + 1);
-	luaL_pushresultsize(&b, (size_t)(m >= 0 && m < n ? m : n));
-	return 1;
-}
-
 static const luaL_Reg sip_functions[] = {
 	{ "relay_sip_stats", l_relay_sip_stats },
 	{ "call_sip_dial", l_call_sip_dial },
@@ -130,7 +111,6 @@ static const luaL_Reg sip_functions[] = {
 	{ "call_sip_reject", l_call_sip_reject },
 	{ "call_sip_hangup", l_call_sip_hangup },
 	{ "call_sip_hold", l_call_sip_hold },
-	{ "call_sip_trace", l_call_sip_trace },
 	{ NULL, NULL }
 };
 

@@ -104,6 +104,9 @@ static int key_pair(int profile, cr_srtp_t *relay_srtp, cr_srtp_t *client_srtp)
 	return cr_srtp_init(client_srtp, &d);
 }
 
+/* The trace a call would own (relay/src/trace.h). */
+static cr_trace_t trace;
+
 static void setup(cr_media_call_t *mc, uint8_t state, uint16_t seq_offset, int rtp_fd,
 		  const struct sockaddr_storage *trunk)
 {
@@ -114,7 +117,8 @@ static void setup(cr_media_call_t *mc, uint8_t state, uint16_t seq_offset, int r
 	mc->cur_pair = -1;
 	mc->context = context;
 	mc->rtp_fd = mc->rtcp_fd = rtp_fd;
-	cr_trace_init(&mc->trace);
+	cr_trace_init(&trace);
+	mc->env.trace = mc->trace = &trace;
 	cr_media_params_init(&mc->params);
 	add_codec(&mc->params, 111, 96, "opus", 48000);
 	add_codec(&mc->params, 0, 0, "PCMU", 8000);
@@ -141,7 +145,7 @@ static void teardown(cr_media_call_t *mc)
 	if (mc->dtls.ssl)
 		cr_dtls_clear(&mc->dtls);
 	cr_srtp_clear(&mc->srtp);
-	cr_trace_clear(&mc->trace);
+	cr_trace_clear(&trace);
 }
 
 /* packet.c's functions on the raw bytes, whatever the path does. */

@@ -73,14 +73,19 @@ static void use_message(msg_t *msg)
 				msg_extract_errors(msg));
 		return;
 	}
-	/* The trace is bounded per call; a new one for every input, so each
+	/* A call's trace (relay/src/trace.h), new for every input, so each
 	 * runs the whole formatting path. */
-	cr_sip_trace_t *trace = cr_sip_trace_new();
+	cr_trace_t trace;
+	GString *text = g_string_new(NULL);
 	int n;
 
-	cr_sip_trace_msg(trace, '<', sip);
-	n = cr_sip_trace_copy(trace, trace_text, sizeof(trace_text));
-	cr_sip_trace_free(trace);
+	cr_trace_init(&trace);
+	cr_sip_trace_msg(&trace, '<', sip);
+	cr_trace_dump(&trace, text);
+	cr_trace_clear(&trace);
+	n = (int)text->len;
+	g_strlcpy(trace_text, text->str, sizeof(trace_text));
+	g_string_free(text, TRUE);
 	if (verbose)
 		fprintf(stderr, "%s", trace_text);
 	check_trace(trace_text, (size_t)n < sizeof(trace_text) ? (size_t)n : sizeof(trace_text) - 1);

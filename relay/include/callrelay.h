@@ -439,22 +439,10 @@ CR_EXPORT int cr_sip_hangup_reason(cr_call_t *call, int q850_cause, const char *
  * @param hold 1 = hold, 0 = resume
  * @return 0 if success (posted), otherwise a CR_ERR_* code. A dialog not yet
  *         (or no longer) established is known on the SIP thread only: the
- *         request is then ignored with a line in the SIP trace.
+ *         request is then ignored with a line in the call's trace.
  */
 CR_EXPORT int cr_sip_hold(cr_call_t *call, int hold);
 
-/**
- * Copy the call's SIP message trace: one line per message, both ways,
- * "T_MS DIR FIRST-LINE | Key: value | ..." with T_MS the milliseconds (with
- * three decimals: microseconds) since
- * the call was created (the origin of cr_call_get_trace() too, so the two
- * merge in time order) and DIR ">" for sent, "<" for received.
- * @param call the call
- * @param buf caller-owned buffer, always NUL-terminated when len > 0
- * @param len its size
- * @return the length of the whole trace (may exceed len - 1: truncated)
- */
-CR_EXPORT int cr_call_get_sip_trace(cr_call_t *call, char *buf, size_t len);
 
 /**
  * Create a call on the least loaded worker. CR_EVENT_CALL_READY follows.
@@ -818,9 +806,16 @@ CR_EXPORT int cr_call_ice_restart(cr_call_t *call, cr_media_local_t *local);
 CR_EXPORT int cr_call_get_stats(cr_call_t *call, cr_call_stats_t *stats);
 
 /**
- * Copy the call's trace: lines "T_MS AREA MESSAGE\n" (T_MS in milliseconds
- * with three decimals, since cr_call_create()), oldest first (a
- * bounded ring; the oldest lines go first), then per-pair counters.
+ * Copy the call's trace, its one account of what happened to it: lines
+ * "T_MS AREA MESSAGE\n" (T_MS in milliseconds with three decimals, since
+ * cr_call_create()), oldest first, then per-pair counters. The media's areas
+ * ("call", "ice", "dtls", "media", "nice", ...) and the SIP leg's: "sip<"
+ * for a message received, "sip>" for one sent (FIRST-LINE | Key: value |
+ * ...; "(sent by Sofia)" for what Sofia sends by itself), "sip!" for an
+ * offer we refused or a command the dialog ignored. Bounded: the first
+ * lines are kept, then the newest (a "trace N lines dropped here" line
+ * where some went); a SIP line's text is at most CR_SIP_MAX_TRACE_LINE - 1
+ * bytes. A relay without media traces SIP only.
  * @param call the call
  * @param buf caller-owned buffer
  * @param len its size; the text is always NUL-terminated

@@ -5,6 +5,7 @@
 
 #include "relay_internal.h"
 #include "media/media.h"
+#include "sip/sip.h"
 
 cr_call_t *cr_call_ref(cr_call_t *call)
 {
@@ -19,7 +20,7 @@ void cr_call_unref(void *p)
 	if (call && atomic_fetch_sub(&call->refs, 1) == 1) {
 		/* Only when teardown never ran (its worker was gone). */
 		cr_media_call_destroy(call->media, !atomic_load(&call->relay->destroyed));
-		cr_sip_call_fini(call);
+		cr_trace_clear(&call->trace);
 		cr_relay_unref(call->relay);
 		g_free(call);
 	}
@@ -115,7 +116,7 @@ int cr_call_create(cr_relay_t *r, cr_call_t **out, char *err_buf)
 	}
 	atomic_init(&call->refs, 1); /* the caller's handle */
 	atomic_init(&call->closing, false);
-	cr_sip_call_init(call);
+	cr_trace_init(&call->trace);
 	call->relay = r;
 	atomic_fetch_add(&r->refs, 1);
 	call->id = atomic_fetch_add(&r->next_call_id, 1);
@@ -134,13 +135,14 @@ int cr_call_create(cr_relay_t *r, cr_call_t **out, char *err_buf)
 			.max_transcoded_calls = r->config.max_transcoded_calls,
 			.fd_exhausted = fd_exhausted,
 			.arg = r,
+			.trace = &call->trace,
 		};
 		int err = cr_media_call_create(&env, r->media, &call->media, err_buf);
 
 		if (err) {
 			atomic_fetch_sub(&r->active_calls, 1);
 			cr_relay_unref(r);
-			cr_sip_call_fini(call);
+			cr_trace_clear(&call->trace);
 			g_free(call);
 			return err;
 		}
@@ -151,6 +153,11 @@ int cr_call_create(cr_relay_t *r, cr_call_t **out, char *err_buf)
 	cr_worker_post(call->worker, call_setup, cr_call_ref(call), cr_call_unref);
 	*out = call;
 	return CR_OK;
+}
+
+cr_trace_t *cr_call_trace(cr_call_t *call)
+{
+	return call ? &call->trace : NULL;
 }
 
 uint32_t cr_call_id(const cr_call_t *call)
@@ -190,7 +197,8 @@ void cr_call_close(cr_call_t *call, const char *reason)
 		cr_call_unref(call);
 		return;
 	}
-	cr_sip_call_closing(call);
+	/* Its SIP leg, if any, hangs up (BYE, CANCEL or 480). */
+	cr_sip_leg_close(call->relay->sip, call->id);
 	worker = call->worker;
 	job = g_new0(close_job_t, 1);
 	job->call = call; /* takes over the caller's reference */

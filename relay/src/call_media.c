@@ -315,13 +315,19 @@ int cr_call_get_trace(cr_call_t *call, char *buf, size_t len)
 {
 	cr_media_call_t *mc;
 	GString *str;
-	int err = check_call(call), n;
+	int n;
 
-	if (err || !buf || !len)
-		return err ? err : CR_ERR_INVALID;
-	mc = call->media;
+	if (!call || !buf || !len)
+		return CR_ERR_INVALID;
+	if (atomic_load(&call->closing) || atomic_load(&call->relay->destroyed))
+		return CR_ERR_CLOSED;
+	/* The one trace of the call, media and SIP alike; a relay without
+	 * media has SIP lines only. */
 	str = g_string_new(NULL);
-	cr_trace_dump(&mc->trace, str);
+	cr_trace_dump(&call->trace, str);
+	mc = call->media;
+	if (!mc)
+		goto out;
 	g_mutex_lock(&mc->pair_lock);
 	for (int i = 0; i < mc->n_pairs; i++) {
 		cr_pair_stats_t *ps = &mc->pairs[i];
@@ -330,12 +336,13 @@ int cr_call_get_trace(cr_call_t *call, char *buf, size_t len)
 				       "%" G_GINT64_FORMAT " stats pair %s%s rx %" G_GUINT64_FORMAT
 				       " pkts %" G_GUINT64_FORMAT " bytes tx %" G_GUINT64_FORMAT
 				       " pkts %" G_GUINT64_FORMAT " bytes\n",
-				       (g_get_monotonic_time() - mc->trace.t0_us) / 1000, ps->name,
+				       cr_trace_now_ms(&call->trace), ps->name,
 				       i == mc->cur_pair ? " (selected)" : "",
 				       (guint64)atomic_load(&ps->rx_packets), (guint64)atomic_load(&ps->rx_bytes),
 				       (guint64)atomic_load(&ps->tx_packets), (guint64)atomic_load(&ps->tx_bytes));
 	}
 	g_mutex_unlock(&mc->pair_lock);
+out:
 	n = (int)str->len;
 	g_strlcpy(buf, str->str, len);
 	g_string_free(str, TRUE);

@@ -113,7 +113,7 @@ int cr_relay_create(const cr_relay_config_t *config, cr_relay_t **out, char *err
 	}
 	atomic_init(&r->next_call_id, 1);
 	if (config->sip) {
-		err = cr_sip_ua_start(r, config->sip, &r->sip, err_buf);
+		err = cr_call_sip_start(r, config->sip, err_buf);
 		if (err)
 			goto out;
 	}
@@ -128,20 +128,13 @@ out:
 	return CR_OK;
 }
 
-void cr_relay_unref(cr_relay_t *r)
-{
-	if (r && atomic_fetch_sub(&r->refs, 1) == 1)
-		g_free(r);
-}
-
 void cr_relay_destroy(cr_relay_t *r)
 {
 	if (!r || atomic_exchange(&r->destroyed, true))
 		return;
 	/* SIP first: its shutdown hangs up dialogs and closes the calls it
 	 * made, which needs the workers still running. */
-	cr_sip_ua_stop(r->sip);
-	r->sip = NULL;
+	cr_call_sip_stop(r);
 	for (int i = 0; i < r->n_workers; i++)
 		cr_worker_stop(&r->workers[i]);
 	for (int i = 0; r->worker_calls && i < r->config.workers; i++)

@@ -11,6 +11,7 @@
 #include "callrelay.h"
 #include "error.h"
 #include "event_queue.h"
+#include "trace.h"
 #include "worker.h"
 
 struct cr_relay {
@@ -28,6 +29,11 @@ struct cr_relay {
 	atomic_int transcoded_calls; /* slots taken of config.max_transcoded_calls */
 	struct cr_media_relay *media; /* media plane, NULL without config->media */
 	struct cr_sip_ua *sip;   /* the SIP user agent, or NULL (relay/src/sip/) */
+	/* call_sip.c: inbound calls the SIP thread made that the plugin has not
+	 * taken yet (cr_call_adopt), call id -> cr_call_t* (the handle's
+	 * reference); NULL without SIP. */
+	GMutex unadopted_lock;
+	GHashTable *unadopted;
 	/* Descriptors (fd_budget.c): set at create when max_calls is auto. */
 	uint64_t fd_limit_was, fd_limit;
 	int fds_at_start, fds_per_call;
@@ -45,11 +51,13 @@ struct cr_call {
 	cr_worker_t *worker;
 	gboolean live;       /* worker-side: set up and not yet torn down */
 	struct cr_media_call *media; /* media/cr_media_call_t, freed at teardown */
-	/* SIP leg (relay/src/sip/): the trace (sip_trace.c, its own lock) is
-	 * written on the SIP thread and read on the controlling thread; `sip`
-	 * is the dialog, touched on the SIP thread only. */
-	struct cr_sip_trace *sip_trace;
-	struct cr_sip_session *sip;
+	/* The call's one trace (trace.h, its own lock): its media writes on
+	 * the worker, its SIP leg on the SIP thread, each through the pointer
+	 * it is given (cr_media_env_t.trace, the SIP leg's); made at create,
+	 * freed with the call. The SIP leg itself is sip/'s, found there by
+	 * the call's id; it holds a reference on the call as its owner
+	 * (call_sip.c's handlers). */
+	cr_trace_t trace;
 };
 
 cr_call_t *cr_call_ref(cr_call_t *call);
@@ -59,15 +67,16 @@ void cr_call_teardown(cr_call_t *call, const char *reason);
 /* A worker's stop handler (data: the relay): tears down its live calls. */
 void cr_call_teardown_all(cr_worker_t *worker, void *relay);
 
-/* sip/: the SIP leg's hooks into the relay and call lifecycles. */
-int cr_sip_ua_start(struct cr_relay *relay, const cr_sip_config_t *config,
-		    struct cr_sip_ua **out, char *err_buf);
-void cr_sip_ua_stop(struct cr_sip_ua *ua);
-/* call_sip.c: the call's SIP trace, made at create, freed with the call. */
-void cr_sip_call_init(cr_call_t *call);
-void cr_sip_call_fini(cr_call_t *call);
-/* From cr_call_close(): hangs the call's SIP leg up, if any. */
-void cr_sip_call_closing(cr_call_t *call);
+/* call_sip.c: the relay's SIP user agent (relay/src/sip/), started with
+ * the handlers through which it reports up; stop hangs up, stops it and
+ * closes the inbound calls nobody adopted. */
+int cr_call_sip_start(struct cr_relay *relay, const cr_sip_config_t *config, char *err_buf);
+void cr_call_sip_stop(struct cr_relay *relay);
+
+/* call.c: the call's trace, for the layer that writes into it. */
+cr_trace_t *cr_call_trace(cr_call_t *call);
+
+/* call_media.c */
 /* The SIP leg is answered (either way): the client leg's ICE failure
  * clock starts (media/ice_patience.c). No-op without media. */
 void cr_media_call_answered(cr_call_t *call);
@@ -91,7 +100,13 @@ uint64_t cr_fd_limit_now(void);
  * cr_relay_emit(relay, type, call_id, code, value, fmt, ...). */
 #define cr_relay_emit(relay, ...) cr_event_queue_emit((relay)->events, __VA_ARGS__)
 
-/* relay.c */
-void cr_relay_unref(struct cr_relay *relay);
+/* The owner's and the call handles' references on the relay struct
+ * (inline: call.c drops them, relay.c makes the relay, neither calls the
+ * other's file for it). */
+static inline void cr_relay_unref(struct cr_relay *relay)
+{
+	if (relay && atomic_fetch_sub(&relay->refs, 1) == 1)
+		g_free(relay);
+}
 
 #endif

@@ -126,6 +126,35 @@ int fx_setup_peer(fixture_t *f, const peer_opts_t *po)
 	return 0;
 }
 
+int fx_setup_transcoded(fixture_t *f, const peer_opts_t *po)
+{
+	int err = fx_setup_relay_transcoding(f, 2);
+
+	if (err || (err = fx_setup_peer(f, po)))
+		return err;
+	f->params.n_codecs = 1;
+	f->params.codecs[0] = (cr_codec_map_t){ 126, 101, "telephone-event", 8000, 1 };
+	return 0;
+}
+
+int fx_connect_transcoded(fixture_t *f, const cr_codec_t *client, const cr_codec_t *sip)
+{
+	char msg[CR_MAX_ERROR_LEN];
+	int err = cr_call_set_transcode(f->call, client, sip, msg);
+
+	if (err) {
+		fprintf(stderr, "  set_transcode: %s\n", msg);
+		return err;
+	}
+	if ((err = fx_start(f)) || (err = fx_trickle_peer(f, 0, 0)))
+		return err;
+	if ((err = cr_call_end_of_candidates(f->call))) {
+		fprintf(stderr, "  end_of_candidates: %d\n", err);
+		return err;
+	}
+	return fx_wait_connected(f, 10000);
+}
+
 void fx_teardown(fixture_t *f)
 {
 	if (f->call && getenv("CR_TEST_TRACE")) {

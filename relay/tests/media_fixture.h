@@ -45,6 +45,13 @@ int fx_setup_relay_transcoding(fixture_t *f, int max_transcoded_calls);
 /* fx_setup_relay() with the relay's sip_media_timeout_ms set. */
 int fx_setup_relay_trunk_timeout(fixture_t *f, int sip_media_timeout_ms);
 int fx_setup_peer(fixture_t *f, const peer_opts_t *po);
+/* A transcoding call's first half: fx_setup_relay_transcoding(f, 2) and
+ * fx_setup_peer(f, po), with telephone-event the one codec both legs share
+ * (f->params.codecs; the audio codecs differ). */
+int fx_setup_transcoded(fixture_t *f, const peer_opts_t *po);
+/* Its second half: transcodes client <-> sip, starts media, trickles every
+ * peer candidate and the end of them, waits for DTLS on both sides. */
+int fx_connect_transcoded(fixture_t *f, const cr_codec_t *client, const cr_codec_t *sip);
 void fx_teardown(fixture_t *f);
 /* Processes relay events for up to timeout_ms, until one of type arrives
  * (one not returned before). type 0: just pump. Returns 0 if found. */

@@ -538,7 +538,7 @@ void sip_test_teardown(sip_test_t *t)
 	char trace[16384];
 
 	if (t->call) {
-		cr_call_get_sip_trace(t->call, trace, sizeof(trace));
+		cr_call_get_trace(t->call, trace, sizeof(trace));
 		if (getenv("CR_TEST_TRACE"))
 			fprintf(stderr, "  ---- SIP trace ----\n%s", trace);
 		cr_call_close(t->call, NULL);

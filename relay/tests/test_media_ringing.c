@@ -33,44 +33,96 @@ int test_media_ringing_late_answer(void);
 int test_media_ringing_quiet_rechecked(void);
 int test_media_ringing_answered_kept(void);
 
+/* The client's one host candidate, on the port it announced, and its end. */
+static int add_client_candidate(fixture_t *f, const peer_opts_t *po)
+{
+	char cand[128];
+	int err;
+
+	g_snprintf(cand, sizeof(cand), "candidate:1 1 UDP 2015363327 127.0.0.1 %d typ host", po->port);
+	err = cr_call_add_remote_candidate(f->call, cand);
+	return err ? err : cr_call_end_of_candidates(f->call);
+}
+
+/* Outbound: the client's session-initiate (its credentials and its one
+ * candidate, on a port picked from port_base) reaches the relay, which
+ * starts checking; the relay's candidates wait for the session-accept.
+ * listening: the client already answers checks (it has set up its ICE). */
+static int client_offered(fixture_t *f, peer_opts_t *po, int port_base, bool listening)
+{
+	int err;
+
+	po->port = port_base + 2 * g_random_int_range(0, 200);
+	if ((err = fx_setup_relay(f)))
+		return err;
+	f->hold_relay_cands = true; /* the client gets them with session-accept */
+	if (listening && (err = fx_setup_peer(f, po)))
+		return err;
+	f->params.ice_controlling = 0;
+	f->params.dtls_role = CR_DTLS_PASSIVE;
+	g_strlcpy(f->params.remote_ufrag, po->ufrag, sizeof(f->params.remote_ufrag));
+	g_strlcpy(f->params.remote_pwd, po->pwd, sizeof(f->params.remote_pwd));
+	if ((err = fx_start(f)))
+		return err;
+	return add_client_candidate(f, po);
+}
+
+/* The client starts (unless it was already listening) on the address it
+ * announced and gets the relay's candidates: a pair is selected, DTLS
+ * connects both sides and audio goes both ways. */
+static int client_starts(fixture_t *f, const peer_opts_t *po)
+{
+	int err;
+
+	if (!f->peer) {
+		if ((err = fx_setup_peer(f, po)))
+			return err;
+		if ((err = cr_call_set_remote_fingerprint(f->call, peer_fingerprint(f->peer))))
+			return err;
+	}
+	fx_give_relay_cands(f);
+	if ((err = fx_wait(f, CR_EVENT_SELECTED_PAIR, 15000, NULL))) {
+		fprintf(stderr, "  no pair selected\n");
+		return err;
+	}
+	if ((err = fx_wait_connected(f, 10000)))
+		return err;
+	return fx_audio_roundtrip(f, 30, 10000);
+}
+
+/* Nobody answered the relay's checks, yet it never called ICE failed: it
+ * kept checking with back-off (issue 16). */
+static int still_checking(fixture_t *f)
+{
+	cr_call_stats_t st;
+	int err = 0;
+
+	TEST_ASSERT(!fx_trace_has(f, "comp 1 state failed"));
+	TEST_ASSERT(fx_trace_has(f, "re-check round"));
+	TEST_ERR(cr_call_get_stats(f->call, &st));
+	TEST_ASSERT(st.ice_state != CR_ICE_FAILED);
+	TEST_EQUALS(0, f->seen[CR_EVENT_ICE_FAILED]);
+out:
+	return err;
+}
+
 static int ringing(int ring_ms)
 {
 	peer_opts_t po = { .controlling = true, .dtls_active = true, .components = 1,
 			   .addresses = "127.0.0.1", .ufrag = "RingUfrg",
 			   .pwd = "RingingPasswordOf24Chars" };
 	fixture_t f;
-	cr_call_stats_t st;
-	char cand[128];
 	int err = 0;
 
-	po.port = 33400 + 2 * g_random_int_range(0, 200);
-	TEST_ERR(fx_setup_relay(&f));
-	f.hold_relay_cands = true; /* the client gets them with session-accept */
-	f.params.ice_controlling = 0;
-	f.params.dtls_role = CR_DTLS_PASSIVE;
-	g_strlcpy(f.params.remote_ufrag, po.ufrag, sizeof(f.params.remote_ufrag));
-	g_strlcpy(f.params.remote_pwd, po.pwd, sizeof(f.params.remote_pwd));
-	TEST_ERR(fx_start(&f));
-	g_snprintf(cand, sizeof(cand), "candidate:1 1 UDP 2015363327 127.0.0.1 %d typ host", po.port);
-	TEST_ERR(cr_call_add_remote_candidate(f.call, cand));
-	TEST_ERR(cr_call_end_of_candidates(f.call));
+	TEST_ERR(client_offered(&f, &po, 33400, false));
 	/* The phone rings. */
 	fx_wait(&f, 0, ring_ms, NULL);
 	/* Every check failed meanwhile, but the relay kept checking with
 	 * back-off and never called it failed: no answer yet (issue 16). */
-	TEST_ASSERT(!fx_trace_has(&f, "comp 1 state failed"));
-	TEST_ASSERT(fx_trace_has(&f, "re-check round"));
-	TEST_ERR(cr_call_get_stats(f.call, &st));
-	TEST_ASSERT(st.ice_state != CR_ICE_FAILED);
-	TEST_EQUALS(0, f.seen[CR_EVENT_ICE_FAILED]);
+	TEST_ERR(still_checking(&f));
 	TEST_ASSERT(fx_wait(&f, CR_EVENT_SELECTED_PAIR, 0, NULL) != 0);
 	/* Answered: the client starts, on the address it announced. */
-	TEST_ERR(fx_setup_peer(&f, &po));
-	TEST_ERR(cr_call_set_remote_fingerprint(f.call, peer_fingerprint(f.peer)));
-	fx_give_relay_cands(&f);
-	TEST_ERR(fx_wait(&f, CR_EVENT_SELECTED_PAIR, 15000, NULL));
-	TEST_ERR(fx_wait_connected(&f, 10000));
-	TEST_ERR(fx_audio_roundtrip(&f, 30, 10000));
+	TEST_ERR(client_starts(&f, &po));
 out:
 	fx_teardown(&f);
 	return err;
@@ -92,8 +144,6 @@ int test_media_ringing_late_answer(void)
 			   .addresses = "127.0.0.1", .ufrag = "LateUfrg",
 			   .pwd = "LateAnswerPasswordOf24Ch" };
 	fixture_t f;
-	cr_call_stats_t st;
-	char cand[128];
 	int err = 0;
 
 	po.port = 33800 + 2 * g_random_int_range(0, 200);
@@ -107,25 +157,14 @@ int test_media_ringing_late_answer(void)
 	/* session-accept: the client's credentials and candidate; the trunk
 	 * gets its 200 OK (what marks the answer in a real call). */
 	TEST_ERR(cr_call_set_remote_credentials(f.call, po.ufrag, po.pwd));
-	g_snprintf(cand, sizeof(cand), "candidate:1 1 UDP 2015363327 127.0.0.1 %d typ host", po.port);
-	TEST_ERR(cr_call_add_remote_candidate(f.call, cand));
-	TEST_ERR(cr_call_end_of_candidates(f.call));
+	TEST_ERR(add_client_candidate(&f, &po));
 	cr_media_call_answered(f.call);
 	/* The client's ICE is slow to start: 20 s after its answer our checks
 	 * still find nobody, yet the relay's pair is not failed. */
 	fx_wait(&f, 0, 20000, NULL);
-	TEST_ERR(cr_call_get_stats(f.call, &st));
-	TEST_ASSERT(st.ice_state != CR_ICE_FAILED);
-	TEST_EQUALS(0, f.seen[CR_EVENT_ICE_FAILED]);
-	TEST_ASSERT(!fx_trace_has(&f, "comp 1 state failed"));
-	TEST_ASSERT(fx_trace_has(&f, "re-check round"));
+	TEST_ERR(still_checking(&f));
 	/* Now it starts, on the address it announced. */
-	TEST_ERR(fx_setup_peer(&f, &po));
-	TEST_ERR(cr_call_set_remote_fingerprint(f.call, peer_fingerprint(f.peer)));
-	fx_give_relay_cands(&f);
-	TEST_ERR(fx_wait(&f, CR_EVENT_SELECTED_PAIR, 15000, NULL));
-	TEST_ERR(fx_wait_connected(&f, 10000));
-	TEST_ERR(fx_audio_roundtrip(&f, 30, 10000));
+	TEST_ERR(client_starts(&f, &po));
 	TEST_EQUALS(0, f.seen[CR_EVENT_ICE_FAILED]);
 out:
 	fx_teardown(&f);
@@ -142,33 +181,14 @@ static int short_ring(bool quiet)
 			   .addresses = "127.0.0.1", .ufrag = "ShortUfr",
 			   .pwd = "ShortRingPasswordOf24Chr" };
 	fixture_t f;
-	char cand[128];
 	int err = 0;
 
-	po.port = 34200 + 2 * g_random_int_range(0, 200);
-	TEST_ERR(fx_setup_relay(&f));
-	f.hold_relay_cands = true; /* the client gets them with session-accept */
-	if (!quiet)
-		TEST_ERR(fx_setup_peer(&f, &po)); /* it answers our checks while ringing */
-	f.params.ice_controlling = 0;
-	f.params.dtls_role = CR_DTLS_PASSIVE;
-	g_strlcpy(f.params.remote_ufrag, po.ufrag, sizeof(f.params.remote_ufrag));
-	g_strlcpy(f.params.remote_pwd, po.pwd, sizeof(f.params.remote_pwd));
-	TEST_ERR(fx_start(&f));
-	g_snprintf(cand, sizeof(cand), "candidate:1 1 UDP 2015363327 127.0.0.1 %d typ host", po.port);
-	TEST_ERR(cr_call_add_remote_candidate(f.call, cand));
-	TEST_ERR(cr_call_end_of_candidates(f.call));
+	/* Not quiet: it answers our checks while ringing. */
+	TEST_ERR(client_offered(&f, &po, 34200, !quiet));
 	fx_wait(&f, 0, 1000, NULL);
 	/* The 200 OK: the relay hears of the answer, the client gets it. */
 	cr_media_call_answered(f.call);
-	if (quiet) {
-		TEST_ERR(fx_setup_peer(&f, &po));
-		TEST_ERR(cr_call_set_remote_fingerprint(f.call, peer_fingerprint(f.peer)));
-	}
-	fx_give_relay_cands(&f);
-	TEST_ERR(fx_wait(&f, CR_EVENT_SELECTED_PAIR, 15000, NULL));
-	TEST_ERR(fx_wait_connected(&f, 10000));
-	TEST_ERR(fx_audio_roundtrip(&f, 30, 10000));
+	TEST_ERR(client_starts(&f, &po));
 	TEST_ASSERT(fx_trace_has(&f, RECHECK_LINE) == quiet);
 	TEST_EQUALS(0, f.seen[CR_EVENT_ICE_FAILED]);
 out:

@@ -35,7 +35,6 @@ static int tone_through_pcmu_echo(int loss_percent)
 	peer_opts_t po = { .controlling = true, .dtls_active = true, .components = 1,
 			   .addresses = "127.0.0.1", .send_loss_percent = loss_percent };
 	cr_codec_t client = { 111, "opus", 48000, 2, 0, 0 }, sip = { 0, "PCMU", 8000, 1, 0, 0 };
-	char msg[CR_MAX_ERROR_LEN];
 	tone_tx_t tx = { 0 };
 	tone_rx_t rx = { 0 };
 	fixture_t f;
@@ -46,18 +45,9 @@ static int tone_through_pcmu_echo(int loss_percent)
 
 	TEST_ERR(tone_tx_init(&tx, TONE_HZ, TONE_AMP));
 	TEST_ERR(tone_rx_init(&rx, 10));
-	TEST_ERR(fx_setup_relay_transcoding(&f, 2));
-	TEST_ERR(fx_setup_peer(&f, &po));
+	TEST_ERR(fx_setup_transcoded(&f, &po));
 	echo_set_loss(f.echo, loss_percent);
-	/* Only telephone-event is shared; the audio codecs differ. */
-	f.params.n_codecs = 1;
-	f.params.codecs[0] = (cr_codec_map_t){ 126, 101, "telephone-event", 8000, 1 };
-	if (cr_call_set_transcode(f.call, &client, &sip, msg))
-		TEST_FAIL("set_transcode: %s", msg);
-	TEST_ERR(fx_start(&f));
-	TEST_ERR(fx_trickle_peer(&f, 0, 0));
-	TEST_ERR(cr_call_end_of_candidates(f.call));
-	TEST_ERR(fx_wait_connected(&f, 10000));
+	TEST_ERR(fx_connect_transcoded(&f, &client, &sip));
 	peer_set_audio_source(f.peer, tone_tx_payload, &tx);
 	peer_set_audio_sink(f.peer, tone_rx_sink, &rx);
 	peer_send_audio(f.peer, 150, 20); /* 3 s */
@@ -73,10 +63,7 @@ static int tone_through_pcmu_echo(int loss_percent)
 	TEST_EQUALS(0, echo_last_pt(f.echo)); /* the SIP leg carried PCMU */
 	TEST_EQUALS(0, peer_bad_pt_received(f.peer)); /* the client got opus on its own number */
 	/* The middle second: past the jitter buffers' and codecs' start. */
-	g_mutex_lock(&rx.lock);
-	err = tone_measure(rx.samples + TONE_RATE / 2, TONE_RATE, TONE_RATE, &freq, &level);
-	g_mutex_unlock(&rx.lock);
-	TEST_ERR(err);
+	TEST_ERR(tone_rx_measure_second(&rx, TONE_RATE / 2, &freq, &level));
 	fprintf(stderr, "  tone back: %.1f Hz at %.1f dBFS (sent %.0f Hz at %.1f dBFS)\n", freq, level,
 		TONE_HZ, sent_level);
 	TEST_ASSERT(fabs(freq - TONE_HZ) <= TONE_HZ * 0.02);
@@ -195,24 +182,18 @@ static int dtmf_inband_through(const cr_codec_t *client)
 			   .addresses = "127.0.0.1", .dtmf_pt = 126, .audio_pt = client->pt };
 	cr_codec_t sip = { 0, "PCMU", 8000, 1, 0, 0 };
 	static const int events[] = { 1, 5, 11 };
-	char msg[CR_MAX_ERROR_LEN], digits[64] = "";
+	char digits[64] = "";
 	tone_tx_t tx = { 0 };
 	fixture_t f;
 	cr_call_stats_t st;
 	int err = 0;
 
 	TEST_ERR(tone_tx_init(&tx, TONE_HZ, 0.0)); /* silence between the digits */
-	TEST_ERR(fx_setup_relay_transcoding(&f, 2));
-	TEST_ERR(fx_setup_peer(&f, &po));
+	TEST_ERR(fx_setup_transcoded(&f, &po));
 	/* The audio codec passes through when shared; telephone-event is not. */
 	f.params.n_codecs = opus ? 0 : 1;
 	f.params.codecs[0] = (cr_codec_map_t){ client->pt, 0, "PCMU", 8000, 1 };
-	if (cr_call_set_transcode(f.call, client, &sip, msg))
-		TEST_FAIL("set_transcode: %s", msg);
-	TEST_ERR(fx_start(&f));
-	TEST_ERR(fx_trickle_peer(&f, 0, 0));
-	TEST_ERR(cr_call_end_of_candidates(f.call));
-	TEST_ERR(fx_wait_connected(&f, 10000));
+	TEST_ERR(fx_connect_transcoded(&f, client, &sip));
 	if (opus)
 		peer_set_audio_source(f.peer, tone_tx_payload, &tx);
 	else
@@ -282,16 +263,8 @@ int test_media_transcode_stream_continuity(void)
 	int err = 0;
 
 	TEST_ERR(tone_tx_init(&tx, TONE_HZ, TONE_AMP));
-	TEST_ERR(fx_setup_relay_transcoding(&f, 2));
-	TEST_ERR(fx_setup_peer(&f, &po));
-	f.params.n_codecs = 1;
-	f.params.codecs[0] = (cr_codec_map_t){ 126, 101, "telephone-event", 8000, 1 };
-	if (cr_call_set_transcode(f.call, &client, &pcmu, msg))
-		TEST_FAIL("set_transcode: %s", msg);
-	TEST_ERR(fx_start(&f));
-	TEST_ERR(fx_trickle_peer(&f, 0, 0));
-	TEST_ERR(cr_call_end_of_candidates(f.call));
-	TEST_ERR(fx_wait_connected(&f, 10000));
+	TEST_ERR(fx_setup_transcoded(&f, &po));
+	TEST_ERR(fx_connect_transcoded(&f, &client, &pcmu));
 	peer_set_audio_source(f.peer, tone_tx_payload, &tx);
 	peer_send_audio(f.peer, 225, 20); /* 4.5 s */
 	fx_wait(&f, 0, 1500, NULL);

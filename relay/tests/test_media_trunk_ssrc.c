@@ -44,12 +44,27 @@ static void junk_packet(uint8_t *p, int len, int pt)
 	p[1] = (uint8_t)pt;
 }
 
-int test_media_trunk_ssrc_junk_transcoded(void)
+/* The client's Opus tone through a transcoded call to the PCMU echo:
+ * connected, the client sending tx's tone and decoding what comes back into
+ * rx (room for rx_seconds) as soon as it sends. */
+static int tone_call_up(fixture_t *f, tone_tx_t *tx, tone_rx_t *rx, double rx_seconds)
 {
 	peer_opts_t po = { .controlling = true, .dtls_active = true, .components = 1,
 			   .addresses = "127.0.0.1" };
 	cr_codec_t client = { 111, "opus", 48000, 2, 0, 0 }, sip = { 0, "PCMU", 8000, 1, 0, 0 };
-	char msg[CR_MAX_ERROR_LEN];
+	int err;
+
+	memset(f, 0, sizeof(*f));
+	if ((err = tone_tx_init(tx, TONE_HZ, TONE_AMP)) || (err = tone_rx_init(rx, rx_seconds)) ||
+	    (err = fx_setup_transcoded(f, &po)) || (err = fx_connect_transcoded(f, &client, &sip)))
+		return err;
+	peer_set_audio_source(f->peer, tone_tx_payload, tx);
+	peer_set_audio_sink(f->peer, tone_rx_sink, rx);
+	return 0;
+}
+
+int test_media_trunk_ssrc_junk_transcoded(void)
+{
 	tone_tx_t tx = { 0 };
 	tone_rx_t rx = { 0 };
 	fixture_t f;
@@ -58,21 +73,7 @@ int test_media_trunk_ssrc_junk_transcoded(void)
 	int err = 0, junk = 0;
 	gint64 start;
 
-	memset(&f, 0, sizeof(f));
-	TEST_ERR(tone_tx_init(&tx, TONE_HZ, TONE_AMP));
-	TEST_ERR(tone_rx_init(&rx, SECONDS + 2));
-	TEST_ERR(fx_setup_relay_transcoding(&f, 2));
-	TEST_ERR(fx_setup_peer(&f, &po));
-	f.params.n_codecs = 1;
-	f.params.codecs[0] = (cr_codec_map_t){ 126, 101, "telephone-event", 8000, 1 };
-	if (cr_call_set_transcode(f.call, &client, &sip, msg))
-		TEST_FAIL("set_transcode: %s", msg);
-	TEST_ERR(fx_start(&f));
-	TEST_ERR(fx_trickle_peer(&f, 0, 0));
-	TEST_ERR(cr_call_end_of_candidates(f.call));
-	TEST_ERR(fx_wait_connected(&f, 10000));
-	peer_set_audio_source(f.peer, tone_tx_payload, &tx);
-	peer_set_audio_sink(f.peer, tone_rx_sink, &rx);
+	TEST_ERR(tone_call_up(&f, &tx, &rx, SECONDS + 2));
 	peer_send_audio(f.peer, SECONDS * 50, 20);
 	start = g_get_monotonic_time();
 	/* Junk from the first packet to the last, paced 10 ms apart. */
@@ -98,10 +99,7 @@ int test_media_trunk_ssrc_junk_transcoded(void)
 	TEST_ASSERT(st.sip_ssrc_dropped >= (uint64_t)junk - 5);
 	TEST_EQUALS(0, peer_bad_pt_received(f.peer));
 	/* And it is still the tone at the end, not noise. */
-	g_mutex_lock(&rx.lock);
-	err = tone_measure(rx.samples + rx.n - 2 * TONE_RATE, TONE_RATE, TONE_RATE, &freq, &level);
-	g_mutex_unlock(&rx.lock);
-	TEST_ERR(err);
+	TEST_ERR(tone_rx_measure_second(&rx, -2 * TONE_RATE, &freq, &level));
 	fprintf(stderr, "  tone at the end: %.1f Hz at %.1f dBFS\n", freq, level);
 	TEST_ASSERT(fabs(freq - TONE_HZ) <= TONE_HZ * 0.02);
 	TEST_ASSERT(fabs(level - tone_sine_level_db(TONE_AMP)) <= 6.0);
@@ -184,10 +182,6 @@ static void break_decoder(void *data)
 
 int test_media_transcode_decoder_stalls(void)
 {
-	peer_opts_t po = { .controlling = true, .dtls_active = true, .components = 1,
-			   .addresses = "127.0.0.1" };
-	cr_codec_t client = { 111, "opus", 48000, 2, 0, 0 }, sip = { 0, "PCMU", 8000, 1, 0, 0 };
-	char msg[CR_MAX_ERROR_LEN];
 	tone_tx_t tx = { 0 };
 	tone_rx_t rx = { 0 };
 	fixture_t f;
@@ -195,21 +189,7 @@ int test_media_transcode_decoder_stalls(void)
 	int err = 0, at_break;
 	gint64 start;
 
-	memset(&f, 0, sizeof(f));
-	TEST_ERR(tone_tx_init(&tx, TONE_HZ, TONE_AMP));
-	TEST_ERR(tone_rx_init(&rx, 10));
-	TEST_ERR(fx_setup_relay_transcoding(&f, 2));
-	TEST_ERR(fx_setup_peer(&f, &po));
-	f.params.n_codecs = 1;
-	f.params.codecs[0] = (cr_codec_map_t){ 126, 101, "telephone-event", 8000, 1 };
-	if (cr_call_set_transcode(f.call, &client, &sip, msg))
-		TEST_FAIL("set_transcode: %s", msg);
-	TEST_ERR(fx_start(&f));
-	TEST_ERR(fx_trickle_peer(&f, 0, 0));
-	TEST_ERR(cr_call_end_of_candidates(f.call));
-	TEST_ERR(fx_wait_connected(&f, 10000));
-	peer_set_audio_source(f.peer, tone_tx_payload, &tx);
-	peer_set_audio_sink(f.peer, tone_rx_sink, &rx);
+	TEST_ERR(tone_call_up(&f, &tx, &rx, 10));
 	peer_send_audio(f.peer, 7 * 50, 20); /* 7 s */
 	start = g_get_monotonic_time();
 	fx_wait(&f, 0, 1500, NULL);
@@ -224,10 +204,7 @@ int test_media_transcode_decoder_stalls(void)
 	TEST_ASSERT(fx_trace_has(&f, "sip->client pipeline rebuilt"));
 	/* Silent for about a second, then its tone again. */
 	TEST_ASSERT(tone_rx_count(&rx) - at_break >= 3 * TONE_RATE);
-	g_mutex_lock(&rx.lock);
-	err = tone_measure(rx.samples + rx.n - 2 * TONE_RATE, TONE_RATE, TONE_RATE, &freq, &level);
-	g_mutex_unlock(&rx.lock);
-	TEST_ERR(err);
+	TEST_ERR(tone_rx_measure_second(&rx, -2 * TONE_RATE, &freq, &level));
 	TEST_ASSERT(fabs(freq - TONE_HZ) <= TONE_HZ * 0.02);
 out:
 	fx_teardown(&f);

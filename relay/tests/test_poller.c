@@ -24,6 +24,7 @@ int test_poller_tick_batches_a_busy_wakeup(void);
 int test_poller_one_wakeup_serves_hundreds(void);
 
 #define N_SOCKS 3
+#define RIG_MAX 8
 
 typedef struct {
 	int reads;
@@ -74,126 +75,156 @@ static void on_readable(int fd, void *data)
 			g_main_context_iteration((ctx), FALSE) || (g_usleep(1000), 0); \
 	} while (0)
 
+/* A poller on its own context watching n UDP sockets on loopback, and a
+ * socket to send to them from. */
+typedef struct {
+	GMainContext *ctx;
+	cr_poller_t *p;
+	int n, tx;
+	int fds[RIG_MAX];
+	struct sockaddr_in addr[RIG_MAX];
+	cr_poll_fd_t *h[RIG_MAX];
+} rig_t;
+
+/* tick_us as cr_poller_new(); socket i dispatches to on_readable with
+ * seen[i]. Says what failed; rig_close() frees what was made either way. */
+static int rig_open(rig_t *r, int n, int tick_us, seen_t *seen)
+{
+	memset(r, 0, sizeof(*r));
+	r->n = n;
+	r->tx = -1;
+	for (int i = 0; i < RIG_MAX; i++)
+		r->fds[i] = -1;
+	if (n > RIG_MAX) {
+		fprintf(stderr, "  rig: %d sockets, at most %d\n", n, RIG_MAX);
+		return -1;
+	}
+	r->ctx = g_main_context_new();
+	r->p = cr_poller_new(r->ctx, tick_us);
+	r->tx = socket(AF_INET, SOCK_DGRAM, 0);
+	if (!r->p || r->tx < 0) {
+		fprintf(stderr, "  rig: no poller or no sending socket\n");
+		return -1;
+	}
+	for (int i = 0; i < n; i++) {
+		r->fds[i] = udp_socket(&r->addr[i]);
+		if (r->fds[i] < 0) {
+			fprintf(stderr, "  rig: socket %d not bound\n", i);
+			return -1;
+		}
+		r->h[i] = cr_poller_add(r->p, r->fds[i], on_readable, &seen[i]);
+		if (!r->h[i]) {
+			fprintf(stderr, "  rig: socket %d not added to the poller\n", i);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* One datagram to socket i; what sendto() returned. */
+static ssize_t rig_send(rig_t *r, int i, const char *msg)
+{
+	return sendto(r->tx, msg, strlen(msg), 0, (struct sockaddr *)&r->addr[i], sizeof(r->addr[i]));
+}
+
+static int reads_total(const seen_t *seen, int n)
+{
+	int total = 0;
+
+	for (int i = 0; i < n; i++)
+		total += seen[i].reads;
+	return total;
+}
+
+/* Handles already removed (NULL) and a poller or context already freed
+ * (NULL) are skipped. */
+static void rig_close(rig_t *r)
+{
+	for (int i = 0; i < r->n && i < RIG_MAX; i++) {
+		cr_poller_remove(r->h[i]);
+		r->h[i] = NULL;
+		if (r->fds[i] >= 0)
+			close(r->fds[i]);
+	}
+	if (r->tx >= 0)
+		close(r->tx);
+	cr_poller_free(r->p);
+	if (r->ctx)
+		g_main_context_unref(r->ctx);
+	memset(r, 0, sizeof(*r));
+}
+
 int test_poller_serves_every_ready_socket(void)
 {
-	GMainContext *ctx = g_main_context_new();
-	cr_poller_t *p = cr_poller_new(ctx, 0);
-	cr_poll_fd_t *h[N_SOCKS] = { 0 };
-	struct sockaddr_in addr[N_SOCKS];
-	int fds[N_SOCKS], tx = socket(AF_INET, SOCK_DGRAM, 0), err = 0;
+	rig_t r;
 	seen_t seen[N_SOCKS] = { 0 };
+	int err = 0;
 
-	for (int i = 0; i < N_SOCKS; i++)
-		fds[i] = udp_socket(&addr[i]);
-	TEST_ASSERT(p && tx >= 0);
-	for (int i = 0; i < N_SOCKS; i++) {
-		TEST_ASSERT(fds[i] >= 0);
-		h[i] = cr_poller_add(p, fds[i], on_readable, &seen[i]);
-		TEST_ASSERT(h[i]);
-	}
+	TEST_ERR(rig_open(&r, N_SOCKS, 0, seen));
 	/* Two datagrams to each socket, all waiting before the first dispatch. */
 	for (int k = 0; k < 2; k++)
 		for (int i = 0; i < N_SOCKS; i++)
-			TEST_EQUALS(4, sendto(tx, "ping", 4, 0, (struct sockaddr *)&addr[i],
-					      sizeof(addr[i])));
-	PUMP_UNTIL(ctx, seen[0].reads + seen[1].reads + seen[2].reads == 2 * N_SOCKS);
+			TEST_EQUALS(4, rig_send(&r, i, "ping"));
+	PUMP_UNTIL(r.ctx, reads_total(seen, N_SOCKS) == 2 * N_SOCKS);
 	for (int i = 0; i < N_SOCKS; i++)
 		TEST_EQUALS(2, seen[i].reads);
 out:
-	for (int i = 0; i < N_SOCKS; i++) {
-		cr_poller_remove(h[i]);
-		if (fds[i] >= 0)
-			close(fds[i]);
-	}
-	if (tx >= 0)
-		close(tx);
-	cr_poller_free(p);
-	g_main_context_unref(ctx);
+	rig_close(&r);
 	return err;
 }
 
 int test_poller_remove_inside_dispatch(void)
 {
-	GMainContext *ctx = g_main_context_new();
-	cr_poller_t *p = cr_poller_new(ctx, 0);
-	cr_poll_fd_t *h[2] = { 0 };
-	struct sockaddr_in addr[2];
-	int fds[2], tx = socket(AF_INET, SOCK_DGRAM, 0), err = 0;
+	rig_t r;
 	bool removed = false;
 	/* Each removes the other: whichever runs first, the other, ready in
 	 * the same epoll_wait, must not run (a call closed by its own packet). */
-	seen_t seen[2] = { { .other = &h[1], .other_removed = &removed },
-			    { .other = &h[0], .other_removed = &removed } };
+	seen_t seen[2] = { { .other = &r.h[1], .other_removed = &removed },
+			    { .other = &r.h[0], .other_removed = &removed } };
+	int err = 0, survivor;
 
+	TEST_ERR(rig_open(&r, 2, 0, seen));
 	for (int i = 0; i < 2; i++)
-		fds[i] = udp_socket(&addr[i]);
-	TEST_ASSERT(p && tx >= 0 && fds[0] >= 0 && fds[1] >= 0);
-	for (int i = 0; i < 2; i++)
-		TEST_ASSERT((h[i] = cr_poller_add(p, fds[i], on_readable, &seen[i])));
-	for (int i = 0; i < 2; i++)
-		TEST_EQUALS(4, sendto(tx, "ping", 4, 0, (struct sockaddr *)&addr[i],
-				      sizeof(addr[i])));
+		TEST_EQUALS(4, rig_send(&r, i, "ping"));
 	g_usleep(20000); /* both queued: one epoll_wait returns both */
-	PUMP_UNTIL(ctx, removed);
+	PUMP_UNTIL(r.ctx, removed);
 	TEST_ASSERT(removed);
 	/* Let any further dispatch happen: the removed one stays silent. */
 	for (int i = 0; i < 20; i++)
-		g_main_context_iteration(ctx, FALSE);
+		g_main_context_iteration(r.ctx, FALSE);
 	TEST_EQUALS(1, seen[0].reads + seen[1].reads);
 	/* The survivor still works. */
-	if (seen[0].reads) {
-		TEST_EQUALS(4, sendto(tx, "ping", 4, 0, (struct sockaddr *)&addr[0], sizeof(addr[0])));
-		PUMP_UNTIL(ctx, seen[0].reads == 2);
-		TEST_EQUALS(2, seen[0].reads);
-	} else {
-		TEST_EQUALS(4, sendto(tx, "ping", 4, 0, (struct sockaddr *)&addr[1], sizeof(addr[1])));
-		PUMP_UNTIL(ctx, seen[1].reads == 2);
-		TEST_EQUALS(2, seen[1].reads);
-	}
+	survivor = seen[0].reads ? 0 : 1;
+	TEST_EQUALS(4, rig_send(&r, survivor, "ping"));
+	PUMP_UNTIL(r.ctx, seen[survivor].reads == 2);
+	TEST_EQUALS(2, seen[survivor].reads);
 out:
-	cr_poller_remove(h[0]); /* NULL once a handler removed it */
-	cr_poller_remove(h[1]);
-	for (int i = 0; i < 2; i++)
-		if (fds[i] >= 0)
-			close(fds[i]);
-	if (tx >= 0)
-		close(tx);
-	cr_poller_free(p);
-	g_main_context_unref(ctx);
+	rig_close(&r); /* a handle a handler removed is NULL */
 	return err;
 }
 
 int test_poller_remove_after_free(void)
 {
-	GMainContext *ctx = g_main_context_new();
-	cr_poller_t *p = cr_poller_new(ctx, 0);
-	cr_poll_fd_t *h = NULL;
-	struct sockaddr_in addr;
-	int fd = udp_socket(&addr), err = 0;
+	rig_t r;
 	seen_t seen = { 0 };
+	int err = 0;
 
-	TEST_ASSERT(p && fd >= 0);
-	TEST_ASSERT((h = cr_poller_add(p, fd, on_readable, &seen)));
+	TEST_ERR(rig_open(&r, 1, 0, &seen));
 	/* A call whose worker stopped first: the handle keeps the set alive. */
-	cr_poller_free(p);
-	p = NULL;
-	g_main_context_unref(ctx);
-	ctx = NULL;
-	cr_poller_remove(h);
-	h = NULL;
+	cr_poller_free(r.p);
+	r.p = NULL;
+	g_main_context_unref(r.ctx);
+	r.ctx = NULL;
+	cr_poller_remove(r.h[0]);
+	r.h[0] = NULL;
 	/* A bad fd is refused with errno, not a crash. */
-	ctx = g_main_context_new();
-	p = cr_poller_new(ctx, 0);
-	TEST_ASSERT(p);
-	TEST_ASSERT(cr_poller_add(p, -1, on_readable, &seen) == NULL);
+	r.ctx = g_main_context_new();
+	r.p = cr_poller_new(r.ctx, 0);
+	TEST_ASSERT(r.p);
+	TEST_ASSERT(cr_poller_add(r.p, -1, on_readable, &seen) == NULL);
 	TEST_EQUALS(0, seen.reads);
 out:
-	cr_poller_remove(h);
-	cr_poller_free(p);
-	if (ctx)
-		g_main_context_unref(ctx);
-	if (fd >= 0)
-		close(fd);
+	rig_close(&r);
 	return err;
 }
 
@@ -203,33 +234,22 @@ out:
 int test_poller_tick_batches_a_busy_wakeup(void)
 {
 	enum { N = CR_POLLER_BUSY + 1 };
-	GMainContext *ctx = g_main_context_new();
-	cr_poller_t *p = cr_poller_new(ctx, CR_POLLER_MAX_TICK_US);
-	cr_poll_fd_t *h[N] = { 0 };
-	struct sockaddr_in addr[N];
-	int fds[N], tx = socket(AF_INET, SOCK_DGRAM, 0), err = 0;
+	rig_t r;
 	seen_t seen[N] = { 0 };
 	gint64 first_batch_end, second_batch_start;
+	int err = 0;
 
+	TEST_ERR(rig_open(&r, N, CR_POLLER_MAX_TICK_US, seen));
 	for (int i = 0; i < N; i++)
-		fds[i] = udp_socket(&addr[i]);
-	TEST_ASSERT(p && tx >= 0);
-	for (int i = 0; i < N; i++) {
-		TEST_ASSERT(fds[i] >= 0);
-		TEST_ASSERT((h[i] = cr_poller_add(p, fds[i], on_readable, &seen[i])));
-	}
-	for (int i = 0; i < N; i++)
-		TEST_EQUALS(4, sendto(tx, "ping", 4, 0, (struct sockaddr *)&addr[i], sizeof(addr[i])));
+		TEST_EQUALS(4, rig_send(&r, i, "ping"));
 	g_usleep(20000); /* all of them ready at the first wake-up: busy */
-	PUMP_UNTIL(ctx, seen[0].reads + seen[1].reads + seen[2].reads + seen[3].reads +
-				seen[4].reads == N);
+	PUMP_UNTIL(r.ctx, reads_total(seen, N) == N);
 	first_batch_end = 0;
 	for (int i = 0; i < N; i++)
 		first_batch_end = MAX(first_batch_end, seen[i].last_read);
 	for (int i = 0; i < N; i++)
-		TEST_EQUALS(4, sendto(tx, "pong", 4, 0, (struct sockaddr *)&addr[i], sizeof(addr[i])));
-	PUMP_UNTIL(ctx, seen[0].reads + seen[1].reads + seen[2].reads + seen[3].reads +
-				seen[4].reads == 2 * N);
+		TEST_EQUALS(4, rig_send(&r, i, "pong"));
+	PUMP_UNTIL(r.ctx, reads_total(seen, N) == 2 * N);
 	second_batch_start = G_MAXINT64;
 	for (int i = 0; i < N; i++) {
 		TEST_EQUALS(2, seen[i].reads);
@@ -241,15 +261,7 @@ int test_poller_tick_batches_a_busy_wakeup(void)
 		TEST_FAIL("read again %lld us after the busy wake-up, inside the tick",
 			  (long long)(second_batch_start - first_batch_end));
 out:
-	for (int i = 0; i < N; i++) {
-		cr_poller_remove(h[i]);
-		if (fds[i] >= 0)
-			close(fds[i]);
-	}
-	if (tx >= 0)
-		close(tx);
-	cr_poller_free(p);
-	g_main_context_unref(ctx);
+	rig_close(&r);
 	return err;
 }
 

@@ -5,8 +5,9 @@
  * numbering of the SIP leg's stream around injected digits
  * (cr_sip_out_rewrite() in relay/src/media/dtmf_send.c) on a bare call
  * state, no sockets; and a transcoded leg's outgoing stream
- * (relay/src/media/out_stream.c): restamping across a pipeline rebuild,
- * telephone-event packets joining it, its sender reports.
+ * (relay/src/media/out_stream.c): restamping across a pipeline rebuild
+ * (8 kHz and Opus's 48 kHz clock), telephone-event packets joining it, and
+ * its sender reports (relay/src/media/rtcp_sr.c).
  */
 #include <glib.h>
 #include <string.h>
@@ -22,6 +23,7 @@ int test_rtp_event_rfc4733(void);
 int test_rtp_sequence_rewrite(void);
 int test_rtp_out_stream_restamp(void);
 int test_rtp_out_stream_events_and_sr(void);
+int test_rtp_out_stream_opus_rebuilt_at_once(void);
 
 int test_rtp_header_fixed(void)
 {
@@ -332,7 +334,7 @@ int test_rtp_out_stream_events_and_sr(void)
 	 * RTP time extrapolated at the stream's clock, the counts (RFC 3550
 	 * 6.4.1), NTP seconds from 1900. */
 	st.ts = 8000;
-	TEST_EQUALS(28, cr_out_stream_sr(&st, 2050000, 1700000000500000ll, sr));
+	TEST_EQUALS(28, cr_rtcp_sr_write(&st, 2050000, 1700000000500000ll, sr));
 	TEST_EQUALS(0x80, sr[0]);
 	TEST_EQUALS(200, sr[1]);
 	TEST_EQUALS(6, cr_rd16(sr + 2));
@@ -342,6 +344,56 @@ int test_rtp_out_stream_events_and_sr(void)
 	TEST_EQUALS(8000 + 400, cr_rd32(sr + 16));
 	TEST_EQUALS(5, cr_rd32(sr + 20));
 	TEST_EQUALS(176, cr_rd32(sr + 24));
+out:
+	return err;
+}
+
+/* An Opus leg (48 kHz RTP clock) whose pipeline is rebuilt the instant its
+ * last packet left: the stream still moves on, one tick, so that no two
+ * packets of it carry one timestamp; the report extrapolates at 48 kHz;
+ * a telephone-event packet without the marker (not an event's first) keeps
+ * it clear. */
+int test_rtp_out_stream_opus_rebuilt_at_once(void)
+{
+	cr_out_stream_t st;
+	const cr_out_stream_seed_t seed = { 0x0badf00d, 0x1234, 1000 };
+	uint8_t pkt[172], sr[28]; /* payloader_packet() fills 172; 92 are sent */
+	uint8_t ev[16] = { 0x80, 101, 0, 1, 0, 0, 0, 50, 1, 2, 3, 4, 5, 0x80 | 10, 0x03, 0xc0 };
+	cr_rtp_header_t h;
+	int err = 0;
+
+	memset(&st, 0, sizeof(st));
+	payloader_packet(pkt, 9, 0, 0x3333);
+	TEST_ASSERT(!cr_out_stream_audio(&st, 48000, pkt, 92, 5000000, &seed));
+	TEST_ASSERT(cr_rtp_header_parse(pkt, 92, &h));
+	TEST_EQUALS(0x1234, h.seq);
+	TEST_EQUALS(1000, h.timestamp);
+	/* 20 ms of Opus: +960. */
+	payloader_packet(pkt, 10, 960, 0x3333);
+	TEST_ASSERT(!cr_out_stream_audio(&st, 48000, pkt, 92, 5020000, &seed));
+	TEST_ASSERT(cr_rtp_header_parse(pkt, 92, &h));
+	TEST_EQUALS(0x1235, h.seq);
+	TEST_EQUALS(1960, h.timestamp);
+	/* Rebuilt with no time elapsed: one tick on, the marker, same SSRC. */
+	payloader_packet(pkt, 1, 777777, 0x4444);
+	TEST_ASSERT(cr_out_stream_audio(&st, 48000, pkt, 92, 5020000, &seed));
+	TEST_ASSERT(cr_rtp_header_parse(pkt, 92, &h));
+	TEST_ASSERT(h.marker);
+	TEST_EQUALS(0x0badf00d, h.ssrc);
+	TEST_EQUALS(0x1236, h.seq);
+	TEST_EQUALS(1961, h.timestamp);
+	/* The end of an event: its marker stays clear, the PT becomes ours. */
+	cr_out_stream_event(&st, ev, sizeof(ev), 110);
+	TEST_ASSERT(cr_rtp_header_parse(ev, sizeof(ev), &h));
+	TEST_ASSERT(!h.marker);
+	TEST_EQUALS(110, h.pt);
+	TEST_EQUALS(0x1237, h.seq);
+	TEST_EQUALS(1961, h.timestamp);
+	/* 10 ms after the last audio packet: +480 at 48 kHz. */
+	TEST_EQUALS(28, cr_rtcp_sr_write(&st, 5030000, 1700000000000000ll, sr));
+	TEST_EQUALS(1961 + 480, cr_rd32(sr + 16));
+	TEST_EQUALS(4, cr_rd32(sr + 20));
+	TEST_EQUALS(3 * 80 + 4, cr_rd32(sr + 24));
 out:
 	return err;
 }

@@ -133,7 +133,7 @@ int test_sip_bad_sdp_answer_bye(void)
 		TEST_FAIL("reason: %s", ev.text);
 	/* The scenario ends only after our BYE. */
 	TEST_ERR(sip_test_sipp_done(&t, 1, 10000));
-	cr_call_get_sip_trace(t.call, trace, sizeof(trace));
+	cr_call_get_trace(t.call, trace, sizeof(trace));
 	TEST_ASSERT(strstr(trace, "SDP: refused (SDP line 6:") != NULL);
 	TEST_ASSERT(strstr(trace, "> BYE") != NULL);
 	TEST_EQUALS(1, sdp_rejected(t.relay));
@@ -161,7 +161,7 @@ int test_sip_bad_sdp_early_cancel(void)
 		TEST_FAIL("reason: %s", ev.text);
 	/* The scenario ends only after our CANCEL and the ACK of its 487. */
 	TEST_ERR(sip_test_sipp_done(&t, 1, 10000));
-	cr_call_get_sip_trace(t.call, trace, sizeof(trace));
+	cr_call_get_trace(t.call, trace, sizeof(trace));
 	TEST_ASSERT(strstr(trace, "> CANCEL") != NULL);
 	TEST_EQUALS(1, sdp_rejected(t.relay));
 
@@ -194,7 +194,7 @@ int test_sip_bad_sdp_reinvite_488(void)
 	TEST_ERR(wait_event(t.relay, CR_EVENT_SIP_HANGUP, t.id, 15000, &ev));
 	TEST_STREQ("BYE", ev.text);
 	TEST_ERR(sip_test_sipp_done(&t, 1, 10000));
-	cr_call_get_sip_trace(t.call, trace, sizeof(trace));
+	cr_call_get_trace(t.call, trace, sizeof(trace));
 	TEST_ASSERT(strstr(trace, "SDP: refused (SDP: a byte above 0x7f") != NULL);
 	TEST_ASSERT(strstr(trace, "> SIP/2.0 488 Not Acceptable Here | Warning: SDP: a byte") != NULL);
 out:

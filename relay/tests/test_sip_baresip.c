@@ -95,7 +95,7 @@ int test_sip_tls_outbound_baresip(void)
 	TEST_ERR(sip_test_dial(&t, "echo"));
 	TEST_ERR(wait_sip_event(t.relay, CR_EVENT_SIP_ANSWERED, t.id, 15000, &ev));
 	TEST_ERR(sip_test_rtp_echo_min(&t, &ev, 30));
-	cr_call_get_sip_trace(t.call, trace, sizeof(trace));
+	cr_call_get_trace(t.call, trace, sizeof(trace));
 	TEST_ASSERT(strstr(trace, "transport=tls") != NULL);
 	TEST_ERR(cr_sip_hangup(t.call));
 	TEST_ERR(wait_sip_event(t.relay, CR_EVENT_SIP_ENDED, t.id, 10000, &ev));

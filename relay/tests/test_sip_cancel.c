@@ -25,7 +25,7 @@ int test_sip_outbound_cancel(void)
 	TEST_ERR(cr_sip_hangup(t.call));
 	TEST_ERR(wait_sip_event(t.relay, CR_EVENT_SIP_ENDED, t.id, 10000, &ev));
 	TEST_EQUALS(487, ev.code);
-	cr_call_get_sip_trace(t.call, trace, sizeof(trace));
+	cr_call_get_trace(t.call, trace, sizeof(trace));
 	TEST_ASSERT(strstr(trace, "> CANCEL") != NULL);
 	TEST_ASSERT(strstr(trace, "< SIP/2.0 487") != NULL);
 	TEST_ERR(sip_test_sipp_done(&t, 1, 10000));

@@ -63,7 +63,7 @@ int test_sip_inbound_answered(void)
 	TEST_ERR(sip_test_rtp_echo(&t, &ev));
 	TEST_ERR(wait_event(t.relay, CR_EVENT_SIP_HANGUP, t.id, 15000, &ev));
 	TEST_STREQ("BYE", ev.text);
-	cr_call_get_sip_trace(t.call, trace, sizeof(trace));
+	cr_call_get_trace(t.call, trace, sizeof(trace));
 	TEST_ASSERT(strstr(trace, "< INVITE sip:15550001111@") != NULL);
 	TEST_ASSERT(strstr(trace, "> SIP/2.0 180 Ringing") != NULL);
 	TEST_ASSERT(strstr(trace, "> SIP/2.0 200 OK") != NULL);

@@ -34,7 +34,7 @@ int test_sip_local_hold_resume(void)
 	TEST_ERR(text_value(ev.text, "direction", dir, sizeof(dir)));
 	TEST_STREQ("sendrecv", dir);
 	TEST_ERR(sip_test_rtp_echo(&t, &ev));
-	TEST_ASSERT(cr_call_get_sip_trace(t.call, trace, sizeof(trace)) >= 0);
+	TEST_ASSERT(cr_call_get_trace(t.call, trace, sizeof(trace)) >= 0);
 	TEST_ASSERT(strstr(trace, "hold ignored: the dialog is not established") != NULL);
 	TEST_ASSERT(strstr(trace, "INVITE (hold)") != NULL);
 	TEST_ASSERT(strstr(trace, "INVITE (resume)") != NULL);

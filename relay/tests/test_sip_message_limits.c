@@ -221,7 +221,7 @@ int test_sip_long_from_header(void)
 	TEST_STREQ("+15557654321", value);
 	t.id = ev.call_id;
 	TEST_ERR(cr_call_adopt(t.relay, t.id, &t.call));
-	cr_call_get_sip_trace(t.call, trace, sizeof(trace));
+	cr_call_get_trace(t.call, trace, sizeof(trace));
 	g_snprintf(value, sizeof(value), "| From: %s |", from);
 	if (!strstr(trace, value))
 		TEST_FAIL("trace lacks \"%s\": %s", value, trace);

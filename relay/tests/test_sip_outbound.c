@@ -65,7 +65,7 @@ int test_sip_outbound_answered(void)
 	if (rtp.received < 45)
 		TEST_FAIL("only %ld of 50 RTP packets came back", rtp.received);
 
-	cr_call_get_sip_trace(call, trace, sizeof(trace));
+	cr_call_get_trace(call, trace, sizeof(trace));
 	TEST_ASSERT(strstr(trace, "> INVITE sip:15551234567@127.0.0.1:") != NULL);
 	TEST_ASSERT(strstr(trace, "< SIP/2.0 180 Ringing") != NULL);
 	TEST_ASSERT(strstr(trace, "< SIP/2.0 200 OK") != NULL);

@@ -26,7 +26,7 @@ int test_sip_outbound_100rel(void)
 	TEST_EQUALS(183, ev.code);
 	TEST_ERR(wait_sip_event(t.relay, CR_EVENT_SIP_ANSWERED, t.id, 10000, &ev));
 	TEST_ERR(sip_test_rtp_echo(&t, &ev));
-	cr_call_get_sip_trace(t.call, trace, sizeof(trace));
+	cr_call_get_trace(t.call, trace, sizeof(trace));
 	TEST_ASSERT(strstr(trace, "| Require: 100rel") != NULL);
 	cr_call_close(t.call, "done");
 	t.call = NULL;

@@ -24,7 +24,7 @@ int test_sip_outbound_remote_bye(void)
 	TEST_ERR(wait_event(t.relay, CR_EVENT_SIP_HANGUP, t.id, 10000, &ev));
 	TEST_EQUALS(200, ev.code);
 	TEST_STREQ("BYE", ev.text);
-	cr_call_get_sip_trace(t.call, trace, sizeof(trace));
+	cr_call_get_trace(t.call, trace, sizeof(trace));
 	TEST_ASSERT(strstr(trace, "< BYE sip:") != NULL);
 	TEST_ERR(sip_test_sipp_done(&t, 1, 10000));
 out:

@@ -73,7 +73,7 @@ int test_sip_session_timer_we_refresh(void)
 						   ev.type == CR_EVENT_SIP_FAILED))
 				TEST_FAIL("the call ended: event %d code %d %s", ev.type, ev.code,
 					  ev.text);
-		cr_call_get_sip_trace(t.call, trace, sizeof(trace));
+		cr_call_get_trace(t.call, trace, sizeof(trace));
 	}
 	if (getenv("CR_TEST_TRACE"))
 		fprintf(stderr, "%s", trace);

@@ -3,6 +3,7 @@
  */
 #include <math.h>
 #include <opus.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "tone.h"
@@ -88,6 +89,22 @@ int tone_rx_count(tone_rx_t *rx)
 	n = rx->n;
 	g_mutex_unlock(&rx->lock);
 	return n;
+}
+
+int tone_rx_measure_second(tone_rx_t *rx, int from, double *freq, double *level_db)
+{
+	int err = -1, n;
+
+	g_mutex_lock(&rx->lock);
+	n = rx->n;
+	if (from < 0)
+		from += n;
+	if (from >= 0 && from + TONE_RATE <= n)
+		err = tone_measure(rx->samples + from, TONE_RATE, TONE_RATE, freq, level_db);
+	g_mutex_unlock(&rx->lock);
+	if (from < 0 || from + TONE_RATE > n)
+		fprintf(stderr, "  no second decoded at sample %d (%d decoded)\n", from, n);
+	return err;
 }
 
 /* Power at freq of the Hann-windowed samples (Goertzel). */

@@ -38,6 +38,10 @@ void tone_rx_clear(tone_rx_t *rx);
 void tone_rx_sink(void *rx, const uint8_t *payload, int len);
 /* Samples decoded so far. */
 int tone_rx_count(tone_rx_t *rx);
+/* tone_measure() on one second decoded so far, from sample from (negative:
+ * counted back from the last one decoded). -1 when that second is not all
+ * there yet. */
+int tone_rx_measure_second(tone_rx_t *rx, int from, double *freq, double *level_db);
 
 /* Strongest frequency in 50..4000 Hz (to 0.1 Hz) and RMS level (dBFS) of
  * n samples at rate. Returns 0, or -1 when there is nothing to measure. */

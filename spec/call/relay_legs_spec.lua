@@ -30,7 +30,6 @@ local function fake_closing_call()
 	function call.sip_reject() call.done[#call.done + 1] = "sip_reject" return true end
 	function call.stats() return { client_rx_packets = 7 } end
 	function call.trace() return call.trace_text end
-	function call.sip_trace() return call.sip_text or "" end
 	function call.close(_, reason)
 		call.closed = true
 		call.done[#call.done + 1] = "close " .. tostring(reason)
@@ -136,6 +135,26 @@ describe("jingle_sip.call.relay_legs #lua54", function()
 					fields = { direction = "sendonly" } }))
 		end)
 
+		it("should leave the trunk's RTP address to the relay and still map its numbers", function()
+			-- The relay points its RTP leg at the trunk itself (relay/src/call_sip.c):
+			-- nothing about the address goes back down, at the answer or a re-INVITE.
+			local call = fake_call()
+			local legs = relay_legs.new(call)
+			legs:set_choice({ mode = "passthrough", client = PCMU, trunk = PCMU })
+			local answer = { address = "192.0.2.7", port = 40000, codec = "PCMU", pt = 0, clock = 8000,
+				channels = 1, dtmf_pt = -1, direction = "sendrecv" }
+			legs:translate({ type = "sip_answered", code = 200, text = "", fields = answer })
+			legs:translate({ type = "sip_media_changed", code = 0, text = "",
+				fields = { address = "192.0.2.8", port = 40002, codec = "PCMU", pt = 0, dtmf_pt = -1,
+					direction = "sendrecv" } })
+			legs:apply_sip_media({ address = "192.0.2.9", port = 40004 })
+			for _, c in ipairs(call.calls) do
+				assert.is_not.equal("set_sip_remote", c[1])
+				assert.is_nil(c[1] == "media_start" and c[2].sip_remote_addr or nil)
+			end
+			assert.equal(0, call:last("set_codecs")[2][1].sip_pt)
+		end)
+
 		it("should pass the watch and a hang-up's reason to the relay", function()
 			local call = fake_call()
 			local legs = relay_legs.new(call)
@@ -172,7 +191,7 @@ describe("jingle_sip.call.relay_legs #lua54", function()
 			legs:sip_hangup()
 			legs:close("client hung up")
 			assert.is_false(call.closed, "closed before the BYE was answered")
-			call.sip_text = "1500.000 > BYE\n1501.000 < SIP/2.0 200 OK\n"
+			call.trace_text = call.trace_text .. "1500.000 sip> BYE\n1501.000 sip< SIP/2.0 200 OK\n"
 			legs:translate({ type = "sip_ended", code = 200, text = "" })
 			assert.is_true(call.closed)
 			assert.same({ "sip_hangup", "close client hung up" }, call.done)

@@ -20,6 +20,7 @@
 -- failover times are printed (docs/DEPLOY.md records them); only generous
 -- bounds are asserted.
 local socket = require "socket"
+local process = require "spec.helpers.process"
 local prosody = require "spec.helpers.prosody"
 local postgres = require "spec.helpers.postgres"
 local kamailio = require "spec.helpers.kamailio"
@@ -33,23 +34,7 @@ local CARRIER_IP = "127.0.0.2" -- the carriers' address (the edge's allow list)
 local TONE = 440
 local NODE_TIMEOUT = 3 -- jingle_sip_node_timeout on both nodes
 
-local function quote(s)
-	return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
-end
-
-local function write_file(path, text)
-	local f = assert(io.open(path, "w"))
-	f:write(text)
-	f:close()
-end
-
-local function read_file(path)
-	local f = io.open(path, "rb")
-	if not f then return "" end
-	local s = f:read("a")
-	f:close()
-	return s
-end
+local quote, read_file, write_file = process.quote, process.read_file, process.write_file
 
 -- One SIP request from `ip` to the edge; the status code of its answer, or
 -- nil when none came within `wait` seconds.
@@ -150,15 +135,11 @@ describe("two gateway nodes behind Kamailio, storage on PostgreSQL #lua54 #e2e",
 		-- Names: SRV from the DNS server, the SRV targets from a hosts file.
 		write_file(dir .. "/hosts", "127.0.0.1 node1.phone.example.net node2.phone.example.net xmpp.users.example.org\n")
 		os.execute("chmod 755 " .. quote(dir) .. " && chmod 644 " .. quote(dir .. "/hosts"))
-		local p = io.popen(("sh -c %s"):format(quote(
-			("exec /usr/bin/python3 %s/spec/helpers/srv_dns.py %d 170 %s %s %s >%s 2>&1 & echo $!"):format(
-				prosody.repo, ports.dns,
-				quote(("%s=node1.phone.example.net:%d:10"):format(PHONE, ports.s2s1)),
-				quote(("%s=node2.phone.example.net:%d:20"):format(PHONE, ports.s2s2)),
-				quote(("%s=xmpp.users.example.org:%d"):format(USERS, ports.users_s2s)),
-				quote(dir .. "/dns.log")))))
-		dns_pid = p:read("l")
-		p:close()
+		dns_pid = process.spawn(("/usr/bin/python3 %s/spec/helpers/srv_dns.py %d 170 %s %s %s"):format(
+			prosody.repo, ports.dns,
+			quote(("%s=node1.phone.example.net:%d:10"):format(PHONE, ports.s2s1)),
+			quote(("%s=node2.phone.example.net:%d:20"):format(PHONE, ports.s2s2)),
+			quote(("%s=xmpp.users.example.org:%d"):format(USERS, ports.users_s2s))), dir .. "/dns.log")
 		local resolver = ('unbound = { resolvconf = false, hoststxt = %q, forward = "127.0.0.1@%d" }')
 			:format(dir .. "/hosts", ports.dns)
 		users = prosody.start({ domain = USERS, phone_domain = false, s2s_port = ports.users_s2s,

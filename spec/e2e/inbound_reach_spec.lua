@@ -53,10 +53,58 @@ describe("inbound calls to an owner who may be away #lua54 #e2e", function()
 		return gateway_port
 	end
 
+	-- The phone (sipp) calls alice's DID at the gateway's SIP port.
+	local function phone_calls(port, scenario)
+		phone = sipp.start({ scenario = scenario or "uac_expect_480.xml", remote = "127.0.0.1:" .. port,
+			service = DID })
+	end
+
+	-- A gateway that rings for 4 s and pushes (XEP-0357, with the sender in
+	-- the summary so the app can show who calls), and the push app server:
+	-- pushes are pubsub publishes from the user's server to the app
+	-- server's JID, here a client of its own. more_modules: besides
+	-- cloud_notify. Returns the gateway's SIP port and the app's client.
+	local function start_with_push_app(more_modules)
+		local port = start("jingle_sip_ring_timeout = 4", {
+			modules = { "cloud_notify", table.unpack(more_modules or {}) },
+			global = "push_notification_with_sender = true" })
+		server:register("pushapp", "pushapp-pw")
+		local app = xmpp.connect({ host = "localhost", port = server.c2s_port, user = "pushapp",
+			password = "pushapp-pw", resource = "app" })
+		finally(function() app:close() end)
+		return port, app
+	end
+
+	-- alice's mobile client, push enabled toward the app server's `node`;
+	-- still connected.
+	local function mobile_with_push(app, node)
+		local c = login(server, "mobile")
+		local enabled = c:iq(st.iq({ type = "set", id = new_id() })
+			:tag("enable", { xmlns = "urn:xmpp:push:0", jid = app.jid, node = node }), 5)
+		assert.equal("result", enabled and enabled.attr.type, tostring(enabled))
+		return c
+	end
+
+	-- The push that reaches the app server within 10 s, acknowledged: its
+	-- node, the fields of its summary form, the stanza.
+	local function receive_push(app)
+		local push = app:receive(function(s)
+			return s.name == "iq" and s.attr.type == "set" and s:get_child("pubsub", "http://jabber.org/protocol/pubsub")
+		end, 10)
+		assert.is_not_nil(push, "no push reached the app server:\n" .. server:log():sub(-3000))
+		app:send(st.reply(push))
+		local publish = push:get_child("pubsub", "http://jabber.org/protocol/pubsub"):get_child("publish")
+		local form = publish:get_child("item"):get_child("notification", "urn:xmpp:push:0")
+			:get_child("x", "jabber:x:data")
+		local fields = {}
+		for field in form:childtags("field") do fields[field.attr.var] = field:get_child_text("value") end
+		return publish.attr.node, fields, push
+	end
+
 	it("should answer 480 at once when the owner has no device online and no push, and tell them later", function()
 		local port = start()
 		local started = socket.gettime()
-		phone = sipp.start({ scenario = "uac_expect_480.xml", remote = "127.0.0.1:" .. port, service = DID })
+		phone_calls(port)
 		assert.equal(0, phone:wait(20), "the phone got no 480:\n" .. phone:log())
 		local took = socket.gettime() - started
 		assert.is_true(took < 5, ("the caller waited %.1f s for a user nobody could ring"):format(took))
@@ -77,37 +125,15 @@ describe("inbound calls to an owner who may be away #lua54 #e2e", function()
 	end)
 
 	it("should push to an owner whose phone app registered (XEP-0357), ring on, then report the missed call", function()
-		local port = start("jingle_sip_ring_timeout = 4", { modules = { "cloud_notify" },
-			-- The summary names the sender, so the app can show who calls.
-			global = "push_notification_with_sender = true" })
-		-- The push app server: XEP-0357 pushes are pubsub publishes from the
-		-- user's server to the app server's JID, here a client of its own.
-		server:register("pushapp", "pushapp-pw")
-		local app = xmpp.connect({ host = "localhost", port = server.c2s_port, user = "pushapp",
-			password = "pushapp-pw", resource = "app" })
-		finally(function() app:close() end)
+		local port, app = start_with_push_app()
 		-- A mobile client: enables XEP-0357 push toward that app server, then goes away.
-		local c = login(server, "mobile")
-		local enabled = c:iq(st.iq({ type = "set", id = new_id() })
-			:tag("enable", { xmlns = "urn:xmpp:push:0", jid = app.jid, node = "spec-device" }), 5)
-		assert.is_not_nil(enabled, "no answer to push enable")
-		assert.equal("result", enabled.attr.type, tostring(enabled))
-		c:close()
+		mobile_with_push(app, "spec-device"):close()
 		socket.sleep(0.5)
 		local started = socket.gettime()
-		phone = sipp.start({ scenario = "uac_expect_480.xml", remote = "127.0.0.1:" .. port, service = DID })
+		phone_calls(port)
 		-- The push reaches the app server while the call rings.
-		local push = app:receive(function(s)
-			return s.name == "iq" and s.attr.type == "set" and s:get_child("pubsub", "http://jabber.org/protocol/pubsub")
-		end, 10)
-		assert.is_not_nil(push, "no push reached the app server:\n" .. server:log():sub(-3000))
-		app:send(st.reply(push))
-		local publish = push:get_child("pubsub", "http://jabber.org/protocol/pubsub"):get_child("publish")
-		assert.equal("spec-device", publish.attr.node)
-		local form = publish:get_child("item"):get_child("notification", "urn:xmpp:push:0")
-			:get_child("x", "jabber:x:data")
-		local fields = {}
-		for field in form:childtags("field") do fields[field.attr.var] = field:get_child_text("value") end
+		local node, fields, push = receive_push(app)
+		assert.equal("spec-device", node)
 		assert.equal("urn:xmpp:push:summary", fields.FORM_TYPE)
 		assert.equal("1", fields["message-count"])
 		assert.equal("+15551112222@phone.localhost", fields["last-message-sender"], tostring(push))
@@ -126,18 +152,10 @@ describe("inbound calls to an owner who may be away #lua54 #e2e", function()
 	end)
 
 	it("should push to a mobile client whose session hibernates (XEP-0198) and ring it", function()
-		local port = start("jingle_sip_ring_timeout = 4", { modules = { "cloud_notify", "smacks" },
-			global = "push_notification_with_sender = true" })
-		server:register("pushapp", "pushapp-pw")
-		local app = xmpp.connect({ host = "localhost", port = server.c2s_port, user = "pushapp",
-			password = "pushapp-pw", resource = "app" })
-		finally(function() app:close() end)
+		local port, app = start_with_push_app({ "smacks" })
 		-- A mobile client with stream management and push; its link drops,
 		-- so Prosody keeps the session (hibernated) and pushes what it queues.
-		local c = login(server, "mobile")
-		local enabled = c:iq(st.iq({ type = "set", id = new_id() })
-			:tag("enable", { xmlns = "urn:xmpp:push:0", jid = app.jid, node = "sleeping-device" }), 5)
-		assert.equal("result", enabled and enabled.attr.type, tostring(enabled))
+		local c = mobile_with_push(app, "sleeping-device")
 		c:send(st.stanza("enable", { xmlns = "urn:xmpp:sm:3", resume = "true" }))
 		assert.is_not_nil(c:receive(function(s) return s.name == "enabled" end, 5), "no stream management")
 		c:send(st.presence())
@@ -161,20 +179,11 @@ describe("inbound calls to an owner who may be away #lua54 #e2e", function()
 		socket.sleep(0.2)
 		c.conn:close()
 		socket.sleep(1)
-		phone = sipp.start({ scenario = "uac_expect_480.xml", remote = "127.0.0.1:" .. port, service = DID })
+		phone_calls(port)
 		-- The call itself is the first thing pushed: nothing asks the
 		-- sleeping session anything before its propose.
-		local push = app:receive(function(s)
-			return s.name == "iq" and s.attr.type == "set" and s:get_child("pubsub", "http://jabber.org/protocol/pubsub")
-		end, 10)
-		assert.is_not_nil(push, "no push reached the app server:\n" .. server:log():sub(-3000))
-		app:send(st.reply(push))
-		local publish = push:get_child("pubsub", "http://jabber.org/protocol/pubsub"):get_child("publish")
-		assert.equal("sleeping-device", publish.attr.node)
-		local form = publish:get_child("item"):get_child("notification", "urn:xmpp:push:0")
-			:get_child("x", "jabber:x:data")
-		local fields = {}
-		for field in form:childtags("field") do fields[field.attr.var] = field:get_child_text("value") end
+		local node, fields, push = receive_push(app)
+		assert.equal("sleeping-device", node)
 		assert.equal("+15551112222@phone.localhost", fields["last-message-sender"], tostring(push))
 		assert.equal(0, phone:wait(20), phone:log())
 		assert.truthy(phone:messages():find("SIP/2.0 180", 1, true), "it never rang:\n" .. phone:messages())
@@ -182,7 +191,7 @@ describe("inbound calls to an owner who may be away #lua54 #e2e", function()
 
 	it("should send no missed-call message with jingle_sip_missed_call_message = false", function()
 		local port = start("jingle_sip_missed_call_message = false")
-		phone = sipp.start({ scenario = "uac_expect_480.xml", remote = "127.0.0.1:" .. port, service = DID })
+		phone_calls(port)
 		assert.equal(0, phone:wait(20), phone:log())
 		local messages = missed_messages(server)
 		assert.equal(0, #messages, messages[1] and messages[1].body)
@@ -198,7 +207,7 @@ describe("inbound calls to an owner who may be away #lua54 #e2e", function()
 				"--tone", "440", "--timeout", "30" } })
 		assert.is_true(first:wait_ready(15), first:log())
 		assert.is_true(late:wait_ready(15), late:log())
-		phone = sipp.start({ scenario = "uac_call.xml", remote = "127.0.0.1:" .. port, service = DID })
+		phone_calls(port, "uac_call.xml")
 		local report = assert(first:result(30))
 		assert.equal(0, report.exit_code, first:log())
 		local late_report = assert(late:result(30))

@@ -14,7 +14,7 @@
 --    s2s listens on the default port 5269 (Prosody has no per-peer port).
 --  * The Erlang port mapper (epmd) that ejabberdctl starts runs on a free
 --    port of its own (ERL_EPMD_PORT), bound to loopback, and is stopped too.
-local socket = require "socket"
+local process = require "spec.helpers.process"
 local prosody = require "spec.helpers.prosody"
 
 local M = {}
@@ -23,35 +23,8 @@ local repo = prosody.repo
 
 M.python = "/usr/bin/python3"
 
-local function sh(cmd)
-	local ok = os.execute(cmd)
-	return ok == true or ok == 0
-end
-
-local function capture(cmd)
-	local p = io.popen(cmd)
-	local out = p:read("a")
-	p:close()
-	return out
-end
-
-local function quote(s)
-	return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
-end
-
-local function read_file(path)
-	local f = io.open(path, "rb")
-	if not f then return "" end
-	local s = f:read("a")
-	f:close()
-	return s
-end
-
-local function write_file(path, text)
-	local f = assert(io.open(path, "w"))
-	f:write(text)
-	f:close()
-end
+local quote, sh, capture = process.quote, process.sh, process.capture
+local read_file, write_file = process.read_file, process.write_file
 
 local Instance = {}
 Instance.__index = Instance
@@ -73,24 +46,11 @@ function Instance:register(user, password)
 	assert(ok, "ejabberdctl register failed: " .. out)
 end
 
-local function kill(pid)
-	if pid then sh("kill -TERM " .. pid .. " 2>/dev/null") end
-end
-
-local function alive(pid)
-	return pid and sh("kill -0 " .. pid .. " 2>/dev/null")
-end
-
 function Instance:stop()
 	-- The Erlang VM (beam.smp) runs in the process group that setsid gave
 	-- ejabberdctl; the DNS server and epmd are on their own.
 	if self.pgid then
-		sh("kill -TERM -" .. self.pgid .. " 2>/dev/null")
-		for _ = 1, 100 do
-			if not sh("kill -0 -" .. self.pgid .. " 2>/dev/null") then break end
-			socket.sleep(0.05)
-		end
-		sh("kill -KILL -" .. self.pgid .. " 2>/dev/null")
+		process.terminate("-" .. self.pgid)
 		self.pgid = nil
 	end
 	if self.epmd_port then
@@ -98,7 +58,7 @@ function Instance:stop()
 		sh(("ERL_EPMD_PORT=%d epmd -kill >/dev/null 2>&1"):format(self.epmd_port))
 		self.epmd_port = nil
 	end
-	kill(self.dns_pid)
+	if self.dns_pid then sh("kill -TERM " .. self.dns_pid .. " 2>/dev/null") end
 	self.dns_pid = nil
 end
 
@@ -176,9 +136,8 @@ function M.start(opts)
 	for domain, port in pairs(opts.peers or {}) do
 		records[#records + 1] = quote(("%s=localhost:%d"):format(domain, port))
 	end
-	self.dns_pid = capture(("sh -c %s"):format(quote(("exec %s %s/spec/helpers/srv_dns.py %d %d %s >%s 2>&1 & echo $!")
-		:format(M.python, repo, self.dns_port, opts.lifetime or 300, table.concat(records, " "),
-			quote(self.dir .. "/dns.log"))))):match("%d+")
+	self.dns_pid = process.spawn(("%s %s/spec/helpers/srv_dns.py %d %d %s"):format(M.python, repo, self.dns_port,
+		opts.lifetime or 300, table.concat(records, " ")), self.dir .. "/dns.log")
 	assert(self.dns_pid, "the DNS server did not start")
 
 	-- resolv_conf "" first: no /etc/resolv.conf, whose servers would
@@ -194,19 +153,18 @@ function M.start(opts)
 	self.env = ("env HOME=%s EJABBERD_CONFIG_PATH=%s/ejabberd.yml ERL_INETRC=%s/inetrc ERL_EPMD_PORT=%d "
 		.. "ERL_EPMD_ADDRESS=127.0.0.1"):format(self.dir, self.dir, self.dir, self.epmd_port)
 	-- setsid: ejabberdctl, erl and beam.smp share one process group to stop.
-	self.pgid = capture(("setsid sh -c %s & sleep 0.1; echo $!"):format(quote(
-		("exec %s runuser -u ejabberd -- ejabberdctl --config-dir %s --logs %s --spool %s/db --node %s foreground >%s 2>&1")
-		:format(self.env, self.dir, self.dir, self.dir, self.node, quote(self.dir .. "/stdout.log"))))):match("%d+")
+	self.pgid = process.spawn(
+		("%s runuser -u ejabberd -- ejabberdctl --config-dir %s --logs %s --spool %s/db --node %s foreground")
+			:format(self.env, self.dir, self.dir, self.dir, self.node),
+		self.dir .. "/stdout.log", { setsid = true })
 	assert(self.pgid, "ejabberd did not start")
-	local deadline = socket.gettime() + 30
-	while not read_file(self.dir .. "/stdout.log"):find("is started in the node", 1, true) do
-		if socket.gettime() > deadline or not alive(self.pgid) then
-			local log = self:log()
-			self:stop()
-			error("ejabberd did not start; log:\n" .. log:sub(-3000))
-		end
-		socket.sleep(0.1)
-	end
+	process.wait_ready({
+		what = "ejabberd", timeout = 30,
+		ready = function() return read_file(self.dir .. "/stdout.log"):find("is started in the node", 1, true) end,
+		alive = function() return process.alive(self.pgid) end,
+		log = function() return self:log() end,
+		stop = function() self:stop() end,
+	})
 	for user, password in pairs(opts.users or {}) do self:register(user, password) end
 	return self
 end

@@ -4,41 +4,15 @@
 -- directory of the run's own (also its runtime directory), in the
 -- foreground on loopback, stopped with the spec.
 local socket = require "socket"
+local process = require "spec.helpers.process"
 local prosody = require "spec.helpers.prosody"
 
 local M = {}
 
 M.config = prosody.repo .. "/deploy/kamailio.cfg"
 
-local function quote(s)
-	return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
-end
-
-local function sh(cmd)
-	local ok = os.execute(cmd)
-	return ok == true or ok == 0
-end
-
-local function capture(cmd)
-	local p = io.popen(cmd)
-	local out = p:read("a")
-	p:close()
-	return out
-end
-
-local function read_file(path)
-	local f = io.open(path, "rb")
-	if not f then return "" end
-	local s = f:read("a")
-	f:close()
-	return s
-end
-
-local function write_file(path, text)
-	local f = assert(io.open(path, "w"))
-	f:write(text)
-	f:close()
-end
+local quote, sh, capture = process.quote, process.sh, process.capture
+local read_file, write_file = process.read_file, process.write_file
 
 local Edge = {}
 Edge.__index = Edge
@@ -47,13 +21,7 @@ function Edge:log() return read_file(self.dir .. "/kamailio.log") end
 
 --- Waits until the log matches the Lua pattern; returns the match or nil.
 function Edge:wait_log(pattern, timeout)
-	local deadline = socket.gettime() + (timeout or 5)
-	repeat
-		local m = self:log():match(pattern)
-		if m then return m end
-		socket.sleep(0.05)
-	until socket.gettime() > deadline
-	return nil
+	return process.wait_for(function() return self:log():match(pattern) end, timeout)
 end
 
 --- Runs one RPC command through kamcmd on the edge's control socket;
@@ -86,12 +54,7 @@ end
 
 function Edge:stop()
 	if not self.pid then return end
-	sh("kill -TERM " .. self.pid .. " 2>/dev/null")
-	for _ = 1, 100 do
-		if not sh("kill -0 " .. self.pid .. " 2>/dev/null") then break end
-		socket.sleep(0.05)
-	end
-	sh("kill -KILL " .. self.pid .. " 2>/dev/null")
+	process.terminate(self.pid)
 	self.pid = nil
 end
 
@@ -142,20 +105,17 @@ function start(opts)
 		args[#args + 1] = name .. "=" .. tostring(value)
 	end
 	for i, a in ipairs(args) do args[i] = quote(a) end
-	self.pid = capture(("sh -c %s"):format(quote(("exec %s >%s 2>&1 & echo $!")
-		:format(table.concat(args, " "), quote(self.dir .. "/kamailio.log"))))):match("%d+")
+	self.pid = process.spawn(table.concat(args, " "), self.dir .. "/kamailio.log")
 	assert(self.pid, "kamailio did not start")
 	-- It binds its socket before it forks its workers, the RPC one among
 	-- them: an RPC answer means it listens (a bind error ends it first).
-	local deadline = socket.gettime() + 10
-	while not self:rpc("core.uptime"):find("uptime", 1, true) do
-		if socket.gettime() > deadline or not sh("kill -0 " .. self.pid .. " 2>/dev/null") then
-			local log = self:log()
-			self:stop()
-			error("kamailio did not start; log:\n" .. log:sub(-3000))
-		end
-		socket.sleep(0.1)
-	end
+	process.wait_ready({
+		what = "kamailio", timeout = 10,
+		ready = function() return self:rpc("core.uptime"):find("uptime", 1, true) end,
+		alive = function() return process.alive(self.pid) end,
+		log = function() return self:log() end,
+		stop = function() self:stop() end,
+	})
 	return self
 end
 

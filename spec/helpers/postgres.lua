@@ -4,36 +4,14 @@
 -- authentication for one superuser role, and stopped with the spec. As root
 -- it runs as the postgres user (PostgreSQL refuses to run as root); the
 -- machine's own clusters (pg_lsclusters) are never touched.
-local socket = require "socket"
+local process = require "spec.helpers.process"
 local prosody = require "spec.helpers.prosody"
 
 local M = {}
 
 M.bin = "/usr/lib/postgresql/15/bin"
 
-local function quote(s)
-	return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
-end
-
-local function sh(cmd)
-	local ok = os.execute(cmd)
-	return ok == true or ok == 0
-end
-
-local function capture(cmd)
-	local p = io.popen(cmd)
-	local out = p:read("a")
-	p:close()
-	return out
-end
-
-local function read_file(path)
-	local f = io.open(path, "rb")
-	if not f then return "" end
-	local s = f:read("a")
-	f:close()
-	return s
-end
+local quote, sh, capture, read_file = process.quote, process.sh, process.capture, process.read_file
 
 local function as_postgres(cmd)
 	if prosody.is_root then return "runuser -u postgres -- " .. cmd end
@@ -81,15 +59,13 @@ function M.start(opts)
 		:format(self.port, self.dir)
 	out = capture(as_postgres(("%s/pg_ctl start -w -t 30 -D %s -l %s -o %s 2>&1"):format(M.bin, quote(data),
 		quote(self.dir .. "/server.log"), quote(options))))
-	local deadline = socket.gettime() + 30
-	while not self:log():find("ready to accept connections", 1, true) do
-		if socket.gettime() > deadline then
-			local log = self:log()
-			self:stop()
-			error("PostgreSQL did not start:\n" .. out .. log)
-		end
-		socket.sleep(0.1)
-	end
+	-- (pg_ctl -w returns once it answers; its log says so, or why not)
+	process.wait_ready({
+		what = "PostgreSQL", timeout = 30, tail = false,
+		ready = function() return self:log():find("ready to accept connections", 1, true) end,
+		log = function() return out .. self:log() end,
+		stop = function() self:stop() end,
+	})
 	return self
 end
 

@@ -2,6 +2,7 @@
 -- config and data directory under build/spec-prosody/, and stops it.
 -- As root, Prosody is run as the prosody user (it refuses to run as root).
 local socket = require "socket"
+local process = require "spec.helpers.process"
 
 local M = {}
 
@@ -13,17 +14,7 @@ local repo = (function()
 end)()
 M.repo = repo
 
-local function sh(cmd)
-	local ok, _, code = os.execute(cmd)
-	return ok == true or ok == 0, code
-end
-
-local function capture(cmd)
-	local p = io.popen(cmd)
-	local out = p:read("a")
-	p:close()
-	return out
-end
+local sh, capture, read_file = process.sh, process.capture, process.read_file
 
 local is_root = capture("id -u"):match("^0") ~= nil
 M.is_root = is_root
@@ -82,27 +73,13 @@ function M.free_port(span, ip)
 	error("no free port in " .. PORT_LO .. "-" .. PORT_HI)
 end
 
-local function wait_port(port, timeout)
-	local deadline = socket.gettime() + timeout
-	while socket.gettime() < deadline do
-		local c = socket.tcp()
-		c:settimeout(0.2)
-		if c:connect("127.0.0.1", port) then
-			c:close()
-			return true
-		end
-		c:close()
-		socket.sleep(0.05)
-	end
-	return false
-end
-
-local function read_file(path)
-	local f = io.open(path, "rb")
-	if not f then return "" end
-	local s = f:read("a")
-	f:close()
-	return s
+-- Whether something accepts TCP connections on port of 127.0.0.1.
+local function listening(port)
+	local c = socket.tcp()
+	c:settimeout(0.2)
+	local ok = c:connect("127.0.0.1", port)
+	c:close()
+	return ok ~= nil
 end
 
 local Instance = {}
@@ -112,13 +89,7 @@ function Instance:log() return read_file(self.dir .. "/prosody.log") end
 
 -- Waits until the log contains the Lua pattern; returns the match or nil.
 function Instance:wait_log(pattern, timeout)
-	local deadline = socket.gettime() + (timeout or 5)
-	repeat
-		local m = self:log():match(pattern)
-		if m then return m end
-		socket.sleep(0.05)
-	until socket.gettime() > deadline
-	return nil
+	return process.wait_for(function() return self:log():match(pattern) end, timeout)
 end
 
 function Instance:register(user, password)
@@ -155,20 +126,12 @@ function Instance:stop()
 	local pids = { self.pid }
 	local pidfile = read_file(self.dir .. "/prosody.pid"):match("%d+")
 	if pidfile and pidfile ~= self.pid then pids[#pids + 1] = pidfile end
-	local list = table.concat(pids, " ")
-	sh("kill -TERM " .. (pidfile or self.pid) .. " 2>/dev/null")
-	for _ = 1, 100 do
-		if not sh("kill -0 " .. list .. " 2>/dev/null") then break end
-		socket.sleep(0.05)
-	end
-	sh("kill -KILL " .. list .. " 2>/dev/null")
+	process.terminate(pidfile or self.pid, table.concat(pids, " "))
 	self.pid = nil
 end
 
 local function write_file(path, text)
-	local f = assert(io.open(path, "w"))
-	f:write(text, "\n")
-	f:close()
+	process.write_file(path, text .. "\n")
 end
 
 --- Starts Prosody. opts.extra: config text appended after the component line;
@@ -229,14 +192,15 @@ function M.start(opts)
 	for user, password in pairs(opts.users or {}) do self:register(user, password) end
 	local env = opts.plugin_paths and "" or ("CALLRELAY_LIBDIR=" .. repo .. "/build/lib ")
 	local limit = opts.nofile and ("prlimit --nofile=%d:%d -- "):format(opts.nofile, opts.nofile) or ""
-	self.pid = capture(("%s sh -c 'exec %s%s >%s/stdout.log 2>&1 & echo $!'"):format(env, limit,
-		as_prosody("prosody --config " .. self.config), self.dir)):match("%d+")
+	self.pid = process.spawn(limit .. as_prosody("prosody --config " .. self.config), self.dir .. "/stdout.log",
+		{ env = env })
 	assert(self.pid, "prosody did not start")
-	if not wait_port(self.c2s_port, 15) then
-		local log = self:log() .. read_file(self.dir .. "/stdout.log")
-		self:stop()
-		error("prosody did not open its c2s port; log:\n" .. log)
-	end
+	process.wait_ready({
+		what = "prosody (its c2s port)", timeout = 15, interval = 0.05, tail = false,
+		ready = function() return listening(self.c2s_port) end,
+		log = function() return self:log() .. read_file(self.dir .. "/stdout.log") end,
+		stop = function() self:stop() end,
+	})
 	return self
 end
 

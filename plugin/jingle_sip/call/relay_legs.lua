@@ -30,8 +30,8 @@ function M.new(call, opts)
 	return setmetatable({ call = call, relay_id = call.id, log = opts and opts.log or function() end,
 		add_timer = opts and opts.add_timer,
 		latch = opts and opts.latch or false, latch_addr = opts and opts.latch_addr,
-		-- The relay's traces (media and SIP) count milliseconds from the
-		-- call's creation, which is now.
+		-- The relay's trace counts milliseconds from the call's
+		-- creation, which is now.
 		created_at = opts and opts.created_at or time_now() }, Legs)
 end
 
@@ -140,9 +140,6 @@ function Legs:client_start(p)
 		remote_fingerprint = p.fingerprint and (p.fingerprint.hash .. " " .. p.fingerprint.value) or nil,
 		codecs = codec_map(p.choice),
 	}
-	if self.sip_remote then
-		params.sip_remote_addr, params.sip_remote_port = self.sip_remote.address, self.sip_remote.port
-	end
 	if self.latch then
 		params.sip_latch = 1
 		params.sip_latch_addr = self.latch_addr
@@ -303,27 +300,26 @@ function Legs:summary()
 	return self.call:stats() or {}
 end
 
---- The relay's ICE/DTLS trace and the SIP dialog, as { t (seconds, same
--- clock as util.time), area, text } entries.
+--- The relay's one trace of the call (ICE, DTLS, media and the SIP dialog:
+-- areas "sip>" sent, "sip<" received, "sip!" refused or ignored), as
+-- { t (seconds, same clock as util.time), area, text } entries.
 function Legs:trace_entries()
 	if self.call.closed then return self.final_trace or {} end
 	local list = {}
 	for ms, area, text in (self.call:trace() or ""):gmatch("([%d.]+) (%S+) ([^\n]*)") do
 		list[#list + 1] = { t = self.created_at + tonumber(ms) / 1000, area = area, text = text }
 	end
-	local t0 = self.created_at
-	for ms, dir, text in (self.call:sip_trace() or ""):gmatch("([%d.]+) ([<>]) ([^\n]*)") do
-		list[#list + 1] = { t = t0 + tonumber(ms) / 1000, area = "sip" .. dir, text = text }
-	end
 	return list
 end
 
--- The trunk's media from a SIP event's fields: where to send, and (unless the
--- bridge settles the codec itself, keep_codecs) which numbers.
+-- The trunk's media from a SIP event's fields: (unless the bridge settles the
+-- codec itself, keep_codecs) which numbers. Where to send is the relay's own
+-- fact: it points its RTP leg at the trunk's address before the event comes
+-- (relay/src/call_sip.c), so the address is only logged here.
 function Legs:apply_sip_media(fields, keep_codecs)
 	if fields.address and fields.port and fields.port > 0 then
-		self.sip_remote = { address = fields.address, port = fields.port }
-		self:check(self.call:set_sip_remote(fields.address, fields.port), nil, "SIP remote")
+		self.log("debug", "relay call %d: the trunk takes RTP at %s:%d", self.relay_id, fields.address,
+			fields.port)
 	end
 	if self.choice and fields.pt and not keep_codecs then
 		local dtmf = fields.dtmf_pt and fields.dtmf_pt >= 0 and fields.dtmf_pt or nil

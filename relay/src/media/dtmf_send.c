@@ -16,6 +16,11 @@
  * which also spaces digits. The client's own packets toward the trunk are
  * held back meanwhile, so the trunk never gets audio and an event with the
  * same sequence space mixed (and a tone the client plays is not doubled).
+ *
+ * Below the packet loop (docs/ARCHITECTURE.md, "Layers of the relay"):
+ * forward.c calls in (cr_sip_out_rewrite), the packets leave through the
+ * send handler given at cr_dtmf_tx_init(), so this file calls nothing of
+ * the loop.
  */
 #include "media.h"
 
@@ -95,7 +100,7 @@ static void send_event_packet(cr_media_call_t *mc, bool marker, bool end)
 	 * on the wire, never a duplicate. */
 	o->last_seq = seq;
 	o->seq_offset++;
-	cr_rtp_leg_send(mc, false, p, sizeof(p));
+	tx->send(mc, false, p, sizeof(p));
 }
 
 /* The trunk's telephone-event from the codec map: false when none. */
@@ -132,7 +137,7 @@ static void start_next(cr_media_call_t *mc, int64_t now)
 		if (!find_event_pt(mc, &pt, &clock)) {
 			/* The codec map lost telephone-event after the digit was
 			 * accepted (a re-INVITE without it). */
-			cr_trace_add(&mc->trace, "media",
+			cr_trace_add(mc->trace, "media",
 				     "dtmf dropped client->sip digit %c: no telephone-event on the SIP leg now",
 				     r->digit);
 			g_free(r);
@@ -176,7 +181,7 @@ static void report(cr_media_call_t *mc)
 	cr_dtmf_tx_t *tx = &mc->dtmf_tx;
 
 	atomic_fetch_add_explicit(&mc->counters.dtmf_events, 1, memory_order_relaxed);
-	cr_trace_add(&mc->trace, "media", "dtmf sent client->sip digit %c duration %d ms",
+	cr_trace_add(mc->trace, "media", "dtmf sent client->sip digit %c duration %d ms",
 		     tx->digit, tx->duration_ms);
 	cr_media_emit(mc, CR_EVENT_DTMF, CR_DIR_CLIENT_TO_SIP, tx->duration_ms,
 		      "digit=%c event=%d duration_ms=%d sent=1", tx->digit, tx->event,
@@ -211,7 +216,7 @@ static gboolean on_tick(gpointer p)
 		mc->sip_out.last_ts = tx->ts + tx->total;
 		mc->sip_out.last_us = now;
 		if (tx->held)
-			cr_trace_add(&mc->trace, "media",
+			cr_trace_add(mc->trace, "media",
 				     "dtmf digit %c: %u client packets held back while it played",
 				     tx->digit, tx->held);
 		digit_done(mc);
@@ -226,6 +231,11 @@ static gboolean on_tick(gpointer p)
 	g_source_unref(tx->timer);
 	tx->timer = NULL;
 	return G_SOURCE_REMOVE;
+}
+
+void cr_dtmf_tx_init(cr_media_call_t *mc, cr_dtmf_tx_send_h send)
+{
+	mc->dtmf_tx.send = send;
 }
 
 void cr_dtmf_tx_queue(cr_media_call_t *mc, char digit, int duration_ms, int volume)

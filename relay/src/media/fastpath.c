@@ -164,7 +164,7 @@ void cr_fastpath_leave(cr_media_call_t *mc, const char *why, bool fallback)
 	if (fallback)
 		COUNT(mc, fast_fallbacks, 1);
 	mc->fp_entered = false; /* the next entry is traced again */
-	cr_trace_add(&mc->trace, "ice", "fast path off: %s", why);
+	cr_trace_add(mc->trace, "ice", "fast path off: %s", why);
 }
 
 void cr_fastpath_stop(cr_media_call_t *mc)
@@ -452,7 +452,7 @@ void cr_fastpath_try_enter(cr_media_call_t *mc)
 	if (!eligible(mc, &why)) {
 		if (why && !mc->fp_why_traced) {
 			mc->fp_why_traced = true;
-			cr_trace_add(&mc->trace, "ice", "fast path not used: %s", why);
+			cr_trace_add(mc->trace, "ice", "fast path not used: %s", why);
 		}
 		return;
 	}
@@ -470,7 +470,7 @@ void cr_fastpath_try_enter(cr_media_call_t *mc)
 	mc->fp_fd = g_socket_get_fd(sock);
 	mc->fp_poll = cr_poller_add(mc->env.poller, mc->fp_fd, on_readable, mc);
 	if (!mc->fp_poll) {
-		cr_trace_add(&mc->trace, "ice", "fast path not used: %s", g_strerror(errno));
+		cr_trace_add(mc->trace, "ice", "fast path not used: %s", g_strerror(errno));
 		g_object_unref(sock);
 		return;
 	}
@@ -484,7 +484,7 @@ void cr_fastpath_try_enter(cr_media_call_t *mc)
 	cr_format_addr((const struct sockaddr *)&mc->fp_remote, remote, sizeof(remote));
 	if (!mc->fp_entered) {
 		mc->fp_entered = true;
-		cr_trace_add(&mc->trace, "ice", "fast path on: fd %d to %s", mc->fp_fd, remote);
+		cr_trace_add(mc->trace, "ice", "fast path on: fd %d to %s", mc->fp_fd, remote);
 	}
 	/* Anything libnice left in the socket is read now, not at the next packet. */
 	on_readable(mc->fp_fd, mc);

@@ -59,7 +59,7 @@ static void dtmf_seen(cr_media_call_t *mc, int dir, const uint8_t *p, size_t len
 	ms = (int)((uint32_t)ev.duration * 1000u / (uint32_t)clock);
 	digit = ev.event < 16 ? digits[ev.event] : '?';
 	COUNT(mc, dtmf_events, 1);
-	cr_trace_add(&mc->trace, "media", "dtmf %s digit %c duration %d ms",
+	cr_trace_add(mc->trace, "media", "dtmf %s digit %c duration %d ms",
 		     dir == CR_DIR_CLIENT_TO_SIP ? "client->sip" : "sip->client", digit, ms);
 	cr_media_emit(mc, CR_EVENT_DTMF, dir, ms, "digit=%c event=%d duration_ms=%d", digit,
 		      ev.event, ms);
@@ -70,7 +70,7 @@ static void first_media(cr_media_call_t *mc, int dir)
 	if (mc->first_media[dir])
 		return;
 	mc->first_media[dir] = true;
-	cr_trace_add(&mc->trace, "media", "first media %s",
+	cr_trace_add(mc->trace, "media", "first media %s",
 		     dir == CR_DIR_CLIENT_TO_SIP ? "client->sip" : "sip->client");
 	cr_media_emit(mc, CR_EVENT_FIRST_MEDIA, dir, 0,
 		      dir == CR_DIR_CLIENT_TO_SIP ? "client->sip" : "sip->client");
@@ -130,7 +130,7 @@ void cr_forward_flush_dtls(cr_media_call_t *mc)
 	}
 	g_ptr_array_set_size(mc->dtls_out, 0);
 	if (n)
-		cr_trace_add(&mc->trace, "dtls", "sent %u held datagrams", n);
+		cr_trace_add(mc->trace, "dtls", "sent %u held datagrams", n);
 }
 
 void cr_forward_dtls_failed(cr_media_call_t *mc, int code, const char *why)
@@ -139,7 +139,7 @@ void cr_forward_dtls_failed(cr_media_call_t *mc, int code, const char *why)
 	atomic_store(&mc->counters.dtls_state, CR_DTLS_FAILED);
 	mc->keys_ready = false;
 	cr_srtp_clear(&mc->srtp);
-	cr_trace_add(&mc->trace, "dtls", "failed: %s", why);
+	cr_trace_add(mc->trace, "dtls", "failed: %s", why);
 	cr_media_emit(mc, CR_EVENT_DTLS_FAILED, code, 0, "%s", why);
 }
 
@@ -150,7 +150,7 @@ void cr_forward_dtls_done(cr_media_call_t *mc)
 	if (!fp[0]) {
 		/* Dino may send the fingerprint in a later transport-info. */
 		mc->dtls_waiting_fingerprint = true;
-		cr_trace_add(&mc->trace, "dtls", "handshake done, waiting for the remote fingerprint");
+		cr_trace_add(mc->trace, "dtls", "handshake done, waiting for the remote fingerprint");
 		return;
 	}
 	mc->dtls_waiting_fingerprint = false;
@@ -166,7 +166,7 @@ void cr_forward_dtls_done(cr_media_call_t *mc)
 	mc->keys_ready = true;
 	mc->last_client_media_us = g_get_monotonic_time();
 	atomic_store(&mc->counters.dtls_state, CR_DTLS_CONNECTED);
-	cr_trace_add(&mc->trace, "dtls", "connected role=%s profile=%s fingerprint ok",
+	cr_trace_add(mc->trace, "dtls", "connected role=%s profile=%s fingerprint ok",
 		     mc->dtls.active ? "client" : "server", cr_dtls_profile_name(mc->dtls.srtp_profile));
 	cr_media_emit(mc, CR_EVENT_DTLS_CONNECTED, 0, 0, "role=%s profile=%s",
 		      mc->dtls.active ? "client" : "server",
@@ -182,7 +182,7 @@ static void from_client_dtls(cr_media_call_t *mc, const uint8_t *buf, size_t len
 		return;
 	}
 	if (!mc->dtls.started)
-		cr_trace_add(&mc->trace, "dtls", "first record from the client (we are %s)",
+		cr_trace_add(mc->trace, "dtls", "first record from the client (we are %s)",
 			     mc->dtls.active ? "client" : "server");
 	r = cr_dtls_receive(&mc->dtls, buf, len);
 	if (r == -1)
@@ -233,7 +233,7 @@ void cr_forward_from_client(cr_media_call_t *mc, guint comp, uint8_t *in, size_t
 		 * SSL's ~80 kB (record buffers, the last flight, the session) go
 		 * (issue #18). Later records are only checked for shape. */
 		cr_dtls_release(&mc->dtls);
-		cr_trace_add(&mc->trace, "dtls", "handshake state freed: the client's SRTP authenticates");
+		cr_trace_add(mc->trace, "dtls", "handshake state freed: the client's SRTP authenticates");
 	}
 	if (mc->cur_pair >= 0) {
 		atomic_fetch_add_explicit(&mc->pairs[mc->cur_pair].rx_packets, 1, memory_order_relaxed);
@@ -242,7 +242,7 @@ void cr_forward_from_client(cr_media_call_t *mc, guint comp, uint8_t *in, size_t
 	mc->last_client_media_us = g_get_monotonic_time();
 	if (mc->timeout_reported) {
 		mc->timeout_reported = false;
-		cr_trace_add(&mc->trace, "media", "client media resumed");
+		cr_trace_add(mc->trace, "media", "client media resumed");
 	}
 	if (rtcp) {
 		if (!mc->xc) /* transcoded: terminated, the legs' streams differ */

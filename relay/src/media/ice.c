@@ -56,7 +56,7 @@ static void on_new_candidate(NiceAgent *agent, NiceCandidate *c, gpointer p)
 
 	if (!text)
 		return;
-	cr_trace_add(&mc->trace, "ice", "local candidate comp %u %s", c->component_id, text);
+	cr_trace_add(mc->trace, "ice", "local candidate comp %u %s", c->component_id, text);
 	cr_media_emit(mc, CR_EVENT_LOCAL_CANDIDATE, 0, (int32_t)c->component_id, "%s", text);
 	g_free(sdp);
 }
@@ -67,7 +67,7 @@ static void on_gathering_done(NiceAgent *agent, guint stream_id, gpointer p)
 
 	(void)agent;
 	(void)stream_id;
-	cr_trace_add(&mc->trace, "ice", "gathering done");
+	cr_trace_add(mc->trace, "ice", "gathering done");
 	cr_media_emit(mc, CR_EVENT_GATHERING_DONE, 0, 0, NULL);
 }
 
@@ -85,7 +85,7 @@ static void on_state(NiceAgent *agent, guint stream_id, guint comp, guint state,
 		return; /* our own re-check resets the state: not news */
 	if (comp == 1 && !cr_ice_patience_on_state(mc, state))
 		return; /* failed for now; ice_patience.c checks again */
-	cr_trace_add(&mc->trace, "ice", "comp %u state %s", comp, name);
+	cr_trace_add(mc->trace, "ice", "comp %u state %s", comp, name);
 	cr_media_emit(mc, CR_EVENT_ICE_STATE, (int32_t)state, (int32_t)comp, "%s", name);
 	if (comp == 1)
 		atomic_store(&mc->counters.ice_state, (int)state);
@@ -95,7 +95,7 @@ static void on_state(NiceAgent *agent, guint stream_id, guint comp, guint state,
 		/* Our ClientHello goes out once a pair works (RFC 5763 5); after
 		 * an ICE restart the DTLS association simply goes on. */
 		if (mc->params.dtls_role == CR_DTLS_ACTIVE && !mc->dtls.started) {
-			cr_trace_add(&mc->trace, "dtls", "handshake start as client");
+			cr_trace_add(mc->trace, "dtls", "handshake start as client");
 			cr_dtls_start(&mc->dtls);
 			cr_forward_dtls_rearm(mc);
 		}
@@ -120,7 +120,7 @@ static void on_selected_pair(NiceAgent *agent, guint stream_id, guint comp, Nice
 	format_cand(l, lb, sizeof(lb));
 	format_cand(r, rb, sizeof(rb));
 	g_snprintf(name, sizeof(name), "local=%s remote=%s", lb, rb);
-	cr_trace_add(&mc->trace, "ice", "comp %u selected pair %s (priority %u/%u)", comp, name,
+	cr_trace_add(mc->trace, "ice", "comp %u selected pair %s (priority %u/%u)", comp, name,
 		     l->priority, r->priority);
 	if (comp == 1)
 		cr_fastpath_pair_selected(mc, r);
@@ -129,7 +129,7 @@ static void on_selected_pair(NiceAgent *agent, guint stream_id, guint comp, Nice
 		 * higher-priority pair makes it select that pair again. The
 		 * highest value wins (docs/INTEROP.md#5): put it back, and tell the
 		 * signaling nothing about the blip. */
-		cr_trace_add(&mc->trace, "ice", "not the highest nomination (%u): back to [%s]:%u",
+		cr_trace_add(mc->trace, "ice", "not the highest nomination (%u): back to [%s]:%u",
 			     mc->nomination_max, mc->nomination_addr, mc->nomination_port);
 		schedule_nomination(mc);
 		mc->nomination_blip = true;
@@ -175,8 +175,37 @@ static void add_local_address(cr_media_call_t *mc, const char *ip)
 
 	if (!nice_address_set_from_string(&addr, ip) ||
 	    !nice_agent_add_local_address(mc->agent, &addr))
-		cr_trace_add(&mc->trace, "ice", "cannot use local address %s", ip);
+		cr_trace_add(mc->trace, "ice", "cannot use local address %s", ip);
 }
+
+/* The facts of libnice's log (nice_log.c) for the renomination workaround
+ * and ice_patience.c. */
+static void on_keepalive_answered(cr_media_call_t *mc)
+{
+	cr_ice_patience_alive(mc);
+	cr_fastpath_check_answered(mc);
+}
+
+static void on_check_sent(cr_media_call_t *mc)
+{
+	cr_ice_patience_check_sent(mc);
+	cr_fastpath_check_sent(mc);
+}
+
+static void on_check_answered(cr_media_call_t *mc)
+{
+	cr_ice_patience_check_answered(mc);
+	cr_fastpath_check_answered(mc);
+}
+
+/* ...and for fastpath.c, whose libnice checks' answers are libnice's. */
+static const cr_nice_log_handlers_t log_handlers = {
+	.nomination = cr_ice_on_nomination,
+	.keepalive_sent = cr_fastpath_check_sent,
+	.keepalive_answered = on_keepalive_answered,
+	.check_sent = on_check_sent,
+	.check_answered = on_check_answered,
+};
 
 int cr_ice_start(cr_media_call_t *mc)
 {
@@ -187,7 +216,7 @@ int cr_ice_start(cr_media_call_t *mc)
 	mc->agent = nice_agent_new_full(mc->context, NICE_COMPATIBILITY_RFC5245, opts);
 	if (!mc->agent)
 		return CR_ERR_INTERNAL;
-	cr_nice_log_register(mc);
+	cr_nice_log_register(mc, &log_handlers);
 	/* keepalive-conncheck: our keepalives on the selected pair are
 	 * Binding requests (every 4-6 s) instead of indications (every 25 s),
 	 * so a client that gave its pair up during an outage (Firefox revives
@@ -231,7 +260,7 @@ int cr_ice_start(cr_media_call_t *mc)
 	g_signal_connect(mc->agent, "candidate-gathering-done", G_CALLBACK(on_gathering_done), mc);
 	g_signal_connect(mc->agent, "component-state-changed", G_CALLBACK(on_state), mc);
 	g_signal_connect(mc->agent, "new-selected-pair-full", G_CALLBACK(on_selected_pair), mc);
-	cr_trace_add(&mc->trace, "ice", "start role=%s components=%u ufrag=%s",
+	cr_trace_add(mc->trace, "ice", "start role=%s components=%u ufrag=%s",
 		     mc->params.ice_controlling ? "controlling" : "controlled", mc->n_components,
 		     local.ice_ufrag);
 	if (mc->params.remote_ufrag[0] && mc->params.remote_pwd[0])
@@ -243,10 +272,10 @@ int cr_ice_start(cr_media_call_t *mc)
 		if (probe >= 0)
 			close(probe);
 		else if (cr_media_fd_exhausted(&mc->env, saved, "gathering ICE candidates")) {
-			cr_trace_add(&mc->trace, "ice", "gathering failed: out of file descriptors");
+			cr_trace_add(mc->trace, "ice", "gathering failed: out of file descriptors");
 			return CR_ERR_INTERNAL;
 		}
-		cr_trace_add(&mc->trace, "ice", "gathering failed (no usable address or port)");
+		cr_trace_add(mc->trace, "ice", "gathering failed (no usable address or port)");
 		return CR_ERR_PORTS;
 	}
 	return CR_OK;
@@ -287,11 +316,11 @@ static gboolean apply_nomination(gpointer p)
 	if (nice_address_equal(&r->addr, &target->addr))
 		goto out; /* libnice followed it itself */
 	g_strlcpy(lfound, l->foundation, sizeof(lfound));
-	cr_trace_add(&mc->trace, "ice", "renomination %u: comp %u moves to remote [%s]:%u",
+	cr_trace_add(mc->trace, "ice", "renomination %u: comp %u moves to remote [%s]:%u",
 		     mc->nomination_max, comp, mc->nomination_addr, mc->nomination_port);
 	if (!nice_agent_set_selected_pair(mc->agent, mc->stream_id, comp, lfound,
 					  target->foundation))
-		cr_trace_add(&mc->trace, "ice", "renomination %u: libnice refused the pair",
+		cr_trace_add(mc->trace, "ice", "renomination %u: libnice refused the pair",
 			     mc->nomination_max);
 out:
 	if (target)
@@ -346,7 +375,7 @@ void cr_ice_on_nomination(cr_media_call_t *mc, const char *addr, guint port, uin
 	if (value <= mc->nomination_max) {
 		/* Once per value: a client repeats its checks every second or so. */
 		if (value < mc->nomination_max && value != mc->nomination_stale)
-			cr_trace_add(&mc->trace, "ice", "stale nomination %u (have %u) ignored", value,
+			cr_trace_add(mc->trace, "ice", "stale nomination %u (have %u) ignored", value,
 				     mc->nomination_max);
 		mc->nomination_stale = value;
 		return;
@@ -455,18 +484,18 @@ void cr_ice_add_candidate(cr_media_call_t *mc, const char *text)
 	if (why) {
 		atomic_fetch_add_explicit(&mc->counters.candidates_dropped, 1,
 					  memory_order_relaxed);
-		cr_trace_add(&mc->trace, "ice", "remote candidate dropped (%s): %s", why, body);
+		cr_trace_add(mc->trace, "ice", "remote candidate dropped (%s): %s", why, body);
 		return;
 	}
 	if (comp < 1 || comp > 2) {
-		cr_trace_add(&mc->trace, "ice", "remote candidate dropped (component %u): %s", comp,
+		cr_trace_add(mc->trace, "ice", "remote candidate dropped (component %u): %s", comp,
 			     body);
 		return;
 	}
 	if (comp > mc->n_components) {
 		/* docs/INTEROP.md#4: Firefox trickles RTCP candidates though it accepts
 		 * rtcp-mux; they must not touch the muxed session. */
-		cr_trace_add(&mc->trace, "ice", "remote candidate ignored (rtcp-mux, comp 2): %s",
+		cr_trace_add(mc->trace, "ice", "remote candidate ignored (rtcp-mux, comp 2): %s",
 			     body);
 		return;
 	}
@@ -475,7 +504,7 @@ void cr_ice_add_candidate(cr_media_call_t *mc, const char *text)
 	cand = nice_agent_parse_remote_candidate_sdp(mc->agent, mc->stream_id, sdp);
 	g_free(sdp);
 	if (!cand) {
-		cr_trace_add(&mc->trace, "ice", "remote candidate unparsable: %s", body);
+		cr_trace_add(mc->trace, "ice", "remote candidate unparsable: %s", body);
 		cr_media_emit(mc, CR_EVENT_MEDIA_ERROR, CR_ERR_INVALID, 0,
 			      "unparsable remote candidate");
 		return;
@@ -483,7 +512,7 @@ void cr_ice_add_candidate(cr_media_call_t *mc, const char *text)
 	list = g_slist_append(NULL, cand);
 	added = nice_agent_set_remote_candidates(mc->agent, mc->stream_id, cand->component_id, list);
 	mc->remote_candidates++;
-	cr_trace_add(&mc->trace, "ice", "remote candidate comp %u %s%s", cand->component_id, body,
+	cr_trace_add(mc->trace, "ice", "remote candidate comp %u %s%s", cand->component_id, body,
 		     added == 1 ? "" : " (not added)");
 	g_slist_free(list);
 	nice_candidate_free(cand);
@@ -491,57 +520,14 @@ void cr_ice_add_candidate(cr_media_call_t *mc, const char *text)
 
 void cr_ice_end_of_candidates(cr_media_call_t *mc)
 {
-	cr_trace_add(&mc->trace, "ice", "remote end-of-candidates");
+	cr_trace_add(mc->trace, "ice", "remote end-of-candidates");
 	mc->remote_eoc = true;
 	nice_agent_peer_candidate_gathering_done(mc->agent, mc->stream_id);
 }
 
-/*
- * COMPAT libnice 0.1.21 has no call to check failed pairs again: a failed
- * pair comes back only with a check from the client (a triggered check),
- * and only while no pair is selected. Restarting the stream and giving it
- * back the same credentials (ours and the client's) and the client's
- * candidates makes fresh pairs; to the client this is just more checks of
- * the same session. Our local candidates survive a restart.
- */
-void cr_ice_recheck(cr_media_call_t *mc)
-{
-	GSList *remote[3] = { NULL, NULL, NULL };
-	cr_media_local_t local;
-	guint comp;
-	int added = 0;
-
-	if (!mc->agent || !mc->params.remote_ufrag[0])
-		return;
-	for (comp = 1; comp <= mc->n_components; comp++)
-		remote[comp] = nice_agent_get_remote_candidates(mc->agent, mc->stream_id, comp);
-	g_mutex_lock(&mc->local_lock);
-	local = mc->local;
-	g_mutex_unlock(&mc->local_lock);
-	cr_fastpath_leave(mc, "checking again", true);
-	mc->ice_rechecking = true;
-	nice_agent_restart_stream(mc->agent, mc->stream_id);
-	mc->ice_rechecking = false;
-	nice_agent_set_local_credentials(mc->agent, mc->stream_id, local.ice_ufrag, local.ice_pwd);
-	nice_agent_set_remote_credentials(mc->agent, mc->stream_id, mc->params.remote_ufrag,
-					  mc->params.remote_pwd);
-	for (comp = 1; comp <= mc->n_components; comp++) {
-		if (remote[comp]) {
-			int n = nice_agent_set_remote_candidates(mc->agent, mc->stream_id, comp,
-								 remote[comp]);
-
-			added += n > 0 ? n : 0;
-		}
-		g_slist_free_full(remote[comp], (GDestroyNotify)nice_candidate_free);
-	}
-	if (mc->remote_eoc)
-		nice_agent_peer_candidate_gathering_done(mc->agent, mc->stream_id);
-	cr_trace_add(&mc->trace, "ice", "checking %d remote candidate(s) again", added);
-}
-
 void cr_ice_set_remote_credentials(cr_media_call_t *mc, const char *ufrag, const char *pwd)
 {
-	cr_trace_add(&mc->trace, "ice", "remote credentials ufrag=%s", ufrag);
+	cr_trace_add(mc->trace, "ice", "remote credentials ufrag=%s", ufrag);
 	/* New credentials are the client's ICE restart: a new candidate budget. */
 	if (strcmp(ufrag, mc->params.remote_ufrag) != 0)
 		mc->remote_candidates = 0;
@@ -552,7 +538,7 @@ void cr_ice_set_remote_credentials(cr_media_call_t *mc, const char *ufrag, const
 
 void cr_ice_restart(cr_media_call_t *mc, const char *ufrag, const char *pwd)
 {
-	cr_trace_add(&mc->trace, "ice", "restart: new local ufrag=%s", ufrag);
+	cr_trace_add(mc->trace, "ice", "restart: new local ufrag=%s", ufrag);
 	cr_fastpath_leave(mc, "ICE restart", true);
 	/* Restarting drops the remote credentials and candidates; the
 	 * signaling sends the new ones after. */

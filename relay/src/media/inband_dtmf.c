@@ -50,7 +50,7 @@ void cr_inband_dtmf_to_client(cr_inband_dtmf_t *d, int event)
 	if (again)
 		return;
 	if (!st->started || event < 0 || event > 255) {
-		cr_trace_add(&mc->trace, "transcode", "tone %c from the trunk not sent: no stream to the client yet",
+		cr_trace_add(mc->trace, "transcode", "tone %c from the trunk not sent: no stream to the client yet",
 			     digit);
 		return;
 	}
@@ -73,7 +73,7 @@ void cr_inband_dtmf_to_client(cr_inband_dtmf_t *d, int event)
 		d->send(mc, CR_DIR_SIP_TO_CLIENT, pkt, 16);
 	}
 	atomic_fetch_add_explicit(&mc->counters.dtmf_events, 1, memory_order_relaxed);
-	cr_trace_add(&mc->trace, "media", "dtmf sip->client digit %c in-band, sent as RFC 4733", digit);
+	cr_trace_add(mc->trace, "media", "dtmf sip->client digit %c in-band, sent as RFC 4733", digit);
 	cr_media_emit(mc, CR_EVENT_DTMF, CR_DIR_SIP_TO_CLIENT, 100,
 		      "digit=%c event=%d duration_ms=100", digit, event);
 }
@@ -97,7 +97,7 @@ static void dtmf_from_client(cr_inband_dtmf_t *d, const uint8_t *buf, size_t len
 	ms = (int)((uint32_t)ev.duration * 1000u / (uint32_t)d->client_dtmf_clock);
 	digit = event < 16 ? DIGITS[event] : '?';
 	atomic_fetch_add_explicit(&mc->counters.dtmf_events, 1, memory_order_relaxed);
-	cr_trace_add(&mc->trace, "media", "dtmf client->sip digit %c duration %d ms, sent in-band",
+	cr_trace_add(mc->trace, "media", "dtmf client->sip digit %c duration %d ms, sent in-band",
 		     digit, ms);
 	cr_media_emit(mc, CR_EVENT_DTMF, CR_DIR_CLIENT_TO_SIP, ms, "digit=%c event=%d duration_ms=%d",
 		      digit, event, ms);
@@ -128,7 +128,7 @@ static gboolean on_tone_timeout(gpointer data)
 {
 	cr_inband_dtmf_t *d = data;
 
-	cr_trace_add(&d->mc->trace, "transcode", "dtmf tone stopped: no end packet from the client");
+	cr_trace_add(d->mc->trace, "transcode", "dtmf tone stopped: no end packet from the client");
 	tone_switch(d, false, 0); /* destroys this source: return value unused */
 	return G_SOURCE_REMOVE;
 }

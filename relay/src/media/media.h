@@ -24,28 +24,7 @@
 #include "../event_queue.h"
 #include "../poller.h"
 #include "../rtp.h"
-
-/* ---- trace.c: bounded per-call ring of timestamped facts ---- */
-#define CR_TRACE_LINES 256
-#define CR_TRACE_LINE_LEN 200
-
-typedef struct cr_trace {
-	GMutex lock;
-	int64_t t0_us;
-	unsigned head;  /* next slot to write */
-	unsigned count; /* lines held (<= CR_TRACE_LINES) */
-	uint64_t lost;  /* lines overwritten */
-	/* Each line allocated at its length when written (a call writes a few
-	 * dozen): no 51 kB ring zeroed up front per call (issue #18). */
-	char *lines[CR_TRACE_LINES];
-} cr_trace_t;
-
-void cr_trace_init(cr_trace_t *trace);
-void cr_trace_clear(cr_trace_t *trace);
-void cr_trace_add(cr_trace_t *trace, const char *area, const char *fmt, ...)
-	G_GNUC_PRINTF(3, 4);
-/* Appends the ring to str. */
-void cr_trace_dump(cr_trace_t *trace, GString *str);
+#include "../trace.h"
 
 /* ---- ports.c: SIP-leg RTP/RTCP port pairs ---- */
 typedef struct cr_ports {
@@ -221,8 +200,16 @@ typedef struct cr_sip_out {
 	int64_t last_us;     /* monotonic time of last_ts; 0 = none yet */
 } cr_sip_out_t;
 
+struct cr_media_call;
+
+/* Sends one packet toward the trunk (cr_rtp_leg_send's shape): false when
+ * nothing went out. */
+typedef bool (*cr_dtmf_tx_send_h)(struct cr_media_call *mc, bool rtcp, const uint8_t *buf,
+				  size_t len);
+
 /* RFC 4733 digits being sent toward the trunk (dtmf_send.c). */
 typedef struct cr_dtmf_tx {
+	cr_dtmf_tx_send_h send; /* given at cr_dtmf_tx_init() */
 	GQueue queue;        /* cr_dtmf_req_t waiting */
 	GSource *timer;      /* 50 ms packet clock while digits are queued */
 	bool active;         /* a digit is on the wire: client packets held back */
@@ -272,9 +259,20 @@ bool cr_out_stream_audio(cr_out_stream_t *st, int clock, uint8_t *pkt, size_t le
  * stream with payload type pt: our SSRC and next sequence number, and for
  * every packet of one event the stream's timestamp when it began. */
 void cr_out_stream_event(cr_out_stream_t *st, uint8_t *pkt, size_t len, int pt);
-/* Writes the stream's RTCP sender report (RFC 3550 6.4.1, no report
- * blocks) at monotonic now_us and wall-clock wall_us; returns its 28 bytes. */
-size_t cr_out_stream_sr(const cr_out_stream_t *st, int64_t now_us, int64_t wall_us, uint8_t *pkt);
+
+/* rtcp_sr.c: our RTCP sender reports about the cr_out_stream_t streams of
+ * a transcoded call (mc->xc_out), the far ends' RTCP being terminated. */
+/* Writes the stream's sender report (RFC 3550 6.4.1, no report blocks) at
+ * monotonic now_us and wall-clock wall_us; returns its 28 bytes. */
+size_t cr_rtcp_sr_write(const cr_out_stream_t *st, int64_t now_us, int64_t wall_us, uint8_t *pkt);
+/* Sends one report (plain RTCP; pkt has room for an SRTCP index and tag)
+ * toward the far end of direction dir. Worker. */
+typedef void (*cr_rtcp_sr_send_h)(struct cr_media_call *mc, int dir, uint8_t *pkt, size_t len);
+/* Worker: a timer on mc's context that sends every 2.5 s a report about
+ * each started stream of mc->xc_out through send. */
+GSource *cr_rtcp_sr_start(struct cr_media_call *mc, cr_rtcp_sr_send_h send);
+/* Worker: stops and frees that timer (NULL: nothing). */
+void cr_rtcp_sr_stop(GSource *timer);
 
 /* What a call's media gets from whoever creates it (relay/src/call.c):
  * where its events go, where it runs, and the handlers it reports up
@@ -291,6 +289,9 @@ typedef struct cr_media_env {
 	/* Counts and reports errnum when it is EMFILE or ENFILE (true then). */
 	bool (*fd_exhausted)(void *arg, int errnum, const char *what);
 	void *arg;
+	/* The call's trace (relay/src/trace.h), written on the worker; it
+	 * outlives the media. NULL: no trace. */
+	cr_trace_t *trace;
 } cr_media_env_t;
 
 typedef struct cr_media_call {
@@ -304,7 +305,7 @@ typedef struct cr_media_call {
 
 	/* Read by the Lua thread. */
 	cr_counters_t counters;
-	cr_trace_t trace;
+	cr_trace_t *trace; /* env.trace */
 	GMutex pair_lock; /* guards selected_pair + pairs for the Lua thread */
 	char selected_pair[CR_MAX_PAIR_LEN];
 	cr_pair_stats_t pairs[CR_MAX_PAIRS_KEPT];
@@ -398,7 +399,7 @@ typedef struct cr_media_call {
 	int64_t ice_alive_us;     /* last sign of life: connected, answered keepalive, client media */
 	int64_t ice_recheck_us;   /* when to check the client's candidates again; 0 = not due */
 	int ice_rechecks;         /* rounds since ICE last worked (the back-off step) */
-	bool ice_rechecking;      /* inside cr_ice_recheck(): its GATHERING is not news */
+	bool ice_rechecking;      /* inside ice_patience.c's recheck(): its GATHERING is not news */
 	bool ice_failed_reported;
 	int64_t ice_checking_us;  /* our first check left (libnice's log); 0 = none yet */
 	bool ice_pair_answered;   /* a check of ours was answered (libnice's log) */
@@ -431,6 +432,12 @@ int cr_media_call_create(const cr_media_env_t *env, cr_media_relay_t *mr, cr_med
 /* Worker-side. Frees everything; release_ports is false when the relay's
  * media state is already gone. */
 void cr_media_call_destroy(cr_media_call_t *mc, bool release_ports);
+
+/* liveness.c: the 1 s tick (media timeouts both ways, ICE patience's clock). Worker. */
+void cr_liveness_start(cr_media_call_t *mc);
+void cr_liveness_stop(cr_media_call_t *mc);
+/* cr_call_watch_sip_media(): the trunk must send (on) or may be silent. */
+void cr_liveness_sip_watch(cr_media_call_t *mc, bool on);
 
 /* report.c: an event about the call onto env.events. */
 void cr_media_emit(cr_media_call_t *mc, int type, int32_t code, int32_t value,
@@ -476,7 +483,7 @@ void cr_ice_end_of_candidates(cr_media_call_t *mc);
 void cr_ice_set_remote_credentials(cr_media_call_t *mc, const char *ufrag, const char *pwd);
 void cr_ice_restart(cr_media_call_t *mc, const char *ufrag, const char *pwd);
 /* libnice logged a NOMINATION value from the client for the remote candidate
- * addr:port (nice_log.c calls this inside libnice, on the worker). */
+ * addr:port (nice_log.c's handler, inside libnice, on the worker). */
 void cr_ice_on_nomination(cr_media_call_t *mc, const char *addr, guint port, uint32_t value);
 /* Sends one datagram to the client on the selected pair of component. */
 int cr_ice_send(cr_media_call_t *mc, guint component, const uint8_t *buf, size_t len);
@@ -484,8 +491,6 @@ int cr_ice_send(cr_media_call_t *mc, guint component, const uint8_t *buf, size_t
 void cr_ice_random_string(char *buf, size_t len);
 /* libnice's wait after its last check before it says FAILED (ice.c). */
 #define CR_ICE_IDLE_TIMEOUT_MS 2000
-/* Checks the client's candidates again from scratch, same credentials. */
-void cr_ice_recheck(cr_media_call_t *mc);
 
 /* ice.c: libnice's receive callback (fastpath.c gives it back). */
 void cr_ice_on_recv(NiceAgent *agent, guint stream_id, guint comp, guint len, gchar *buf,
@@ -509,7 +514,9 @@ void cr_fastpath_check_answered(cr_media_call_t *mc);
 /* Sends to the selected remote on the fast path (fp_on). */
 int cr_fastpath_send(cr_media_call_t *mc, const uint8_t *buf, size_t len);
 
-/* ice_patience.c */
+/* ice_patience.c: below ice.c (which tells it libnice's states) and
+ * session.c (the answer) and liveness.c (the tick); checks the client's candidates again
+ * itself, on the call's libnice agent, calling nothing in ice.c. */
 /* libnice's component-1 state changed; false = keep FAILED from the signaling. */
 bool cr_ice_patience_on_state(cr_media_call_t *mc, guint state);
 void cr_ice_patience_alive(cr_media_call_t *mc);
@@ -521,8 +528,22 @@ void cr_ice_patience_tick(cr_media_call_t *mc, int64_t now);
 /* Seconds since the answer or the last sign of ICE life (0 before the answer). */
 int cr_ice_patience_silent_s(const cr_media_call_t *mc, int64_t now);
 
-/* nice_log.c: libnice's debug facts about this call's agent into its trace */
-void cr_nice_log_register(cr_media_call_t *mc);
+/* nice_log.c: libnice's debug facts about this call's agent into its
+ * trace; the facts others act on go to handlers (worker, inside libnice). */
+typedef struct cr_nice_log_handlers {
+	/* The client sent NOMINATION value for the remote candidate addr:port. */
+	void (*nomination)(cr_media_call_t *mc, const char *addr, guint port, uint32_t value);
+	/* One of our keepalive checks on the selected pair left / was answered. */
+	void (*keepalive_sent)(cr_media_call_t *mc);
+	void (*keepalive_answered)(cr_media_call_t *mc);
+	/* A check of ours left / was answered. */
+	void (*check_sent)(cr_media_call_t *mc);
+	void (*check_answered)(cr_media_call_t *mc);
+} cr_nice_log_handlers_t;
+
+/* Files libnice's lines about mc->agent in mc's trace, the facts in h
+ * (every handler set; h outlives the registration). Worker only. */
+void cr_nice_log_register(cr_media_call_t *mc, const cr_nice_log_handlers_t *h);
 void cr_nice_log_unregister(cr_media_call_t *mc);
 
 /* rtp_leg.c */
@@ -547,7 +568,11 @@ void cr_forward_flush_dtls(cr_media_call_t *mc);
 /* Re-arms the DTLS retransmission timer after the handshake moved. */
 void cr_forward_dtls_rearm(cr_media_call_t *mc);
 
-/* dtmf_send.c: RFC 4733 digits injected toward the trunk */
+/* dtmf_send.c: RFC 4733 digits injected toward the trunk. Below the
+ * packet loop: forward.c calls cr_sip_out_rewrite(), and what it sends goes
+ * through the handler given at init (session.c gives cr_rtp_leg_send). */
+/* At the call's creation, before any other cr_dtmf_tx_* or the rewrite. */
+void cr_dtmf_tx_init(cr_media_call_t *mc, cr_dtmf_tx_send_h send);
 /* Worker: queue one digit (checked by cr_call_send_dtmf()). */
 void cr_dtmf_tx_queue(cr_media_call_t *mc, char digit, int duration_ms, int volume);
 /* Worker: stop sending, drop queued digits (call teardown). */

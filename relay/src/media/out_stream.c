@@ -1,10 +1,11 @@
 /**
- * @file out_stream.c  One leg's outgoing stream on a transcoded call: restamping and its sender reports
+ * @file out_stream.c  One leg's outgoing stream on a transcoded call: restamping
  *
  * Pure: a cr_out_stream_t and packet bytes in, the packet rewritten in
- * place (or a report written) out; no call, no clock of its own (the caller
+ * place out; no call, no clock of its own (the caller
  * passes the times), no I/O. transcode.c feeds it what the pipelines and
- * the telephone-event path produce; relay/tests/test_rtp.c pins it.
+ * the telephone-event path produce; rtcp_sr.c reports on the stream;
+ * relay/tests/test_rtp.c pins it.
  */
 #include "media.h"
 
@@ -61,23 +62,4 @@ void cr_out_stream_event(cr_out_stream_t *st, uint8_t *pkt, size_t len, int pt)
 	cr_rtp_set_ssrc(pkt, st->ssrc);
 	st->packets++;
 	st->octets += (uint32_t)(len - 12);
-}
-
-size_t cr_out_stream_sr(const cr_out_stream_t *st, int64_t now_us, int64_t wall_us, uint8_t *pkt)
-{
-	uint64_t frac = (uint64_t)(wall_us % 1000000) * 4294967296ull / 1000000u;
-
-	/* RFC 3550 6.4.1: V=2, RC=0, PT=200, length 6 (28 bytes). */
-	pkt[0] = 0x80;
-	pkt[1] = 200;
-	pkt[2] = 0;
-	pkt[3] = 6;
-	cr_wr32(pkt + 4, st->ssrc);
-	cr_wr32(pkt + 8, (uint32_t)(wall_us / 1000000 + 2208988800ll)); /* NTP seconds */
-	cr_wr32(pkt + 12, (uint32_t)frac);
-	cr_wr32(pkt + 16, st->ts + (uint32_t)((uint64_t)(now_us - st->sent_us) * (uint64_t)st->clock /
-					      1000000u));
-	cr_wr32(pkt + 20, st->packets);
-	cr_wr32(pkt + 24, st->octets);
-	return 28;
 }

@@ -74,7 +74,7 @@ static bool accept_source(cr_media_call_t *mc, bool rtcp, const struct sockaddr_
 	if (!same_ip(from, remote) && !(mc->latch_ip_set && same_ip(from, &mc->latch_ip)))
 		return false;
 	cr_format_addr((const struct sockaddr *)from, buf, sizeof(buf));
-	cr_trace_add(&mc->trace, "sip", "latched %s to %s", rtcp ? "rtcp" : "rtp", buf);
+	cr_trace_add(mc->trace, "sip", "latched %s to %s", rtcp ? "rtcp" : "rtp", buf);
 	if (!rtcp) {
 		/* RTCP follows RTP's IP at RTP port + 1 unless it latches itself. */
 		mc->sip_latched = true;
@@ -105,7 +105,7 @@ static bool accept_ssrc(cr_media_call_t *mc, const uint8_t *p, int64_t now)
 
 	if (!mc->ssrc_latched || ssrc == mc->ssrc) {
 		if (!mc->ssrc_latched)
-			cr_trace_add(&mc->trace, "sip", "trunk rtp ssrc %08x", ssrc);
+			cr_trace_add(mc->trace, "sip", "trunk rtp ssrc %08x", ssrc);
 		mc->ssrc_latched = true;
 		mc->ssrc = ssrc;
 		mc->ssrc_last_us = now;
@@ -124,7 +124,7 @@ static bool accept_ssrc(cr_media_call_t *mc, const uint8_t *p, int64_t now)
 	if (++mc->ssrc_candidate_count < CR_SSRC_SWITCH_PACKETS ||
 	    now - mc->ssrc_last_us < CR_SSRC_SWITCH_QUIET_MS * 1000)
 		return false;
-	cr_trace_add(&mc->trace, "sip", "trunk rtp ssrc %08x -> %08x (new stream persisted)",
+	cr_trace_add(mc->trace, "sip", "trunk rtp ssrc %08x -> %08x (new stream persisted)",
 		     mc->ssrc, ssrc);
 	mc->ssrc = ssrc;
 	mc->ssrc_last_us = now;
@@ -132,13 +132,13 @@ static bool accept_ssrc(cr_media_call_t *mc, const uint8_t *p, int64_t now)
 	return true;
 }
 
-/* RTP from the trunk: the call is alive on that side (session.c's tick). */
+/* RTP from the trunk: the call is alive on that side (liveness.c's tick). */
 static void sip_media_seen(cr_media_call_t *mc)
 {
 	mc->last_sip_media_us = g_get_monotonic_time();
 	if (mc->sip_timeout_reported) {
 		mc->sip_timeout_reported = false;
-		cr_trace_add(&mc->trace, "media", "trunk RTP resumed");
+		cr_trace_add(mc->trace, "media", "trunk RTP resumed");
 	}
 }
 
@@ -220,7 +220,7 @@ int cr_rtp_leg_start(cr_media_call_t *mc)
 	mc->rtp_poll = cr_poller_add(mc->env.poller, mc->rtp_fd, on_rtp, mc);
 	mc->rtcp_poll = mc->rtp_poll ? cr_poller_add(mc->env.poller, mc->rtcp_fd, on_rtcp, mc) : NULL;
 	if (!mc->rtcp_poll) {
-		cr_trace_add(&mc->trace, "sip", "cannot poll the RTP sockets: %s", g_strerror(errno));
+		cr_trace_add(mc->trace, "sip", "cannot poll the RTP sockets: %s", g_strerror(errno));
 		cr_rtp_leg_stop(mc);
 		return CR_ERR_INTERNAL;
 	}
@@ -247,7 +247,7 @@ void cr_rtp_leg_set_remote(cr_media_call_t *mc, const char *addr, int rtp_port, 
 
 	if (cr_parse_addr(addr, rtp_port, &mc->sip_rtp_remote, &len) ||
 	    cr_parse_addr(addr, rtcp_port ? rtcp_port : rtp_port + 1, &mc->sip_rtcp_remote, NULL)) {
-		cr_trace_add(&mc->trace, "sip", "bad remote address %s", addr);
+		cr_trace_add(mc->trace, "sip", "bad remote address %s", addr);
 		return;
 	}
 	mc->sip_remote_len = len;
@@ -255,10 +255,10 @@ void cr_rtp_leg_set_remote(cr_media_call_t *mc, const char *addr, int rtp_port, 
 	mc->sip_latched = false;
 	mc->ssrc_latched = false; /* a new remote, a new stream: taken at once */
 	mc->ssrc_candidate_set = false;
-	cr_trace_add(&mc->trace, "sip", "remote rtp %s:%d rtcp %d", addr, rtp_port,
+	cr_trace_add(mc->trace, "sip", "remote rtp %s:%d rtcp %d", addr, rtp_port,
 		     rtcp_port ? rtcp_port : rtp_port + 1);
 	if (mc->sip_no_remote) {
-		cr_trace_add(&mc->trace, "sip",
+		cr_trace_add(mc->trace, "sip",
 			     "%" G_GUINT64_FORMAT " client packets were dropped before this address",
 			     (guint64)mc->sip_no_remote);
 		mc->sip_no_remote = 0;
@@ -275,7 +275,7 @@ bool cr_rtp_leg_send(cr_media_call_t *mc, bool rtcp, const uint8_t *buf, size_t 
 		 * (or the signaling forgot cr_call_set_sip_remote): say so once,
 		 * with the count when the address comes. */
 		if (!mc->sip_no_remote++)
-			cr_trace_add(&mc->trace, "sip",
+			cr_trace_add(mc->trace, "sip",
 				     "client media dropped: the trunk's RTP address is not known yet");
 		return false;
 	}

@@ -6,7 +6,8 @@
  * a worker. Everything else is a command (relay/src/call_media.c posts them)
  * run on the call's worker in the order it was given; commands that arrive
  * before cr_call_media_start() (early trickled candidates,
- * docs/INTEROP.md#3 and #8) wait in a short queue.
+ * docs/INTEROP.md#3 and #8) wait in a short queue. The 1 s tick and the
+ * media timeouts it checks are liveness.c's.
  *
  * Layer 3 (docs/ARCHITECTURE.md): knows no cr_call_t or relay; what it
  * reports goes up through the cr_media_env_t it was created with.
@@ -43,7 +44,8 @@ int cr_media_call_create(const cr_media_env_t *env, cr_media_relay_t *mr, cr_med
 	mc->cur_pair = -1;
 	g_mutex_init(&mc->local_lock);
 	g_mutex_init(&mc->pair_lock);
-	cr_trace_init(&mc->trace);
+	mc->trace = env->trace;
+	cr_dtmf_tx_init(mc, cr_rtp_leg_send);
 	err = cr_ports_open(&mr->ports, &mr->sip_addr, &mc->rtp_fd, &mc->rtcp_fd, &mc->rtp_port);
 	if (err == CR_ERR_INTERNAL) {
 		int saved = errno;
@@ -66,11 +68,10 @@ int cr_media_call_create(const cr_media_env_t *env, cr_media_relay_t *mr, cr_med
 	mc->local.sip_rtcp_port = mc->rtp_port + 1;
 	mc->pending = g_ptr_array_new();
 	mc->dtls_out = g_ptr_array_new_with_free_func((GDestroyNotify)g_bytes_unref);
-	cr_trace_add(&mc->trace, "call", "created sip-leg %s:%d/%d", mr->sip_rtp_address,
+	cr_trace_add(mc->trace, "call", "created sip-leg %s:%d/%d", mr->sip_rtp_address,
 		     mc->rtp_port, mc->rtp_port + 1);
 out:
 	if (err) {
-		cr_trace_clear(&mc->trace);
 		g_mutex_clear(&mc->local_lock);
 		g_mutex_clear(&mc->pair_lock);
 		g_free(mc);
@@ -110,10 +111,7 @@ void cr_media_call_destroy(cr_media_call_t *mc, bool release_ports)
 		g_source_destroy(mc->dtls_timer);
 		g_source_unref(mc->dtls_timer);
 	}
-	if (mc->tick) {
-		g_source_destroy(mc->tick);
-		g_source_unref(mc->tick);
-	}
+	cr_liveness_stop(mc);
 	cr_srtp_clear(&mc->srtp);
 	cr_dtls_clear(&mc->dtls);
 	if (mc->rtp_fd >= 0)
@@ -128,70 +126,9 @@ void cr_media_call_destroy(cr_media_call_t *mc, bool release_ports)
 	}
 	if (mc->dtls_out)
 		g_ptr_array_free(mc->dtls_out, TRUE);
-	cr_trace_clear(&mc->trace);
 	g_mutex_clear(&mc->local_lock);
 	g_mutex_clear(&mc->pair_lock);
 	g_free(mc);
-}
-
-/* The trunk's half of the liveness check: it has nothing to do with the
- * client's keys, a trunk that froze after answering is silent either way. */
-static void check_sip_media(cr_media_call_t *mc, int64_t now)
-{
-	int secs;
-
-	if (!mc->sip_watch || mc->sip_timeout_reported ||
-	    now - mc->last_sip_media_us <= (int64_t)mc->mr->sip_media_timeout_ms * 1000)
-		return;
-	secs = (int)((now - mc->last_sip_media_us) / 1000000);
-	mc->sip_timeout_reported = true;
-	cr_trace_add(&mc->trace, "media", "timeout: no RTP from the trunk for %d s", secs);
-	cr_media_emit(mc, CR_EVENT_MEDIA_TIMEOUT, CR_DIR_SIP_TO_CLIENT, secs,
-		      "no media from the phone for %d s", secs);
-}
-
-static void sip_watch(cr_media_call_t *mc, bool on)
-{
-	if (on == mc->sip_watch)
-		return;
-	mc->sip_watch = on;
-	/* A watch counts from its start: a hold may have lasted longer than
-	 * the timeout, and that silence was expected. */
-	mc->last_sip_media_us = g_get_monotonic_time();
-	mc->sip_timeout_reported = false;
-	if (on)
-		cr_trace_add(&mc->trace, "media", "watching the trunk's RTP (timeout %d s)",
-			     mc->mr->sip_media_timeout_ms / 1000);
-	else
-		cr_trace_add(&mc->trace, "media", "not watching the trunk's RTP (held or not answered)");
-}
-
-static gboolean on_tick(gpointer p)
-{
-	cr_media_call_t *mc = p;
-	int64_t now = g_get_monotonic_time();
-
-	check_sip_media(mc, now);
-	cr_ice_patience_tick(mc, now);
-	if (!mc->keys_ready)
-		return G_SOURCE_CONTINUE;
-	if (!mc->timeout_reported &&
-	    now - mc->last_client_media_us > (int64_t)mc->mr->media_timeout_ms * 1000) {
-		int secs = (int)((now - mc->last_client_media_us) / 1000000);
-		int ice_secs = cr_ice_patience_silent_s(mc, now);
-		char ice[64] = "";
-
-		/* ICE silent as long: say so, it tells a vanished client from
-		 * one that only stopped sending (ice_patience.c). */
-		if (ice_secs >= mc->mr->media_timeout_ms / 1000)
-			g_snprintf(ice, sizeof(ice), ", and no answered ICE check for %d s", ice_secs);
-		mc->timeout_reported = true;
-		cr_trace_add(&mc->trace, "media", "timeout: nothing from the client for %d s%s", secs,
-			     ice);
-		cr_media_emit(mc, CR_EVENT_MEDIA_TIMEOUT, 0, secs, "no media from the client for %d s%s",
-			      secs, ice);
-	}
-	return G_SOURCE_CONTINUE;
 }
 
 static void dtls_send(void *arg, const uint8_t *data, size_t len)
@@ -205,7 +142,7 @@ static void dtls_send(void *arg, const uint8_t *data, size_t len)
 	 * flight until the pair exists instead of waiting for a retransmit. */
 	if (mc->dtls_out->len < 16) {
 		g_ptr_array_add(mc->dtls_out, g_bytes_new(data, len));
-		cr_trace_add(&mc->trace, "dtls", "holding %zu bytes until ICE has a pair", len);
+		cr_trace_add(mc->trace, "dtls", "holding %zu bytes until ICE has a pair", len);
 	}
 }
 
@@ -225,14 +162,12 @@ static void do_start(cr_media_call_t *mc, const cr_media_params_t *p)
 	if (!err)
 		err = cr_ice_start(mc);
 	if (err) {
-		cr_trace_add(&mc->trace, "call", "media start failed: %s", cr_error_to_string(err));
+		cr_trace_add(mc->trace, "call", "media start failed: %s", cr_error_to_string(err));
 		cr_media_emit(mc, CR_EVENT_MEDIA_ERROR, err, 0, "media start failed: %s",
 			      cr_error_to_string(err));
 		return;
 	}
-	mc->tick = g_timeout_source_new(1000);
-	g_source_set_callback(mc->tick, on_tick, mc, NULL);
-	g_source_attach(mc->tick, mc->context);
+	cr_liveness_start(mc);
 }
 
 static void run_cmd(cr_media_call_t *mc, cr_media_cmd_t *c)
@@ -252,7 +187,7 @@ static void run_cmd(cr_media_call_t *mc, cr_media_cmd_t *c)
 		break;
 	case CR_MEDIA_CMD_FINGERPRINT:
 		g_strlcpy(mc->params.remote_fingerprint, c->a, sizeof(mc->params.remote_fingerprint));
-		cr_trace_add(&mc->trace, "dtls", "remote fingerprint %s", c->a);
+		cr_trace_add(mc->trace, "dtls", "remote fingerprint %s", c->a);
 		if (mc->dtls_waiting_fingerprint)
 			cr_forward_dtls_done(mc);
 		break;
@@ -269,13 +204,13 @@ static void run_cmd(cr_media_call_t *mc, cr_media_cmd_t *c)
 		mc->params.n_codecs = c->params->n_codecs;
 		memcpy(mc->params.codecs, c->params->codecs, sizeof(mc->params.codecs));
 		cr_forward_setup(mc);
-		cr_trace_add(&mc->trace, "media", "codec map replaced: %d entries", c->params->n_codecs);
+		cr_trace_add(mc->trace, "media", "codec map replaced: %d entries", c->params->n_codecs);
 		break;
 	case CR_MEDIA_CMD_DTMF:
 		cr_dtmf_tx_queue(mc, c->a[0], c->x, c->y);
 		break;
 	case CR_MEDIA_CMD_SIP_WATCH:
-		sip_watch(mc, c->x != 0);
+		cr_liveness_sip_watch(mc, c->x != 0);
 		break;
 	case CR_MEDIA_CMD_TRANSCODE:
 		/* codecs[0] is the client leg's codec, codecs[1] the SIP leg's,
@@ -304,7 +239,7 @@ void cr_media_call_run(cr_media_call_t *mc, cr_media_cmd_t *c)
 		return;
 	if (!mc->started && c->type != CR_MEDIA_CMD_START) {
 		if (mc->pending->len >= CR_MAX_PENDING) {
-			cr_trace_add(&mc->trace, "call", "command dropped: %u queued before media start",
+			cr_trace_add(mc->trace, "call", "command dropped: %u queued before media start",
 				     mc->pending->len);
 			return;
 		}

@@ -40,52 +40,67 @@ static EVP_MAC *evp_hmac;
 
 static int fetch_once(void);
 
+/* One state for both AES modes: ICM uses offset, GCM tag_len, enc and tag. */
 typedef struct {
 	EVP_CIPHER_CTX *ctx;
 	const EVP_CIPHER *evp;
 	int key_size;
-	uint8_t offset[16]; /* salt || 00 00 */
-} icm_state_t;
-
-typedef struct {
-	EVP_CIPHER_CTX *ctx;
-	const EVP_CIPHER *evp;
-	int key_size, tag_len;
-	int enc; /* 1 encrypt, 0 decrypt, -1 no nonce set */
+	uint8_t offset[16]; /* ICM: salt || 00 00 */
+	int tag_len;
+	int enc; /* GCM: 1 encrypt, 0 decrypt, -1 no nonce set */
 	uint8_t tag[GCM_TAG_MAX];
-} gcm_state_t;
+} aes_state_t;
 
 typedef struct {
 	EVP_MAC_CTX *ctx;
 } hmac_state_t;
 
-/* ---- AES-ICM ---- */
+/* ---- AES allocation, both modes ---- */
 
-static srtp_err_status_t icm_alloc_as(srtp_cipher_t **c, int key_len, const srtp_cipher_type_t *type)
+/* What tells the four AES types apart at allocation. libsrtp2's key
+ * derivation allocates the type by id with the master key's length, so each
+ * type takes only its own length (key || salt). */
+typedef struct {
+	const srtp_cipher_type_t *type;
+	EVP_CIPHER **evp; /* filled by fetch_once() */
+	int key_size, key_len_wsalt;
+	int aead; /* GCM: tag_len must be 8 or 16 */
+} aes_kind_t;
+
+static const aes_kind_t aes_icm_128 = { &cr_ossl_aes_icm_128, &evp_ctr128, 16,
+					SRTP_AES_ICM_128_KEY_LEN_WSALT, 0 };
+static const aes_kind_t aes_icm_256 = { &cr_ossl_aes_icm_256, &evp_ctr256, 32,
+					SRTP_AES_ICM_256_KEY_LEN_WSALT, 0 };
+static const aes_kind_t aes_gcm_128 = { &cr_ossl_aes_gcm_128, &evp_gcm128, 16,
+					SRTP_AES_GCM_128_KEY_LEN_WSALT, 1 };
+static const aes_kind_t aes_gcm_256 = { &cr_ossl_aes_gcm_256, &evp_gcm256, 32,
+					SRTP_AES_GCM_256_KEY_LEN_WSALT, 1 };
+
+static srtp_err_status_t aes_alloc(srtp_cipher_t **c, int key_len, int tag_len, const aes_kind_t *k)
 {
 	srtp_cipher_t *ci;
-	icm_state_t *st;
+	aes_state_t *st;
 
+	if (key_len != k->key_len_wsalt)
+		return srtp_err_status_bad_param;
 	if (fetch_once())
 		return srtp_err_status_cipher_fail;
+	if (k->aead && tag_len != 8 && tag_len != 16)
+		return srtp_err_status_bad_param;
 	ci = g_new0(srtp_cipher_t, 1);
-	st = g_new0(icm_state_t, 1);
+	st = g_new0(aes_state_t, 1);
 	st->ctx = EVP_CIPHER_CTX_new();
 	if (!st->ctx) {
 		g_free(st);
 		g_free(ci);
 		return srtp_err_status_alloc_fail;
 	}
-	if (type == &cr_ossl_aes_icm_128) {
-		st->evp = evp_ctr128;
-		st->key_size = 16;
-		ci->algorithm = SRTP_AES_ICM_128;
-	} else {
-		st->evp = evp_ctr256;
-		st->key_size = 32;
-		ci->algorithm = SRTP_AES_ICM_256;
-	}
-	ci->type = type;
+	st->evp = *k->evp;
+	st->key_size = k->key_size;
+	st->tag_len = k->aead ? tag_len : 0;
+	st->enc = -1;
+	ci->type = k->type;
+	ci->algorithm = k->type->id;
 	ci->state = st;
 	ci->key_len = key_len;
 	*c = ci;
@@ -93,27 +108,29 @@ static srtp_err_status_t icm_alloc_as(srtp_cipher_t **c, int key_len, const srtp
 	return srtp_err_status_ok;
 }
 
-/* libsrtp2's key derivation allocates the type by id with the master key's
- * length, so each type takes only its own length. */
 static srtp_err_status_t icm_alloc_128(srtp_cipher_t **c, int key_len, int tag_len)
 {
-	(void)tag_len;
-	if (key_len != SRTP_AES_ICM_128_KEY_LEN_WSALT)
-		return srtp_err_status_bad_param;
-	return icm_alloc_as(c, key_len, &cr_ossl_aes_icm_128);
+	return aes_alloc(c, key_len, tag_len, &aes_icm_128);
 }
 
 static srtp_err_status_t icm_alloc_256(srtp_cipher_t **c, int key_len, int tag_len)
 {
-	(void)tag_len;
-	if (key_len != SRTP_AES_ICM_256_KEY_LEN_WSALT)
-		return srtp_err_status_bad_param;
-	return icm_alloc_as(c, key_len, &cr_ossl_aes_icm_256);
+	return aes_alloc(c, key_len, tag_len, &aes_icm_256);
 }
 
-static srtp_err_status_t icm_dealloc(srtp_cipher_t *c)
+static srtp_err_status_t gcm_alloc_128(srtp_cipher_t **c, int key_len, int tag_len)
 {
-	icm_state_t *st = c->state;
+	return aes_alloc(c, key_len, tag_len, &aes_gcm_128);
+}
+
+static srtp_err_status_t gcm_alloc_256(srtp_cipher_t **c, int key_len, int tag_len)
+{
+	return aes_alloc(c, key_len, tag_len, &aes_gcm_256);
+}
+
+static srtp_err_status_t aes_dealloc(srtp_cipher_t *c)
+{
+	aes_state_t *st = c->state;
 
 	if (st) {
 		EVP_CIPHER_CTX_free(st->ctx);
@@ -124,9 +141,11 @@ static srtp_err_status_t icm_dealloc(srtp_cipher_t *c)
 	return srtp_err_status_ok;
 }
 
+/* ---- AES-ICM ---- */
+
 static srtp_err_status_t icm_init(void *sv, const uint8_t *key)
 {
-	icm_state_t *st = sv;
+	aes_state_t *st = sv;
 
 	memset(st->offset, 0, sizeof(st->offset));
 	memcpy(st->offset, key + st->key_size, ICM_SALT_LEN);
@@ -137,7 +156,7 @@ static srtp_err_status_t icm_init(void *sv, const uint8_t *key)
 
 static srtp_err_status_t icm_set_iv(void *sv, uint8_t *iv, srtp_cipher_direction_t dir)
 {
-	icm_state_t *st = sv;
+	aes_state_t *st = sv;
 	uint8_t ctr[16];
 
 	(void)dir; /* counter mode: the same both ways */
@@ -151,7 +170,7 @@ static srtp_err_status_t icm_set_iv(void *sv, uint8_t *iv, srtp_cipher_direction
 /* XORs the keystream in place; consecutive calls continue the keystream. */
 static srtp_err_status_t icm_encrypt(void *sv, uint8_t *buf, unsigned int *len)
 {
-	icm_state_t *st = sv;
+	aes_state_t *st = sv;
 	int out = 0;
 
 	if (*len == 0)
@@ -165,73 +184,9 @@ static srtp_err_status_t icm_encrypt(void *sv, uint8_t *buf, unsigned int *len)
 
 /* ---- AES-GCM ---- */
 
-static srtp_err_status_t gcm_alloc_as(srtp_cipher_t **c, int key_len, int tag_len,
-				      const srtp_cipher_type_t *type)
-{
-	srtp_cipher_t *ci;
-	gcm_state_t *st;
-
-	if (fetch_once())
-		return srtp_err_status_cipher_fail;
-	if (tag_len != 8 && tag_len != 16)
-		return srtp_err_status_bad_param;
-	ci = g_new0(srtp_cipher_t, 1);
-	st = g_new0(gcm_state_t, 1);
-	st->ctx = EVP_CIPHER_CTX_new();
-	if (!st->ctx) {
-		g_free(st);
-		g_free(ci);
-		return srtp_err_status_alloc_fail;
-	}
-	if (type == &cr_ossl_aes_gcm_128) {
-		st->evp = evp_gcm128;
-		st->key_size = 16;
-		ci->algorithm = SRTP_AES_GCM_128;
-	} else {
-		st->evp = evp_gcm256;
-		st->key_size = 32;
-		ci->algorithm = SRTP_AES_GCM_256;
-	}
-	st->tag_len = tag_len;
-	st->enc = -1;
-	ci->type = type;
-	ci->state = st;
-	ci->key_len = key_len;
-	*c = ci;
-	atomic_fetch_add(&allocs, 1);
-	return srtp_err_status_ok;
-}
-
-static srtp_err_status_t gcm_alloc_128(srtp_cipher_t **c, int key_len, int tag_len)
-{
-	if (key_len != SRTP_AES_GCM_128_KEY_LEN_WSALT)
-		return srtp_err_status_bad_param;
-	return gcm_alloc_as(c, key_len, tag_len, &cr_ossl_aes_gcm_128);
-}
-
-static srtp_err_status_t gcm_alloc_256(srtp_cipher_t **c, int key_len, int tag_len)
-{
-	if (key_len != SRTP_AES_GCM_256_KEY_LEN_WSALT)
-		return srtp_err_status_bad_param;
-	return gcm_alloc_as(c, key_len, tag_len, &cr_ossl_aes_gcm_256);
-}
-
-static srtp_err_status_t gcm_dealloc(srtp_cipher_t *c)
-{
-	gcm_state_t *st = c->state;
-
-	if (st) {
-		EVP_CIPHER_CTX_free(st->ctx);
-		OPENSSL_cleanse(st, sizeof(*st));
-		g_free(st);
-	}
-	g_free(c);
-	return srtp_err_status_ok;
-}
-
 static srtp_err_status_t gcm_init(void *sv, const uint8_t *key)
 {
-	gcm_state_t *st = sv;
+	aes_state_t *st = sv;
 
 	st->enc = -1;
 	/* The salt after the key is libsrtp2's business (it builds the nonce). */
@@ -242,7 +197,7 @@ static srtp_err_status_t gcm_init(void *sv, const uint8_t *key)
 
 static srtp_err_status_t gcm_set_iv(void *sv, uint8_t *iv, srtp_cipher_direction_t dir)
 {
-	gcm_state_t *st = sv;
+	aes_state_t *st = sv;
 	int enc;
 
 	if (dir == srtp_direction_encrypt)
@@ -262,7 +217,7 @@ static srtp_err_status_t gcm_set_iv(void *sv, uint8_t *iv, srtp_cipher_direction
 
 static srtp_err_status_t gcm_set_aad(void *sv, const uint8_t *aad, uint32_t len)
 {
-	gcm_state_t *st = sv;
+	aes_state_t *st = sv;
 	int out = 0;
 
 	if (st->enc < 0)
@@ -276,7 +231,7 @@ static srtp_err_status_t gcm_set_aad(void *sv, const uint8_t *aad, uint32_t len)
 
 static srtp_err_status_t gcm_encrypt(void *sv, uint8_t *buf, unsigned int *len)
 {
-	gcm_state_t *st = sv;
+	aes_state_t *st = sv;
 	uint8_t fin[16];
 	int out = 0;
 
@@ -295,7 +250,7 @@ static srtp_err_status_t gcm_encrypt(void *sv, uint8_t *buf, unsigned int *len)
 
 static srtp_err_status_t gcm_get_tag(void *sv, uint8_t *buf, uint32_t *len)
 {
-	gcm_state_t *st = sv;
+	aes_state_t *st = sv;
 
 	memcpy(buf, st->tag, (size_t)st->tag_len);
 	*len = (uint32_t)st->tag_len;
@@ -304,7 +259,7 @@ static srtp_err_status_t gcm_get_tag(void *sv, uint8_t *buf, uint32_t *len)
 
 static srtp_err_status_t gcm_decrypt(void *sv, uint8_t *buf, unsigned int *len)
 {
-	gcm_state_t *st = sv;
+	aes_state_t *st = sv;
 	unsigned int n;
 	uint8_t fin[16];
 	int out = 0;
@@ -511,19 +466,19 @@ static const srtp_auth_test_case_t hmac_test = { 20, hmac_key, 8, hmac_data, 20,
 /* ---- the types ---- */
 
 const srtp_cipher_type_t cr_ossl_aes_icm_128 = {
-	icm_alloc_128, icm_dealloc, icm_init, NULL, icm_encrypt, icm_encrypt, icm_set_iv, NULL,
+	icm_alloc_128, aes_dealloc, icm_init, NULL, icm_encrypt, icm_encrypt, icm_set_iv, NULL,
 	"AES-128 ICM using OpenSSL EVP (jingle-sip)", &icm128_test, SRTP_AES_ICM_128,
 };
 const srtp_cipher_type_t cr_ossl_aes_icm_256 = {
-	icm_alloc_256, icm_dealloc, icm_init, NULL, icm_encrypt, icm_encrypt, icm_set_iv, NULL,
+	icm_alloc_256, aes_dealloc, icm_init, NULL, icm_encrypt, icm_encrypt, icm_set_iv, NULL,
 	"AES-256 ICM using OpenSSL EVP (jingle-sip)", &icm256_test, SRTP_AES_ICM_256,
 };
 const srtp_cipher_type_t cr_ossl_aes_gcm_128 = {
-	gcm_alloc_128, gcm_dealloc, gcm_init, gcm_set_aad, gcm_encrypt, gcm_decrypt, gcm_set_iv,
+	gcm_alloc_128, aes_dealloc, gcm_init, gcm_set_aad, gcm_encrypt, gcm_decrypt, gcm_set_iv,
 	gcm_get_tag, "AES-128 GCM using OpenSSL EVP (jingle-sip)", &gcm128_test, SRTP_AES_GCM_128,
 };
 const srtp_cipher_type_t cr_ossl_aes_gcm_256 = {
-	gcm_alloc_256, gcm_dealloc, gcm_init, gcm_set_aad, gcm_encrypt, gcm_decrypt, gcm_set_iv,
+	gcm_alloc_256, aes_dealloc, gcm_init, gcm_set_aad, gcm_encrypt, gcm_decrypt, gcm_set_iv,
 	gcm_get_tag, "AES-256 GCM using OpenSSL EVP (jingle-sip)", &gcm256_test, SRTP_AES_GCM_256,
 };
 const srtp_auth_type_t cr_ossl_hmac_sha1 = {

@@ -18,7 +18,7 @@
  * re-INVITE that rebuilds the pipelines: out_stream_audio()). RTCP cannot
  * be translated then, so forward.c drops it on transcoded calls
  * (terminated) and each leg gets sender reports of ours about its stream
- * (on_rtcp_timer; no reception reports yet).
+ * (rtcp_sr.c, sent through send_report() here; no reception reports yet).
  *
  * DTMF across the boundary (the client has telephone-event, the trunk has
  * none): the client->sip pipeline mixes a dtmfsrc into the decoded audio,
@@ -48,7 +48,6 @@
  * bounds the wait for a missing one, so without this the call's first audio
  * came 60 ms late each way (docs/PERFORMANCE.md). */
 #define XC_JITTER_FASTSTART_PACKETS 1
-#define XC_RTCP_MS 2500 /* our sender reports on transcoded legs */
 #define XC_STALL_MS 1000     /* packets in, nothing out this long: the pipeline is broken... */
 #define XC_STALL_PACKETS 25  /* ...when at least this many went in meanwhile (not a pause) */
 #define XC_RESET_MIN_MS 2000 /* a direction's pipeline is rebuilt at most this often */
@@ -111,7 +110,7 @@ struct cr_transcode {
 	GMutex lock;        /* guards out, touched by the streaming threads */
 	GQueue out;
 	GSource *wake;      /* worker-side; readied by the streaming threads */
-	GSource *rtcp_timer; /* our sender reports on both legs */
+	GSource *rtcp_timer; /* our sender reports on both legs (rtcp_sr.c) */
 
 	/* Worker only from here on. */
 	bool inband;        /* DTMF crosses between RFC 4733 (client) and tones (trunk) */
@@ -287,7 +286,7 @@ static void out_stream_audio(cr_transcode_t *xc, int dir, uint8_t *pkt, size_t l
 		seed.ts = g_random_int();
 	}
 	if (cr_out_stream_audio(st, xc->out_clock[dir], pkt, len, g_get_monotonic_time(), &seed))
-		cr_trace_add(&xc->mc->trace, "transcode", "%s stream goes on after a rebuild: seq %u ts %u",
+		cr_trace_add(xc->mc->trace, "transcode", "%s stream goes on after a rebuild: seq %u ts %u",
 			     dir == CR_DIR_CLIENT_TO_SIP ? "client->sip" : "sip->client",
 			     (uint16_t)(st->seq - 1), st->ts);
 }
@@ -320,7 +319,7 @@ static void te_through(cr_transcode_t *xc, int dir, int to, const uint8_t *in, s
 
 		st->te_reported = true;
 		atomic_fetch_add_explicit(&mc->counters.dtmf_events, 1, memory_order_relaxed);
-		cr_trace_add(&mc->trace, "media", "dtmf %s digit %c duration %d ms",
+		cr_trace_add(mc->trace, "media", "dtmf %s digit %c duration %d ms",
 			     dir == CR_DIR_CLIENT_TO_SIP ? "client->sip" : "sip->client", digit, ms);
 		cr_media_emit(mc, CR_EVENT_DTMF, dir, ms, "digit=%c event=%d duration_ms=%d", digit,
 			      event, ms);
@@ -328,30 +327,18 @@ static void te_through(cr_transcode_t *xc, int dir, int to, const uint8_t *in, s
 	cr_forward_transcoded(mc, dir, pkt, len);
 }
 
-/* Worker: an RTCP sender report (RFC 3550 6.4.1, no report blocks) for
- * each leg's stream, since the far ends' RTCP is not forwarded. */
-static gboolean on_rtcp_timer(gpointer data)
+/* Worker: one of rtcp_sr.c's sender reports toward dir's far end: as it
+ * is toward the trunk, as SRTCP toward the client once keys exist. */
+static void send_report(cr_media_call_t *mc, int dir, uint8_t *pkt, size_t len)
 {
-	cr_transcode_t *xc = data;
-	cr_media_call_t *mc = xc->mc;
-	int64_t now = g_get_monotonic_time(), wall = g_get_real_time();
+	int n = (int)len;
 
-	for (int dir = CR_DIR_CLIENT_TO_SIP; dir <= CR_DIR_SIP_TO_CLIENT; dir++) {
-		cr_out_stream_t *st = &mc->xc_out[dir];
-		uint8_t pkt[128];
-		int len;
-
-		if (!st->started)
-			continue;
-		len = (int)cr_out_stream_sr(st, now, wall, pkt);
-		if (dir == CR_DIR_CLIENT_TO_SIP) {
-			cr_rtp_leg_send(mc, true, pkt, (size_t)len);
-		} else if (mc->keys_ready && !mc->closed &&
-			   cr_srtp_protect(&mc->srtp, pkt, &len, true) == 0) {
-			cr_ice_send(mc, mc->n_components == 2 ? 2 : 1, pkt, (size_t)len);
-		}
+	if (dir == CR_DIR_CLIENT_TO_SIP) {
+		cr_rtp_leg_send(mc, true, pkt, len);
+	} else if (mc->keys_ready && !mc->closed &&
+		   cr_srtp_protect(&mc->srtp, pkt, &n, true) == 0) {
+		cr_ice_send(mc, mc->n_components == 2 ? 2 : 1, pkt, (size_t)n);
 	}
-	return G_SOURCE_CONTINUE;
 }
 
 /* Worker: sends what the pipelines produced. */
@@ -410,13 +397,13 @@ static gboolean on_reset(gpointer data)
 	err = pipe_start(xc, p, dir, &in, &out);
 	if (err) {
 		pipe_stop(p);
-		cr_trace_add(&xc->mc->trace, "transcode", "%s pipeline could not be rebuilt",
+		cr_trace_add(xc->mc->trace, "transcode", "%s pipeline could not be rebuilt",
 			     dir_name(dir));
 		cr_media_emit(xc->mc, CR_EVENT_MEDIA_ERROR, err, 0, "transcoding %s failed",
 			      dir_name(dir));
 		return G_SOURCE_REMOVE;
 	}
-	cr_trace_add(&xc->mc->trace, "transcode", "%s pipeline rebuilt in %.1f ms (reset %d)",
+	cr_trace_add(xc->mc->trace, "transcode", "%s pipeline rebuilt in %.1f ms (reset %d)",
 		     dir_name(dir), (double)(g_get_monotonic_time() - t0) / 1000, p->resets);
 	return G_SOURCE_REMOVE;
 }
@@ -431,7 +418,7 @@ static void pipe_reset(xc_pipe_t *p, const char *why)
 		return;
 	if (p->resets && now - p->last_reset_us < (int64_t)XC_RESET_MIN_MS * 1000)
 		return;
-	cr_trace_add(&p->xc->mc->trace, "transcode", "%s pipeline reset: %s", dir_name(p->dir), why);
+	cr_trace_add(p->xc->mc->trace, "transcode", "%s pipeline reset: %s", dir_name(p->dir), why);
 	p->reset = g_idle_source_new();
 	g_source_set_callback(p->reset, on_reset, p, NULL);
 	g_source_attach(p->reset, p->xc->mc->context);
@@ -450,7 +437,7 @@ static gboolean on_bus(GstBus *bus, GstMessage *msg, gpointer data)
 	(void)bus;
 	if (GST_MESSAGE_TYPE(msg) == GST_MESSAGE_ERROR) {
 		gst_message_parse_error(msg, &error, &debug);
-		cr_trace_add(&mc->trace, "transcode", "%s pipeline error: %s (%s)", dir, error->message,
+		cr_trace_add(mc->trace, "transcode", "%s pipeline error: %s (%s)", dir, error->message,
 			     debug ? debug : "");
 		pipe_reset(p, "after an error");
 	} else if (GST_MESSAGE_TYPE(msg) == GST_MESSAGE_ELEMENT &&
@@ -462,7 +449,7 @@ static gboolean on_bus(GstBus *bus, GstMessage *msg, gpointer data)
 			cr_inband_dtmf_to_client(&p->xc->dtmf, number);
 	} else if (GST_MESSAGE_TYPE(msg) == GST_MESSAGE_WARNING) {
 		gst_message_parse_warning(msg, &error, &debug);
-		cr_trace_add(&mc->trace, "transcode", "%s pipeline warning: %s (%s)", dir, error->message,
+		cr_trace_add(mc->trace, "transcode", "%s pipeline warning: %s (%s)", dir, error->message,
 			     debug ? debug : "");
 	}
 	g_clear_error(&error);
@@ -552,7 +539,7 @@ static int pipe_start(cr_transcode_t *xc, xc_pipe_t *p, int dir, const cr_codec_
 	p->pipeline = gst_parse_launch(desc, &error);
 	g_free(desc);
 	if (!p->pipeline || error) {
-		cr_trace_add(&xc->mc->trace, "transcode", "cannot build the pipeline: %s",
+		cr_trace_add(xc->mc->trace, "transcode", "cannot build the pipeline: %s",
 			     error ? error->message : "unknown error");
 		g_clear_error(&error);
 		return CR_ERR_INTERNAL;
@@ -567,7 +554,7 @@ static int pipe_start(cr_transcode_t *xc, xc_pipe_t *p, int dir, const cr_codec_
 	g_source_set_callback(p->bus_watch, (GSourceFunc)(void (*)(void))on_bus, p, NULL);
 	g_source_attach(p->bus_watch, xc->mc->context);
 	if (gst_element_set_state(p->pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
-		cr_trace_add(&xc->mc->trace, "transcode", "the pipeline does not start");
+		cr_trace_add(xc->mc->trace, "transcode", "the pipeline does not start");
 		return CR_ERR_INTERNAL;
 	}
 	return CR_OK;
@@ -586,10 +573,7 @@ void cr_transcode_destroy(cr_transcode_t *xc)
 		g_source_destroy(xc->wake);
 		g_source_unref(xc->wake);
 	}
-	if (xc->rtcp_timer) {
-		g_source_destroy(xc->rtcp_timer);
-		g_source_unref(xc->rtcp_timer);
-	}
+	cr_rtcp_sr_stop(xc->rtcp_timer);
 	while ((o = g_queue_pop_head(&xc->out))) {
 		g_bytes_unref(o->pkt);
 		g_free(o);
@@ -603,7 +587,7 @@ static void set_path(cr_media_call_t *mc, const char *path)
 	g_mutex_lock(&mc->pair_lock);
 	g_strlcpy(mc->media_path, path, sizeof(mc->media_path));
 	g_mutex_unlock(&mc->pair_lock);
-	cr_trace_add(&mc->trace, "media", "path %s", path);
+	cr_trace_add(mc->trace, "media", "path %s", path);
 }
 
 void cr_transcode_apply(cr_media_call_t *mc, const cr_codec_t *client, const cr_codec_t *sip)
@@ -615,7 +599,7 @@ void cr_transcode_apply(cr_media_call_t *mc, const cr_codec_t *client, const cr_
 
 	cr_transcode_destroy(mc->xc);
 	if (mc->xc)
-		cr_trace_add(&mc->trace, "transcode", "pipelines stopped in %.1f ms",
+		cr_trace_add(mc->trace, "transcode", "pipelines stopped in %.1f ms",
 			     (double)(g_get_monotonic_time() - t0) / 1000);
 	mc->xc = NULL;
 	if (!client || !sip) {
@@ -635,9 +619,7 @@ void cr_transcode_apply(cr_media_call_t *mc, const cr_codec_t *client, const cr_
 	xc->wake = g_source_new(&wake_funcs, sizeof(GSource));
 	g_source_set_callback(xc->wake, on_wake, xc, NULL);
 	g_source_attach(xc->wake, mc->context);
-	xc->rtcp_timer = g_timeout_source_new(XC_RTCP_MS);
-	g_source_set_callback(xc->rtcp_timer, on_rtcp_timer, xc, NULL);
-	g_source_attach(xc->rtcp_timer, mc->context);
+	xc->rtcp_timer = cr_rtcp_sr_start(mc, send_report);
 	err = pipe_start(xc, &xc->pipes[CR_DIR_CLIENT_TO_SIP], CR_DIR_CLIENT_TO_SIP, client, sip);
 	if (!err)
 		err = pipe_start(xc, &xc->pipes[CR_DIR_SIP_TO_CLIENT], CR_DIR_SIP_TO_CLIENT, sip,
@@ -651,7 +633,7 @@ void cr_transcode_apply(cr_media_call_t *mc, const cr_codec_t *client, const cr_
 		return;
 	}
 	mc->xc = xc;
-	cr_trace_add(&mc->trace, "transcode", "pipelines built and started in %.1f ms",
+	cr_trace_add(mc->trace, "transcode", "pipelines built and started in %.1f ms",
 		     (double)(g_get_monotonic_time() - t0) / 1000);
 	g_snprintf(path, sizeof(path), "transcoded %s/%d <-> %s/%d%s", client->name,
 		   client->clock_rate, sip->name, sip->clock_rate,

@@ -17,7 +17,9 @@ typedef enum {
 
 struct cr_sip_session {
 	cr_sip_ua_t *ua;
-	cr_call_t *call;        /* our reference */
+	uint32_t call_id;       /* the call this leg is of (events, commands) */
+	void *owner;            /* the layer above's reference, given back at free */
+	cr_trace_t *trace;      /* the call's trace, kept alive by the owner */
 	nua_handle_t *nh;
 	bool inbound;
 	session_state_t state;
@@ -59,10 +61,11 @@ bool cr_sip_media_differs(const cr_sip_media_t *a, const cr_sip_media_t *b);
 const char *cr_sip_held_direction(const char *dir);
 void cr_sip_build_sdp(cr_sip_session_t *s, const cr_sip_media_t *local, char *buf, size_t len);
 void cr_sip_end_for_refused_sdp(cr_sip_session_t *s, const char *what, const char *why);
-cr_sip_session_t *cr_sip_session_new(cr_sip_ua_t *ua, cr_call_t *call, bool inbound);
+/* Takes over owner (given back through the release handler at free). */
+cr_sip_session_t *cr_sip_session_new(cr_sip_ua_t *ua, uint32_t call_id, void *owner,
+				     cr_trace_t *trace, bool inbound);
 void cr_sip_session_terminated(cr_sip_session_t *s, int status, const char *phrase);
 /* invite_out.c */
-int cr_sip_check_call(cr_call_t *call, char *err_buf);
 int cr_sip_media_prefs(cr_sip_ua_t *ua, const char *codecs, const char *address, int port,
 		       int ptime, cr_sip_media_t *prefs, char *err_buf);
 void cr_sip_on_invite_response(cr_sip_session_t *s, int status, const char *phrase,

@@ -1,5 +1,5 @@
 /**
- * @file invite_in.c  Inbound calls: a new INVITE becomes a relay call, once we know who sent it
+ * @file invite_in.c  Inbound legs: a new INVITE asks the layer above for a call, once we know who sent it
  */
 #include <arpa/inet.h>
 #include <stdarg.h>
@@ -22,7 +22,9 @@ static const char *user_of(const url_t *url)
 void cr_sip_on_new_invite(cr_sip_ua_t *ua, nua_handle_t *nh, const sip_t *sip)
 {
 	cr_sip_media_t offer;
-	cr_call_t *call = NULL;
+	cr_trace_t *trace = NULL;
+	uint32_t call_id = 0;
+	void *owner;
 	cr_sip_session_t *s;
 	const char *caller, *called;
 	GString *head;
@@ -43,25 +45,23 @@ void cr_sip_on_new_invite(cr_sip_ua_t *ua, nua_handle_t *nh, const sip_t *sip)
 		nua_handle_destroy(nh);
 		return;
 	}
-	if (cr_call_create(ua->relay, &call, NULL) != CR_OK) {
+	owner = ua->h.incoming(ua->h.arg, &call_id, &trace);
+	if (!owner) {
 		atomic_fetch_add(&ua->invites_rejected_limit, 1);
 		nua_respond(nh, 503, "Service Unavailable", SIPTAG_RETRY_AFTER_STR("30"),
 			    TAG_END());
 		nua_handle_destroy(nh);
 		return;
 	}
-	s = cr_sip_session_new(ua, call, true);
+	s = cr_sip_session_new(ua, call_id, owner, trace, true);
 	s->nh = nh;
 	s->state = S_INCOMING;
 	s->remote = offer;
 	s->have_remote = true;
 	s->peer_requires_100rel = sip_has_feature(sip->sip_require, "100rel");
 	nua_handle_bind(nh, s);
-	g_mutex_lock(&ua->lock);
-	g_hash_table_insert(ua->unadopted, GUINT_TO_POINTER(call->id), call);
-	g_mutex_unlock(&ua->lock);
-	cr_sip_trace_msg(call->sip_trace, '<', sip);
-	cr_sip_trace_line(call->sip_trace, '>', "SIP/2.0 100 Trying (sent by Sofia)");
+	cr_sip_trace_msg(trace, '<', sip);
+	cr_sip_trace_line(trace, '>', "SIP/2.0 100 Trying (sent by Sofia)");
 	caller = sip_p_asserted_identity(sip)
 		? user_of(sip_p_asserted_identity(sip)->paid_url)
 		: sip->sip_from ? user_of(sip->sip_from->a_url) : "";

@@ -1,5 +1,5 @@
 /**
- * @file invite_out.c  Outbound calls: cr_sip_dial() and the responses to our INVITE
+ * @file invite_out.c  Outbound legs: cr_sip_leg_dial() and the responses to our INVITE
  */
 #include <arpa/inet.h>
 #include <stdarg.h>
@@ -15,7 +15,10 @@
 #include "dialog.h"
 
 typedef struct dial_job {
-	cr_call_t *call;
+	cr_sip_ua_t *ua;
+	uint32_t call_id;
+	void *owner;           /* the leg's once it exists; else given back at free */
+	cr_trace_t *trace;
 	char *number, *caller_id, *display_name;
 	cr_sip_media_t prefs;
 	bool want_dtmf;
@@ -25,7 +28,8 @@ static void dial_job_free(void *p)
 {
 	dial_job_t *job = p;
 
-	cr_call_unref(job->call);
+	if (job->owner)
+		job->ua->h.release(job->ua->h.arg, job->owner, false);
 	g_free(job->number);
 	g_free(job->caller_id);
 	g_free(job->display_name);
@@ -35,20 +39,20 @@ static void dial_job_free(void *p)
 static void dial_on_sip_thread(void *p)
 {
 	dial_job_t *job = p;
-	cr_call_t *call = job->call;
-	cr_sip_ua_t *ua = call->relay->sip;
+	cr_sip_ua_t *ua = job->ua;
 	cr_sip_session_t *s;
 	char *from, *to, sdp[2048];
 	cr_sip_media_t offer;
 
-	if (atomic_load(&call->closing))
+	if (ua->h.closed(ua->h.arg, job->owner))
 		return;
-	if (call->sip) {
-		cr_relay_emit(call->relay, CR_EVENT_SIP_FAILED, call->id, 0, 0,
-			      "the call already has a SIP dialog");
+	if (g_hash_table_contains(ua->legs, GUINT_TO_POINTER(job->call_id))) {
+		ua->h.event(ua->h.arg, job->owner, job->call_id, CR_EVENT_SIP_FAILED, 0, 0,
+			    "the call already has a SIP dialog", NULL);
 		return;
 	}
-	s = cr_sip_session_new(ua, call, false);
+	s = cr_sip_session_new(ua, job->call_id, job->owner, job->trace, false);
+	job->owner = NULL; /* the leg's now */
 	s->prefs = job->prefs;
 	s->want_dtmf = job->want_dtmf;
 	s->state = S_CALLING;
@@ -66,7 +70,7 @@ static void dial_on_sip_thread(void *p)
 	to = g_strdup_printf("<sip:%s@%s>", job->number, ua->trunk_hostport);
 	s->nh = nua_handle(ua->nua, s, SIPTAG_TO_STR(to), SIPTAG_FROM_STR(from), TAG_END());
 	atomic_fetch_add(&ua->invites_sent, 1);
-	cr_sip_trace_line(call->sip_trace, '>', "INVITE sip:%s@%s SIP/2.0 | From: %s | To: %s | "
+	cr_sip_trace_line(s->trace, '>', "INVITE sip:%s@%s SIP/2.0 | From: %s | To: %s | "
 			  "SDP: %s:%d %s sendrecv", job->number, ua->trunk_hostport, from, to,
 			  offer.address, offer.port, offer.codecs[0].name);
 	nua_invite(s->nh, SIPTAG_CONTENT_TYPE_STR("application/sdp"),
@@ -120,45 +124,35 @@ int cr_sip_media_prefs(cr_sip_ua_t *ua, const char *codecs, const char *address,
 	return CR_OK;
 }
 
-int cr_sip_check_call(cr_call_t *call, char *err_buf)
+int cr_sip_leg_dial(cr_sip_ua_t *ua, uint32_t call_id, void *owner, cr_trace_t *trace,
+		    const cr_sip_dial_params_t *p, char *err_buf)
 {
-	if (!call)
-		return cr_set_error(err_buf, CR_ERR_INVALID, "no call");
-	if (atomic_load(&call->closing) || atomic_load(&call->relay->destroyed))
-		return cr_set_error(err_buf, CR_ERR_CLOSED, "the call is closed");
-	if (!call->relay->sip)
-		return cr_set_error(err_buf, CR_ERR_INVALID, "the relay has no SIP configured");
-	return CR_OK;
-}
+	dial_job_t *job = g_new0(dial_job_t, 1);
+	int err = CR_OK;
 
-int cr_sip_dial(cr_call_t *call, const cr_sip_dial_params_t *p, char *err_buf)
-{
-	dial_job_t *job;
-	int err;
-
-	err = cr_sip_check_call(call, err_buf);
-	if (err)
-		return err;
+	job->ua = ua;
+	job->owner = owner; /* given back by dial_job_free unless a leg takes it */
 	if (!p || !valid_user(p->number))
-		return cr_set_error(err_buf, CR_ERR_INVALID, "bad or missing number");
-	if (p->caller_id && !valid_user(p->caller_id))
-		return cr_set_error(err_buf, CR_ERR_INVALID, "bad caller_id \"%s\"", p->caller_id);
-	if (p->display_name && (strpbrk(p->display_name, "\"\\\r\n") ||
-				strlen(p->display_name) > 64))
-		return cr_set_error(err_buf, CR_ERR_INVALID, "bad display_name");
-	job = g_new0(dial_job_t, 1);
-	err = cr_sip_media_prefs(call->relay->sip, p->codecs, p->local_rtp_address, p->local_rtp_port,
-			  p->ptime, &job->prefs, err_buf);
+		err = cr_set_error(err_buf, CR_ERR_INVALID, "bad or missing number");
+	else if (p->caller_id && !valid_user(p->caller_id))
+		err = cr_set_error(err_buf, CR_ERR_INVALID, "bad caller_id \"%s\"", p->caller_id);
+	else if (p->display_name && (strpbrk(p->display_name, "\"\\\r\n") ||
+				     strlen(p->display_name) > 64))
+		err = cr_set_error(err_buf, CR_ERR_INVALID, "bad display_name");
+	else
+		err = cr_sip_media_prefs(ua, p->codecs, p->local_rtp_address, p->local_rtp_port,
+					 p->ptime, &job->prefs, err_buf);
 	if (err) {
-		g_free(job);
+		dial_job_free(job);
 		return err;
 	}
-	job->call = cr_call_ref(call);
+	job->call_id = call_id;
+	job->trace = trace;
 	job->number = g_strdup(p->number);
 	job->caller_id = g_strdup(p->caller_id);
 	job->display_name = g_strdup(p->display_name);
 	job->want_dtmf = p->telephone_event != 0;
-	if (!cr_sip_ua_post(call->relay->sip, dial_on_sip_thread, job, dial_job_free))
+	if (!cr_sip_ua_post(ua, dial_on_sip_thread, job, dial_job_free))
 		return cr_set_error(err_buf, CR_ERR_CLOSED, "the SIP user agent is stopping");
 	return CR_OK;
 }
@@ -171,14 +165,14 @@ void cr_sip_on_invite_response(cr_sip_session_t *s, int status, const char *phra
 	remote_sdp_t got;
 
 	if (sip)
-		cr_sip_trace_msg(s->call->sip_trace, '<', sip);
+		cr_sip_trace_msg(s->trace, '<', sip);
 	if (s->cancelled && status >= 200 && status < 300) {
 		/* The 200 crossed our CANCEL (RFC 3261 9.1): NUA ACKs it, the
 		 * call is up at the trunk, and only a BYE ends it. */
 		s->cancelled = false;
 		s->final_status = 487;
-		cr_sip_trace_line(s->call->sip_trace, '>', "ACK (sent by Sofia)");
-		cr_sip_trace_line(s->call->sip_trace, '>', "BYE (the 200 crossed our CANCEL)");
+		cr_sip_trace_line(s->trace, '>', "ACK (sent by Sofia)");
+		cr_sip_trace_line(s->trace, '>', "BYE (the 200 crossed our CANCEL)");
 		nua_bye(s->nh, TAG_END());
 		return;
 	}
@@ -209,17 +203,17 @@ void cr_sip_on_invite_response(cr_sip_session_t *s, int status, const char *phra
 	}
 	if (status > 100 && status < 200) {
 		if (sip && sip_has_feature(sip->sip_require, "100rel"))
-			cr_sip_trace_line(s->call->sip_trace, '>', "PRACK (sent by Sofia)");
+			cr_sip_trace_line(s->trace, '>', "PRACK (sent by Sofia)");
 		got = cr_sip_read_remote(s->ua, sip, &m, why);
 		if (got == REMOTE_REFUSED) {
 			/* The INVITE is still pending: CANCEL it. */
-			cr_sip_trace_line(s->call->sip_trace, '!', "SDP in %d refused: %s", status, why);
+			cr_sip_trace_line(s->trace, '!', "SDP in %d refused: %s", status, why);
 			s->state = S_ENDING;
 			s->failed = true;
 			s->cancelled = true;
 			cr_sip_session_emit(s, CR_EVENT_SIP_FAILED, 488, 0, "SDP in %d refused: %s",
 				     status, why);
-			cr_sip_trace_line(s->call->sip_trace, '>', "CANCEL");
+			cr_sip_trace_line(s->trace, '>', "CANCEL");
 			nua_cancel(s->nh, TAG_END());
 		} else if (got == REMOTE_OK) {
 			s->remote = m;
@@ -239,7 +233,7 @@ void cr_sip_on_invite_response(cr_sip_session_t *s, int status, const char *phra
 			s->have_remote = true;
 		}
 		s->state = S_UP;
-		cr_sip_trace_line(s->call->sip_trace, '>', "ACK (sent by Sofia)");
+		cr_sip_trace_line(s->trace, '>', "ACK (sent by Sofia)");
 		if (got == REMOTE_REFUSED || !s->have_remote) {
 			/* 200 without a usable answer to our offer (an earlier
 			 * 18x's SDP would do): the call cannot go on. */
@@ -247,25 +241,24 @@ void cr_sip_on_invite_response(cr_sip_session_t *s, int status, const char *phra
 			s->failed = true;
 			s->local_hangup = false;
 			if (got == REMOTE_REFUSED) {
-				cr_sip_trace_line(s->call->sip_trace, '!', "SDP answer refused: %s", why);
+				cr_sip_trace_line(s->trace, '!', "SDP answer refused: %s", why);
 				cr_sip_session_emit(s, CR_EVENT_SIP_FAILED, 488, 0,
 					     "SDP answer refused: %s", why);
 			} else {
 				cr_sip_session_emit(s, CR_EVENT_SIP_FAILED, 488, 0, "answer without SDP");
 			}
-			cr_sip_trace_line(s->call->sip_trace, '>', "BYE");
+			cr_sip_trace_line(s->trace, '>', "BYE");
 			nua_bye(s->nh, TAG_END());
 			return;
 		}
 		cr_sip_choose_from_answer(s);
-		cr_media_call_answered(s->call);
 		cr_sip_emit_media(s, CR_EVENT_SIP_ANSWERED, status, NULL);
 		return;
 	}
 	if ((status == 401 || status == 407) && !s->auth_tried && !s->local_hangup) {
 		s->auth_tried = true;
 		if (cr_sip_ua_authenticate(s->ua, s->nh, sip)) {
-			cr_sip_trace_line(s->call->sip_trace, '>', "INVITE (with digest credentials)");
+			cr_sip_trace_line(s->trace, '>', "INVITE (with digest credentials)");
 			return;
 		}
 	}

@@ -22,11 +22,11 @@ void cr_sip_on_offer_in_dialog(cr_sip_session_t *s, nua_handle_t *nh, const sip_
 	char sdp[2048], why[CR_SDP_MAX_WHY];
 	remote_sdp_t got;
 
-	cr_sip_trace_msg(s->call->sip_trace, '<', sip);
+	cr_sip_trace_msg(s->trace, '<', sip);
 	got = cr_sip_read_remote(s->ua, sip, &m, why);
 	if (got == REMOTE_REFUSED) {
 		/* RFC 3261 14.2: a refused re-INVITE leaves the session as it was. */
-		cr_sip_trace_line(s->call->sip_trace, '>', "SIP/2.0 488 Not Acceptable Here | Warning: %s", why);
+		cr_sip_trace_line(s->trace, '>', "SIP/2.0 488 Not Acceptable Here | Warning: %s", why);
 		cr_sip_respond_refused(s->ua->nua, nh, why);
 		return;
 	}
@@ -58,7 +58,7 @@ void cr_sip_on_offer_in_dialog(cr_sip_session_t *s, nua_handle_t *nh, const sip_
 			prefs = s->prefs;
 	}
 	if (cr_sip_sdp_answer(&m, &prefs, s->want_dtmf, &answer) != CR_OK) {
-		cr_sip_trace_line(s->call->sip_trace, '>', "SIP/2.0 488 Not Acceptable Here");
+		cr_sip_trace_line(s->trace, '>', "SIP/2.0 488 Not Acceptable Here");
 		nua_respond(nh, 488, "Not Acceptable Here", NUTAG_WITH_THIS(s->ua->nua),
 			    TAG_END());
 		return;
@@ -67,7 +67,7 @@ void cr_sip_on_offer_in_dialog(cr_sip_session_t *s, nua_handle_t *nh, const sip_
 		g_strlcpy(answer.direction, cr_sip_held_direction(answer.direction),
 			  sizeof(answer.direction));
 	cr_sip_build_sdp(s, &answer, sdp, sizeof(sdp));
-	cr_sip_trace_line(s->call->sip_trace, '>', "SIP/2.0 200 OK | SDP: %s:%d %s %s", answer.address,
+	cr_sip_trace_line(s->trace, '>', "SIP/2.0 200 OK | SDP: %s:%d %s %s", answer.address,
 			  answer.port, answer.codecs[0].name, answer.direction);
 	nua_respond(nh, 200, "OK", NUTAG_WITH_THIS(s->ua->nua),
 			    SIPTAG_CONTENT_TYPE_STR("application/sdp"),
@@ -88,7 +88,7 @@ void cr_sip_reinvite_hold(cr_sip_session_t *s, bool on)
 	char sdp[2048];
 
 	if (s->state != S_UP || !s->have_chosen) {
-		cr_sip_trace_line(s->call->sip_trace, '!', "%s ignored: the dialog is not established",
+		cr_sip_trace_line(s->trace, '!', "%s ignored: the dialog is not established",
 				  on ? "hold" : "resume");
 		return;
 	}
@@ -102,7 +102,7 @@ void cr_sip_reinvite_hold(cr_sip_session_t *s, bool on)
 	offer.dtmf_pt = s->want_dtmf ? s->remote.dtmf_pt : -1;
 	g_strlcpy(offer.direction, on ? "sendonly" : "sendrecv", sizeof(offer.direction));
 	cr_sip_build_sdp(s, &offer, sdp, sizeof(sdp));
-	cr_sip_trace_line(s->call->sip_trace, '>', "INVITE (%s) | SDP: %s:%d %s %s", on ? "hold" : "resume",
+	cr_sip_trace_line(s->trace, '>', "INVITE (%s) | SDP: %s:%d %s %s", on ? "hold" : "resume",
 			  offer.address, offer.port, offer.codecs[0].name, offer.direction);
 	nua_invite(s->nh, SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(sdp),
 		   TAG_END());

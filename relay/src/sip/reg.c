@@ -79,8 +79,7 @@ void cr_sip_reg_response(cr_sip_ua_t *ua, int status, const char *phrase, const 
 			expires = (int)sip->sip_expires->ex_delta;
 	}
 	atomic_store(&ua->registered, status < 300);
-	cr_relay_emit(ua->relay, CR_EVENT_SIP_REGISTERED, 0, status, expires, "%s",
-		      phrase ? phrase : "");
+	cr_sip_ua_emit(ua, CR_EVENT_SIP_REGISTERED, status, expires, "%s", phrase ? phrase : "");
 }
 
 gboolean cr_sip_options_send(gpointer p)
@@ -118,8 +117,8 @@ void cr_sip_options_response(cr_sip_ua_t *ua, int status, const sip_t *sip)
 		atomic_fetch_add(&ua->options_ok, 1);
 	was = atomic_exchange(&ua->trunk_up, up);
 	if (was != up)
-		cr_relay_emit(ua->relay, CR_EVENT_SIP_TRUNK_STATE, 0, status == 408 ? 0 : status,
-			      up, "%s", up ? "up" : "down");
+		cr_sip_ua_emit(ua, CR_EVENT_SIP_TRUNK_STATE, status == 408 ? 0 : status, up, "%s",
+			       up ? "up" : "down");
 	nua_handle_destroy(ua->opt_nh);
 	ua->opt_nh = NULL;
 }

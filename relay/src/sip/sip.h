@@ -2,19 +2,30 @@
  * @file sip.h  Private declarations of the SIP leg (Sofia-SIP NUA glue)
  *
  * One user agent (cr_sip_ua_t) per relay runs Sofia's NUA on its own thread
- * with its own GMainContext. Each SIP dialog is a cr_sip_session_t bound to a
- * cr_call_t; sessions and every nua_* call live on the SIP thread only.
+ * with its own GMainContext. Each SIP dialog is a leg (cr_sip_leg_t, the
+ * struct cr_sip_session of dialog.h) of one call, known here only by its
+ * call id and an opaque owner; legs and every nua_* call live on the SIP
+ * thread only. The layer above (relay/src/call_sip.c) hears from the UA
+ * through the handlers it gives at start (cr_sip_handlers_t) and commands
+ * legs by call id (cr_sip_leg_*): sip/ knows no call and no relay.
  */
 #ifndef CR_SIP_H
 #define CR_SIP_H
 
+#include <glib.h>
+#include <stdarg.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <sofia-sip/nua.h>
 #include <sofia-sip/su_glib.h>
 
-#include "../relay_internal.h"
+#include "callrelay.h"
+#include "../error.h"
+#include "../trace.h"
+#include "../worker.h"
 
 /* ---- sdp: building ours, reading theirs (sip_sdp.c) ---- */
 
@@ -61,18 +72,14 @@ const char *cr_sip_direction_answer(const char *theirs);
 void cr_sip_media_text(const cr_sip_media_t *m, const cr_sip_codec_t *chosen,
 		       int symmetric_rtp, bool list_codecs, GString *out);
 
-/* ---- trace: per-call SIP message trace (sip_trace.c) ---- */
+/* ---- trace: SIP messages into the call's trace (sip_trace.c) ---- */
 
+/* Lines of area "sip<" (received), "sip>" (sent) or "sip!" (dir '!': our
+ * own refusal or a command ignored) in the trace given (relay/src/trace.h;
+ * NULL: none), the text at most CR_SIP_MAX_TRACE_LINE - 1 bytes. */
 struct sip_s;
-typedef struct cr_sip_trace cr_sip_trace_t;
-cr_sip_trace_t *cr_sip_trace_new(void);
-void cr_sip_trace_free(cr_sip_trace_t *trace);
-/* One line for a message received (dir '<') or sent (dir '>'). */
-void cr_sip_trace_msg(cr_sip_trace_t *trace, char dir, const struct sip_s *sip);
-void cr_sip_trace_line(cr_sip_trace_t *trace, char dir, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
-/* Any thread: copies the trace into buf (NUL-terminated when len > 0);
- * returns its whole length. */
-int cr_sip_trace_copy(cr_sip_trace_t *trace, char *buf, size_t len);
+void cr_sip_trace_msg(cr_trace_t *trace, char dir, const struct sip_s *sip);
+void cr_sip_trace_line(cr_trace_t *trace, char dir, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
 
 /* ---- header text (sip_header_text.c) ---- */
 
@@ -101,6 +108,36 @@ bool cr_sip_sources_match(const GArray *list, const struct sockaddr *sa);
 /* "IP/PREFIX,IP/PREFIX" */
 void cr_sip_sources_text(const GArray *list, char *buf, size_t len);
 
+/* ---- handlers: how the UA reports up (given at start, libre-style) ---- */
+
+/* A leg's owner is the object of the layer above for its call, opaque here:
+ * a reference the leg holds from its creation until it gives it back
+ * through `release`. Every handler runs on the SIP thread, except
+ * fd_exhausted (a Sofia stack thread) and the `release` of a dial that made
+ * no leg (the thread of cr_sip_leg_dial() when it fails, or the one that
+ * stops the UA for a dial still queued). */
+typedef struct cr_sip_handlers {
+	void *arg;
+	/* An event (CR_EVENT_*): about a leg (its owner and call id), or about
+	 * the UA (owner NULL, call id 0). `remote` is the trunk's media for the
+	 * events that carry it (CR_EVENT_SIP_INCOMING, _EARLY_MEDIA, _ANSWERED,
+	 * _MEDIA_CHANGED), else NULL. */
+	void (*event)(void *arg, void *owner, uint32_t call_id, int type, int32_t code,
+		      int32_t value, const char *text, const cr_sip_media_t *remote);
+	/* A new inbound INVITE asks for a call: its owner (a reference for the
+	 * leg), call id and the trace the leg writes (kept alive by the owner),
+	 * or NULL when no call can be made now (the INVITE gets 503). */
+	void *(*incoming)(void *arg, uint32_t *call_id, cr_trace_t **trace);
+	/* Whether the owner's call was closed (a dial posted before it is dropped). */
+	bool (*closed)(void *arg, void *owner);
+	/* The leg ended (or a dial never made one) and gives its owner back;
+	 * `inbound`: a leg of an inbound INVITE, whose call ends with it when
+	 * the layer above never took it. */
+	void (*release)(void *arg, void *owner, bool inbound);
+	/* Descriptors ran out in Sofia's transport: counted, reported (limited). */
+	bool (*fd_exhausted)(void *arg, int errnum, const char *what);
+} cr_sip_handlers_t;
+
 /* ---- ua: thread and NUA lifecycle (sip_ua.c) ---- */
 
 /* The largest SIP message we take (NTATAG_MAXSIZE): bigger ones are refused
@@ -109,9 +146,10 @@ enum { CR_SIP_MAX_MESSAGE = 16 * 1024 };
 
 typedef struct cr_sip_ua cr_sip_ua_t;
 typedef struct cr_sip_session cr_sip_session_t;
+typedef struct cr_sip_session cr_sip_leg_t;
 
 struct cr_sip_ua {
-	struct cr_relay *relay;
+	cr_sip_handlers_t h;  /* the layer above (relay/src/call_sip.c) */
 	/* Configuration, copied and checked at start. */
 	char *listen_uri, *tls_listen_uri, *tls_cert_dir, *trunk_uri;
 	char *outbound_proxy, *username, *password, *from_domain;
@@ -131,7 +169,6 @@ struct cr_sip_ua {
 	int start_state;      /* 0 starting, 1 running, -1 failed */
 	char start_err[CR_MAX_ERROR_LEN];
 	bool stopping;
-	GHashTable *unadopted; /* call id -> cr_call_t* (the handle's reference) */
 	/* SIP thread only. */
 	su_root_t *root;
 	nua_t *nua;
@@ -141,6 +178,7 @@ struct cr_sip_ua {
 	bool unregistering;      /* our un-REGISTER at shutdown awaits its answer */
 	gint64 stop_started;
 	GList *sessions;       /* cr_sip_session_t* */
+	GHashTable *legs;      /* call id -> cr_sip_session_t* (the commands' lookup) */
 	nua_handle_t *reg_nh;
 	bool reg_auth_tried;
 	nua_handle_t *opt_nh;
@@ -158,10 +196,31 @@ struct cr_sip_ua {
 	atomic_int trunk_up, last_options_status, last_options_rtt_ms, registered;
 };
 
+/* Checks c and starts the UA's thread and NUA; h: how it reports up. */
+int cr_sip_ua_start(const cr_sip_handlers_t *h, const cr_sip_config_t *c, cr_sip_ua_t **out,
+		    char *err_buf);
+/* Hangs every leg up, un-REGISTERs, stops NUA and the thread, frees the UA
+ * (every owner given back through `release` first). NULL: nothing. */
+void cr_sip_ua_stop(cr_sip_ua_t *ua);
+/* The UA's counters (any thread). */
+void cr_sip_ua_get_stats(cr_sip_ua_t *ua, cr_sip_stats_t *s);
 /* Runs fn(data) on the SIP thread; destroy(data) afterwards or when the UA
  * is stopping. Returns false (after destroy) when the UA is gone. */
 bool cr_sip_ua_post(cr_sip_ua_t *ua, void (*fn)(void *data), void *data,
 		    void (*destroy)(void *data));
+
+/* An event about the UA itself (call id 0) through its event handler. */
+static inline G_GNUC_PRINTF(5, 6) void cr_sip_ua_emit(cr_sip_ua_t *ua, int type, int32_t code,
+						       int32_t value, const char *fmt, ...)
+{
+	char text[CR_MAX_EVENT_TEXT_LEN];
+	va_list ap;
+
+	va_start(ap, fmt);
+	g_vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	ua->h.event(ua->h.arg, NULL, 0, type, code, value, text, NULL);
+}
 
 /* ---- config: the configuration checked before start (config.c) ---- */
 
@@ -214,7 +273,30 @@ void cr_sip_rate_free(cr_sip_ua_t *ua);
 /* Takes a token for a new INVITE from `from`; false past the rate. */
 bool cr_sip_rate_admit(cr_sip_ua_t *ua, const struct sockaddr *from);
 
-/* ---- dialog: sessions <-> calls (sip_dialog.c) ---- */
+/* ---- legs: the commands of the layer above (sip_dialog.c, invite_out.c) ---- */
+
+/* Any thread: each checks its arguments here (CR_ERR_INVALID, the reason
+ * in err_buf where there is one) and posts the work to the SIP thread
+ * (CR_ERR_CLOSED when the UA is stopping), where it finds the leg by call
+ * id; a leg that ended meanwhile is no error. */
+/* A new outbound leg for call_id: takes over the owner reference whatever
+ * it returns (given back through `release`); trace: where the leg writes,
+ * kept alive by the owner. */
+int cr_sip_leg_dial(cr_sip_ua_t *ua, uint32_t call_id, void *owner, cr_trace_t *trace,
+		    const cr_sip_dial_params_t *p, char *err_buf);
+int cr_sip_leg_ringing(cr_sip_ua_t *ua, uint32_t call_id);
+int cr_sip_leg_answer(cr_sip_ua_t *ua, uint32_t call_id, const cr_sip_answer_params_t *p,
+		      char *err_buf);
+/* status 300..699 */
+int cr_sip_leg_reject(cr_sip_ua_t *ua, uint32_t call_id, int status);
+int cr_sip_leg_hold(cr_sip_ua_t *ua, uint32_t call_id, bool on);
+/* BYE, CANCEL or 480 as the leg's state asks; q850_cause 1..127 with text
+ * (at most CR_MAX_SIP_REASON_LEN) adds an RFC 3326 Reason, 0 none. */
+int cr_sip_leg_hangup(cr_sip_ua_t *ua, uint32_t call_id, int q850_cause, const char *text);
+/* The call is closing: hangs its leg up, if any. */
+void cr_sip_leg_close(cr_sip_ua_t *ua, uint32_t call_id);
+
+/* ---- dialog: legs and NUA's events (sip_dialog.c) ---- */
 
 /* Handles a NUA event about a call (hmagic = its session, or NULL for a new
  * inbound INVITE). Runs on the SIP thread. */

@@ -1,10 +1,12 @@
 /**
- * @file sip_dialog.c  SIP dialogs mapped to calls: sessions, commands from the caller, NUA's events
+ * @file sip_dialog.c  SIP legs: sessions, commands from the layer above, NUA's events
  *
- * A session binds one NUA handle to one cr_call_t and holds a reference on
- * the call until NUA reports the dialog terminated. Sessions live on the SIP
- * thread only; the public cr_sip_* commands check their arguments on the
- * calling thread, copy them and post the work here. The INVITE each way and
+ * A session (a leg) binds one NUA handle to one call, known by its id and
+ * an opaque owner, a reference of the layer above's that the leg holds
+ * until NUA reports the dialog terminated and gives back through the
+ * release handler. Sessions live on the SIP thread only; the cr_sip_leg_*
+ * commands check their arguments on the calling thread, copy them and post
+ * the work here, where they find the leg by call id. The INVITE each way and
  * the changes inside a dialog are invite_out.c, invite_in.c and modify.c
  * (dialog.h is what they share).
  */
@@ -23,31 +25,39 @@
 
 /* ---- helpers ---- */
 
-/* An event about the session's call. None once the caller closed the call:
- * CR_EVENT_CALL_CLOSED is the last event it sees about it, while the dialog
- * may still be finishing the BYE or CANCEL the close sent. */
+/* An event about the session's call, through the event handler (which
+ * drops it once the call was closed: CR_EVENT_CALL_CLOSED is the last
+ * event the caller sees about it, while the dialog may still be finishing
+ * the BYE or CANCEL the close sent). */
+static void emit(cr_sip_session_t *s, int type, int32_t code, int32_t value, const char *text,
+		 const cr_sip_media_t *remote)
+{
+	s->ua->h.event(s->ua->h.arg, s->owner, s->call_id, type, code, value, text, remote);
+}
+
 void cr_sip_session_emit(cr_sip_session_t *s, int type, int32_t code, int32_t value,
 			 const char *fmt, ...)
 {
 	char text[CR_MAX_EVENT_TEXT_LEN];
 	va_list ap;
 
-	if (atomic_load(&s->call->closing))
-		return;
 	va_start(ap, fmt);
 	g_vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
-	cr_relay_emit(s->ua->relay, type, s->call->id, code, value, "%s", text);
+	emit(s, type, code, value, text, NULL);
 }
 
+/* The trunk's media (s->remote) as an event, the struct with it. */
 void cr_sip_emit_media(cr_sip_session_t *s, int type, int code, const char *head)
 {
-	GString *text = g_string_new(head);
+	char text[CR_MAX_EVENT_TEXT_LEN];
+	GString *str = g_string_new(head);
 
 	cr_sip_media_text(&s->remote, s->have_chosen ? &s->chosen : NULL,
-			  s->ua->symmetric_rtp, type == CR_EVENT_SIP_INCOMING, text);
-	cr_sip_session_emit(s, type, code, 0, "%s", text->str);
-	g_string_free(text, TRUE);
+			  s->ua->symmetric_rtp, type == CR_EVENT_SIP_INCOMING, str);
+	g_strlcpy(text, str->str, sizeof(text));
+	g_string_free(str, TRUE);
+	emit(s, type, code, 0, text, &s->remote);
 }
 
 
@@ -122,7 +132,7 @@ void cr_sip_build_sdp(cr_sip_session_t *s, const cr_sip_media_t *local, char *bu
  * our SDP check cannot go on: BYE, and the plugin hears why. */
 void cr_sip_end_for_refused_sdp(cr_sip_session_t *s, const char *what, const char *why)
 {
-	cr_sip_trace_line(s->call->sip_trace, '!', "%s refused: %s", what, why);
+	cr_sip_trace_line(s->trace, '!', "%s refused: %s", what, why);
 	if (s->state == S_ENDING)
 		return;
 	s->state = S_ENDING;
@@ -130,19 +140,22 @@ void cr_sip_end_for_refused_sdp(cr_sip_session_t *s, const char *what, const cha
 		s->remote_hangup = true;
 		cr_sip_session_emit(s, CR_EVENT_SIP_HANGUP, 488, 0, "%s refused: %s", what, why);
 	}
-	cr_sip_trace_line(s->call->sip_trace, '>', "BYE");
+	cr_sip_trace_line(s->trace, '>', "BYE");
 	nua_bye(s->nh, TAG_END());
 }
 
-cr_sip_session_t *cr_sip_session_new(cr_sip_ua_t *ua, cr_call_t *call, bool inbound)
+cr_sip_session_t *cr_sip_session_new(cr_sip_ua_t *ua, uint32_t call_id, void *owner,
+				     cr_trace_t *trace, bool inbound)
 {
 	cr_sip_session_t *s = g_new0(cr_sip_session_t, 1);
 
 	s->ua = ua;
-	s->call = cr_call_ref(call);
+	s->call_id = call_id;
+	s->owner = owner;
+	s->trace = trace;
 	s->inbound = inbound;
 	s->final_status = 0;
-	call->sip = s;
+	g_hash_table_insert(ua->legs, GUINT_TO_POINTER(call_id), s);
 	ua->sessions = g_list_prepend(ua->sessions, s);
 	return s;
 }
@@ -150,25 +163,16 @@ cr_sip_session_t *cr_sip_session_new(cr_sip_ua_t *ua, cr_call_t *call, bool inbo
 static void session_free(cr_sip_session_t *s)
 {
 	cr_sip_ua_t *ua = s->ua;
-	cr_call_t *orphan = NULL;
 
 	ua->sessions = g_list_remove(ua->sessions, s);
+	if (g_hash_table_lookup(ua->legs, GUINT_TO_POINTER(s->call_id)) == s)
+		g_hash_table_remove(ua->legs, GUINT_TO_POINTER(s->call_id));
 	if (s->nh) {
 		nua_handle_bind(s->nh, NULL);
 		nua_handle_destroy(s->nh);
 	}
-	s->call->sip = NULL;
-	if (s->inbound) {
-		/* Nobody adopted this inbound call: it ends with its dialog. */
-		g_mutex_lock(&ua->lock);
-		if (g_hash_table_steal_extended(ua->unadopted, GUINT_TO_POINTER(s->call->id),
-						NULL, (gpointer *)&orphan) == FALSE)
-			orphan = NULL;
-		g_mutex_unlock(&ua->lock);
-		if (orphan)
-			cr_call_close(orphan, "sip: ended before adoption");
-	}
-	cr_call_unref(s->call);
+	/* Last: an inbound call nobody took ends with its dialog. */
+	ua->h.release(ua->h.arg, s->owner, s->inbound);
 	g_free(s);
 }
 
@@ -203,21 +207,14 @@ void cr_sip_dialog_free_all(cr_sip_ua_t *ua)
 typedef enum { CMD_RINGING, CMD_ANSWER, CMD_REJECT, CMD_HANGUP, CMD_CLOSE, CMD_HOLD } cmd_type_t;
 
 typedef struct cmd_job {
-	cr_call_t *call;
+	cr_sip_ua_t *ua;
+	uint32_t call_id;
 	cmd_type_t type;
 	int status;
 	cr_sip_media_t prefs;
 	bool want_dtmf;
 	char reason[CR_MAX_SIP_REASON_LEN + 40]; /* RFC 3326 Reason value for the hang-up, or "" */
 } cmd_job_t;
-
-static void cmd_job_free(void *p)
-{
-	cmd_job_t *job = p;
-
-	cr_call_unref(job->call);
-	g_free(job);
-}
 
 /* reason: an RFC 3326 Reason header value for the BYE/CANCEL/480, or "". */
 static void hang_up(cr_sip_session_t *s, const char *reason)
@@ -230,18 +227,18 @@ static void hang_up(cr_sip_session_t *s, const char *reason)
 	switch (s->state) {
 	case S_CALLING:
 		s->cancelled = true;
-		cr_sip_trace_line(s->call->sip_trace, '>', "CANCEL%s%s", r ? " | Reason: " : "", r ? reason : "");
+		cr_sip_trace_line(s->trace, '>', "CANCEL%s%s", r ? " | Reason: " : "", r ? reason : "");
 		nua_cancel(s->nh, TAG_IF(r, SIPTAG_REASON_STR(reason)), TAG_END());
 		break;
 	case S_INCOMING:
 		s->final_status = 480;
-		cr_sip_trace_line(s->call->sip_trace, '>', "SIP/2.0 480 Temporarily Unavailable%s%s",
+		cr_sip_trace_line(s->trace, '>', "SIP/2.0 480 Temporarily Unavailable%s%s",
 				  r ? " | Reason: " : "", r ? reason : "");
 		nua_respond(s->nh, 480, "Temporarily Unavailable",
 			    TAG_IF(r, SIPTAG_REASON_STR(reason)), TAG_END());
 		break;
 	default:
-		cr_sip_trace_line(s->call->sip_trace, '>', "BYE%s%s", r ? " | Reason: " : "", r ? reason : "");
+		cr_sip_trace_line(s->trace, '>', "BYE%s%s", r ? " | Reason: " : "", r ? reason : "");
 		nua_bye(s->nh, TAG_IF(r, SIPTAG_REASON_STR(reason)), TAG_END());
 		break;
 	}
@@ -268,7 +265,7 @@ static void answer(cr_sip_session_t *s, const cmd_job_t *job)
 		s->state = S_ENDING;
 		cr_sip_session_emit(s, CR_EVENT_SIP_FAILED, 488, 0,
 			     "no offered codec is in our list");
-		cr_sip_trace_line(s->call->sip_trace, '>', "SIP/2.0 488 Not Acceptable Here");
+		cr_sip_trace_line(s->trace, '>', "SIP/2.0 488 Not Acceptable Here");
 		nua_respond(s->nh, 488, "Not Acceptable Here", TAG_END());
 		return;
 	}
@@ -276,7 +273,7 @@ static void answer(cr_sip_session_t *s, const cmd_job_t *job)
 	s->have_chosen = true;
 	cr_sip_build_sdp(s, &ans, sdp, sizeof(sdp));
 	s->state = S_ANSWERING;
-	cr_sip_trace_line(s->call->sip_trace, '>', "SIP/2.0 200 OK | SDP: %s:%d %s %s", ans.address,
+	cr_sip_trace_line(s->trace, '>', "SIP/2.0 200 OK | SDP: %s:%d %s %s", ans.address,
 			  ans.port, ans.codecs[0].name, ans.direction);
 	nua_respond(s->nh, 200, "OK", SIPTAG_CONTENT_TYPE_STR("application/sdp"),
 		    SIPTAG_PAYLOAD_STR(sdp), TAG_END());
@@ -285,7 +282,7 @@ static void answer(cr_sip_session_t *s, const cmd_job_t *job)
 static void cmd_on_sip_thread(void *p)
 {
 	cmd_job_t *job = p;
-	cr_sip_session_t *s = job->call->sip;
+	cr_sip_session_t *s = g_hash_table_lookup(job->ua->legs, GUINT_TO_POINTER(job->call_id));
 
 	if (!s)
 		return;
@@ -298,12 +295,12 @@ static void cmd_on_sip_thread(void *p)
 		return;
 	}
 	if (!s->inbound || s->state != S_INCOMING) {
-		cr_sip_trace_line(s->call->sip_trace, '!', "command ignored: the call is not ringing inbound");
+		cr_sip_trace_line(s->trace, '!', "command ignored: the call is not ringing inbound");
 		return;
 	}
 	switch (job->type) {
 	case CMD_RINGING:
-		cr_sip_trace_line(s->call->sip_trace, '>', "SIP/2.0 180 Ringing%s",
+		cr_sip_trace_line(s->trace, '>', "SIP/2.0 180 Ringing%s",
 				  s->peer_requires_100rel ? " | Require: 100rel" : "");
 		nua_respond(s->nh, 180, "Ringing",
 			    TAG_IF(s->peer_requires_100rel, SIPTAG_REQUIRE_STR("100rel")),
@@ -316,7 +313,7 @@ static void cmd_on_sip_thread(void *p)
 		s->local_hangup = true;
 		s->final_status = job->status;
 		s->state = S_ENDING;
-		cr_sip_trace_line(s->call->sip_trace, '>', "SIP/2.0 %d %s", job->status,
+		cr_sip_trace_line(s->trace, '>', "SIP/2.0 %d %s", job->status,
 				  sip_status_phrase(job->status));
 		/* nua_respond keeps the phrase pointer: sip_status_phrase is static. */
 		nua_respond(s->nh, job->status, sip_status_phrase(job->status), TAG_END());
@@ -326,77 +323,65 @@ static void cmd_on_sip_thread(void *p)
 	}
 }
 
-static int post_cmd(cr_call_t *call, cmd_type_t type, int status, cmd_job_t *job)
+static int post_cmd(cr_sip_ua_t *ua, uint32_t call_id, cmd_type_t type, int status,
+		    cmd_job_t *job)
 {
+	if (!ua) {
+		g_free(job);
+		return CR_ERR_INVALID;
+	}
 	if (!job)
 		job = g_new0(cmd_job_t, 1);
-	job->call = cr_call_ref(call);
+	job->ua = ua;
+	job->call_id = call_id;
 	job->type = type;
 	job->status = status;
-	return cr_sip_ua_post(call->relay->sip, cmd_on_sip_thread, job, cmd_job_free)
-		? CR_OK : CR_ERR_CLOSED;
+	return cr_sip_ua_post(ua, cmd_on_sip_thread, job, g_free) ? CR_OK : CR_ERR_CLOSED;
 }
 
-int cr_sip_ringing(cr_call_t *call)
+int cr_sip_leg_ringing(cr_sip_ua_t *ua, uint32_t call_id)
 {
-	int err = cr_sip_check_call(call, NULL);
-
-	return err ? err : post_cmd(call, CMD_RINGING, 180, NULL);
+	return post_cmd(ua, call_id, CMD_RINGING, 180, NULL);
 }
 
-int cr_sip_answer(cr_call_t *call, const cr_sip_answer_params_t *p, char *err_buf)
+int cr_sip_leg_answer(cr_sip_ua_t *ua, uint32_t call_id, const cr_sip_answer_params_t *p,
+		      char *err_buf)
 {
 	cmd_job_t *job;
-	int err = cr_sip_check_call(call, err_buf);
+	int err;
 
-	if (err)
-		return err;
 	if (!p)
 		return cr_set_error(err_buf, CR_ERR_INVALID, "no answer parameters");
 	job = g_new0(cmd_job_t, 1);
-	err = cr_sip_media_prefs(call->relay->sip, p->codecs, p->local_rtp_address, p->local_rtp_port,
-			  p->ptime, &job->prefs, err_buf);
+	err = cr_sip_media_prefs(ua, p->codecs, p->local_rtp_address, p->local_rtp_port,
+				 p->ptime, &job->prefs, err_buf);
 	if (err) {
 		g_free(job);
 		return err;
 	}
 	job->want_dtmf = p->telephone_event != 0;
-	return post_cmd(call, CMD_ANSWER, 200, job);
+	return post_cmd(ua, call_id, CMD_ANSWER, 200, job);
 }
 
-int cr_sip_reject(cr_call_t *call, int status)
+int cr_sip_leg_reject(cr_sip_ua_t *ua, uint32_t call_id, int status)
 {
-	int err = cr_sip_check_call(call, NULL);
-
-	if (err)
-		return err;
 	if (status < 300 || status > 699)
 		return CR_ERR_INVALID;
-	return post_cmd(call, CMD_REJECT, status, NULL);
+	return post_cmd(ua, call_id, CMD_REJECT, status, NULL);
 }
 
-int cr_sip_hold(cr_call_t *call, int on)
+int cr_sip_leg_hold(cr_sip_ua_t *ua, uint32_t call_id, bool on)
 {
-	int err = cr_sip_check_call(call, NULL);
-
-	return err ? err : post_cmd(call, CMD_HOLD, on ? 1 : 0, NULL);
+	return post_cmd(ua, call_id, CMD_HOLD, on ? 1 : 0, NULL);
 }
 
-int cr_sip_hangup(cr_call_t *call)
-{
-	int err = cr_sip_check_call(call, NULL);
-
-	return err ? err : post_cmd(call, CMD_HANGUP, 0, NULL);
-}
-
-int cr_sip_hangup_reason(cr_call_t *call, int q850_cause, const char *text)
+int cr_sip_leg_hangup(cr_sip_ua_t *ua, uint32_t call_id, int q850_cause, const char *text)
 {
 	cmd_job_t *job;
 	GString *clean;
-	int err = cr_sip_check_call(call, NULL);
 
-	if (err)
-		return err;
+	if (!q850_cause)
+		return post_cmd(ua, call_id, CMD_HANGUP, 0, NULL);
 	if (q850_cause < 1 || q850_cause > 127 || !text || strlen(text) > CR_MAX_SIP_REASON_LEN)
 		return CR_ERR_INVALID;
 	/* RFC 3326 text is a quoted-string: keep printable ASCII, drop the
@@ -409,13 +394,13 @@ int cr_sip_hangup_reason(cr_call_t *call, int q850_cause, const char *text)
 	g_snprintf(job->reason, sizeof(job->reason), "Q.850;cause=%d;text=\"%s\"", q850_cause,
 		   clean->str);
 	g_string_free(clean, TRUE);
-	return post_cmd(call, CMD_HANGUP, 0, job);
+	return post_cmd(ua, call_id, CMD_HANGUP, 0, job);
 }
 
-void cr_sip_call_closing(cr_call_t *call)
+void cr_sip_leg_close(cr_sip_ua_t *ua, uint32_t call_id)
 {
-	if (call->relay->sip)
-		post_cmd(call, CMD_CLOSE, 0, NULL);
+	if (ua)
+		post_cmd(ua, call_id, CMD_CLOSE, 0, NULL);
 }
 
 /* ---- NUA events about calls ---- */
@@ -475,22 +460,21 @@ void cr_sip_dialog_event(cr_sip_ua_t *ua, nua_event_t event, int status, const c
 		char why[CR_SDP_MAX_WHY];
 
 		if (sip)
-			cr_sip_trace_msg(s->call->sip_trace, '<', sip);
+			cr_sip_trace_msg(s->trace, '<', sip);
 		if (cr_sip_read_remote(ua, sip, &m, why) == REMOTE_REFUSED) {
 			cr_sip_end_for_refused_sdp(s, "SDP in ACK", why);
 			break;
 		}
 		if (s->state == S_ANSWERING) {
 			s->state = S_UP;
-			cr_media_call_answered(s->call);
 			cr_sip_emit_media(s, CR_EVENT_SIP_ANSWERED, 200, NULL);
 		}
 		break;
 	}
 	case nua_i_cancel:
 		if (sip)
-			cr_sip_trace_msg(s->call->sip_trace, '<', sip);
-		cr_sip_trace_line(s->call->sip_trace, '>', "SIP/2.0 200 OK to CANCEL, 487 to INVITE "
+			cr_sip_trace_msg(s->trace, '<', sip);
+		cr_sip_trace_line(s->trace, '>', "SIP/2.0 200 OK to CANCEL, 487 to INVITE "
 				  "(sent by Sofia)");
 		if (!s->local_hangup && !s->remote_hangup) {
 			s->remote_hangup = true;
@@ -500,8 +484,8 @@ void cr_sip_dialog_event(cr_sip_ua_t *ua, nua_event_t event, int status, const c
 		break;
 	case nua_i_bye:
 		if (sip)
-			cr_sip_trace_msg(s->call->sip_trace, '<', sip);
-		cr_sip_trace_line(s->call->sip_trace, '>', "SIP/2.0 200 OK to BYE (sent by Sofia)");
+			cr_sip_trace_msg(s->trace, '<', sip);
+		cr_sip_trace_line(s->trace, '>', "SIP/2.0 200 OK to BYE (sent by Sofia)");
 		if (!s->local_hangup && !s->remote_hangup) {
 			s->remote_hangup = true;
 			cr_sip_session_emit(s, CR_EVENT_SIP_HANGUP, 200, 0, "BYE");
@@ -511,7 +495,7 @@ void cr_sip_dialog_event(cr_sip_ua_t *ua, nua_event_t event, int status, const c
 	case nua_r_bye:
 	case nua_r_cancel:
 		if (sip)
-			cr_sip_trace_msg(s->call->sip_trace, '<', sip);
+			cr_sip_trace_msg(s->trace, '<', sip);
 		if (event == nua_r_bye && status >= 200)
 			s->final_status = status;
 		break;
@@ -520,24 +504,24 @@ void cr_sip_dialog_event(cr_sip_ua_t *ua, nua_event_t event, int status, const c
 		char why[CR_SDP_MAX_WHY];
 
 		if (sip)
-			cr_sip_trace_msg(s->call->sip_trace, '<', sip);
-		cr_sip_trace_line(s->call->sip_trace, '>', "SIP/2.0 200 OK to PRACK (sent by Sofia)");
+			cr_sip_trace_msg(s->trace, '<', sip);
+		cr_sip_trace_line(s->trace, '>', "SIP/2.0 200 OK to PRACK (sent by Sofia)");
 		/* We offer nothing in 18x, so a PRACK's SDP is never used; a
 		 * broken one is still counted. */
 		if (cr_sip_read_remote(ua, sip, &m, why) == REMOTE_REFUSED)
-			cr_sip_trace_line(s->call->sip_trace, '!', "SDP in PRACK refused: %s", why);
+			cr_sip_trace_line(s->trace, '!', "SDP in PRACK refused: %s", why);
 		break;
 	}
 	case nua_r_update:
 		/* We never send UPDATE ourselves: NUA's session refresh. */
 		if (status >= 200)
-			cr_sip_trace_line(s->call->sip_trace, '>', "UPDATE (session refresh, sent by Sofia)");
+			cr_sip_trace_line(s->trace, '>', "UPDATE (session refresh, sent by Sofia)");
 		if (sip)
-			cr_sip_trace_msg(s->call->sip_trace, '<', sip);
+			cr_sip_trace_msg(s->trace, '<', sip);
 		break;
 	case nua_r_prack:
 		if (sip)
-			cr_sip_trace_msg(s->call->sip_trace, '<', sip);
+			cr_sip_trace_msg(s->trace, '<', sip);
 		break;
 	case nua_i_state:
 		tl_gets(tags, NUTAG_CALLSTATE_REF(callstate), TAG_END());

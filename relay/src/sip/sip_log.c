@@ -11,9 +11,10 @@
  * outgoing connection the same way (tport_base_connect, level 3 of
  * tport_log). Sofia's transport API has no other hook for them, so those two
  * logs come here: a line carrying strerror(EMFILE) or strerror(ENFILE) is
- * counted in the relay's fd_exhausted and reported as a CR_EVENT_ERROR (the
- * plugin logs it at error level), at most once a second per relay
- * (fd_budget.c, cr_fd_exhausted_limited). Everything else is dropped unless
+ * handed to the UA's fd_exhausted handler (the relay counts it in its
+ * fd_exhausted and reports it as a CR_EVENT_ERROR, which the plugin logs at
+ * error level, at most once a second per relay: fd_budget.c,
+ * cr_fd_exhausted_limited). Everything else is dropped unless
  * the operator asked for that log. As Sofia retries a failed accept() in a
  * loop (level-triggered poll, connection still queued), the stack thread
  * pauses ACCEPT_BACKOFF_MS after each: SIP on other sockets goes on, with
@@ -92,7 +93,7 @@ static void on_line(void *stream, char const *fmt, va_list ap)
 		char what[600];
 
 		g_snprintf(what, sizeof(what), "in the SIP transport (Sofia: \"%s\")", line);
-		cr_fd_exhausted_limited(ua->relay, errnum, what);
+		ua->h.fd_exhausted(ua->h.arg, errnum, what);
 	}
 	g_mutex_unlock(&lock);
 	if (!ua && !forward) /* a thread of no relay's: say it at least */

@@ -1,11 +1,11 @@
 /**
- * @file sip_trace.c  Per-call SIP message trace, read by the admin shell
+ * @file sip_trace.c  SIP messages, one line each, into the call's trace
  *
- * One line per message, both ways: milliseconds since the call's first SIP
- * message, direction, first line, then the headers an operator needs to
+ * One line per message, both ways: area "sip<" or "sip>" (relay/src/trace.h
+ * puts the time first), first line, then the headers an operator needs to
  * follow a dialog (Call-ID, CSeq, From, To, Reason, identity, SDP summary).
- * Written on the SIP thread, read from the controlling thread: one mutex.
- * Knows no call: the call owns its trace (relay/src/call_sip.c).
+ * Written on the SIP thread into the trace the session was given; knows no
+ * call.
  */
 #include <stdarg.h>
 #include <string.h>
@@ -17,53 +17,20 @@
 #include "sdp_check.h"
 #include "sip.h"
 
-/* A call's trace stays bounded whatever the trunk does. */
-enum { TRACE_MAX_BYTES = 64 * 1024 };
-
-struct cr_sip_trace {
-	GMutex lock;
-	GString *text;
-	gint64 t0;
-};
-
-cr_sip_trace_t *cr_sip_trace_new(void)
+static void append_line(cr_trace_t *t, char dir, const char *line)
 {
-	cr_sip_trace_t *t = g_new0(cr_sip_trace_t, 1);
+	const char *area = dir == '<' ? "sip<" : dir == '>' ? "sip>" : "sip!";
 
-	g_mutex_init(&t->lock);
-	t->text = g_string_new(NULL);
-	/* Made at cr_call_create, like the media trace: the same origin, so a
-	 * reader can merge the two in time order. */
-	t->t0 = g_get_monotonic_time();
-	return t;
+	cr_trace_add(t, area, "%.*s", CR_SIP_MAX_TRACE_LINE - 1, line);
 }
 
-void cr_sip_trace_free(cr_sip_trace_t *t)
-{
-	if (!t)
-		return;
-	g_string_free(t->text, TRUE);
-	g_mutex_clear(&t->lock);
-	g_free(t);
-}
-
-static void append_line(cr_sip_trace_t *t, char dir, const char *line)
-{
-	gint64 now = g_get_monotonic_time();
-
-	g_mutex_lock(&t->lock);
-	if (t->text->len < TRACE_MAX_BYTES)
-		g_string_append_printf(t->text, "%" G_GINT64_FORMAT ".%03d %c %.*s\n",
-				       (now - t->t0) / 1000, (int)((now - t->t0) % 1000), dir,
-				       CR_SIP_MAX_TRACE_LINE, line);
-	g_mutex_unlock(&t->lock);
-}
-
-void cr_sip_trace_line(cr_sip_trace_t *t, char dir, const char *fmt, ...)
+void cr_sip_trace_line(cr_trace_t *t, char dir, const char *fmt, ...)
 {
 	va_list ap;
 	char *line;
 
+	if (!t)
+		return;
 	va_start(ap, fmt);
 	line = g_strdup_vprintf(fmt, ap);
 	va_end(ap);
@@ -80,7 +47,7 @@ static void add_header(GString *s, const char *name, const void *h)
 	g_free(v);
 }
 
-void cr_sip_trace_msg(cr_sip_trace_t *t, char dir, const sip_t *sip)
+void cr_sip_trace_msg(cr_trace_t *t, char dir, const sip_t *sip)
 {
 	su_home_t home[1] = { SU_HOME_INIT(home) };
 	GString *s;
@@ -124,16 +91,4 @@ void cr_sip_trace_msg(cr_sip_trace_t *t, char dir, const sip_t *sip)
 	append_line(t, dir, s->str);
 	g_string_free(s, TRUE);
 	su_home_deinit(home);
-}
-
-int cr_sip_trace_copy(cr_sip_trace_t *t, char *buf, size_t len)
-{
-	int n;
-
-	g_mutex_lock(&t->lock);
-	n = (int)t->text->len;
-	if (buf && len > 0)
-		g_strlcpy(buf, t->text->str, len);
-	g_mutex_unlock(&t->lock);
-	return n;
 }

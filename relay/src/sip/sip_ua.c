@@ -7,7 +7,8 @@
  * Sofia's NUA runs on one dedicated thread with its own GMainContext (the
  * su_glib root's GSource attached there). Every nua_* call happens on that
  * thread: commands from the controlling thread are posted as idle sources,
- * results leave as relay events. Teardown order follows docs/PLATFORM.md#sofia-teardown:
+ * results leave through the handlers given at start. Teardown order follows
+ * docs/PLATFORM.md#sofia-teardown:
  * nua_shutdown, wait for nua_r_shutdown, nua_destroy, su_root_destroy.
  *
  * Closing happens in two steps because Sofia 1.12.11 refuses every command,
@@ -210,8 +211,8 @@ static void attach_source_filter(cr_sip_ua_t *ua, GHashTable *before)
 	/* Requests from strangers still get 403; the operator is told
 	 * (CR_ERR_UNSUPPORTED: some sockets filtered, others not). */
 	if (err)
-		cr_relay_emit(ua->relay, CR_EVENT_ERROR, 0, err, 0,
-			      "%s; requests from outside the trusted sources get 403", msg);
+		cr_sip_ua_emit(ua, CR_EVENT_ERROR, err, 0,
+			       "%s; requests from outside the trusted sources get 403", msg);
 }
 
 static gpointer sip_main(gpointer p)
@@ -354,8 +355,8 @@ static void ua_free(cr_sip_ua_t *ua)
 		g_array_free(ua->sources, TRUE);
 	if (ua->filtered_fds)
 		g_array_free(ua->filtered_fds, TRUE);
-	if (ua->unadopted)
-		g_hash_table_destroy(ua->unadopted);
+	if (ua->legs)
+		g_hash_table_destroy(ua->legs);
 	if (ua->loop)
 		g_main_loop_unref(ua->loop);
 	if (ua->context)
@@ -365,7 +366,7 @@ static void ua_free(cr_sip_ua_t *ua)
 	g_free(ua);
 }
 
-int cr_sip_ua_start(struct cr_relay *relay, const cr_sip_config_t *c, cr_sip_ua_t **out,
+int cr_sip_ua_start(const cr_sip_handlers_t *h, const cr_sip_config_t *c, cr_sip_ua_t **out,
 		    char *err_buf)
 {
 	cr_sip_ua_t *ua;
@@ -378,7 +379,7 @@ int cr_sip_ua_start(struct cr_relay *relay, const cr_sip_config_t *c, cr_sip_ua_
 	if (err)
 		return err;
 	ua = g_new0(cr_sip_ua_t, 1);
-	ua->relay = relay;
+	ua->h = *h;
 	ua->trunk_hostport = hostport;
 	ua->listen_uri = g_strdup(c->listen_uri);
 	ua->tls_listen_uri = g_strdup(c->tls_listen_uri);
@@ -403,7 +404,7 @@ int cr_sip_ua_start(struct cr_relay *relay, const cr_sip_config_t *c, cr_sip_ua_
 	atomic_init(&ua->trunk_up, -1);
 	g_mutex_init(&ua->lock);
 	g_cond_init(&ua->cond);
-	ua->unadopted = g_hash_table_new(g_direct_hash, g_direct_equal);
+	ua->legs = g_hash_table_new(g_direct_hash, g_direct_equal);
 	ua->context = g_main_context_new();
 	ua->loop = g_main_loop_new(ua->context, FALSE);
 	err = c->trusted_sources ? cr_sip_sources_parse(c->trusted_sources, ua->sources, err_buf)
@@ -434,13 +435,6 @@ out:
 	return CR_OK;
 }
 
-static void close_unadopted(gpointer key, gpointer value, gpointer data)
-{
-	(void)key;
-	(void)data;
-	cr_call_close(value, "sip: relay closed");
-}
-
 void cr_sip_ua_stop(cr_sip_ua_t *ua)
 {
 	if (!ua)
@@ -450,8 +444,6 @@ void cr_sip_ua_stop(cr_sip_ua_t *ua)
 	cr_context_post(ua->context, begin_shutdown, ua, NULL);
 	g_mutex_unlock(&ua->lock);
 	g_thread_join(ua->thread);
-	g_hash_table_foreach(ua->unadopted, close_unadopted, NULL);
-	g_hash_table_remove_all(ua->unadopted);
 	if (ua->shutdown_abandoned) {
 		g_mutex_lock(&abandoned_lock);
 		abandoned_uas = g_slist_prepend(abandoned_uas, ua);
@@ -461,17 +453,8 @@ void cr_sip_ua_stop(cr_sip_ua_t *ua)
 	ua_free(ua);
 }
 
-void cr_relay_get_sip_stats(cr_relay_t *relay, cr_sip_stats_t *s)
+void cr_sip_ua_get_stats(cr_sip_ua_t *ua, cr_sip_stats_t *s)
 {
-	cr_sip_ua_t *ua;
-
-	if (!s)
-		return;
-	memset(s, 0, sizeof(*s));
-	s->trunk_up = -1;
-	if (!relay || !relay->sip)
-		return;
-	ua = relay->sip;
 	s->invites_sent = atomic_load(&ua->invites_sent);
 	s->invites_received = atomic_load(&ua->invites_received);
 	s->invites_rejected_limit = atomic_load(&ua->invites_rejected_limit);
