@@ -340,6 +340,10 @@ local service_deps = {
 			local n = tonumber(summary[field]) or 0
 			if n > 0 then stats:packets_dropped(reason, n) end
 		end
+		for field, what in pairs(metrics.relay_fast_path) do
+			local n = tonumber(summary[field]) or 0
+			if n > 0 then stats:fast_path(what, n) end
+		end
 		module:log("info", "Call %s (%s, %s) ended: %s %s %s", call.sid, call.direction or "?",
 			tostring(call.peer), outcome, tostring(condition), text or "")
 	end,

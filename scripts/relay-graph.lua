@@ -13,7 +13,8 @@
 -- relay"): a file calls files of its own layer or below, never up. The
 -- check fails on every cycle (a strongly connected set of files) except the
 -- two that are one job split over files: the media packet loop
--- (forward <-> ice <-> rtp_leg <-> transcode, as in libjuice) and the SIP
+-- (forward <-> ice <-> fastpath <-> rtp_leg <-> transcode, as in libjuice;
+-- fastpath is the client leg's socket once ICE selected a pair) and the SIP
 -- user agent with its dialogs (sip_ua <-> sip_dialog, which shares its
 -- sessions with invite_out, invite_in and modify through dialog.h).
 --
@@ -28,7 +29,7 @@ assert(objdir, "usage: relay-graph.lua OBJDIR [--edges|--dot]")
 
 local ALLOWED = {
 	{ ["media/forward"] = true, ["media/ice"] = true, ["media/rtp_leg"] = true,
-		["media/transcode"] = true },
+		["media/transcode"] = true, ["media/fastpath"] = true },
 	{ ["sip/sip_ua"] = true, ["sip/sip_dialog"] = true, ["sip/invite_out"] = true,
 		["sip/invite_in"] = true, ["sip/modify"] = true },
 }

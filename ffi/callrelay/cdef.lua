@@ -296,6 +296,10 @@ typedef struct cr_call_stats {
 	uint64_t transcoded_packets;
 	uint64_t transcode_dropped;
 	uint64_t sip_ssrc_dropped;
+	uint64_t fast_rx_packets;
+	uint64_t fast_tx_packets;
+	uint64_t fast_stun_answered;
+	uint64_t fast_fallbacks;
 } cr_call_stats_t;
 void cr_media_config_init(cr_media_config_t *config);
 void cr_media_params_init(cr_media_params_t *params);

@@ -372,7 +372,8 @@ end
 local CALL_STATS = { "client_rx_packets", "client_rx_bytes", "client_tx_packets", "client_tx_bytes",
 	"sip_rx_packets", "sip_rx_bytes", "sip_tx_packets", "sip_tx_bytes", "srtp_auth_failed", "dtls_bad",
 	"ice_bad", "early_dropped", "sip_foreign", "unmapped_pt", "candidates_dropped", "dtmf_events",
-	"transcoded_packets", "transcode_dropped", "sip_ssrc_dropped" }
+	"transcoded_packets", "transcode_dropped", "sip_ssrc_dropped", "fast_rx_packets",
+	"fast_tx_packets", "fast_stun_answered", "fast_fallbacks" }
 
 function M.call_stats(handle)
 	local s = ffi.new("cr_call_stats_t")

@@ -265,6 +265,10 @@ static int l_call_stats(lua_State *L)
 	cr_lua_set_int(L, "transcoded_packets", (lua_Integer)s.transcoded_packets);
 	cr_lua_set_int(L, "transcode_dropped", (lua_Integer)s.transcode_dropped);
 	cr_lua_set_int(L, "sip_ssrc_dropped", (lua_Integer)s.sip_ssrc_dropped);
+	cr_lua_set_int(L, "fast_rx_packets", (lua_Integer)s.fast_rx_packets);
+	cr_lua_set_int(L, "fast_tx_packets", (lua_Integer)s.fast_tx_packets);
+	cr_lua_set_int(L, "fast_stun_answered", (lua_Integer)s.fast_stun_answered);
+	cr_lua_set_int(L, "fast_fallbacks", (lua_Integer)s.fast_fallbacks);
 	return 1;
 }
 

@@ -44,6 +44,12 @@ function M.outcome_of(outcome, condition)
 	return "failed"
 end
 
+-- The client leg's fast path (the relay reads and writes the selected pair's
+-- socket itself; docs/ARCHITECTURE.md): the relay's per-call counters as
+-- what was counted.
+M.relay_fast_path = { fast_rx_packets = "packets-in", fast_tx_packets = "packets-out",
+	fast_stun_answered = "consent-answered", fast_fallbacks = "fallbacks" }
+
 -- What the public-address limits refused (README.md, "Running it on a public
 -- address"), from the relay's own counters: SIP answered 403 (untrusted),
 -- packets the kernel filter dropped (filtered), INVITEs past the per-source
@@ -89,6 +95,9 @@ function M.new(metric)
 		media_failures = metric("counter", "media_failures", "", "ICE and DTLS failures by reason",
 			{ "stage", "reason" }),
 		dropped = metric("counter", "packets_dropped", "", "Media packets dropped by reason", { "reason" }),
+		fast = metric("counter", "client_fast_path", "",
+			"The client leg's fast path: packets in and out, consent checks answered, fallbacks to libnice",
+			{ "what" }),
 		-- Set from the relay's first health-check answer and first REGISTER
 		-- result on (no series before: not checked is not down).
 		trunk_up = metric("gauge", "trunk_up", "", "1 when the trunk answers SIP OPTIONS, 0 when it does not", {}),
@@ -138,6 +147,14 @@ end
 --- The relay dropped `count` packets (default 1) for `reason`.
 function Metrics:packets_dropped(reason, count)
 	self.dropped:with_labels(known(M.drop_reasons, reason)):add(count or 1)
+end
+
+--- The relay's fast path counted `count` of `what` (a value of
+-- M.relay_fast_path) on a call.
+function Metrics:fast_path(what, count)
+	local ok = false
+	for _, v in pairs(M.relay_fast_path) do ok = ok or v == what end
+	self.fast:with_labels(ok and what or "other"):add(count or 1)
 end
 
 --- The trunk answers the relay's OPTIONS health checks (up) or not.

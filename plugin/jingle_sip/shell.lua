@@ -247,9 +247,11 @@ function M.trace_lines(service, id)
 	end
 	local s = call.legs and call.legs:summary() or {}
 	lines[#lines + 1] = ("counters: client rx %d tx %d, sip rx %d tx %d; dropped: srtp auth %d, early %d, "
-		.. "foreign %d, unknown ssrc %d, unmapped pt %d; dtmf %d"):format(s.client_rx_packets or 0,
+		.. "foreign %d, unknown ssrc %d, unmapped pt %d; dtmf %d; fast path rx %d tx %d, consent %d, "
+		.. "fallbacks %d"):format(s.client_rx_packets or 0,
 		s.client_tx_packets or 0, s.sip_rx_packets or 0, s.sip_tx_packets or 0, s.srtp_auth_failed or 0,
-		s.early_dropped or 0, s.sip_foreign or 0, s.sip_ssrc_dropped or 0, s.unmapped_pt or 0, s.dtmf_events or 0)
+		s.early_dropped or 0, s.sip_foreign or 0, s.sip_ssrc_dropped or 0, s.unmapped_pt or 0, s.dtmf_events or 0,
+		s.fast_rx_packets or 0, s.fast_tx_packets or 0, s.fast_stun_answered or 0, s.fast_fallbacks or 0)
 	return lines
 end
 

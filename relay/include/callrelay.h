@@ -692,6 +692,12 @@ typedef struct cr_call_stats {
 	uint64_t transcode_dropped;  /* dropped: a transcoder queue was full */
 	uint64_t sip_ssrc_dropped;   /* dropped: trunk RTP whose SSRC is not the stream followed
 				      * (junk spoofing the trunk's address; see docs/ARCHITECTURE.md) */
+	/* The client leg's fast path (docs/ARCHITECTURE.md, "The client leg's data path"): */
+	uint64_t fast_rx_packets;    /* datagrams from the client read by the worker itself */
+	uint64_t fast_tx_packets;    /* datagrams to the client sent by the worker itself */
+	uint64_t fast_stun_answered; /* the client's consent checks answered on the fast path */
+	uint64_t fast_fallbacks;     /* times the fast path gave the socket back to libnice for
+				      * a packet it does not handle, a pair change or a restart */
 } cr_call_stats_t;
 
 /**

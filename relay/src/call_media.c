@@ -342,6 +342,10 @@ int cr_call_get_stats(cr_call_t *call, cr_call_stats_t *s)
 	LOAD(transcoded_packets);
 	LOAD(transcode_dropped);
 	LOAD(sip_ssrc_dropped);
+	LOAD(fast_rx_packets);
+	LOAD(fast_tx_packets);
+	LOAD(fast_stun_answered);
+	LOAD(fast_fallbacks);
 #undef LOAD
 	return CR_OK;
 }

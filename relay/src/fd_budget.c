@@ -73,9 +73,12 @@ int cr_fd_budget_per_call(const struct cr_media_relay *m)
 			addresses++;
 	else
 		addresses = interface_addresses();
-	/* one host socket per address per component, one TURN allocation each */
+	/* one host socket per address per component, one TURN allocation each;
+	 * with several addresses the fast path's context (media/fastpath.c)
+	 * has an eventfd */
 	per_component = addresses + (m->turn_server ? 1 : 0);
-	return SIP_LEG_FDS + ICE_COMPONENTS * per_component + WAKEUP_FDS + SLACK_FDS;
+	return SIP_LEG_FDS + ICE_COMPONENTS * per_component + WAKEUP_FDS + SLACK_FDS +
+	       (addresses > 1 ? 1 : 0);
 }
 
 void cr_fd_budget_apply(cr_relay_t *r)

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "media_fixture.h"
+#include "peer_turn.h"
 #include "netns.h"
 
 int fx_setup(fixture_t *f, const peer_opts_t *po)
@@ -23,6 +24,21 @@ static int setup_relay(fixture_t *f, const char *ice_addresses, int media_timeou
 int fx_setup_relay(fixture_t *f)
 {
 	return setup_relay(f, "127.0.0.1,::1", 0, 0, 0);
+}
+
+static const char *turn_server; /* fx_setup_relay_turn() */
+static int turn_port;
+
+int fx_setup_relay_turn(fixture_t *f, const char *ice_addresses, const char *server, int port)
+{
+	int err;
+
+	turn_server = server;
+	turn_port = port;
+	err = setup_relay(f, ice_addresses, 0, 0, 0);
+	turn_server = NULL;
+	turn_port = 0;
+	return err;
 }
 
 int fx_setup_relay_at(fixture_t *f, const char *ice_addresses, int media_timeout_ms)
@@ -60,6 +76,12 @@ static int setup_relay(fixture_t *f, const char *ice_addresses, int media_timeou
 	mcfg.sip_rtp_address = "127.0.0.1";
 	mcfg.sip_port_min = 30000;
 	mcfg.sip_port_max = 30999;
+	if (turn_server) {
+		mcfg.turn_server = turn_server;
+		mcfg.turn_port = turn_port;
+		mcfg.turn_username = TURN_USER;
+		mcfg.turn_password = TURN_PASS;
+	}
 	cfg.media = &mcfg;
 	cfg.max_transcoded_calls = max_transcoded_calls;
 	err = cr_relay_create(&cfg, &f->relay, msg);

@@ -38,6 +38,8 @@ int fx_setup_relay(fixture_t *f);
 /* fx_setup_relay() with host candidates on ice_addresses and the given
  * media timeout (0 = the relay's default). */
 int fx_setup_relay_at(fixture_t *f, const char *ice_addresses, int media_timeout_ms);
+/* fx_setup_relay_at() with a TURN server (peer_turn.h's credentials). */
+int fx_setup_relay_turn(fixture_t *f, const char *ice_addresses, const char *server, int port);
 /* fx_setup_relay() with the relay's max_transcoded_calls set. */
 int fx_setup_relay_transcoding(fixture_t *f, int max_transcoded_calls);
 /* fx_setup_relay() with the relay's sip_media_timeout_ms set. */

@@ -326,6 +326,8 @@ static void setup_on_thread(peer_t *p, void *arg)
 		opts |= NICE_AGENT_OPTION_SUPPORT_RENOMINATION;
 	if (p->opts.regular_nomination)
 		opts |= NICE_AGENT_OPTION_REGULAR_NOMINATION;
+	if (p->opts.consent_freshness)
+		opts |= NICE_AGENT_OPTION_CONSENT_FRESHNESS;
 	p->agent = nice_agent_new_full(p->ctx, NICE_COMPATIBILITY_RFC5245, opts);
 	g_object_set(p->agent, "controlling-mode", p->opts.controlling, "ice-tcp", FALSE,
 		     "upnp", FALSE, NULL);

@@ -34,6 +34,8 @@ typedef struct peer_opts {
 				   * credentials and certificate exist, ICE starts later */
 	const char *srtp_profiles; /* the DTLS-SRTP profiles it offers, OpenSSL's
 				    * "A:B" order (NULL = the relay's own list) */
+	bool consent_freshness;   /* libnice consent-freshness (RFC 7675, as browsers): consent
+				   * checks every ~5 s, and no sending 10 s after the last answer */
 } peer_opts_t;
 
 int peer_new(const peer_opts_t *opts, peer_t **out);

@@ -424,3 +424,33 @@ int speer_audio_received(speer_t *p, int i)
 {
 	return atomic_load(&p->audio_rx[i]);
 }
+
+void speer_send_raw(speer_t *p, int i, const uint8_t *buf, size_t len)
+{
+	g_mutex_lock(&p->lock);
+	send_on(p, i, buf, len);
+	g_mutex_unlock(&p->lock);
+}
+
+void speer_send_bad_check(speer_t *p, int i)
+{
+	uint8_t buf[512];
+	StunMessage msg;
+	size_t len;
+
+	g_mutex_lock(&p->lock);
+	/* Our check signed with a password that is not the relay's. */
+	if (stun_agent_init_request(&p->stun, &msg, buf, sizeof(buf), STUN_BINDING)) {
+		char user[2 * CR_MAX_UFRAG_LEN];
+
+		g_snprintf(user, sizeof(user), "%s:%s", p->r_ufrag, p->ufrag);
+		stun_message_append_bytes(&msg, STUN_ATTRIBUTE_USERNAME, user, strlen(user));
+		stun_message_append32(&msg, STUN_ATTRIBUTE_PRIORITY, PEER_PRFLX_PRIORITY);
+		stun_message_append64(&msg, STUN_ATTRIBUTE_ICE_CONTROLLING, p->tie);
+		len = stun_agent_finish_message(&p->stun, &msg, (const uint8_t *)"not-the-password",
+						16);
+		if (len)
+			send_on(p, i, buf, len);
+	}
+	g_mutex_unlock(&p->lock);
+}

@@ -48,6 +48,10 @@ int speer_requests_answered(speer_t *peer, int i);
 int speer_wait_dtls(speer_t *peer, int timeout_ms);
 /* Sends n SRTP audio packets (PT 111), 20 ms apart, from the peer's thread. */
 void speer_send_audio(speer_t *peer, int n);
+/* Sends raw bytes to the relay from socket i. */
+void speer_send_raw(speer_t *peer, int i, const uint8_t *buf, size_t len);
+/* A check from socket i signed with a wrong password. */
+void speer_send_bad_check(speer_t *peer, int i);
 /* Authenticated audio packets received on socket i. */
 int speer_audio_received(speer_t *peer, int i);
 

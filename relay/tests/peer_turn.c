@@ -1,5 +1,5 @@
 /**
- * @file peer_turn.c  coturn as a TURN/STUN server on 127.0.0.1 for the relay's own candidates
+ * @file peer_turn.c  coturn as a TURN/STUN server on a local address for the relay's own candidates
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -14,13 +14,13 @@
 #include "peer_turn.h"
 #include "sip_helpers.h"
 
-/* True while something holds 127.0.0.1:port/udp (turnserver does once it listens). */
-static int udp_port_taken(int port)
+/* True while something holds ip:port/udp (turnserver does once it listens). */
+static int udp_port_taken(const char *ip, int port)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
 	int fd = socket(AF_INET, SOCK_DGRAM, 0), taken;
 
-	inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+	inet_pton(AF_INET, ip, &sa.sin_addr);
 	taken = bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0;
 	close(fd);
 	return taken;
@@ -28,7 +28,12 @@ static int udp_port_taken(int port)
 
 int turn_start(turn_peer_t *peer, int port, int relay_min, int relay_max)
 {
-	char log[256], pidf[256], lport[16], minp[16], maxp[16];
+	return turn_start_at(peer, "127.0.0.1", port, relay_min, relay_max);
+}
+
+int turn_start_at(turn_peer_t *peer, const char *ip, int port, int relay_min, int relay_max)
+{
+	char log[256], pidf[256], lport[16], minp[16], maxp[16], listen[64], relay[64];
 	static int counter;
 
 	peer->pid = -1;
@@ -40,11 +45,13 @@ int turn_start(turn_peer_t *peer, int port, int relay_min, int relay_max)
 	snprintf(lport, sizeof(lport), "%d", port);
 	snprintf(minp, sizeof(minp), "%d", relay_min);
 	snprintf(maxp, sizeof(maxp), "%d", relay_max);
-	if (udp_port_taken(port))
+	snprintf(listen, sizeof(listen), "--listening-ip=%s", ip);
+	snprintf(relay, sizeof(relay), "--relay-ip=%s", ip);
+	if (udp_port_taken(ip, port))
 		return -1;
 	{
-		const char *argv[] = { "turnserver", "-n", "--listening-ip=127.0.0.1",
-				       "--relay-ip=127.0.0.1", "--listening-port", lport,
+		const char *argv[] = { "turnserver", "-n", listen,
+				       relay, "--listening-port", lport,
 				       "--min-port", minp, "--max-port", maxp, "--lt-cred-mech",
 				       "--user=" TURN_USER ":" TURN_PASS, "--realm=test.invalid",
 				       "--no-tls", "--no-dtls", "--no-tcp", "--no-cli",
@@ -56,7 +63,7 @@ int turn_start(turn_peer_t *peer, int port, int relay_min, int relay_max)
 	if (peer->pid < 0)
 		return -1;
 	for (int i = 0; i < 100; i++) {
-		if (udp_port_taken(port))
+		if (udp_port_taken(ip, port))
 			return 0;
 		if (waitpid(peer->pid, NULL, WNOHANG) == peer->pid) {
 			peer->pid = -1;

@@ -19,6 +19,8 @@ typedef struct turn_peer {
  * TURN_PASS, relay ports relay_min..relay_max, loopback peers allowed) and
  * waits until it listens. 0 when it does. */
 int turn_start(turn_peer_t *peer, int port, int relay_min, int relay_max);
+/* The same on ip (listening and relayed addresses), e.g. a netns_t's host_ip. */
+int turn_start_at(turn_peer_t *peer, const char *ip, int port, int relay_min, int relay_max);
 /* Stops it; dump = copy its log to stderr. */
 void turn_stop(turn_peer_t *peer, int dump);
 

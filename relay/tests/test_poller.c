@@ -21,6 +21,7 @@ int test_poller_serves_every_ready_socket(void);
 int test_poller_remove_inside_dispatch(void);
 int test_poller_remove_after_free(void);
 int test_poller_tick_batches_a_busy_wakeup(void);
+int test_poller_one_wakeup_serves_hundreds(void);
 
 #define N_SOCKS 3
 #define RIG_MAX 8
@@ -261,5 +262,50 @@ int test_poller_tick_batches_a_busy_wakeup(void)
 			  (long long)(second_batch_start - first_batch_end));
 out:
 	rig_close(&r);
+	return err;
+}
+
+/* More ready sockets than one epoll_wait returns (64): one wake-up serves
+ * them all, or with the tick the rest would wait a tick each 64 sockets
+ * (a worker capped at 64 sockets per tick). */
+int test_poller_one_wakeup_serves_hundreds(void)
+{
+	enum { MANY = 200 };
+	GMainContext *ctx = g_main_context_new();
+	cr_poller_t *p = cr_poller_new(ctx, 1000);
+	cr_poll_fd_t *h[MANY] = { 0 };
+	struct sockaddr_in addr[MANY];
+	int fds[MANY], tx = socket(AF_INET, SOCK_DGRAM, 0), err = 0, served = 0;
+	seen_t *seen = g_new0(seen_t, MANY);
+
+	for (int i = 0; i < MANY; i++)
+		fds[i] = udp_socket(&addr[i]);
+	TEST_ASSERT(p && tx >= 0);
+	for (int i = 0; i < MANY; i++) {
+		TEST_ASSERT(fds[i] >= 0);
+		TEST_ASSERT((h[i] = cr_poller_add(p, fds[i], on_readable, &seen[i])));
+	}
+	for (int i = 0; i < MANY; i++)
+		TEST_EQUALS(4, sendto(tx, "ping", 4, 0, (struct sockaddr *)&addr[i],
+				      sizeof(addr[i])));
+	g_usleep(20000); /* all queued before the first wake-up */
+	/* One iteration that dispatches: every socket read in it. */
+	for (int i = 0; i < 100 && !served; i++) {
+		g_main_context_iteration(ctx, FALSE);
+		for (int k = 0; k < MANY; k++)
+			served += seen[k].reads;
+	}
+	TEST_EQUALS(MANY, served);
+out:
+	for (int i = 0; i < MANY; i++) {
+		cr_poller_remove(h[i]);
+		if (fds[i] >= 0)
+			close(fds[i]);
+	}
+	if (tx >= 0)
+		close(tx);
+	g_free(seen);
+	cr_poller_free(p);
+	g_main_context_unref(ctx);
 	return err;
 }

@@ -166,7 +166,8 @@ local STATS_SHAPE = { ice_state = "number", dtls_state = "number", selected_pair
 for _, k in ipairs({ "client_rx_packets", "client_rx_bytes", "client_tx_packets", "client_tx_bytes",
 	"sip_rx_packets", "sip_rx_bytes", "sip_tx_packets", "sip_tx_bytes", "srtp_auth_failed", "dtls_bad",
 	"ice_bad", "early_dropped", "sip_foreign", "unmapped_pt", "candidates_dropped", "dtmf_events",
-	"transcoded_packets", "transcode_dropped", "sip_ssrc_dropped" }) do
+	"transcoded_packets", "transcode_dropped", "sip_ssrc_dropped", "fast_rx_packets",
+	"fast_tx_packets", "fast_stun_answered", "fast_fallbacks" }) do
 	STATS_SHAPE[k] = "number"
 end
 local MEDIA_LOCAL_SHAPE = { ice_ufrag = "string", ice_pwd = "string", fingerprint = "string",

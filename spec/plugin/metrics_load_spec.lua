@@ -36,7 +36,7 @@ describe("mod_jingle_sip metrics in a real Prosody #lua54", function()
 		local body = scrape()
 		for _, name in ipairs({ "calls", "active_calls", "call_setup_seconds", "media_setup_seconds",
 			"media_failures", "packets_dropped", "trunk_up", "registered", "refused_by_limits",
-			"node_calls_taken_over" }) do
+			"node_calls_taken_over", "client_fast_path" }) do
 			assert.truthy(body:find("# TYPE prosody_mod_jingle_sip__" .. name .. " ", 1, true), name .. "\n" .. body)
 		end
 	end)

@@ -24,7 +24,7 @@ describe("jingle_sip.metrics #lua54", function()
 		local text = registry:render()
 		for _, family in ipairs({ "calls counter", "active_calls gauge", "call_setup_seconds histogram",
 			"media_setup_seconds histogram", "media_failures counter", "packets_dropped counter", "trunk_up gauge",
-			"registered gauge" }) do
+			"registered gauge", "client_fast_path counter" }) do
 			local name, type_ = family:match("(%S+) (%S+)")
 			assert.truthy(text:find("# TYPE prosody_mod_jingle_sip__" .. name .. " " .. type_, 1, true), text)
 			assert.truthy(text:find("# HELP prosody_mod_jingle_sip__" .. name .. " %S"), text)
@@ -102,6 +102,19 @@ describe("jingle_sip.metrics #lua54", function()
 		assert.equal(3, (sample('prosody_mod_jingle_sip__packets_dropped_total{reason="before-keys"}')))
 		assert.equal(1, (sample('prosody_mod_jingle_sip__packets_dropped_total{reason="srtp-auth"}')))
 		assert.equal(1, (sample('prosody_mod_jingle_sip__packets_dropped_total{reason="other"}')))
+	end)
+
+	it("should count the client leg's fast path by what, from the relay's counters", function()
+		m:fast_path("packets-in", 500)
+		m:fast_path("consent-answered", 2)
+		m:fast_path("made-up")
+		assert.equal(500, (sample('prosody_mod_jingle_sip__client_fast_path_total{what="packets-in"}')))
+		assert.equal(2, (sample('prosody_mod_jingle_sip__client_fast_path_total{what="consent-answered"}')))
+		assert.equal(1, (sample('prosody_mod_jingle_sip__client_fast_path_total{what="other"}')))
+		local fields = {}
+		for field in pairs(metrics.relay_fast_path) do fields[#fields + 1] = field end
+		table.sort(fields)
+		assert.same({ "fast_fallbacks", "fast_rx_packets", "fast_stun_answered", "fast_tx_packets" }, fields)
 	end)
 
 	it("should show the trunk's state as gauges", function()

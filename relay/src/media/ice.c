@@ -78,6 +78,9 @@ static void on_state(NiceAgent *agent, guint stream_id, guint comp, guint state,
 
 	(void)agent;
 	(void)stream_id;
+	if (comp == 1 && state != NICE_COMPONENT_STATE_CONNECTED &&
+	    state != NICE_COMPONENT_STATE_READY)
+		cr_fastpath_leave(mc, "ICE state changed", true);
 	if (mc->ice_rechecking)
 		return; /* our own re-check resets the state: not news */
 	if (comp == 1 && !cr_ice_patience_on_state(mc, state))
@@ -97,6 +100,9 @@ static void on_state(NiceAgent *agent, guint stream_id, guint comp, guint state,
 			cr_forward_dtls_rearm(mc);
 		}
 	}
+	if (comp == 1 && (state == NICE_COMPONENT_STATE_CONNECTED ||
+			  state == NICE_COMPONENT_STATE_READY))
+		cr_fastpath_try_enter(mc);
 }
 
 static bool nomination_disagrees(cr_media_call_t *mc, const NiceCandidate *r);
@@ -116,6 +122,8 @@ static void on_selected_pair(NiceAgent *agent, guint stream_id, guint comp, Nice
 	g_snprintf(name, sizeof(name), "local=%s remote=%s", lb, rb);
 	cr_trace_add(mc->trace, "ice", "comp %u selected pair %s (priority %u/%u)", comp, name,
 		     l->priority, r->priority);
+	if (comp == 1)
+		cr_fastpath_pair_selected(mc, r);
 	if (nomination_disagrees(mc, r)) {
 		/* libnice ranks by priority: a stale (lower) NOMINATION on a
 		 * higher-priority pair makes it select that pair again. The
@@ -129,6 +137,7 @@ static void on_selected_pair(NiceAgent *agent, guint stream_id, guint comp, Nice
 	}
 	if (mc->nomination_blip && comp == 1 && !strcmp(name, mc->selected_pair)) {
 		mc->nomination_blip = false;
+		cr_fastpath_try_enter(mc);
 		return; /* the pair put back after such a blip: not news */
 	}
 	mc->nomination_blip = false;
@@ -148,10 +157,11 @@ static void on_selected_pair(NiceAgent *agent, guint stream_id, guint comp, Nice
 	}
 	mc->cur_pair = idx;
 	g_mutex_unlock(&mc->pair_lock);
+	cr_fastpath_try_enter(mc);
 	cr_forward_flush_dtls(mc);
 }
 
-static void on_recv(NiceAgent *agent, guint stream_id, guint comp, guint len, gchar *buf,
+void cr_ice_on_recv(NiceAgent *agent, guint stream_id, guint comp, guint len, gchar *buf,
 		    gpointer p)
 {
 	(void)agent;
@@ -170,11 +180,31 @@ static void add_local_address(cr_media_call_t *mc, const char *ip)
 
 /* The facts of libnice's log (nice_log.c) for the renomination workaround
  * and ice_patience.c. */
+static void on_keepalive_answered(cr_media_call_t *mc)
+{
+	cr_ice_patience_alive(mc);
+	cr_fastpath_check_answered(mc);
+}
+
+static void on_check_sent(cr_media_call_t *mc)
+{
+	cr_ice_patience_check_sent(mc);
+	cr_fastpath_check_sent(mc);
+}
+
+static void on_check_answered(cr_media_call_t *mc)
+{
+	cr_ice_patience_check_answered(mc);
+	cr_fastpath_check_answered(mc);
+}
+
+/* ...and for fastpath.c, whose libnice checks' answers are libnice's. */
 static const cr_nice_log_handlers_t log_handlers = {
 	.nomination = cr_ice_on_nomination,
-	.keepalive_answered = cr_ice_patience_alive,
-	.check_sent = cr_ice_patience_check_sent,
-	.check_answered = cr_ice_patience_check_answered,
+	.keepalive_sent = cr_fastpath_check_sent,
+	.keepalive_answered = on_keepalive_answered,
+	.check_sent = on_check_sent,
+	.check_answered = on_check_answered,
 };
 
 int cr_ice_start(cr_media_call_t *mc)
@@ -224,7 +254,7 @@ int cr_ice_start(cr_media_call_t *mc)
 			nice_agent_set_relay_info(mc->agent, mc->stream_id, c, mr->turn_server,
 						  (guint)mr->turn_port, mr->turn_username,
 						  mr->turn_password, NICE_RELAY_TYPE_TURN_UDP);
-		nice_agent_attach_recv(mc->agent, mc->stream_id, c, mc->context, on_recv, mc);
+		nice_agent_attach_recv(mc->agent, mc->stream_id, c, mc->context, cr_ice_on_recv, mc);
 	}
 	g_signal_connect(mc->agent, "new-candidate-full", G_CALLBACK(on_new_candidate), mc);
 	g_signal_connect(mc->agent, "candidate-gathering-done", G_CALLBACK(on_gathering_done), mc);
@@ -363,6 +393,7 @@ void cr_ice_stop(cr_media_call_t *mc)
 		g_source_unref(mc->nomination_source);
 		mc->nomination_source = NULL;
 	}
+	cr_fastpath_stop(mc);
 	if (!mc->agent)
 		return;
 	for (guint c = 1; c <= mc->n_components; c++)
@@ -508,6 +539,7 @@ void cr_ice_set_remote_credentials(cr_media_call_t *mc, const char *ufrag, const
 void cr_ice_restart(cr_media_call_t *mc, const char *ufrag, const char *pwd)
 {
 	cr_trace_add(mc->trace, "ice", "restart: new local ufrag=%s", ufrag);
+	cr_fastpath_leave(mc, "ICE restart", true);
 	/* Restarting drops the remote credentials and candidates; the
 	 * signaling sends the new ones after. */
 	nice_agent_restart_stream(mc->agent, mc->stream_id);
@@ -540,5 +572,7 @@ int cr_ice_send(cr_media_call_t *mc, guint comp, const uint8_t *buf, size_t len)
 {
 	if (!mc->agent)
 		return -1;
+	if (mc->fp_on)
+		return cr_fastpath_send(mc, buf, len);
 	return nice_agent_send(mc->agent, mc->stream_id, comp, (guint)len, (const gchar *)buf);
 }

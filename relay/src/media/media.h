@@ -170,6 +170,7 @@ typedef struct cr_counters {
 	atomic_uint_least64_t transcoded_packets, transcode_dropped;
 	atomic_uint_least64_t candidates_dropped;
 	atomic_uint_least64_t sip_ssrc_dropped;
+	atomic_uint_least64_t fast_rx_packets, fast_tx_packets, fast_stun_answered, fast_fallbacks;
 	atomic_int ice_state, dtls_state;
 } cr_counters_t;
 
@@ -402,6 +403,27 @@ typedef struct cr_media_call {
 	bool ice_failed_reported;
 	int64_t ice_checking_us;  /* our first check left (libnice's log); 0 = none yet */
 	bool ice_pair_answered;   /* a check of ours was answered (libnice's log) */
+
+	/* client-leg fast path (fastpath.c) */
+	bool fp_on;               /* the poller reads the selected pair's socket */
+	bool fp_parked;           /* libnice's sources of component 1 are parked */
+	bool fp_keepalive_wait;   /* libnice awaits the answer to a check of its own */
+	bool fp_entered;          /* "fast path on" traced since the last "off" */
+	bool fp_why_traced;       /* "fast path not used" traced */
+	int fp_fd;
+	GSocket *fp_socket;       /* libnice's, a reference while fp_on */
+	cr_poll_fd_t *fp_poll;
+	struct sockaddr_storage fp_remote; /* the selected remote candidate */
+	socklen_t fp_remote_len;
+	GSource *fp_retry;        /* the next try to enter, or the keepalive window */
+	int64_t fp_wait_until_us; /* fp_keepalive_wait: no entry before, unless answered */
+	char fp_pwd[CR_MAX_PWD_LEN]; /* ours, what the client's checks are signed with */
+	int fp_sockets;           /* local sockets of component 1 (host candidates) */
+	GMainContext *fp_park;    /* with several: where libnice's sources wait */
+	int fp_wake_fd;           /* fp_park's own wake-up fd, not a socket */
+#define CR_FP_OTHERS 4
+	cr_poll_fd_t *fp_others[CR_FP_OTHERS]; /* the other sockets, watched */
+	int fp_n_others;
 } cr_media_call_t;
 
 /* session.c */
@@ -470,6 +492,28 @@ void cr_ice_random_string(char *buf, size_t len);
 /* libnice's wait after its last check before it says FAILED (ice.c). */
 #define CR_ICE_IDLE_TIMEOUT_MS 2000
 
+/* ice.c: libnice's receive callback (fastpath.c gives it back). */
+void cr_ice_on_recv(NiceAgent *agent, guint stream_id, guint comp, guint len, gchar *buf,
+		    gpointer p);
+
+/* fastpath.c: the selected pair's socket on the worker's poller */
+/* Worker: goes on the fast path when the selected pair allows it. */
+void cr_fastpath_try_enter(cr_media_call_t *mc);
+/* Worker, outside libnice: hands the socket back to libnice (why: traced;
+ * fallback: counted as one). */
+void cr_fastpath_leave(cr_media_call_t *mc, const char *why, bool fallback);
+/* Worker: libnice selected a pair with this remote candidate (comp 1):
+ * leaves the fast path unless it is the pair already used. */
+void cr_fastpath_pair_selected(cr_media_call_t *mc, const NiceCandidate *remote);
+/* Worker: leaves for good and stops its timers (call teardown). */
+void cr_fastpath_stop(cr_media_call_t *mc);
+/* libnice's log (nice_log.c, inside libnice): one of its checks or
+ * keepalive checks left / was answered. */
+void cr_fastpath_check_sent(cr_media_call_t *mc);
+void cr_fastpath_check_answered(cr_media_call_t *mc);
+/* Sends to the selected remote on the fast path (fp_on). */
+int cr_fastpath_send(cr_media_call_t *mc, const uint8_t *buf, size_t len);
+
 /* ice_patience.c: below ice.c (which tells it libnice's states) and
  * session.c (the answer) and liveness.c (the tick); checks the client's candidates again
  * itself, on the call's libnice agent, calling nothing in ice.c. */
@@ -489,7 +533,8 @@ int cr_ice_patience_silent_s(const cr_media_call_t *mc, int64_t now);
 typedef struct cr_nice_log_handlers {
 	/* The client sent NOMINATION value for the remote candidate addr:port. */
 	void (*nomination)(cr_media_call_t *mc, const char *addr, guint port, uint32_t value);
-	/* One of our keepalive checks on the selected pair was answered. */
+	/* One of our keepalive checks on the selected pair left / was answered. */
+	void (*keepalive_sent)(cr_media_call_t *mc);
 	void (*keepalive_answered)(cr_media_call_t *mc);
 	/* A check of ours left / was answered. */
 	void (*check_sent)(cr_media_call_t *mc);

@@ -56,6 +56,12 @@ static void on_log(const gchar *domain, GLogLevelFlags level, const gchar *msg, 
 		e->h->keepalive_answered(mc);
 		return;
 	}
+	/* libnice 0.1.21 (agent/conncheck.c), as its keepalive check leaves:
+	 * its answer is libnice's to read (fastpath.c). */
+	if (strstr(msg, "Keepalive STUN-CC REQ")) {
+		e->h->keepalive_sent(mc);
+		return;
+	}
 	text = strstr(msg, "received NOMINATION attr for remote candidate [");
 	if (text) {
 		char addr[CR_MAX_ADDR_LEN];
