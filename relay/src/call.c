@@ -133,6 +133,7 @@ int cr_call_create(cr_relay_t *r, cr_call_t **out, char *err_buf)
 			.call_id = call->id,
 			.context = worker->context,
 			.poller = worker->poller,
+			.ticker = worker->ticker,
 			.events = r->events,
 			.transcoded_calls = &r->transcoded_calls,
 			.max_transcoded_calls = r->config.max_transcoded_calls,

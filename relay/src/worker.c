@@ -55,6 +55,7 @@ int cr_worker_start(cr_worker_t *w, int index, int tick_us, cr_worker_stop_fn on
 	w->context = g_main_context_new();
 	w->loop = g_main_loop_new(w->context, FALSE);
 	w->poller = cr_poller_new(w->context, tick_us);
+	w->ticker = cr_ticker_new(w->context, 1000);
 	atomic_init(&w->load, 0);
 	g_snprintf(name, sizeof(name), "cr-worker-%d", index);
 	w->thread = w->poller ? g_thread_try_new(name, worker_main, w, &error) : NULL;
@@ -62,6 +63,8 @@ int cr_worker_start(cr_worker_t *w, int index, int tick_us, cr_worker_stop_fn on
 		g_clear_error(&error);
 		cr_poller_free(w->poller);
 		w->poller = NULL;
+		cr_ticker_free(w->ticker);
+		w->ticker = NULL;
 		g_main_loop_unref(w->loop);
 		g_main_context_unref(w->context);
 		w->context = NULL;
@@ -108,6 +111,8 @@ void cr_worker_stop(cr_worker_t *w)
 	 * what they held. */
 	cr_poller_free(w->poller);
 	w->poller = NULL;
+	cr_ticker_free(w->ticker);
+	w->ticker = NULL;
 	g_main_loop_unref(w->loop);
 	g_main_context_unref(w->context);
 	w->context = NULL;

@@ -11,6 +11,7 @@
 #include <stdatomic.h>
 
 #include "poller.h"
+#include "ticker.h"
 
 typedef void (*cr_worker_fn)(void *data);
 
@@ -25,6 +26,7 @@ struct cr_worker {
 	GMainLoop *loop;
 	GThread *thread;
 	cr_poller_t *poller; /* its media sockets, one fd for GLib (poller.h) */
+	cr_ticker_t *ticker; /* its calls' 1 s timer, one GSource (ticker.h) */
 	atomic_int load; /* what the owner placed here (live calls), read by the placing thread */
 	cr_worker_stop_fn on_stop;
 	void *on_stop_data;

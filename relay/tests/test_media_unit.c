@@ -279,6 +279,7 @@ int test_media_unit(void)
 		.call_id = UNIT_CALL_ID,
 		.context = worker.context,
 		.poller = worker.poller,
+		.ticker = worker.ticker,
 		.events = u->events,
 		.transcoded_calls = &transcoded,
 		.max_transcoded_calls = 0,

@@ -1,7 +1,8 @@
 /**
  * @file liveness.c  A call's media liveness: the 1 s tick and the media timeouts both ways
  *
- * Worker only. Every second: the trunk's side (while the signaling
+ * Worker only. Every second (the worker's ticker, relay/src/ticker.h,
+ * one timer for all its calls): the trunk's side (while the signaling
  * watches it, cr_call_watch_sip_media(): no accepted RTP from the trunk
  * for sip_media_timeout_ms), ICE patience's own clock
  * (cr_ice_patience_tick) and, once SRTP keys exist, the client's side (no
@@ -48,15 +49,14 @@ void cr_liveness_sip_watch(cr_media_call_t *mc, bool on)
 		cr_trace_add(mc->trace, "media", "not watching the trunk's RTP (held or not answered)");
 }
 
-static gboolean on_tick(gpointer p)
+static void on_tick(void *p, int64_t now)
 {
 	cr_media_call_t *mc = p;
-	int64_t now = g_get_monotonic_time();
 
 	check_sip_media(mc, now);
 	cr_ice_patience_tick(mc, now);
 	if (!mc->keys_ready)
-		return G_SOURCE_CONTINUE;
+		return;
 	if (!mc->timeout_reported &&
 	    now - mc->last_client_media_us > (int64_t)mc->mr->media_timeout_ms * 1000) {
 		int secs = (int)((now - mc->last_client_media_us) / 1000000);
@@ -73,21 +73,18 @@ static gboolean on_tick(gpointer p)
 		cr_media_emit(mc, CR_EVENT_MEDIA_TIMEOUT, 0, secs, "no media from the client for %d s%s",
 			      secs, ice);
 	}
-	return G_SOURCE_CONTINUE;
 }
 
+/* One timer for the worker's calls, not one each (relay/src/ticker.h).
+ * The call's first tick comes within a second of its start, not exactly
+ * a second after; every timeout counts from its own timestamp, so each
+ * still fires between its length and one second later, as before. */
 void cr_liveness_start(cr_media_call_t *mc)
 {
-	mc->tick = g_timeout_source_new(1000);
-	g_source_set_callback(mc->tick, on_tick, mc, NULL);
-	g_source_attach(mc->tick, mc->context);
+	cr_ticker_join(mc->env.ticker, &mc->tick, on_tick, mc);
 }
 
 void cr_liveness_stop(cr_media_call_t *mc)
 {
-	if (!mc->tick)
-		return;
-	g_source_destroy(mc->tick);
-	g_source_unref(mc->tick);
-	mc->tick = NULL;
+	cr_ticker_leave(&mc->tick);
 }

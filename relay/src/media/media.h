@@ -24,6 +24,7 @@
 #include "../event_queue.h"
 #include "../poller.h"
 #include "../rtp.h"
+#include "../ticker.h"
 #include "../trace.h"
 
 /* ---- ports.c: SIP-leg RTP/RTCP port pairs ---- */
@@ -281,6 +282,7 @@ typedef struct cr_media_env {
 	uint32_t call_id;
 	GMainContext *context;       /* the worker's, where every worker-side step runs */
 	cr_poller_t *poller;         /* the worker's socket set (relay/src/poller.h) */
+	cr_ticker_t *ticker;         /* the worker's 1 s timer (relay/src/ticker.h) */
 	cr_event_queue_t *events;
 	/* Transcoding slots shared with the relay's other calls (max: -1 no
 	 * limit, 0 off). */
@@ -385,7 +387,7 @@ typedef struct cr_media_call {
 	char media_path[CR_MAX_PAIR_LEN];
 
 	/* liveness */
-	GSource *tick;
+	cr_tick_t tick;              /* joined to env.ticker while media runs */
 	int64_t last_client_media_us;
 	bool timeout_reported;
 	bool sip_watch;              /* cr_call_watch_sip_media(): the trunk must send */
@@ -433,7 +435,8 @@ int cr_media_call_create(const cr_media_env_t *env, cr_media_relay_t *mr, cr_med
  * media state is already gone. */
 void cr_media_call_destroy(cr_media_call_t *mc, bool release_ports);
 
-/* liveness.c: the 1 s tick (media timeouts both ways, ICE patience's clock). Worker. */
+/* liveness.c: the 1 s tick (media timeouts both ways, ICE patience's clock), on
+ * the worker's ticker with its other calls. Worker. */
 void cr_liveness_start(cr_media_call_t *mc);
 void cr_liveness_stop(cr_media_call_t *mc);
 /* cr_call_watch_sip_media(): the trunk must send (on) or may be silent. */
