@@ -4,7 +4,7 @@
 #   make            build the relay library and the Lua 5.4 binding (V=1: full commands)
 #   make deps       install missing Debian packages (deps/*-packages.txt)
 #   make test       deps + build + every suite; ends with "N passed, N failed"
-#   make test-c     the C tests under ASan+UBSan (T=substring: only those)
+#   make test-c     the C tests under ASan+UBSan (T=a,b: names containing a or b; T='!a,b': the others)
 #   make lint       luacheck, the cdef check, the doc-citation check, the relay import graph
 #   make run        local demo: Prosody with the module on phone.localhost
 #   make web        npm ci (web/package-lock.json) + bundle the softphone into web/dist
@@ -113,7 +113,7 @@ test-c: $(CTEST_BIN)
 	$(Q)ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:fast_unwind_on_malloc=0 \
 	LSAN_OPTIONS=suppressions=relay/tests/lsan.supp:print_suppressions=0 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	$(CTEST_BIN) $(T)
+	$(CTEST_BIN) '$(T)'
 
 check-cdef:
 	@lua5.4 scripts/check-cdef.lua relay/include/callrelay.h ffi/callrelay/cdef.lua
