@@ -200,25 +200,34 @@ static int check_call(cr_call_t *call, char *err_buf)
 	return CR_OK;
 }
 
+/* The SIP leg's RTP address and port default to the call's own: fills
+ * whichever of *address and *port is unset (addr_buf holds the address). */
+static void own_rtp_defaults(cr_call_t *call, const char **address, int *port,
+			     char addr_buf[CR_MAX_ADDR_LEN])
+{
+	int own_port;
+
+	if (*address && *port)
+		return;
+	cr_call_own_sip_rtp(call, addr_buf, CR_MAX_ADDR_LEN, &own_port);
+	if (!*address && addr_buf[0])
+		*address = addr_buf;
+	if (!*port)
+		*port = own_port;
+}
+
 int cr_sip_dial(cr_call_t *call, const cr_sip_dial_params_t *p, char *err_buf)
 {
 	int err = check_call(call, err_buf);
+	cr_sip_dial_params_t q;
+	char addr[CR_MAX_ADDR_LEN];
 
 	if (err)
 		return err;
-	/* The SIP leg's RTP address and port: the call's own unless given. */
-	if (p && (!p->local_rtp_address || !p->local_rtp_port)) {
-		cr_sip_dial_params_t q = *p;
-		char addr[CR_MAX_ADDR_LEN];
-		int port;
-
-		cr_call_own_sip_rtp(call, addr, sizeof(addr), &port);
-		if (!q.local_rtp_address && addr[0])
-			q.local_rtp_address = addr;
-		if (!q.local_rtp_port)
-			q.local_rtp_port = port;
-		return cr_sip_leg_dial(call->relay->sip, call->id, cr_call_ref(call), &call->trace,
-				       &q, err_buf);
+	if (p) {
+		q = *p;
+		own_rtp_defaults(call, &q.local_rtp_address, &q.local_rtp_port, addr);
+		p = &q;
 	}
 	/* The leg takes this reference over, whatever it returns. */
 	return cr_sip_leg_dial(call->relay->sip, call->id, cr_call_ref(call), &call->trace, p,
@@ -235,21 +244,15 @@ int cr_sip_ringing(cr_call_t *call)
 int cr_sip_answer(cr_call_t *call, const cr_sip_answer_params_t *p, char *err_buf)
 {
 	int err = check_call(call, err_buf);
+	cr_sip_answer_params_t q;
+	char addr[CR_MAX_ADDR_LEN];
 
 	if (err)
 		return err;
-	/* The SIP leg's RTP address and port: the call's own unless given. */
-	if (p && (!p->local_rtp_address || !p->local_rtp_port)) {
-		cr_sip_answer_params_t q = *p;
-		char addr[CR_MAX_ADDR_LEN];
-		int port;
-
-		cr_call_own_sip_rtp(call, addr, sizeof(addr), &port);
-		if (!q.local_rtp_address && addr[0])
-			q.local_rtp_address = addr;
-		if (!q.local_rtp_port)
-			q.local_rtp_port = port;
-		return cr_sip_leg_answer(call->relay->sip, call->id, &q, err_buf);
+	if (p) {
+		q = *p;
+		own_rtp_defaults(call, &q.local_rtp_address, &q.local_rtp_port, addr);
+		p = &q;
 	}
 	return cr_sip_leg_answer(call->relay->sip, call->id, p, err_buf);
 }
