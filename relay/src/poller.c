@@ -6,10 +6,24 @@
  * handler. A handle removed while a dispatch is under way (a handler
  * closing its call) is only marked dead and freed when the dispatch ends,
  * so the events still in hand never point at freed memory.
+ *
+ * The tick: a busy wake-up stops watching the epoll fd and arms a timerfd,
+ * also in the GSource, for tick_us after that wake-up began; the timer's
+ * wake-up watches the epoll fd again and serves everything. The rest is
+ * timed from the start of the wake-up, not its end, so a busy worker wakes
+ * once per tick and a packet waits at most about one tick (plus its turn in
+ * the dispatch) for it; a dispatch that took the whole tick leaves no rest.
+ * A timerfd, not the GSource's ready time: GLib turns a ready time into a
+ * poll timeout in whole milliseconds, rounded up, so a 500 us rest took
+ * 1-1.25 ms and a rest left of a 1 ms tick after a 0.5 ms dispatch a whole
+ * millisecond more (docs/PERFORMANCE.md, "The tick timed from the wake-up").
  */
 #include <errno.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/epoll.h>
+#include <sys/timerfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "poller.h"
@@ -20,10 +34,11 @@
 struct cr_poller {
 	gatomicrefcount refs;
 	int epfd;
+	int tfd; /* the rest's timer; -1 without a tick */
 	GSource *source;
 	gpointer tag; /* the epoll fd in the source */
 	int tick_us;
-	bool resting; /* not watching the fd until the source's ready time */
+	bool resting; /* not watching the epoll fd until the timer fires */
 	bool dispatching;
 	GPtrArray *dead; /* handles removed during the dispatch */
 };
@@ -45,8 +60,33 @@ static void poller_unref(cr_poller_t *p)
 	if (!g_atomic_ref_count_dec(&p->refs))
 		return;
 	close(p->epfd);
+	if (p->tfd >= 0)
+		close(p->tfd);
 	g_ptr_array_free(p->dead, TRUE);
 	g_free(p);
+}
+
+static int64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Stops watching the sockets until tick_us after start (CLOCK_MONOTONIC,
+ * ns); not at all when that is already past (the dispatch took the tick)
+ * or the timer refused. */
+static void poller_rest(cr_poller_t *p, int64_t start)
+{
+	int64_t end = start + (int64_t)p->tick_us * 1000;
+	struct itimerspec its = { .it_value = { .tv_sec = end / 1000000000,
+						.tv_nsec = end % 1000000000 } };
+
+	if (mono_ns() >= end || timerfd_settime(p->tfd, TFD_TIMER_ABSTIME, &its, NULL) < 0)
+		return;
+	p->resting = true;
+	g_source_modify_unix_fd(p->source, p->tag, 0);
 }
 
 static gboolean poller_dispatch(GSource *source, GSourceFunc cb, gpointer data)
@@ -54,14 +94,21 @@ static gboolean poller_dispatch(GSource *source, GSourceFunc cb, gpointer data)
 	cr_poller_t *p = ((poller_source_t *)source)->poller;
 	struct epoll_event ev[CR_POLLER_EVENTS];
 	int n, total = 0;
+	int64_t start = 0;
 
 	(void)cb;
 	(void)data;
 	if (p->resting) {
+		uint64_t expirations;
+
+		/* Only the timer is watched while resting: this is its expiry,
+		 * read so that the timerfd is quiet again. */
+		(void)!read(p->tfd, &expirations, sizeof(expirations));
 		p->resting = false;
-		g_source_set_ready_time(source, -1);
 		g_source_modify_unix_fd(source, p->tag, G_IO_IN);
 	}
+	if (p->tick_us > 0)
+		start = mono_ns();
 	/* Every socket ready now, CR_POLLER_EVENTS per epoll_wait: with the
 	 * tick, what one call left would otherwise wait a whole tick more
 	 * (a wake-up serving only 64 sockets caps a worker at 64 per tick). */
@@ -82,12 +129,10 @@ static gboolean poller_dispatch(GSource *source, GSourceFunc cb, gpointer data)
 		if (n < CR_POLLER_EVENTS)
 			break;
 	}
-	if (p->tick_us > 0 && total >= CR_POLLER_BUSY) {
-		/* Busy: let packets gather for one tick, then take them all. */
-		p->resting = true;
-		g_source_modify_unix_fd(source, p->tag, 0);
-		g_source_set_ready_time(source, g_get_monotonic_time() + p->tick_us);
-	}
+	/* Busy: let packets gather until one tick after this wake-up began,
+	 * then take them all. */
+	if (p->tick_us > 0 && total >= CR_POLLER_BUSY)
+		poller_rest(p, start);
 	return G_SOURCE_CONTINUE;
 }
 
@@ -104,6 +149,15 @@ cr_poller_t *cr_poller_new(GMainContext *context, int tick_us)
 	g_atomic_ref_count_init(&p->refs);
 	p->epfd = epfd;
 	p->tick_us = CLAMP(tick_us, 0, CR_POLLER_MAX_TICK_US);
+	p->tfd = -1;
+	if (p->tick_us > 0) {
+		p->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+		if (p->tfd < 0) {
+			close(epfd);
+			g_free(p);
+			return NULL;
+		}
+	}
 	p->dead = g_ptr_array_new_with_free_func(g_free);
 	p->source = g_source_new(&poller_funcs, sizeof(poller_source_t));
 	((poller_source_t *)p->source)->poller = p;
@@ -112,6 +166,8 @@ cr_poller_t *cr_poller_new(GMainContext *context, int tick_us)
 	 * of a saturated worker still run. */
 	g_source_set_priority(p->source, G_PRIORITY_DEFAULT);
 	p->tag = g_source_add_unix_fd(p->source, epfd, G_IO_IN);
+	if (p->tfd >= 0)
+		g_source_add_unix_fd(p->source, p->tfd, G_IO_IN);
 	g_source_attach(p->source, context);
 	return p;
 }

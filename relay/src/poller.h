@@ -30,9 +30,11 @@ typedef void (*cr_poll_fn)(int fd, void *data);
 
 /* A poller dispatched on context; NULL when epoll is unavailable.
  * tick_us > 0: under load (a wake-up found CR_POLLER_BUSY sockets or more
- * ready), the poller stops watching for tick_us before it looks again, so
- * the packets of many calls are served by one wake-up; a packet waits at
- * most tick_us longer. 0 = every wake-up at once. */
+ * ready), the poller stops watching until tick_us after that wake-up began
+ * (a timerfd, microsecond precision), so the packets of many calls are
+ * served by one wake-up, at most one per tick; a packet waits at most about
+ * tick_us for its wake-up. 0 = every wake-up at once. NULL also when tick_us
+ * > 0 and no timerfd can be had. */
 cr_poller_t *cr_poller_new(GMainContext *context, int tick_us);
 /* Detaches it from its context and drops the creator's reference. */
 void cr_poller_free(cr_poller_t *poller);

@@ -5,11 +5,15 @@
  * that end to end); these check what a call's teardown relies on: every
  * ready socket is served by a dispatch, and a handle removed from inside a
  * dispatch, or after its poller is gone, is never used again (ASan would
- * report the use after free).
+ * report the use after free); and the tick (media_tick_us): a busy wake-up
+ * rests until a tick after it began, on a timer of its own, and one that
+ * took the whole tick does not rest at all. Timing is asserted only as
+ * lower bounds (never early), which load cannot break.
  */
 #include <arpa/inet.h>
 #include <glib.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <stdbool.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -22,6 +26,8 @@ int test_poller_remove_inside_dispatch(void);
 int test_poller_remove_after_free(void);
 int test_poller_tick_batches_a_busy_wakeup(void);
 int test_poller_one_wakeup_serves_hundreds(void);
+int test_poller_tick_wakes_by_its_own_timer(void);
+int test_poller_long_dispatch_leaves_no_rest(void);
 
 #define N_SOCKS 3
 #define RIG_MAX 8
@@ -29,6 +35,7 @@ int test_poller_one_wakeup_serves_hundreds(void);
 typedef struct {
 	int reads;
 	gint64 first_read, last_read; /* monotonic, us */
+	gulong sleep_us; /* the handler's first call sleeps this long (a slow dispatch) */
 	cr_poll_fd_t **other; /* removed by this handler, when set */
 	bool *other_removed;
 } seen_t;
@@ -55,6 +62,10 @@ static void on_readable(int fd, void *data)
 	seen_t *s = data;
 	char buf[64];
 
+	if (s->sleep_us) {
+		g_usleep(s->sleep_us);
+		s->sleep_us = 0;
+	}
 	while (recv(fd, buf, sizeof(buf), 0) > 0) {
 		s->last_read = g_get_monotonic_time();
 		if (!s->reads++)
@@ -228,25 +239,59 @@ out:
 	return err;
 }
 
+/* Iterates ctx until total reads reach want or 2 s; *began: when the
+ * iteration that made the last read began (its dispatch began after). */
+static void pump_reads(rig_t *r, seen_t *seen, int want, gint64 *began)
+{
+	gint64 end = g_get_monotonic_time() + 2 * G_USEC_PER_SEC;
+
+	while (reads_total(seen, r->n) < want && g_get_monotonic_time() < end) {
+		gint64 t = g_get_monotonic_time();
+		int before = reads_total(seen, r->n);
+
+		if (!g_main_context_iteration(r->ctx, FALSE))
+			g_usleep(100);
+		if (reads_total(seen, r->n) > before && began)
+			*began = t;
+	}
+}
+
+/* Sends "ping" to each of the rig's sockets, lets them all queue, and
+ * serves them: one busy wake-up. *began as pump_reads(). */
+static int busy_wakeup(rig_t *r, seen_t *seen, gint64 *began)
+{
+	int err = 0;
+
+	for (int i = 0; i < r->n; i++)
+		TEST_EQUALS(4, rig_send(r, i, "ping"));
+	g_usleep(20000); /* all of them ready at the first wake-up: busy */
+	pump_reads(r, seen, r->n, began);
+	TEST_EQUALS(r->n, reads_total(seen, r->n));
+out:
+	return err;
+}
+
+/* Waits (2 s at most) until fd has a datagram queued, without reading it. */
+static bool queued(int fd)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+	return poll(&pfd, 1, 2000) == 1;
+}
+
 /* With a tick, a wake-up that found CR_POLLER_BUSY sockets ready stops
- * watching: what arrives next waits for the tick (GLib never dispatches
- * before a source's ready time), then the next wake-up takes it. */
+ * watching: what arrives next waits until a tick after that wake-up began
+ * (its timer never fires early), then the next wake-up takes it. */
 int test_poller_tick_batches_a_busy_wakeup(void)
 {
 	enum { N = CR_POLLER_BUSY + 1 };
 	rig_t r;
 	seen_t seen[N] = { 0 };
-	gint64 first_batch_end, second_batch_start;
+	gint64 busy_began = 0, second_batch_start;
 	int err = 0;
 
 	TEST_ERR(rig_open(&r, N, CR_POLLER_MAX_TICK_US, seen));
-	for (int i = 0; i < N; i++)
-		TEST_EQUALS(4, rig_send(&r, i, "ping"));
-	g_usleep(20000); /* all of them ready at the first wake-up: busy */
-	PUMP_UNTIL(r.ctx, reads_total(seen, N) == N);
-	first_batch_end = 0;
-	for (int i = 0; i < N; i++)
-		first_batch_end = MAX(first_batch_end, seen[i].last_read);
+	TEST_ERR(busy_wakeup(&r, seen, &busy_began));
 	for (int i = 0; i < N; i++)
 		TEST_EQUALS(4, rig_send(&r, i, "pong"));
 	PUMP_UNTIL(r.ctx, reads_total(seen, N) == 2 * N);
@@ -255,11 +300,76 @@ int test_poller_tick_batches_a_busy_wakeup(void)
 		TEST_EQUALS(2, seen[i].reads);
 		second_batch_start = MIN(second_batch_start, seen[i].last_read);
 	}
-	/* The busy wake-up ended after its last read and set the tick from
-	 * there: nothing was read again before it passed. */
-	if (second_batch_start - first_batch_end < CR_POLLER_MAX_TICK_US)
-		TEST_FAIL("read again %lld us after the busy wake-up, inside the tick",
-			  (long long)(second_batch_start - first_batch_end));
+	/* The busy wake-up began after busy_began and rested until a tick
+	 * after it began: nothing was read again before that. */
+	if (second_batch_start - busy_began < CR_POLLER_MAX_TICK_US)
+		TEST_FAIL("read again %lld us after the busy wake-up began, inside the tick",
+			  (long long)(second_batch_start - busy_began));
+out:
+	rig_close(&r);
+	return err;
+}
+
+/* A resting poller wakes its context by itself (its timer is one of the
+ * GSource's fds): blocking iterations of a context holding nothing else
+ * but a 5 s watchdog serve a datagram that arrived during the rest, and
+ * the watchdog never fires. */
+static gboolean on_watchdog(gpointer fired)
+{
+	*(bool *)fired = true;
+	return G_SOURCE_REMOVE;
+}
+
+int test_poller_tick_wakes_by_its_own_timer(void)
+{
+	enum { N = CR_POLLER_BUSY + 1 };
+	rig_t r;
+	seen_t seen[N] = { 0 };
+	bool fired = false;
+	GSource *watchdog = NULL;
+	int err = 0;
+
+	TEST_ERR(rig_open(&r, N, CR_POLLER_MAX_TICK_US, seen));
+	TEST_ERR(busy_wakeup(&r, seen, NULL));
+	/* Resting now (unless that wake-up took the whole tick): sent now,
+	 * this waits for the timer. */
+	TEST_EQUALS(4, rig_send(&r, 0, "pong"));
+	watchdog = g_timeout_source_new(5000);
+	g_source_set_callback(watchdog, on_watchdog, &fired, NULL);
+	g_source_attach(watchdog, r.ctx);
+	while (seen[0].reads < 2 && !fired)
+		g_main_context_iteration(r.ctx, TRUE);
+	TEST_ASSERT(!fired);
+	TEST_EQUALS(2, seen[0].reads);
+	TEST_EQUALS(N + 1, reads_total(seen, N));
+out:
+	if (watchdog) {
+		g_source_destroy(watchdog);
+		g_source_unref(watchdog);
+	}
+	rig_close(&r);
+	return err;
+}
+
+/* The rest is timed from the start of the busy wake-up: one whose dispatch
+ * took longer than the tick (a slow handler, a preempted worker) leaves no
+ * rest, and a datagram waiting after it is served by the very next
+ * iteration, without waiting a tick more. */
+int test_poller_long_dispatch_leaves_no_rest(void)
+{
+	enum { N = CR_POLLER_BUSY + 1 };
+	rig_t r;
+	seen_t seen[N] = { 0 };
+	int err = 0;
+
+	TEST_ERR(rig_open(&r, N, CR_POLLER_MAX_TICK_US, seen));
+	seen[0].sleep_us = 3 * CR_POLLER_MAX_TICK_US;
+	TEST_ERR(busy_wakeup(&r, seen, NULL));
+	TEST_EQUALS(4, rig_send(&r, 1, "pong"));
+	TEST_ASSERT(queued(r.fds[1]));
+	/* One look, no waiting: the poller is watching its sockets. */
+	g_main_context_iteration(r.ctx, FALSE);
+	TEST_EQUALS(2, seen[1].reads);
 out:
 	rig_close(&r);
 	return err;
