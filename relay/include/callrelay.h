@@ -80,8 +80,9 @@ typedef struct cr_relay_config {
 				   * 0 = transcoding off (GStreamer never loaded),
 				   * -1 = no limit, N > 0 = at most N */
 	int media_tick_us; /* 0 = off; 1-1000: a worker whose wake-up found several media
-			    * sockets ready waits this long before it looks again, so one
-			    * wake-up serves many calls (adds at most this much latency) */
+			    * sockets ready looks again this long after that wake-up
+			    * began, so one wake-up serves many calls (a packet waits up
+			    * to about this much longer) */
 } cr_relay_config_t;
 
 /* One event. Plain data: copy what you need before the next poll. */

@@ -15,8 +15,9 @@
  * the dispatch) for it; a dispatch that took the whole tick leaves no rest.
  * A timerfd, not the GSource's ready time: GLib turns a ready time into a
  * poll timeout in whole milliseconds, rounded up, so a 500 us rest took
- * 1-1.25 ms and a rest left of a 1 ms tick after a 0.5 ms dispatch a whole
- * millisecond more (docs/PERFORMANCE.md, "The tick timed from the wake-up").
+ * 1-1.25 ms, and what is left of a 1 ms tick after a 0.5 ms dispatch would
+ * last a whole millisecond (docs/PERFORMANCE.md, "The tick timed from the
+ * wake-up").
  */
 #include <errno.h>
 #include <stdbool.h>
