@@ -132,6 +132,7 @@ int cr_call_create(cr_relay_t *r, cr_call_t **out, char *err_buf)
 		cr_media_env_t env = {
 			.call_id = call->id,
 			.context = worker->context,
+			.timer_context = cr_subcontext_context(worker->timers),
 			.poller = worker->poller,
 			.ticker = worker->ticker,
 			.events = r->events,

@@ -56,6 +56,7 @@ int cr_worker_start(cr_worker_t *w, int index, int tick_us, cr_worker_stop_fn on
 	w->loop = g_main_loop_new(w->context, FALSE);
 	w->poller = cr_poller_new(w->context, tick_us);
 	w->ticker = cr_ticker_new(w->context, 1000);
+	w->timers = cr_subcontext_new(w->context);
 	atomic_init(&w->load, 0);
 	g_snprintf(name, sizeof(name), "cr-worker-%d", index);
 	w->thread = w->poller ? g_thread_try_new(name, worker_main, w, &error) : NULL;
@@ -65,6 +66,8 @@ int cr_worker_start(cr_worker_t *w, int index, int tick_us, cr_worker_stop_fn on
 		w->poller = NULL;
 		cr_ticker_free(w->ticker);
 		w->ticker = NULL;
+		cr_subcontext_free(w->timers);
+		w->timers = NULL;
 		g_main_loop_unref(w->loop);
 		g_main_context_unref(w->context);
 		w->context = NULL;
@@ -113,6 +116,8 @@ void cr_worker_stop(cr_worker_t *w)
 	w->poller = NULL;
 	cr_ticker_free(w->ticker);
 	w->ticker = NULL;
+	cr_subcontext_free(w->timers);
+	w->timers = NULL;
 	g_main_loop_unref(w->loop);
 	g_main_context_unref(w->context);
 	w->context = NULL;

@@ -11,6 +11,7 @@
 #include <stdatomic.h>
 
 #include "poller.h"
+#include "subcontext.h"
 #include "ticker.h"
 
 typedef void (*cr_worker_fn)(void *data);
@@ -27,6 +28,9 @@ struct cr_worker {
 	GThread *thread;
 	cr_poller_t *poller; /* its media sockets, one fd for GLib (poller.h) */
 	cr_ticker_t *ticker; /* its calls' 1 s timer, one GSource (ticker.h) */
+	/* Where its calls' seldom-firing library timers go (libnice's), one
+	 * GSource in `context` iterated only when due (subcontext.h). */
+	cr_subcontext_t *timers;
 	atomic_int load; /* what the owner placed here (live calls), read by the placing thread */
 	cr_worker_stop_fn on_stop;
 	void *on_stop_data;

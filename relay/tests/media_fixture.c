@@ -8,8 +8,9 @@
 #include <string.h>
 
 #include "media_fixture.h"
-#include "peer_turn.h"
 #include "netns.h"
+#include "peer_stun.h"
+#include "peer_turn.h"
 
 int fx_setup(fixture_t *f, const peer_opts_t *po)
 {
@@ -280,6 +281,102 @@ bool fx_trace_has(fixture_t *f, const char *needle)
 
 	cr_call_get_trace(f->call, buf, sizeof(buf));
 	return strstr(buf, needle) != NULL;
+}
+
+const char *fx_relay_v4_cand(fixture_t *f)
+{
+	for (int i = 0; i < f->n_relay_cands; i++)
+		if (strstr(f->relay_cands[i], " 127.0.0.1 ") && strstr(f->relay_cands[i], "typ host"))
+			return f->relay_cands[i];
+	return NULL;
+}
+
+int fx_speer_audio_on(fixture_t *f, speer_t *sp, int i, int n, int timeout_ms)
+{
+	int before = speer_audio_received(sp, i);
+
+	speer_send_audio(sp, n);
+	for (gint64 end = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
+	     g_get_monotonic_time() < end;) {
+		fx_wait(f, 0, 50, NULL);
+		if (speer_audio_received(sp, i) - before >= n - n / 10)
+			return 0;
+	}
+	fprintf(stderr, "  audio back on socket %d: %d of %d\n", i,
+		speer_audio_received(sp, i) - before, n);
+	return -1;
+}
+
+int fx_speer_start(fixture_t *f, speer_t *sp, const char **relay_cand)
+{
+	const char *rc;
+	int err;
+
+	f->params.ice_controlling = 0;
+	f->params.rtcp_mux = 1;
+	f->params.dtls_role = CR_DTLS_PASSIVE;
+	g_strlcpy(f->params.remote_ufrag, speer_ufrag(sp), sizeof(f->params.remote_ufrag));
+	g_strlcpy(f->params.remote_pwd, speer_pwd(sp), sizeof(f->params.remote_pwd));
+	g_strlcpy(f->params.remote_fingerprint, speer_fingerprint(sp),
+		  sizeof(f->params.remote_fingerprint));
+	if ((err = fx_start(f)))
+		return err;
+	if (fx_wait(f, CR_EVENT_GATHERING_DONE, 5000, NULL)) {
+		fprintf(stderr, "  no GATHERING_DONE from the relay\n");
+		return -1;
+	}
+	rc = fx_relay_v4_cand(f);
+	if (!rc) {
+		fprintf(stderr, "  no IPv4 host candidate from the relay\n");
+		return -1;
+	}
+	if (speer_set_remote(sp, f->local.ice_ufrag, f->local.ice_pwd, f->local.fingerprint, rc)) {
+		fprintf(stderr, "  the STUN peer refused the relay's candidate %s\n", rc);
+		return -1;
+	}
+	*relay_cand = rc;
+	return 0;
+}
+
+int fx_speer_nominate_up(fixture_t *f, speer_t *sp, int i, uint32_t value)
+{
+	cr_event_t ev;
+	char port[16];
+
+	g_snprintf(port, sizeof(port), ":%d", speer_port(sp, i));
+	speer_nominate(sp, i, value);
+	if (fx_wait(f, CR_EVENT_SELECTED_PAIR, 10000, &ev)) {
+		fprintf(stderr, "  no SELECTED_PAIR after nominating socket %d\n", i);
+		return -1;
+	}
+	if (!strstr(ev.text, port)) {
+		fprintf(stderr, "  selected %s, not socket %d (%s)\n", ev.text, i, port);
+		return -1;
+	}
+	if (speer_wait_dtls(sp, 10000)) {
+		fprintf(stderr, "  the STUN peer's DTLS did not finish\n");
+		return -1;
+	}
+	if (fx_wait(f, CR_EVENT_DTLS_CONNECTED, 10000, NULL)) {
+		fprintf(stderr, "  no DTLS_CONNECTED from the relay\n");
+		return -1;
+	}
+	return fx_speer_audio_on(f, sp, i, 25, 10000);
+}
+
+int fx_speer_call_up(fixture_t *f, speer_t *sp, const char **relay_cand)
+{
+	char cand[256];
+	int err;
+
+	if ((err = fx_speer_start(f, sp, relay_cand)))
+		return err;
+	speer_candidate(sp, 0, 2130706431u, cand, sizeof(cand));
+	if ((err = cr_call_add_remote_candidate(f->call, cand))) {
+		fprintf(stderr, "  add_remote_candidate: %d\n", err);
+		return err;
+	}
+	return fx_speer_nominate_up(f, sp, 0, 1);
 }
 
 int fx_call_up_in_netns(fixture_t *f, netns_t *n, const char *prefix, int media_timeout_ms)

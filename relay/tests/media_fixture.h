@@ -3,7 +3,9 @@
  *
  * Plays the signaling between them: relay candidates go to the peer as the
  * relay emits them (unless held back), peer candidates go to the relay when
- * the test says so.
+ * the test says so. The fx_speer_* helpers play it for the raw-STUN peer
+ * instead (peer_stun.h: renomination, restarts, junk), which the ICE tests
+ * drive by hand.
  */
 #ifndef CR_MEDIA_FIXTURE_H
 #define CR_MEDIA_FIXTURE_H
@@ -68,6 +70,23 @@ int fx_trickle_peer(fixture_t *f, int from, int delay_ms);
 int fx_wait_connected(fixture_t *f, int timeout_ms);
 /* Sends audio from the peer and waits for it back through the echo. */
 int fx_audio_roundtrip(fixture_t *f, int n, int timeout_ms);
+struct speer;
+/* A call with the raw-STUN peer (peer_stun.h; controlling, DTLS active,
+ * rtcp-mux): params from it, media started, the relay's candidates
+ * gathered and given to it (*relay_cand: the relay's IPv4 host candidate,
+ * the one it checks). No candidate of its is given to the relay yet. */
+int fx_speer_start(fixture_t *f, struct speer *sp, const char **relay_cand);
+/* The peer nominates its socket i with value: the relay selects that
+ * pair (its port in the event), DTLS finishes both sides and audio comes
+ * back on socket i. */
+int fx_speer_nominate_up(fixture_t *f, struct speer *sp, int i, uint32_t value);
+/* Both: fx_speer_start(), socket 0's candidate given, nominated with 1. */
+int fx_speer_call_up(fixture_t *f, struct speer *sp, const char **relay_cand);
+/* Sends n audio packets from the peer; waits for most of them back on
+ * its socket i. */
+int fx_speer_audio_on(fixture_t *f, struct speer *sp, int i, int n, int timeout_ms);
+/* The relay's IPv4 host candidate, or NULL. */
+const char *fx_relay_v4_cand(fixture_t *f);
 struct netns;
 /* A call between the relay on the host side of a new namespace pair
  * (netns_up(n, prefix)) and the client peer inside it, connected and

@@ -32,31 +32,6 @@ int test_media_fast_path_turn(void);
 int test_media_fast_path_bad_input(void);
 int test_media_fast_path_two_sockets(void);
 
-static const char *relay_v4_cand(fixture_t *f)
-{
-	for (int i = 0; i < f->n_relay_cands; i++)
-		if (strstr(f->relay_cands[i], " 127.0.0.1 ") && strstr(f->relay_cands[i], "typ host"))
-			return f->relay_cands[i];
-	return NULL;
-}
-
-/* Sends audio from socket i of the STUN peer; waits for most of it back. */
-static int audio_on(fixture_t *f, speer_t *sp, int i, int n, int timeout_ms)
-{
-	int before = speer_audio_received(sp, i);
-
-	speer_send_audio(sp, n);
-	for (gint64 end = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
-	     g_get_monotonic_time() < end;) {
-		fx_wait(f, 0, 50, NULL);
-		if (speer_audio_received(sp, i) - before >= n - n / 10)
-			return 0;
-	}
-	fprintf(stderr, "  audio back on socket %d: %d of %d\n", i,
-		speer_audio_received(sp, i) - before, n);
-	return -1;
-}
-
 /* Nearly every packet each way went over the fast path. */
 static int mostly_fast(const cr_call_stats_t *st)
 {
@@ -105,34 +80,12 @@ out:
 	return err;
 }
 
-/* The STUN peer's call up on socket 0 (NOMINATION 1) on the fast path. */
-static int call_on_a(fixture_t *f, speer_t *sp, const char **rc, const char *port_a)
+/* The STUN peer's call up on socket 0 (NOMINATION 1), on the fast path. */
+static int call_on_a(fixture_t *f, speer_t *sp, const char **rc)
 {
-	cr_event_t ev;
-	char cand[256];
 	int err = 0;
 
-	f->params.ice_controlling = 0;
-	f->params.rtcp_mux = 1;
-	f->params.dtls_role = CR_DTLS_PASSIVE;
-	g_strlcpy(f->params.remote_ufrag, speer_ufrag(sp), sizeof(f->params.remote_ufrag));
-	g_strlcpy(f->params.remote_pwd, speer_pwd(sp), sizeof(f->params.remote_pwd));
-	g_strlcpy(f->params.remote_fingerprint, speer_fingerprint(sp),
-		  sizeof(f->params.remote_fingerprint));
-	TEST_ERR(fx_start(f));
-	TEST_ERR(fx_wait(f, CR_EVENT_GATHERING_DONE, 5000, NULL));
-	*rc = relay_v4_cand(f);
-	TEST_ASSERT(*rc != NULL);
-	TEST_ERR(speer_set_remote(sp, f->local.ice_ufrag, f->local.ice_pwd, f->local.fingerprint,
-				  *rc));
-	speer_candidate(sp, 0, 2130706431u, cand, sizeof(cand));
-	TEST_ERR(cr_call_add_remote_candidate(f->call, cand));
-	speer_nominate(sp, 0, 1);
-	TEST_ERR(fx_wait(f, CR_EVENT_SELECTED_PAIR, 10000, &ev));
-	TEST_ASSERT(strstr(ev.text, port_a) != NULL);
-	TEST_ERR(speer_wait_dtls(sp, 10000));
-	TEST_ERR(fx_wait(f, CR_EVENT_DTLS_CONNECTED, 10000, NULL));
-	TEST_ERR(audio_on(f, sp, 0, 25, 10000));
+	TEST_ERR(fx_speer_call_up(f, sp, rc));
 	TEST_ASSERT(fx_trace_has(f, "fast path on"));
 out:
 	return err;
@@ -144,15 +97,14 @@ int test_media_fast_path_renomination(void)
 	speer_t *sp = NULL;
 	cr_event_t ev;
 	cr_call_stats_t st, before;
-	char cand[256], port_a[16], port_b[16];
+	char cand[256], port_b[16];
 	const char *rc = NULL;
 	int err = 0, a_before;
 
 	TEST_ERR(fx_setup_relay_at(&f, "127.0.0.1", 0));
 	TEST_ERR(speer_new("127.0.0.1", &sp));
-	g_snprintf(port_a, sizeof(port_a), ":%d", speer_port(sp, 0));
 	g_snprintf(port_b, sizeof(port_b), ":%d", speer_port(sp, 1));
-	TEST_ERR(call_on_a(&f, sp, &rc, port_a));
+	TEST_ERR(call_on_a(&f, sp, &rc));
 	/* The peer checks its pair every second: answered on the fast path. */
 	fx_wait(&f, 0, 2200, NULL);
 	TEST_ERR(cr_call_get_stats(f.call, &st));
@@ -171,7 +123,7 @@ int test_media_fast_path_renomination(void)
 	TEST_ERR(cr_call_get_stats(f.call, &before));
 	TEST_ASSERT(before.fast_fallbacks >= 1);
 	a_before = speer_audio_received(sp, 0);
-	TEST_ERR(audio_on(&f, sp, 1, 25, 10000));
+	TEST_ERR(fx_speer_audio_on(&f, sp, 1, 25, 10000));
 	TEST_ASSERT(speer_audio_received(sp, 0) - a_before <= 2);
 	TEST_ERR(cr_call_get_stats(f.call, &st));
 	TEST_ASSERT(strstr(st.selected_pair, port_b) != NULL);
@@ -192,15 +144,14 @@ int test_media_fast_path_ice_restart(void)
 	cr_event_t ev;
 	cr_media_local_t nl;
 	cr_call_stats_t st, before;
-	char cand[256], port_a[16], port_b[16];
+	char cand[256], port_b[16];
 	const char *rc = NULL;
 	int err = 0;
 
 	TEST_ERR(fx_setup_relay_at(&f, "127.0.0.1", 0));
 	TEST_ERR(speer_new("127.0.0.1", &sp));
-	g_snprintf(port_a, sizeof(port_a), ":%d", speer_port(sp, 0));
 	g_snprintf(port_b, sizeof(port_b), ":%d", speer_port(sp, 1));
-	TEST_ERR(call_on_a(&f, sp, &rc, port_a));
+	TEST_ERR(call_on_a(&f, sp, &rc));
 
 	/* Both restart mid-call; the client comes back from B only, checked
 	 * with the new credentials: the fast path left first, so libnice saw
@@ -217,7 +168,7 @@ int test_media_fast_path_ice_restart(void)
 	TEST_ERR(fx_wait(&f, CR_EVENT_SELECTED_PAIR, 10000, &ev));
 	TEST_ASSERT(strstr(ev.text, port_b) != NULL);
 	TEST_ERR(cr_call_get_stats(f.call, &before));
-	TEST_ERR(audio_on(&f, sp, 1, 25, 10000));
+	TEST_ERR(fx_speer_audio_on(&f, sp, 1, 25, 10000));
 	TEST_ERR(cr_call_get_stats(f.call, &st));
 	TEST_ASSERT(st.fast_rx_packets - before.fast_rx_packets >= 22);
 	TEST_ASSERT(st.fast_tx_packets - before.fast_tx_packets >= 22);
@@ -275,19 +226,17 @@ int test_media_fast_path_bad_input(void)
 	fixture_t f;
 	speer_t *sp = NULL;
 	cr_call_stats_t st, before;
-	char port_a[16];
 	const char *rc = NULL;
 	int err = 0;
 
 	TEST_ERR(fx_setup_relay_at(&f, "127.0.0.1", 0));
 	TEST_ERR(speer_new("127.0.0.1", &sp));
-	g_snprintf(port_a, sizeof(port_a), ":%d", speer_port(sp, 0));
-	TEST_ERR(call_on_a(&f, sp, &rc, port_a));
+	TEST_ERR(call_on_a(&f, sp, &rc));
 	TEST_ERR(cr_call_get_stats(f.call, &before));
 	/* Junk that is neither STUN, DTLS nor RTP: dropped and counted on the
 	 * fast path, which stays. */
 	speer_send_raw(sp, 0, junk, sizeof(junk));
-	TEST_ERR(audio_on(&f, sp, 0, 10, 10000));
+	TEST_ERR(fx_speer_audio_on(&f, sp, 0, 10, 10000));
 	TEST_ERR(cr_call_get_stats(f.call, &st));
 	TEST_EQUALS((int)before.ice_bad + 1, (int)st.ice_bad);
 	TEST_EQUALS((int)before.fast_fallbacks, (int)st.fast_fallbacks);
@@ -300,7 +249,7 @@ int test_media_fast_path_bad_input(void)
 	fx_wait(&f, 0, 1600, NULL);
 	TEST_ERR(cr_call_get_stats(f.call, &before));
 	TEST_ASSERT(before.fast_fallbacks >= 1);
-	TEST_ERR(audio_on(&f, sp, 0, 25, 10000));
+	TEST_ERR(fx_speer_audio_on(&f, sp, 0, 25, 10000));
 	TEST_ERR(cr_call_get_stats(f.call, &st));
 	TEST_ASSERT(st.fast_rx_packets - before.fast_rx_packets >= 22);
 	TEST_ASSERT(fx_trace_has(&f, "fast path off: STUN for libnice"));
@@ -331,7 +280,6 @@ int test_media_fast_path_two_sockets(void)
 	speer_t *sp = NULL;
 	cr_call_stats_t st, before;
 	struct sockaddr_in6 to = { .sin6_family = AF_INET6 };
-	char port_a[16];
 	const char *rc = NULL;
 	int err = 0, fd = -1, v6;
 
@@ -339,8 +287,7 @@ int test_media_fast_path_two_sockets(void)
 	 * the IPv4 one. */
 	TEST_ERR(fx_setup_relay(&f));
 	TEST_ERR(speer_new("127.0.0.1", &sp));
-	g_snprintf(port_a, sizeof(port_a), ":%d", speer_port(sp, 0));
-	TEST_ERR(call_on_a(&f, sp, &rc, port_a));
+	TEST_ERR(call_on_a(&f, sp, &rc));
 	TEST_ERR(cr_call_get_stats(f.call, &st));
 	TEST_ERR(mostly_fast(&st));
 	/* A datagram on the other socket is libnice's: the fast path hands
@@ -356,7 +303,7 @@ int test_media_fast_path_two_sockets(void)
 	TEST_ASSERT(fx_trace_has(&f, "fast path off: a packet on another local socket"));
 	TEST_ERR(cr_call_get_stats(f.call, &before));
 	TEST_ASSERT(before.fast_fallbacks >= 1);
-	TEST_ERR(audio_on(&f, sp, 0, 25, 10000));
+	TEST_ERR(fx_speer_audio_on(&f, sp, 0, 25, 10000));
 	TEST_ERR(cr_call_get_stats(f.call, &st));
 	TEST_ASSERT(st.fast_rx_packets - before.fast_rx_packets >= 22);
 	TEST_ASSERT(st.fast_tx_packets - before.fast_tx_packets >= 22);

@@ -18,58 +18,20 @@
 
 int test_media_renomination(void);
 
-/* The relay's IPv4 host candidate, or NULL. */
-static const char *relay_v4_cand(fixture_t *f)
-{
-	for (int i = 0; i < f->n_relay_cands; i++)
-		if (strstr(f->relay_cands[i], " 127.0.0.1 ") && strstr(f->relay_cands[i], "typ host"))
-			return f->relay_cands[i];
-	return NULL;
-}
-
-/* Sends audio and waits until at least most of it came back on socket i. */
-static int audio_on(fixture_t *f, speer_t *sp, int i, int n, int timeout_ms)
-{
-	int before = speer_audio_received(sp, i);
-
-	speer_send_audio(sp, n);
-	for (gint64 end = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
-	     g_get_monotonic_time() < end;) {
-		fx_wait(f, 0, 50, NULL);
-		if (speer_audio_received(sp, i) - before >= n - n / 10)
-			return 0;
-	}
-	fprintf(stderr, "  audio back on socket %d: %d of %d\n", i,
-		speer_audio_received(sp, i) - before, n);
-	return -1;
-}
-
 int test_media_renomination(void)
 {
 	fixture_t f;
 	speer_t *sp = NULL;
 	cr_event_t ev;
 	cr_call_stats_t st;
-	char cand[256], port_a[16], port_b[16];
-	const char *rc;
+	char cand[256], port_b[16];
+	const char *rc = NULL;
 	int err = 0, b_before, seen;
 
 	TEST_ERR(fx_setup_relay(&f));
 	TEST_ERR(speer_new("127.0.0.1", &sp));
-	g_snprintf(port_a, sizeof(port_a), ":%d", speer_port(sp, 0));
 	g_snprintf(port_b, sizeof(port_b), ":%d", speer_port(sp, 1));
-	f.params.ice_controlling = 0;
-	f.params.rtcp_mux = 1;
-	f.params.dtls_role = CR_DTLS_PASSIVE;
-	g_strlcpy(f.params.remote_ufrag, speer_ufrag(sp), sizeof(f.params.remote_ufrag));
-	g_strlcpy(f.params.remote_pwd, speer_pwd(sp), sizeof(f.params.remote_pwd));
-	g_strlcpy(f.params.remote_fingerprint, speer_fingerprint(sp),
-		  sizeof(f.params.remote_fingerprint));
-	TEST_ERR(fx_start(&f));
-	TEST_ERR(fx_wait(&f, CR_EVENT_GATHERING_DONE, 5000, NULL));
-	rc = relay_v4_cand(&f);
-	TEST_ASSERT(rc != NULL);
-	TEST_ERR(speer_set_remote(sp, f.local.ice_ufrag, f.local.ice_pwd, f.local.fingerprint, rc));
+	TEST_ERR(fx_speer_start(&f, sp, &rc));
 	/* A outranks B in the relay's own ordering. */
 	speer_candidate(sp, 0, 2130706431u, cand, sizeof(cand));
 	TEST_ERR(cr_call_add_remote_candidate(f.call, cand));
@@ -90,18 +52,14 @@ int test_media_renomination(void)
 	}
 	TEST_ASSERT(speer_checks_answered(sp, 1) > 0 && speer_requests_answered(sp, 1) > 0);
 	TEST_EQUALS(0, f.seen[CR_EVENT_SELECTED_PAIR]); /* checked, not nominated */
-	speer_nominate(sp, 0, 1);
-	TEST_ERR(fx_wait(&f, CR_EVENT_SELECTED_PAIR, 10000, &ev));
-	TEST_ASSERT(strstr(ev.text, port_a) != NULL);
-	TEST_ERR(speer_wait_dtls(sp, 10000));
-	TEST_ERR(fx_wait(&f, CR_EVENT_DTLS_CONNECTED, 10000, NULL));
-	TEST_ERR(audio_on(&f, sp, 0, 25, 10000));
+	/* A nominated with 1: the call comes up there, audio back on A. */
+	TEST_ERR(fx_speer_nominate_up(&f, sp, 0, 1));
 	TEST_EQUALS(0, speer_audio_received(sp, 1));
 	speer_nominate(sp, 1, 2);
 	TEST_ERR(fx_wait(&f, CR_EVENT_SELECTED_PAIR, 10000, &ev));
 	TEST_ASSERT(strstr(ev.text, port_b) != NULL);
 	b_before = speer_audio_received(sp, 0);
-	TEST_ERR(audio_on(&f, sp, 1, 25, 10000));
+	TEST_ERR(fx_speer_audio_on(&f, sp, 1, 25, 10000));
 	/* Nothing more toward A once the media moved (a packet in flight at
 	 * the switch aside). */
 	TEST_ASSERT(speer_audio_received(sp, 0) - b_before <= 2);
@@ -115,7 +73,7 @@ int test_media_renomination(void)
 	seen = f.seen[CR_EVENT_SELECTED_PAIR];
 	speer_nominate(sp, 0, 1);
 	fx_wait(&f, 0, 2500, NULL);
-	TEST_ERR(audio_on(&f, sp, 1, 25, 10000));
+	TEST_ERR(fx_speer_audio_on(&f, sp, 1, 25, 10000));
 	TEST_EQUALS(seen, f.seen[CR_EVENT_SELECTED_PAIR]);
 	TEST_ERR(cr_call_get_stats(f.call, &st));
 	TEST_ASSERT(strstr(st.selected_pair, port_b) != NULL);

@@ -278,6 +278,7 @@ int test_media_unit(void)
 	cr_media_env_t env = {
 		.call_id = UNIT_CALL_ID,
 		.context = worker.context,
+		.timer_context = cr_subcontext_context(worker.timers),
 		.poller = worker.poller,
 		.ticker = worker.ticker,
 		.events = u->events,

@@ -9,7 +9,8 @@
  * (issue #18 item 3, docs/ARCHITECTURE.md "The client leg's data path"):
  *
  * - the socket (nice_agent_get_selected_socket) is registered in the
- *   worker's poller (relay/src/poller.c) and drained with recvmmsg;
+ *   worker's poller (relay/src/poller.c) and drained with recvmmsg
+ *   (relay/src/udp_batch.c);
  *   packets go out with sendto to the selected remote on the same fd;
  * - libnice's own GSources for the component are moved to a context that
  *   is never iterated (nice_agent_attach_recv with no callback: libnice
@@ -49,10 +50,9 @@
 #include <sys/socket.h>
 
 #include "media.h"
+#include "../udp_batch.h"
 
-#define CR_FP_BUF 2048
-#define CR_FP_ROOM 64      /* room for the SRTP tag when forwarding in place */
-#define CR_FP_BATCH 16     /* packets per recvmmsg */
+#define CR_FP_BUF 2048     /* bytes read of a datagram */
 #define CR_FP_PER_WAKE 64  /* packets per wake-up, so the worker's other calls run */
 #define CR_FP_RETRY_MS 1000
 #define CR_FP_KEEPALIVE_MS 1000
@@ -296,46 +296,40 @@ static void on_packet(cr_media_call_t *mc, uint8_t *buf, size_t len,
 	cr_forward_from_client(mc, 1, buf, len);
 }
 
+/* One datagram of a batch: on the fast path, or read before a fall back
+ * in the same batch (udp_batch.c hands on what it read, reads no more). */
+static cr_udp_next_t on_datagram(void *p, uint8_t *buf, size_t len,
+				 const struct sockaddr_storage *from, socklen_t from_len)
+{
+	cr_media_call_t *mc = p;
+
+	if (mc->fp_on) {
+		on_packet(mc, buf, len, from, from_len);
+	} else if (len > 0 && buf[0] >= 4 && same_remote(mc, from, from_len)) {
+		/* Read before the fall back in this batch: media from the
+		 * selected remote goes on as libnice would pass it. */
+		cr_forward_from_client(mc, 1, buf, len);
+	}
+	if (mc->closed)
+		return CR_UDP_STOP;
+	return mc->fp_on ? CR_UDP_NEXT : CR_UDP_NO_READ;
+}
+
+/* The selected pair's socket is readable: at most CR_FP_PER_WAKE datagrams,
+ * so the worker's other calls run; what is left wakes it again. */
 static void on_readable(int fd, void *p)
 {
-	static _Thread_local uint8_t bufs[CR_FP_BATCH][CR_FP_BUF + CR_FP_ROOM];
+	/* No room after a datagram: cr_forward_from_client() unprotects a
+	 * copy, and unprotecting only shrinks a packet anyway. Not shared with
+	 * rtp_leg.c's (udp_batch.h: a batch in hand is never overwritten by
+	 * another file's drain). */
+	static _Thread_local uint8_t bufs[CR_UDP_BATCH][CR_FP_BUF];
 	cr_media_call_t *mc = p;
-	struct sockaddr_storage from[CR_FP_BATCH];
-	struct iovec iov[CR_FP_BATCH];
-	struct mmsghdr msgs[CR_FP_BATCH];
 
-	for (int taken = 0; taken < CR_FP_PER_WAKE && mc->fp_on && !mc->closed;) {
-		int n;
-
-		for (int i = 0; i < CR_FP_BATCH; i++) {
-			iov[i].iov_base = bufs[i];
-			iov[i].iov_len = CR_FP_BUF;
-			msgs[i].msg_hdr = (struct msghdr){
-				.msg_name = &from[i],
-				.msg_namelen = sizeof(from[i]),
-				.msg_iov = &iov[i],
-				.msg_iovlen = 1,
-			};
-			msgs[i].msg_len = 0;
-		}
-		n = recvmmsg(fd, msgs, CR_FP_BATCH, MSG_DONTWAIT, NULL);
-		if (n <= 0)
-			break;
-		for (int i = 0; i < n && !mc->closed; i++) {
-			if (mc->fp_on) {
-				on_packet(mc, bufs[i], msgs[i].msg_len, &from[i],
-					  msgs[i].msg_hdr.msg_namelen);
-			} else if (msgs[i].msg_len > 0 && bufs[i][0] >= 4 &&
-				   same_remote(mc, &from[i], msgs[i].msg_hdr.msg_namelen)) {
-				/* Read before the fall back in this batch: media from
-				 * the selected remote goes on as libnice would pass it. */
-				cr_forward_from_client(mc, 1, bufs[i], msgs[i].msg_len);
-			}
-		}
-		taken += n;
-		if (n < CR_FP_BATCH)
-			break; /* emptied: no failed read to learn it */
-	}
+	if (!mc->fp_on || mc->closed)
+		return;
+	cr_udp_batch_drain(fd, bufs[0], sizeof(bufs[0]), CR_FP_BUF, CR_FP_PER_WAKE, on_datagram,
+			   mc);
 }
 
 /* A datagram on another local socket of the call (a check on another

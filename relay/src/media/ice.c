@@ -213,7 +213,11 @@ int cr_ice_start(cr_media_call_t *mc)
 	cr_media_local_t local;
 	NiceAgentOption opts = NICE_AGENT_OPTION_ICE_TRICKLE | NICE_AGENT_OPTION_SUPPORT_RENOMINATION;
 
-	mc->agent = nice_agent_new_full(mc->context, NICE_COMPATIBILITY_RFC5245, opts);
+	/* Its timers (checks, keepalives, consent) on the worker's timer
+	 * context, walked only when one is due; its sockets' sources stay on
+	 * the worker's own context (nice_agent_attach_recv below). */
+	mc->agent = nice_agent_new_full(mc->env.timer_context ? mc->env.timer_context : mc->context,
+					NICE_COMPATIBILITY_RFC5245, opts);
 	if (!mc->agent)
 		return CR_ERR_INTERNAL;
 	cr_nice_log_register(mc, &log_handlers);

@@ -281,6 +281,10 @@ void cr_rtcp_sr_stop(GSource *timer);
 typedef struct cr_media_env {
 	uint32_t call_id;
 	GMainContext *context;       /* the worker's, where every worker-side step runs */
+	/* Where libnice's agent puts its timers: iterated on the same thread as
+	 * `context` but only when one is due (relay/src/subcontext.h); NULL:
+	 * `context` itself. */
+	GMainContext *timer_context;
 	cr_poller_t *poller;         /* the worker's socket set (relay/src/poller.h) */
 	cr_ticker_t *ticker;         /* the worker's 1 s timer (relay/src/ticker.h) */
 	cr_event_queue_t *events;

@@ -22,6 +22,7 @@
 #include <netinet/in.h>
 
 #include "media.h"
+#include "../udp_batch.h"
 
 #define CR_RTP_BUF 2048
 /* A new SSRC is followed after this many of its packets... */
@@ -31,8 +32,10 @@
 #define CR_SSRC_SWITCH_QUIET_MS 50
 /* ...and a candidate not seen for this long gives its place to the next. */
 #define CR_SSRC_CANDIDATE_MS 60
-#define CR_SRTP_ROOM 64 /* tag + MKI room for protecting in place */
-#define CR_RTP_BATCH 16     /* packets per recvmmsg */
+/* Room after a datagram: cr_forward_from_sip() protects in place, and
+ * libsrtp2 appends the tag (16 bytes at most, GCM) and for SRTCP a 4-byte
+ * index (DTLS-SRTP has no MKI). */
+#define CR_SRTP_ROOM 64
 #define CR_RTP_PER_WAKE 64  /* packets per socket per wake-up */
 
 static bool same_ip(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
@@ -170,39 +173,34 @@ static void on_packet(cr_media_call_t *mc, bool rtcp_socket, uint8_t *buf, size_
 	cr_forward_from_sip(mc, rtcp, buf, n);
 }
 
+/* Which socket a batch comes from. */
+typedef struct {
+	cr_media_call_t *mc;
+	bool rtcp_socket;
+} rtp_batch_t;
+
+static cr_udp_next_t on_datagram(void *p, uint8_t *buf, size_t len,
+				 const struct sockaddr_storage *from, socklen_t from_len)
+{
+	const rtp_batch_t *b = p;
+
+	(void)from_len;
+	on_packet(b->mc, b->rtcp_socket, buf, len, from);
+	return b->mc->closed ? CR_UDP_STOP : CR_UDP_NEXT;
+}
+
 /* The socket is readable (the worker's poller, relay/src/poller.c): takes
- * what waits, CR_RTP_BATCH packets per recvmmsg, at most CR_RTP_PER_WAKE
- * so the worker's other calls run; what is left wakes it again. */
+ * what waits (relay/src/udp_batch.c), at most CR_RTP_PER_WAKE packets so
+ * the worker's other calls run; what is left wakes it again. */
 static void on_readable(int fd, cr_media_call_t *mc, bool rtcp_socket)
 {
-	static _Thread_local uint8_t bufs[CR_RTP_BATCH][CR_RTP_BUF + CR_SRTP_ROOM];
-	struct sockaddr_storage from[CR_RTP_BATCH];
-	struct iovec iov[CR_RTP_BATCH];
-	struct mmsghdr msgs[CR_RTP_BATCH];
+	static _Thread_local uint8_t bufs[CR_UDP_BATCH][CR_RTP_BUF + CR_SRTP_ROOM];
+	rtp_batch_t b = { mc, rtcp_socket };
 
-	for (int taken = 0; taken < CR_RTP_PER_WAKE && !mc->closed;) {
-		int n;
-
-		for (int i = 0; i < CR_RTP_BATCH; i++) {
-			iov[i].iov_base = bufs[i];
-			iov[i].iov_len = CR_RTP_BUF;
-			msgs[i].msg_hdr = (struct msghdr){
-				.msg_name = &from[i],
-				.msg_namelen = sizeof(from[i]),
-				.msg_iov = &iov[i],
-				.msg_iovlen = 1,
-			};
-			msgs[i].msg_len = 0;
-		}
-		n = recvmmsg(fd, msgs, CR_RTP_BATCH, MSG_DONTWAIT, NULL);
-		if (n <= 0)
-			break;
-		for (int i = 0; i < n && !mc->closed; i++)
-			on_packet(mc, rtcp_socket, bufs[i], msgs[i].msg_len, &from[i]);
-		taken += n;
-		if (n < CR_RTP_BATCH)
-			break; /* emptied: no failed read to learn it */
-	}
+	if (mc->closed)
+		return;
+	cr_udp_batch_drain(fd, bufs[0], sizeof(bufs[0]), CR_RTP_BUF, CR_RTP_PER_WAKE, on_datagram,
+			   &b);
 }
 
 static void on_rtp(int fd, void *p)
