@@ -529,6 +529,8 @@ typedef struct window {
 typedef struct gen {
 	int sys;
 	int cli_fd, trk_fd, tfd, ep;
+	int ep_tick;             /* the timer alone: waited on while media flows */
+	bool wake_on_packets;    /* BENCH_RAMP_GEN_WAKE=1: sleep on the sockets too */
 	int ctl;                 /* relay / bare child's control socket, or -1 */
 	pid_t pid;               /* the SUT's process */
 	pid_t skip_tid;          /* its thread left out of the CPU figure */
@@ -1452,11 +1454,30 @@ static void start_call(int i)
 	}
 }
 
-/* One turn of the event loop: wait up to the next tick, then serve. */
+static void serve_ctl(void)
+{
+	char line[4200];
+	ssize_t l;
+
+	while (G.ctl >= 0 && (l = recv(G.ctl, line, sizeof(line) - 1, MSG_DONTWAIT)) > 0) {
+		line[l] = 0;
+		ctl_message(line);
+	}
+}
+
+/* One turn of the event loop: wait up to the next tick, then serve.
+ * While media flows the generator sleeps on its 1 ms timer alone and
+ * drains its sockets at each tick: on a network the far end is another
+ * machine, while a sleeper on a loopback socket makes every packet the
+ * system under test sends also pay for waking the generator (a wake-up of
+ * another core, inside the sender's system call, counted as the system's
+ * CPU). Receive times are the kernel's (SO_TIMESTAMPNS): reading at the
+ * tick does not change the latency figures. */
 static void turn(void)
 {
 	struct epoll_event evs[8];
-	int n = epoll_wait(G.ep, evs, 8, G.saturate ? 0 : 5);
+	bool tick_only = G.sending && !G.saturate && !G.wake_on_packets;
+	int n = epoll_wait(tick_only ? G.ep_tick : G.ep, evs, 8, G.saturate ? 0 : 5);
 	int64_t now = mono_ns();
 
 	for (int e = 0; e < n; e++) {
@@ -1471,13 +1492,7 @@ static void turn(void)
 		} else if (fd == G.trk_fd) {
 			drain(G.trk_fd, false);
 		} else if (fd == G.ctl) {
-			char line[4200];
-			ssize_t l;
-
-			while ((l = recv(G.ctl, line, sizeof(line) - 1, MSG_DONTWAIT)) > 0) {
-				line[l] = 0;
-				ctl_message(line);
-			}
+			serve_ctl();
 		}
 	}
 	if (IS_RELAY(G.sys))
@@ -1486,6 +1501,11 @@ static void turn(void)
 				check_call(&G.calls[i], now);
 	if (G.sending)
 		send_due(now);
+	if (tick_only) { /* after sending: the due packets leave on time */
+		drain(G.cli_fd, true);
+		drain(G.trk_fd, false);
+		serve_ctl();
+	}
 }
 
 /* Grows to n calls, a bounded number of set-ups in flight. */
@@ -1976,6 +1996,9 @@ int main(int argc, char **argv)
 	timerfd_settime(G.tfd, 0, &its, NULL);
 	ev.data.fd = G.tfd;
 	epoll_ctl(G.ep, EPOLL_CTL_ADD, G.tfd, &ev);
+	G.ep_tick = epoll_create1(EPOLL_CLOEXEC);
+	epoll_ctl(G.ep_tick, EPOLL_CTL_ADD, G.tfd, &ev);
+	G.wake_on_packets = getenv("BENCH_RAMP_GEN_WAKE") && atoi(getenv("BENCH_RAMP_GEN_WAKE"));
 	ev.data.fd = G.cli_fd;
 	epoll_ctl(G.ep, EPOLL_CTL_ADD, G.cli_fd, &ev);
 	ev.data.fd = G.trk_fd;
@@ -1983,6 +2006,10 @@ int main(int argc, char **argv)
 
 	printf("ramp_generator separate process, cpu %d; system under test cpu %d (-1: not pinned)\n",
 	       cpu_gen, cpu_sut);
+	printf("ramp_generator_wait %s\n",
+	       G.wake_on_packets ? "on its sockets and its 1 ms timer (BENCH_RAMP_GEN_WAKE=1)"
+				 : "on its 1 ms timer alone while media flows, its sockets drained at "
+				   "each tick (BENCH_RAMP_GEN_WAKE=1: on its sockets too)");
 	printf("ramp_priority nice %d (BENCH_RAMP_NICE); generator %s\n", getpriority(PRIO_PROCESS, 0),
 	       gen_fifo ? "SCHED_FIFO 1, the systems under test SCHED_OTHER"
 			: "SCHED_OTHER (BENCH_RAMP_GEN_FIFO=0 or not permitted)");
