@@ -4,6 +4,8 @@
 #ifndef CR_TEST_HELPERS_H
 #define CR_TEST_HELPERS_H
 
+#include <glib.h>
+#include <netinet/in.h>
 #include <sys/types.h>
 
 #include "callrelay.h"
@@ -29,5 +31,17 @@ int count_open_fds(void);
 
 /* Resident set size of this process in KiB. */
 long resident_kib(void);
+
+/* A non-blocking UDP socket bound to 127.0.0.1 on a port the kernel picks;
+ * *addr gets its address. -1 on failure. */
+int loopback_udp_socket(struct sockaddr_in *addr);
+
+/* Iterates ctx until cond or 2 s. */
+#define PUMP_UNTIL(ctx, cond)                                                      \
+	do {                                                                       \
+		gint64 end_ = g_get_monotonic_time() + 2 * G_USEC_PER_SEC;         \
+		while (!(cond) && g_get_monotonic_time() < end_)                   \
+			g_main_context_iteration((ctx), FALSE) || (g_usleep(1000), 0); \
+	} while (0)
 
 #endif

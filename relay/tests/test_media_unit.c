@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "event_queue.h"
+#include "helpers.h"
 #include "media/media.h"
 #include "peer_client.h"
 #include "test.h"
@@ -160,7 +161,7 @@ static int first(const unit_t *u, int type, int code)
 	return -1;
 }
 
-static int wait_event(unit_t *u, int type, int code, int ms)
+static int wait_unit_event(unit_t *u, int type, int code, int ms)
 {
 	for (gint64 end = g_get_monotonic_time() + (gint64)ms * 1000; first(u, type, code) < 0;) {
 		if (g_get_monotonic_time() >= end)
@@ -168,23 +169,6 @@ static int wait_event(unit_t *u, int type, int code, int ms)
 		pump(u, 50);
 	}
 	return 0;
-}
-
-static int udp_socket(int *port)
-{
-	struct sockaddr_in sin = { .sin_family = AF_INET };
-	socklen_t len = sizeof(sin);
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&sin, sizeof(sin)) ||
-	    getsockname(fd, (struct sockaddr *)&sin, &len)) {
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	*port = ntohs(sin.sin_port);
-	return fd;
 }
 
 /* RTP packets with payload type pt and the client's payload read on the
@@ -255,6 +239,7 @@ int test_media_unit(void)
 	GString *tbuf = g_string_new(NULL);
 	unit_t *u = g_new0(unit_t, 1);
 	int trunk_fd = -1, trunk_port = 0, selected, dtls, up, down;
+	struct sockaddr_in trunk_addr;
 	int err = 0;
 
 	memset(&worker, 0, sizeof(worker));
@@ -296,8 +281,9 @@ int test_media_unit(void)
 	TEST_ASSERT(local.sip_rtp_port >= 30000 && local.sip_rtp_port <= 30998);
 	TEST_ASSERT(local.ice_ufrag[0] && local.fingerprint[0]);
 
-	trunk_fd = udp_socket(&trunk_port);
+	trunk_fd = loopback_udp_socket(&trunk_addr);
 	TEST_ASSERT(trunk_fd >= 0);
+	trunk_port = ntohs(trunk_addr.sin_port);
 
 	TEST_ERR(peer_new(&po, &u->peer));
 	peer_set_audio_source(u->peer, client_payload, NULL);
@@ -325,7 +311,7 @@ int test_media_unit(void)
 		post(&worker, u->mc, CR_MEDIA_CMD_CANDIDATE, peer_candidate(u->peer, i), NULL);
 	post(&worker, u->mc, CR_MEDIA_CMD_END_OF_CANDIDATES, NULL, NULL);
 
-	if (wait_event(u, CR_EVENT_DTLS_CONNECTED, -1, 10000))
+	if (wait_unit_event(u, CR_EVENT_DTLS_CONNECTED, -1, 10000))
 		TEST_FAIL("no DTLS_CONNECTED from media/ (%d events)", u->n_events);
 	TEST_ERR(peer_wait_dtls(u->peer, local.fingerprint, 5000));
 
@@ -342,7 +328,7 @@ int test_media_unit(void)
 	if (down < 22)
 		TEST_FAIL("the client decrypted %d of 25 trunk packets intact", down);
 
-	TEST_ERR(wait_event(u, CR_EVENT_FIRST_MEDIA, CR_DIR_SIP_TO_CLIENT, 2000));
+	TEST_ERR(wait_unit_event(u, CR_EVENT_FIRST_MEDIA, CR_DIR_SIP_TO_CLIENT, 2000));
 	/* What media/ reported, in order: candidates while gathering, the
 	 * selected pair, DTLS, then the first packet each way. */
 	selected = first(u, CR_EVENT_SELECTED_PAIR, -1);

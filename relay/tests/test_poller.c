@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "helpers.h"
 #include "poller.h"
 #include "test.h"
 
@@ -40,23 +41,6 @@ typedef struct {
 	bool *other_removed;
 } seen_t;
 
-static int udp_socket(struct sockaddr_in *addr)
-{
-	socklen_t len = sizeof(*addr);
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-
-	memset(addr, 0, sizeof(*addr));
-	addr->sin_family = AF_INET;
-	addr->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (fd < 0 || bind(fd, (struct sockaddr *)addr, sizeof(*addr)) ||
-	    getsockname(fd, (struct sockaddr *)addr, &len)) {
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	return fd;
-}
-
 static void on_readable(int fd, void *data)
 {
 	seen_t *s = data;
@@ -77,14 +61,6 @@ static void on_readable(int fd, void *data)
 		*s->other_removed = true;
 	}
 }
-
-/* Iterates ctx until cond or 2 s. */
-#define PUMP_UNTIL(ctx, cond)                                                      \
-	do {                                                                       \
-		gint64 end_ = g_get_monotonic_time() + 2 * G_USEC_PER_SEC;         \
-		while (!(cond) && g_get_monotonic_time() < end_)                   \
-			g_main_context_iteration((ctx), FALSE) || (g_usleep(1000), 0); \
-	} while (0)
 
 /* A poller on its own context watching n UDP sockets on loopback, and a
  * socket to send to them from. */
@@ -118,7 +94,7 @@ static int rig_open(rig_t *r, int n, int tick_us, seen_t *seen)
 		return -1;
 	}
 	for (int i = 0; i < n; i++) {
-		r->fds[i] = udp_socket(&r->addr[i]);
+		r->fds[i] = loopback_udp_socket(&r->addr[i]);
 		if (r->fds[i] < 0) {
 			fprintf(stderr, "  rig: socket %d not bound\n", i);
 			return -1;
@@ -389,7 +365,7 @@ int test_poller_one_wakeup_serves_hundreds(void)
 	seen_t *seen = g_new0(seen_t, MANY);
 
 	for (int i = 0; i < MANY; i++)
-		fds[i] = udp_socket(&addr[i]);
+		fds[i] = loopback_udp_socket(&addr[i]);
 	TEST_ASSERT(p && tx >= 0);
 	for (int i = 0; i < MANY; i++) {
 		TEST_ASSERT(fds[i] >= 0);

@@ -13,13 +13,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "helpers.h"
 #include "subcontext.h"
 #include "test.h"
 
 int test_subcontext_dispatches_timers_fds_and_new_sources(void);
 int test_subcontext_not_walked_at_each_outer_wakeup(void);
-
-#define GUARD_US (5 * G_USEC_PER_SEC)
 
 static gboolean count_once(gpointer p)
 {
@@ -61,23 +60,6 @@ static gpointer attach_from_thread(gpointer p)
 	return NULL;
 }
 
-/* Iterates outer until *flag reaches want or the guard passes. */
-static bool iterate_until(GMainContext *outer, const int *flag, int want)
-{
-	gint64 end = g_get_monotonic_time() + GUARD_US;
-
-	while (*flag < want && g_get_monotonic_time() < end) {
-		GSource *guard = g_timeout_source_new(50); /* bounds one blocking iteration */
-
-		g_source_set_callback(guard, count_once, &(int){ 0 }, NULL);
-		g_source_attach(guard, outer);
-		g_main_context_iteration(outer, TRUE);
-		g_source_destroy(guard);
-		g_source_unref(guard);
-	}
-	return *flag >= want;
-}
-
 int test_subcontext_dispatches_timers_fds_and_new_sources(void)
 {
 	int err = 0;
@@ -98,7 +80,8 @@ int test_subcontext_dispatches_timers_fds_and_new_sources(void)
 	timer = g_timeout_source_new(30);
 	g_source_set_callback(timer, count_once, &timer_ran, NULL);
 	g_source_attach(timer, inner);
-	TEST_ASSERT(iterate_until(outer, &timer_ran, 1));
+	PUMP_UNTIL(outer, timer_ran >= 1);
+	TEST_ASSERT(timer_ran >= 1);
 
 	/* An fd source of the inner context runs when its fd is readable,
 	 * once per datagram. */
@@ -107,7 +90,8 @@ int test_subcontext_dispatches_timers_fds_and_new_sources(void)
 	g_source_attach(watch, inner);
 	for (int i = 0; i < 3; i++) {
 		TEST_ASSERT(write(sv[1], "x", 1) == 1);
-		TEST_ASSERT(iterate_until(outer, &fd_reads, i + 1));
+		PUMP_UNTIL(outer, fd_reads >= i + 1);
+		TEST_ASSERT(fd_reads >= i + 1);
 	}
 
 	/* A source attached from an outer callback (same thread) runs without
@@ -117,12 +101,14 @@ int test_subcontext_dispatches_timers_fds_and_new_sources(void)
 	g_source_set_callback(post, attach_inner_idle, &job, NULL);
 	g_source_attach(post, outer);
 	g_source_unref(post);
-	TEST_ASSERT(iterate_until(outer, &outer_added, 1));
+	PUMP_UNTIL(outer, outer_added >= 1);
+	TEST_ASSERT(outer_added >= 1);
 
 	/* ...and one attached from another thread. */
 	thread = g_thread_new("attach", attach_from_thread, &job2);
 	g_thread_join(thread);
-	TEST_ASSERT(iterate_until(outer, &thread_added, 1));
+	PUMP_UNTIL(outer, thread_added >= 1);
+	TEST_ASSERT(thread_added >= 1);
 	TEST_ASSERT(cr_subcontext_iterations(sub) > 0);
 out:
 	if (watch) {

@@ -11,6 +11,7 @@
 #include <glib.h>
 #include <stdint.h>
 
+#include "helpers.h"
 #include "test.h"
 #include "ticker.h"
 
@@ -42,14 +43,6 @@ static void on_tick(void *data, int64_t now)
 			s->leave[i] = NULL;
 		}
 }
-
-/* Iterates ctx until cond or 2 s. */
-#define PUMP_UNTIL(ctx, cond)                                                      \
-	do {                                                                       \
-		gint64 end_ = g_get_monotonic_time() + 2 * G_USEC_PER_SEC;         \
-		while (!(cond) && g_get_monotonic_time() < end_)                   \
-			g_main_context_iteration((ctx), FALSE) || (g_usleep(1000), 0); \
-	} while (0)
 
 /* Iterates ctx for ms. */
 static void pump_for(GMainContext *ctx, int ms)

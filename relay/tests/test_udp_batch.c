@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "helpers.h"
 #include "test.h"
 #include "udp_batch.h"
 
@@ -40,23 +41,6 @@ typedef struct {
 	int tx, rx_fd;
 	struct sockaddr_in rx_addr;
 } seen_t;
-
-static int udp_socket(struct sockaddr_in *addr)
-{
-	socklen_t len = sizeof(*addr);
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-
-	memset(addr, 0, sizeof(*addr));
-	addr->sin_family = AF_INET;
-	addr->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (fd < 0 || bind(fd, (struct sockaddr *)addr, sizeof(*addr)) ||
-	    getsockname(fd, (struct sockaddr *)addr, &len)) {
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	return fd;
-}
 
 /* Datagram seq (4 bytes, then len - 4 bytes of filler) from fd to addr. */
 static bool send_seq(int fd, const struct sockaddr_in *addr, uint32_t seq, size_t len)
@@ -108,6 +92,22 @@ static bool queue(int tx, const struct sockaddr_in *rx, uint32_t first, int coun
 	return true;
 }
 
+/* The socket drained (s->rx_fd) and one to send to it from (s->tx). */
+static bool rig_open(seen_t *s)
+{
+	s->rx_fd = loopback_udp_socket(&s->rx_addr);
+	s->tx = loopback_udp_socket(&(struct sockaddr_in){ 0 });
+	return s->rx_fd >= 0 && s->tx >= 0;
+}
+
+static void rig_close(seen_t *s)
+{
+	if (s->rx_fd >= 0)
+		close(s->rx_fd);
+	if (s->tx >= 0)
+		close(s->tx);
+}
+
 /* Datagrams from two senders, one longer than SIZE: each handed once, in
  * order, with the port it came from; the long one cut at SIZE. */
 int test_udp_batch_delivers_each_with_source(void)
@@ -116,9 +116,9 @@ int test_udp_batch_delivers_each_with_source(void)
 	int err = 0, a = -1, b = -1;
 	seen_t s = { 0 };
 
-	s.rx_fd = udp_socket(&s.rx_addr);
-	a = udp_socket(&a_addr);
-	b = udp_socket(&b_addr);
+	s.rx_fd = loopback_udp_socket(&s.rx_addr);
+	a = loopback_udp_socket(&a_addr);
+	b = loopback_udp_socket(&b_addr);
 	TEST_ASSERT(s.rx_fd >= 0 && a >= 0 && b >= 0);
 	for (uint32_t i = 0; i < 10; i++)
 		TEST_ASSERT(send_seq(i % 2 ? b : a, &s.rx_addr, i, i == 7 ? 200 : 20));
@@ -146,14 +146,11 @@ out:
  * the other 20 in order on the next call. */
 int test_udp_batch_cap_leaves_the_rest(void)
 {
-	struct sockaddr_in tx_addr;
-	int err = 0, tx = -1;
+	int err = 0;
 	seen_t s = { 0 };
 
-	s.rx_fd = udp_socket(&s.rx_addr);
-	tx = udp_socket(&tx_addr);
-	TEST_ASSERT(s.rx_fd >= 0 && tx >= 0);
-	TEST_ASSERT(queue(tx, &s.rx_addr, 0, 40));
+	TEST_ASSERT(rig_open(&s));
+	TEST_ASSERT(queue(s.tx, &s.rx_addr, 0, 40));
 	TEST_EQUALS(20, drain(&s, 20));
 	TEST_EQUALS(20, s.n);
 	TEST_EQUALS(20, drain(&s, 64));
@@ -162,10 +159,7 @@ int test_udp_batch_cap_leaves_the_rest(void)
 		TEST_EQUALS(i, s.seq[i]);
 	TEST_EQUALS(0, drain(&s, 64));
 out:
-	if (s.rx_fd >= 0)
-		close(s.rx_fd);
-	if (tx >= 0)
-		close(tx);
+	rig_close(&s);
 	return err;
 }
 
@@ -174,14 +168,10 @@ out:
  * after a short batch would take it, and end in a failed read otherwise). */
 int test_udp_batch_short_batch_ends_reading(void)
 {
-	struct sockaddr_in tx_addr;
 	int err = 0;
 	seen_t s = { 0 };
 
-	s.tx = -1;
-	s.rx_fd = udp_socket(&s.rx_addr);
-	s.tx = udp_socket(&tx_addr);
-	TEST_ASSERT(s.rx_fd >= 0 && s.tx >= 0);
+	TEST_ASSERT(rig_open(&s));
 	/* A full batch and 5 more: the full one is followed by a read. */
 	TEST_ASSERT(queue(s.tx, &s.rx_addr, 0, CR_UDP_BATCH + 5));
 	s.send_at = CR_UDP_BATCH + 5; /* the last of the short batch */
@@ -192,10 +182,7 @@ int test_udp_batch_short_batch_ends_reading(void)
 	TEST_EQUALS(1, drain(&s, 64));
 	TEST_EQUALS(1000, s.seq[CR_UDP_BATCH + 5]);
 out:
-	if (s.rx_fd >= 0)
-		close(s.rx_fd);
-	if (s.tx >= 0)
-		close(s.tx);
+	rig_close(&s);
 	return err;
 }
 
@@ -204,15 +191,11 @@ out:
  * batch in hand is handed whole, the 4 beyond it stay queued. */
 int test_udp_batch_callback_ends_the_drain(void)
 {
-	struct sockaddr_in tx_addr;
-	int err = 0, tx = -1;
+	int err = 0;
 	seen_t s = { 0 };
 
-	s.rx_fd = udp_socket(&s.rx_addr);
-	tx = udp_socket(&tx_addr);
-	TEST_ASSERT(s.rx_fd >= 0 && tx >= 0);
-
-	TEST_ASSERT(queue(tx, &s.rx_addr, 0, CR_UDP_BATCH + 4));
+	TEST_ASSERT(rig_open(&s));
+	TEST_ASSERT(queue(s.tx, &s.rx_addr, 0, CR_UDP_BATCH + 4));
 	s.stop_at = 3;
 	TEST_EQUALS(CR_UDP_BATCH, drain(&s, 64));
 	TEST_EQUALS(3, s.n);
@@ -223,7 +206,7 @@ int test_udp_batch_callback_ends_the_drain(void)
 		TEST_EQUALS(CR_UDP_BATCH + i, s.seq[3 + i]);
 
 	s.n = 0;
-	TEST_ASSERT(queue(tx, &s.rx_addr, 100, CR_UDP_BATCH + 4));
+	TEST_ASSERT(queue(s.tx, &s.rx_addr, 100, CR_UDP_BATCH + 4));
 	s.no_read_at = 3;
 	TEST_EQUALS(CR_UDP_BATCH, drain(&s, 64));
 	TEST_EQUALS(CR_UDP_BATCH, s.n);
@@ -233,9 +216,6 @@ int test_udp_batch_callback_ends_the_drain(void)
 	for (int i = 0; i < CR_UDP_BATCH + 4; i++)
 		TEST_EQUALS(100 + i, s.seq[i]);
 out:
-	if (s.rx_fd >= 0)
-		close(s.rx_fd);
-	if (tx >= 0)
-		close(tx);
+	rig_close(&s);
 	return err;
 }
