@@ -85,6 +85,10 @@ int fx_speer_call_up(fixture_t *f, struct speer *sp, const char **relay_cand);
 /* Sends n audio packets from the peer; waits for most of them back on
  * its socket i. */
 int fx_speer_audio_on(fixture_t *f, struct speer *sp, int i, int n, int timeout_ms);
+/* Pump the relay until the peer has had an answer to a check it sent from
+ * socket i (its own thread reads it, so it may lag an event the relay already
+ * sent); 0, or -1 at timeout_ms. */
+int fx_speer_wait_answered(fixture_t *f, struct speer *sp, int i, int timeout_ms);
 /* The relay's IPv4 host candidate, or NULL. */
 const char *fx_relay_v4_cand(fixture_t *f);
 struct netns;
