@@ -31,15 +31,11 @@ int turn_start(turn_peer_t *peer, int port, int relay_min, int relay_max)
 	return turn_start_at(peer, "127.0.0.1", port, relay_min, relay_max);
 }
 
-int turn_start_at(turn_peer_t *peer, const char *ip, int port, int relay_min, int relay_max)
+/* One attempt at ip:port; 0 once turnserver listens there. */
+static int start_once(turn_peer_t *peer, const char *ip, int port, int relay_min, int relay_max)
 {
 	char log[256], pidf[256], lport[16], minp[16], maxp[16], listen[64], relay[64];
-	static int counter;
 
-	peer->pid = -1;
-	peer->port = port;
-	snprintf(peer->dir, sizeof(peer->dir), "/tmp/cr-turn-%d-%d", getpid(), ++counter);
-	mkdir(peer->dir, 0700);
 	snprintf(log, sizeof(log), "%s/turn.log", peer->dir);
 	snprintf(pidf, sizeof(pidf), "%s/turn.pid", peer->dir);
 	snprintf(lport, sizeof(lport), "%d", port);
@@ -47,8 +43,6 @@ int turn_start_at(turn_peer_t *peer, const char *ip, int port, int relay_min, in
 	snprintf(maxp, sizeof(maxp), "%d", relay_max);
 	snprintf(listen, sizeof(listen), "--listening-ip=%s", ip);
 	snprintf(relay, sizeof(relay), "--relay-ip=%s", ip);
-	if (udp_port_taken(ip, port))
-		return -1;
 	{
 		const char *argv[] = { "turnserver", "-n", listen,
 				       relay, "--listening-port", lport,
@@ -71,6 +65,29 @@ int turn_start_at(turn_peer_t *peer, const char *ip, int port, int relay_min, in
 		}
 		usleep(50 * 1000);
 	}
+	stop_logged(&peer->pid, log, "turnserver", 1);
+	return -1;
+}
+
+int turn_start_at(turn_peer_t *peer, const char *ip, int port, int relay_min, int relay_max)
+{
+	static int counter;
+
+	peer->pid = -1;
+	peer->port = port;
+	snprintf(peer->dir, sizeof(peer->dir), "/tmp/cr-turn-%d-%d", getpid(), ++counter);
+	mkdir(peer->dir, 0700);
+	/* Another socket may hold the port by now (or port + 1, which
+	 * turnserver takes as its alternate port): the next pair then. */
+	for (int tries = 0; tries < 32; tries++, port += 2) {
+		if (port + 1 > 65535 || udp_port_taken(ip, port) || udp_port_taken(ip, port + 1))
+			continue;
+		if (!start_once(peer, ip, port, relay_min, relay_max)) {
+			peer->port = port;
+			return 0;
+		}
+	}
+	fprintf(stderr, "  turnserver: no free port pair on %s from %d\n", ip, peer->port);
 	return -1;
 }
 

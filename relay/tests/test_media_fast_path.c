@@ -23,6 +23,7 @@
 #include "netns.h"
 #include "peer_stun.h"
 #include "peer_turn.h"
+#include "sip_helpers.h"
 #include "test.h"
 
 int test_media_fast_path_consent(void);
@@ -189,7 +190,7 @@ int test_media_fast_path_turn(void)
 	peer_opts_t po = { .controlling = true, .dtls_active = true, .components = 1 };
 	fixture_t f = { 0 };
 	cr_call_stats_t st;
-	int err = 0, port = 34000 + (getpid() % 400) * 2, relay_min = 44000 + (getpid() % 400) * 10;
+	int err = 0, port = free_port(false, false), relay_min = 44000 + (getpid() % 400) * 10;
 
 	/* The client in its own namespace can reach coturn on the host end
 	 * of the veth pair, but nothing it sends to the relay's host
@@ -197,7 +198,7 @@ int test_media_fast_path_turn(void)
 	 * through coturn, works. */
 	TEST_ERR(netns_up(&n, "crfpt"));
 	TEST_ERR(turn_start_at(&turn, n.host_ip, port, relay_min, relay_min + 9));
-	TEST_ERR(fx_setup_relay_turn(&f, n.host_ip, n.host_ip, port));
+	TEST_ERR(fx_setup_relay_turn(&f, n.host_ip, n.host_ip, turn.port));
 	po.addresses = n.peer_ip;
 	po.netns = n.name;
 	TEST_ERR(fx_setup_peer(&f, &po));

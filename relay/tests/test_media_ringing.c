@@ -25,6 +25,7 @@
 #include "helpers.h"
 #include "relay_internal.h"
 #include "media_fixture.h"
+#include "sip_helpers.h"
 #include "test.h"
 
 int test_media_ringing_45s(void);
@@ -45,14 +46,17 @@ static int add_client_candidate(fixture_t *f, const peer_opts_t *po)
 }
 
 /* Outbound: the client's session-initiate (its credentials and its one
- * candidate, on a port picked from port_base) reaches the relay, which
- * starts checking; the relay's candidates wait for the session-accept.
+ * candidate, on a port nobody holds) reaches the relay, which starts
+ * checking; the relay's candidates wait for the session-accept.
  * listening: the client already answers checks (it has set up its ICE). */
-static int client_offered(fixture_t *f, peer_opts_t *po, int port_base, bool listening)
+static int client_offered(fixture_t *f, peer_opts_t *po, bool listening)
 {
 	int err;
 
-	po->port = port_base + 2 * g_random_int_range(0, 200);
+	/* Not a port the kernel may hand to any socket meanwhile (its
+	 * ephemeral range): nothing may listen there until the answer. */
+	if ((po->port = free_port(false, true)) < 0)
+		return -1;
 	if ((err = fx_setup_relay(f)))
 		return err;
 	f->hold_relay_cands = true; /* the client gets them with session-accept */
@@ -114,7 +118,7 @@ static int ringing(int ring_ms)
 	fixture_t f;
 	int err = 0;
 
-	TEST_ERR(client_offered(&f, &po, 33400, false));
+	TEST_ERR(client_offered(&f, &po, false));
 	/* The phone rings. */
 	fx_wait(&f, 0, ring_ms, NULL);
 	/* Every check failed meanwhile, but the relay kept checking with
@@ -184,7 +188,7 @@ static int short_ring(bool quiet)
 	int err = 0;
 
 	/* Not quiet: it answers our checks while ringing. */
-	TEST_ERR(client_offered(&f, &po, 34200, !quiet));
+	TEST_ERR(client_offered(&f, &po, !quiet));
 	fx_wait(&f, 0, 1000, NULL);
 	/* The 200 OK: the relay hears of the answer, the client gets it. */
 	cr_media_call_answered(f.call);

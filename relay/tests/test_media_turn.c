@@ -14,6 +14,7 @@
 
 #include "helpers.h"
 #include "peer_turn.h"
+#include "sip_helpers.h"
 #include "test.h"
 
 int test_media_turn_candidates(void);
@@ -31,7 +32,7 @@ int test_media_turn_candidates(void)
 	int relay_min;
 	turn_peer_t turn = { .pid = -1 };
 	char msg[CR_MAX_ERROR_LEN];
-	int err = 0, port = 34000 + (getpid() % 400) * 2, relay_cands = 0, host_cands = 0;
+	int err = 0, port = free_port(false, false), relay_cands = 0, host_cands = 0;
 	gint64 end;
 
 	relay_min = 44000 + (getpid() % 400) * 10;
@@ -46,7 +47,7 @@ int test_media_turn_candidates(void)
 	mcfg.sip_port_min = 30000;
 	mcfg.sip_port_max = 30999;
 	mcfg.turn_server = "127.0.0.1";
-	mcfg.turn_port = port;
+	mcfg.turn_port = turn.port;
 	mcfg.turn_username = TURN_USER;
 	mcfg.turn_password = TURN_PASS;
 	cfg.media = &mcfg;
