@@ -243,8 +243,15 @@ $(BUILD)/bench/bench_srtp: $(BENCH_SRTP_SRC) relay/src/media/srtp_ossl.h
 	$(say) CCLD $(notdir $@)
 	$(Q)$(CC) $(BASE_CFLAGS) $(OPT_CFLAGS) -Irelay/src -o $@ $(BENCH_SRTP_SRC) $(RELAY_LIBS)
 
+# The kernel's own cost per forwarded datagram on loopback, nothing else.
+$(BUILD)/bench/bench_udp_floor: relay/bench/bench_udp_floor.c
+	@mkdir -p $(dir $@)
+	$(say) CCLD $(notdir $@)
+	$(Q)$(CC) $(BASE_CFLAGS) $(OPT_CFLAGS) -o $@ $<
+
 bench: all $(BUILD)/bench/bench_lifecycle $(BUILD)/bench/bench_answer \
-	$(BUILD)/bench/bench_ramp $(BUILD)/bench/bench_srtp $(BUILD)/bench/bench_memory
+	$(BUILD)/bench/bench_ramp $(BUILD)/bench/bench_srtp $(BUILD)/bench/bench_memory \
+	$(BUILD)/bench/bench_udp_floor
 	@sh scripts/bench.sh
 
 # Fuzzing (relay/fuzz/): every relay/fuzz/fuzz_NAME.c is a libFuzzer target

@@ -33,6 +33,10 @@ load() { cut -d' ' -f1-3 /proc/loadavg; }
 	echo "# memory: $(awk '/MemTotal/ {print int($2/1024) " MiB"}' /proc/meminfo)"
 	echo "# load before: $(load)"
 	"$out/bench_lifecycle"
+	# The kernel's own share of a forwarded packet (one datagram read, one
+	# sent, loopback, nothing in user space) and the calls per core it
+	# leaves at most (relay/bench/bench_udp_floor.c).
+	"$out/bench_udp_floor" "${BENCH_UDP_FLOOR_CALLS:-100,300,1000,2000}" 40
 	# The media ramp: N calls through the relay, then the bare
 	# recv->libsrtp2->send loop, rtpengine and, on their own smaller ramp,
 	# transcoded calls (Opus <-> PCMU), all from a load generator in its own

@@ -67,7 +67,8 @@ busted_suite() {
 build_ok=1
 web_ok=1
 step build make -s all build/bench/bench_lifecycle build/bench/bench_answer \
-	build/bench/bench_ramp build/bench/bench_srtp build/bench/bench_memory || build_ok=0
+	build/bench/bench_ramp build/bench/bench_srtp build/bench/bench_memory \
+	build/bench/bench_udp_floor || build_ok=0
 step web-build make -s web || web_ok=0
 step build-c-tests make -s build/asan/test_relay || build_ok=0
 step lint make -s lint || true
