@@ -17,6 +17,7 @@
 #include "relay_internal.h"
 #include "media_fixture.h"
 #include "netns.h"
+#include "sip_helpers.h"
 #include "test.h"
 
 int test_media_ice_outage_checks_8s(void);
@@ -112,15 +113,17 @@ int test_media_ice_unanswered_never_fails(void)
 	cr_event_t ev;
 	char cand[128];
 	gint64 t0;
-	int err = 0;
+	int err = 0, port;
 
 	TEST_ERR(fx_setup_relay_at(&f, "127.0.0.1", SHORT_TIMEOUT_MS));
 	f.params.ice_controlling = 1;
 	g_strlcpy(f.params.remote_ufrag, "GoneUfrg", sizeof(f.params.remote_ufrag));
 	g_strlcpy(f.params.remote_pwd, "NobodyAnswersThesChecks", sizeof(f.params.remote_pwd));
 	TEST_ERR(fx_start(&f));
-	g_snprintf(cand, sizeof(cand), "candidate:1 1 UDP 2015363327 127.0.0.1 %d typ host",
-		   33000 + 2 * g_random_int_range(0, 200));
+	/* Nobody there: not in the kernel's ephemeral range, where any
+	 * socket bound to port 0 (another test's agent) may sit and answer. */
+	TEST_ASSERT((port = free_port(false, true)) > 0);
+	g_snprintf(cand, sizeof(cand), "candidate:1 1 UDP 2015363327 127.0.0.1 %d typ host", port);
 	TEST_ERR(cr_call_add_remote_candidate(f.call, cand));
 	TEST_ERR(cr_call_end_of_candidates(f.call));
 	/* Ringing: five times the failure timeout; libnice alone would have

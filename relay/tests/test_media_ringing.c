@@ -150,7 +150,10 @@ int test_media_ringing_late_answer(void)
 	fixture_t f;
 	int err = 0;
 
-	po.port = 33800 + 2 * g_random_int_range(0, 200);
+	/* Not a port the kernel may hand to any socket meanwhile (its
+	 * ephemeral range): the client binds it only 35 s from now. */
+	if ((po.port = free_port(false, true)) < 0)
+		return -1;
 	TEST_ERR(fx_setup_relay(&f));
 	f.hold_relay_cands = true; /* they went out in our session-initiate */
 	f.params.ice_controlling = 1;
