@@ -84,6 +84,12 @@ int test_media_bad_input(void)
 		echo_send_to(f.echo, true, "127.0.0.1", f.local.sip_rtp_port, rtp, sizeof(rtp));
 	}
 	fx_wait(&f, 0, 500, NULL);
+	FX_STATS_UNTIL(&f, after,
+		       after.dtls_bad >= before.dtls_bad + 10 &&
+			       after.srtp_auth_failed >= before.srtp_auth_failed + 10 &&
+			       after.ice_bad >= before.ice_bad + 5 &&
+			       after.sip_foreign >= before.sip_foreign + 10,
+		       3000);
 	TEST_ERR(cr_call_get_stats(f.call, &after));
 	TEST_ASSERT(after.dtls_bad >= before.dtls_bad + 10);
 	TEST_ASSERT(after.srtp_auth_failed >= before.srtp_auth_failed + 10);

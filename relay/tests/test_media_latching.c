@@ -81,6 +81,7 @@ int test_media_sip_latching(void)
 	/* A third party first: another IP never latches. */
 	rtp_from(other_ip, f.local.sip_rtp_port, 5, 3);
 	fx_wait(&f, 0, 300, NULL);
+	FX_STATS_UNTIL(&f, st, st.sip_foreign >= 5, 3000);
 	TEST_ERR(cr_call_get_stats(f.call, &st));
 	TEST_ASSERT(st.sip_foreign >= 5);
 	TEST_EQUALS(0, st.sip_rx_packets);

@@ -32,6 +32,7 @@ int test_media_late_sip_remote(void)
 
 	peer_send_audio(f.peer, 10, 20);
 	fx_wait(&f, 0, 600, NULL);
+	FX_STATS_UNTIL(&f, st, st.client_rx_packets >= 5, 3000);
 	TEST_ERR(cr_call_get_stats(f.call, &st));
 	if (st.client_rx_packets < 5)
 		TEST_FAIL("only %llu client packets arrived", (unsigned long long)st.client_rx_packets);

@@ -149,6 +149,7 @@ int test_media_trunk_ssrc_change_followed(void)
 	for (int i = 0; i < 10; i++)
 		stream_from_trunk(&f, 0x0BADC0DE, 3, 0), fx_wait(&f, 0, 100, NULL);
 	fx_wait(&f, 0, 300, NULL);
+	FX_STATS_UNTIL(&f, st, st.sip_ssrc_dropped - dropped >= 30, 3000);
 	TEST_ERR(cr_call_get_stats(f.call, &st));
 	TEST_EQUALS(30, (int)(st.sip_ssrc_dropped - dropped));
 	TEST_ASSERT(peer_audio_received(f.peer) - before <= 50);
@@ -161,6 +162,7 @@ int test_media_trunk_ssrc_change_followed(void)
 	before = peer_audio_received(f.peer);
 	stream_from_trunk(&f, 0x5EC0DD, 40, 20);
 	fx_wait(&f, 0, 300, NULL);
+	FX_STATS_UNTIL(&f, st, peer_audio_received(f.peer) - before >= 35, 3000);
 	TEST_ERR(cr_call_get_stats(f.call, &st));
 	fprintf(stderr, "  new stream: %d of 40 reached the client, %d dropped before\n",
 		peer_audio_received(f.peer) - before, (int)(st.sip_ssrc_dropped - dropped));

@@ -46,6 +46,7 @@ int test_sip_inbound_100rel(void)
 	sip_test_t t;
 	cr_event_t ev;
 	cr_sip_answer_params_t ans;
+	char trace[8192] = "";
 	int err = 0;
 
 	TEST_ERR(sip_test_setup(&t, NULL, NULL));
@@ -54,7 +55,13 @@ int test_sip_inbound_100rel(void)
 	t.id = ev.call_id;
 	TEST_ERR(cr_call_adopt(t.relay, t.id, &t.call));
 	TEST_ERR(cr_sip_ringing(t.call));
-	usleep(1000 * 1000); /* the PRACK round trip, before we answer */
+	/* The PRACK round trip, before we answer (without it the 200 goes
+	 * out first, which sipp accepts too: the case here would be lost). */
+	for (int waited = 0; !strstr(trace, "> SIP/2.0 200 OK to PRACK") && waited < 10000;
+	     waited += 50) {
+		usleep(50 * 1000);
+		cr_call_get_trace(t.call, trace, sizeof(trace));
+	}
 	cr_sip_answer_params_init(&ans);
 	ans.codecs = &sip_test_pcmu_pcma[1];
 	ans.n_codecs = 1;
