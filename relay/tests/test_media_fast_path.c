@@ -108,6 +108,7 @@ int test_media_fast_path_renomination(void)
 	TEST_ERR(call_on_a(&f, sp, &rc));
 	/* The peer checks its pair every second: answered on the fast path. */
 	fx_wait(&f, 0, 2200, NULL);
+	FX_STATS_UNTIL(&f, st, st.fast_stun_answered >= 1, 3000);
 	TEST_ERR(cr_call_get_stats(f.call, &st));
 	TEST_ERR(mostly_fast(&st));
 	TEST_ASSERT(st.fast_stun_answered >= 1);
@@ -175,6 +176,7 @@ int test_media_fast_path_ice_restart(void)
 	TEST_ASSERT(st.fast_tx_packets - before.fast_tx_packets >= 22);
 	/* The peer's checks with the new credentials, answered on the fast path. */
 	fx_wait(&f, 0, 2200, NULL);
+	FX_STATS_UNTIL(&f, st, st.fast_stun_answered > before.fast_stun_answered, 3000);
 	TEST_ERR(cr_call_get_stats(f.call, &st));
 	TEST_ASSERT(st.fast_stun_answered > before.fast_stun_answered);
 out:
@@ -248,6 +250,7 @@ int test_media_fast_path_bad_input(void)
 	fx_wait(&f, 0, 100, NULL);
 	speer_send_bad_check(sp, 0);
 	fx_wait(&f, 0, 1600, NULL);
+	FX_STATS_UNTIL(&f, before, before.fast_fallbacks >= 1, 3000);
 	TEST_ERR(cr_call_get_stats(f.call, &before));
 	TEST_ASSERT(before.fast_fallbacks >= 1);
 	TEST_ERR(fx_speer_audio_on(&f, sp, 0, 25, 10000));
@@ -301,6 +304,10 @@ int test_media_fast_path_two_sockets(void)
 	TEST_ASSERT(fd >= 0);
 	TEST_EQUALS(5, (int)sendto(fd, "hello", 5, 0, (struct sockaddr *)&to, sizeof(to)));
 	fx_wait(&f, 0, 1500, NULL);
+	FX_STATS_UNTIL(&f, before,
+		       before.fast_fallbacks >= 1 &&
+			       fx_trace_has(&f, "fast path off: a packet on another local socket"),
+		       3000);
 	TEST_ASSERT(fx_trace_has(&f, "fast path off: a packet on another local socket"));
 	TEST_ERR(cr_call_get_stats(f.call, &before));
 	TEST_ASSERT(before.fast_fallbacks >= 1);
