@@ -10,6 +10,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "helpers.h"
 #include "sip_helpers.h"
@@ -35,6 +36,13 @@ static int stats_of(cr_call_t *call, cr_call_stats_t *s)
 	memset(s, 0, sizeof(*s));
 	return cr_call_get_stats(call, s);
 }
+
+/* The worker counts the last packets a moment after they were sent: up to
+ * 1.5 s for cond (over s) to hold, well before sipp moves the media. */
+#define STATS_UNTIL(call, s, cond)                                                  \
+	for (int waited_ = 0; stats_of((call), &(s)) == 0 && !(cond) && waited_ < 1500; \
+	     waited_ += 20)                                                         \
+		usleep(20 * 1000)
 
 int test_sip_media_follows_reinvite(void)
 {
@@ -79,6 +87,7 @@ int test_sip_media_follows_reinvite(void)
 	TEST_EQUALS(t.media_port, text_int(ev.text, "port"));
 	/* RTP from the port the trunk will move to: not the answer's, dropped. */
 	rtp_peer_exchange(&t.rtp, "127.0.0.1", local.sip_rtp_port, 0, 10, 100);
+	STATS_UNTIL(t.call, s, s.sip_foreign >= 10);
 	TEST_ERR(stats_of(t.call, &s));
 	TEST_EQUALS(0, (long)s.sip_rx_packets);
 	TEST_ASSERT(s.sip_foreign >= 10);
@@ -93,6 +102,7 @@ int test_sip_media_follows_reinvite(void)
 	TEST_STREQ("PCMU", facts.chosen.name);
 	/* The same packets now come from where the trunk's SDP says. */
 	rtp_peer_exchange(&t.rtp, "127.0.0.1", local.sip_rtp_port, 0, 50, 100);
+	STATS_UNTIL(t.call, s, s.sip_rx_packets >= 45);
 	TEST_ERR(stats_of(t.call, &s));
 	TEST_ASSERT(s.sip_rx_packets >= 45);
 	TEST_ASSERT((long)s.sip_foreign - foreign_before <= 5);
