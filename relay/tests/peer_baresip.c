@@ -71,6 +71,11 @@ int baresip_start(baresip_peer_t *peer, int sip_port, int rtp_port, int lifetime
 	if (peer->pid < 0)
 		return -1;
 	usleep(800 * 1000); /* let it bind */
+	/* On a loaded machine it may need longer: until its SIP port is bound
+	 * (and its TLS port, sip_port + 1, listens), bounded. */
+	if (wait_port_bound(sip_port, false, 5000) ||
+	    (certificate && wait_port_bound(sip_port + 1, true, 5000)))
+		fprintf(stderr, "  baresip: SIP port %d not bound after 5 s\n", sip_port);
 	return 0;
 }
 

@@ -75,13 +75,49 @@ int free_port(bool both, bool even)
 	return -1;
 }
 
+/* True if /proc/net/<file> lists a socket on port (in state st, "0A" for
+ * a TCP listener, "07" for UDP). */
+static bool proc_net_has(const char *file, int port, const char *st)
+{
+	char path[64], line[512], want[8];
+	bool found = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/net/%s", file);
+	snprintf(want, sizeof(want), ":%04X", port);
+	if (!(f = fopen(path, "r")))
+		return false;
+	while (!found && fgets(line, sizeof(line), f)) {
+		char local[64], state[8];
+
+		if (sscanf(line, "%*s %63s %*s %7s", local, state) == 2)
+			found = strlen(local) > strlen(want) &&
+				strcmp(local + strlen(local) - strlen(want), want) == 0 &&
+				strcmp(state, st) == 0;
+	}
+	fclose(f);
+	return found;
+}
+
+int wait_port_bound(int port, bool tcp, int timeout_ms)
+{
+	for (long long end = now_ms() + timeout_ms;; usleep(20 * 1000)) {
+		if (tcp ? proc_net_has("tcp", port, "0A") || proc_net_has("tcp6", port, "0A")
+			: proc_net_has("udp", port, "07") || proc_net_has("udp6", port, "07"))
+			return 0;
+		if (now_ms() >= end)
+			return -1;
+	}
+}
+
 /* ---- sipp ---- */
 
 int sipp_start(sipp_run_t *run, const char *scenario, const char *const args[])
 {
 	const char *argv[64];
 	char stf[192], screen[192], err[192], sf[256], out[192], msgs[192];
-	int n = 0;
+	int n = 0, port = 0;
+	bool tcp = false;
 	static int counter;
 
 	memset(run, 0, sizeof(*run));
@@ -117,8 +153,18 @@ int sipp_start(sipp_run_t *run, const char *scenario, const char *const args[])
 	run->pid = spawn_logged(out, argv);
 	if (run->pid < 0)
 		return -1;
-	/* Let sipp bind its ports before the test talks to it. */
+	/* Let sipp bind its ports before the test talks to it: a while, then
+	 * (a loaded machine may need longer) until its SIP port is bound, since
+	 * over TCP a connection before its listen() is refused, not retried. */
 	usleep(300 * 1000);
+	for (int i = 0; args[i] && args[i + 1]; i++) {
+		if (strcmp(args[i], "-p") == 0)
+			port = atoi(args[i + 1]);
+		else if (strcmp(args[i], "-t") == 0)
+			tcp = args[i + 1][0] == 't';
+	}
+	if (port > 0 && wait_port_bound(port, tcp, 5000))
+		fprintf(stderr, "  sipp: nothing bound to its port %d after 5 s\n", port);
 	return 0;
 }
 

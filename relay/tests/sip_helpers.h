@@ -11,6 +11,10 @@
 
 /* A free UDP (and TCP when both) port on 127.0.0.1; even when asked. */
 int free_port(bool both, bool even);
+/* Waits up to timeout_ms until a socket of this netns is bound to port:
+ * listening on TCP when tcp, else UDP (read from /proc/net, so it takes
+ * nothing from the program starting up). 0, or -1 at the timeout. */
+int wait_port_bound(int port, bool tcp, int timeout_ms);
 
 /* ---- sipp ---- */
 typedef struct sipp_run {
