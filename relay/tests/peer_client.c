@@ -223,9 +223,10 @@ static void on_recv(NiceAgent *agent, guint stream, guint comp, guint len, gchar
 		p->last_rtcp_len = n < (int)sizeof(p->last_rtcp) ? n : (int)sizeof(p->last_rtcp);
 		memcpy(p->last_rtcp, pkt, (size_t)p->last_rtcp_len);
 		g_mutex_unlock(&p->lock);
-		atomic_fetch_add(&p->rtcp_rx, 1);
+		/* comp2 first: who waits for rtcp_rx then reads comp2 sees it. */
 		if (comp == 2)
 			atomic_fetch_add(&p->rtcp_comp2, 1);
+		atomic_fetch_add(&p->rtcp_rx, 1);
 	} else if ((pkt[1] & 0x7f) == p->opts.audio_pt) {
 		int hl = 12 + 4 * (pkt[0] & 0x0f);
 
