@@ -309,12 +309,9 @@ int fx_speer_audio_on(fixture_t *f, speer_t *sp, int i, int n, int timeout_ms)
 
 int fx_speer_wait_answered(fixture_t *f, speer_t *sp, int i, int timeout_ms)
 {
-	for (gint64 end = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
-	     g_get_monotonic_time() < end;) {
-		if (speer_checks_answered(sp, i) > 0)
-			return 0;
-		fx_wait(f, 0, 20, NULL);
-	}
+	FX_PUMP_UNTIL(f, speer_checks_answered(sp, i) > 0, timeout_ms);
+	if (speer_checks_answered(sp, i) > 0)
+		return 0;
 	fprintf(stderr, "  no answer to the peer's checks from socket %d\n", i);
 	return -1;
 }

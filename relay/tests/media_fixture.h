@@ -89,17 +89,20 @@ int fx_speer_audio_on(fixture_t *f, struct speer *sp, int i, int n, int timeout_
  * socket i (its own thread reads it, so it may lag an event the relay already
  * sent); 0, or -1 at timeout_ms. */
 int fx_speer_wait_answered(fixture_t *f, struct speer *sp, int i, int timeout_ms);
-/* Pumps the relay for up to timeout_ms until cond holds: an expression over
- * st, which is refreshed from the call's stats before each test (the worker
- * updates them, and peers count on their own threads, a moment after what
- * the test did). The test then asserts as before, on st as last read. */
-#define FX_STATS_UNTIL(f, st, cond, timeout_ms)                                          \
+/* Pumps the relay (fx_wait, 20 ms at a time) for up to timeout_ms until
+ * cond holds: for what peers count on their own threads, or the worker in
+ * its stats, a moment after what the test did. The test then asserts as
+ * before; cond only bounds the wait. */
+#define FX_PUMP_UNTIL(f, cond, timeout_ms)                                               \
 	do {                                                                             \
 		gint64 end_ = g_get_monotonic_time() + (gint64)(timeout_ms) * 1000;      \
-		while (cr_call_get_stats((f)->call, &(st)) == CR_OK && !(cond) &&        \
-		       g_get_monotonic_time() < end_)                                    \
+		while (!(cond) && g_get_monotonic_time() < end_)                         \
 			fx_wait((f), 0, 20, NULL);                                       \
 	} while (0)
+/* The same with st refreshed from the call's stats before each test of
+ * cond (an expression over st); st is left as last read. */
+#define FX_STATS_UNTIL(f, st, cond, timeout_ms)                                          \
+	FX_PUMP_UNTIL((f), cr_call_get_stats((f)->call, &(st)) != CR_OK || (cond), (timeout_ms))
 /* The relay's IPv4 host candidate, or NULL. */
 const char *fx_relay_v4_cand(fixture_t *f);
 struct netns;

@@ -69,8 +69,7 @@ int test_media_loss_30_percent_survives(void)
 	fx_wait(&f, 0, sent * 20 + 1500, NULL);
 	/* The peer's 20 ms timer runs late on a loaded machine (each tick is
 	 * rescheduled from its dispatch): up to 3 s more for the lower bound. */
-	for (int i = 0; i < 60 && peer_audio_received(f.peer) - before < sent / 2; i++)
-		fx_wait(&f, 0, 50, NULL);
+	FX_PUMP_UNTIL(&f, peer_audio_received(f.peer) - before >= sent / 2, 3000);
 	back = peer_audio_received(f.peer) - before;
 	/* ~70 % get through (only the client's direction is lossy). */
 	if (back < sent / 2 || back > sent * 9 / 10)
