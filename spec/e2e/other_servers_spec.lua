@@ -15,6 +15,7 @@ local xmpp = require "spec.helpers.xmpp_client"
 local webrtc = require "spec.helpers.webrtc_client"
 local baresip = require "spec.helpers.baresip"
 local sipp = require "spec.helpers.sipp"
+local process = require "spec.helpers.process"
 local st = require "util.stanza"
 local new_id = require "util.id".short
 local socket = require "socket"
@@ -36,6 +37,19 @@ end
 
 describe("users of an ejabberd server #lua54 #e2e", function()
 	local server, remote, trunk, sip_port
+
+	-- A device's presence crosses s2s to the component after the client
+	-- is logged in: a call placed before the gateway sees it would find
+	-- her offline (480) or ring too few devices. Waits until the gateway
+	-- sees `n` devices of hers (she is the one owner online).
+	local function wait_devices(n)
+		local want, out = ("1 online with %d devices"):format(n), nil
+		local seen = process.wait_for(function()
+			out = select(2, server:shell("jingle_sip:status()"))
+			return out:find(want, 1, true)
+		end, 15, 0.2)
+		assert.is_not_nil(seen, "the gateway never saw her " .. n .. " devices:\n" .. tostring(out))
+	end
 
 	setup(function()
 		-- The trunk: baresip answers outbound calls with a 1000 Hz tone and
@@ -123,6 +137,7 @@ describe("users of an ejabberd server #lua54 #e2e", function()
 				"--tone", tostring(TONE), "--timeout", "30" } })
 		assert.is_true(first:wait_ready(15), first:log())
 		assert.is_true(late:wait_ready(15), late:log())
+		wait_devices(2)
 		local phone = sipp.start({ scenario = "uac_call.xml", remote = "127.0.0.1:" .. sip_port, service = DID })
 		finally(function() phone:kill() end)
 		local report = assert(first:result(30))
@@ -212,7 +227,8 @@ describe("users of an ejabberd server #lua54 #e2e", function()
 				"--duration", "3", "--timeout", "30" } })
 		assert.is_true(jmi_device:wait_ready(15), jmi_device:log())
 		assert.is_true(plain:wait_ready(15), plain:log())
-		socket.sleep(1) -- their presence crosses s2s to the component
+		-- (the one without JMI is rung only once the gateway sees it)
+		wait_devices(2)
 		local phone = sipp.start({ scenario = "uac_call.xml", remote = "127.0.0.1:" .. sip_port, service = DID })
 		local jmi_report = assert(jmi_device:result(30))
 		local plain_report = assert(plain:result(30))
