@@ -10,6 +10,7 @@ local sipp = require "spec.helpers.sipp"
 local webrtc = require "spec.helpers.webrtc_client"
 local xmpp = require "spec.helpers.xmpp_client"
 local gateway = require "spec.helpers.gateway"
+local process = require "spec.helpers.process"
 local st = require "util.stanza"
 local new_id = require "util.id".short
 local socket = require "socket"
@@ -51,6 +52,12 @@ describe("inbound calls to an owner who may be away #lua54 #e2e", function()
 		server = gateway.start(prosody.free_port(), ('jingle_sip_listen = "127.0.0.1:%d"\n%s')
 			:format(gateway_port, extra or ""), opts)
 		return gateway_port
+	end
+
+	-- How many client sessions Prosody saw end so far (mod_c2s logs it as
+	-- it ends one).
+	local function count_disconnected()
+		return select(2, server:log():gsub("Client disconnected", ""))
 	end
 
 	-- The phone (sipp) calls alice's DID at the gateway's SIP port.
@@ -127,8 +134,11 @@ describe("inbound calls to an owner who may be away #lua54 #e2e", function()
 	it("should push to an owner whose phone app registered (XEP-0357), ring on, then report the missed call", function()
 		local port, app = start_with_push_app()
 		-- A mobile client: enables XEP-0357 push toward that app server, then goes away.
+		local disconnected = count_disconnected()
 		mobile_with_push(app, "spec-device"):close()
-		socket.sleep(0.5)
+		-- (the call must find its session gone, not still open)
+		assert.is_not_nil(process.wait_for(function() return count_disconnected() > disconnected end, 10),
+			"Prosody never saw the mobile client go:\n" .. server:log():sub(-3000))
 		local started = socket.gettime()
 		phone_calls(port)
 		-- The push reaches the app server while the call rings.
@@ -178,7 +188,8 @@ describe("inbound calls to an owner who may be away #lua54 #e2e", function()
 		c:send(st.stanza("a", { xmlns = "urn:xmpp:sm:3", h = tostring(handled) }))
 		socket.sleep(0.2)
 		c.conn:close()
-		socket.sleep(1)
+		assert.is_not_nil(server:wait_log("Session going into hibernation", 10),
+			"the dropped session never hibernated:\n" .. server:log():sub(-3000))
 		phone_calls(port)
 		-- The call itself is the first thing pushed: nothing asks the
 		-- sleeping session anything before its propose.
