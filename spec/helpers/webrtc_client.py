@@ -211,6 +211,19 @@ class Call:
         self.state("online", jid=str(self.xmpp.boundjid))
         self.online.set()
         if self.args.ready_file:  # lets a spec start the caller only once we can be called
+            # presence.send() only queues it: a ping to our server answered
+            # means the server has handled the presence before it (a server
+            # handles one session's stanzas in order), so a call placed once
+            # the file exists finds us available (XEP-0199; an error reply
+            # proves the same).
+            ping = self.xmpp.make_iq_get(ito=self.xmpp.boundjid.domain)
+            ping.append(ET.Element("{urn:xmpp:ping}ping"))
+            try:
+                await ping.send(timeout=10)
+            except IqError:
+                pass
+            except IqTimeout:
+                log.warning("no answer to our ping: ready without knowing the presence arrived")
             with open(self.args.ready_file, "w", encoding="utf-8") as f:
                 f.write(str(self.xmpp.boundjid) + "\n")
 
