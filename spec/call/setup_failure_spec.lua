@@ -231,9 +231,10 @@ describe("call setup failures over the real relay #lua54", function()
 		-- transaction (and the relay's shutdown) waiting.
 		trunk = sipp.start({ scenario = "uas_answer_or_cancel.xml", calls = 1000, timeout = 600 })
 		listen_port = prosody.free_port()
-		local rtp_base = 40000 + 2 * math.random(0, 9000)
+		-- A range of its own, away from other specs running at the same time
+		-- and from the kernel's ephemeral ports (spec/helpers/prosody.lua).
+		local rtp_base = prosody.free_port(200)
 		relay = assert(callrelay.new_relay({ workers = 1,
-			-- A range of its own, away from other specs running at the same time.
 			media = { ice_addresses = "127.0.0.1", sip_rtp_address = "127.0.0.1",
 				sip_port_min = rtp_base, sip_port_max = rtp_base + 199 },
 			sip = { listen_uri = ("sip:127.0.0.1:%d"):format(listen_port),
