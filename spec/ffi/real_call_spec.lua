@@ -77,6 +77,20 @@ local function wait_file(path, deadline)
 	return nil
 end
 
+-- Whether /proc/net lists a UDP socket bound to `port` (as the C tests'
+-- wait_port_bound does, relay/tests/sip_helpers.c).
+local function udp_bound(port)
+	local want = (":%04X "):format(port)
+	for _, file in ipairs({ "/proc/net/udp", "/proc/net/udp6" }) do
+		local text = read_file(file) or ""
+		for line in text:gmatch("[^\n]+") do
+			local loc = line:match("^%s*%d+:%s+(%S+)")
+			if loc and (loc .. " "):sub(-#want) == want then return true end
+		end
+	end
+	return false
+end
+
 -- The parts of the peer's offer the relay and the answer need.
 local function parse_offer(sdp)
 	local o = { candidates = {}, codecs = {} }
@@ -259,6 +273,14 @@ local function place_call()
 	if offer.end_of_candidates then assert(call:end_of_candidates()) end
 
 	-- The SIP leg's RTP address and port: the call's own (run.media_local).
+	-- sipp must hold its SIP port first: an INVITE sent before it binds is
+	-- lost (ICMP port unreachable) and only a retransmission reaches it.
+	local bound_by = math.min(deadline, now() + 10)
+	while not udp_bound(ports.trunk_sip) do
+		assert(now() < bound_by, "sipp never bound its SIP port " .. ports.trunk_sip .. ": "
+			.. (read_file(dir .. "/sipp.log") or ""))
+		sleep(0.05)
+	end
 	assert(call:sip_dial({ number = "100", caller_id = "alice", codecs = { "PCMU" }, telephone_event = 0 }))
 	local answered = wait_event(relay, "sip_answered", of_type("sip_answered", call.id),
 		math.min(deadline, now() + 15))
