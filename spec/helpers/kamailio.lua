@@ -3,7 +3,6 @@
 -- (-A), its dispatcher list and permissions address file written into a
 -- directory of the run's own (also its runtime directory), in the
 -- foreground on loopback, stopped with the spec.
-local socket = require "socket"
 local process = require "spec.helpers.process"
 local prosody = require "spec.helpers.prosody"
 
@@ -58,15 +57,6 @@ function Edge:stop()
 	self.pid = nil
 end
 
--- A UDP port free on `ip` right now (the edge listens on UDP only).
-local function free_udp_port(ip)
-	local s = assert(socket.udp())
-	assert(s:setsockname(ip, 0))
-	local _, port = s:getsockname()
-	s:close()
-	return tonumber(port)
-end
-
 local start
 
 --- Starts the edge. opts.ip (default 127.0.0.1), opts.port (default a free
@@ -87,7 +77,10 @@ end
 
 function start(opts)
 	local ip = opts.ip or "127.0.0.1"
-	local self = setmetatable({ ip = ip, port = opts.port or free_udp_port(ip) }, Edge)
+	-- Not a port the kernel picked (bind to 0) and freed again: that one is
+	-- in its ephemeral range, anybody's until Kamailio binds it
+	-- (spec/helpers/prosody.lua).
+	local self = setmetatable({ ip = ip, port = opts.port or prosody.free_port(1, ip) }, Edge)
 	self.dir = ("%s/build/spec-kamailio/%d-%d"):format(prosody.repo, self.port, os.time())
 	assert(sh("mkdir -p " .. quote(self.dir)))
 	write_file(self.dir .. "/dispatcher.list", table.concat(opts.dispatcher or {}, "\n") .. "\n")
