@@ -611,7 +611,9 @@ int nft_drop_first(int sport, const char *prefix)
 	for (size_t i = 0; i < n; i++)
 		snprintf(hex + 2 * i, 3, "%02x", (unsigned char)prefix[i]);
 	/* The first match puts the sender in `seen` and is dropped; later
-	 * ones find it there and pass. */
+	 * ones find it there and pass. A table of that name left by a killed
+	 * run would already hold the sender: delete it first. */
+	nft_remove(sport);
 	snprintf(cmd, sizeof(cmd),
 		 "nft -f - <<'EOF'\n"
 		 "table inet cr_test_%d {\n"
