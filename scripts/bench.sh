@@ -32,6 +32,12 @@ load() { cut -d' ' -f1-3 /proc/loadavg; }
 	echo "# kernel: $(uname -sr)"
 	echo "# memory: $(awk '/MemTotal/ {print int($2/1024) " MiB"}' /proc/meminfo)"
 	echo "# load before: $(load)"
+	# Every datagram on loopback passes the host's netfilter chains, so a
+	# ruleset (an operator's firewall, a table a killed test left) costs
+	# every system measured here: say what was there.
+	if command -v nft >/dev/null 2>&1; then
+		echo "# nftables: $(nft list ruleset 2>/dev/null | grep -c 'hook ') base chains in the host's ruleset"
+	fi
 	"$out/bench_lifecycle"
 	# The kernel's own share of a forwarded packet (one datagram read, one
 	# sent, loopback, nothing in user space) and the calls per core it

@@ -264,13 +264,10 @@ int fx_audio_roundtrip(fixture_t *f, int n, int timeout_ms)
 	int before = peer_audio_received(f->peer);
 
 	peer_send_audio(f->peer, n, 20);
-	for (gint64 end = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
-	     g_get_monotonic_time() < end;) {
-		fx_wait(f, 0, 50, NULL);
-		/* Loopback loses nothing, but allow a few for load. */
-		if (peer_audio_received(f->peer) - before >= n - n / 10)
-			return 0;
-	}
+	/* Loopback loses nothing, but allow a few for load. */
+	FX_PUMP_UNTIL(f, peer_audio_received(f->peer) - before >= n - n / 10, timeout_ms);
+	if (peer_audio_received(f->peer) - before >= n - n / 10)
+		return 0;
 	fprintf(stderr, "  audio back: %d of %d\n", peer_audio_received(f->peer) - before, n);
 	return -1;
 }
@@ -296,12 +293,9 @@ int fx_speer_audio_on(fixture_t *f, speer_t *sp, int i, int n, int timeout_ms)
 	int before = speer_audio_received(sp, i);
 
 	speer_send_audio(sp, n);
-	for (gint64 end = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
-	     g_get_monotonic_time() < end;) {
-		fx_wait(f, 0, 50, NULL);
-		if (speer_audio_received(sp, i) - before >= n - n / 10)
-			return 0;
-	}
+	FX_PUMP_UNTIL(f, speer_audio_received(sp, i) - before >= n - n / 10, timeout_ms);
+	if (speer_audio_received(sp, i) - before >= n - n / 10)
+		return 0;
 	fprintf(stderr, "  audio back on socket %d: %d of %d\n", i,
 		speer_audio_received(sp, i) - before, n);
 	return -1;

@@ -48,20 +48,39 @@ static int bind_port(int type, int port)
 	return ntohs(sa.sin_port);
 }
 
+/* The test ports' range: JINGLE_SIP_TEST_PORTS="LO-HI" (scripts/run-tests.sh
+ * gives each suite it runs side by side a block of its own, so that two never
+ * find the same port free at the same moment), else 10000-16299. */
+static void test_port_range(int *lo, int *hi)
+{
+	const char *env = getenv("JINGLE_SIP_TEST_PORTS");
+	int a, b;
+
+	*lo = 10000;
+	*hi = 16299;
+	if (env && sscanf(env, "%d-%d", &a, &b) == 2 && a >= 1024 && b <= 65535 && b - a >= 64) {
+		*lo = a;
+		*hi = b;
+	}
+}
+
 int free_port(bool both, bool even)
 {
 	static unsigned next;
+	int lo, hi, blocks;
 
+	test_port_range(&lo, &hi);
+	blocks = (hi - lo + 1) / 4;
 	if (!next)
-		next = (unsigned)(getpid() * 7 % 6000);
+		next = (unsigned)getpid() * 7;
 	for (int tries = 0; tries < 2000; tries++) {
-		/* Blocks of 4 in 10000-16299, as the Lua specs' ports
+		/* Blocks of 4 in the test ports' range, as the Lua specs' ports
 		 * (spec/helpers/prosody.lua): below the relay's default RTP range
 		 * and the kernel's ephemeral range, where any program on the
 		 * machine may take a port before sipp or baresip binds it. The
 		 * whole block is checked: sipp binds its media port + 2 as well,
 		 * baresip TLS on its SIP port + 1. */
-		int port = (int)((next += 4) % 6000) + 10000;
+		int port = lo + 4 * (int)(++next % (unsigned)blocks);
 		bool ok = true;
 
 		if (even)
@@ -611,7 +630,9 @@ int nft_drop_first(int sport, const char *prefix)
 	for (size_t i = 0; i < n; i++)
 		snprintf(hex + 2 * i, 3, "%02x", (unsigned char)prefix[i]);
 	/* The first match puts the sender in `seen` and is dropped; later
-	 * ones find it there and pass. */
+	 * ones find it there and pass. A table of that name left by a killed
+	 * run would already hold the sender: delete it first. */
+	nft_remove(sport);
 	snprintf(cmd, sizeof(cmd),
 		 "nft -f - <<'EOF'\n"
 		 "table inet cr_test_%d {\n"

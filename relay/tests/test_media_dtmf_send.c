@@ -233,19 +233,15 @@ int test_media_dtmf_send_errors(void)
 	for (int i = 0; i < CR_DTMF_MAX_QUEUED + 1 && r == 0; i++)
 		r = cr_call_send_dtmf(f.call, '1', 40, -1, msg);
 	TEST_EQUALS(CR_ERR_LIMIT, r);
-	for (gint64 end = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
-	     g_get_monotonic_time() < end && !fx_trace_has(&f, "dtmf sent client->sip digit A");)
-		fx_wait(&f, 0, 50, NULL);
+	FX_PUMP_UNTIL(&f, fx_trace_has(&f, "dtmf sent client->sip digit A"), 10000);
 	fx_wait(&f, 0, 300, NULL);
 	/* Reported at its first end packet; the other two follow a tick
 	 * apart, on the worker's timer, read by the echo's thread: up to
-	 * 3 s more for them on a loaded machine. */
-	for (gint64 end = g_get_monotonic_time() + 3 * G_USEC_PER_SEC;; fx_wait(&f, 0, 50, NULL)) {
-		n = echo_rtp_log(f.echo, log, ECHO_LOG_MAX);
-		find_digit(log, n, 12, &one);
-		if (one.ends >= 3 || g_get_monotonic_time() >= end)
-			break;
-	}
+	 * 3 s more for them on a loaded machine (n and one as last read). */
+	FX_PUMP_UNTIL(&f,
+		      (n = echo_rtp_log(f.echo, log, ECHO_LOG_MAX), find_digit(log, n, 12, &one),
+		       one.ends >= 3),
+		      3000);
 	/* 40 ms: the start packet is already the end (marker and E), sent 3 times. */
 	TEST_EQUALS(3, one.packets);
 	TEST_EQUALS(3, one.ends);
@@ -286,9 +282,7 @@ int test_media_dtmf_send_sip_only(void)
 	peer_send_audio(f.peer, 40, 20);
 	fx_wait(&f, 0, 200, NULL);
 	TEST_ERR(cr_call_send_dtmf(f.call, '9', 100, -1, msg));
-	for (gint64 end = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
-	     g_get_monotonic_time() < end && !fx_trace_has(&f, "dtmf sip->client digit 9");)
-		fx_wait(&f, 0, 50, NULL);
+	FX_PUMP_UNTIL(&f, fx_trace_has(&f, "dtmf sip->client digit 9"), 10000);
 	fx_wait(&f, 0, 800, NULL);
 	n = echo_rtp_log(f.echo, log, ECHO_LOG_MAX);
 	find_digit(log, n, 9, &nine);

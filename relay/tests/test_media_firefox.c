@@ -82,8 +82,7 @@ int test_media_firefox_no_mux(void)
 	TEST_ERR(fx_wait_connected(&f, 10000));
 	TEST_ERR(fx_audio_roundtrip(&f, 30, 10000));
 	/* Wait for component 2 to be selected too, then RTCP round trip. */
-	for (int i = 0; i < 100 && !fx_trace_has(&f, "comp 2 selected pair"); i++)
-		fx_wait(&f, 0, 50, NULL);
+	FX_PUMP_UNTIL(&f, fx_trace_has(&f, "comp 2 selected pair"), 5000);
 	TEST_ASSERT(fx_trace_has(&f, "comp 2 selected pair"));
 	for (int i = 0; i < 3; i++)
 		peer_send_rtcp(f.peer);

@@ -56,8 +56,7 @@ static int outage(int outage_ms, bool checks_only)
 	TEST_ERR(fx_audio_roundtrip(&f, 50, 10000));
 	/* Our keepalive checks went on through the outage and are answered
 	 * again (one comes every 4-6 s). */
-	for (int i = 0; i < 160 && !fx_trace_has(&f, "keepalive check answered again after"); i++)
-		fx_wait(&f, 0, 50, NULL);
+	FX_PUMP_UNTIL(&f, fx_trace_has(&f, "keepalive check answered again after"), 8000);
 	TEST_ASSERT(fx_trace_has(&f, "keepalive check answered again after"));
 	TEST_ERR(cr_call_get_stats(f.call, &st));
 	TEST_EQUALS(CR_ICE_READY, st.ice_state);

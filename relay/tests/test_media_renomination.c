@@ -18,6 +18,15 @@
 
 int test_media_renomination(void);
 
+/* Every socket of the peer's has had its checks answered and answered ours. */
+static bool checked_both_ways(speer_t *sp)
+{
+	for (int i = 0; i < SPEER_SOCKS; i++)
+		if (speer_checks_answered(sp, i) <= 0 || speer_requests_answered(sp, i) <= 0)
+			return false;
+	return true;
+}
+
 int test_media_renomination(void)
 {
 	fixture_t f;
@@ -40,16 +49,7 @@ int test_media_renomination(void)
 
 	/* Both pairs are checked both ways before the first nomination. */
 	speer_probe(sp);
-	for (gint64 end = g_get_monotonic_time() + 10000000; g_get_monotonic_time() < end;) {
-		bool all = true;
-
-		for (int i = 0; i < SPEER_SOCKS; i++)
-			all = all && speer_checks_answered(sp, i) > 0 &&
-			      speer_requests_answered(sp, i) > 0;
-		if (all)
-			break;
-		fx_wait(&f, 0, 50, NULL);
-	}
+	FX_PUMP_UNTIL(&f, checked_both_ways(sp), 10000);
 	TEST_ASSERT(speer_checks_answered(sp, 1) > 0 && speer_requests_answered(sp, 1) > 0);
 	TEST_EQUALS(0, f.seen[CR_EVENT_SELECTED_PAIR]); /* checked, not nominated */
 	/* A nominated with 1: the call comes up there, audio back on A. */

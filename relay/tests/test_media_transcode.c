@@ -51,9 +51,7 @@ static int tone_through_pcmu_echo(int loss_percent)
 	peer_set_audio_source(f.peer, tone_tx_payload, &tx);
 	peer_set_audio_sink(f.peer, tone_rx_sink, &rx);
 	peer_send_audio(f.peer, 150, 20); /* 3 s */
-	for (gint64 end = g_get_monotonic_time() + 15 * G_USEC_PER_SEC;
-	     g_get_monotonic_time() < end && peer_audio_received(f.peer) < want;)
-		fx_wait(&f, 0, 50, NULL);
+	FX_PUMP_UNTIL(&f, peer_audio_received(f.peer) >= want, 15000);
 	fx_wait(&f, 0, 300, NULL);
 	got = tone_rx_count(&rx);
 	fprintf(stderr, "  %d%% loss: client got %d packets, %.2f s of audio back; echo dropped %d\n",
@@ -215,12 +213,8 @@ static int dtmf_inband_through(const cr_codec_t *client, const cr_codec_t *clien
 			peer_send_dtmf(f.peer, 126, events[i], 200);
 		fx_wait(&f, 0, 700, NULL);
 	}
-	for (gint64 end = g_get_monotonic_time() + 5 * G_USEC_PER_SEC; g_get_monotonic_time() < end;) {
-		fx_wait(&f, 0, 50, NULL);
-		peer_dtmf_digits(f.peer, digits, sizeof(digits));
-		if (strlen(digits) >= 3)
-			break;
-	}
+	FX_PUMP_UNTIL(&f, (peer_dtmf_digits(f.peer, digits, sizeof(digits)), strlen(digits) >= 3),
+		      5000);
 	fprintf(stderr, "  %s client got RFC 4733 digits \"%s\" back\n", client->name, digits);
 	TEST_STREQ("15#", digits);
 	TEST_ASSERT(fx_trace_has(&f, "dtmf client->sip digit 1 duration 200 ms, sent in-band"));

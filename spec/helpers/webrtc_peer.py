@@ -22,6 +22,7 @@ import asyncio
 import fractions
 import math
 import os
+import re
 import socket
 import sys
 import time
@@ -48,14 +49,24 @@ def free_ports():
         held.extend(socks)  # keep them until every port is chosen
         return True
 
+    # The test ports' range, as spec/helpers/prosody.lua's: 10000-16299, or
+    # JINGLE_SIP_TEST_PORTS="LO-HI" (scripts/run-tests.sh gives each suite
+    # it runs side by side a block of its own).
+    lo, hi = 10000, 16299
+    m = re.match(r"^(\d+)-(\d+)$", os.environ.get("JINGLE_SIP_TEST_PORTS", ""))
+    if m and 1024 <= int(m.group(1)) and int(m.group(2)) <= 65535 \
+            and int(m.group(2)) - int(m.group(1)) >= 64:
+        lo, hi = int(m.group(1)), int(m.group(2))
+    span = (hi - lo + 1 - 20) // 2 * 2
+
     def block(count, tcp=False):
         # count consecutive ports from an even base, none of them in use,
-        # in 10000-16299 as spec/helpers/prosody.lua's: below the relay's
-        # default RTP range and the kernel's ephemeral range, whose ports
-        # any program on the machine may take before the relay or sipp binds.
-        base = 10000 + (os.getpid() * 37 + int(time.time() * 1000)) % 6280 // 2 * 2
+        # in the test ports' range: below the relay's default RTP range and
+        # the kernel's ephemeral range, whose ports any program on the
+        # machine may take before the relay or sipp binds.
+        base = lo + (os.getpid() * 37 + int(time.time() * 1000)) % span // 2 * 2
         for _ in range(5000):
-            base = 10000 + (base - 10000 + 16) % 6280
+            base = lo + (base - lo + 16) % span
             mark = len(held)
             if all(bindable(base + i, tcp) for i in range(count)):
                 return base

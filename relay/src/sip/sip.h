@@ -186,6 +186,10 @@ struct cr_sip_ua {
 	bool opt_auth_tried;
 	GSource *opt_timer;
 	GHashTable *rate_buckets; /* sip_rate.c */
+	/* Tests: the rate limiter's clock held at this (monotonic, in us), so
+	 * that "at once" and "a second later" do not depend on how fast a
+	 * loaded machine runs; 0 = the monotonic clock. Any thread. */
+	atomic_int_least64_t rate_clock_us;
 	/* Written on the SIP thread before start finishes, read after. */
 	GArray *filtered_fds;  /* int: Sofia's sockets carrying the source filter */
 	/* Counters, any thread. */

@@ -45,6 +45,14 @@ void cr_sip_rate_free(cr_sip_ua_t *ua)
 	ua->rate_buckets = NULL;
 }
 
+/* The monotonic clock, or the one a test holds (rate_clock_us). */
+static gint64 rate_now(const cr_sip_ua_t *ua)
+{
+	gint64 held = atomic_load(&ua->rate_clock_us);
+
+	return held ? held : g_get_monotonic_time();
+}
+
 static void refill(const cr_sip_ua_t *ua, bucket_t *b, gint64 now)
 {
 	double burst = 2.0 * ua->invite_rate;
@@ -61,7 +69,7 @@ static gboolean is_full(gpointer key, gpointer value, gpointer data)
 	bucket_t *b = value;
 
 	(void)key;
-	refill(ua, b, g_get_monotonic_time());
+	refill(ua, b, rate_now(ua));
 	return b->tokens >= 2.0 * ua->invite_rate;
 }
 
@@ -69,7 +77,7 @@ bool cr_sip_rate_admit(cr_sip_ua_t *ua, const struct sockaddr *from)
 {
 	cr_sip_cidr_t key;
 	bucket_t *b;
-	gint64 now = g_get_monotonic_time();
+	gint64 now = rate_now(ua);
 
 	if (ua->invite_rate <= 0 || cr_sip_sources_from_sockaddr(from, &key) != 0)
 		return true;
