@@ -140,6 +140,14 @@ describe("two gateway nodes behind Kamailio, storage on PostgreSQL #lua54 #e2e",
 			quote(("%s=node1.phone.example.net:%d:10"):format(PHONE, ports.s2s1)),
 			quote(("%s=node2.phone.example.net:%d:20"):format(PHONE, ports.s2s2)),
 			quote(("%s=xmpp.users.example.org:%d"):format(USERS, ports.users_s2s))), dir .. "/dns.log")
+		-- (a lookup before it listens is refused, and the s2s link fails)
+		process.wait_ready({
+			what = "spec/helpers/srv_dns.py", timeout = 10,
+			ready = function() return read_file(dir .. "/dns.log"):find("ready", 1, true) end,
+			alive = function() return process.alive(dns_pid) end,
+			log = function() return read_file(dir .. "/dns.log") end,
+			stop = function() os.execute("kill " .. tostring(dns_pid) .. " 2>/dev/null") end,
+		})
 		local resolver = ('unbound = { resolvconf = false, hoststxt = %q, forward = "127.0.0.1@%d" }')
 			:format(dir .. "/hosts", ports.dns)
 		users = prosody.start({ domain = USERS, phone_domain = false, s2s_port = ports.users_s2s,

@@ -139,6 +139,13 @@ function M.start(opts)
 	self.dns_pid = process.spawn(("%s %s/spec/helpers/srv_dns.py %d %d %s"):format(M.python, repo, self.dns_port,
 		opts.lifetime or 300, table.concat(records, " ")), self.dir .. "/dns.log")
 	assert(self.dns_pid, "the DNS server did not start")
+	process.wait_ready({ -- (a lookup before it listens is refused)
+		what = "the DNS server (spec/helpers/srv_dns.py)", timeout = 10,
+		ready = function() return read_file(self.dir .. "/dns.log"):find("ready", 1, true) end,
+		alive = function() return process.alive(self.dns_pid) end,
+		log = function() return read_file(self.dir .. "/dns.log") end,
+		stop = function() self:stop() end,
+	})
 
 	-- resolv_conf "" first: no /etc/resolv.conf, whose servers would
 	-- otherwise replace ours.
