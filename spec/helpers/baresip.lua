@@ -8,6 +8,7 @@
 -- relay/tests/peer_baresip.c, with a chosen codec module.
 local socket = require "socket"
 local prosody = require "spec.helpers.prosody"
+local process = require "spec.helpers.process"
 
 local M = {}
 
@@ -115,9 +116,10 @@ function M.start(opts)
 	self.pid = p:read("l")
 	p:close()
 	-- Until it holds its SIP port (bounded; a UDP request to a bound port
-	-- waits in its queue), instead of a fixed 0.8 s.
+	-- waits in its queue), instead of a fixed 0.8 s. Read from /proc/net,
+	-- not probed with a bind, which would take the port from baresip.
 	local deadline = socket.gettime() + 10
-	while prosody.port_free(self.port) and socket.gettime() < deadline do
+	while not process.udp_bound(self.port) and socket.gettime() < deadline do
 		local alive = os.execute("kill -0 " .. self.pid .. " 2>/dev/null")
 		if not (alive == true or alive == 0) then break end
 		socket.sleep(0.02)

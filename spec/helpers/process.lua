@@ -57,6 +57,21 @@ function M.spawn(cmd, log, opts)
 	return M.capture(line):match("%d+")
 end
 
+--- Whether /proc/net lists a UDP socket bound to `port` on `ip` (IPv4,
+-- default 127.0.0.1) or on every address. Reads only: probing with a bind
+-- of our own would, for that instant, take the port from the program we
+-- wait for (its bind fails "Address already in use").
+function M.udp_bound(port, ip)
+	local a, b, c, d = (ip or "127.0.0.1"):match("^(%d+)%.(%d+)%.(%d+)%.(%d+)$")
+	local want = { [("%02X%02X%02X%02X:%04X"):format(d, c, b, a, port)] = true,
+		[("00000000:%04X"):format(port)] = true }
+	for line in M.read_file("/proc/net/udp"):gmatch("[^\n]+") do
+		if want[line:match("^%s*%d+:%s+(%S+)")] then return true end
+	end
+	-- An IPv6 socket on every address (::) takes IPv4 too.
+	return M.read_file("/proc/net/udp6"):find((" 00000000000000000000000000000000:%04X "):format(port), 1, true) ~= nil
+end
+
 --- Whether the process (or, given "-pgid", any of the group) still runs.
 function M.alive(pid)
 	return pid ~= nil and M.sh("kill -0 " .. pid .. " 2>/dev/null")

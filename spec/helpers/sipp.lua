@@ -3,6 +3,7 @@
 -- call of the scenario went as scripted) and its logs.
 local socket = require "socket"
 local prosody = require "spec.helpers.prosody"
+local process = require "spec.helpers.process"
 
 local M = {}
 
@@ -78,7 +79,7 @@ function M.start(opts)
 		self.port = opts.port or prosody.free_port(1, ip)
 		self.media_port = prosody.free_port(3, ip) -- its RTP echo: this port and + 2
 		launch(self, opts, ip)
-		-- Bounded wait until sipp holds its ports (they no longer bind) or
+		-- Bounded wait until sipp holds its ports (/proc/net lists them) or
 		-- has exited.
 		local deadline = socket.gettime() + 10
 		local exited
@@ -86,8 +87,8 @@ function M.start(opts)
 			exited = read_file(self.dir .. "/rc")
 			if exited and exited:match("%d") then break end
 			exited = nil
-			if not prosody.port_free(self.port, ip) and not prosody.port_free(self.media_port, ip)
-				and not prosody.port_free(self.media_port + 2, ip) then
+			if process.udp_bound(self.port, ip) and process.udp_bound(self.media_port, ip)
+				and process.udp_bound(self.media_port + 2, ip) then
 				return self
 			end
 			socket.sleep(0.02)
