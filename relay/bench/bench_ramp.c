@@ -1871,9 +1871,23 @@ static const char *ms(char *b, double v)
 	return b;
 }
 
+/* RSS per call counts what the process set up once (threads, OpenSSL,
+ * libnice's first agent) against the calls of that row, which weighs most at
+ * small N. The growth from the row before over the calls added since is
+ * what one more call costs ("n/a" for the first row). */
+static const char *rss_added(char b[16], const result_t *r, int k)
+{
+	const result_t *p = k > 0 ? &r[k - 1] : NULL;
+
+	if (!p || p->skipped || p->up <= 0 || r[k].up <= p->up)
+		return "n/a";
+	snprintf(b, 16, "%.1f", (r[k].rss_kib * r[k].up - p->rss_kib * p->up) / (r[k].up - p->up));
+	return b;
+}
+
 static void print_table(int sys, const result_t *r, int nn)
 {
-	char b1[16], b2[16];
+	char b1[16], b2[16], b3[16];
 
 	if (sys == SYS_TRANSCODED)
 		printf("\n# transcoded (relay, Opus <-> PCMU on one worker): N calls, 50 packets/s each "
@@ -1895,13 +1909,13 @@ static void print_table(int sys, const result_t *r, int nn)
 			continue;
 		}
 		printf("%s_ramp N=%-5d up=%-5d cpu=%.3f cpu_per_call_ms=%.4f calls_per_core=%.0f "
-		       "loss_pct=%.3f p50_ms=%s p99_ms=%s rss_per_call_kib=%.1f generator_cpu=%.2f "
-		       "generator_late_pct=%.2f load=%.2f verdict=%s",
+		       "loss_pct=%.3f p50_ms=%s p99_ms=%s rss_per_call_kib=%.1f rss_added_per_call_kib=%s "
+		       "generator_cpu=%.2f generator_late_pct=%.2f load=%.2f verdict=%s",
 		       sys_name[sys], r[k].n, r[k].up, r[k].cpu, 1000.0 * r[k].cpu / r[k].up,
 		       r[k].calls_per_core, r[k].loss_pct,
 		       sys == SYS_TRANSCODED ? "n/a" : ms(b1, r[k].p50),
-		       sys == SYS_TRANSCODED ? "n/a" : ms(b2, r[k].p99), r[k].rss_kib, r[k].gen_cpu,
-		       r[k].gen_late_pct, r[k].load1, verdict(&r[k]));
+		       sys == SYS_TRANSCODED ? "n/a" : ms(b2, r[k].p99), r[k].rss_kib,
+		       rss_added(b3, r, k), r[k].gen_cpu, r[k].gen_late_pct, r[k].load1, verdict(&r[k]));
 		if (sys == SYS_BARE)
 			printf(" saturated_calls_per_core=%.0f saturated_forwarded_pct=%.1f%s",
 			       r[k].sat_calls_per_core, r[k].sat_forwarded_pct,
