@@ -78,7 +78,9 @@ local function wait_file(path, deadline)
 end
 
 -- Whether /proc/net lists a UDP socket bound to `port` (as the C tests'
--- wait_port_bound does, relay/tests/sip_helpers.c).
+-- wait_port_bound does, relay/tests/sip_helpers.c). spec/helpers/process.lua's
+-- udp_bound does the same but loads LuaSocket; this spec keeps to io/os
+-- (see the top of this file).
 local function udp_bound(port)
 	local want = (":%04X "):format(port)
 	for _, file in ipairs({ "/proc/net/udp", "/proc/net/udp6" }) do
